@@ -1,0 +1,147 @@
+"""Operations on users, teams and memberships that span more than one row."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Invitation, Membership, Role, Team, User, hash_token
+
+
+class TeamRuleError(Exception):
+    """A request that breaks a team rule (such as removing the last owner).
+
+    The message is written for the person who made the request.
+    """
+
+
+def user_signup(*, email: str, password: str, name: str = "") -> User:
+    """Create a user together with their personal team, which becomes the current team."""
+    with transaction.atomic():
+        user = User.objects.create_user(email=email, password=password, name=name)
+        team = team_create(owner=user, name=f"{user.display_name}'s studio", personal=True)
+        user.current_team = team
+        user.save(update_fields=["current_team"])
+    return user
+
+
+def team_create(*, owner: User, name: str, personal: bool = False) -> Team:
+    with transaction.atomic():
+        team = Team.objects.create(name=name.strip(), personal=personal)
+        Membership.objects.create(team=team, user=owner, role=Role.OWNER)
+    return team
+
+
+def team_rename(*, team: Team, name: str) -> Team:
+    team.name = name.strip()
+    team.save(update_fields=["name"])
+    return team
+
+
+def team_switch(*, user: User, team: Team) -> None:
+    user.current_team = team
+    user.save(update_fields=["current_team"])
+
+
+def current_team_for(user: User) -> Team | None:
+    """The team the user last switched to, or their first team if that one is gone."""
+    if user.current_team_id and user.memberships.filter(team_id=user.current_team_id).exists():
+        return user.current_team
+    membership = user.memberships.select_related("team").order_by("-team__personal", "pk").first()
+    if membership is None:
+        return None
+    team_switch(user=user, team=membership.team)
+    return membership.team
+
+
+def invitation_create(
+    *, team: Team, role: str, created_by: User, note: str = ""
+) -> tuple[Invitation, str]:
+    """Create an invitation and return it with its token; only the token's hash is stored."""
+    token = secrets.token_urlsafe(24)
+    invitation = Invitation.objects.create(
+        team=team,
+        role=Role(role),
+        token_hash=hash_token(token),
+        created_by=created_by,
+        note=note.strip(),
+    )
+    return invitation, token
+
+
+def invitation_find(token: str) -> Invitation | None:
+    return Invitation.objects.select_related("team").filter(token_hash=hash_token(token)).first()
+
+
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """Join the invitation's team. The invitation is consumed by this one user, exactly once."""
+    with transaction.atomic():
+        existing = Membership.objects.filter(team=invitation.team, user=user).first()
+        if existing is not None:
+            # Opening a link to a team one already belongs to must not burn the link.
+            return existing
+        # Compare-and-set: of two people racing for one link, exactly one wins.
+        claimed = Invitation.objects.filter(
+            pk=invitation.pk, used_at=None, revoked_at=None, expires_at__gt=timezone.now()
+        ).update(used_at=timezone.now(), used_by=user)
+        if not claimed:
+            invitation.refresh_from_db()
+            raise TeamRuleError(invitation_problem(invitation) or "This invitation is not valid.")
+        membership = Membership.objects.create(
+            team=invitation.team, user=user, role=invitation.role
+        )
+        team_switch(user=user, team=invitation.team)
+    return membership
+
+
+def invitation_problem(invitation: Invitation) -> str | None:
+    """Why the invitation can no longer be used, in words for the person holding the link."""
+    return {
+        "revoked": "This invitation was withdrawn by the team's owner. Ask them for a new link.",
+        "used": "This invitation has already been used. Each link works once; ask for a new one.",
+        "expired": "This invitation has expired (links last 7 days). Ask the team for a new one.",
+    }.get(invitation.state)
+
+
+def invitation_revoke(*, invitation: Invitation) -> None:
+    Invitation.objects.filter(pk=invitation.pk, revoked_at=None, used_at=None).update(
+        revoked_at=timezone.now()
+    )
+
+
+def _other_owners(membership: Membership) -> int:
+    return (
+        Membership.objects.filter(team_id=membership.team_id, role=Role.OWNER)
+        .exclude(pk=membership.pk)
+        .count()
+    )
+
+
+def membership_change_role(*, membership: Membership, role: str) -> Membership:
+    role = Role(role)
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        if membership.role == Role.OWNER and role != Role.OWNER and not _other_owners(membership):
+            raise TeamRuleError(
+                "A team needs at least one owner. Make someone else an owner first."
+            )
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
+
+
+def membership_remove(*, membership: Membership) -> None:
+    """Remove a member (or let them leave). The last owner can do neither."""
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        if membership.role == Role.OWNER and not _other_owners(membership):
+            raise TeamRuleError(
+                "The last owner cannot leave the team. Make someone else an owner first."
+            )
+        user = membership.user
+        membership.delete()
+        if user.current_team_id == membership.team_id:
+            user.current_team = None
+            user.save(update_fields=["current_team"])

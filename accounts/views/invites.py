@@ -1,0 +1,46 @@
+"""Opening and accepting an invitation link."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts.access import membership_for
+from accounts.services import TeamRuleError, invitation_accept, invitation_find, invitation_problem
+
+
+@require_http_methods(["GET", "POST"])
+def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = invitation_find(token)
+    if invitation is None:
+        return render(
+            request,
+            "accounts/invite.html",
+            {"problem": "This invitation link is not valid. Check that you copied all of it."},
+            status=404,
+        )
+    problem = invitation_problem(invitation)
+    member = membership_for(request.user, invitation.team)
+    if member is not None:
+        messages.info(request, f"You are already a member of {invitation.team.name}.")
+        return redirect("team_detail", code=invitation.team.code)
+    if problem:
+        return render(
+            request,
+            "accounts/invite.html",
+            {"problem": problem, "invitation": invitation},
+            status=410,
+        )
+    if request.method == "POST" and request.user.is_authenticated:
+        try:
+            invitation_accept(invitation=invitation, user=request.user)  # type: ignore[arg-type]
+        except TeamRuleError as error:
+            return render(request, "accounts/invite.html", {"problem": str(error)}, status=410)
+        messages.success(
+            request,
+            f"You joined {invitation.team.name} as {invitation.get_role_display().lower()}.",
+        )
+        return redirect("team_detail", code=invitation.team.code)
+    return render(request, "accounts/invite.html", {"invitation": invitation})

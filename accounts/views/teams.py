@@ -1,0 +1,164 @@
+"""Teams: list, create, switch, rename, members and invitations."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.access import get_for_user, get_team_for_user
+from accounts.forms import InviteForm, RoleForm, TeamForm
+from accounts.http import AuthenticatedHttpRequest
+from accounts.models import Invitation, Membership
+from accounts.services import (
+    TeamRuleError,
+    invitation_create,
+    invitation_revoke,
+    membership_change_role,
+    membership_remove,
+    team_create,
+    team_rename,
+    team_switch,
+)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = TeamForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        team = team_create(owner=request.user, name=form.cleaned_data["name"])
+        team_switch(user=request.user, team=team)
+        messages.success(request, f"Team “{team.name}” created. Invite people from Members.")
+        return redirect("team_detail", code=team.code)
+    memberships = request.user.memberships.select_related("team").order_by("team__name")
+    return render(request, "accounts/team_list.html", {"form": form, "memberships": memberships})
+
+
+@login_required
+@require_POST
+def team_switch_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    membership = get_team_for_user(request.user, request.POST.get("team", ""))
+    team_switch(user=request.user, team=membership.team)
+    return redirect("team_detail", code=membership.team.code)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_settings(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    membership = get_team_for_user(request.user, code, need="own")
+    team = membership.team
+    form = TeamForm(request.POST or None, initial={"name": team.name})
+    if request.method == "POST" and form.is_valid():
+        team_rename(team=team, name=form.cleaned_data["name"])
+        messages.success(request, "Team renamed.")
+        return redirect("team_settings", code=team.code)
+    return render(
+        request,
+        "accounts/team_settings.html",
+        {"team": team, "membership": membership, "form": form},
+    )
+
+
+@login_required
+@require_GET
+def team_members(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    membership = get_team_for_user(request.user, code)
+    team = membership.team
+    context = {
+        "team": team,
+        "membership": membership,
+        "members": team.memberships.select_related("user").order_by("user__email"),
+        "invite_form": InviteForm(),
+        "invitations": team.invitations.select_related("created_by", "used_by")[:50]
+        if membership.is_owner
+        else [],
+        # The link of an invitation is shown once, right after it was made (it is stored hashed).
+        "new_invite_url": request.session.pop(f"new-invite-{team.code}", None),
+    }
+    return render(request, "accounts/team_members.html", context)
+
+
+@login_required
+@require_POST
+def invite_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    membership = get_team_for_user(request.user, code, need="own")
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a role for the invitation.")
+        return redirect("team_members", code=code)
+    _invitation, token = invitation_create(
+        team=membership.team,
+        role=form.cleaned_data["role"],
+        created_by=request.user,
+        note=form.cleaned_data["note"],
+    )
+    url = request.build_absolute_uri(reverse("invite_accept", args=[token]))
+    request.session[f"new-invite-{code}"] = url
+    return redirect("team_members", code=code)
+
+
+@login_required
+@require_POST
+def invite_revoke(request: AuthenticatedHttpRequest, code: str, invite: str) -> HttpResponse:
+    get_team_for_user(request.user, code, need="own")
+    invitation, _ = get_for_user(
+        request.user, Invitation.objects.filter(team__code=code), need="own", code=invite
+    )
+    invitation_revoke(invitation=invitation)
+    messages.success(request, "Invitation revoked; its link no longer works.")
+    return redirect("team_members", code=code)
+
+
+@login_required
+@require_POST
+def member_role(request: AuthenticatedHttpRequest, code: str, member: str) -> HttpResponse:
+    get_team_for_user(request.user, code, need="own")
+    target, _ = get_for_user(
+        request.user, Membership.objects.filter(team__code=code), need="own", code=member
+    )
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose owner, editor or viewer.")
+        return redirect("team_members", code=code)
+    try:
+        membership_change_role(membership=target, role=form.cleaned_data["role"])
+    except TeamRuleError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{target.user.display_name} is now {form.cleaned_data['role']}.")
+    return redirect("team_members", code=code)
+
+
+@login_required
+@require_POST
+def member_remove(request: AuthenticatedHttpRequest, code: str, member: str) -> HttpResponse:
+    get_team_for_user(request.user, code, need="own")
+    target, _ = get_for_user(
+        request.user, Membership.objects.filter(team__code=code), need="own", code=member
+    )
+    try:
+        membership_remove(membership=target)
+    except TeamRuleError as error:
+        messages.error(request, str(error))
+        return redirect("team_members", code=code)
+    messages.success(request, f"{target.user.display_name} was removed from the team.")
+    if target.user_id == request.user.pk:
+        return redirect("home")
+    return redirect("team_members", code=code)
+
+
+@login_required
+@require_POST
+def team_leave(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    membership = get_team_for_user(request.user, code)
+    try:
+        membership_remove(membership=membership)
+    except TeamRuleError as error:
+        messages.error(request, str(error))
+        return redirect("team_members", code=code)
+    messages.success(request, f"You left {membership.team.name}.")
+    return redirect("home")

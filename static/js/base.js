@@ -1,0 +1,32 @@
+// Behaviour shared by every page. Pages work without it; it only smooths things.
+document.documentElement.classList.add("js");
+
+// The team switcher submits as soon as a team is picked.
+for (const select of document.querySelectorAll("select[data-autosubmit]")) {
+  select.addEventListener("change", () => select.form.requestSubmit());
+}
+
+// Destructive forms ask first.
+for (const form of document.querySelectorAll("form[data-confirm]")) {
+  form.addEventListener("submit", (event) => {
+    if (!window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  });
+}
+
+// Copy buttons: data-copy names the input whose value is copied.
+for (const button of document.querySelectorAll("button[data-copy]")) {
+  button.addEventListener("click", async () => {
+    const input = document.querySelector(button.dataset.copy);
+    if (!input) return;
+    input.select();
+    try {
+      await navigator.clipboard.writeText(input.value);
+      button.textContent = "Copied";
+    } catch {
+      button.textContent = "Press Ctrl+C";
+    }
+    setTimeout(() => { button.textContent = "Copy"; }, 2000);
+  });
+}

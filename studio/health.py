@@ -1,0 +1,110 @@
+"""Liveness of the database and the background worker, for /healthz."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connection
+from django.utils import timezone
+
+from studio.models import WorkerHeartbeat
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_INTERVAL = 15.0  # seconds; well inside WORKER_STALE_AFTER (120 s by default)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def beat() -> None:
+    now = timezone.now()
+    WorkerHeartbeat.objects.update_or_create(
+        worker=worker_name(),
+        defaults={"seen_at": now},
+        create_defaults={"started_at": now, "seen_at": now},
+    )
+    # Rows of workers that stopped long ago tell nothing; keep the table small.
+    WorkerHeartbeat.objects.filter(seen_at__lt=now - timedelta(days=1)).delete()
+
+
+def _heartbeat_loop(stop: threading.Event) -> None:
+    while True:
+        try:
+            close_old_connections()
+            beat()
+        except DatabaseError:
+            log.exception("worker heartbeat could not be written")
+        if stop.wait(HEARTBEAT_INTERVAL):
+            return
+
+
+def start_heartbeat(sender: Any = None, proc_name: str = "", **kwargs: Any) -> threading.Event:
+    """Start a daemon thread in this worker process; it dies with the process."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=_heartbeat_loop, args=(stop,), name="cutroom-heartbeat", daemon=True
+    )
+    thread.start()
+    return stop
+
+
+def database_status() -> dict[str, Any]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as error:
+        return {"ok": False, "error": type(error).__name__}
+    return {"ok": True, "vendor": connection.vendor}
+
+
+def worker_status() -> dict[str, Any]:
+    now = timezone.now()
+    try:
+        last = WorkerHeartbeat.objects.order_by("-seen_at").first()
+        alive = WorkerHeartbeat.objects.filter(
+            seen_at__gte=now - settings.WORKER_STALE_AFTER
+        ).count()
+    except DatabaseError:
+        return {"ok": False, "error": "database unavailable"}
+    if last is None:
+        return {"ok": False, "error": "no worker has started yet", "alive": 0}
+    age = (now - last.seen_at).total_seconds()
+    status: dict[str, Any] = {
+        "ok": alive > 0,
+        "alive": alive,
+        "last_seen": last.seen_at.isoformat(),
+        "last_seen_seconds_ago": round(age, 1),
+    }
+    if not alive:
+        status["error"] = f"no worker heartbeat for {int(age)} s"
+    return status
+
+
+def queue_status() -> dict[str, Any]:
+    from django_q.models import OrmQ
+
+    try:
+        return {"queued": OrmQ.objects.count()}
+    except DatabaseError:
+        return {"queued": None}
+
+
+def health() -> dict[str, Any]:
+    db = database_status()
+    worker = worker_status() if db["ok"] else {"ok": False, "error": "database unavailable"}
+    return {
+        "ok": db["ok"] and worker["ok"],
+        "database": db,
+        "worker": worker,
+        "queue": queue_status() if db["ok"] else {"queued": None},
+        "provider": settings.STUDIO_PROVIDER,
+    }

@@ -1,0 +1,22 @@
+"""Cross-model operations of the studio. Views and tasks call these; they never import views."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from accounts.models import Team, User
+from studio.models import Project
+
+
+def project_create(*, team: Team, author: User, name: str, description: str = "") -> Project:
+    return Project.objects.create(
+        team=team, name=name.strip(), description=description.strip(), created_by=author
+    )
+
+
+def project_update(*, project: Project, name: str, description: str) -> Project:
+    project.name = name.strip()
+    project.description = description.strip()
+    project.updated_at = timezone.now()
+    project.save(update_fields=["name", "description", "updated_at"])
+    return project

@@ -1,0 +1,49 @@
+"""The landing page and a team's home."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from accounts.access import get_team_for_user
+from accounts.http import AuthenticatedHttpRequest
+from accounts.models import Membership
+from accounts.services import current_team_for
+from studio.forms import ProjectForm
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "studio/landing.html")
+    team = current_team_for(request.user)  # type: ignore[arg-type]
+    if team is None:
+        return redirect("team_list")
+    return redirect("team_detail", code=team.code)
+
+
+@login_required
+@require_GET
+def team_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    membership = get_team_for_user(request.user, code)
+    team = membership.team
+    if request.user.current_team_id != team.pk:
+        request.user.current_team = team
+        request.user.save(update_fields=["current_team"])
+    return render_team_page(request, membership, ProjectForm())
+
+
+def render_team_page(
+    request: HttpRequest, membership: Membership, form: ProjectForm, status: int = 200
+) -> HttpResponse:
+    team = membership.team
+    context = {
+        "team": team,
+        "membership": membership,
+        "projects": team.projects.select_related("created_by"),
+        "project_form": form,
+        "member_count": team.memberships.count(),
+    }
+    return render(request, "studio/team_detail.html", context, status=status)

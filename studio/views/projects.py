@@ -1,0 +1,66 @@
+"""Projects: create, look at, rename."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.access import get_for_user, get_team_for_user
+from accounts.http import AuthenticatedHttpRequest
+from studio.forms import ProjectForm
+from studio.models import Project
+from studio.services import project_create, project_update
+from studio.views.home import render_team_page
+
+
+@login_required
+@require_POST
+def project_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    membership = get_team_for_user(request.user, code, need="edit")
+    form = ProjectForm(request.POST)
+    if not form.is_valid():
+        return render_team_page(request, membership, form, status=400)
+    project = project_create(
+        team=membership.team,
+        author=request.user,
+        name=form.cleaned_data["name"],
+        description=form.cleaned_data["description"],
+    )
+    return redirect("project_detail", code=project.code)
+
+
+@login_required
+@require_GET
+def project_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    project, membership = get_for_user(
+        request.user, Project.objects.select_related("team"), code=code
+    )
+    return render(
+        request, "studio/project_detail.html", {"project": project, "membership": membership}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_settings(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    project, membership = get_for_user(
+        request.user, Project.objects.select_related("team"), need="edit", code=code
+    )
+    initial = {"name": project.name, "description": project.description}
+    form = ProjectForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        project_update(
+            project=project,
+            name=form.cleaned_data["name"],
+            description=form.cleaned_data["description"],
+        )
+        messages.success(request, "Project saved.")
+        return redirect("project_detail", code=project.code)
+    return render(
+        request,
+        "studio/project_settings.html",
+        {"project": project, "membership": membership, "form": form},
+    )

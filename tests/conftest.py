@@ -1,0 +1,98 @@
+"""Shared fixtures: alice owns a team, bob edits in it, carol views it, dave is an outsider."""
+
+from __future__ import annotations
+
+import os
+
+# Playwright's sync API runs an event loop in the test thread; Django would refuse DB calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from accounts.models import Membership, Role, Team, User  # noqa: E402
+from accounts.services import user_signup  # noqa: E402
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(settings: Any, tmp_path: Path) -> None:
+    # Tests never touch the real data dir, and static files are served without collectstatic.
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_user(email: str, name: str = "") -> User:
+    return user_signup(email=email, password=PASSWORD, name=name)
+
+
+def join(user: User, team: Team, role: str) -> Membership:
+    return Membership.objects.create(team=team, user=user, role=Role(role))
+
+
+@pytest.fixture
+def alice(db: Any) -> User:
+    return make_user("alice@example.com", "Alice")
+
+
+@pytest.fixture
+def team(alice: User) -> Team:
+    return Team.objects.create(name="Northwind Films")
+
+
+@pytest.fixture
+def owner_membership(alice: User, team: Team) -> Membership:
+    return join(alice, team, Role.OWNER)
+
+
+@pytest.fixture
+def bob(team: Team, owner_membership: Membership) -> User:
+    user = make_user("bob@example.com", "Bob")
+    join(user, team, Role.EDITOR)
+    return user
+
+
+@pytest.fixture
+def carol(team: Team, owner_membership: Membership) -> User:
+    user = make_user("carol@example.com", "Carol")
+    join(user, team, Role.VIEWER)
+    return user
+
+
+@pytest.fixture
+def dave(db: Any) -> User:
+    return make_user("dave@example.com", "Dave")
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+@pytest.fixture
+def as_alice(alice: User, owner_membership: Membership) -> Client:
+    return client_for(alice)
+
+
+@pytest.fixture
+def as_bob(bob: User) -> Client:
+    return client_for(bob)
+
+
+@pytest.fixture
+def as_carol(carol: User) -> Client:
+    return client_for(carol)
+
+
+@pytest.fixture
+def as_dave(dave: User) -> Client:
+    return client_for(dave)

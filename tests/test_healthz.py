@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import DatabaseError
+from django.urls import reverse
+from django.utils import timezone
+
+from studio import health
+from studio.models import WorkerHeartbeat
+
+pytestmark = pytest.mark.django_db
+
+
+def test_no_worker_yet_is_503(client):
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    data = response.json()
+    assert data["database"]["ok"] is True
+    assert data["worker"] == {"ok": False, "error": "no worker has started yet", "alive": 0}
+
+
+def test_fresh_heartbeat_is_200(client):
+    health.beat()
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    data = response.json()
+    assert data["ok"] is True and data["worker"]["alive"] == 1
+    assert data["queue"] == {"queued": 0}
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+def test_stale_heartbeat_is_503(client, settings):
+    health.beat()
+    stale = timezone.now() - settings.WORKER_STALE_AFTER - timedelta(seconds=1)
+    WorkerHeartbeat.objects.update(seen_at=stale)
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert "no worker heartbeat for 12" in response.json()["worker"]["error"]
+
+
+def test_database_down_is_503(client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise DatabaseError("disk I/O error")
+
+    health.beat()
+    monkeypatch.setattr(health.connection, "cursor", broken)
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    data = response.json()
+    assert data["database"] == {"ok": False, "error": "DatabaseError"}
+    assert data["worker"]["ok"] is False
+
+
+def test_old_heartbeats_are_pruned():
+    WorkerHeartbeat.objects.create(
+        worker="gone:1", started_at=timezone.now(), seen_at=timezone.now() - timedelta(days=2)
+    )
+    health.beat()
+    assert list(WorkerHeartbeat.objects.values_list("worker", flat=True)) == [health.worker_name()]
+
+
+def test_heartbeat_thread_writes_and_stops(transactional_db):
+    stop = health.start_heartbeat(proc_name="test")
+    try:
+        deadline = timezone.now() + timedelta(seconds=5)
+        while not WorkerHeartbeat.objects.exists() and timezone.now() < deadline:
+            pass
+        assert WorkerHeartbeat.objects.filter(worker=health.worker_name()).exists()
+    finally:
+        stop.set()

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Invitation, Membership, Role
+from accounts.services import TeamRuleError, invitation_accept, invitation_create
+from tests.conftest import PASSWORD, client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def _invite_url(client, team, role="editor"):
+    client.post(reverse("invite_create", args=[team.code]), {"role": role, "note": "for Dave"})
+    body = client.get(reverse("team_members", args=[team.code])).content.decode()
+    start = body.index('value="http') + len('value="')
+    return body[start : body.index('"', start)]
+
+
+def test_owner_creates_invite_shown_once(as_alice, team):
+    url = _invite_url(as_alice, team)
+    assert "/invite/" in url
+    invitation = Invitation.objects.get(team=team)
+    assert invitation.token_hash not in url  # only the hash is stored
+    assert invitation.expires_at - timezone.now() > timedelta(days=6, hours=23)
+    body = as_alice.get(reverse("team_members", args=[team.code])).content.decode()
+    assert url not in body
+
+
+def test_editor_cannot_invite(as_bob, team):
+    response = as_bob.post(reverse("invite_create", args=[team.code]), {"role": "owner"})
+    assert response.status_code == 403
+
+
+def test_signed_in_user_joins_with_role(as_alice, dave, team):
+    path = _invite_url(as_alice, team, role="viewer").split("testserver", 1)[1]
+    client = client_for(dave)
+    assert "Join Northwind Films" in client.get(path).content.decode()
+    response = client.post(path)
+    assert response.url == reverse("team_detail", args=[team.code])
+    assert Membership.objects.get(user=dave, team=team).role == Role.VIEWER
+    dave.refresh_from_db()
+    assert dave.current_team == team
+
+
+def test_anonymous_is_sent_to_signup_then_joins(as_alice, client, team):
+    path = _invite_url(as_alice, team).split("testserver", 1)[1]
+    body = client.get(path).content.decode()
+    assert f"/accounts/signup/?next={path}" in body
+    response = client.post(
+        reverse("signup") + f"?next={path}",
+        {"email": "erin@example.com", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert response.url == path
+    client.post(path)
+    assert Membership.objects.filter(team=team, user__email="erin@example.com").exists()
+
+
+def test_invite_is_single_use(as_alice, alice, dave, carol, team):
+    invitation, token = invitation_create(team=team, role="editor", created_by=alice)
+    invitation_accept(invitation=invitation, user=dave)
+    response = client_for(carol).get(reverse("invite_accept", args=[token]), follow=True)
+    # carol is already a member; the used link sends her to the team without an error
+    assert response.status_code == 200
+    from tests.conftest import make_user
+
+    frank = make_user("frank@example.com")
+    response = client_for(frank).post(reverse("invite_accept", args=[token]))
+    assert response.status_code == 410
+    assert "already been used" in response.content.decode()
+    assert not Membership.objects.filter(user=frank, team=team).exists()
+
+
+def test_expired_and_revoked_invites(as_alice, alice, dave, team):
+    expired, token1 = invitation_create(team=team, role="editor", created_by=alice)
+    Invitation.objects.filter(pk=expired.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    revoked, token2 = invitation_create(team=team, role="editor", created_by=alice)
+    as_alice.post(reverse("invite_revoke", args=[team.code, revoked.code]))
+    client = client_for(dave)
+    response = client.post(reverse("invite_accept", args=[token1]))
+    assert response.status_code == 410 and "expired" in response.content.decode()
+    response = client.post(reverse("invite_accept", args=[token2]))
+    assert response.status_code == 410 and "withdrawn" in response.content.decode()
+    assert not Membership.objects.filter(user=dave, team=team).exists()
+
+
+def test_unknown_token_is_404(client):
+    response = client.get(reverse("invite_accept", args=["nope"]))
+    assert response.status_code == 404
+    assert "not valid" in response.content.decode()
+
+
+def test_accept_rejects_stale_object(alice, dave, team):
+    invitation, _ = invitation_create(team=team, role="editor", created_by=alice)
+    Invitation.objects.filter(pk=invitation.pk).update(revoked_at=timezone.now())
+    with pytest.raises(TeamRuleError):
+        invitation_accept(invitation=invitation, user=dave)
+
+
+def test_member_opening_link_does_not_consume_it(alice, bob, team):
+    invitation, token = invitation_create(team=team, role="owner", created_by=alice)
+    client_for(bob).post(reverse("invite_accept", args=[token]))
+    invitation.refresh_from_db()
+    assert invitation.used_at is None
+    assert Membership.objects.get(user=bob, team=team).role == Role.EDITOR

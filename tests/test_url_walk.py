@@ -1,0 +1,145 @@
+"""Walk every URL pattern as an outsider (dave) and as a viewer (carol).
+
+Every named route must be listed in ROUTES, so a new view cannot slip in unchecked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.models import Membership
+from accounts.services import invitation_create
+from studio.models import Project
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = "public"  # anyone, signed in or not
+USER = "user"  # any signed-in user; acts on their own account only
+
+# name -> (scope, need). Scope "team"/"project" routes go through the access helpers.
+ROUTES: dict[str, tuple[str, str | None]] = {
+    "home": (PUBLIC, None),
+    "healthz": (PUBLIC, None),
+    "signup": (PUBLIC, None),
+    "login": (PUBLIC, None),
+    "logout": (PUBLIC, None),
+    "password_reset": (PUBLIC, None),
+    "password_reset_done": (PUBLIC, None),
+    "password_reset_confirm": (PUBLIC, None),
+    "password_reset_complete": (PUBLIC, None),
+    "invite_accept": (PUBLIC, None),
+    "account_settings": (USER, None),
+    "password_change": (USER, None),
+    "password_change_done": (USER, None),
+    "team_list": (USER, None),
+    "team_switch": ("team", "view"),
+    "team_detail": ("team", "view"),
+    "team_members": ("team", "view"),
+    "team_leave": ("team", "view"),
+    "team_settings": ("team", "own"),
+    "member_role": ("team", "own"),
+    "member_remove": ("team", "own"),
+    "invite_create": ("team", "own"),
+    "invite_revoke": ("team", "own"),
+    "project_new": ("team", "edit"),
+    "project_detail": ("project", "view"),
+    "project_settings": ("project", "edit"),
+}
+
+
+def _patterns(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:
+    found = []
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.app_name == "admin":
+                continue
+            found += _patterns(entry, prefix + str(entry.pattern))
+        elif entry.name:
+            found.append((prefix + str(entry.pattern), entry))
+    return found
+
+
+def test_every_route_is_classified():
+    names = {pattern.name for _, pattern in _patterns(get_resolver())}
+    assert names == set(ROUTES), f"classify these routes in ROUTES: {names ^ set(ROUTES)}"
+
+
+@pytest.fixture
+def world(alice, bob, carol, team) -> dict[str, Any]:
+    project = Project.objects.create(team=team, name="Trailer")
+    invitation, token = invitation_create(team=team, role="editor", created_by=alice)
+    return {
+        "team": team,
+        "project": project,
+        "member": Membership.objects.get(user=bob, team=team).code,
+        "invite": invitation.code,
+        "token": token,
+    }
+
+
+def _kwargs(name: str, route: str, world: dict[str, Any]) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    if "<str:code>" in route:
+        scope = ROUTES[name][0]
+        kwargs["code"] = world["project"].code if scope == "project" else world["team"].code
+    for key in ("member", "invite", "token"):
+        if f":{key}>" in route or f"<{key}>" in route:
+            kwargs[key] = world[key]
+    if "<uidb64>" in route:
+        kwargs.update(uidb64="MQ", token="set-password")
+    return kwargs
+
+
+def _team_routes() -> list[tuple[str, URLPattern]]:
+    return [
+        (r, p) for r, p in _patterns(get_resolver()) if ROUTES[p.name][0] in {"team", "project"}
+    ]
+
+
+def _url(pattern: URLPattern, route: str, world: dict[str, Any]) -> str:
+    from django.urls import reverse
+
+    return reverse(pattern.name, kwargs=_kwargs(pattern.name, route, world))
+
+
+def _post_data(name: str, world: dict[str, Any]) -> dict[str, str]:
+    return {"team": world["team"].code, "role": "viewer", "name": "Renamed"}
+
+
+@pytest.mark.parametrize("route_pattern", _team_routes(), ids=lambda rp: rp[1].name)
+def test_outsider_gets_404(route_pattern, world, as_dave):
+    route, pattern = route_pattern
+    url = _url(pattern, route, world)
+    post = as_dave.post(url, _post_data(pattern.name, world))
+    get = as_dave.get(url)
+    assert post.status_code in {404, 405}
+    assert get.status_code in {404, 405}
+    assert 404 in {post.status_code, get.status_code}
+
+
+@pytest.mark.parametrize("route_pattern", _team_routes(), ids=lambda rp: rp[1].name)
+def test_viewer_gets_403_where_role_is_too_low(route_pattern, world, as_carol):
+    route, pattern = route_pattern
+    url = _url(pattern, route, world)
+    need = ROUTES[pattern.name][1]
+    post = as_carol.post(url, _post_data(pattern.name, world))
+    if need == "view":
+        assert post.status_code in {200, 302, 405}
+        get = as_carol.get(url)
+        assert get.status_code in {200, 405}
+    else:
+        assert post.status_code == 403
+        assert as_carol.get(url).status_code in {403, 405}
+
+
+@pytest.mark.parametrize(
+    "name", [n for n, (scope, _) in ROUTES.items() if scope == USER and n != "logout"]
+)
+def test_user_routes_require_sign_in(name, client, world):
+    from django.urls import reverse
+
+    response = client.get(reverse(name))
+    assert response.status_code == 302 and "/accounts/login/" in response.url
