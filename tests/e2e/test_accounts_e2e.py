@@ -1,0 +1,146 @@
+"""What a person sees while signing up, signing in, inviting and joining."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from accounts.models import Membership, Role
+from studio.models import Project
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import shot, sign_in, sign_out
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_sign_up_lands_in_personal_team(page: Page, live_server, console_errors) -> None:
+    page.goto(live_server.url)
+    shot(page, "landing")
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_label("E-mail").fill("nina@example.com")
+    page.get_by_label("Your name").fill("Nina")
+    page.get_by_label("Password", exact=True).fill("short")
+    page.get_by_label("Password again").fill("short")
+    page.get_by_role("button", name="Create account").click()
+    # The error is shown next to the field, and nothing typed is lost.
+    expect(page.locator("#id_password1_error")).to_contain_text("too short")
+    expect(page.get_by_label("E-mail")).to_have_value("nina@example.com")
+    shot(page, "signup-error")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password again").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nina's studio")
+    expect(page.get_by_label("Team")).to_have_value(re.compile(r".+"))
+    expect(page.get_by_text("Welcome to Cutroom")).to_be_visible()
+    shot(page, "team-home")
+
+
+def test_sign_out_and_back_in(page: Page, live_server, alice, console_errors) -> None:
+    sign_in(page, live_server.url, "alice@example.com")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Alice's studio")
+    sign_out(page)
+    expect(page.get_by_role("link", name="Sign up")).to_be_visible()
+    page.get_by_label("E-mail").fill("alice@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Alice's studio")
+
+
+def test_repeated_wrong_password_locks_out(page: Page, live_server, alice, settings) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        page.get_by_label("E-mail").fill("alice@example.com")
+        page.get_by_label("Password").fill("not my password")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_contain_text("do not match an account")
+    page.get_by_label("E-mail").fill("alice@example.com")
+    page.get_by_label("Password").fill("not my password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#lockout")).to_contain_text("Too many failed sign-in attempts")
+    expect(page.locator("#lockout")).to_contain_text("15 minutes")
+    shot(page, "lockout")
+    # The right password does not get through while the lock holds.
+    page.get_by_label("E-mail").fill("alice@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#lockout")).to_be_visible()
+
+
+def test_invite_flow_two_browsers(browser: Browser, live_server, alice, team, owner_membership):
+    owner = browser.new_context()
+    guest = browser.new_context()
+    try:
+        page = owner.new_page()
+        sign_in(page, live_server.url, "alice@example.com")
+        page.get_by_label("Team").select_option(label="Northwind Films")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Northwind Films")
+        page.get_by_role("link", name="Members").first.click()
+        page.get_by_label("Role", exact=True).select_option("viewer")
+        page.get_by_label("Note (who is it for?)").fill("Gus from sound")
+        page.get_by_role("button", name="Create invitation link").click()
+        link = page.get_by_label("Invitation link").input_value()
+        assert "/invite/" in link
+        shot(page, "members-invite")
+
+        other = guest.new_page()
+        other.goto(link)
+        expect(other.get_by_role("heading", level=1)).to_have_text("Join Northwind Films")
+        other.get_by_role("link", name="Create an account").click()
+        other.get_by_label("E-mail").fill("gus@example.com")
+        other.get_by_label("Your name").fill("Gus")
+        other.get_by_label("Password", exact=True).fill(PASSWORD)
+        other.get_by_label("Password again").fill(PASSWORD)
+        other.get_by_role("button", name="Create account").click()
+        expect(other.get_by_text("viewer", exact=True)).to_be_visible()
+        other.get_by_role("button", name="Join team").click()
+        expect(other.get_by_role("heading", level=1)).to_have_text("Northwind Films")
+        expect(other.get_by_text("You joined Northwind Films as viewer.")).to_be_visible()
+        assert Membership.objects.get(user__email="gus@example.com", team=team).role == Role.VIEWER
+
+        # The used link does not work a second time, for anyone.
+        third = browser.new_context()
+        late = third.new_page()
+        late.goto(link)
+        expect(late.get_by_role("alert")).to_contain_text("already been used")
+        third.close()
+
+        page.reload()
+        expect(page.locator("tr[data-member='gus@example.com']")).to_contain_text("Gus")
+        expect(page.get_by_label("Role of gus@example.com")).to_have_value("viewer")
+        expect(page.get_by_text("used by gus@example.com")).to_be_visible()
+    finally:
+        owner.close()
+        guest.close()
+
+
+def test_viewer_does_not_see_editor_controls(browser: Browser, live_server, bob, carol, team):
+    Project.objects.create(team=team, name="Spring ad")
+    for email, can_edit in (("bob@example.com", True), ("carol@example.com", False)):
+        context = browser.new_context()
+        page = context.new_page()
+        sign_in(page, live_server.url, email)
+        page.goto(f"{live_server.url}/t/{team.code}/")
+        new_project = page.get_by_role("button", name="Create project")
+        expect(new_project).to_have_count(1 if can_edit else 0)
+        page.get_by_role("link", name="Spring ad").click()
+        expect(page.get_by_role("link", name="Edit details")).to_have_count(1 if can_edit else 0)
+        shot(page, f"project-as-{email.split('@')[0]}")
+        context.close()
+
+
+def test_owner_changes_role_and_last_owner_is_kept(page: Page, live_server, alice, bob, team):
+    sign_in(page, live_server.url, "alice@example.com")
+    page.goto(f"{live_server.url}/t/{team.code}/members/")
+    page.get_by_label("Role of bob@example.com").select_option("viewer")
+    page.locator("tr[data-member='bob@example.com']").get_by_role(
+        "button", name="Change role"
+    ).click()
+    expect(page.get_by_text("Bob is now viewer.")).to_be_visible()
+    page.get_by_label("Role of alice@example.com").select_option("editor")
+    page.locator("tr[data-member='alice@example.com']").get_by_role(
+        "button", name="Change role"
+    ).click()
+    expect(page.get_by_role("status")).to_contain_text("at least one owner")
+    shot(page, "members-owner")
