@@ -17,7 +17,10 @@ from studio.models import WorkerHeartbeat
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_INTERVAL = 15.0  # seconds; well inside WORKER_STALE_AFTER (120 s by default)
+
+def heartbeat_interval() -> float:
+    """Beat often enough that one late beat never makes a live worker look dead (15 s at most)."""
+    return max(0.5, min(15.0, settings.WORKER_STALE_AFTER.total_seconds() / 4))
 
 
 def worker_name() -> str:
@@ -42,7 +45,7 @@ def _heartbeat_loop(stop: threading.Event) -> None:
             beat()
         except DatabaseError:
             log.exception("worker heartbeat could not be written")
-        if stop.wait(HEARTBEAT_INTERVAL):
+        if stop.wait(heartbeat_interval()):
             return
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -32,8 +33,18 @@ def _secret_key() -> str:
         return configured
     path = DATA_DIR / "secret_key"
     if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(50))
+        # Web and worker start together: write a private temporary file and link it into place,
+        # so whichever process wins, both read the same complete key.
+        temporary = DATA_DIR / f".secret_key.{os.getpid()}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
     return path.read_text().strip()
 
 
@@ -102,7 +113,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "cutroom.sqlite3",
+            "NAME": env_path("STUDIO_DATABASE_FILE", DATA_DIR / "cutroom.sqlite3"),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
@@ -139,7 +150,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.auth.locked_out"
 AXES_USERNAME_CALLABLE = "accounts.views.auth.login_username"
-AXES_IPWARE_PROXY_COUNT = env_int("STUDIO_PROXY_COUNT", 0, minimum=0) or None
+# How many reverse proxies in front of gunicorn append to X-Forwarded-For (0: none, trust
+# REMOTE_ADDR only). It also makes Django trust X-Forwarded-Proto from that proxy.
+PROXY_COUNT = env_int("STUDIO_PROXY_COUNT", 0, minimum=0)
+AXES_IPWARE_PROXY_COUNT = PROXY_COUNT or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
 )
@@ -187,7 +201,7 @@ SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 30 if HTTPS else 0
-if env_int("STUDIO_PROXY_COUNT", 0, minimum=0):
+if PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -232,7 +246,7 @@ Q_CLUSTER = {
     "label": "Background tasks",
 }
 # The worker writes a heartbeat; /healthz reports the worker dead when it is older than this.
-WORKER_STALE_AFTER = timedelta(seconds=env_int("STUDIO_WORKER_STALE_SECONDS", 120, minimum=10))
+WORKER_STALE_AFTER = timedelta(seconds=env_int("STUDIO_WORKER_STALE_SECONDS", 120, minimum=4))
 
 # --- Edit provider (used by the edit features). ---
 STUDIO_PROVIDER = env_choice("STUDIO_PROVIDER", "local", ("local", "modellix"))

@@ -7,6 +7,7 @@ import os
 # Playwright's sync API runs an event loop in the test thread; Django would refuse DB calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -15,6 +16,7 @@ from django.test import Client  # noqa: E402
 
 from accounts.models import Membership, Role, Team, User  # noqa: E402
 from accounts.services import user_signup  # noqa: E402
+from tests.cluster import Cluster, run_cluster  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
 
@@ -96,3 +98,10 @@ def as_carol(carol: User) -> Client:
 @pytest.fixture
 def as_dave(dave: User) -> Client:
     return client_for(dave)
+
+
+@pytest.fixture
+def qcluster(transactional_db: Any, tmp_path: Path) -> Iterator[Cluster]:
+    """A real django-q2 cluster on the test database; stopped (or killed) at the end."""
+    with run_cluster(tmp_path) as cluster:
+        yield cluster

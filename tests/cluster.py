@@ -1,0 +1,90 @@
+"""Run the real django-q2 cluster (manage.py qcluster) against the test database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Cluster:
+    def __init__(self, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.process = process
+        self.log = log
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def kill(self) -> None:
+        """Kill the whole cluster at once, as a crash or an OOM kill would: no clean-up runs."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def cluster_env(**extra: str) -> dict[str, str]:
+    """The environment of a child process that shares the test database and media folder."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "studio.settings",
+            "STUDIO_DATABASE_FILE": str(connection.settings_dict["NAME"]),
+            "STUDIO_MEDIA_DIR": str(settings.MEDIA_ROOT),
+            "STUDIO_WORKER_STALE_SECONDS": str(int(settings.WORKER_STALE_AFTER.total_seconds())),
+            "STUDIO_PROVIDER": settings.STUDIO_PROVIDER,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def run_cluster(log_dir: Path, **extra_env: str) -> Iterator[Cluster]:
+    log = log_dir / f"qcluster-{time.monotonic_ns()}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=ROOT,
+            env=cluster_env(**extra_env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so kill() reaches every worker
+        )
+    cluster = Cluster(process, log)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def wait_for(
+    condition: Callable[[], object], timeout: float, what: str, cluster: Cluster | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if cluster is not None and cluster.process.poll() is not None:
+            raise AssertionError(f"qcluster exited while waiting for {what}:\n{cluster.output()}")
+        time.sleep(0.2)
+    log = cluster.output() if cluster is not None else ""
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}:\n{log}")
