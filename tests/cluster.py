@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from django.conf import settings
@@ -27,17 +27,17 @@ class Cluster:
 
     def kill(self) -> None:
         """Kill the whole cluster at once, as a crash or an OOM kill would: no clean-up runs."""
-        if self.process.poll() is None:
+        with suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        self.process.wait(timeout=10)
 
     def stop(self) -> None:
+        """Stop as the worker command does: SIGTERM to the cluster's main process only."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
+            self.process.send_signal(signal.SIGTERM)
+            with suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        self.kill()  # whatever is left of the group
 
 
 def cluster_env(**extra: str) -> dict[str, str]:
@@ -58,11 +58,11 @@ def cluster_env(**extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def run_cluster(log_dir: Path, **extra_env: str) -> Iterator[Cluster]:
+def run_cluster(log_dir: Path, command: str = "qcluster", **extra_env: str) -> Iterator[Cluster]:
     log = log_dir / f"qcluster-{time.monotonic_ns()}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
+            [sys.executable, "manage.py", command],
             cwd=ROOT,
             env=cluster_env(**extra_env),
             stdout=out,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 
-from tests.cluster import wait_for
+from tests.cluster import run_cluster, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -34,3 +37,19 @@ def test_healthz_sees_worker_come_and_die(client, qcluster):
         "the dead worker to be noticed",
     )
     assert "no worker heartbeat" in status()[1]["worker"]["error"]
+
+
+def test_worker_command_stops_cleanly_on_group_sigterm(client, transactional_db, tmp_path):
+    """honcho and Ctrl-C signal the whole process group; nothing may hang or be left behind."""
+    with run_cluster(tmp_path, command="worker") as worker:
+        healthy = lambda: client.get(reverse("healthz")).status_code == 200  # noqa: E731
+        wait_for(healthy, 60, "a heartbeat", worker)
+        os.killpg(worker.process.pid, signal.SIGTERM)
+        started = time.monotonic()
+        worker.process.wait(timeout=15)
+        assert time.monotonic() - started < 10
+        assert worker.process.returncode == 0, worker.output()
+        assert "has stopped" in worker.output()
+        time.sleep(0.5)
+        with pytest.raises(ProcessLookupError):
+            os.killpg(worker.process.pid, 0)  # no process of that group is left
