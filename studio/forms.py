@@ -20,3 +20,10 @@ class ProjectForm(forms.Form):
         if not name:
             raise forms.ValidationError("Give the project a name.")
         return name
+
+
+class UploadForm(forms.Form):
+    """One file per request. upload_key makes a repeated submission return the first upload."""
+
+    file = forms.FileField(label="File", allow_empty_file=True, max_length=1000)
+    upload_key = forms.UUIDField(widget=forms.HiddenInput)

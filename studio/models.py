@@ -1,10 +1,15 @@
-"""Projects and the studio's own bookkeeping."""
+"""Projects, their clips and reference images, and the studio's own bookkeeping."""
 
 from __future__ import annotations
 
+import mimetypes
 import secrets
+import uuid
+from datetime import timedelta
+from math import gcd
 
 from django.db import models
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Team, User
@@ -21,7 +26,9 @@ class Project(models.Model):
     description = models.TextField(blank=True, max_length=2000)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    # Last activity: details changed, a clip or a reference image added.
     updated_at = models.DateTimeField(default=timezone.now)
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-updated_at"]
@@ -29,6 +36,202 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    def touch(self) -> None:
+        Project.objects.filter(pk=self.pk).update(updated_at=timezone.now())
+
+
+class MediaState(models.TextChoices):
+    RECEIVED = "received", "Waiting for the worker"
+    PROCESSING = "processing", "Preparing preview"
+    READY = "ready", "Ready"
+    REJECTED = "rejected", "Rejected"
+    FAILED = "failed", "Failed"
+
+
+PENDING_STATES = (MediaState.RECEIVED, MediaState.PROCESSING)
+MAX_PROCESSING_ATTEMPTS = 3
+LEASE = timedelta(minutes=2)  # extended while the worker makes progress
+
+
+class ProcessedMedia(models.Model):
+    """An upload that the worker checks and prepares; shared by clips and reference images.
+
+    State moves only by compare-and-set updates, so two deliveries of the same task (django-q2
+    delivers at least once) cannot both work on one upload.
+    """
+
+    code = models.CharField(max_length=16, unique=True, default=_code, editable=False)
+    upload_key = models.UUIDField(default=uuid.uuid4)
+    original_name = models.CharField(max_length=200)
+    uploaded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    state = models.CharField(max_length=12, choices=MediaState, default=MediaState.RECEIVED)
+    reason = models.TextField(blank=True)
+    progress = models.FloatField(default=0.0)  # 0..1 while processing
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state in PENDING_STATES
+
+    @property
+    def is_ready(self) -> bool:
+        return self.state == MediaState.READY
+
+    def claim(self) -> bool:
+        """Take the processing lease; False if the upload is final or another worker holds it."""
+        now = timezone.now()
+        claimed = (
+            type(self)
+            .objects.filter(pk=self.pk, state__in=PENDING_STATES)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .update(
+                state=MediaState.PROCESSING,
+                lease_until=now + LEASE,
+                attempts=F("attempts") + 1,
+                updated_at=now,
+            )
+        )
+        if claimed:
+            self.refresh_from_db()
+        return bool(claimed)
+
+    def report_progress(self, fraction: float) -> None:
+        """Record progress and extend the lease, as long as this worker still holds it."""
+        now = timezone.now()
+        type(self).objects.filter(pk=self.pk, state=MediaState.PROCESSING).update(
+            progress=max(0.0, min(1.0, fraction)), lease_until=now + LEASE, updated_at=now
+        )
+
+    def release(self) -> None:
+        """Give the lease back after a crash-like error, so the sweep can try again."""
+        type(self).objects.filter(pk=self.pk, state=MediaState.PROCESSING).update(
+            state=MediaState.RECEIVED, lease_until=None, updated_at=timezone.now()
+        )
+
+
+def _kind_of(name: str) -> str:
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+class Clip(ProcessedMedia):
+    """A source video uploaded to a project."""
+
+    CONTENT_TYPES = {
+        "mp4": "video/mp4",
+        "m4v": "video/mp4",
+        "mov": "video/quicktime",
+        "webm": "video/webm",
+        "mkv": "video/x-matroska",
+    }
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="clips")
+    source = models.FileField(max_length=255, blank=True)
+    poster = models.FileField(max_length=255, blank=True)
+    proxy = models.FileField(max_length=255, blank=True)
+    container = models.CharField(max_length=8, blank=True)
+    video_codec = models.CharField(max_length=16, blank=True)
+    audio_codec = models.CharField(max_length=16, blank=True)
+    has_audio = models.BooleanField(default=False)
+    duration = models.FloatField(null=True, blank=True)
+    fps = models.FloatField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)  # as displayed
+    height = models.PositiveIntegerField(null=True, blank=True)
+    rotation = models.PositiveSmallIntegerField(default=0)
+    pix_fmt = models.CharField(max_length=24, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "upload_key"], name="clip_upload_once")
+        ]
+        indexes = [models.Index(fields=["state", "updated_at"])]
+
+    def content_type(self, variant: str) -> str:
+        if variant == "source":
+            return self.CONTENT_TYPES.get(self.container, _kind_of(self.source.name))
+        return _kind_of(getattr(self, variant).name)
+
+    @property
+    def playable(self) -> str:
+        """The variant the browser plays: the proxy when one was needed, else the source."""
+        return "proxy" if self.proxy else "source"
+
+    @property
+    def aspect_label(self) -> str:
+        if not self.width or not self.height:
+            return ""
+        d = gcd(self.width, self.height)
+        return f"{self.width // d}:{self.height // d}"
+
+
+class Reference(ProcessedMedia):
+    """A reference image in a project's library, reusable across edits."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="references")
+    image = models.FileField(max_length=255, blank=True)
+    thumb = models.FileField(max_length=255, blank=True)
+    format = models.CharField(max_length=8, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "upload_key"], name="reference_upload_once")
+        ]
+        indexes = [models.Index(fields=["state", "updated_at"])]
+
+    def content_type(self, variant: str) -> str:
+        return _kind_of(getattr(self, variant).name)
+
+
+class InputClip(models.Model):
+    """A provider-ready cut of a clip (H.264/AAC mp4, 2-10 s, within the provider's limits).
+
+    Made once per (clip, window) and reused by every take that edits the same window.
+    """
+
+    code = models.CharField(max_length=16, unique=True, default=_code, editable=False)
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="inputs")
+    start_ms = models.PositiveIntegerField()
+    length_ms = models.PositiveIntegerField()
+    file = models.FileField(max_length=255)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    duration = models.FloatField()
+    has_audio = models.BooleanField(default=False)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clip", "start_ms", "length_ms"], name="input_clip_window_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clip} @ {self.start_ms / 1000:.1f}s +{self.length_ms / 1000:.1f}s"
+
+    def content_type(self, variant: str) -> str:
+        return "video/mp4"
 
 
 class WorkerHeartbeat(models.Model):

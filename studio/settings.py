@@ -185,6 +185,14 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env_path("STUDIO_MEDIA_DIR", DATA_DIR / "media")
+# Uploads stream to a temporary file next to the media (so storing one is a rename), hashed and
+# size-capped chunk by chunk by studio.uploads; the web process never holds a file in memory.
+MAX_UPLOAD_BYTES = env_int("STUDIO_MAX_UPLOAD_MB", 1024, minimum=1) * 1024 * 1024
+MAX_SOURCE_SECONDS = env_int("STUDIO_MAX_SOURCE_SECONDS", 600, minimum=2)
+FILE_UPLOAD_HANDLERS = ["studio.uploads.CappedUploadHandler"]
+FILE_UPLOAD_TEMP_DIR = DATA_DIR / "uploads-tmp"
+FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
+FILE_UPLOAD_PERMISSIONS = 0o640
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -232,9 +240,11 @@ Q_CLUSTER = {
     "workers": env_int("STUDIO_WORKERS", 2, minimum=1, maximum=32),
     "queue_limit": 2,
     "bulk": 1,
-    "timeout": 600,
+    # A proxy of a 10-minute 4K clip can take many minutes on two cores. Work is guarded by
+    # leases in the database (studio.models.ProcessedMedia), not by this timeout.
+    "timeout": 1800,
     # retry must exceed timeout so a slow task is not handed to a second worker while it runs.
-    "retry": 660,
+    "retry": 1860,
     "max_attempts": 1,
     "ack_failures": True,
     "catch_up": False,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from studio.views import health, home, projects
+from studio.views import clips, health, home, media, projects, references
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -12,6 +12,15 @@ urlpatterns = [
     path("t/<str:code>/projects/", projects.project_new, name="project_new"),
     path("p/<str:code>/", projects.project_detail, name="project_detail"),
     path("p/<str:code>/settings/", projects.project_settings, name="project_settings"),
+    path("p/<str:code>/archive/", projects.project_archive_toggle, name="project_archive"),
+    path("p/<str:code>/library/", projects.project_library, name="project_library"),
+    path("p/<str:code>/clips/", clips.clip_upload, name="clip_upload"),
+    path("p/<str:code>/references/", references.reference_upload, name="reference_upload"),
+    path("c/<str:code>/", clips.clip_detail, name="clip_detail"),
+    path("c/<str:code>/player/", clips.clip_player, name="clip_player"),
+    path("c/<str:code>/delete/", clips.clip_remove, name="clip_delete"),
+    path("r/<str:code>/delete/", references.reference_remove, name="reference_delete"),
+    path("media/<str:kind>/<str:code>/<str:variant>", media.media_file, name="media_file"),
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

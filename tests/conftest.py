@@ -17,6 +17,7 @@ from django.test import Client  # noqa: E402
 from accounts.models import Membership, Role, Team, User  # noqa: E402
 from accounts.services import user_signup  # noqa: E402
 from tests.cluster import Cluster, run_cluster  # noqa: E402
+from tests.media import Samples  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
 
@@ -105,3 +106,8 @@ def qcluster(transactional_db: Any, tmp_path: Path) -> Iterator[Cluster]:
     """A real django-q2 cluster on the test database; stopped (or killed) at the end."""
     with run_cluster(tmp_path) as cluster:
         yield cluster
+
+
+@pytest.fixture(scope="session")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Samples:
+    return Samples(tmp_path_factory.mktemp("samples"))

@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import Membership
 from accounts.services import invitation_create
-from studio.models import Project
+from studio.models import Clip, MediaState, Project, Reference
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +48,17 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "project_new": ("team", "edit"),
     "project_detail": ("project", "view"),
     "project_settings": ("project", "edit"),
+    "project_archive": ("project", "edit"),
+    "project_library": ("project", "view"),
+    "clip_upload": ("project", "edit"),
+    "reference_upload": ("project", "edit"),
+    "clip_detail": ("clip", "view"),
+    "clip_player": ("clip", "view"),
+    "clip_delete": ("clip", "edit"),
+    "reference_delete": ("reference", "edit"),
+    "media_file": ("media", "view"),
 }
+SCOPED = {"team", "project", "clip", "reference", "media"}
 
 
 def _patterns(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:
@@ -70,10 +81,18 @@ def test_every_route_is_classified():
 @pytest.fixture
 def world(alice, bob, carol, team) -> dict[str, Any]:
     project = Project.objects.create(team=team, name="Trailer")
+    clip = Clip(project=project, original_name="beach.mp4", state=MediaState.READY)
+    clip.source.save("walk/source.mp4", ContentFile(b"not really a video"), save=False)
+    clip.save()
+    reference = Reference(project=project, original_name="style.png", state=MediaState.READY)
+    reference.image.save("walk/style.png", ContentFile(b"not really an image"), save=False)
+    reference.save()
     invitation, token = invitation_create(team=team, role="editor", created_by=alice)
     return {
         "team": team,
         "project": project,
+        "clip": clip,
+        "reference": reference,
         "member": Membership.objects.get(user=bob, team=team).code,
         "invite": invitation.code,
         "token": token,
@@ -84,7 +103,10 @@ def _kwargs(name: str, route: str, world: dict[str, Any]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     if "<str:code>" in route:
         scope = ROUTES[name][0]
-        kwargs["code"] = world["project"].code if scope == "project" else world["team"].code
+        owner = {"media": "clip"}.get(scope, scope)
+        kwargs["code"] = world[owner].code
+    if "<str:kind>" in route:
+        kwargs.update(kind="clip", variant="source")
     for key in ("member", "invite", "token"):
         if f":{key}>" in route or f"<{key}>" in route:
             kwargs[key] = world[key]
@@ -94,9 +116,7 @@ def _kwargs(name: str, route: str, world: dict[str, Any]) -> dict[str, Any]:
 
 
 def _team_routes() -> list[tuple[str, URLPattern]]:
-    return [
-        (r, p) for r, p in _patterns(get_resolver()) if ROUTES[p.name][0] in {"team", "project"}
-    ]
+    return [(r, p) for r, p in _patterns(get_resolver()) if ROUTES[p.name][0] in SCOPED]
 
 
 def _url(pattern: URLPattern, route: str, world: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
@@ -12,6 +13,7 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Membership
 from accounts.services import current_team_for
 from studio.forms import ProjectForm
+from studio.models import Clip, MediaState
 
 
 @require_GET
@@ -39,10 +41,16 @@ def render_team_page(
     request: HttpRequest, membership: Membership, form: ProjectForm, status: int = 200
 ) -> HttpResponse:
     team = membership.team
+    ready = Clip.objects.filter(project=OuterRef("pk"), state=MediaState.READY)
+    projects = team.projects.select_related("created_by").annotate(
+        clip_count=Count("clips", filter=~Q(clips__state=MediaState.REJECTED)),
+        poster_clip=Subquery(ready.exclude(poster="").order_by("-created_at").values("code")[:1]),
+    )
     context = {
         "team": team,
         "membership": membership,
-        "projects": team.projects.select_related("created_by"),
+        "projects": [p for p in projects if not p.is_archived],
+        "archived_projects": [p for p in projects if p.is_archived],
         "project_form": form,
         "member_count": team.memberships.count(),
     }

@@ -1,7 +1,10 @@
-"""Projects: create, look at, rename."""
+"""Projects: create, look at, rename, archive."""
 
 from __future__ import annotations
 
+import uuid
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -12,7 +15,7 @@ from accounts.access import get_for_user, get_team_for_user
 from accounts.http import AuthenticatedHttpRequest
 from studio.forms import ProjectForm
 from studio.models import Project
-from studio.services import project_create, project_update
+from studio.services import project_archive, project_create, project_update
 from studio.views.home import render_team_page
 
 
@@ -32,15 +35,54 @@ def project_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     return redirect("project_detail", code=project.code)
 
 
+def _library(project: Project, membership: object) -> dict[str, object]:
+    clips = project.clips.select_related("uploaded_by")
+    references = project.references.select_related("uploaded_by")
+    pending = any(item.is_pending for item in (*clips, *references))
+    return {
+        "project": project,
+        "membership": membership,
+        "clips": clips,
+        "references": references,
+        "pending": pending,
+        "upload_key": uuid.uuid4,
+        "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
+        "max_source_seconds": settings.MAX_SOURCE_SECONDS,
+    }
+
+
 @login_required
 @require_GET
 def project_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     project, membership = get_for_user(
         request.user, Project.objects.select_related("team"), code=code
     )
-    return render(
-        request, "studio/project_detail.html", {"project": project, "membership": membership}
+    return render(request, "studio/project_detail.html", _library(project, membership))
+
+
+@login_required
+@require_GET
+def project_library(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """The clips and references part of the project page, polled while uploads are prepared."""
+    project, membership = get_for_user(
+        request.user, Project.objects.select_related("team"), code=code
     )
+    return render(request, "studio/project_detail.html#library", _library(project, membership))
+
+
+@login_required
+@require_POST
+def project_archive_toggle(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    project, _ = get_for_user(
+        request.user, Project.objects.select_related("team"), need="edit", code=code
+    )
+    archive = request.POST.get("archived") == "1"
+    project_archive(project=project, archived=archive)
+    if archive:
+        messages.success(request, f"{project.name} is archived. Restore it any time.")
+        return redirect("team_detail", code=project.team.code)
+    messages.success(request, f"{project.name} is back in the project list.")
+    return redirect("project_detail", code=project.code)
 
 
 @login_required

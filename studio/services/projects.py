@@ -1,4 +1,4 @@
-"""Cross-model operations of the studio. Views and tasks call these; they never import views."""
+"""Projects: create, rename, archive."""
 
 from __future__ import annotations
 
@@ -19,4 +19,12 @@ def project_update(*, project: Project, name: str, description: str) -> Project:
     project.description = description.strip()
     project.updated_at = timezone.now()
     project.save(update_fields=["name", "description", "updated_at"])
+    return project
+
+
+def project_archive(*, project: Project, archived: bool) -> Project:
+    """Archived projects leave the team's main list; nothing in them is deleted."""
+    project.archived_at = timezone.now() if archived else None
+    project.updated_at = timezone.now()
+    project.save(update_fields=["archived_at", "updated_at"])
     return project

@@ -1,0 +1,168 @@
+// The project page: drag-and-drop uploads with a real progress bar (percent, speed, cancel),
+// one file after another, and the live clip and image lists. Without JavaScript the forms
+// still work as plain uploads.
+import { changed } from "./live.js";
+
+function formatBytes(bytes) {
+  const units = ["B", "KB", "MB", "GB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+function formatSeconds(seconds) {
+  if (!Number.isFinite(seconds)) return "";
+  const s = Math.max(0, Math.round(seconds));
+  return s < 60 ? `${s} s left` : `${Math.floor(s / 60)} min ${s % 60} s left`;
+}
+
+function row(list, file) {
+  const item = document.createElement("li");
+  item.className = "upload-row";
+  item.dataset.upload = file.name;
+  const name = document.createElement("span");
+  name.className = "name strong";
+  name.textContent = file.name;
+  const bar = document.createElement("progress");
+  bar.max = 100;
+  bar.value = 0;
+  bar.setAttribute("aria-label", `Uploading ${file.name}`);
+  const status = document.createElement("span");
+  status.className = "status small muted";
+  status.textContent = `Waiting · ${formatBytes(file.size)}`;
+  const cancel = document.createElement("button");
+  cancel.type = "button";
+  cancel.className = "btn btn-small";
+  cancel.textContent = "Cancel";
+  item.append(name, bar, status, cancel);
+  list.prepend(item);
+  return { item, bar, status, cancel };
+}
+
+function finish(view, text, kind) {
+  view.status.textContent = text;
+  view.status.className = `status small ${kind === "error" ? "error-text" : "muted"}`;
+  if (kind === "error") view.status.setAttribute("role", "alert");
+  view.item.dataset.result = kind;
+  view.cancel.remove();
+  if (kind !== "uploading") view.bar.remove();
+}
+
+function send(form, file, view) {
+  return new Promise((resolve) => {
+    const data = new FormData();
+    data.append("csrfmiddlewaretoken", form.elements.csrfmiddlewaretoken.value);
+    data.append("upload_key", crypto.randomUUID());
+    data.append("file", file, file.name);
+    const xhr = new XMLHttpRequest();
+    const started = performance.now();
+    xhr.open("POST", form.action);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("X-CSRFToken", form.elements.csrfmiddlewaretoken.value);
+    xhr.upload.addEventListener("progress", (event) => {
+      if (!event.lengthComputable) return;
+      const percent = (event.loaded / event.total) * 100;
+      const elapsed = (performance.now() - started) / 1000;
+      const speed = elapsed > 0 ? event.loaded / elapsed : 0;
+      view.bar.value = percent;
+      view.status.textContent = `${Math.floor(percent)}% · ${formatBytes(speed)}/s · ${formatSeconds((event.total - event.loaded) / speed)}`;
+    });
+    xhr.upload.addEventListener("load", () => {
+      view.bar.value = 100;
+      view.status.textContent = "100% · saving…";
+    });
+    xhr.addEventListener("load", () => {
+      let body = {};
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        body = {};
+      }
+      if (xhr.status >= 200 && xhr.status < 300 && body.ok) {
+        finish(view, body.message, "ok");
+        changed();
+      } else {
+        const reason = body.error || `The upload failed (HTTP ${xhr.status}). Please try again.`;
+        finish(view, reason, "error");
+      }
+      resolve();
+    });
+    xhr.addEventListener("error", () => {
+      finish(view, "The connection was lost during the upload. Nothing was saved; please try again.", "error");
+      resolve();
+    });
+    xhr.addEventListener("abort", () => {
+      finish(view, "Upload canceled. Nothing was saved.", "canceled");
+      resolve();
+    });
+    view.cancel.addEventListener("click", () => xhr.abort());
+    xhr.send(data);
+  });
+}
+
+function setUp(form) {
+  const input = form.querySelector("input[type=file]");
+  const list = form.querySelector(".upload-list");
+  const maxBytes = Number(form.dataset.maxBytes);
+  const queue = [];
+  let busy = false;
+
+  async function pump() {
+    if (busy) return;
+    busy = true;
+    while (queue.length) {
+      const { file, view } = queue.shift();
+      if (view.item.dataset.result) continue; // canceled while waiting
+      await send(form, file, view);
+    }
+    busy = false;
+  }
+
+  function accept(files) {
+    for (const file of files) {
+      const view = row(list, file);
+      if (maxBytes && file.size > maxBytes) {
+        finish(view, `${formatBytes(file.size)} is over the ${formatBytes(maxBytes)} limit; nothing was uploaded.`, "error");
+        continue;
+      }
+      if (file.size === 0) {
+        finish(view, "The file is empty (0 bytes).", "error");
+        continue;
+      }
+      view.cancel.addEventListener("click", () => finish(view, "Upload canceled. Nothing was saved.", "canceled"), { once: true });
+      queue.push({ file, view });
+    }
+    pump();
+  }
+
+  input.addEventListener("change", () => {
+    accept([...input.files]);
+    input.value = "";
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    accept([...input.files]);
+    input.value = "";
+  });
+  for (const name of ["dragenter", "dragover"]) {
+    form.addEventListener(name, (event) => {
+      event.preventDefault();
+      form.classList.add("dragging");
+    });
+  }
+  for (const name of ["dragleave", "drop"]) {
+    form.addEventListener(name, () => form.classList.remove("dragging"));
+  }
+  form.addEventListener("drop", (event) => {
+    event.preventDefault();
+    accept([...event.dataTransfer.files]);
+  });
+}
+
+for (const form of document.querySelectorAll("form[data-upload]")) {
+  setUp(form);
+}

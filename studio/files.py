@@ -1,0 +1,90 @@
+"""Stored files go through Django's storage API only, so the media folder can become a bucket.
+
+The worker needs local paths for PyAV; `local_copy` gives one for any storage backend.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.db.models.fields.files import FieldFile
+
+CHUNK = 1024 * 1024
+NAME_LIMIT = 120
+
+
+def safe_display_name(name: str, fallback: str = "upload") -> str:
+    """A file name fit to show and to offer as a download name; never used to store files.
+
+    Folders are dropped (path traversal), control and odd characters removed, length capped
+    while keeping the extension.
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] not in ("C",))
+    name = re.sub(r"[<>:\"|?*]", "_", name).strip(" .")
+    if not name:
+        return fallback
+    if len(name) > NAME_LIMIT:
+        stem, dot, ext = name.rpartition(".")
+        if dot and 0 < len(ext) <= 8:
+            name = stem[: NAME_LIMIT - len(ext) - 2] + "…." + ext
+        else:
+            name = name[: NAME_LIMIT - 1] + "…"
+    return name
+
+
+def extension_of(name: str, allowed: set[str], default: str) -> str:
+    ext = name.rpartition(".")[2].lower() if "." in name else ""
+    return ext if ext in allowed else default
+
+
+@contextmanager
+def local_copy(field: FieldFile) -> Iterator[Path]:
+    """A local path holding the stored file: the file itself on disk storage, else a copy."""
+    try:
+        yield Path(field.storage.path(field.name))
+        return
+    except NotImplementedError:
+        pass
+    suffix = Path(field.name).suffix
+    with tempfile.NamedTemporaryFile(suffix=suffix, dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
+        with field.storage.open(field.name, "rb") as stored:
+            shutil.copyfileobj(stored, tmp, CHUNK)
+        tmp.flush()
+        yield Path(tmp.name)
+
+
+@contextmanager
+def scratch_dir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(dir=settings.FILE_UPLOAD_TEMP_DIR) as name:
+        yield Path(name)
+
+
+def store_path(field: FieldFile, name: str, path: Path) -> None:
+    """Save a local file into `field` under the generated `name` (not saving the model)."""
+    with path.open("rb") as handle:
+        field.save(name, File(handle), save=False)
+
+
+def delete_files(*fields: FieldFile) -> None:
+    for field in fields:
+        if field and field.name:
+            field.storage.delete(field.name)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

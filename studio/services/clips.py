@@ -1,0 +1,194 @@
+"""Source clips: take an upload in, check and prepare it in the worker, cut provider inputs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+
+from accounts.models import User
+from studio.files import (
+    delete_files,
+    extension_of,
+    local_copy,
+    safe_display_name,
+    scratch_dir,
+    sha256_of,
+    store_path,
+)
+from studio.media.inputs import check_window, make_input
+from studio.media.probe import (
+    MediaRejected,
+    VideoInfo,
+    browser_can_play,
+    describe_non_video,
+    probe,
+    sniff_container,
+)
+from studio.media.transcode import fit, make_poster, transcode
+from studio.models import Clip, InputClip, MediaState, Project
+from studio.services import media
+
+VIDEO_EXTENSIONS = {"mp4", "mov", "m4v", "webm", "mkv"}
+PROXY_BOX = {"long_max": 1920, "short_max": 1080}
+
+
+def clip_receive(
+    *, project: Project, author: User, upload: UploadedFile, upload_key: uuid.UUID
+) -> tuple[Clip, bool]:
+    """Store an upload as a new clip and queue its checks. Returns (clip, created).
+
+    The same upload_key twice (a form sent twice) gives back the first clip.
+    """
+    existing = Clip.objects.filter(project=project, upload_key=upload_key).first()
+    if existing is not None:
+        return existing, False
+    _refuse_obvious_non_video(upload)
+    clip = Clip(
+        project=project,
+        uploaded_by=author,
+        upload_key=upload_key,
+        original_name=safe_display_name(upload.name or "", "clip"),
+        size=upload.size or 0,
+        sha256=getattr(upload, "sha256", ""),
+    )
+    ext = extension_of(upload.name or "", VIDEO_EXTENSIONS, "bin")
+    clip.source.save(f"clips/{project.code}/{clip.code}/source.{ext}", upload, save=False)
+    try:
+        with transaction.atomic():
+            clip.save()
+    except IntegrityError:
+        delete_files(clip.source)
+        return Clip.objects.get(project=project, upload_key=upload_key), False
+    project.touch()
+    media.enqueue(clip)
+    return clip, True
+
+
+def _refuse_obvious_non_video(upload: UploadedFile) -> None:
+    """Answer at once for files that are plainly not video; the worker checks everything else."""
+    if not upload.size:
+        raise MediaRejected("The file is empty (0 bytes).")
+    upload.seek(0)
+    head = upload.read(64)
+    upload.seek(0)
+    if sniff_container(head) is None:
+        what = describe_non_video(head)
+        if what:
+            raise MediaRejected(f"This file is {what}, not a video Cutroom can use.")
+        raise MediaRejected("This file is not a video. Cutroom accepts MP4, MOV, M4V, WebM or MKV.")
+
+
+def clip_process(*, clip_id: int) -> None:
+    media.run(Clip, clip_id, _prepare)
+
+
+def _prepare(clip: Clip) -> None:
+    base = f"clips/{clip.project.code}/{clip.code}"
+    with local_copy(clip.source) as path, scratch_dir() as tmp:
+        sha = clip.sha256 or sha256_of(path)
+        info = probe(path, max_seconds=settings.MAX_SOURCE_SECONDS)
+        clip.report_progress(0.02)
+        make_poster(path, tmp / "poster.jpg", info)
+        if not browser_can_play(info):
+            transcode(
+                path,
+                tmp / "proxy.mp4",
+                info=info,
+                size=fit(info.width, info.height, **PROXY_BOX),
+                progress=lambda done: clip.report_progress(0.05 + 0.95 * done),
+            )
+            store_path(clip.proxy, f"{base}/proxy.mp4", tmp / "proxy.mp4")
+        store_path(clip.poster, f"{base}/poster.jpg", tmp / "poster.jpg")
+    fields = {name: getattr(info, name) for name in INFO_FIELDS}
+    saved = media.finish(
+        clip,
+        MediaState.READY,
+        poster=clip.poster.name,
+        proxy=clip.proxy.name or "",
+        sha256=sha,
+        **fields,
+    )
+    if not saved:  # deleted, or another worker took over while this one was slow
+        delete_files(clip.poster, clip.proxy)
+
+
+INFO_FIELDS = (
+    "container",
+    "video_codec",
+    "audio_codec",
+    "has_audio",
+    "duration",
+    "fps",
+    "width",
+    "height",
+    "rotation",
+    "pix_fmt",
+)
+
+
+def video_info(clip: Clip) -> VideoInfo:
+    """The probe result, rebuilt from a ready clip's stored fields."""
+    turned = clip.rotation in (90, 270)
+    return VideoInfo(
+        container=clip.container,
+        video_codec=clip.video_codec,
+        audio_codec=clip.audio_codec,
+        duration=clip.duration or 0.0,
+        fps=clip.fps or 0.0,
+        width=clip.width or 0,
+        height=clip.height or 0,
+        coded_width=(clip.height if turned else clip.width) or 0,
+        coded_height=(clip.width if turned else clip.height) or 0,
+        rotation=clip.rotation,
+        pix_fmt=clip.pix_fmt,
+        has_audio=clip.has_audio,
+        bit_rate=0,
+    )
+
+
+def clip_delete(*, clip: Clip) -> None:
+    inputs = list(clip.inputs.all())
+    delete_files(*media.files_of(clip), *(item.file for item in inputs))
+    clip.delete()
+
+
+def input_clip_prepare(
+    *,
+    clip: Clip,
+    start: float,
+    length: float,
+    progress: Callable[[float], None] | None = None,
+) -> InputClip:
+    """The provider-ready cut of [start, start+length) of a ready clip; made once, then reused.
+
+    Raises MediaRejected with a clear reason when the window or the clip cannot conform.
+    """
+    if clip.state != MediaState.READY:
+        raise MediaRejected("The clip is not ready yet.")
+    start_ms, length_ms = round(start * 1000), round(length * 1000)
+    existing = InputClip.objects.filter(clip=clip, start_ms=start_ms, length_ms=length_ms).first()
+    if existing is not None and existing.file.storage.exists(existing.file.name):
+        return existing
+    info = video_info(clip)
+    check_window(info, start_ms / 1000, length_ms / 1000)
+    with local_copy(clip.source) as path, scratch_dir() as tmp:
+        out = tmp / "input.mp4"
+        encoded = make_input(
+            path, out, info=info, start=start_ms / 1000, length=length_ms / 1000, progress=progress
+        )
+        item = existing or InputClip(clip=clip, start_ms=start_ms, length_ms=length_ms)
+        item.width, item.height, item.duration = encoded.width, encoded.height, encoded.duration
+        item.has_audio, item.size, item.sha256 = encoded.has_audio, encoded.size, sha256_of(out)
+        name = f"clips/{clip.project.code}/{clip.code}/input-{start_ms}-{length_ms}.mp4"
+        store_path(item.file, name, out)
+    try:
+        with transaction.atomic():
+            item.save()
+    except IntegrityError:  # another worker made the same cut at the same time
+        delete_files(item.file)
+        return InputClip.objects.get(clip=clip, start_ms=start_ms, length_ms=length_ms)
+    return item

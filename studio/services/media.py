@@ -1,0 +1,100 @@
+"""What clips and reference images share: the worker's processing run and the sweep."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.fields.files import FieldFile
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from studio.files import delete_files
+from studio.media.probe import MediaRejected
+from studio.models import MAX_PROCESSING_ATTEMPTS, Clip, MediaState, ProcessedMedia, Reference
+
+log = logging.getLogger(__name__)
+LOST_AFTER = timedelta(minutes=3)  # a RECEIVED upload this old has probably lost its task
+TASKS = {Clip: "studio.tasks.process_clip", Reference: "studio.tasks.process_reference"}
+GAVE_UP = (
+    "Preparing this file failed {n} times, so Cutroom stopped trying and removed it. "
+    "Upload it again, or export it in another format."
+)
+
+
+def enqueue(obj: ProcessedMedia) -> None:
+    """Queue processing once the row is committed (the worker must be able to see it)."""
+    task, pk = TASKS[type(obj)], obj.pk
+    transaction.on_commit(lambda: async_task(task, pk, task_name=f"{task}:{pk}"))
+
+
+def files_of(obj: ProcessedMedia) -> list[FieldFile]:
+    names = ("source", "poster", "proxy") if isinstance(obj, Clip) else ("image", "thumb")
+    return [getattr(obj, name) for name in names]
+
+
+def finish(obj: ProcessedMedia, state: str, reason: str = "", **fields: object) -> bool:
+    """Compare-and-set the final state; False if the row was deleted or taken over meanwhile."""
+    updated = (
+        type(obj)
+        .objects.filter(pk=obj.pk, state=MediaState.PROCESSING, attempts=obj.attempts)
+        .update(
+            state=state,
+            reason=reason,
+            lease_until=None,
+            progress=1.0 if state == MediaState.READY else 0.0,
+            updated_at=timezone.now(),
+            **fields,
+        )
+    )
+    return bool(updated)
+
+
+def reject(obj: ProcessedMedia, reason: str) -> None:
+    """Rejected uploads keep only the row the person sees (name and reason), no files."""
+    delete_files(*files_of(obj))
+    blanks = {field.field.name: "" for field in files_of(obj)}
+    finish(obj, MediaState.REJECTED, reason, **blanks)
+
+
+def run(model: type[ProcessedMedia], pk: int, work: Callable[[ProcessedMedia], None]) -> None:
+    """Claim the upload, run `work`, and record how it ended. Safe to run twice."""
+    obj = model.objects.filter(pk=pk).first()
+    if obj is None or not obj.claim():
+        return
+    if obj.attempts > MAX_PROCESSING_ATTEMPTS:
+        delete_files(*files_of(obj))
+        blanks = {field.field.name: "" for field in files_of(obj)}
+        finish(obj, MediaState.FAILED, GAVE_UP.format(n=MAX_PROCESSING_ATTEMPTS), **blanks)
+        return
+    try:
+        work(obj)
+    except MediaRejected as rejected:
+        reject(obj, rejected.message)
+    except Exception:
+        # Unexpected: keep the file and let the sweep try again (attempts are counted).
+        log.exception("processing %s %s failed", model.__name__, pk)
+        obj.release()
+        raise
+
+
+def sweep() -> int:
+    """Re-queue uploads whose task was lost (web died before enqueueing, worker died mid-way)."""
+    now = timezone.now()
+    count = 0
+    for model in (Clip, Reference):
+        lost = model.objects.filter(
+            Q(state=MediaState.RECEIVED, updated_at__lt=now - LOST_AFTER)
+            | Q(state=MediaState.PROCESSING, lease_until__lt=now)
+        )
+        for pk in list(lost.values_list("pk", flat=True)):
+            # Touch first, so a busy queue does not get the same upload again every minute.
+            model.objects.filter(pk=pk, state=MediaState.RECEIVED).update(updated_at=now)
+            async_task(TASKS[model], pk, task_name=f"{TASKS[model]}:{pk}:sweep")
+            count += 1
+    if count:
+        log.info("sweep re-queued %d upload(s)", count)
+    return count

@@ -1,0 +1,18 @@
+"""django-q2 entry points. Each loads a row by id and calls a service; each is safe to run twice."""
+
+from __future__ import annotations
+
+from studio import services
+from studio.services import media
+
+
+def process_clip(clip_id: int) -> None:
+    services.clip_process(clip_id=clip_id)
+
+
+def process_reference(reference_id: int) -> None:
+    services.reference_process(reference_id=reference_id)
+
+
+def sweep() -> None:
+    media.sweep()

@@ -1,0 +1,59 @@
+"""Source clips: upload, watch, delete."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import get_for_user
+from accounts.http import AuthenticatedHttpRequest
+from studio.models import Clip
+from studio.services import clip_delete, clip_receive
+from studio.views.uploads import handle_upload
+
+
+@login_required
+@require_POST
+def clip_upload(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    return handle_upload(request, code, clip_receive, "video")
+
+
+def _clip(request: AuthenticatedHttpRequest, code: str, need: str = "view"):
+    return get_for_user(
+        request.user,
+        Clip.objects.select_related("project__team", "uploaded_by"),
+        need=need,
+        team_path="project__team",
+        code=code,
+    )
+
+
+@login_required
+@require_GET
+def clip_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    clip, membership = _clip(request, code)
+    context = {"clip": clip, "project": clip.project, "membership": membership}
+    return render(request, "studio/clip_detail.html", context)
+
+
+@login_required
+@require_GET
+def clip_player(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """The part of the clip page that changes while the worker prepares the clip."""
+    clip, membership = _clip(request, code)
+    context = {"clip": clip, "project": clip.project, "membership": membership}
+    return render(request, "studio/clip_detail.html#player", context)
+
+
+@login_required
+@require_POST
+def clip_remove(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    clip, _ = _clip(request, code, need="edit")
+    project = clip.project
+    name = clip.original_name
+    clip_delete(clip=clip)
+    messages.success(request, f"{name} was deleted.")
+    return redirect("project_detail", code=project.code)

@@ -1,0 +1,63 @@
+"""The one view that serves stored media, after the access check, with HTTP Range."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.views.decorators.http import require_safe
+
+from accounts.access import get_for_user
+from accounts.http import AuthenticatedHttpRequest
+from studio.models import Clip, InputClip, Reference
+from studio.serving import serve_file
+
+# kind -> (queryset, path to the team, the variants one may fetch)
+MEDIA = {
+    "clip": (
+        Clip.objects.select_related("project__team"),
+        "project__team",
+        ("source", "proxy", "poster"),
+    ),
+    "ref": (Reference.objects.select_related("project__team"), "project__team", ("image", "thumb")),
+    "input": (
+        InputClip.objects.select_related("clip__project__team"),
+        "clip__project__team",
+        ("file",),
+    ),
+}
+SUFFIXES = {"proxy": "preview", "poster": "poster", "thumb": "thumbnail", "file": "input"}
+
+
+@login_required
+@require_safe
+def media_file(
+    request: AuthenticatedHttpRequest, kind: str, code: str, variant: str
+) -> HttpResponse:
+    if kind not in MEDIA or variant not in MEDIA[kind][2]:
+        raise Http404("No such file.")
+    queryset, team_path, _ = MEDIA[kind]
+    obj, _ = get_for_user(request.user, queryset, team_path=team_path, code=code)
+    field = getattr(obj, variant)
+    if not field or not field.storage.exists(field.name):
+        raise Http404("This file is not available (yet).")
+    return serve_file(
+        request,
+        field,
+        content_type=obj.content_type(variant),
+        download_name=download_name(obj, variant, field.name),
+        as_attachment=request.GET.get("download") == "1",
+    )
+
+
+def download_name(obj: object, variant: str, stored: str) -> str:
+    """The original name for originals; '<name>-preview.mp4' and the like for derived files."""
+    owner = getattr(obj, "clip", obj)  # an input clip is named after its source clip
+    original = getattr(owner, "original_name", "") or "file"
+    stem = PurePosixPath(original).stem or "file"
+    ext = PurePosixPath(stored).suffix
+    if variant in ("source", "image") and PurePosixPath(original).suffix.lower() == ext.lower():
+        return original
+    label = SUFFIXES.get(variant, "original")
+    return f"{stem}-{label}{ext}"

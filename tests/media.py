@@ -1,0 +1,181 @@
+"""Generate small real media files with PyAV and Pillow for tests and benchmarks."""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+from fractions import Fraction
+from pathlib import Path
+
+import av
+from av.audio.frame import AudioFrame
+from av.video.frame import VideoFrame
+from PIL import Image
+
+CONTAINER_OPTIONS = {"movflags": "+faststart"}
+
+
+def _picture(width: int, height: int, index: int) -> VideoFrame:
+    """A moving diagonal gradient: every frame differs, so seeking can be checked."""
+    frame = VideoFrame(width, height, "yuv420p")
+    shift = index * 3
+    luma = b"".join(bytes((x + y + shift) % 220 + 16 for x in range(width)) for y in range(height))
+    frame.planes[0].update(_pad(luma, frame.planes[0], width, height))
+    cw, ch = width // 2, height // 2
+    chroma_u = bytes([(index * 5) % 256]) * (cw * ch)
+    chroma_v = bytes([(255 - index * 5) % 256]) * (cw * ch)
+    frame.planes[1].update(_pad(chroma_u, frame.planes[1], cw, ch))
+    frame.planes[2].update(_pad(chroma_v, frame.planes[2], cw, ch))
+    return frame
+
+
+def _pad(data: bytes, plane: object, width: int, height: int) -> bytes:
+    stride = plane.line_size  # type: ignore[attr-defined]
+    if stride == width:
+        return data
+    rows = (data[y * width : (y + 1) * width].ljust(stride, b"\0") for y in range(height))
+    return b"".join(rows)
+
+
+def _tone(index: int, samples: int, rate: int) -> AudioFrame:
+    values = (
+        int(8000 * math.sin(2 * math.pi * 440 * (index * samples + n) / rate))
+        for n in range(samples)
+    )
+    data = b"".join(struct.pack("<hh", v, v) for v in values)
+    frame = AudioFrame(format="s16", layout="stereo", samples=samples)
+    frame.planes[0].update(data)
+    frame.sample_rate = rate
+    frame.pts = index * samples
+    frame.time_base = Fraction(1, rate)
+    return frame
+
+
+def make_video(
+    path: Path,
+    *,
+    seconds: float = 2.0,
+    width: int = 320,
+    height: int = 240,
+    fps: int = 24,
+    codec: str = "libx264",
+    audio: bool = True,
+    rotation: int = 0,
+    pix_fmt: str = "yuv420p",
+) -> Path:
+    """Write a clip; rotation is the counter-clockwise display rotation stored in the file."""
+    options = CONTAINER_OPTIONS if path.suffix in (".mp4", ".mov", ".m4v") else {}
+    with av.open(str(path), "w", options=options) as out:
+        video = out.add_stream(codec, rate=fps)
+        video.width, video.height, video.pix_fmt = width, height, pix_fmt
+        if codec == "libx264":
+            video.options = {"preset": "ultrafast"}
+        elif codec == "libx265":
+            video.options = {"preset": "ultrafast", "x265-params": "log-level=error"}
+        elif codec == "libvpx-vp9":
+            video.options = {"deadline": "realtime", "cpu-used": "8"}
+        if rotation:
+            video.set_display_rotation(rotation)
+        sound = None
+        if audio:
+            sound = out.add_stream("aac" if path.suffix != ".webm" else "libopus", rate=48000)
+            sound.layout = "stereo"
+        frames = round(seconds * fps)
+        for index in range(frames):
+            picture = _picture(width, height, index)
+            if pix_fmt != "yuv420p":
+                picture = picture.reformat(format=pix_fmt)
+            picture.pts = index
+            out.mux(video.encode(picture))
+        out.mux(video.encode())
+        if sound is not None:
+            chunk = 960 if path.suffix == ".webm" else 1024
+            for index in range(math.ceil(seconds * 48000 / chunk)):
+                out.mux(sound.encode(_tone(index, chunk, 48000)))
+            out.mux(sound.encode())
+    return path
+
+
+def make_audio_only(path: Path, seconds: float = 1.0) -> Path:
+    with av.open(str(path), "w", options=CONTAINER_OPTIONS) as out:
+        sound = out.add_stream("aac", rate=48000)
+        sound.layout = "stereo"
+        for index in range(math.ceil(seconds * 48000 / 1024)):
+            out.mux(sound.encode(_tone(index, 1024, 48000)))
+        out.mux(sound.encode())
+    return path
+
+
+def make_image(path: Path | None = None, size: tuple[int, int] = (640, 480), fmt: str = "PNG"):
+    """An image file (or its bytes when path is None) with a gradient."""
+    image = Image.linear_gradient("L").resize(size).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    data = buffer.getvalue()
+    if path is None:
+        return data
+    path.write_bytes(data)
+    return path
+
+
+def truncate(src: Path, dest: Path, fraction: float = 0.5) -> Path:
+    data = src.read_bytes()
+    dest.write_bytes(data[: int(len(data) * fraction)])
+    return dest
+
+
+def bomb_png(path: Path, side: int = 50_000) -> Path:
+    """A tiny PNG that declares side x side pixels: a decompression bomb if ever decoded."""
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    row = b"\0" + b"\0" * ((side + 7) // 8)
+    compressor = zlib.compressobj(9)
+    data = b"".join(compressor.compress(row) for _ in range(64)) + compressor.flush()
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    path.write_bytes(png)
+    return path
+
+
+class Samples:
+    """Media files made on first use and shared by the whole test session."""
+
+    RECIPES: dict[str, dict] = {
+        "h264.mp4": {},
+        "hevc-portrait.mov": {"codec": "libx265", "rotation": -90, "seconds": 3.0},
+        "vp9.webm": {"codec": "libvpx-vp9"},
+        "mpeg4.mkv": {"codec": "mpeg4"},
+        "prores.mov": {"codec": "prores_ks", "pix_fmt": "yuv422p10le", "audio": False},
+        "long.mp4": {"seconds": 12.0, "fps": 12, "width": 256, "height": 144},
+        "silent.mp4": {"audio": False},
+        "short.mp4": {"seconds": 1.0},
+        "tall.mp4": {"width": 32, "height": 384, "audio": False},
+        "wide.mp4": {"width": 8320, "height": 32, "seconds": 0.25, "audio": False},
+        "tiny.mp4": {"width": 160, "height": 120, "seconds": 3.0},
+    }
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __getitem__(self, name: str) -> Path:
+        path = self.folder / name
+        if path.exists():
+            return path
+        if name in self.RECIPES:
+            return make_video(path, **self.RECIPES[name])
+        makers = {
+            "audio-only.mp4": lambda p: make_audio_only(p),
+            "truncated.mp4": lambda p: truncate(self["long.mp4"], p),
+            "header-only.mp4": lambda p: truncate(self["h264.mp4"], p, 0.02),
+            "text.mp4": lambda p: p.write_text("Just some notes, not a video.\n") and p,
+            "empty.mp4": lambda p: p.write_bytes(b"") is not None and p,
+            "image.mp4": lambda p: make_image(p),
+            "photo.jpg": lambda p: make_image(p, (800, 600), "JPEG"),
+            "bomb.png": lambda p: bomb_png(p),
+        }
+        return makers[name](path)
