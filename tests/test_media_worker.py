@@ -1,0 +1,149 @@
+"""The worker side: leases, the sweep that re-drives lost work, and a real django-q2 cluster."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from django_q.models import OrmQ
+
+from studio import services
+from studio.models import MAX_PROCESSING_ATTEMPTS, Clip, MediaState, Project
+from studio.services import media
+from tests.cluster import wait_for
+
+
+@pytest.fixture
+def project(team, alice):
+    return Project.objects.create(team=team, name="Night shoot", created_by=alice)
+
+
+def upload(client, project, path: Path) -> Clip:
+    data = {
+        "file": SimpleUploadedFile(path.name, path.read_bytes()),
+        "upload_key": str(uuid.uuid4()),
+    }
+    response = client.post(
+        reverse("clip_upload", args=[project.code]), data, HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 201, response.content
+    return Clip.objects.get(code=response.json()["code"])
+
+
+@pytest.mark.django_db
+def test_upload_is_queued_after_commit(
+    as_bob, project, samples, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        clip = upload(as_bob, project, samples["h264.mp4"])
+    assert len(callbacks) == 1
+    assert OrmQ.objects.count() == 1
+    assert f"process_clip:{clip.pk}" in OrmQ.objects.get().name()
+
+
+@pytest.mark.django_db
+def test_sweep_requeues_lost_work_only(as_bob, project, samples):
+    lost = upload(as_bob, project, samples["h264.mp4"])
+    fresh = upload(as_bob, project, samples["h264.mp4"])
+    held = upload(as_bob, project, samples["h264.mp4"])
+    dead = upload(as_bob, project, samples["h264.mp4"])
+    long_ago = timezone.now() - media.LOST_AFTER - timedelta(seconds=1)
+    Clip.objects.filter(pk=lost.pk).update(updated_at=long_ago)
+    Clip.objects.filter(pk=held.pk).update(
+        state=MediaState.PROCESSING, lease_until=timezone.now() + timedelta(minutes=1)
+    )
+    Clip.objects.filter(pk=dead.pk).update(
+        state=MediaState.PROCESSING, lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert media.sweep() == 2
+    names = {task.name() for task in OrmQ.objects.all()}
+    assert names == {
+        f"studio.tasks.process_clip:{lost.pk}:sweep",
+        f"studio.tasks.process_clip:{dead.pk}:sweep",
+    }
+    assert fresh.pk not in {lost.pk, dead.pk}
+    # A lease that expired means the worker died: the next run takes over and finishes.
+    services.clip_process(clip_id=dead.pk)
+    dead.refresh_from_db()
+    assert dead.state == MediaState.READY and dead.attempts == 1
+
+
+@pytest.mark.django_db
+def test_a_held_lease_keeps_a_second_delivery_out(as_bob, project, samples):
+    clip = upload(as_bob, project, samples["h264.mp4"])
+    assert clip.claim()
+    services.clip_process(clip_id=clip.pk)  # the duplicate delivery
+    clip.refresh_from_db()
+    assert clip.state == MediaState.PROCESSING and clip.attempts == 1
+
+
+@pytest.mark.django_db
+def test_gives_up_after_repeated_crashes(as_bob, project, samples):
+    clip = upload(as_bob, project, samples["h264.mp4"])
+    Clip.objects.filter(pk=clip.pk).update(attempts=MAX_PROCESSING_ATTEMPTS)
+    services.clip_process(clip_id=clip.pk)
+    clip.refresh_from_db()
+    assert clip.state == MediaState.FAILED
+    assert "failed 3 times" in clip.reason and "Upload it again" in clip.reason
+    assert not [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
+
+
+@pytest.mark.django_db
+def test_unexpected_error_keeps_the_file_for_a_retry(as_bob, project, samples, monkeypatch):
+    clip = upload(as_bob, project, samples["h264.mp4"])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk hiccup")
+
+    monkeypatch.setattr("studio.services.clips.make_poster", broken)
+    with pytest.raises(RuntimeError):
+        services.clip_process(clip_id=clip.pk)
+    clip.refresh_from_db()
+    assert clip.state == MediaState.RECEIVED and clip.lease_until is None
+    assert clip.source.storage.exists(clip.source.name)
+    monkeypatch.undo()
+    services.clip_process(clip_id=clip.pk)
+    clip.refresh_from_db()
+    assert clip.state == MediaState.READY and clip.attempts == 2
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_real_cluster_prepares_an_upload(as_bob, project, samples, qcluster):
+    clip = upload(as_bob, project, samples["hevc-portrait.mov"])
+
+    def ready() -> bool:
+        clip.refresh_from_db()
+        return clip.state not in (MediaState.RECEIVED, MediaState.PROCESSING)
+
+    wait_for(ready, 90, "the worker to prepare the clip", qcluster)
+    assert clip.state == MediaState.READY, clip.reason
+    assert clip.proxy and clip.poster
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_real_cluster_finishes_work_of_a_killed_worker(as_bob, project, samples, tmp_path):
+    """A worker died mid-way (lease held, no task left): the sweep hands it to a new cluster."""
+    from tests.cluster import run_cluster
+
+    clip = upload(as_bob, project, samples["hevc-portrait.mov"])
+    OrmQ.objects.all().delete()  # the task was taken by the worker that died
+    Clip.objects.filter(pk=clip.pk).update(
+        state=MediaState.PROCESSING, attempts=1, lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    with run_cluster(tmp_path) as cluster:
+        assert media.sweep() == 1
+
+        def done() -> bool:
+            clip.refresh_from_db()
+            return clip.state == MediaState.READY
+
+        wait_for(done, 90, "the swept clip to be ready", cluster)
+    assert clip.attempts == 2
