@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import get_for_user, get_team_for_user
 from accounts.http import AuthenticatedHttpRequest
 from studio.forms import ProjectForm
+from studio.media.probe import human_duration
 from studio.models import Project
 from studio.services import project_archive, project_create, project_update
 from studio.views.home import render_team_page
@@ -47,7 +48,7 @@ def _library(project: Project, membership: object) -> dict[str, object]:
         "pending": pending,
         "upload_key": uuid.uuid4,
         "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
-        "max_source_seconds": settings.MAX_SOURCE_SECONDS,
+        "max_source_length": human_duration(settings.MAX_SOURCE_SECONDS),
     }
 
 
