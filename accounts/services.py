@@ -41,6 +41,8 @@ def team_rename(*, team: Team, name: str) -> Team:
 
 
 def team_switch(*, user: User, team: Team) -> None:
+    if user.current_team_id == team.pk:
+        return
     user.current_team = team
     user.save(update_fields=["current_team"])
 

@@ -72,6 +72,7 @@ def serve_file(
         "Last-Modified": http_date(modified.timestamp()),
         "Cache-Control": "private, max-age=3600",
         "X-Content-Type-Options": "nosniff",
+        "Cross-Origin-Resource-Policy": "same-origin",
         "Content-Disposition": content_disposition_header(as_attachment, download_name) or "",
     }
     if etag in request.headers.get("If-None-Match", ""):

@@ -16,3 +16,4 @@ def process_reference(reference_id: int) -> None:
 
 def sweep() -> None:
     media.sweep()
+    media.clean_temp()

@@ -242,3 +242,20 @@ def test_clip_page_and_player_fragment(as_carol, as_bob, project, samples):
     process_all()
     fragment = as_carol.get(reverse("clip_player", args=[clip.code])).content.decode()
     assert "<video" in fragment and "data-pending" not in fragment
+
+
+def test_waiting_uploads_say_when_no_worker_runs(as_bob, project, samples):
+    from studio import health
+
+    upload(as_bob, project, samples["h264.mp4"])
+    url = reverse("project_library", args=[project.code])
+    assert "background worker is not running" in as_bob.get(url).content.decode()
+    health.beat()
+    assert "background worker is not running" not in as_bob.get(url).content.decode()
+
+
+def test_opening_a_project_makes_its_team_current(as_bob, bob, project):
+    assert bob.current_team != project.team
+    as_bob.get(reverse("project_detail", args=[project.code]))
+    bob.refresh_from_db()
+    assert bob.current_team == project.team

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -147,3 +149,17 @@ def test_real_cluster_finishes_work_of_a_killed_worker(as_bob, project, samples,
 
         wait_for(done, 90, "the swept clip to be ready", cluster)
     assert clip.attempts == 2
+
+
+def test_clean_temp_removes_only_old_leftovers(settings, tmp_path):
+    settings.FILE_UPLOAD_TEMP_DIR = tmp_path
+    old_file, old_dir, fresh = tmp_path / "old.upload", tmp_path / "scratch-old", tmp_path / "new"
+    old_file.write_bytes(b"x")
+    old_dir.mkdir()
+    (old_dir / "proxy.mp4").write_bytes(b"y")
+    fresh.write_bytes(b"z")
+    long_ago = time.time() - media.TEMP_MAX_AGE.total_seconds() - 60
+    for path in (old_file, old_dir / "proxy.mp4", old_dir):
+        os.utime(path, (long_ago, long_ago))
+    assert media.clean_temp() == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["new"]

@@ -55,9 +55,13 @@ def inspect(handle: BinaryIO, size: int) -> ImageInfo:
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         what = describe_non_video(head)
-        if what and "image" not in what:
+        if what and "image" in what:
+            raise MediaRejected(f"This is {what}; use JPEG, PNG, BMP or WebP.") from None
+        if what:
             raise MediaRejected(f"This file is {what}, not an image.") from None
-        raise MediaRejected("This file is not an image Pillow can read.") from None
+        raise MediaRejected(
+            "This file is not an image Cutroom can read; use JPEG, PNG, BMP or WebP."
+        ) from None
     if fmt not in FORMATS:
         raise MediaRejected(f"This is a {fmt or 'unknown'} image; use JPEG, PNG, BMP or WebP.")
     turned = orientation in (5, 6, 7, 8)

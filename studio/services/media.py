@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import time
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.fields.files import FieldFile
@@ -17,6 +21,7 @@ from studio.media.probe import MediaRejected
 from studio.models import MAX_PROCESSING_ATTEMPTS, Clip, MediaState, ProcessedMedia, Reference
 
 log = logging.getLogger(__name__)
+TEMP_MAX_AGE = timedelta(hours=6)  # far beyond any upload or task (timeout 30 min)
 LOST_AFTER = timedelta(minutes=3)  # a RECEIVED upload this old has probably lost its task
 TASKS = {Clip: "studio.tasks.process_clip", Reference: "studio.tasks.process_reference"}
 GAVE_UP = (
@@ -98,3 +103,27 @@ def sweep() -> int:
     if count:
         log.info("sweep re-queued %d upload(s)", count)
     return count
+
+
+def _newest_mtime(path: Path) -> float:
+    if path.is_dir():
+        return max([path.stat().st_mtime, *(p.stat().st_mtime for p in path.rglob("*"))])
+    return path.stat().st_mtime
+
+
+def clean_temp() -> int:
+    """Remove temporary uploads and scratch folders left behind by processes that were killed."""
+    cutoff = time.time() - TEMP_MAX_AGE.total_seconds()
+    removed = 0
+    for entry in Path(settings.FILE_UPLOAD_TEMP_DIR).iterdir():
+        try:
+            if _newest_mtime(entry) >= cutoff:
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+            removed += 1
+        except FileNotFoundError:
+            continue  # finished and cleaned up by its owner meanwhile
+    return removed

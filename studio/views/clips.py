@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
+from accounts.services import team_switch
 from studio.models import Clip
 from studio.services import clip_delete, clip_receive
 from studio.views.uploads import handle_upload
@@ -35,6 +36,7 @@ def _clip(request: AuthenticatedHttpRequest, code: str, need: str = "view"):
 @require_GET
 def clip_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     clip, membership = _clip(request, code)
+    team_switch(user=request.user, team=clip.project.team)
     context = {"clip": clip, "project": clip.project, "membership": membership}
     return render(request, "studio/clip_detail.html", context)
 

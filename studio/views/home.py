@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from accounts.access import get_team_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Membership
-from accounts.services import current_team_for
+from accounts.services import current_team_for, team_switch
 from studio.forms import ProjectForm
 from studio.models import Clip, MediaState
 
@@ -31,9 +31,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def team_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     membership = get_team_for_user(request.user, code)
     team = membership.team
-    if request.user.current_team_id != team.pk:
-        request.user.current_team = team
-        request.user.save(update_fields=["current_team"])
+    team_switch(user=request.user, team=team)  # the navigation follows what is on screen
     return render_team_page(request, membership, ProjectForm())
 
 

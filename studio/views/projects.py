@@ -13,7 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import get_for_user, get_team_for_user
 from accounts.http import AuthenticatedHttpRequest
+from accounts.services import team_switch
 from studio.forms import ProjectForm
+from studio.health import worker_status
 from studio.media.probe import human_duration
 from studio.models import Project
 from studio.services import project_archive, project_create, project_update
@@ -46,6 +48,8 @@ def _library(project: Project, membership: object) -> dict[str, object]:
         "clips": clips,
         "references": references,
         "pending": pending,
+        # Uploads wait for the worker; say so when none is alive rather than spin for ever.
+        "worker_down": pending and not worker_status()["ok"],
         "upload_key": uuid.uuid4,
         "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
         "max_source_length": human_duration(settings.MAX_SOURCE_SECONDS),
@@ -58,6 +62,7 @@ def project_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
     project, membership = get_for_user(
         request.user, Project.objects.select_related("team"), code=code
     )
+    team_switch(user=request.user, team=project.team)
     return render(request, "studio/project_detail.html", _library(project, membership))
 
 
