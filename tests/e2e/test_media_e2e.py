@@ -161,3 +161,13 @@ def test_viewer_sees_no_upload_controls(page: Page, live_server, carol, project)
     expect(page.get_by_role("heading", name="Clips")).to_be_visible()
     expect(page.locator("form[data-upload]")).to_have_count(0)
     expect(page.get_by_role("button", name="Archive")).to_have_count(0)
+
+
+def test_project_page_on_a_phone(page: Page, live_server, bob, project, console_errors):
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server.url, "bob@example.com")
+    page.goto(f"{live_server.url}/p/{project.code}/")
+    expect(page.get_by_label("Drop videos here or choose files")).to_be_attached()
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390  # nothing overflows sideways
+    shot(page, "project-phone")
