@@ -243,3 +243,169 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.worker
+
+
+class TakeState(models.TextChoices):
+    QUEUED = "queued", "Waiting for a free slot"
+    PREPARING = "preparing", "Preparing the input"
+    SUBMITTING = "submitting", "Sending to the provider"
+    RUNNING = "running", "Rendering"
+    DOWNLOADING = "downloading", "Saving the result"
+    SUCCEEDED = "succeeded", "Done"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+    TIMED_OUT = "timed_out", "Timed out"
+    EXPIRED = "expired", "Result expired"
+    UNCERTAIN = "uncertain", "Submission uncertain"
+
+
+# Takes in these states hold one of the provider's concurrent slots.
+AT_PROVIDER = (TakeState.PREPARING, TakeState.SUBMITTING, TakeState.RUNNING)
+ACTIVE_TAKE_STATES = (TakeState.QUEUED, *AT_PROVIDER, TakeState.DOWNLOADING)
+FINAL_TAKE_STATES = (
+    TakeState.SUCCEEDED,
+    TakeState.FAILED,
+    TakeState.CANCELED,
+    TakeState.TIMED_OUT,
+    TakeState.EXPIRED,
+    TakeState.UNCERTAIN,
+)
+
+
+class Resolution(models.TextChoices):
+    P720 = "720P", "720p"
+    P1080 = "1080P", "1080p"
+
+
+class Ratio(models.TextChoices):
+    KEEP = "", "Keep the clip's"
+    WIDE = "16:9", "16:9 landscape"
+    TALL = "9:16", "9:16 portrait"
+    SQUARE = "1:1", "1:1 square"
+    CLASSIC = "4:3", "4:3"
+    CLASSIC_TALL = "3:4", "3:4"
+
+
+class AudioSetting(models.TextChoices):
+    AUTO = "auto", "Let the model decide"
+    ORIGIN = "origin", "Keep the original sound"
+
+
+class Take(models.Model):
+    """One edit request: a clip window, parameters and references, sent to one provider."""
+
+    code = models.CharField(max_length=16, unique=True, default=_code, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="takes")
+    clip = models.ForeignKey(Clip, on_delete=models.SET_NULL, null=True, related_name="takes")
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    run_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True)
+    # What was asked (every parameter of the API, as sent).
+    prompt = models.TextField(max_length=5000)
+    negative_prompt = models.TextField(max_length=500, blank=True)
+    resolution = models.CharField(max_length=5, choices=Resolution, default=Resolution.P1080)
+    ratio = models.CharField(max_length=4, choices=Ratio, blank=True, default=Ratio.KEEP)
+    duration = models.PositiveSmallIntegerField(default=0)  # 0 = keep the window's length
+    audio_setting = models.CharField(max_length=6, choices=AudioSetting, default=AudioSetting.AUTO)
+    prompt_extend = models.BooleanField(default=True)
+    seed = models.PositiveBigIntegerField()
+    seed_was_chosen = models.BooleanField(default=False)
+    start_ms = models.PositiveIntegerField(default=0)
+    length_ms = models.PositiveIntegerField()
+    references = models.ManyToManyField(Reference, through="TakeReference", blank=True)
+    input_clip = models.ForeignKey(InputClip, on_delete=models.SET_NULL, null=True, blank=True)
+    provider = models.CharField(max_length=16)
+    # Where it is.
+    state = models.CharField(max_length=12, choices=TakeState, default=TakeState.QUEUED)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deadline_at = models.DateTimeField(null=True, blank=True)
+    provider_task_id = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    provider_calls = models.PositiveIntegerField(default=0)
+    submit_posts = models.PositiveSmallIntegerField(default=0)
+    status_checks = models.PositiveIntegerField(default=0)
+    transient_errors = models.PositiveSmallIntegerField(default=0)
+    download_attempts = models.PositiveSmallIntegerField(default=0)
+    reason = models.TextField(blank=True)  # for the person
+    last_error = models.TextField(blank=True)  # for us: the provider's words, truncated
+    # Money and results.
+    estimate_usd = models.DecimalField(max_digits=8, decimal_places=4, default=0)
+    charged_usd = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
+    provider_duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    result_url = models.TextField(blank=True)
+    result_expires_at = models.DateTimeField(null=True, blank=True)
+    result = models.FileField(max_length=255, blank=True)
+    result_poster = models.FileField(max_length=255, blank=True)
+    result_sha256 = models.CharField(max_length=64, blank=True)
+    result_size = models.BigIntegerField(null=True, blank=True)
+    result_width = models.PositiveIntegerField(null=True, blank=True)
+    result_height = models.PositiveIntegerField(null=True, blank=True)
+    result_duration = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.prompt[:40]} ({self.code})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_TAKE_STATES
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_TAKE_STATES
+
+    @property
+    def output_seconds(self) -> float:
+        return float(self.duration or self.length_ms / 1000)
+
+    def content_type(self, variant: str) -> str:
+        return _kind_of(getattr(self, variant).name)
+
+
+class TakeReference(models.Model):
+    take = models.ForeignKey(Take, on_delete=models.CASCADE)
+    reference = models.ForeignKey(Reference, on_delete=models.CASCADE)
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["take", "reference"], name="take_reference_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.take_id}#{self.position}"
+
+
+class TakeEvent(models.Model):
+    """Every state change of a take, with when and why: the take's own history."""
+
+    take = models.ForeignKey(Take, on_delete=models.CASCADE, related_name="events")
+    state = models.CharField(max_length=12, choices=TakeState)
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.take_id} {self.state}"
+
+
+class ProviderGate(models.Model):
+    """One row per provider: calls wait until `not_before` after a rate limit (provider-wide)."""
+
+    provider = models.CharField(max_length=16, unique=True)
+    not_before = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    driver_lease_until = models.DateTimeField(null=True, blank=True)
+    driver_owner = models.CharField(max_length=32, blank=True)
+
+    def __str__(self) -> str:
+        return self.provider

@@ -12,6 +12,7 @@ from django.utils.csp import CSP
 from studio.env import (
     env_bool,
     env_choice,
+    env_decimal,
     env_int,
     env_list,
     env_path,
@@ -262,6 +263,27 @@ WORKER_STALE_AFTER = timedelta(seconds=env_int("STUDIO_WORKER_STALE_SECONDS", 12
 STUDIO_PROVIDER = env_choice("STUDIO_PROVIDER", "local", ("local", "modellix"))
 MODELLIX_API_KEY = env_str("MODELLIX_API_KEY", "")
 MODELLIX_BASE_URL = env_str("MODELLIX_BASE_URL", "https://api.modellix.ai").rstrip("/")
+# The docs post to .../async; the newest official CLI drops the suffix. Both work at the fake.
+MODELLIX_SUBMIT_PATH = env_str("MODELLIX_SUBMIT_PATH", "/api/v1/alibaba/wan2.7-videoedit/async")
+# How the provider gets our input files: upload to Modellix's media endpoint, a signed URL on
+# this server (needs STUDIO_PUBLIC_URL), or inline base64 (small clips only).
+MODELLIX_MEDIA_MODE = env_choice("MODELLIX_MEDIA_MODE", "upload", ("upload", "url", "base64"))
+PUBLIC_URL = env_str("STUDIO_PUBLIC_URL", "").rstrip("/")
+EDIT_DEADLINE = timedelta(minutes=env_int("STUDIO_EDIT_DEADLINE_MINUTES", 30, minimum=1))
+MAX_ACTIVE_EDITS = env_int("STUDIO_MAX_ACTIVE_EDITS", 2, minimum=1, maximum=100)
+# Result downloads: https to public addresses only, unless this allows plain http to 127.0.0.1
+# (tests and the fake provider). STUDIO_RESULT_HOSTS optionally lists the only hosts allowed.
+DOWNLOAD_ALLOW_LOOPBACK = env_bool("STUDIO_DOWNLOAD_ALLOW_LOOPBACK", False)
+RESULT_HOSTS = env_list("STUDIO_RESULT_HOSTS", [])
+MAX_RESULT_BYTES = env_int("STUDIO_MAX_RESULT_MB", 500, minimum=1) * 1024 * 1024
+# Estimated price per output second (USD), shown before submitting; the real charge is stored
+# when the provider reports it. Defaults: reseller prices in the provider notes.
+PRICE_PER_SECOND = {
+    "720P": env_decimal("STUDIO_PRICE_720P", "0.07055"),
+    "1080P": env_decimal("STUDIO_PRICE_1080P", "0.11645"),
+}
+# Compresses the app's polling clock for the polling benchmark (1 = real time).
+TIME_SCALE = float(env_decimal("STUDIO_TIME_SCALE", "1", minimum="0.001"))
 
 LOGGING = {
     "version": 1,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from studio import services
-from studio.services import media
+from studio.services import media, takes
 
 
 def process_clip(clip_id: int) -> None:
@@ -17,3 +17,16 @@ def process_reference(reference_id: int) -> None:
 def sweep() -> None:
     media.sweep()
     media.clean_temp()
+    takes.sweep()
+
+
+def drive_takes() -> None:
+    takes.drive()
+
+
+def prepare_take(take_id: int) -> None:
+    takes.prepare_and_submit(take_id)
+
+
+def download_take(take_id: int) -> None:
+    takes.download(take_id)

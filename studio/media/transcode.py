@@ -124,6 +124,7 @@ def transcode(
     preset: str = "veryfast",
     maxrate: str | None = None,
     progress: Callable[[float], None] | None = None,
+    look: list[tuple[str, str]] | None = None,
 ) -> Encoded:
     """Write an upright H.264/AAC mp4 (faststart) of [start, start+length) scaled to `size`."""
     end = info.duration if length is None else min(info.duration, start + length)
@@ -151,6 +152,7 @@ def transcode(
                 ("trim", f"start={start:.6f}:end={end:.6f}"),
                 ("setpts", "PTS-STARTPTS"),
                 *_rotate_filters(info.rotation),
+                *(look or []),
                 ("scale", f"{width}:{height}:flags=bicubic"),
                 ("setsar", "1"),
                 ("fps", f"{rate.numerator}/{rate.denominator}"),

@@ -1,0 +1,98 @@
+"""The small interface every edit provider implements, and the words its callers use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+
+class Failure(StrEnum):
+    """How a failed provider call may be handled; decides retries, never guessed by callers."""
+
+    REJECTED = "rejected"  # definite and permanent: fix something, do not retry
+    RETRY = "retry"  # transient, and the request certainly did no paid work: retry with backoff
+    RATE_LIMITED = "rate_limited"  # retry after `wait`, and pause every call to this provider
+    UNCERTAIN = "uncertain"  # a paid request may have reached the provider: never repeat by itself
+    EXPIRED = "expired"  # a result link no longer works
+
+
+class ProviderError(Exception):
+    def __init__(
+        self,
+        message: str,
+        failure: Failure,
+        *,
+        wait: float | None = None,
+        detail: str = "",
+        config: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.message = message  # for the person
+        self.failure = failure
+        self.wait = wait  # seconds, for RATE_LIMITED (and RETRY when the server said)
+        self.detail = detail  # for us: status and body, truncated
+        self.config = config  # our key or settings are wrong: nothing will work until fixed
+
+
+@dataclass(frozen=True)
+class Media:
+    """A stored file the provider must be able to fetch (the input clip, a reference image)."""
+
+    kind: str  # "input" or "ref", as in the media URLs
+    code: str
+    variant: str
+    path: Path
+    content_type: str
+    name: str
+
+
+@dataclass(frozen=True)
+class EditRequest:
+    prompt: str
+    negative_prompt: str
+    resolution: str
+    ratio: str  # "" keeps the input's
+    duration: int  # 0 keeps the input's length
+    audio_setting: str
+    prompt_extend: bool
+    seed: int
+    video: Media
+    references: tuple[Media, ...] = ()
+
+
+@dataclass(frozen=True)
+class Submitted:
+    task_id: str
+
+
+@dataclass(frozen=True)
+class TaskStatus:
+    state: str  # "pending", "running", "succeeded" or "failed"
+    result_urls: tuple[str, ...] = ()
+    message: str = ""  # a failure reason, when the provider gives one
+    charged_usd: Decimal | None = None
+    duration_ms: int | None = None
+    result_expires_at: datetime | None = None
+    raw_status: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class Provider(Protocol):
+    name: str
+    label: str  # shown to people, e.g. "Modellix wan2.7-videoedit"
+
+    def prepare(self, request: EditRequest) -> dict[str, object]:
+        """Everything before the paid call (e.g. uploading inputs); safe to repeat."""
+        ...
+
+    def send(self, payload: dict[str, object]) -> Submitted:
+        """The paid call, made once."""
+        ...
+
+    def status(self, task_id: str) -> TaskStatus: ...
+
+    def fetch(self, url: str, dest: Path, *, max_bytes: int) -> int: ...

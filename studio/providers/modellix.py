@@ -1,0 +1,460 @@
+"""The Modellix client: the only module that talks HTTP to Modellix and to its result hosts.
+
+Calls are classified, never guessed at by callers (see base.Failure). The paid submit POST is
+made once; when it may have reached Modellix and we do not know the outcome, the error says
+UNCERTAIN and the take is parked for a person to decide.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import ipaddress
+import socket
+import time
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from studio.providers.base import (
+    EditRequest,
+    Failure,
+    Media,
+    ProviderError,
+    Submitted,
+    TaskStatus,
+)
+
+USER_AGENT = "Cutroom/0.1 (+self-hosted video studio)"
+TIMEOUT = (5, 30)  # connect, read (seconds)
+SUCCESS = {"completed", "succeeded", "success"}
+FAILED = {"canceled", "cancelled", "error", "failed"}
+DEFINITE_REJECTIONS = {400, 401, 402, 403, 404, 405, 413, 415, 422}
+NOT_PROCESSED = {502, 503, 504}  # the gateway or a circuit breaker answered, not the model
+MAX_BASE64_BYTES = 20 * 1024 * 1024
+MEDIA_SALT = "cutroom.provider-media"
+MEDIA_URL_MAX_AGE = 24 * 3600
+
+
+def _clip(text: str, limit: int = 500) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def retry_after(response: requests.Response, now: float | None = None) -> float | None:
+    """Seconds to wait from Retry-After (seconds or HTTP date) or X-RateLimit-Reset."""
+    now = time.time() if now is None else now
+    value = response.headers.get("Retry-After", "").strip()
+    if value:
+        if value.isdigit():
+            return float(value)
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            return max(0.0, when.timestamp() - now)
+    reset = response.headers.get("X-RateLimit-Reset", "").strip()
+    try:
+        number = float(reset)
+    except ValueError:
+        return None
+    if number > 1e12:  # Unix milliseconds
+        return max(0.0, number / 1000 - now)
+    if number > 1e9:  # Unix seconds
+        return max(0.0, number - now)
+    return max(0.0, number)  # seconds from now
+
+
+def _message(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return _clip(response.text.strip(), 200) or response.reason or ""
+    if isinstance(body, dict):
+        return str(body.get("message") or body.get("error") or "")
+    return ""
+
+
+def classify(response: requests.Response, *, paid: bool) -> ProviderError:
+    """Turn an error response into a ProviderError that says what may be done next."""
+    status = response.status_code
+    said = _message(response)
+    detail = f"HTTP {status}: {_clip(response.text)}"
+    if status == 429:
+        wait = retry_after(response)
+        return ProviderError(
+            "The provider is busy (rate or concurrency limit); Cutroom waits and tries again.",
+            Failure.RATE_LIMITED,
+            wait=wait,
+            detail=detail,
+        )
+    if status in (401, 403):
+        return ProviderError(
+            f"The provider refused Cutroom's API key ({said or status}). An administrator must "
+            "check MODELLIX_API_KEY.",
+            Failure.REJECTED,
+            detail=detail,
+            config=True,
+        )
+    if status == 402:
+        return ProviderError(
+            f"The provider account has no credit left ({said or 'payment required'}). Top it up, "
+            "then run the take again.",
+            Failure.REJECTED,
+            detail=detail,
+            config=True,
+        )
+    if status in DEFINITE_REJECTIONS:
+        return ProviderError(
+            f"The provider rejected the request: {said or status}.", Failure.REJECTED, detail=detail
+        )
+    if status >= 500 and paid and status not in NOT_PROCESSED:
+        return ProviderError(
+            f"The provider answered with an internal error ({status}) after receiving the edit, "
+            "so it may or may not have started it.",
+            Failure.UNCERTAIN,
+            detail=detail,
+        )
+    return ProviderError(
+        f"The provider is having trouble ({status}); Cutroom tries again shortly.",
+        Failure.RETRY,
+        wait=retry_after(response),
+        detail=detail,
+    )
+
+
+def _connection_failure(error: requests.RequestException, *, paid: bool) -> ProviderError:
+    """A request that never connected did no work; one that broke after sending might have."""
+    refused = isinstance(error, requests.ConnectionError) and any(
+        marker in repr(error) for marker in ("NewConnectionError", "NameResolutionError")
+    )
+    never_sent = isinstance(error, requests.ConnectTimeout) or refused
+    detail = _clip(repr(error))
+    if paid and not never_sent:
+        return ProviderError(
+            "The connection to the provider broke after the edit was sent, so it may or may not "
+            "have started it.",
+            Failure.UNCERTAIN,
+            detail=detail,
+        )
+    return ProviderError(
+        "The provider cannot be reached right now; Cutroom tries again shortly.",
+        Failure.RETRY,
+        detail=detail,
+    )
+
+
+def _envelope(response: requests.Response, *, paid: bool) -> dict[str, Any]:
+    """The `data` of {code, message, data}; errors in a 200 envelope are classified too."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+        failure = Failure.UNCERTAIN if paid else Failure.RETRY
+        raise ProviderError(
+            "The provider sent a reply Cutroom cannot read.",
+            failure,
+            detail=f"HTTP {response.status_code}: {_clip(response.text)}",
+        )
+    code = body.get("code", 0)
+    if code not in (0, "0", 200, None):
+        fake = requests.Response()
+        fake.status_code = int(code) if str(code).isdigit() else 400
+        fake._content = response.content
+        fake.headers = response.headers
+        raise classify(fake, paid=paid)
+    return body["data"]
+
+
+def _decimal(value: object) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+def parse_status(data: dict[str, Any], task_id: str) -> TaskStatus:
+    """Read every spelling the provider notes list (and be lenient about the rest)."""
+    if str(data.get("task_id") or task_id) != task_id:
+        raise ProviderError(
+            "The provider answered about a different task.",
+            Failure.RETRY,
+            detail=f"asked {task_id}, got {data.get('task_id')}",
+        )
+    raw = str(data.get("status") or "").strip().lower()
+    if not raw:
+        raise ProviderError(
+            "The provider's reply has no status.", Failure.RETRY, detail=_clip(repr(data))
+        )
+    result = data.get("result") if isinstance(data.get("result"), dict) else {}
+    resources = result.get("resources") or data.get("resources") or []
+    urls: list[str] = []
+    for item in resources if isinstance(resources, list) else []:
+        url = item if isinstance(item, str) else (item or {}).get("url")
+        kind = "video" if isinstance(item, str) else (item or {}).get("type", "video")
+        if url and kind in ("video", None, ""):
+            urls.append(str(url))
+    expires = data.get("result_expires_at")
+    billing = data.get("billing") if isinstance(data.get("billing"), dict) else {}
+    error = data.get("error")
+    message = (
+        (error.get("message") if isinstance(error, dict) else error)
+        or data.get("message")
+        or data.get("fail_reason")
+        or data.get("error_message")
+        or ""
+    )
+    state = "succeeded" if raw in SUCCESS else "failed" if raw in FAILED else "running"
+    if raw == "pending":
+        state = "pending"
+    return TaskStatus(
+        state=state,
+        result_urls=tuple(urls),
+        message=str(message),
+        charged_usd=_decimal(billing.get("amount")),
+        duration_ms=int(data["duration"]) if str(data.get("duration", "")).isdigit() else None,
+        result_expires_at=(
+            datetime.fromtimestamp(int(expires) / 1000, tz=UTC)
+            if str(expires or "").isdigit()
+            else None
+        ),
+        raw_status=raw,
+    )
+
+
+def check_download_url(url: str) -> None:
+    """Refuse URLs that could reach our own network (SSRF), checked after DNS resolution."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    loopback_ok = settings.DOWNLOAD_ALLOW_LOOPBACK
+    if parts.scheme not in ("https", "http") or not host:
+        raise ProviderError("The result link is not a web address.", Failure.REJECTED, detail=url)
+    if settings.RESULT_HOSTS and host not in settings.RESULT_HOSTS:
+        raise ProviderError(
+            f"The result is on {host}, which is not an allowed result host.",
+            Failure.REJECTED,
+            detail=url,
+        )
+    try:
+        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as error:
+        raise ProviderError(
+            f"The result host {host} cannot be found.", Failure.RETRY, detail=repr(error)
+        ) from None
+    addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
+    all_loopback = all(address.is_loopback for address in addresses)
+    if parts.scheme == "http" and not (loopback_ok and all_loopback):
+        raise ProviderError("The result link is not https.", Failure.REJECTED, detail=url)
+    for address in addresses:
+        if not (address.is_global or (loopback_ok and address.is_loopback)):
+            raise ProviderError(
+                "The result link points into a private network; Cutroom does not fetch it.",
+                Failure.REJECTED,
+                detail=f"{url} -> {address}",
+            )
+
+
+def signed_media_url(media: Media) -> str:
+    token = signing.dumps(
+        {"k": media.kind, "c": media.code, "v": media.variant}, salt=MEDIA_SALT, compress=True
+    )
+    return settings.PUBLIC_URL + reverse("provider_media", args=[token])
+
+
+class Modellix:
+    name = "modellix"
+    label = "Modellix wan2.7-videoedit"
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        submit_path: str,
+        media_mode: str,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.submit_path = submit_path
+        self.media_mode = media_mode
+        self.session = requests.Session()
+        self.session.headers.update(
+            {"Authorization": f"Bearer {api_key}", "User-Agent": USER_AGENT}
+        )
+        # Result files live on other hosts: never send them our API key.
+        self.downloads = requests.Session()
+        self.downloads.headers["User-Agent"] = USER_AGENT
+        self.downloads.trust_env = False
+
+    # -- submit ---------------------------------------------------------------------------
+    def media_url(self, media: Media) -> str:
+        if self.media_mode == "url":
+            if not settings.PUBLIC_URL:
+                raise ProviderError(
+                    "MODELLIX_MEDIA_MODE=url needs STUDIO_PUBLIC_URL (this server's public "
+                    "address).",
+                    Failure.REJECTED,
+                    config=True,
+                )
+            return signed_media_url(media)
+        if self.media_mode == "base64":
+            size = media.path.stat().st_size
+            if size > MAX_BASE64_BYTES:
+                raise ProviderError(
+                    f"{media.name} is too large to send inline ({size // 1024 // 1024} MB); "
+                    "use MODELLIX_MEDIA_MODE=upload.",
+                    Failure.REJECTED,
+                    config=True,
+                )
+            encoded = base64.b64encode(media.path.read_bytes()).decode()
+            return f"data:{media.content_type};base64,{encoded}"
+        return self.upload(media)
+
+    def upload(self, media: Media) -> str:
+        """Put a file on Modellix's media endpoint (not billed, so safe to retry)."""
+        try:
+            with media.path.open("rb") as handle:
+                response = self.session.post(
+                    f"{self.base_url}/api/v1/media/files",
+                    files={"file": (media.name, handle, media.content_type)},
+                    timeout=(5, 300),
+                )
+        except requests.RequestException as error:
+            raise _connection_failure(error, paid=False) from None
+        if response.status_code != 200:
+            raise classify(response, paid=False)
+        data = _envelope(response, paid=False)
+        if not data.get("url"):
+            raise ProviderError(
+                "The provider did not say where it stored the file.",
+                Failure.RETRY,
+                detail=_clip(response.text),
+            )
+        return str(data["url"])
+
+    def body(self, request: EditRequest) -> dict[str, Any]:
+        """The JSON for the submit POST: every parameter sent explicitly."""
+        body: dict[str, Any] = {
+            "video_url": self.media_url(request.video),
+            "prompt": request.prompt,
+            "resolution": request.resolution,
+            "duration": request.duration,
+            "audio_setting": request.audio_setting,
+            "prompt_extend": request.prompt_extend,
+            "seed": request.seed,
+        }
+        if request.negative_prompt:
+            body["negative_prompt"] = request.negative_prompt
+        if request.ratio:
+            body["ratio"] = request.ratio
+        if request.references:
+            body["reference_images"] = [self.media_url(ref) for ref in request.references]
+        return body
+
+    def prepare(self, request: EditRequest) -> dict[str, Any]:
+        return self.body(request)
+
+    def send(self, body: dict[str, Any]) -> Submitted:
+        """The paid POST. Made once; see the module docstring."""
+        try:
+            response = self.session.post(
+                self.base_url + self.submit_path, json=body, timeout=TIMEOUT
+            )
+        except requests.RequestException as error:
+            raise _connection_failure(error, paid=True) from None
+        if response.status_code != 200:
+            raise classify(response, paid=True)
+        data = _envelope(response, paid=True)
+        task_id = str(data.get("task_id") or "")
+        if not task_id:
+            raise ProviderError(
+                "The provider accepted the edit but did not say its task id.",
+                Failure.UNCERTAIN,
+                detail=_clip(response.text),
+            )
+        return Submitted(task_id=task_id)
+
+    # -- status ---------------------------------------------------------------------------
+    def status(self, task_id: str) -> TaskStatus:
+        try:
+            response = self.session.get(f"{self.base_url}/api/v1/tasks/{task_id}", timeout=TIMEOUT)
+        except requests.RequestException as error:
+            raise _connection_failure(error, paid=False) from None
+        if response.status_code == 404:
+            raise ProviderError(
+                "The provider no longer knows this task.",
+                Failure.REJECTED,
+                detail=_clip(response.text),
+            )
+        if response.status_code != 200:
+            raise classify(response, paid=False)
+        return parse_status(_envelope(response, paid=False), task_id)
+
+    # -- results --------------------------------------------------------------------------
+    def fetch(self, url: str, dest: Path, *, max_bytes: int) -> int:
+        """Stream a result to `dest`, re-checking every redirect hop; returns the size."""
+        for _ in range(4):
+            check_download_url(url)
+            try:
+                response = self.downloads.get(
+                    url, stream=True, allow_redirects=False, timeout=(5, 60)
+                )
+            except requests.RequestException as error:
+                raise _connection_failure(error, paid=False) from None
+            with response:
+                if response.is_redirect:
+                    url = urljoin(url, response.headers.get("Location", ""))
+                    continue
+                if response.status_code in (403, 404, 410):
+                    raise ProviderError(
+                        "The result link has expired.",
+                        Failure.EXPIRED,
+                        detail=f"HTTP {response.status_code} from {urlsplit(url).hostname}",
+                    )
+                if response.status_code != 200:
+                    raise classify(response, paid=False)
+                return _stream(response, dest, max_bytes)
+        raise ProviderError("The result link redirects too often.", Failure.REJECTED, detail=url)
+
+
+def _stream(response: requests.Response, dest: Path, max_bytes: int) -> int:
+    size = 0
+    try:
+        with dest.open("wb") as out:
+            for chunk in response.iter_content(256 * 1024):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise ProviderError(
+                        f"The result is larger than {max_bytes // 1024 // 1024} MB.",
+                        Failure.REJECTED,
+                    )
+                out.write(chunk)
+    except requests.RequestException as error:
+        dest.unlink(missing_ok=True)
+        raise _connection_failure(error, paid=False) from None
+    except ProviderError:
+        dest.unlink(missing_ok=True)
+        raise
+    return size
+
+
+def from_settings() -> Modellix:
+    if not settings.MODELLIX_API_KEY:
+        raise ProviderError(
+            "STUDIO_PROVIDER is modellix but MODELLIX_API_KEY is empty.",
+            Failure.REJECTED,
+            config=True,
+        )
+    return Modellix(
+        api_key=settings.MODELLIX_API_KEY,
+        base_url=settings.MODELLIX_BASE_URL,
+        submit_path=settings.MODELLIX_SUBMIT_PATH,
+        media_mode=settings.MODELLIX_MEDIA_MODE,
+    )

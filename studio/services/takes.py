@@ -1,0 +1,652 @@
+"""A take's life: create, admit to the provider, prepare and submit, poll, download, finish.
+
+Our table is the source of truth; django-q2 only carries kicks. Every step claims the take with
+a compare-and-set update and a lease, does one external thing outside any transaction, then moves
+the state on with another compare-and-set, so a step that runs twice does no harm. The paid POST
+is preceded by a committed move to SUBMITTING: if the worker dies during it, the lease expires
+and the take is parked as UNCERTAIN for a person to decide, never re-sent by the machine.
+
+Polling: one "driver" task loops while takes are active (django-q2 has no delayed tasks and its
+scheduler ticks only every ~30 s), polling each running take when it is due. A one-minute sweep
+restarts the driver and repairs steps whose task was lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import time
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from accounts.models import User
+from studio.files import local_copy, scratch_dir, sha256_of, store_path
+from studio.media.probe import MediaRejected, probe
+from studio.media.transcode import make_poster
+from studio.models import (
+    AT_PROVIDER,
+    Clip,
+    ProviderGate,
+    Reference,
+    Take,
+    TakeEvent,
+    TakeReference,
+    TakeState,
+)
+from studio.providers import get_provider
+from studio.providers.base import EditRequest, Failure, Media, ProviderError
+from studio.services.clips import input_clip_prepare
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=5)
+DRIVER_LEASE = timedelta(seconds=30)
+DRIVER_MAX_SECONDS = 20 * 60  # then it hands over to a fresh task (Q_CLUSTER timeout is 30 min)
+TRANSIENT_BUDGET = 6
+DOWNLOAD_BUDGET = 4
+MAX_SEED = 2_147_483_647
+NEVER_RESENT = (
+    "Cutroom never re-sends a paid request by itself: check your provider dashboard, then run "
+    "it again if needed."
+)
+
+
+def scaled(seconds: float) -> timedelta:
+    return timedelta(seconds=seconds * settings.TIME_SCALE)
+
+
+def estimate(resolution: str, seconds: float) -> Decimal:
+    price = Decimal(settings.PRICE_PER_SECOND[resolution])
+    return (price * Decimal(str(round(seconds, 3)))).quantize(Decimal("0.0001"))
+
+
+# -- moving between states ------------------------------------------------------------------
+def move(take: Take, sources: Iterable[str], target: str, note: str = "", **fields: Any) -> bool:
+    """Compare-and-set the state and record the event; False if the take was elsewhere."""
+    now = timezone.now()
+    if target in (
+        TakeState.SUCCEEDED,
+        TakeState.FAILED,
+        TakeState.CANCELED,
+        TakeState.TIMED_OUT,
+        TakeState.EXPIRED,
+        TakeState.UNCERTAIN,
+    ):
+        fields.setdefault("finished_at", now)
+        fields.setdefault("lease_until", None)
+        fields.setdefault("next_check_at", None)
+    with transaction.atomic():
+        changed = Take.objects.filter(pk=take.pk, state__in=list(sources)).update(
+            state=target, state_changed_at=now, **fields
+        )
+        if changed:
+            TakeEvent.objects.create(take_id=take.pk, state=target, at=now, note=note[:2000])
+    if changed:
+        take.refresh_from_db()
+    return bool(changed)
+
+
+def claim(take_id: int, state: str) -> Take | None:
+    """Take the lease of a take in `state`; None when it is elsewhere or leased."""
+    now = timezone.now()
+    claimed = (
+        Take.objects.filter(pk=take_id, state=state)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(lease_until=now + LEASE)
+    )
+    return Take.objects.select_related("clip", "project").get(pk=take_id) if claimed else None
+
+
+def release(take: Take, *, after: timedelta, error: str = "") -> None:
+    fields: dict[str, Any] = {"lease_until": None, "next_check_at": timezone.now() + after}
+    if error:
+        fields["last_error"] = error[:2000]
+    Take.objects.filter(pk=take.pk).update(**fields)
+
+
+def backoff(attempt: int, base: float = 2.0, cap: float = 120.0) -> timedelta:
+    """Full jitter: random(0, min(cap, base * 2^attempt)), never under a second."""
+    return scaled(max(1.0, random.uniform(0, min(cap, base * 2**attempt))))  # noqa: S311
+
+
+def kick() -> None:
+    """Make sure the driver runs (after commit, so it sees the change)."""
+    transaction.on_commit(lambda: async_task("studio.tasks.drive_takes", task_name="drive_takes"))
+
+
+# -- create, cancel, run again --------------------------------------------------------------
+def take_create(
+    *,
+    project: Any,
+    author: User,
+    clip: Clip,
+    prompt: str,
+    negative_prompt: str = "",
+    resolution: str = "1080P",
+    ratio: str = "",
+    duration: int = 0,
+    audio_setting: str = "auto",
+    prompt_extend: bool = True,
+    seed: int | None = None,
+    start: float = 0.0,
+    length: float,
+    references: list[Reference] | None = None,
+    run_of: Take | None = None,
+) -> Take:
+    chosen = seed is not None
+    window = round(length * 1000)
+    take = Take(
+        project=project,
+        clip=clip,
+        created_by=author,
+        run_of=run_of,
+        prompt=prompt,
+        negative_prompt=negative_prompt,
+        resolution=resolution,
+        ratio=ratio,
+        duration=duration,
+        audio_setting=audio_setting,
+        prompt_extend=prompt_extend,
+        seed=seed if chosen else secrets.randbelow(MAX_SEED + 1),
+        seed_was_chosen=chosen,
+        start_ms=round(start * 1000),
+        length_ms=window,
+        provider=settings.STUDIO_PROVIDER,
+        deadline_at=None,
+    )
+    take.estimate_usd = estimate(resolution, take.output_seconds)
+    with transaction.atomic():
+        take.save()
+        for position, reference in enumerate(references or []):
+            TakeReference.objects.create(take=take, reference=reference, position=position)
+        TakeEvent.objects.create(take=take, state=TakeState.QUEUED, note="Created")
+        project.touch()
+    kick()
+    return take
+
+
+def take_run_again(*, take: Take, author: User) -> Take:
+    return take_create(
+        project=take.project,
+        author=author,
+        clip=take.clip,
+        prompt=take.prompt,
+        negative_prompt=take.negative_prompt,
+        resolution=take.resolution,
+        ratio=take.ratio,
+        duration=take.duration,
+        audio_setting=take.audio_setting,
+        prompt_extend=take.prompt_extend,
+        seed=take.seed,
+        start=take.start_ms / 1000,
+        length=take.length_ms / 1000,
+        references=list(take.references.order_by("takereference__position")),
+        run_of=take,
+    )
+
+
+def take_cancel(*, take: Take) -> bool:
+    """Before submission: cancel. Afterwards: stop waiting (the API has no cancel)."""
+    if move(take, [TakeState.QUEUED, TakeState.PREPARING], TakeState.CANCELED, "Canceled"):
+        return True
+    return move(
+        take,
+        [TakeState.RUNNING],
+        TakeState.CANCELED,
+        "Stopped waiting. The provider has no cancel, so it may still finish (and bill) it.",
+        reason="You stopped waiting for this take. The provider offers no way to cancel a "
+        "running edit, so it may still finish and be billed.",
+    )
+
+
+# -- the driver -----------------------------------------------------------------------------
+def gate(provider: str) -> ProviderGate:
+    return ProviderGate.objects.get_or_create(provider=provider)[0]
+
+
+def provider_paused(provider: str) -> datetime | None:
+    not_before = gate(provider).not_before
+    return not_before if not_before and not_before > timezone.now() else None
+
+
+def pause_provider(provider: str, seconds: float, reason: str) -> datetime:
+    until = timezone.now() + scaled(min(max(seconds, 1.0), 3600.0))
+    gate(provider)
+    ProviderGate.objects.filter(provider=provider).update(not_before=until, reason=reason[:200])
+    return until
+
+
+def admit() -> int:
+    """Start queued takes in order while fewer than MAX_ACTIVE_EDITS are at the provider."""
+    started = 0
+    busy = Take.objects.filter(state__in=AT_PROVIDER).count()
+    for take in Take.objects.filter(state=TakeState.QUEUED).order_by("created_at", "pk"):
+        if busy >= settings.MAX_ACTIVE_EDITS:
+            break
+        # next_check_at: when the sweep should re-dispatch it if this task gets lost.
+        retry_at = timezone.now() + scaled(60)
+        if move(take, [TakeState.QUEUED], TakeState.PREPARING, "Started", next_check_at=retry_at):
+            busy += 1
+            started += 1
+            dispatch("prepare_take", take.pk)
+    return started
+
+
+def dispatch(task: str, take_id: int) -> None:
+    async_task(f"studio.tasks.{task}", take_id, task_name=f"{task}:{take_id}")
+
+
+def repair(now: datetime) -> None:
+    """Steps whose worker died or whose task was lost; and takes past their deadline."""
+    lost_send = Take.objects.filter(state=TakeState.SUBMITTING, lease_until__lt=now)
+    for take in lost_send:
+        move(
+            take,
+            [TakeState.SUBMITTING],
+            TakeState.UNCERTAIN,
+            "The worker stopped while sending",
+            reason="Cutroom was interrupted while sending this edit, so it does not know whether "
+            "the provider received it. Check your provider dashboard, then run it again if "
+            "needed; Cutroom never re-sends a paid request by itself.",
+        )
+    for state, task in (
+        (TakeState.PREPARING, "prepare_take"),
+        (TakeState.DOWNLOADING, "download_take"),
+    ):
+        due = (
+            Take.objects.filter(state=state)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .filter(Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
+        )
+        for take_id in due.values_list("pk", flat=True):
+            Take.objects.filter(pk=take_id).update(next_check_at=now + scaled(30))
+            dispatch(task, take_id)
+    for take in Take.objects.filter(state=TakeState.RUNNING, deadline_at__lt=now):
+        minutes = int(settings.EDIT_DEADLINE.total_seconds() // 60)
+        move(
+            take,
+            [TakeState.RUNNING],
+            TakeState.TIMED_OUT,
+            "Deadline passed",
+            reason=f"The provider did not finish within {minutes} minutes, so Cutroom stopped "
+            "waiting. It may still finish and bill it; run the take again if you need it.",
+        )
+
+
+def drive(max_seconds: float = DRIVER_MAX_SECONDS) -> None:
+    """Poll due takes until none is active; only one driver runs at a time."""
+    started = time.monotonic()
+    row = gate("*driver*")
+    token = secrets.token_hex(8)
+    active = Take.objects.filter(state__in=[*AT_PROVIDER, TakeState.QUEUED, TakeState.DOWNLOADING])
+    while time.monotonic() - started < max_seconds:
+        now = timezone.now()
+        free = Q(driver_lease_until__isnull=True) | Q(driver_lease_until__lt=now)
+        mine = ProviderGate.objects.filter(pk=row.pk).filter(free | Q(driver_owner=token))
+        if not mine.update(driver_lease_until=now + DRIVER_LEASE, driver_owner=token):
+            return  # another driver is running; it will see whatever was just queued
+        admit()
+        repair(now)
+        poll_due(now)
+        if not active.exists():
+            break
+        due = active.filter(state=TakeState.RUNNING).exclude(next_check_at=None)
+        nxt = due.order_by("next_check_at").first()
+        wait = 1.0 if nxt is None else (nxt.next_check_at - timezone.now()).total_seconds()
+        time.sleep(min(1.0, max(0.05, wait)))
+    ProviderGate.objects.filter(pk=row.pk, driver_owner=token).update(driver_lease_until=None)
+    if active.exists():
+        kick()
+
+
+def poll_due(now: datetime) -> None:
+    due = Take.objects.filter(state=TakeState.RUNNING, next_check_at__lte=now).order_by(
+        "next_check_at"
+    )
+    for take in due[:50]:
+        if provider_paused(take.provider):
+            continue
+        poll(take)
+
+
+def next_interval(elapsed: float) -> timedelta:
+    """Every 5 s for the first 20 s, then a quarter of the time spent so far, at most 15 s."""
+    base = min(15.0, max(5.0, elapsed / 4))
+    return scaled(min(15.0, base * random.uniform(0.9, 1.1)))  # noqa: S311
+
+
+def poll(take: Take) -> None:
+    provider = get_provider(take.provider)
+    Take.objects.filter(pk=take.pk).update(
+        provider_calls=take.provider_calls + 1, status_checks=take.status_checks + 1
+    )
+    take.refresh_from_db()
+    try:
+        status = provider.status(take.provider_task_id or "")
+    except ProviderError as error:
+        return poll_failed(take, error)
+    now = timezone.now()
+    if status.state in ("pending", "running"):
+        elapsed = (now - (take.submitted_at or now)).total_seconds() / settings.TIME_SCALE
+        Take.objects.filter(pk=take.pk, state=TakeState.RUNNING).update(
+            next_check_at=now + next_interval(elapsed), transient_errors=0
+        )
+        return None
+    if status.state == "failed":
+        reason = status.message or "The provider could not complete this edit and gave no reason."
+        move(
+            take,
+            [TakeState.RUNNING],
+            TakeState.FAILED,
+            f"Provider: {status.raw_status}",
+            reason=reason,
+        )
+        return None
+    if not status.result_urls:
+        return poll_failed(
+            take, ProviderError("The provider finished but sent no result.", Failure.RETRY)
+        )
+    if move(
+        take,
+        [TakeState.RUNNING],
+        TakeState.DOWNLOADING,
+        "Provider finished",
+        result_url=status.result_urls[0],
+        charged_usd=status.charged_usd,
+        provider_duration_ms=status.duration_ms,
+        result_expires_at=status.result_expires_at,
+        next_check_at=timezone.now() + scaled(60),
+    ):
+        dispatch("download_take", take.pk)
+    return None
+
+
+def poll_failed(take: Take, error: ProviderError) -> None:
+    if error.failure == Failure.RATE_LIMITED:
+        until = pause_provider(take.provider, error.wait or 30, error.message)
+        Take.objects.filter(pk=take.pk).update(next_check_at=until, last_error=error.detail[:2000])
+        return
+    if error.failure == Failure.REJECTED:
+        move(
+            take,
+            [TakeState.RUNNING],
+            TakeState.FAILED,
+            error.detail,
+            reason=error.message,
+            last_error=error.detail[:2000],
+        )
+        return
+    errors = take.transient_errors + 1
+    if errors > TRANSIENT_BUDGET:
+        move(
+            take,
+            [TakeState.RUNNING],
+            TakeState.FAILED,
+            error.detail,
+            reason=f"The provider kept failing to report on this edit ({error.message}).",
+            last_error=error.detail[:2000],
+        )
+        return
+    wait = timedelta(seconds=error.wait) if error.wait else backoff(errors)
+    Take.objects.filter(pk=take.pk).update(
+        transient_errors=errors, next_check_at=timezone.now() + wait, last_error=error.detail[:2000]
+    )
+
+
+# -- prepare and submit ---------------------------------------------------------------------
+def media_for_input(take: Take, path: Any) -> Media:
+    item = take.input_clip
+    return Media("input", item.code, "file", path, "video/mp4", f"{take.code}.mp4")
+
+
+def prepare_and_submit(take_id: int) -> None:
+    take = claim(take_id, TakeState.PREPARING)
+    if take is None:
+        return
+    if take.clip is None or take.clip.state != "ready":
+        move(
+            take,
+            [TakeState.PREPARING],
+            TakeState.FAILED,
+            "No clip",
+            reason="The source clip was deleted or is not ready.",
+        )
+        return
+    try:
+        item = input_clip_prepare(
+            clip=take.clip, start=take.start_ms / 1000, length=take.length_ms / 1000
+        )
+    except MediaRejected as rejected:
+        move(take, [TakeState.PREPARING], TakeState.FAILED, "Input", reason=rejected.message)
+        return
+    Take.objects.filter(pk=take.pk).update(input_clip=item)
+    take.refresh_from_db()
+    if provider_paused(take.provider):
+        release(take, after=scaled(5))
+        return
+    try:
+        provider = get_provider(take.provider)
+        refs = list(take.references.order_by("takereference__position"))
+        with local_copy(item.file) as video, _reference_paths(refs) as ref_media:
+            request = EditRequest(
+                prompt=take.prompt,
+                negative_prompt=take.negative_prompt,
+                resolution=take.resolution,
+                ratio=take.ratio,
+                duration=take.duration,
+                audio_setting=take.audio_setting,
+                prompt_extend=take.prompt_extend,
+                seed=take.seed,
+                video=media_for_input(take, video),
+                references=tuple(ref_media),
+            )
+            payload = provider.prepare(request)
+            if not move(
+                take,
+                [TakeState.PREPARING],
+                TakeState.SUBMITTING,
+                "Sending",
+                submit_posts=take.submit_posts + 1,
+                provider_calls=take.provider_calls + 1,
+                lease_until=timezone.now() + LEASE,
+            ):
+                return
+            submitted = provider.send(payload)
+    except ProviderError as error:
+        return submit_failed(take, error)
+    now = timezone.now()
+    move(
+        take,
+        [TakeState.SUBMITTING],
+        TakeState.RUNNING,
+        f"Provider task {submitted.task_id}",
+        provider_task_id=submitted.task_id,
+        submitted_at=now,
+        deadline_at=now + settings.EDIT_DEADLINE,
+        next_check_at=now + scaled(5),
+        lease_until=None,
+        transient_errors=0,
+    )
+    kick()
+
+
+class _reference_paths:  # noqa: N801 (used as a context manager, like contextlib helpers)
+    """Local paths for the reference images (copies when storage is remote)."""
+
+    def __init__(self, refs: list[Reference]) -> None:
+        self.refs = refs
+        self.stack: list[Any] = []
+
+    def __enter__(self) -> list[Media]:
+        media = []
+        for ref in self.refs:
+            manager = local_copy(ref.image)
+            path = manager.__enter__()
+            self.stack.append(manager)
+            media.append(
+                Media("ref", ref.code, "image", path, ref.content_type("image"), ref.original_name)
+            )
+        return media
+
+    def __exit__(self, *exc: object) -> None:
+        for manager in reversed(self.stack):
+            manager.__exit__(None, None, None)
+
+
+def submit_failed(take: Take, error: ProviderError) -> None:
+    states = [TakeState.PREPARING, TakeState.SUBMITTING]
+    detail = error.detail[:2000]
+    if error.failure == Failure.UNCERTAIN:
+        move(
+            take,
+            states,
+            TakeState.UNCERTAIN,
+            detail,
+            reason=f"{error.message} {NEVER_RESENT}",
+            last_error=detail,
+        )
+        return
+    if error.failure == Failure.REJECTED:
+        move(take, states, TakeState.FAILED, detail, reason=error.message, last_error=detail)
+        return
+    # Definitely not received (refused connection, 429, 502-504): back to PREPARING, retry later.
+    errors = take.transient_errors + 1
+    if errors > TRANSIENT_BUDGET:
+        move(
+            take,
+            states,
+            TakeState.FAILED,
+            detail,
+            reason=f"The provider could not take the edit after {TRANSIENT_BUDGET} tries "
+            f"({error.message}).",
+            last_error=detail,
+        )
+        return
+    if error.failure == Failure.RATE_LIMITED:
+        until = pause_provider(take.provider, error.wait or 30, error.message)
+        wait = until - timezone.now()
+    else:
+        wait = timedelta(seconds=error.wait) if error.wait else backoff(errors)
+    move(
+        take,
+        states,
+        TakeState.PREPARING,
+        f"Will retry: {error.message}",
+        transient_errors=errors,
+        last_error=detail,
+        lease_until=None,
+        next_check_at=timezone.now() + wait,
+    )
+
+
+# -- download -------------------------------------------------------------------------------
+def download(take_id: int) -> None:
+    take = claim(take_id, TakeState.DOWNLOADING)
+    if take is None:
+        return
+    Take.objects.filter(pk=take.pk).update(download_attempts=take.download_attempts + 1)
+    take.refresh_from_db()
+    provider = get_provider(take.provider)
+    name = f"takes/{take.project.code}/{take.code}"
+    try:
+        with scratch_dir() as tmp:
+            result = tmp / "result.mp4"
+            size = _fetch_fresh(take, provider, result)
+            info = probe(result, max_seconds=120)
+            make_poster(result, tmp / "poster.jpg", info)
+            sha = sha256_of(result)
+            for field, path in ((take.result, result), (take.result_poster, tmp / "poster.jpg")):
+                target = f"{name}/{path.name}"
+                if field.storage.exists(target):
+                    field.storage.delete(target)  # a crashed earlier attempt; keep exactly one
+                store_path(field, target, path)
+    except MediaRejected as rejected:
+        move(
+            take,
+            [TakeState.DOWNLOADING],
+            TakeState.FAILED,
+            "Bad result",
+            reason=f"The provider returned a file that is not a usable video: {rejected.message}",
+        )
+        return
+    except ProviderError as error:
+        return download_failed(take, error)
+    move(
+        take,
+        [TakeState.DOWNLOADING],
+        TakeState.SUCCEEDED,
+        "Saved",
+        result=take.result.name,
+        result_poster=take.result_poster.name,
+        result_sha256=sha,
+        result_size=size,
+        result_width=info.width,
+        result_height=info.height,
+        result_duration=info.duration,
+    )
+
+
+def _fetch_fresh(take: Take, provider: Any, dest: Any) -> int:
+    try:
+        return provider.fetch(take.result_url, dest, max_bytes=settings.MAX_RESULT_BYTES)
+    except ProviderError as error:
+        if error.failure != Failure.EXPIRED or not take.provider_task_id:
+            raise
+    # The link expired: ask the task again for a fresh one, once.
+    status = provider.status(take.provider_task_id)
+    Take.objects.filter(pk=take.pk).update(
+        provider_calls=take.provider_calls + 1, status_checks=take.status_checks + 1
+    )
+    if not status.result_urls:
+        raise ProviderError(
+            "The result link expired and the provider has no new one.", Failure.EXPIRED
+        )
+    Take.objects.filter(pk=take.pk).update(result_url=status.result_urls[0])
+    return provider.fetch(status.result_urls[0], dest, max_bytes=settings.MAX_RESULT_BYTES)
+
+
+def download_failed(take: Take, error: ProviderError) -> None:
+    detail = error.detail[:2000]
+    if error.failure == Failure.EXPIRED:
+        move(
+            take,
+            [TakeState.DOWNLOADING],
+            TakeState.EXPIRED,
+            detail,
+            reason="The provider's link to the result expired before Cutroom could save it. "
+            "Run the take again.",
+            last_error=detail,
+        )
+        return
+    if error.failure == Failure.REJECTED or take.download_attempts >= DOWNLOAD_BUDGET:
+        move(
+            take,
+            [TakeState.DOWNLOADING],
+            TakeState.FAILED,
+            detail,
+            reason=f"Saving the result failed: {error.message}",
+            last_error=detail,
+        )
+        return
+    release(
+        take,
+        after=timedelta(seconds=error.wait) if error.wait else backoff(take.download_attempts),
+        error=detail,
+    )
+
+
+def sweep() -> None:
+    """Once a minute: restart the driver when takes are active and no driver holds the lease."""
+    now = timezone.now()
+    busy = Take.objects.filter(state__in=[*AT_PROVIDER, TakeState.QUEUED, TakeState.DOWNLOADING])
+    driver = ProviderGate.objects.filter(provider="*driver*", driver_lease_until__gt=now)
+    if busy.exists() and not driver.exists():
+        async_task("studio.tasks.drive_takes", task_name="drive_takes:sweep")

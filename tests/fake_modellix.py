@@ -1,0 +1,373 @@
+"""A fake Modellix that follows the provider notes (section 1.9), with scriptable faults.
+
+Used by the tests through the real client, and by people: `python manage.py fake_modellix`.
+Tasks go pending -> processing -> success (or failed); the result is the input video itself,
+served by the fake as a file host. Counters record every call, so tests can assert "exactly one
+POST per take".
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+import uuid
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+SUBMIT = re.compile(r"^/api/v1/alibaba/wan2\.7-videoedit(/async)?$")
+TASK = re.compile(r"^/api/v1/tasks/([\w-]+)$")
+FILE = re.compile(r"^/files/([\w-]+)/result\.mp4$")
+MEDIA = re.compile(r"^/media/([\w-]+)$")
+RATIOS = {"16:9", "9:16", "1:1", "4:3", "3:4"}
+
+
+@dataclass
+class Fault:
+    """One scripted answer: an HTTP error, a hang, garbage, or a dropped connection."""
+
+    status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+    hang: float = 0.0
+    malformed: bool = False
+    drop: bool = False  # on submit: the task IS created, then the connection is cut
+
+
+@dataclass
+class Task:
+    task_id: str
+    body: dict[str, Any]
+    created: float
+    video: bytes
+    fail_message: str | None = None
+    seconds: float = 3.0
+    expired_fetches: int = 0
+
+
+class FakeModellix:
+    def __init__(
+        self,
+        *,
+        api_key: str = "test-key",
+        task_seconds: float = 2.0,
+        pending_seconds: float = 0.3,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        billing: bool = True,
+    ) -> None:
+        self.api_key = api_key
+        self.task_seconds = task_seconds
+        self.pending_seconds = pending_seconds
+        self.billing = billing
+        self.tasks: dict[str, Task] = {}
+        self.media: dict[str, bytes] = {}
+        self.counts: Counter[str] = Counter()
+        self.faults: dict[str, deque[Fault]] = {}
+        self.fail_next: deque[str | None] = deque()
+        self.requests: list[tuple[str, str, dict[str, Any] | None]] = []
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer((host, port), self._handler())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    # -- control ---------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeModellix:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def script(self, endpoint: str, *faults: Fault) -> None:
+        """Answer the next calls to `endpoint` (submit, status, upload, file) with these faults."""
+        with self.lock:
+            self.faults.setdefault(endpoint, deque()).extend(faults)
+
+    def fail_next_task(self, message: str | None = "The model could not edit this video.") -> None:
+        self.fail_next.append(message)
+
+    def finish_now(self, task_id: str) -> None:
+        self.tasks[task_id].seconds = 0.0
+
+    def expire_results(self, task_id: str, fetches: int = 1) -> None:
+        self.tasks[task_id].expired_fetches = fetches
+
+    def _next_fault(self, endpoint: str) -> Fault | None:
+        with self.lock:
+            queue = self.faults.get(endpoint)
+            return queue.popleft() if queue else None
+
+    # -- the API ---------------------------------------------------------------------------
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+            def do_GET(self) -> None:
+                fake._dispatch(self, "GET")
+
+            def do_POST(self) -> None:
+                fake._dispatch(self, "POST")
+
+        return Handler
+
+    def _dispatch(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        path = handler.path.split("?", 1)[0]
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        routes = [
+            ("POST", SUBMIT, "submit", self._submit),
+            ("GET", TASK, "status", self._status),
+            ("POST", re.compile(r"^/api/v1/media/files$"), "upload", self._upload),
+            ("GET", FILE, "file", self._file),
+            ("GET", MEDIA, "media", self._media),
+        ]
+        for verb, pattern, endpoint, action in routes:
+            match = pattern.match(path)
+            if verb != method or not match:
+                continue
+            self.counts[endpoint] += 1
+            if endpoint not in ("file", "media") and not self._authorised(handler):
+                return self._send(
+                    handler, 401, {"code": 401, "message": "Authentication failed: invalid API key"}
+                )
+            fault = self._next_fault(endpoint)
+            if fault is not None and self._apply(handler, fault, endpoint, match, raw):
+                return None
+            return action(handler, match, raw)
+        return self._send(
+            handler, 404, {"code": 404, "message": "Resource not found: no such endpoint"}
+        )
+
+    def _apply(self, handler, fault: Fault, endpoint: str, match, raw: bytes) -> bool:
+        """Play a fault; True when the request was fully answered by it."""
+        if fault.hang:
+            time.sleep(fault.hang)
+        if fault.drop:
+            if endpoint == "submit":
+                self._create(raw)  # the provider got it and started work
+            handler.close_connection = True
+            handler.connection.shutdown(2)
+            return True
+        if fault.malformed:
+            self._send_raw(handler, 200, b"<html><body>Bad gateway page</body></html>", "text/html")
+            return True
+        if fault.status:
+            body = (
+                fault.body
+                if fault.body is not None
+                else json.dumps(
+                    {
+                        "code": fault.status,
+                        "message": f"{HTTPStatus(fault.status).phrase}: scripted",
+                    }
+                )
+            )
+            self._send_raw(handler, fault.status, body.encode(), "application/json", fault.headers)
+            return True
+        return False  # a hang alone: answer normally, late
+
+    def _authorised(self, handler: BaseHTTPRequestHandler) -> bool:
+        return handler.headers.get("Authorization", "") == f"Bearer {self.api_key}"
+
+    def _submit(self, handler, match, raw: bytes) -> None:
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            return self._send(
+                handler, 400, {"code": 400, "message": "Invalid format: invalid JSON format"}
+            )
+        self.requests.append(("submit", handler.path, body))
+        problem = validate(body)
+        if problem:
+            return self._send(handler, 400, {"code": 400, "message": problem})
+        task = self._create(raw)
+        return self._send(
+            handler,
+            200,
+            {
+                "code": 0,
+                "message": "success",
+                "data": {
+                    "status": "pending",
+                    "task_id": task.task_id,
+                    "model_id": "model-123",
+                    "get_result": {
+                        "method": "GET",
+                        "url": f"{self.url}/api/v1/tasks/{task.task_id}",
+                    },
+                },
+            },
+        )
+
+    def _create(self, raw: bytes) -> Task:
+        body = json.loads(raw or b"{}")
+        task = Task(
+            task_id=f"task-{uuid.uuid4().hex[:12]}",
+            body=body,
+            created=time.monotonic(),
+            video=self._video_bytes(str(body.get("video_url", ""))),
+            fail_message=self.fail_next.popleft() if self.fail_next else None,
+            seconds=self.task_seconds,
+        )
+        with self.lock:
+            self.tasks[task.task_id] = task
+        return task
+
+    def _video_bytes(self, url: str) -> bytes:
+        if url.startswith("data:"):
+            return base64.b64decode(url.split(",", 1)[1])
+        media = MEDIA.match(url.replace(self.url, ""))
+        if media and media.group(1) in self.media:
+            return self.media[media.group(1)]
+        if url.startswith("http"):
+            import urllib.request
+
+            with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (test fake)
+                return response.read()
+        return b""
+
+    def _status(self, handler, match, raw: bytes) -> None:
+        task = self.tasks.get(match.group(1))
+        if task is None:
+            return self._send(
+                handler, 404, {"code": 404, "message": "Resource not found: task not found"}
+            )
+        age = time.monotonic() - task.created
+        data: dict[str, Any] = {"task_id": task.task_id, "model_id": "model-123"}
+        if age < min(self.pending_seconds, task.seconds):
+            data["status"] = "pending"
+        elif age < task.seconds:
+            data["status"] = "processing"
+        elif task.fail_message is not None or not task.video:
+            data["status"] = "failed"
+            if task.fail_message:
+                data["error"] = {"message": task.fail_message}
+        else:
+            width, height = (1280, 720) if task.body.get("resolution") == "720P" else (1920, 1080)
+            data.update(
+                status="success",
+                duration=int(task.seconds * 1000),
+                result={
+                    "resources": [
+                        {
+                            "url": f"{self.url}/files/{task.task_id}/result.mp4",
+                            "type": "video",
+                            "width": width,
+                            "height": height,
+                            "format": "mp4",
+                        }
+                    ]
+                },
+                result_expires_at=int((time.time() + 7 * 86400) * 1000),
+            )
+            if self.billing:
+                seconds = task.body.get("duration") or 5
+                data["billing"] = {"status": "succeeded", "amount": f"{0.1 * seconds:.4f}"}
+        return self._send(handler, 200, {"code": 0, "message": "success", "data": data})
+
+    def _upload(self, handler, match, raw: bytes) -> None:
+        content = (
+            raw.split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n--", 1)[0] if b"\r\n\r\n" in raw else b""
+        )
+        file_id = uuid.uuid4().hex[:12]
+        self.media[file_id] = content
+        return self._send(
+            handler,
+            200,
+            {
+                "code": 0,
+                "message": "success",
+                "data": {
+                    "file_id": file_id,
+                    "type": "video",
+                    "url": f"{self.url}/media/{file_id}",
+                    "filename": "upload",
+                    "size": len(content),
+                    "created_at": int(time.time()),
+                },
+            },
+        )
+
+    def _media(self, handler, match, raw: bytes) -> None:
+        data = self.media.get(match.group(1))
+        if data is None:
+            return self._send(handler, 404, {"code": 404, "message": "Resource not found"})
+        return self._send_raw(handler, 200, data, "application/octet-stream")
+
+    def _file(self, handler, match, raw: bytes) -> None:
+        task = self.tasks.get(match.group(1))
+        if task is None or task.expired_fetches > 0:
+            if task is not None:
+                task.expired_fetches -= 1
+            return self._send_raw(
+                handler, 403, b"<Error>AccessDenied: Request has expired</Error>", "application/xml"
+            )
+        return self._send_raw(handler, 200, task.video, "video/mp4")
+
+    # -- plumbing --------------------------------------------------------------------------
+    def _send(self, handler, status: int, payload: dict[str, Any]) -> None:
+        self._send_raw(handler, status, json.dumps(payload).encode(), "application/json")
+
+    def _send_raw(
+        self, handler, status: int, data: bytes, kind: str, headers: dict[str, str] | None = None
+    ) -> None:
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", kind)
+            handler.send_header("Content-Length", str(len(data)))
+            for key, value in (headers or {}).items():
+                handler.send_header(key, value)
+            handler.end_headers()
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+def validate(body: dict[str, Any]) -> str | None:
+    """The checks of the seed page, answered as '<Category>: <detail>'."""
+    if not body.get("video_url"):
+        return "Missing required parameter: parameter 'video_url' is required"
+    prompt = body.get("prompt")
+    if prompt is not None and not (1 <= len(str(prompt)) <= 5000):
+        return "Value out of range: parameter 'prompt' must be 1-5000 characters"
+    if len(str(body.get("negative_prompt") or "")) > 500:
+        return "Value out of range: parameter 'negative_prompt' must be at most 500 characters"
+    refs = body.get("reference_images") or []
+    if not isinstance(refs, list) or len(refs) > 4:
+        return "Value out of range: parameter 'reference_images' allows at most 4 items"
+    if body.get("resolution", "1080P") not in ("720P", "1080P"):
+        return "Invalid parameters: parameter 'resolution' must be 720P or 1080P"
+    if "ratio" in body and body["ratio"] not in RATIOS:
+        return "Invalid parameters: parameter 'ratio' must be one of 16:9, 9:16, 1:1, 4:3, 3:4"
+    duration = body.get("duration", 0)
+    if (
+        not isinstance(duration, int)
+        or isinstance(duration, bool)
+        or not (duration == 0 or 2 <= duration <= 10)
+    ):
+        return "Value out of range: parameter 'duration' must be 0 or between 2 and 10"
+    if body.get("audio_setting", "auto") not in ("auto", "origin"):
+        return "Invalid parameters: parameter 'audio_setting' must be auto or origin"
+    if not isinstance(body.get("prompt_extend", True), bool):
+        return "Invalid format: parameter 'prompt_extend' must be a boolean"
+    seed = body.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not (0 <= seed <= 2147483647):
+        return "Value out of range: parameter 'seed' must be between 0 and 2147483647"
+    return None

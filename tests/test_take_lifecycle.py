@@ -1,0 +1,285 @@
+"""A take's life against the fake Modellix, through the real client: faults end in the right
+state, and the paid POST is made exactly once per take."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from studio import services
+from studio.models import ProviderGate, Take, TakeState
+from studio.services import takes
+from tests.fake_modellix import FakeModellix, Fault
+
+pytestmark = pytest.mark.django_db
+QUEUE: list[tuple[str, int]] = []
+
+
+@pytest.fixture
+def fake(settings):
+    server = FakeModellix(task_seconds=0.6, pending_seconds=0.2).start()
+    settings.STUDIO_PROVIDER = "modellix"
+    settings.MODELLIX_API_KEY = "test-key"
+    settings.MODELLIX_BASE_URL = server.url
+    settings.DOWNLOAD_ALLOW_LOOPBACK = True
+    settings.TIME_SCALE = 0.02  # 5 s between polls becomes 0.1 s
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def clip(as_bob, team, alice, samples):
+    from studio.models import Clip, Project
+
+    project = Project.objects.create(team=team, name="Takes", created_by=alice)
+    path = samples["long.mp4"]
+    data = {
+        "file": SimpleUploadedFile(path.name, path.read_bytes()),
+        "upload_key": str(uuid.uuid4()),
+    }
+    response = as_bob.post(
+        reverse("clip_upload", args=[project.code]), data, HTTP_ACCEPT="application/json"
+    )
+    clip = Clip.objects.get(code=response.json()["code"])
+    services.clip_process(clip_id=clip.pk)
+    clip.refresh_from_db()
+    return clip
+
+
+def new_take(clip, bob, **params) -> Take:
+    defaults = {"prompt": "Turn the scene into clay style", "length": 3.0, "start": 1.0}
+    return takes.take_create(project=clip.project, author=bob, clip=clip, **(defaults | params))
+
+
+@pytest.fixture(autouse=True)
+def queue(monkeypatch):
+    """Tasks the services enqueue; run() plays them as the cluster would."""
+    QUEUE.clear()
+    monkeypatch.setattr(takes, "dispatch", lambda task, take_id: QUEUE.append((task, take_id)))
+    return QUEUE
+
+
+STEPS = {"prepare_take": takes.prepare_and_submit, "download_take": takes.download}
+
+
+def run(*items: Take, seconds: float = 20.0) -> None:
+    """Do what the driver and the workers do, in this process, until the takes are final."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        now = timezone.now()
+        takes.admit()
+        takes.repair(now)
+        takes.poll_due(now)
+        while QUEUE:
+            task, take_id = QUEUE.pop(0)
+            STEPS[task](take_id)
+        for item in items:
+            item.refresh_from_db()
+        if all(item.is_final for item in items):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"not final: {[(t.code, t.state, t.reason) for t in items]}")
+
+
+def test_happy_path_sends_every_parameter_once(fake, clip, bob):
+    take = new_take(
+        clip,
+        bob,
+        prompt="把场景变成粘土风格 — clay",
+        negative_prompt="blurry",
+        resolution="720P",
+        ratio="9:16",
+        duration=3,
+        audio_setting="origin",
+        prompt_extend=False,
+        seed=42,
+    )
+    run(take)
+    assert take.state == TakeState.SUCCEEDED, take.reason
+    assert fake.counts["submit"] == 1 and take.submit_posts == 1
+    (_, path, body) = fake.requests[0]
+    assert path == "/api/v1/alibaba/wan2.7-videoedit/async"
+    assert body["video_url"].startswith(fake.url + "/media/")
+    assert {k: v for k, v in body.items() if k != "video_url"} == {
+        "prompt": "把场景变成粘土风格 — clay",
+        "negative_prompt": "blurry",
+        "resolution": "720P",
+        "ratio": "9:16",
+        "duration": 3,
+        "audio_setting": "origin",
+        "prompt_extend": False,
+        "seed": 42,
+    }
+    assert take.result.storage.exists(take.result.name) and take.result_sha256
+    assert take.charged_usd is not None and take.result_poster
+    assert take.provider_calls == take.status_checks + 1
+    states = list(take.events.values_list("state", flat=True))
+    assert states == ["queued", "preparing", "submitting", "running", "downloading", "succeeded"]
+
+
+def test_defaults_are_sent_explicitly_and_seed_is_recorded(fake, clip, bob):
+    take = new_take(clip, bob)
+    run(take)
+    body = fake.requests[0][2]
+    assert body["duration"] == 0 and body["resolution"] == "1080P"
+    assert body["audio_setting"] == "auto" and body["prompt_extend"] is True
+    assert "ratio" not in body and "negative_prompt" not in body
+    assert body["seed"] == take.seed and not take.seed_was_chosen
+
+
+def test_503_burst_on_submit_is_retried_and_makes_one_task(fake, clip, bob):
+    fake.script("submit", Fault(status=503), Fault(status=503), Fault(status=503))
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.SUCCEEDED
+    assert fake.counts["submit"] == 4 and len(fake.tasks) == 1
+
+
+def test_500_after_sending_parks_the_take(fake, clip, bob):
+    fake.script("submit", Fault(status=500))
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.UNCERTAIN
+    assert "never re-sends a paid request" in take.reason
+    assert fake.counts["submit"] == 1
+
+
+def test_connection_dropped_after_the_task_was_created(fake, clip, bob):
+    fake.script("submit", Fault(drop=True))
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.UNCERTAIN
+    assert fake.counts["submit"] == 1 and len(fake.tasks) == 1
+
+
+def test_429_pauses_every_call_to_the_provider(fake, clip, bob, settings):
+    settings.TIME_SCALE = 0.05
+    fake.script(
+        "status", Fault(status=429, headers={"Retry-After": "20", "X-RateLimit-Remaining": "0"})
+    )
+    first, second = new_take(clip, bob), new_take(clip, bob, prompt="night")
+    run(first, second)
+    assert first.state == second.state == TakeState.SUCCEEDED
+    gate = ProviderGate.objects.get(provider="modellix")
+    assert "busy" in gate.reason
+    assert fake.counts["submit"] == 2
+
+
+def test_402_fails_with_a_clear_reason(fake, clip, bob):
+    fake.script(
+        "submit",
+        Fault(status=402, body='{"code":402,"message":"Payment Required: insufficient balance"}'),
+    )
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.FAILED
+    assert "no credit left (Payment Required: insufficient balance)" in take.reason
+
+
+def test_bad_api_key(fake, clip, bob, settings):
+    settings.MODELLIX_API_KEY = "wrong"
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.FAILED and "MODELLIX_API_KEY" in take.reason
+
+
+def test_malformed_and_5xx_status_replies_are_retried(fake, clip, bob):
+    fake.script("status", Fault(malformed=True), Fault(status=502), Fault(body="{}", status=200))
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.SUCCEEDED
+    assert fake.counts["submit"] == 1
+
+
+def test_status_errors_past_the_budget_fail_the_take(fake, clip, bob):
+    fake.script("status", *[Fault(malformed=True)] * (takes.TRANSIENT_BUDGET + 1))
+    take = new_take(clip, bob)
+    run(take, seconds=60)
+    assert take.state == TakeState.FAILED
+    assert "kept failing" in take.reason and "HTTP 200" in take.last_error
+
+
+def test_failed_task_keeps_the_providers_reason(fake, clip, bob):
+    fake.fail_next_task("Content moderation flagged the input.")
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.FAILED
+    assert take.reason == "Content moderation flagged the input."
+
+
+def test_expired_link_is_fetched_again_once(fake, clip, bob):
+    take = new_take(clip, bob)
+    original = fake._status
+
+    def expire_then_answer(handler, match, raw):
+        task = fake.tasks.get(match.group(1))
+        if task and not getattr(task, "armed", False):
+            task.armed = True
+            fake.expire_results(task.task_id, fetches=1)
+        return original(handler, match, raw)
+
+    fake._status = expire_then_answer
+    run(take)
+    assert take.state == TakeState.SUCCEEDED
+    assert fake.counts["file"] == 2
+
+
+def test_link_still_gone_ends_expired(fake, clip, bob):
+    take = new_take(clip, bob)
+    original = fake._status
+
+    def expire(handler, match, raw):
+        task = fake.tasks.get(match.group(1))
+        if task:
+            fake.expire_results(task.task_id, fetches=5)
+        return original(handler, match, raw)
+
+    fake._status = expire
+    run(take)
+    assert take.state == TakeState.EXPIRED
+    assert not take.result
+
+
+def test_never_finishing_task_times_out(fake, clip, bob, settings):
+    fake.task_seconds = 3600
+    settings.EDIT_DEADLINE = timedelta(seconds=1)
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.TIMED_OUT
+    assert "did not finish within 0 minutes" in take.reason or "stopped waiting" in take.reason
+
+
+def test_at_most_max_active_edits_at_the_provider(fake, clip, bob, settings):
+    settings.MAX_ACTIVE_EDITS = 2
+    fake.task_seconds = 3600
+    items = [new_take(clip, bob, prompt=f"take {n}") for n in range(3)]
+    takes.admit()
+    states = [Take.objects.get(pk=t.pk).state for t in items]
+    assert states == [TakeState.PREPARING, TakeState.PREPARING, TakeState.QUEUED]
+
+
+def test_cancel_before_and_stop_waiting_after_submission(fake, clip, bob):
+    fake.task_seconds = 3600
+    queued = new_take(clip, bob)
+    assert takes.take_cancel(take=queued) and queued.state == TakeState.CANCELED
+    running = new_take(clip, bob)
+    takes.admit()
+    takes.prepare_and_submit(running.pk)
+    running.refresh_from_db()
+    assert running.state == TakeState.RUNNING
+    assert takes.take_cancel(take=running)
+    assert "may still finish" in running.reason
+
+
+def test_run_again_copies_every_parameter(fake, clip, bob):
+    take = new_take(clip, bob, seed=7, ratio="1:1", duration=2)
+    again = takes.take_run_again(take=take, author=bob)
+    for field in ("prompt", "seed", "ratio", "duration", "start_ms", "length_ms", "resolution"):
+        assert getattr(again, field) == getattr(take, field)
+    assert again.run_of == take and again.seed_was_chosen
