@@ -21,6 +21,7 @@ urlpatterns = [
     path("c/<str:code>/delete/", clips.clip_remove, name="clip_delete"),
     path("r/<str:code>/delete/", references.reference_remove, name="reference_delete"),
     path("media/<str:kind>/<str:code>/<str:variant>", media.media_file, name="media_file"),
+    path("provider-media/<str:token>", media.provider_media, name="provider_media"),
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -283,3 +283,50 @@ def test_run_again_copies_every_parameter(fake, clip, bob):
     for field in ("prompt", "seed", "ratio", "duration", "start_ms", "length_ms", "resolution"):
         assert getattr(again, field) == getattr(take, field)
     assert again.run_of == take and again.seed_was_chosen
+
+
+def test_base64_media_mode(fake, clip, bob, settings):
+    settings.MODELLIX_MEDIA_MODE = "base64"
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.SUCCEEDED
+    assert fake.requests[0][2]["video_url"].startswith("data:video/mp4;base64,")
+    assert fake.counts["upload"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signed_url_media_mode(fake, clip, bob, settings, live_server):
+    settings.MODELLIX_MEDIA_MODE = "url"
+    settings.PUBLIC_URL = live_server.url
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.SUCCEEDED, take.reason
+    url = fake.requests[0][2]["video_url"]
+    assert url.startswith(f"{live_server.url}/provider-media/")
+    assert fake.tasks[take.provider_task_id].video == take.input_clip.file.read()
+
+
+def test_signed_url_media_mode_needs_a_public_url(fake, clip, bob, settings):
+    settings.MODELLIX_MEDIA_MODE = "url"
+    settings.PUBLIC_URL = ""
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.FAILED and "STUDIO_PUBLIC_URL" in take.reason
+    assert fake.counts["submit"] == 0
+
+
+def test_provider_media_links(client, clip):
+    from django.core import signing
+
+    from studio.models import InputClip
+    from studio.providers.base import Media
+    from studio.providers.modellix import MEDIA_SALT, signed_media_url
+
+    item = services.input_clip_prepare(clip=clip, start=0, length=2)
+    assert InputClip.objects.count() == 1
+    url = signed_media_url(Media("input", item.code, "file", item.file.path, "video/mp4", "x"))
+    response = client.get(url, HTTP_RANGE="bytes=0-9")
+    assert response.status_code == 206 and response["Content-Length"] == "10"
+    assert client.get(url[:-3] + "abc").status_code == 404
+    other = signing.dumps({"k": "clip", "c": clip.code, "v": "secret"}, salt=MEDIA_SALT)
+    assert client.get(reverse("provider_media", args=[other])).status_code == 404

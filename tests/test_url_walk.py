@@ -57,6 +57,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "clip_delete": ("clip", "edit"),
     "reference_delete": ("reference", "edit"),
     "media_file": ("media", "view"),
+    "provider_media": (PUBLIC, None),
 }
 SCOPED = {"team", "project", "clip", "reference", "media"}
 

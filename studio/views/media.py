@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.core import signing
+from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
 from studio.models import Clip, InputClip, Reference
+from studio.providers.modellix import MEDIA_SALT, MEDIA_URL_MAX_AGE
 from studio.serving import serve_file
 
 # kind -> (queryset, path to the team, the variants one may fetch)
@@ -61,3 +63,28 @@ def download_name(obj: object, variant: str, stored: str) -> str:
         return original
     label = SUFFIXES.get(variant, "original")
     return f"{stem}-{label}{ext}"
+
+
+@require_safe
+def provider_media(request: HttpRequest, token: str) -> HttpResponse:
+    """Input files for the provider to fetch (MODELLIX_MEDIA_MODE=url): a signed, expiring link.
+
+    The link names one file and works for 24 hours; anything else is a plain 404.
+    """
+    try:
+        spec = signing.loads(token, salt=MEDIA_SALT, max_age=MEDIA_URL_MAX_AGE)
+        kind, code, variant = spec["k"], spec["c"], spec["v"]
+    except (signing.BadSignature, KeyError, TypeError):
+        raise Http404("No such file.") from None
+    if kind not in MEDIA or variant not in MEDIA[kind][2]:
+        raise Http404("No such file.")
+    obj = MEDIA[kind][0].filter(code=code).first()
+    field = getattr(obj, variant, None) if obj is not None else None
+    if not field or not field.storage.exists(field.name):
+        raise Http404("No such file.")
+    return serve_file(
+        request,
+        field,
+        content_type=obj.content_type(variant),
+        download_name=download_name(obj, variant, field.name),
+    )
