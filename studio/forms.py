@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+
+from studio.media.inputs import check_window
+from studio.media.probe import MediaRejected
+from studio.models import AudioSetting, Clip, MediaState, Ratio, Reference, Resolution
 
 
 class ProjectForm(forms.Form):
@@ -27,3 +33,110 @@ class UploadForm(forms.Form):
 
     file = forms.FileField(label="File", allow_empty_file=True, max_length=1000)
     upload_key = forms.UUIDField(widget=forms.HiddenInput)
+
+
+class TakeForm(forms.Form):
+    """Every parameter of wan2.7-videoedit, checked as the provider checks it."""
+
+    start = forms.DecimalField(label="Start at (seconds)", min_value=0, decimal_places=2, initial=0)
+    length = forms.DecimalField(
+        label="Length (seconds)",
+        min_value=2,
+        max_value=10,
+        decimal_places=2,
+        help_text="The part of the clip to edit: 2 to 10 seconds.",
+    )
+    prompt = forms.CharField(
+        label="What should change?",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 5000}),
+        help_text="Chinese or English, up to 5000 characters.",
+    )
+    negative_prompt = forms.CharField(
+        label="What to avoid (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
+        help_text="Up to 500 characters, e.g. “blurry, distorted”.",
+    )
+    references = forms.ModelMultipleChoiceField(
+        label="Reference images (up to 4)",
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    resolution = forms.ChoiceField(label="Resolution", choices=Resolution.choices, initial="1080P")
+    ratio = forms.ChoiceField(label="Aspect ratio", choices=Ratio.choices, required=False)
+    duration = forms.TypedChoiceField(
+        label="Output length",
+        coerce=int,
+        initial=0,
+        choices=[(0, "Same as the part chosen")] + [(n, f"{n} seconds") for n in range(2, 11)],
+    )
+    audio_setting = forms.ChoiceField(label="Sound", choices=AudioSetting.choices, initial="auto")
+    prompt_extend = forms.BooleanField(
+        label="Let the model expand the prompt",
+        required=False,
+        initial=True,
+        help_text="Improves short prompts; takes a little longer.",
+    )
+    seed = forms.IntegerField(
+        label="Seed (optional)",
+        required=False,
+        min_value=0,
+        max_value=2_147_483_647,
+        help_text="Leave empty for a random one; it is recorded so the take can be repeated.",
+    )
+
+    def __init__(self, *args: Any, clip: Clip, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clip = clip
+        self.fields["references"].queryset = Reference.objects.filter(
+            project=clip.project, state=MediaState.READY
+        )
+        self.fields["start"].widget.attrs.update(
+            step="0.1", max=f"{max(0, (clip.duration or 0) - 2):.2f}"
+        )
+        self.fields["length"].widget.attrs.update(step="0.1")
+
+    def clean_prompt(self) -> str:
+        prompt = self.cleaned_data["prompt"].strip()
+        if not prompt:
+            raise forms.ValidationError("Describe the change you want.")
+        return prompt
+
+    def clean_references(self) -> list[Reference]:
+        order = [str(pk) for pk in self.data.getlist("references")]
+        chosen = sorted(self.cleaned_data["references"] or [], key=lambda r: order.index(str(r.pk)))
+        if len(chosen) > 4:
+            raise forms.ValidationError(
+                f"Choose at most 4 reference images (the video plus images must be 5 or fewer); "
+                f"{len(chosen)} are selected."
+            )
+        return chosen
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, length = data.get("start"), data.get("length")
+        if start is None or length is None:
+            return data
+        problem = window_problem(self.clip, float(start), float(length))
+        if problem:
+            self.add_error("length" if "long" in problem or "end" in problem else "start", problem)
+        duration = data.get("duration") or 0
+        if duration and duration > float(length) + 1e-6:
+            self.add_error(
+                "duration",
+                f"The output cannot be longer than the part chosen ({float(length):g} s).",
+            )
+        return data
+
+
+def window_problem(clip: Clip, start: float, length: float) -> str | None:
+    from studio.services.clips import video_info
+
+    try:
+        check_window(video_info(clip), start, length)
+    except MediaRejected as rejected:
+        return rejected.message
+    return None

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from studio.views import clips, health, home, media, projects, references
+from studio.views import clips, health, home, media, projects, references, takes
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -19,6 +19,11 @@ urlpatterns = [
     path("c/<str:code>/", clips.clip_detail, name="clip_detail"),
     path("c/<str:code>/player/", clips.clip_player, name="clip_player"),
     path("c/<str:code>/delete/", clips.clip_remove, name="clip_delete"),
+    path("c/<str:code>/edit/", takes.take_new, name="take_new"),
+    path("k/<str:code>/", takes.take_detail, name="take_detail"),
+    path("k/<str:code>/status/", takes.take_status, name="take_status"),
+    path("k/<str:code>/cancel/", takes.take_cancel, name="take_cancel"),
+    path("k/<str:code>/again/", takes.take_again, name="take_again"),
     path("r/<str:code>/delete/", references.reference_remove, name="reference_delete"),
     path("media/<str:kind>/<str:code>/<str:variant>", media.media_file, name="media_file"),
     path("provider-media/<str:token>", media.provider_media, name="provider_media"),

@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import Membership
 from accounts.services import invitation_create
-from studio.models import Clip, MediaState, Project, Reference
+from studio.models import Clip, MediaState, Project, Reference, Take
 
 pytestmark = pytest.mark.django_db
 
@@ -58,8 +58,13 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "reference_delete": ("reference", "edit"),
     "media_file": ("media", "view"),
     "provider_media": (PUBLIC, None),
+    "take_new": ("clip", "edit"),
+    "take_detail": ("take", "view"),
+    "take_status": ("take", "view"),
+    "take_cancel": ("take", "edit"),
+    "take_again": ("take", "edit"),
 }
-SCOPED = {"team", "project", "clip", "reference", "media"}
+SCOPED = {"team", "project", "clip", "reference", "media", "take"}
 
 
 def _patterns(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:
@@ -88,8 +93,12 @@ def world(alice, bob, carol, team) -> dict[str, Any]:
     reference = Reference(project=project, original_name="style.png", state=MediaState.READY)
     reference.image.save("walk/style.png", ContentFile(b"not really an image"), save=False)
     reference.save()
+    take = Take.objects.create(
+        project=project, clip=clip, prompt="clay", seed=1, length_ms=2000, provider="local"
+    )
     invitation, token = invitation_create(team=team, role="editor", created_by=alice)
     return {
+        "take": take,
         "team": team,
         "project": project,
         "clip": clip,

@@ -1,7 +1,11 @@
 // Live parts of a page: an element with data-refresh and data-pending is re-fetched from its
 // URL (a template partial) until the server no longer marks it pending. Elements are swapped
 // by id, so focus and anything outside them (uploads in progress) are left alone.
-const INTERVAL_MS = 1500;
+// Every 1.5 s at first, then slower the longer something stays pending (a take can run for
+// minutes; many open pages should not hammer the server).
+const FAST_MS = 1500;
+const SLOW_MS = 5000;
+const started = Date.now();
 let timer = null;
 
 async function refresh() {
@@ -13,7 +17,10 @@ async function refresh() {
       if (!response.ok) continue;
       const html = await response.text();
       const fresh = new DOMParser().parseFromString(html, "text/html").getElementById(element.id);
-      if (fresh) element.replaceWith(fresh);
+      if (fresh) {
+        element.replaceWith(fresh);
+        document.dispatchEvent(new CustomEvent("live:updated", { detail: fresh }));
+      }
     } catch {
       // Offline for a moment: try again on the next tick.
     }
@@ -24,7 +31,8 @@ async function refresh() {
 export function schedule(now = false) {
   if (timer !== null) clearTimeout(timer);
   if (!now && !document.querySelector("[data-refresh][data-pending]")) return;
-  timer = setTimeout(refresh, now ? 0 : INTERVAL_MS);
+  const interval = Date.now() - started > 60000 ? SLOW_MS : FAST_MS;
+  timer = setTimeout(refresh, now ? 0 : interval);
 }
 
 // Something changed on the server (an upload finished): look again now, then keep polling.

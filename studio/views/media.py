@@ -11,7 +11,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
-from studio.models import Clip, InputClip, Reference
+from studio.models import Clip, InputClip, Reference, Take
 from studio.providers.modellix import MEDIA_SALT, MEDIA_URL_MAX_AGE
 from studio.serving import serve_file
 
@@ -23,13 +23,25 @@ MEDIA = {
         ("source", "proxy", "poster"),
     ),
     "ref": (Reference.objects.select_related("project__team"), "project__team", ("image", "thumb")),
+    "take": (
+        Take.objects.select_related("project__team"),
+        "project__team",
+        ("result", "result_poster"),
+    ),
     "input": (
         InputClip.objects.select_related("clip__project__team"),
         "clip__project__team",
         ("file",),
     ),
 }
-SUFFIXES = {"proxy": "preview", "poster": "poster", "thumb": "thumbnail", "file": "input"}
+SUFFIXES = {
+    "result": "edited",
+    "result_poster": "edited-poster",
+    "proxy": "preview",
+    "poster": "poster",
+    "thumb": "thumbnail",
+    "file": "input",
+}
 
 
 @login_required
@@ -55,7 +67,7 @@ def media_file(
 
 def download_name(obj: object, variant: str, stored: str) -> str:
     """The original name for originals; '<name>-preview.mp4' and the like for derived files."""
-    owner = getattr(obj, "clip", obj)  # an input clip is named after its source clip
+    owner = getattr(obj, "clip", None) or obj  # inputs and takes are named after their clip
     original = getattr(owner, "original_name", "") or "file"
     stem = PurePosixPath(original).stem or "file"
     ext = PurePosixPath(stored).suffix

@@ -41,12 +41,16 @@ def project_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 def _library(project: Project, membership: object) -> dict[str, object]:
     clips = project.clips.select_related("uploaded_by")
     references = project.references.select_related("uploaded_by")
-    pending = any(item.is_pending for item in (*clips, *references))
+    recent_takes = list(project.takes.select_related("clip", "created_by")[:50])
+    pending = any(item.is_pending for item in (*clips, *references)) or any(
+        take.is_active for take in recent_takes
+    )
     return {
         "project": project,
         "membership": membership,
         "clips": clips,
         "references": references,
+        "takes": recent_takes,
         "pending": pending,
         # Uploads wait for the worker; say so when none is alive rather than spin for ever.
         "worker_down": pending and not worker_status()["ok"],

@@ -1,0 +1,34 @@
+// The take page: live status (via live.js), a ticking clock, and a browser notification when
+// the take ends, if the person asked for one.
+import "./live.js";
+
+const button = document.getElementById("notify");
+
+function tick() {
+  for (const element of document.querySelectorAll("[data-since]")) {
+    const seconds = Math.max(0, Math.round((Date.now() - Date.parse(element.dataset.since)) / 1000));
+    const minutes = Math.floor(seconds / 60);
+    element.textContent = minutes ? `${minutes} min ${seconds % 60} s` : `${seconds} s`;
+  }
+}
+setInterval(tick, 1000);
+tick();
+
+if ("Notification" in window && document.querySelector("#take-status[data-pending]")) {
+  button.hidden = Notification.permission === "granted";
+  button.addEventListener("click", async () => {
+    const answer = await Notification.requestPermission();
+    button.hidden = answer === "granted";
+  });
+}
+
+document.addEventListener("live:updated", (event) => {
+  const status = event.detail;
+  if (status.id === "take-status" && status.dataset.final) {
+    button.hidden = true;
+    document.title = `${status.dataset.final} · ${document.title.replace(/^.* · (?=Take)/, "")}`;
+    if ("Notification" in window && Notification.permission === "granted") {
+      new Notification(`Cutroom: take ${status.dataset.final.toLowerCase()}`, { body: document.querySelector("h1").textContent });
+    }
+  }
+});

@@ -1,0 +1,66 @@
+// The edit form: pick the part of the clip on its timeline, count prompt characters, and keep
+// the cost estimate in step with the choices. The form works without it.
+const form = document.getElementById("take-form");
+const video = document.getElementById("window-video");
+const start = form.elements.start;
+const length = form.elements.length;
+const duration = Number(form.dataset.duration) || 0;
+const prices = JSON.parse(form.dataset.prices);
+const windowBox = document.getElementById("timeline-window");
+const summary = document.getElementById("window-summary");
+
+function windowValues() {
+  const s = Math.max(0, Number(start.value) || 0);
+  const l = Math.min(10, Math.max(2, Number(length.value) || 0));
+  return { s, l, end: Math.min(duration, s + l) };
+}
+
+function drawWindow() {
+  const { s, end } = windowValues();
+  if (duration > 0) {
+    windowBox.style.left = `${(s / duration) * 100}%`;
+    windowBox.style.width = `${((end - s) / duration) * 100}%`;
+  }
+  summary.textContent = `Editing ${s.toFixed(1)} s to ${end.toFixed(1)} s (${(end - s).toFixed(1)} s) of ${duration.toFixed(1)} s.`;
+  updateCost();
+}
+
+function updateCost() {
+  const { l } = windowValues();
+  const chosen = Number(form.elements.duration.value) || 0;
+  const seconds = chosen || l;
+  const price = Number(prices[form.elements.resolution.value] || 0);
+  document.getElementById("cost").textContent = `about ${(seconds * price).toFixed(2)} USD for ${seconds.toFixed(1)} s at ${form.elements.resolution.value}`;
+}
+
+function countPrompt() {
+  // Characters as people count them (code points), not bytes or UTF-16 units.
+  const count = [...form.elements.prompt.value].length;
+  document.getElementById("prompt-count").textContent = `${count} / 5000 characters`;
+}
+
+document.getElementById("window-play").addEventListener("click", () => {
+  const { s, end } = windowValues();
+  video.currentTime = s;
+  video.play();
+  const stop = () => {
+    if (video.currentTime >= end) {
+      video.pause();
+      video.removeEventListener("timeupdate", stop);
+    }
+  };
+  video.addEventListener("timeupdate", stop);
+});
+
+document.getElementById("window-from-player").addEventListener("click", () => {
+  const latest = Math.max(0, duration - 2);
+  start.value = Math.min(latest, video.currentTime).toFixed(1);
+  drawWindow();
+});
+
+for (const element of [start, length, form.elements.duration, form.elements.resolution]) {
+  element.addEventListener("input", drawWindow);
+}
+form.elements.prompt.addEventListener("input", countPrompt);
+drawWindow();
+countPrompt();

@@ -1,0 +1,143 @@
+"""Takes: the edit form, the take page with its live status, cancel, run again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.access import get_for_user
+from accounts.http import AuthenticatedHttpRequest
+from accounts.services import team_switch
+from studio.forms import TakeForm
+from studio.models import Clip, MediaState, Take, TakeState
+from studio.providers import local
+from studio.services import takes
+
+
+def _take(request: AuthenticatedHttpRequest, code: str, need: str = "view"):
+    return get_for_user(
+        request.user,
+        Take.objects.select_related("project__team", "clip", "created_by", "input_clip"),
+        need=need,
+        team_path="project__team",
+        code=code,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    clip, membership = get_for_user(
+        request.user,
+        Clip.objects.select_related("project__team"),
+        need="edit",
+        team_path="project__team",
+        code=code,
+    )
+    if clip.state != MediaState.READY or clip.project.is_archived:
+        messages.error(
+            request, "This clip cannot be edited: it is not ready or its project is archived."
+        )
+        return redirect("clip_detail", code=clip.code)
+    initial = {"length": min(5.0, round(clip.duration or 0, 1)), "start": 0}
+    form = TakeForm(request.POST or None, clip=clip, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        take = takes.take_create(
+            project=clip.project,
+            author=request.user,
+            clip=clip,
+            prompt=data["prompt"],
+            negative_prompt=data["negative_prompt"].strip(),
+            resolution=data["resolution"],
+            ratio=data["ratio"] or "",
+            duration=data["duration"],
+            audio_setting=data["audio_setting"],
+            prompt_extend=data["prompt_extend"],
+            seed=data["seed"],
+            start=float(data["start"]),
+            length=float(data["length"]),
+            references=data["references"],
+        )
+        messages.success(request, "The take is queued. You can close this page; it keeps going.")
+        return redirect("take_detail", code=take.code)
+    context = {
+        "clip": clip,
+        "project": clip.project,
+        "membership": membership,
+        "form": form,
+        "prices": {k: str(v) for k, v in settings.PRICE_PER_SECOND.items()},
+        "provider": settings.STUDIO_PROVIDER,
+    }
+    return render(request, "studio/take_new.html", context, status=400 if form.errors else 200)
+
+
+def _status_context(take: Take, membership: Any) -> dict[str, Any]:
+    position = None
+    if take.state == TakeState.QUEUED:
+        earlier = Take.objects.filter(state=TakeState.QUEUED, created_at__lt=take.created_at)
+        position = earlier.count() + 1
+    next_check = None
+    if take.state == TakeState.RUNNING and take.next_check_at:
+        next_check = max(0, round((take.next_check_at - timezone.now()).total_seconds()))
+    return {
+        "take": take,
+        "project": take.project,
+        "membership": membership,
+        "position": position,
+        "next_check": next_check,
+        "events": take.events.all(),
+        "engine_label": local.LocalEngine.label
+        if take.provider == "local"
+        else "Modellix wan2.7-videoedit",
+    }
+
+
+@login_required
+@require_GET
+def take_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    take, membership = _take(request, code)
+    team_switch(user=request.user, team=take.project.team)
+    context = _status_context(take, membership)
+    context["references"] = take.references.order_by("takereference__position")
+    return render(request, "studio/take_detail.html", context)
+
+
+@login_required
+@require_GET
+def take_status(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    take, membership = _take(request, code)
+    return render(request, "studio/take_detail.html#status", _status_context(take, membership))
+
+
+@login_required
+@require_POST
+def take_cancel(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    take, _ = _take(request, code, need="edit")
+    if takes.take_cancel(take=take):
+        messages.success(
+            request,
+            "Canceled." if not take.provider_task_id else "Cutroom stopped waiting for this take.",
+        )
+    else:
+        messages.error(request, "This take can no longer be canceled.")
+    return redirect("take_detail", code=take.code)
+
+
+@login_required
+@require_POST
+def take_again(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    take, _ = _take(request, code, need="edit")
+    if take.clip is None or take.clip.state != MediaState.READY:
+        messages.error(request, "The source clip of this take is gone, so it cannot run again.")
+        return redirect("take_detail", code=take.code)
+    again = takes.take_run_again(take=take, author=request.user)
+    messages.success(request, "A new take with the same parameters is queued.")
+    return redirect("take_detail", code=again.code)
