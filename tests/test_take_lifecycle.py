@@ -330,3 +330,15 @@ def test_provider_media_links(client, clip):
     assert client.get(url[:-3] + "abc").status_code == 404
     other = signing.dumps({"k": "clip", "c": clip.code, "v": "secret"}, salt=MEDIA_SALT)
     assert client.get(reverse("provider_media", args=[other])).status_code == 404
+
+
+def test_local_engine_renders_the_parameters(clip, bob, settings):
+    settings.STUDIO_PROVIDER = "local"
+    take = new_take(
+        clip, bob, prompt="black and white film", resolution="720P", ratio="9:16", duration=2
+    )
+    run(take)
+    assert take.state == TakeState.SUCCEEDED, take.reason
+    assert (take.result_width, take.result_height) == (720, 1280)
+    assert take.result_duration == pytest.approx(2.0, abs=0.1)
+    assert take.provider_task_id.startswith("local-")

@@ -2,8 +2,10 @@
 // the cost estimate in step with the choices. The form works without it.
 const form = document.getElementById("take-form");
 const video = document.getElementById("window-video");
-const start = form.elements.start;
-const length = form.elements.length;
+// namedItem: form.elements.length is the number of fields, not the field called "length".
+const field = (name) => form.elements.namedItem(name);
+const start = field("start");
+const length = field("length");
 const duration = Number(form.dataset.duration) || 0;
 const prices = JSON.parse(form.dataset.prices);
 const windowBox = document.getElementById("timeline-window");
@@ -27,15 +29,15 @@ function drawWindow() {
 
 function updateCost() {
   const { l } = windowValues();
-  const chosen = Number(form.elements.duration.value) || 0;
+  const chosen = Number(field("duration").value) || 0;
   const seconds = chosen || l;
-  const price = Number(prices[form.elements.resolution.value] || 0);
-  document.getElementById("cost").textContent = `about ${(seconds * price).toFixed(2)} USD for ${seconds.toFixed(1)} s at ${form.elements.resolution.value}`;
+  const price = Number(prices[field("resolution").value] || 0);
+  document.getElementById("cost").textContent = `about ${(seconds * price).toFixed(2)} USD for ${seconds.toFixed(1)} s at ${field("resolution").value}`;
 }
 
 function countPrompt() {
   // Characters as people count them (code points), not bytes or UTF-16 units.
-  const count = [...form.elements.prompt.value].length;
+  const count = [...field("prompt").value].length;
   document.getElementById("prompt-count").textContent = `${count} / 5000 characters`;
 }
 
@@ -58,9 +60,9 @@ document.getElementById("window-from-player").addEventListener("click", () => {
   drawWindow();
 });
 
-for (const element of [start, length, form.elements.duration, form.elements.resolution]) {
+for (const element of [start, length, field("duration"), field("resolution")]) {
   element.addEventListener("input", drawWindow);
 }
-form.elements.prompt.addEventListener("input", countPrompt);
+field("prompt").addEventListener("input", countPrompt);
 drawWindow();
 countPrompt();
