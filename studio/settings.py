@@ -282,6 +282,10 @@ PRICE_PER_SECOND = {
     "720P": env_decimal("STUDIO_PRICE_720P", "0.07055"),
     "1080P": env_decimal("STUDIO_PRICE_1080P", "0.11645"),
 }
+# How long a worker may hold a take's step, or the polling driver its role, before another may
+# take over (a worker that died). Shortened only by crash tests.
+TAKE_LEASE = timedelta(seconds=env_int("STUDIO_TAKE_LEASE_SECONDS", 300, minimum=1))
+DRIVER_LEASE = timedelta(seconds=env_int("STUDIO_DRIVER_LEASE_SECONDS", 30, minimum=1))
 # Compresses the app's polling clock for the polling benchmark (1 = real time).
 TIME_SCALE = float(env_decimal("STUDIO_TIME_SCALE", "1", minimum="0.001"))
 

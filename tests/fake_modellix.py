@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -55,7 +56,7 @@ class FakeModellix:
         self,
         *,
         api_key: str = "test-key",
-        task_seconds: float = 2.0,
+        task_seconds: float | Callable[[dict[str, Any]], float] = 2.0,
         pending_seconds: float = 0.3,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -224,7 +225,7 @@ class FakeModellix:
             created=time.monotonic(),
             video=self._video_bytes(str(body.get("video_url", ""))),
             fail_message=self.fail_next.popleft() if self.fail_next else None,
-            seconds=self.task_seconds,
+            seconds=self.task_seconds(body) if callable(self.task_seconds) else self.task_seconds,
         )
         with self.lock:
             self.tasks[task.task_id] = task

@@ -342,3 +342,45 @@ def test_local_engine_renders_the_parameters(clip, bob, settings):
     assert (take.result_width, take.result_height) == (720, 1280)
     assert take.result_duration == pytest.approx(2.0, abs=0.1)
     assert take.provider_task_id.startswith("local-")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_cluster_killed_mid_download_still_ends_with_one_result(fake, clip, bob, tmp_path):
+    """SIGKILL the whole cluster while it downloads; a new one finishes: 1 POST, 1 result file."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from tests.cluster import run_cluster, wait_for
+
+    fake.script("file", Fault(hang=4))
+    env = {
+        "STUDIO_PROVIDER": "modellix",
+        "MODELLIX_API_KEY": "test-key",
+        "MODELLIX_BASE_URL": fake.url,
+        "STUDIO_DOWNLOAD_ALLOW_LOOPBACK": "true",
+        "STUDIO_TIME_SCALE": "0.1",
+        "STUDIO_TAKE_LEASE_SECONDS": "3",
+        "STUDIO_DRIVER_LEASE_SECONDS": "3",
+    }
+    take = new_take(clip, bob)
+    with run_cluster(tmp_path, **env) as first:
+        takes.sweep()  # starts the driver, as the one-minute schedule would
+        wait_for(lambda: fake.counts["file"] >= 1, 60, "the download to start", first)
+        first.kill()
+    take.refresh_from_db()
+    assert take.state == TakeState.DOWNLOADING
+    with run_cluster(tmp_path, **env) as second:
+        time.sleep(3.5)  # the dead driver's lease runs out
+        takes.sweep()
+
+        def done() -> bool:
+            take.refresh_from_db()
+            return take.is_final
+
+        wait_for(done, 60, "the take to finish", second)
+    assert take.state == TakeState.SUCCEEDED, take.reason
+    assert fake.counts["submit"] == 1 and take.submit_posts == 1
+    folder = Path(settings.MEDIA_ROOT) / "takes" / take.project.code / take.code
+    assert sorted(p.name for p in folder.iterdir()) == ["poster.jpg", "result.mp4"]

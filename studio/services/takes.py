@@ -47,8 +47,6 @@ from studio.providers.base import EditRequest, Failure, Media, ProviderError
 from studio.services.clips import input_clip_prepare
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(minutes=5)
-DRIVER_LEASE = timedelta(seconds=30)
 DRIVER_MAX_SECONDS = 20 * 60  # then it hands over to a fresh task (Q_CLUSTER timeout is 30 min)
 TRANSIENT_BUDGET = 6
 DOWNLOAD_BUDGET = 4
@@ -100,7 +98,7 @@ def claim(take_id: int, state: str) -> Take | None:
     claimed = (
         Take.objects.filter(pk=take_id, state=state)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(lease_until=now + LEASE)
+        .update(lease_until=now + settings.TAKE_LEASE)
     )
     return Take.objects.select_related("clip", "project").get(pk=take_id) if claimed else None
 
@@ -291,7 +289,7 @@ def drive(max_seconds: float = DRIVER_MAX_SECONDS) -> None:
         now = timezone.now()
         free = Q(driver_lease_until__isnull=True) | Q(driver_lease_until__lt=now)
         mine = ProviderGate.objects.filter(pk=row.pk).filter(free | Q(driver_owner=token))
-        if not mine.update(driver_lease_until=now + DRIVER_LEASE, driver_owner=token):
+        if not mine.update(driver_lease_until=now + settings.DRIVER_LEASE, driver_owner=token):
             return  # another driver is running; it will see whatever was just queued
         admit()
         repair(now)
@@ -456,7 +454,7 @@ def prepare_and_submit(take_id: int) -> None:
                 "Sending",
                 submit_posts=take.submit_posts + 1,
                 provider_calls=take.provider_calls + 1,
-                lease_until=timezone.now() + LEASE,
+                lease_until=timezone.now() + settings.TAKE_LEASE,
             ):
                 return
             submitted = provider.send(payload)
