@@ -264,13 +264,14 @@ STUDIO_PROVIDER = env_choice("STUDIO_PROVIDER", "local", ("local", "modellix"))
 MODELLIX_API_KEY = env_str("MODELLIX_API_KEY", "")
 MODELLIX_BASE_URL = env_str("MODELLIX_BASE_URL", "https://api.modellix.ai").rstrip("/")
 # The docs post to .../async; the newest official CLI drops the suffix. Both work at the fake.
+MODELLIX_READ_TIMEOUT = env_int("MODELLIX_READ_TIMEOUT", 30, minimum=1)
 MODELLIX_SUBMIT_PATH = env_str("MODELLIX_SUBMIT_PATH", "/api/v1/alibaba/wan2.7-videoedit/async")
 # How the provider gets our input files: upload to Modellix's media endpoint, a signed URL on
 # this server (needs STUDIO_PUBLIC_URL), or inline base64 (small clips only).
 MODELLIX_MEDIA_MODE = env_choice("MODELLIX_MEDIA_MODE", "upload", ("upload", "url", "base64"))
 PUBLIC_URL = env_str("STUDIO_PUBLIC_URL", "").rstrip("/")
 EDIT_DEADLINE = timedelta(minutes=env_int("STUDIO_EDIT_DEADLINE_MINUTES", 30, minimum=1))
-MAX_ACTIVE_EDITS = env_int("STUDIO_MAX_ACTIVE_EDITS", 2, minimum=1, maximum=100)
+MAX_ACTIVE_EDITS = env_int("STUDIO_MAX_ACTIVE_EDITS", 2, minimum=1, maximum=1000)
 # Result downloads: https to public addresses only, unless this allows plain http to 127.0.0.1
 # (tests and the fake provider). STUDIO_RESULT_HOSTS optionally lists the only hosts allowed.
 DOWNLOAD_ALLOW_LOOPBACK = env_bool("STUDIO_DOWNLOAD_ALLOW_LOOPBACK", False)

@@ -384,3 +384,16 @@ def test_cluster_killed_mid_download_still_ends_with_one_result(fake, clip, bob,
     assert fake.counts["submit"] == 1 and take.submit_posts == 1
     folder = Path(settings.MEDIA_ROOT) / "takes" / take.project.code / take.code
     assert sorted(p.name for p in folder.iterdir()) == ["poster.jpg", "result.mp4"]
+
+
+def test_status_hang_is_retried_and_submit_hang_is_uncertain(fake, clip, bob, settings):
+    settings.MODELLIX_READ_TIMEOUT = 1
+    fake.script("status", Fault(hang=1.5))
+    first = new_take(clip, bob)
+    run(first)
+    assert first.state == TakeState.SUCCEEDED and "Timeout" in first.last_error
+    fake.script("submit", Fault(hang=1.5))
+    second = new_take(clip, bob)
+    run(second)
+    assert second.state == TakeState.UNCERTAIN
+    assert fake.counts["submit"] == 2  # one each: the hung one was never re-sent

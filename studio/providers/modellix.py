@@ -33,7 +33,6 @@ from studio.providers.base import (
 )
 
 USER_AGENT = "Cutroom/0.1 (+self-hosted video studio)"
-TIMEOUT = (5, 30)  # connect, read (seconds)
 SUCCESS = {"completed", "succeeded", "success"}
 FAILED = {"canceled", "cancelled", "error", "failed"}
 DEFINITE_REJECTIONS = {400, 401, 402, 403, 404, 405, 413, 415, 422}
@@ -365,7 +364,9 @@ class Modellix:
         """The paid POST. Made once; see the module docstring."""
         try:
             response = self.session.post(
-                self.base_url + self.submit_path, json=body, timeout=TIMEOUT
+                self.base_url + self.submit_path,
+                json=body,
+                timeout=(5, settings.MODELLIX_READ_TIMEOUT),
             )
         except requests.RequestException as error:
             raise _connection_failure(error, paid=True) from None
@@ -384,7 +385,10 @@ class Modellix:
     # -- status ---------------------------------------------------------------------------
     def status(self, task_id: str) -> TaskStatus:
         try:
-            response = self.session.get(f"{self.base_url}/api/v1/tasks/{task_id}", timeout=TIMEOUT)
+            response = self.session.get(
+                f"{self.base_url}/api/v1/tasks/{task_id}",
+                timeout=(5, settings.MODELLIX_READ_TIMEOUT),
+            )
         except requests.RequestException as error:
             raise _connection_failure(error, paid=False) from None
         if response.status_code == 404:
