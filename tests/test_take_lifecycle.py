@@ -397,3 +397,19 @@ def test_status_hang_is_retried_and_submit_hang_is_uncertain(fake, clip, bob, se
     run(second)
     assert second.state == TakeState.UNCERTAIN
     assert fake.counts["submit"] == 2  # one each: the hung one was never re-sent
+
+
+def test_a_take_that_breaks_polling_does_not_stop_the_others(fake, clip, bob, monkeypatch):
+    broken, fine = new_take(clip, bob, prompt="broken"), new_take(clip, bob, prompt="fine")
+    real_poll = takes.poll
+
+    def poll(take):
+        if take.prompt == "broken":
+            raise RuntimeError("bug")
+        return real_poll(take)
+
+    monkeypatch.setattr(takes, "poll", poll)
+    run(fine)
+    broken.refresh_from_db()
+    assert fine.state == TakeState.SUCCEEDED
+    assert broken.state == TakeState.RUNNING and "bug" in broken.last_error

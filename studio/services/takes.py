@@ -312,7 +312,14 @@ def poll_due(now: datetime) -> None:
     for take in due[:50]:
         if provider_paused(take.provider):
             continue
-        poll(take)
+        try:
+            poll(take)
+        except Exception as error:  # one broken take must not stop the polling of the others
+            log.exception("polling take %s failed", take.pk)
+            poll_failed(
+                take,
+                ProviderError("Checking on the take failed.", Failure.RETRY, detail=repr(error)),
+            )
 
 
 def next_interval(elapsed: float) -> timedelta:
@@ -322,13 +329,12 @@ def next_interval(elapsed: float) -> timedelta:
 
 
 def poll(take: Take) -> None:
-    provider = get_provider(take.provider)
     Take.objects.filter(pk=take.pk).update(
         provider_calls=take.provider_calls + 1, status_checks=take.status_checks + 1
     )
     take.refresh_from_db()
     try:
-        status = provider.status(take.provider_task_id or "")
+        status = get_provider(take.provider).status(take.provider_task_id or "")
     except ProviderError as error:
         return poll_failed(take, error)
     now = timezone.now()
@@ -552,9 +558,9 @@ def download(take_id: int) -> None:
         return
     Take.objects.filter(pk=take.pk).update(download_attempts=take.download_attempts + 1)
     take.refresh_from_db()
-    provider = get_provider(take.provider)
     name = f"takes/{take.project.code}/{take.code}"
     try:
+        provider = get_provider(take.provider)
         with scratch_dir() as tmp:
             result = tmp / "result.mp4"
             size = _fetch_fresh(take, provider, result)
