@@ -328,6 +328,9 @@ class Take(models.Model):
     download_attempts = models.PositiveSmallIntegerField(default=0)
     reason = models.TextField(blank=True)  # for the person
     last_error = models.TextField(blank=True)  # for us: the provider's words, truncated
+    progress = models.FloatField(null=True, blank=True)  # 0..1 when the provider reports it
+    engine_looks = models.JSONField(default=list, blank=True)  # local engine: looks applied
+    extended_prompt = models.TextField(blank=True)  # the rewritten prompt, when reported
     # Money and results.
     estimate_usd = models.DecimalField(max_digits=8, decimal_places=4, default=0)
     charged_usd = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from studio import services
+from studio.providers import local
 from studio.services import media, takes
 
 
@@ -30,3 +31,7 @@ def prepare_take(take_id: int) -> None:
 
 def download_take(take_id: int) -> None:
     takes.download(take_id)
+
+
+def render_local(task_id: str) -> None:
+    local.render_job(task_id)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from studio import services
 from studio.models import ProviderGate, Take, TakeState
+from studio.providers import local
 from studio.services import takes
 from tests.fake_modellix import FakeModellix, Fault
 
@@ -62,10 +63,15 @@ def queue(monkeypatch):
     """Tasks the services enqueue; run() plays them as the cluster would."""
     QUEUE.clear()
     monkeypatch.setattr(takes, "dispatch", lambda task, take_id: QUEUE.append((task, take_id)))
+    monkeypatch.setattr(local, "queue_render", lambda task_id: QUEUE.append(("render", task_id)))
     return QUEUE
 
 
-STEPS = {"prepare_take": takes.prepare_and_submit, "download_take": takes.download}
+STEPS = {
+    "prepare_take": takes.prepare_and_submit,
+    "download_take": takes.download,
+    "render": local.render_job,
+}
 
 
 def run(*items: Take, seconds: float = 20.0) -> None:

@@ -124,12 +124,23 @@ def transcode(
     preset: str = "veryfast",
     maxrate: str | None = None,
     progress: Callable[[float], None] | None = None,
-    look: list[tuple[str, str]] | None = None,
+    pre: list[tuple[str, str]] | None = None,
+    post: list[tuple[str, str]] | None = None,
+    fps: int | None = None,
+    scale_flags: str = "bicubic",
 ) -> Encoded:
-    """Write an upright H.264/AAC mp4 (faststart) of [start, start+length) scaled to `size`."""
+    """Write an upright H.264/AAC mp4 (faststart) of [start, start+length) scaled to `size`.
+
+    `pre` filters run before scaling (cropping), `post` after it (looks, at output size);
+    `fps` forces a constant frame rate, else the source's (at most 60) is kept.
+    """
     end = info.duration if length is None else min(info.duration, start + length)
-    rate = Fraction(info.fps or 30).limit_denominator(1001)
-    rate = min(rate, Fraction(MAX_FPS))
+    source_rate = min(Fraction(info.fps or 30).limit_denominator(1001), Fraction(MAX_FPS))
+    rate = Fraction(fps) if fps else source_rate
+    fps_filter = ("fps", f"{rate.numerator}/{rate.denominator}")
+    # Drop frames before the costly filters; duplicate them only after.
+    early = [fps_filter] if rate < source_rate else []
+    late = [] if early else [fps_filter]
     width, height = size
     options = {"preset": preset, "crf": str(crf)}
     if maxrate:
@@ -151,11 +162,13 @@ def transcode(
             [
                 ("trim", f"start={start:.6f}:end={end:.6f}"),
                 ("setpts", "PTS-STARTPTS"),
+                *early,
                 *_rotate_filters(info.rotation),
-                *(look or []),
-                ("scale", f"{width}:{height}:flags=bicubic"),
+                *(pre or []),
+                ("scale", f"{width}:{height}:flags={scale_flags}"),
                 ("setsar", "1"),
-                ("fps", f"{rate.numerator}/{rate.denominator}"),
+                *(post or []),
+                *late,
                 ("format", "yuv420p"),
             ],
             "buffersink",

@@ -1,161 +1,205 @@
-"""The local engine: deterministic filters rendered by PyAV in the worker. Not AI, and said so.
+"""The local engine as a provider: renders in the worker, behind the same interface as Modellix.
 
-It lets every part of Cutroom work with no API key: a take goes through the same lifecycle as
-with Modellix (prepare, send, status, fetch), and the result honours the resolution, ratio,
-duration and sound settings. The look comes from words in the prompt.
+`send` writes a job file and queues the render task, so the take goes through the same states
+as with Modellix (running, with progress, then the result is fetched). The job file is the
+engine's own record: state, progress, a heartbeat, the looks applied. A render whose worker died
+(stale heartbeat) is simply queued again: nothing is paid, so repeating is safe.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
 import shutil
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 
-from studio.media.probe import probe
-from studio.media.transcode import transcode
+from studio.media import engine
+from studio.media.probe import MediaRejected, probe
 from studio.providers.base import EditRequest, Failure, ProviderError, Submitted, TaskStatus
 
-# Output sizes of the real model (provider notes, section 2.3).
-SIZES = {
-    "720P": {
-        "16:9": (1280, 720),
-        "9:16": (720, 1280),
-        "1:1": (960, 960),
-        "4:3": (1104, 832),
-        "3:4": (832, 1104),
-    },
-    "1080P": {
-        "16:9": (1920, 1080),
-        "9:16": (1080, 1920),
-        "1:1": (1440, 1440),
-        "4:3": (1648, 1248),
-        "3:4": (1248, 1648),
-    },
-}
-LOOKS: list[tuple[tuple[str, ...], str, list[tuple[str, str]]]] = [
-    (
-        ("black and white", "black-and-white", "noir", "monochrome", "grayscale", "黑白"),
-        "black and white",
-        [("hue", "s=0"), ("curves", "preset=increase_contrast")],
-    ),
-    (
-        ("sepia", "vintage", "old film", "retro", "复古"),
-        "sepia",
-        [("colorchannelmixer", ".393:.769:.189:0:.349:.686:.168:0:.272:.534:.131")],
-    ),
-    (
-        ("clay", "claymation", "cartoon", "anime", "粘土", "动漫"),
-        "flat cartoon colours",
-        [("gblur", "sigma=2"), ("curves", "preset=increase_contrast"), ("hue", "s=1.6")],
-    ),
-    (
-        ("warm", "sunset", "golden", "温暖"),
-        "warm grade",
-        [("colorbalance", "rs=.15:gs=.05:bs=-.15:rm=.1:bm=-.1")],
-    ),
-    (
-        ("cold", "winter", "blue", "night", "冷"),
-        "cool grade",
-        [("colorbalance", "rs=-.15:bs=.2:rm=-.1:bm=.15")],
-    ),
-    (
-        ("sketch", "pencil", "line art", "素描"),
-        "pencil sketch",
-        [("edgedetect", "mode=colormix:high=0.2"), ("hue", "s=0"), ("negate", "")],
-    ),
-]
+STALE_SECONDS = 90
 
 
-def look_for(prompt: str, seed: int) -> tuple[str, list[tuple[str, str]]]:
-    text = prompt.lower()
-    for words, name, filters in LOOKS:
-        if any(word in text for word in words):
-            return name, filters
-    # Nothing recognised: a seed-dependent hue turn, so different seeds differ visibly.
-    degrees = seed % 360
-    return f"hue turned {degrees}°", [("hue", f"h={degrees}")]
+def folder() -> Path:
+    path = Path(settings.DATA_DIR) / "local-engine"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
-def output_size(resolution: str, ratio: str, width: int, height: int) -> tuple[int, int]:
-    if not ratio:
-        aspect = width / height
-        ratio = min(
-            SIZES[resolution],
-            key=lambda r: abs(SIZES[resolution][r][0] / SIZES[resolution][r][1] - aspect),
-        )
-    return SIZES[resolution][ratio]
+def _job_path(task_id: str) -> Path:
+    if not task_id.startswith("local-") or not task_id[6:].isalnum():
+        raise ProviderError("The local engine has no such task.", Failure.REJECTED)
+    return folder() / f"{task_id}.json"
 
 
-def _folder() -> Path:
-    folder = Path(settings.FILE_UPLOAD_TEMP_DIR) / "local-engine"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def read_job(task_id: str) -> dict[str, Any]:
+    try:
+        return json.loads(_job_path(task_id).read_text())
+    except FileNotFoundError:
+        raise ProviderError("The local engine has no such task.", Failure.REJECTED) from None
+
+
+def write_job(task_id: str, job: dict[str, Any]) -> None:
+    path = _job_path(task_id)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(job))
+    temporary.replace(path)  # atomic: a reader never sees half a file
+
+
+def queue_render(task_id: str) -> None:
+    from django_q.tasks import async_task
+
+    async_task("studio.tasks.render_local", task_id, task_name=f"render_local:{task_id}")
 
 
 class LocalEngine:
     name = "local"
-    label = "Local engine (filters, not AI)"
+    label = "Local engine: filters, not AI"
 
     def prepare(self, request: EditRequest) -> dict[str, Any]:
         return {
             "video": str(request.video.path),
+            "references": [str(ref.path) for ref in request.references],
             "prompt": request.prompt,
+            "negative_prompt": request.negative_prompt,
             "resolution": request.resolution,
             "ratio": request.ratio,
             "duration": request.duration,
             "audio_setting": request.audio_setting,
+            "prompt_extend": request.prompt_extend,
             "seed": request.seed,
         }
 
     def send(self, payload: dict[str, Any]) -> Submitted:
         task_id = f"local-{uuid.uuid4().hex[:16]}"
-        source = Path(str(payload["video"]))
-        info = probe(source, max_seconds=60)
-        size = output_size(
-            str(payload["resolution"]), str(payload["ratio"]), info.width, info.height
-        )
-        name, look = look_for(str(payload["prompt"]), int(payload["seed"]))
-        target_w, target_h = size
-        crop = f"min(iw\\,ih*{target_w}/{target_h}):min(ih\\,iw*{target_h}/{target_w})"
-        length = int(payload["duration"]) or None
-        try:
-            transcode(
-                source,
-                _folder() / f"{task_id}.mp4",
-                info=info,
-                size=size,
-                length=length,
-                keep_audio=True,
-                look=[*look, ("crop", crop)],
-            )
-        except Exception as error:
-            raise ProviderError(
-                "The local engine could not render this clip.", Failure.REJECTED, detail=repr(error)
-            ) from None
-        note = {
-            "look": name,
-            "sha": hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest(),
-        }
-        (_folder() / f"{task_id}.json").write_text(json.dumps(note))
+        now = time.time()
+        write_job(task_id, {"state": "pending", "progress": 0.0, "beat": now, "payload": payload})
+        queue_render(task_id)
         return Submitted(task_id=task_id)
 
     def status(self, task_id: str) -> TaskStatus:
-        if not (_folder() / f"{task_id}.mp4").exists():
-            raise ProviderError("The local engine has no such task.", Failure.REJECTED)
+        job = read_job(task_id)
+        state = job["state"]
+        if state in ("pending", "running") and time.time() - job["beat"] > STALE_SECONDS:
+            job.update(state="pending", beat=time.time())
+            write_job(task_id, job)
+            queue_render(task_id)  # its worker died; rendering again costs nothing
+        extra = {
+            "progress": job.get("progress", 0.0),
+            "looks": job.get("looks", []),
+            "extended_prompt": job.get("extended_prompt", ""),
+        }
+        if state == "succeeded":
+            return TaskStatus("succeeded", (f"local://{task_id}",), raw_status=state, extra=extra)
+        if state == "failed":
+            return TaskStatus("failed", message=job.get("message", ""), raw_status=state)
         return TaskStatus(
-            state="succeeded", result_urls=(f"local://{task_id}",), raw_status="success"
+            "pending" if state == "pending" else "running", raw_status=state, extra=extra
         )
 
     def fetch(self, url: str, dest: Path, *, max_bytes: int) -> int:
         task_id = url.removeprefix("local://")
-        source = _folder() / f"{task_id}.mp4"
+        source = folder() / f"{task_id}.mp4"
         if not source.exists():
-            raise ProviderError("The local result is gone.", Failure.EXPIRED)
-        shutil.move(source, dest)
-        (_folder() / f"{task_id}.json").unlink(missing_ok=True)
+            raise ProviderError("The local engine's result is gone.", Failure.EXPIRED)
+        shutil.copyfile(source, dest)
         return dest.stat().st_size
+
+
+def render_job(task_id: str) -> None:
+    """The render task: safe to run twice (the second sees the job finished and stops)."""
+    job = read_job(task_id)
+    if job["state"] == "canceled":
+        forget(task_id)
+        return
+    if job["state"] not in ("pending", "running"):
+        return
+    job.update(state="running", beat=time.time(), progress=0.0)
+    write_job(task_id, job)
+    payload = job["payload"]
+    output = folder() / f"{task_id}.mp4"
+    partial = folder() / f"{task_id}.part.mp4"
+
+    def progress(done: float) -> None:
+        if read_job(task_id)["state"] == "canceled":
+            raise Canceled
+        job.update(progress=round(done, 3), beat=time.time())
+        write_job(task_id, job)
+
+    try:
+        source = Path(payload["video"])
+        info = probe(source, max_seconds=60)
+        rendered = engine.render(
+            source,
+            partial,
+            info=info,
+            prompt=payload["prompt"],
+            negative_prompt=payload["negative_prompt"],
+            resolution=payload["resolution"],
+            ratio=payload["ratio"],
+            duration=int(payload["duration"]),
+            seed=int(payload["seed"]),
+            audio_setting=payload["audio_setting"],
+            references=[Path(p) for p in payload["references"]],
+            progress=progress,
+        )
+    except Canceled:
+        forget(task_id)
+        return
+    except (MediaRejected, OSError, ValueError) as error:
+        partial.unlink(missing_ok=True)
+        job.update(state="failed", message=f"The local engine could not render this clip: {error}")
+        write_job(task_id, job)
+        return
+    if read_job(task_id)["state"] == "canceled":
+        forget(task_id)
+        return
+    partial.replace(output)
+    description = ""
+    if payload["prompt_extend"]:
+        description = engine.extended_prompt(
+            payload["prompt"],
+            rendered,
+            resolution=payload["resolution"],
+            ratio=payload["ratio"],
+            seed=int(payload["seed"]),
+            has_audio=rendered.encoded.has_audio,
+            references=len(payload["references"]),
+        )
+    job.update(
+        state="succeeded",
+        progress=1.0,
+        beat=time.time(),
+        looks=rendered.looks,
+        removed=rendered.removed,
+        extended_prompt=description,
+    )
+    write_job(task_id, job)
+
+
+class Canceled(Exception):
+    pass
+
+
+def cancel(task_id: str) -> None:
+    """Stop a render: a running one notices within a second and removes its files."""
+    try:
+        job = read_job(task_id)
+    except ProviderError:
+        return
+    if job["state"] in ("pending", "running"):
+        job["state"] = "canceled"
+        write_job(task_id, job)
+    else:
+        forget(task_id)
+
+
+def forget(task_id: str) -> None:
+    """Remove the engine's files for a task (after the result is stored, or on cancel)."""
+    for suffix in (".json", ".mp4", ".part.mp4"):
+        (folder() / f"{task_id}{suffix}").unlink(missing_ok=True)

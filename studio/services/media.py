@@ -115,7 +115,10 @@ def clean_temp() -> int:
     """Remove temporary uploads and scratch folders left behind by processes that were killed."""
     cutoff = time.time() - TEMP_MAX_AGE.total_seconds()
     removed = 0
-    for entry in Path(settings.FILE_UPLOAD_TEMP_DIR).iterdir():
+    engine = Path(settings.DATA_DIR) / "local-engine"
+    leftovers = [*Path(settings.FILE_UPLOAD_TEMP_DIR).iterdir()]
+    leftovers += [*engine.iterdir()] if engine.exists() else []
+    for entry in leftovers:
         try:
             if _newest_mtime(entry) >= cutoff:
                 continue

@@ -42,7 +42,7 @@ from studio.models import (
     TakeReference,
     TakeState,
 )
-from studio.providers import get_provider
+from studio.providers import get_provider, local
 from studio.providers.base import EditRequest, Failure, Media, ProviderError
 from studio.services.clips import input_clip_prepare
 
@@ -195,6 +195,12 @@ def take_cancel(*, take: Take) -> bool:
     """Before submission: cancel. Afterwards: stop waiting (the API has no cancel)."""
     if move(take, [TakeState.QUEUED, TakeState.PREPARING], TakeState.CANCELED, "Canceled"):
         return True
+    if take.provider == "local" and take.provider_task_id:
+        # Our own engine can stop: the render ends and its files go.
+        if move(take, [TakeState.RUNNING], TakeState.CANCELED, "Canceled", reason=""):
+            local.cancel(take.provider_task_id)
+            return True
+        return False
     return move(
         take,
         [TakeState.RUNNING],
@@ -341,7 +347,9 @@ def poll(take: Take) -> None:
     if status.state in ("pending", "running"):
         elapsed = (now - (take.submitted_at or now)).total_seconds() / settings.TIME_SCALE
         Take.objects.filter(pk=take.pk, state=TakeState.RUNNING).update(
-            next_check_at=now + next_interval(elapsed), transient_errors=0
+            next_check_at=now + next_interval(elapsed),
+            transient_errors=0,
+            progress=status.extra.get("progress", take.progress),
         )
         return None
     if status.state == "failed":
@@ -367,6 +375,9 @@ def poll(take: Take) -> None:
         charged_usd=status.charged_usd,
         provider_duration_ms=status.duration_ms,
         result_expires_at=status.result_expires_at,
+        progress=1.0,
+        engine_looks=status.extra.get("looks", []),
+        extended_prompt=status.extra.get("extended_prompt", ""),
         next_check_at=timezone.now() + scaled(60),
     ):
         dispatch("download_take", take.pk)
@@ -583,6 +594,8 @@ def download(take_id: int) -> None:
         return
     except ProviderError as error:
         return download_failed(take, error)
+    if take.provider == "local" and take.provider_task_id:
+        local.forget(take.provider_task_id)
     move(
         take,
         [TakeState.DOWNLOADING],

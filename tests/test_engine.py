@@ -1,0 +1,162 @@
+"""The local engine renders every parameter like the real model's output (and is not AI)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import av
+import pytest
+from PIL import Image
+
+from studio.media import engine
+from studio.media.probe import probe
+from studio.providers import local
+from studio.providers.base import EditRequest, Media
+
+
+def render(samples, tmp_path, name="h264.mp4", **params) -> tuple[Path, engine.Rendered]:
+    src = samples[name]
+    dest = tmp_path / f"out-{len(list(tmp_path.iterdir()))}.mp4"
+    result = engine.render(src, dest, info=probe(src, max_seconds=60), **({"prompt": "x"} | params))
+    return dest, result
+
+
+def frames(path: Path) -> list[av.VideoFrame]:
+    with av.open(str(path)) as container:
+        return [frame for frame in container.decode(video=0)]
+
+
+def plane_bytes(frame, index: int) -> bytes:
+    """The picture bytes of one plane, without the padding at the end of each row."""
+    plane = frame.planes[index]
+    data, width = bytes(plane), plane.width
+    return b"".join(
+        data[y * plane.line_size : y * plane.line_size + width] for y in range(plane.height)
+    )
+
+
+def chroma_spread(frame) -> float:
+    """How far U and V stray from neutral grey (128): 0 for black and white."""
+    u, v = plane_bytes(frame, 1), plane_bytes(frame, 2)
+    return max(abs(sum(u) / len(u) - 128), abs(sum(v) / len(v) - 128))
+
+
+@pytest.mark.parametrize("resolution", ["720P", "1080P"])
+@pytest.mark.parametrize("ratio", ["16:9", "9:16", "1:1", "4:3", "3:4"])
+def test_sizes_for_every_ratio_and_resolution(samples, tmp_path, resolution, ratio):
+    dest, _ = render(samples, tmp_path, resolution=resolution, ratio=ratio, duration=2)
+    info = probe(dest, max_seconds=60)
+    assert (info.width, info.height) == engine.SIZES[resolution][ratio]
+    assert (info.container, info.video_codec, info.pix_fmt) == ("mp4", "h264", "yuv420p")
+    assert info.fps == 30.0
+    assert info.duration == pytest.approx(2.0, abs=1 / 30 + 0.01)
+
+
+def test_no_ratio_keeps_the_aspect_at_the_same_area(samples, tmp_path):
+    dest, _ = render(samples, tmp_path, name="hevc-portrait.mov", resolution="720P")
+    info = probe(dest, max_seconds=60)
+    assert info.width / info.height == pytest.approx(240 / 320, abs=0.01)
+    assert info.width * info.height == pytest.approx(1280 * 720, rel=0.01)
+    assert info.width % 2 == 0 and info.height % 2 == 0
+
+
+def test_duration_zero_keeps_the_input_length_and_sound(samples, tmp_path):
+    dest, result = render(samples, tmp_path, name="hevc-portrait.mov", resolution="720P")
+    info = probe(dest, max_seconds=60)
+    assert info.duration == pytest.approx(3.0, abs=1 / 30 + 0.01)
+    assert info.audio_codec == "aac" and result.encoded.has_audio
+
+
+def test_silent_input_gives_silent_output(samples, tmp_path):
+    dest, _ = render(
+        samples, tmp_path, name="silent.mp4", resolution="720P", audio_setting="origin"
+    )
+    assert probe(dest, max_seconds=60).has_audio is False
+
+
+def test_monochrome_prompt_has_no_colour(samples, tmp_path):
+    dest, result = render(samples, tmp_path, prompt="make it 黑白, like old TV", resolution="720P")
+    assert result.looks == ["black and white"]
+    assert max(chroma_spread(frame) for frame in frames(dest)) < 1.5
+    plain, _ = render(samples, tmp_path, prompt="warm", resolution="720P")
+    assert max(chroma_spread(frame) for frame in frames(plain)) > 10
+
+
+def test_reference_image_moves_the_colours_toward_it(samples, tmp_path):
+    red = tmp_path / "red.png"
+    Image.new("RGB", (300, 300), (220, 30, 30)).save(red)
+    without, _ = render(samples, tmp_path, prompt="a quiet grade", resolution="720P", seed=1)
+    with_ref, _ = render(
+        samples, tmp_path, prompt="a quiet grade", resolution="720P", seed=1, references=[red]
+    )
+
+    def mean_v(path):
+        values = [plane_bytes(f, 2) for f in frames(path)]
+        return sum(sum(v) / len(v) for v in values) / len(values)
+
+    assert mean_v(with_ref) > mean_v(without) + 10  # Cr rises toward red
+
+
+def digest(path: Path) -> str:
+    hashed = hashlib.sha256()
+    for frame in frames(path):
+        for plane in frame.planes:
+            hashed.update(bytes(plane))
+    return hashed.hexdigest()
+
+
+def test_same_seed_same_frames_other_seed_differs(samples, tmp_path):
+    a, _ = render(samples, tmp_path, prompt="clay", resolution="720P", seed=7)
+    b, _ = render(samples, tmp_path, prompt="clay", resolution="720P", seed=7)
+    c, _ = render(samples, tmp_path, prompt="clay", resolution="720P", seed=8)
+    assert digest(a) == digest(b)
+    assert digest(a) != digest(c)
+
+
+def test_looks_combine_in_english_and_chinese():
+    looks, _ = engine.choose_looks("粘土 figures at sunset, cyberpunk signs", "")
+    assert [look.name for look in looks] == ["clay", "neon", "warm"]
+    assert [look.name for look in engine.choose_looks("a walk in the park", "")[0]] == [
+        "mild grade"
+    ]
+
+
+def test_negative_prompt_removes_what_it_names():
+    chosen = engine.plan(
+        prompt="clay, sepia", negative="blur, grain, dark", seed=1, size=(640, 360)
+    )
+    names = [name for name, _ in chosen.post]
+    assert "gblur" not in names and "noise" not in names and "vignette" not in names
+    assert chosen.looks == ["clay", "sepia"]
+    assert "grain" in chosen.removed and "clay: gblur" in chosen.removed
+    dropped = engine.plan(prompt="black and white noir", negative="noir", seed=1, size=(640, 360))
+    assert dropped.looks == ["black and white"] and "noir" in dropped.removed
+
+
+def test_extended_prompt_describes_what_was_done(samples, tmp_path):
+    _, result = render(samples, tmp_path, prompt="pixel art", resolution="720P", ratio="1:1")
+    text = engine.extended_prompt(
+        "pixel art", result, resolution="720P", ratio="1:1", seed=3, has_audio=True, references=0
+    )
+    assert "local engine (filters, not AI)" in text and "960×960" in text and "8-bit" in text
+
+
+@pytest.mark.django_db
+def test_cancelled_and_failed_renders_leave_no_files(samples, tmp_path, settings, monkeypatch):
+    settings.DATA_DIR = tmp_path
+    monkeypatch.setattr(local, "queue_render", lambda task_id: None)
+    engine_ = local.LocalEngine()
+    video = Media("input", "c", "file", samples["long.mp4"], "video/mp4", "x.mp4")
+    request = EditRequest("clay", "", "720P", "", 0, "auto", True, 1, video)
+    canceled = engine_.send(engine_.prepare(request)).task_id
+    local.cancel(canceled)
+    local.render_job(canceled)
+    broken = Media("input", "c", "file", samples["text.mp4"], "video/mp4", "x.mp4")
+    failed = engine_.send(
+        engine_.prepare(EditRequest("clay", "", "720P", "", 0, "auto", True, 1, broken))
+    ).task_id
+    local.render_job(failed)
+    assert engine_.status(failed).state == "failed"
+    local.cancel(failed)
+    assert sorted(p.name for p in (tmp_path / "local-engine").iterdir()) == []
