@@ -20,7 +20,8 @@ def _picture(width: int, height: int, index: int) -> VideoFrame:
     """A moving diagonal gradient: every frame differs, so seeking can be checked."""
     frame = VideoFrame(width, height, "yuv420p")
     shift = index * 3
-    luma = b"".join(bytes((x + y + shift) % 220 + 16 for x in range(width)) for y in range(height))
+    ramp = _ramp(width + height + shift)
+    luma = b"".join(ramp[y + shift : y + shift + width] for y in range(height))
     frame.planes[0].update(_pad(luma, frame.planes[0], width, height))
     cw, ch = width // 2, height // 2
     chroma_u = bytes([(index * 5) % 256]) * (cw * ch)
@@ -28,6 +29,12 @@ def _picture(width: int, height: int, index: int) -> VideoFrame:
     frame.planes[1].update(_pad(chroma_u, frame.planes[1], cw, ch))
     frame.planes[2].update(_pad(chroma_v, frame.planes[2], cw, ch))
     return frame
+
+
+def _ramp(length: int) -> bytes:
+    """(x % 220) + 16 for x in range(length): rows of the gradient are slices of it."""
+    period = bytes(x + 16 for x in range(220))
+    return period * (length // 220 + 1)
 
 
 def _pad(data: bytes, plane: object, width: int, height: int) -> bytes:

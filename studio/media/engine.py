@@ -66,6 +66,15 @@ SATURATED = ("saturated", "oversaturated", "colorful", "vivid", "鲜艳")
 CONTRAST = ("contrast", "harsh", "对比")
 
 
+# Grades are look-up tables on Y, U and V: filters that work in RGB (curves, colorbalance,
+# colorchannelmixer) would convert every 1080p frame twice and triple the render time.
+LIGHTER = "y='clip(val+(235-val)*0.18,16,235)'"
+
+
+def contrast(gain: float) -> str:
+    return f"y='clip((val-126)*{gain}+126,16,235)'"
+
+
 def _poster(levels: int) -> str:
     step = 256 // levels
     return f"y='floor(val/{step})*{step}+{step // 2}'"
@@ -88,7 +97,7 @@ LOOKS = (
         (
             fx("gblur", "sigma=2:steps=1", *BLUR),
             fx("hue", "s=0.8", "pale", "washed"),
-            fx("curves", "preset=lighter", "light", "bright"),
+            fx("lutyuv", LIGHTER, "light", "bright"),
         ),
         "soft washes of paler colour on a lighter ground",
     ),
@@ -96,8 +105,9 @@ LOOKS = (
         "pencil sketch",
         ("sketch", "pencil", "line art", "drawing", "素描", "铅笔"),
         (
-            fx("edgedetect", "low=0.08:high=0.2:mode=wires", "lines", "edges"),
-            fx("negate", "", "lines", "edges"),
+            fx("hue", "s=0", "grey"),
+            fx("edgedetect", "low=0.08:high=0.2:mode=wires:planes=y", "lines", "edges"),
+            fx("lutyuv", "y='235-val*0.85'", "lines", "edges"),
         ),
         "dark pencil lines on white paper",
     ),
@@ -107,7 +117,7 @@ LOOKS = (
         (
             fx("lutyuv", _poster(6), "posterize", "flat"),
             fx("hue", "s=1.5", *SATURATED),
-            fx("unsharp", "5:5:1.0", "sharp", "outline"),
+            fx("unsharp", "3:3:1.2:3:3:0", "sharp", "outline"),
         ),
         "flat cel shading, bold colours and crisp outlines",
     ),
@@ -121,17 +131,17 @@ LOOKS = (
         "sepia",
         ("sepia", "vintage", "old film", "retro", "复古", "怀旧"),
         (
-            fx("colorchannelmixer", ".393:.769:.189:0:.349:.686:.168:0:.272:.534:.131", "sepia"),
-            fx("vignette", "PI/5", *DARK),
+            fx("lutyuv", "u='(val-128)*0.15+114':v='(val-128)*0.15+142'", "sepia"),
+            fx("lutyuv", contrast(0.9), "faded"),
         ),
-        "warm sepia tones of old film, darker at the edges",
+        "warm, faded sepia tones of old film",
     ),
     Look(
         "noir",
         ("noir", "film noir", "黑色电影"),
         (
             fx("hue", "s=0", "monochrome"),
-            fx("curves", "preset=strong_contrast", *CONTRAST, *DARK),
+            fx("lutyuv", contrast(1.6), *CONTRAST, *DARK),
             fx("vignette", "PI/4", *DARK),
         ),
         "hard black and white contrast with deep shadows",
@@ -140,22 +150,22 @@ LOOKS = (
         "neon",
         ("neon", "cyberpunk", "synthwave", "赛博朋克", "霓虹"),
         (
-            fx("colorbalance", "rs=.25:bs=.3:gs=-.15:rh=.2:bh=.25:gh=-.1", "magenta", "cyan"),
+            fx("lutyuv", "u='clip(val+14,16,240)':v='clip(val+16,16,240)'", "magenta", "cyan"),
             fx("hue", "s=1.8", *SATURATED),
-            fx("curves", "preset=increase_contrast", *CONTRAST),
+            fx("lutyuv", contrast(1.3), *CONTRAST),
         ),
         "magenta and cyan neon light, high saturation and contrast",
     ),
     Look(
         "warm",
         ("warm", "sunset", "golden", "暖色", "温暖", "夕阳"),
-        (fx("colorbalance", "rs=.15:gs=.05:bs=-.15:rm=.1:bm=-.1", "warm"),),
+        (fx("lutyuv", "u='clip(val-10,16,240)':v='clip(val+12,16,240)'", "warm"),),
         "a warm golden grade",
     ),
     Look(
         "cool",
         ("cool", "cold", "winter", "icy", "冷色", "冬天"),
-        (fx("colorbalance", "rs=-.15:bs=.2:rm=-.1:bm=.15", "cool"),),
+        (fx("lutyuv", "u='clip(val+14,16,240)':v='clip(val-8,16,240)'", "cool"),),
         "a cool blue grade",
     ),
     Look(
@@ -168,8 +178,8 @@ LOOKS = (
         "oil painting",
         ("oil painting", "oil paint", "painterly", "impasto", "油画"),
         (
-            fx("gblur", "sigma=1.2:steps=1", *BLUR),
-            fx("unsharp", "7:7:1.5", "sharp", "strokes"),
+            fx("lutyuv", _poster(24), "posterize", "strokes"),
+            fx("unsharp", "3:3:1.5:3:3:0", "sharp", "strokes"),
             fx("hue", "s=1.35", *SATURATED),
         ),
         "rich saturated colour with painterly strokes",
@@ -179,7 +189,7 @@ LOOKS = (
         ("dreamy", "dream", "ethereal", "soft glow", "梦幻"),
         (
             fx("gblur", "sigma=2.5:steps=1", *BLUR),
-            fx("curves", "preset=lighter", "light", "bright"),
+            fx("lutyuv", LIGHTER, "light", "bright"),
             fx("hue", "s=0.9", "pale"),
         ),
         "a soft, bright, hazy glow",
@@ -188,7 +198,7 @@ LOOKS = (
 MILD = Look(
     "mild grade",
     (),
-    (fx("curves", "preset=increase_contrast", *CONTRAST), fx("hue", "s=1.1", *SATURATED)),
+    (fx("lutyuv", contrast(1.15), *CONTRAST), fx("hue", "s=1.1", *SATURATED)),
     "a mild contrast and colour grade (no known look was named)",
 )
 GRAIN_TAGS = ("grain", "grainy", "noise", "noisy", "噪点", "颗粒")

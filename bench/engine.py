@@ -1,0 +1,72 @@
+"""Speed of the local engine next to a plain PyAV transcode of the same clip.
+
+    .venv/bin/python bench/engine.py [--seconds 10] [--look clay]
+
+Makes a 10 s 1080p H.264 clip, then times (a) a plain decode + encode with the engine's encoder
+settings (libx264 veryfast, CRF 20, 1920x1080, 30 fps, AAC) and (b) the engine rendering a
+typical look at 1080P. Prints frames per second for both and their ratio; the target is that the
+look costs at most 30 % over the plain transcode (ratio >= 0.7).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
+os.environ.setdefault("STUDIO_DATA_DIR", tempfile.mkdtemp(prefix="cutroom-engine-"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--look", default="clay")
+    parser.add_argument("--runs", type=int, default=2)
+    args = parser.parse_args()
+    import django
+
+    django.setup()
+    from studio.media import engine
+    from studio.media.probe import probe
+    from studio.media.transcode import transcode
+    from tests.media import make_video
+
+    folder = Path(tempfile.mkdtemp(prefix="cutroom-engine-bench-"))
+    source = make_video(
+        folder / "source.mp4", seconds=args.seconds, width=1920, height=1080, fps=30
+    )
+    info = probe(source, max_seconds=600)
+    frames = round(args.seconds * 30)
+    print(f"source: {info.width}x{info.height}, {info.duration:.1f} s, {frames} frames")
+
+    def timed(action) -> float:
+        best = float("inf")
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            action()
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    plain = timed(
+        lambda: transcode(
+            source, folder / "plain.mp4", info=info, size=(1920, 1080), crf=20, fps=30
+        )
+    )
+    look = timed(
+        lambda: engine.render(
+            source, folder / "look.mp4", info=info, prompt=args.look, resolution="1080P", seed=1
+        )
+    )
+    print(f"plain PyAV transcode: {frames / plain:6.1f} fps ({plain:.1f} s)")
+    print(f"engine, look {args.look!r}: {frames / look:6.1f} fps ({look:.1f} s)")
+    print(f"ratio engine/plain: {plain / look:.2f} (target >= 0.70)")
+
+
+if __name__ == "__main__":
+    main()
