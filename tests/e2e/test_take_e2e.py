@@ -65,3 +65,40 @@ def test_submit_an_edit_and_watch_it_finish(
     assert (take.result_width, take.result_height) == (1280, 720)
     assert take.events.count() == 6
     shot(page, "take-done")
+
+
+def test_fresh_start_upload_edit_and_watch_the_take_play(
+    page: Page, live_server, samples, qcluster, console_errors
+):
+    """No API key, no data: sign up, upload, edit with the local engine, and play the take."""
+    page.goto(f"{live_server.url}/accounts/signup/")
+    page.get_by_label("E-mail").fill("new@example.com")
+    page.get_by_label("Your name").fill("Nora")
+    page.get_by_label("Password", exact=True).fill("correct horse battery staple")
+    page.get_by_label("Password again").fill("correct horse battery staple")
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_label("Project name").fill("First film")
+    page.get_by_role("button", name="Create project").click()
+    page.locator("#clip-file").set_input_files(str(samples["hevc-portrait.mov"]))
+    card = page.locator("li.media-card[data-clip='hevc-portrait.mov']")
+    expect(card).to_have_attribute("data-state", "ready", timeout=60_000)
+    card.get_by_role("link").click()
+    page.get_by_role("link", name="Edit this clip").click()
+    page.get_by_label("Length (seconds)").fill("2")
+    page.get_by_label("What should change?").fill("水彩 watercolor, warm sunset")
+    page.get_by_label("Aspect ratio").select_option("1:1")
+    page.get_by_label("Resolution").select_option("720P")
+    page.get_by_role("button", name="Start the take").click()
+    expect(page.locator("#take-state")).to_have_text("Done", timeout=90_000)
+    expect(page.get_by_text("Local engine: filters, not AI").first).to_be_visible()
+    expect(page.locator("#take-status")).to_contain_text("watercolor")
+    expect(page.locator("#take-status")).to_contain_text("Extended prompt")
+    page.evaluate(
+        "() => { const v = document.querySelector('#take-result'); v.muted = true; v.play(); }"
+    )
+    page.wait_for_timeout(1500)
+    assert page.evaluate("() => document.querySelector('#take-result').currentTime") > 0.3
+    take = Take.objects.get()
+    assert (take.result_width, take.result_height) == (960, 960)
+    assert take.engine_looks == ["watercolor", "warm"]
+    shot(page, "fresh-start-take")
