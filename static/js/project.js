@@ -165,4 +165,8 @@ function setUp(form) {
 
 for (const form of document.querySelectorAll("form[data-upload]")) {
   setUp(form);
+  form.dataset.ready = "true"; // files chosen from now on upload with progress
+  // A file picked before this script ran would otherwise be ignored.
+  const input = form.querySelector("input[type=file]");
+  if (input.files.length) input.dispatchEvent(new Event("change"));
 }

@@ -61,3 +61,8 @@ def sign_in(page: Page, base: str, email: str, password: str = PASSWORD) -> None
 def sign_out(page: Page) -> None:
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
+
+
+def uploads_ready(page: Page) -> None:
+    """Wait until the project page's upload script is attached (it is a deferred module)."""
+    expect(page.locator("form[data-upload][data-ready]").first).to_be_attached()

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from studio.models import Clip, MediaState, Project
-from tests.e2e.conftest import shot, sign_in
+from tests.e2e.conftest import shot, sign_in, uploads_ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -65,6 +65,7 @@ def test_drop_hevc_clip_watch_progress_then_play_and_seek(
 ):
     sign_in(page, live_server.url, "bob@example.com")
     page.goto(f"{live_server.url}/p/{project.code}/")
+    uploads_ready(page)
     throttle_uploads(page, 60 * 1024)
     drop(
         page,
@@ -115,6 +116,7 @@ def test_drop_hevc_clip_watch_progress_then_play_and_seek(
 def test_rejected_file_shows_its_reason(page: Page, live_server, bob, project, samples, qcluster):
     sign_in(page, live_server.url, "bob@example.com")
     page.goto(f"{live_server.url}/p/{project.code}/")
+    uploads_ready(page)
     # Plainly not a video: refused at once, next to the upload.
     page.locator("#clip-file").set_input_files(str(samples["image.mp4"]))
     row = page.locator("li.upload-row[data-upload='image.mp4']")
@@ -135,6 +137,7 @@ def test_rejected_file_shows_its_reason(page: Page, live_server, bob, project, s
 def test_cancel_an_upload(page: Page, live_server, bob, project, samples):
     sign_in(page, live_server.url, "bob@example.com")
     page.goto(f"{live_server.url}/p/{project.code}/")
+    uploads_ready(page)
     throttle_uploads(page, 20 * 1024)
     page.locator("#clip-file").set_input_files(str(samples["long.mp4"]))
     row = page.locator("li.upload-row[data-upload='long.mp4']")
@@ -150,6 +153,7 @@ def test_too_big_is_refused_before_sending(
     settings.MAX_UPLOAD_BYTES = 50_000
     sign_in(page, live_server.url, "bob@example.com")
     page.goto(f"{live_server.url}/p/{project.code}/")
+    uploads_ready(page)
     page.locator("#clip-file").set_input_files(str(samples["long.mp4"]))
     alert = page.locator("li.upload-row[data-upload='long.mp4']").get_by_role("alert")
     expect(alert).to_contain_text("over the 48.8 KB limit; nothing was uploaded.")
@@ -167,6 +171,7 @@ def test_project_page_on_a_phone(page: Page, live_server, bob, project, console_
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, live_server.url, "bob@example.com")
     page.goto(f"{live_server.url}/p/{project.code}/")
+    uploads_ready(page)
     expect(page.get_by_label("Drop videos here or choose files")).to_be_attached()
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 390  # nothing overflows sideways

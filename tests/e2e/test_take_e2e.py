@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from studio import services
 from studio.models import Clip, Project, Take
-from tests.e2e.conftest import shot, sign_in
+from tests.e2e.conftest import shot, sign_in, uploads_ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -79,6 +79,7 @@ def test_fresh_start_upload_edit_and_watch_the_take_play(
     page.get_by_role("button", name="Create account").click()
     page.get_by_label("Project name").fill("First film")
     page.get_by_role("button", name="Create project").click()
+    uploads_ready(page)
     page.locator("#clip-file").set_input_files(str(samples["hevc-portrait.mov"]))
     card = page.locator("li.media-card[data-clip='hevc-portrait.mov']")
     expect(card).to_have_attribute("data-state", "ready", timeout=60_000)
