@@ -331,6 +331,8 @@ class Take(models.Model):
     progress = models.FloatField(null=True, blank=True)  # 0..1 when the provider reports it
     engine_looks = models.JSONField(default=list, blank=True)  # local engine: looks applied
     extended_prompt = models.TextField(blank=True)  # the rewritten prompt, when reported
+    title = models.CharField(max_length=120, blank=True)
+    notes = models.TextField(blank=True, max_length=4000)
     # Money and results.
     estimate_usd = models.DecimalField(max_digits=8, decimal_places=4, default=0)
     charged_usd = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
@@ -350,7 +352,11 @@ class Take(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["state", "created_at"])]
+        indexes = [
+            models.Index(fields=["state", "created_at"]),
+            models.Index(fields=["project", "-created_at"]),
+            models.Index(fields=["-created_at", "-id"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.prompt[:40]} ({self.code})"
@@ -412,3 +418,67 @@ class ProviderGate(models.Model):
 
     def __str__(self) -> str:
         return self.provider
+
+
+class TakeStar(models.Model):
+    """A person's favourite take."""
+
+    take = models.ForeignKey(Take, on_delete=models.CASCADE, related_name="stars")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["take", "user"], name="star_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ★ {self.take_id}"
+
+
+class ShareLink(models.Model):
+    """A public, revocable link to one take and its source. The token is shown once, kept hashed."""
+
+    code = models.CharField(max_length=16, unique=True, default=_code, editable=False)
+    take = models.ForeignKey(Take, on_delete=models.CASCADE, related_name="share_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    allow_download = models.BooleanField(default=False)
+    show_prompt = models.BooleanField(default=True)
+    password_hash = models.CharField(max_length=200, blank=True)
+    views = models.PositiveIntegerField(default=0)
+    last_viewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"share {self.code} of {self.take_id}"
+
+    @property
+    def is_live(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class Activity(models.Model):
+    """One line of a team's history: who did what to which thing, and when."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="activity")
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    verb = models.CharField(max_length=32)
+    summary = models.CharField(max_length=300)
+    project = models.ForeignKey(Project, on_delete=models.SET_NULL, null=True, blank=True)
+    take = models.ForeignKey(Take, on_delete=models.SET_NULL, null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["team", "-at"]),
+            models.Index(fields=["team", "actor", "-at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.summary

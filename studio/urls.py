@@ -3,7 +3,17 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from studio.views import clips, health, home, media, projects, references, takes
+from studio.views import (
+    clips,
+    gallery,
+    health,
+    home,
+    media,
+    projects,
+    references,
+    shares,
+    takes,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -24,6 +34,14 @@ urlpatterns = [
     path("k/<str:code>/status/", takes.take_status, name="take_status"),
     path("k/<str:code>/cancel/", takes.take_cancel, name="take_cancel"),
     path("k/<str:code>/again/", takes.take_again, name="take_again"),
+    path("k/<str:code>/star/", gallery.take_star, name="take_star"),
+    path("k/<str:code>/describe/", gallery.take_describe, name="take_describe"),
+    path("k/<str:code>/share/", shares.share_create, name="share_create"),
+    path("shares/<str:code>/revoke/", shares.share_revoke, name="share_revoke"),
+    path("t/<str:code>/gallery/", gallery.team_gallery, name="team_gallery"),
+    path("t/<str:code>/activity/", gallery.team_activity, name="team_activity"),
+    path("s/<str:token>/", shares.share_page, name="share_page"),
+    path("s/<str:token>/media/<str:variant>", shares.share_media, name="share_media"),
     path("r/<str:code>/delete/", references.reference_remove, name="reference_delete"),
     path("media/<str:kind>/<str:code>/<str:variant>", media.media_file, name="media_file"),
     path("provider-media/<str:token>", media.provider_media, name="provider_media"),

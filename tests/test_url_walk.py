@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import Membership
 from accounts.services import invitation_create
-from studio.models import Clip, MediaState, Project, Reference, Take
+from studio.models import Clip, MediaState, Project, Reference, ShareLink, Take
 
 pytestmark = pytest.mark.django_db
 
@@ -63,8 +63,16 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "take_status": ("take", "view"),
     "take_cancel": ("take", "edit"),
     "take_again": ("take", "edit"),
+    "take_star": ("take", "view"),
+    "take_describe": ("take", "edit"),
+    "share_create": ("take", "edit"),
+    "share_revoke": ("share", "edit"),
+    "team_gallery": ("team", "view"),
+    "team_activity": ("team", "view"),
+    "share_page": (PUBLIC, None),
+    "share_media": (PUBLIC, None),
 }
-SCOPED = {"team", "project", "clip", "reference", "media", "take"}
+SCOPED = {"team", "project", "clip", "reference", "media", "take", "share"}
 
 
 def _patterns(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:
@@ -96,9 +104,11 @@ def world(alice, bob, carol, team) -> dict[str, Any]:
     take = Take.objects.create(
         project=project, clip=clip, prompt="clay", seed=1, length_ms=2000, provider="local"
     )
+    share = ShareLink.objects.create(take=take, token_hash="x" * 64)
     invitation, token = invitation_create(team=team, role="editor", created_by=alice)
     return {
         "take": take,
+        "share": share,
         "team": team,
         "project": project,
         "clip": clip,

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import membership_for
+from accounts.history import team_history
 from accounts.services import TeamRuleError, invitation_accept, invitation_find, invitation_problem
 
 
@@ -38,9 +39,8 @@ def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
             invitation_accept(invitation=invitation, user=request.user)  # type: ignore[arg-type]
         except TeamRuleError as error:
             return render(request, "accounts/invite.html", {"problem": str(error)}, status=410)
-        messages.success(
-            request,
-            f"You joined {invitation.team.name} as {invitation.get_role_display().lower()}.",
-        )
+        role = invitation.get_role_display().lower()
+        team_history(invitation.team, request.user, "joined", f"joined the team as {role}")
+        messages.success(request, f"You joined {invitation.team.name} as {role}.")
         return redirect("team_detail", code=invitation.team.code)
     return render(request, "accounts/invite.html", {"invitation": invitation})

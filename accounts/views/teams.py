@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import get_for_user, get_team_for_user
 from accounts.forms import InviteForm, RoleForm, TeamForm
+from accounts.history import team_history
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Invitation, Membership
 from accounts.services import (
@@ -129,7 +130,9 @@ def member_role(request: AuthenticatedHttpRequest, code: str, member: str) -> Ht
     except TeamRuleError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"{target.user.display_name} is now {form.cleaned_data['role']}.")
+        role = form.cleaned_data["role"]
+        team_history(target.team, request.user, "role", f"made {target.user.display_name} {role}")
+        messages.success(request, f"{target.user.display_name} is now {role}.")
     return redirect("team_members", code=code)
 
 
@@ -145,6 +148,7 @@ def member_remove(request: AuthenticatedHttpRequest, code: str, member: str) -> 
     except TeamRuleError as error:
         messages.error(request, str(error))
         return redirect("team_members", code=code)
+    team_history(target.team, request.user, "removed", f"removed {target.user.display_name}")
     messages.success(request, f"{target.user.display_name} was removed from the team.")
     if target.user_id == request.user.pk:
         return redirect("home")
@@ -160,5 +164,6 @@ def team_leave(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     except TeamRuleError as error:
         messages.error(request, str(error))
         return redirect("team_members", code=code)
+    team_history(membership.team, request.user, "left", "left the team")
     messages.success(request, f"You left {membership.team.name}.")
     return redirect("home")

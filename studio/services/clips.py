@@ -31,6 +31,7 @@ from studio.media.probe import (
 from studio.media.transcode import fit, make_poster, transcode
 from studio.models import Clip, InputClip, MediaState, Project
 from studio.services import media
+from studio.services.history import activity_log
 
 VIDEO_EXTENSIONS = {"mp4", "mov", "m4v", "webm", "mkv"}
 PROXY_BOX = {"long_max": 1920, "short_max": 1080}
@@ -64,6 +65,13 @@ def clip_receive(
         delete_files(clip.source)
         return Clip.objects.get(project=project, upload_key=upload_key), False
     project.touch()
+    activity_log(
+        team=project.team,
+        actor=author,
+        verb="uploaded",
+        summary=f"uploaded {clip.original_name}",
+        project=project,
+    )
     media.enqueue(clip)
     return clip, True
 
@@ -150,7 +158,14 @@ def video_info(clip: Clip) -> VideoInfo:
     )
 
 
-def clip_delete(*, clip: Clip) -> None:
+def clip_delete(*, clip: Clip, actor: User | None = None) -> None:
+    activity_log(
+        team=clip.project.team,
+        actor=actor,
+        verb="deleted",
+        summary=f"deleted {clip.original_name}",
+        project=clip.project,
+    )
     inputs = list(clip.inputs.all())
     delete_files(*media.files_of(clip), *(item.file for item in inputs))
     clip.delete()

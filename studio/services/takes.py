@@ -45,6 +45,7 @@ from studio.models import (
 from studio.providers import get_provider, local
 from studio.providers.base import EditRequest, Failure, Media, ProviderError
 from studio.services.clips import input_clip_prepare
+from studio.services.history import activity_log
 
 log = logging.getLogger(__name__)
 DRIVER_MAX_SECONDS = 20 * 60  # then it hands over to a fresh task (Q_CLUSTER timeout is 30 min)
@@ -89,6 +90,25 @@ def move(take: Take, sources: Iterable[str], target: str, note: str = "", **fiel
             TakeEvent.objects.create(take_id=take.pk, state=target, at=now, note=note[:2000])
     if changed:
         take.refresh_from_db()
+        if target in (
+            TakeState.SUCCEEDED,
+            TakeState.FAILED,
+            TakeState.TIMED_OUT,
+            TakeState.EXPIRED,
+        ):
+            verb = "finished" if target == TakeState.SUCCEEDED else "failed"
+            activity_log(
+                team=take.project.team,
+                actor=take.created_by,
+                verb=verb,
+                summary=(
+                    f"got a finished take: {take.prompt[:60]}"
+                    if verb == "finished"
+                    else f"had a take end as {take.get_state_display().lower()}: {take.prompt[:60]}"
+                ),
+                project=take.project,
+                take=take,
+            )
     return bool(changed)
 
 
@@ -167,6 +187,14 @@ def take_create(
             TakeReference.objects.create(take=take, reference=reference, position=position)
         TakeEvent.objects.create(take=take, state=TakeState.QUEUED, note="Created")
         project.touch()
+        activity_log(
+            team=project.team,
+            actor=author,
+            verb="submitted",
+            summary=f"submitted a take: {prompt[:80]}",
+            project=project,
+            take=take,
+        )
     kick()
     return take
 

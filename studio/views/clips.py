@@ -56,6 +56,6 @@ def clip_remove(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     clip, _ = _clip(request, code, need="edit")
     project = clip.project
     name = clip.original_name
-    clip_delete(clip=clip)
+    clip_delete(clip=clip, actor=request.user)
     messages.success(request, f"{name} was deleted.")
     return redirect("project_detail", code=project.code)

@@ -16,7 +16,7 @@ from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
 from studio.forms import TakeForm
-from studio.models import Clip, MediaState, Take, TakeState
+from studio.models import Clip, MediaState, Take, TakeStar, TakeState
 from studio.providers import local
 from studio.services import takes
 
@@ -107,7 +107,46 @@ def take_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     team_switch(user=request.user, team=take.project.team)
     context = _status_context(take, membership)
     context["references"] = take.references.order_by("takereference__position")
+    siblings = Take.objects.filter(clip=take.clip, state=TakeState.SUCCEEDED).exclude(pk=take.pk)
+    context["other_takes"] = list(siblings.order_by("-created_at")[:50]) if take.clip else []
+    other = next((t for t in context["other_takes"] if t.code == request.GET.get("with")), None)
+    context["with_take"] = other
+    context["diff"] = parameter_diff(other, take) if other else []
+    context["starred"] = TakeStar.objects.filter(take=take, user=request.user).exists()
+    links = list(take.share_links.all()) if membership.can_edit else []
+    for link in links:
+        link.new_url = request.session.pop(f"share-{link.code}", "")
+    context["share_links"] = links
     return render(request, "studio/take_detail.html", context)
+
+
+DIFF_FIELDS = [
+    ("prompt", "Prompt"),
+    ("negative_prompt", "Avoid"),
+    ("resolution", "Resolution"),
+    ("ratio", "Aspect ratio"),
+    ("duration", "Output length"),
+    ("audio_setting", "Sound"),
+    ("prompt_extend", "Prompt expansion"),
+    ("seed", "Seed"),
+    ("start_ms", "Start (ms)"),
+    ("length_ms", "Length (ms)"),
+    ("provider", "Engine"),
+]
+
+
+def parameter_diff(a: Take, b: Take) -> list[dict[str, Any]]:
+    """Every parameter of two takes, marking the ones that differ."""
+    refs_a = [r.original_name for r in a.references.order_by("takereference__position")]
+    refs_b = [r.original_name for r in b.references.order_by("takereference__position")]
+    rows = [
+        {"label": label, "a": getattr(a, name), "b": getattr(b, name)}
+        for name, label in DIFF_FIELDS
+    ]
+    rows.append({"label": "References", "a": ", ".join(refs_a), "b": ", ".join(refs_b)})
+    for row in rows:
+        row["changed"] = row["a"] != row["b"]
+    return rows
 
 
 @login_required

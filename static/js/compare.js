@@ -1,0 +1,157 @@
+// The compare player: two videos on one shared timeline, side by side or as a wipe.
+// Video B follows video A; drift is corrected continuously (a gentle rate change for small
+// drift, a jump when it exceeds a frame) so the two stay within one frame.
+const FRAME = 1 / 30;
+
+function setUp(root) {
+  const a = root.querySelector("video[data-side=a]");
+  const b = root.querySelector("video[data-side=b]");
+  const play = root.querySelector("[data-action=play]");
+  const scrub = root.querySelector(".scrub");
+  const time = root.querySelector("[data-time]");
+  const speed = root.querySelector("[data-speed]");
+  const audio = root.querySelector("[data-audio]");
+  const loop = root.querySelector("[data-loop]");
+  const handle = root.querySelector(".wipe-handle");
+  const stage = root.querySelector(".compare-stage");
+  let wipe = 50;
+
+  const duration = () => Math.min(a.duration || 0, b.duration || a.duration || 0) || 0;
+
+  function seek(t) {
+    const target = Math.max(0, Math.min(duration() - 0.001, t));
+    a.currentTime = target;
+    b.currentTime = target;
+  }
+
+  function setAudio() {
+    a.muted = audio.value !== "a";
+    b.muted = audio.value !== "b";
+  }
+
+  function setRate() {
+    a.playbackRate = Number(speed.value);
+    b.playbackRate = Number(speed.value);
+  }
+
+  function sync() {
+    const drift = b.currentTime - a.currentTime;
+    if (Math.abs(drift) > FRAME) {
+      b.currentTime = a.currentTime;
+      b.playbackRate = a.playbackRate;
+    } else if (!a.paused) {
+      // Nudge B's speed by up to 5 % to close the gap smoothly.
+      b.playbackRate = a.playbackRate * (1 - Math.max(-0.05, Math.min(0.05, drift * 2)));
+    }
+  }
+
+  function draw() {
+    const d = duration();
+    if (d) scrub.value = String(Math.round((a.currentTime / d) * 1000));
+    time.textContent = `${a.currentTime.toFixed(2)} / ${d.toFixed(2)}`;
+    root.dataset.drift = String(Math.abs(b.currentTime - a.currentTime));
+  }
+
+  function tick() {
+    sync();
+    draw();
+    if (!a.paused) requestAnimationFrame(tick);
+  }
+
+  function toggle() {
+    if (a.paused) {
+      Promise.all([a.play(), b.play()]).catch(() => {});
+      play.textContent = "Pause";
+      requestAnimationFrame(tick);
+    } else {
+      a.pause();
+      b.pause();
+      b.currentTime = a.currentTime;
+      play.textContent = "Play";
+      draw();
+    }
+  }
+
+  function step(frames) {
+    a.pause();
+    b.pause();
+    play.textContent = "Play";
+    seek(a.currentTime + frames * FRAME);
+  }
+
+  function setWipe(percent) {
+    wipe = Math.max(0, Math.min(100, percent));
+    stage.style.setProperty("--wipe", `${wipe}%`);
+    handle.setAttribute("aria-valuenow", String(Math.round(wipe)));
+  }
+
+  function setMode(mode) {
+    root.dataset.mode = mode;
+    handle.hidden = mode !== "wipe";
+    root.querySelector("[data-action=mode]").textContent = mode === "wipe" ? "Side by side" : "Wipe";
+  }
+
+  a.addEventListener("ended", () => {
+    if (loop.checked) {
+      seek(0);
+      Promise.all([a.play(), b.play()]).catch(() => {});
+      requestAnimationFrame(tick);
+    } else {
+      b.pause();
+      play.textContent = "Play";
+    }
+  });
+  a.addEventListener("seeked", () => { if (Math.abs(b.currentTime - a.currentTime) > FRAME / 2) b.currentTime = a.currentTime; draw(); });
+  a.addEventListener("loadedmetadata", draw);
+  scrub.addEventListener("input", () => seek((Number(scrub.value) / 1000) * duration()));
+  speed.addEventListener("change", setRate);
+  audio.addEventListener("change", setAudio);
+  root.querySelector("[data-action=play]").addEventListener("click", toggle);
+  root.querySelector("[data-action=back]").addEventListener("click", () => step(-1));
+  root.querySelector("[data-action=forward]").addEventListener("click", () => step(1));
+  root.querySelector("[data-action=mode]").addEventListener("click", () => setMode(root.dataset.mode === "wipe" ? "side" : "wipe"));
+  root.querySelector("[data-action=fullscreen]").addEventListener("click", () => root.requestFullscreen?.());
+
+  handle.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+      event.preventDefault();
+      event.stopPropagation();
+      setWipe(wipe + (event.key === "ArrowLeft" ? -5 : 5));
+    }
+  });
+  stage.addEventListener("pointerdown", (event) => {
+    if (root.dataset.mode !== "wipe") return;
+    const move = (e) => {
+      const box = stage.getBoundingClientRect();
+      setWipe(((e.clientX - box.left) / box.width) * 100);
+    };
+    move(event);
+    stage.setPointerCapture(event.pointerId);
+    stage.addEventListener("pointermove", move);
+    stage.addEventListener("pointerup", () => stage.removeEventListener("pointermove", move), { once: true });
+  });
+  root.addEventListener("keydown", (event) => {
+    if (event.target.matches("input, select, textarea")) return;
+    if (event.key === " ") { event.preventDefault(); toggle(); }
+    else if (event.key === "ArrowLeft") { event.preventDefault(); step(-1); }
+    else if (event.key === "ArrowRight") { event.preventDefault(); step(1); }
+    else if (event.key === "w" || event.key === "W") setMode(root.dataset.mode === "wipe" ? "side" : "wipe");
+    else if (event.key === "f" || event.key === "F") root.requestFullscreen?.();
+  });
+  root.tabIndex = 0;
+  setAudio();
+  setRate();
+  setWipe(50);
+  setMode("side");
+}
+
+function setUpAll(scope) {
+  for (const root of scope.querySelectorAll("[data-compare]:not([data-ready])")) {
+    root.dataset.ready = "true";
+    setUp(root);
+  }
+}
+
+setUpAll(document);
+// The take page swaps its status in when the take finishes: set up the player it brings.
+document.addEventListener("live:updated", (event) => setUpAll(event.detail));

@@ -1,0 +1,218 @@
+"""The team's history: the take gallery, favourites, share links and the activity feed."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import Team, User
+from studio.models import Activity, Project, ShareLink, Take, TakeStar
+
+PAGE_SIZE = 24
+
+
+def activity_log(
+    *,
+    team: Team,
+    actor: User | None,
+    verb: str,
+    summary: str,
+    project: Project | None = None,
+    take: Take | None = None,
+) -> Activity:
+    return Activity.objects.create(
+        team=team, actor=actor, verb=verb, summary=summary[:300], project=project, take=take
+    )
+
+
+@dataclass
+class GalleryFilters:
+    project: str = ""
+    member: str = ""
+    state: str = ""
+    resolution: str = ""
+    since: date | None = None
+    until: date | None = None
+    starred: bool = False
+    q: str = ""
+
+
+def gallery(
+    *, team: Team, user: User, filters: GalleryFilters, before: str = ""
+) -> tuple[list[Take], str]:
+    """One page of the team's takes, newest first, and the cursor of the next page.
+
+    Keyset pagination on (created_at, id): every page costs the same, page 1 or page 400.
+    """
+    takes: QuerySet[Take] = (
+        Take.objects.filter(project__team=team)
+        .select_related("project", "clip", "created_by")
+        .annotate(starred=Exists(TakeStar.objects.filter(take=OuterRef("pk"), user=user)))
+        .order_by("-created_at", "-id")
+    )
+    if filters.project:
+        takes = takes.filter(project__code=filters.project)
+    if filters.member:
+        takes = takes.filter(created_by__email__iexact=filters.member)
+    if filters.state:
+        takes = takes.filter(state=filters.state)
+    if filters.resolution:
+        takes = takes.filter(resolution=filters.resolution)
+    if filters.since:
+        takes = takes.filter(created_at__date__gte=filters.since)
+    if filters.until:
+        takes = takes.filter(created_at__date__lte=filters.until)
+    if filters.starred:
+        takes = takes.filter(stars__user=user)
+    if filters.q:
+        takes = takes.filter(
+            Q(prompt__icontains=filters.q)
+            | Q(title__icontains=filters.q)
+            | Q(negative_prompt__icontains=filters.q)
+        )
+    cursor = _parse_cursor(before)
+    if cursor:
+        at, pk = cursor
+        takes = takes.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=pk))
+    page = list(takes[: PAGE_SIZE + 1])
+    more = len(page) > PAGE_SIZE
+    page = page[:PAGE_SIZE]
+    nxt = f"{page[-1].created_at.isoformat()}_{page[-1].pk}" if more and page else ""
+    return page, nxt
+
+
+def _parse_cursor(value: str) -> tuple[datetime, int] | None:
+    stamp, _, pk = value.rpartition("_")
+    try:
+        at = datetime.fromisoformat(stamp)
+        return (at, int(pk)) if timezone.is_aware(at) else None
+    except ValueError:
+        return None
+
+
+def take_star(*, take: Take, user: User) -> bool:
+    """Toggle; returns True when the take is now starred."""
+    deleted, _ = TakeStar.objects.filter(take=take, user=user).delete()
+    if deleted:
+        return False
+    TakeStar.objects.get_or_create(take=take, user=user)
+    return True
+
+
+def take_describe(*, take: Take, title: str, notes: str) -> Take:
+    take.title, take.notes = title.strip(), notes.strip()
+    take.save(update_fields=["title", "notes"])
+    return take
+
+
+# -- share links ----------------------------------------------------------------------------
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def share_create(
+    *,
+    take: Take,
+    author: User,
+    days: int | None,
+    allow_download: bool,
+    show_prompt: bool,
+    password: str = "",
+) -> tuple[ShareLink, str]:
+    """Returns the link and its token; the token is not stored and cannot be shown again."""
+    token = secrets.token_urlsafe(32)
+    link = ShareLink.objects.create(
+        take=take,
+        token_hash=token_digest(token),
+        created_by=author,
+        expires_at=timezone.now() + timedelta(days=days) if days else None,
+        allow_download=allow_download,
+        show_prompt=show_prompt,
+        password_hash=make_password(password) if password else "",
+    )
+    activity_log(
+        team=take.project.team,
+        actor=author,
+        verb="shared",
+        summary=f"shared a take of {take.project.name}",
+        project=take.project,
+        take=take,
+    )
+    return link, token
+
+
+def share_find(token: str) -> ShareLink | None:
+    """The live link for a token, or None for unknown, expired and revoked alike."""
+    if not token or len(token) > 100:
+        return None
+    link = (
+        ShareLink.objects.select_related("take__project__team", "take__clip", "take__input_clip")
+        .filter(token_hash=token_digest(token))
+        .first()
+    )
+    return link if link is not None and link.is_live else None
+
+
+def share_password_ok(link: ShareLink, password: str) -> bool:
+    return not link.password_hash or check_password(password, link.password_hash)
+
+
+def share_viewed(link: ShareLink) -> None:
+    ShareLink.objects.filter(pk=link.pk).update(views=link.views + 1, last_viewed_at=timezone.now())
+
+
+def share_revoke(*, link: ShareLink, actor: User) -> None:
+    if link.revoked_at is None:
+        link.revoked_at = timezone.now()
+        link.save(update_fields=["revoked_at"])
+        activity_log(
+            team=link.take.project.team,
+            actor=actor,
+            verb="revoked",
+            summary=f"revoked a share link of a take in {link.take.project.name}",
+            project=link.take.project,
+            take=link.take,
+        )
+
+
+# -- figures --------------------------------------------------------------------------------
+def member_figures(*, team: Team) -> list[dict[str, Any]]:
+    """Takes, output seconds and estimated cost per member for the current month."""
+    start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    rows = (
+        Take.objects.filter(project__team=team, created_at__gte=start)
+        .values("created_by__email", "created_by__name")
+        .annotate(
+            takes=Count("id"),
+            cost=Coalesce(
+                Sum("estimate_usd"), 0, output_field=Take._meta.get_field("estimate_usd")
+            ),
+        )
+        .order_by("-takes")
+    )
+    seconds = {}
+    for take in (
+        Take.objects.filter(project__team=team, created_at__gte=start)
+        .only("duration", "length_ms", "created_by__email")
+        .select_related("created_by")
+    ):
+        key = take.created_by.email if take.created_by else ""
+        seconds[key] = seconds.get(key, 0.0) + take.output_seconds
+    return [
+        {
+            "email": row["created_by__email"] or "",
+            "name": row["created_by__name"] or row["created_by__email"] or "someone",
+            "takes": row["takes"],
+            "seconds": round(seconds.get(row["created_by__email"] or "", 0.0), 1),
+            "cost": row["cost"],
+        }
+        for row in rows
+    ]

@@ -1,0 +1,114 @@
+"""The team's take gallery, favourites, titles and notes, the activity feed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import get_for_user, get_team_for_user
+from accounts.http import AuthenticatedHttpRequest
+from studio.models import Activity, Resolution, Take, TakeState
+from studio.services import history
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@login_required
+@require_GET
+def team_gallery(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    membership = get_team_for_user(request.user, code)
+    team = membership.team
+    get = request.GET
+    filters = history.GalleryFilters(
+        project=get.get("project", ""),
+        member=get.get("member", ""),
+        state=get.get("state", "") if get.get("state") in TakeState.values else "",
+        resolution=get.get("resolution", "") if get.get("resolution") in Resolution.values else "",
+        since=_date(get.get("since", "")),
+        until=_date(get.get("until", "")),
+        starred=get.get("starred") == "1",
+        q=get.get("q", "").strip()[:200],
+    )
+    takes, next_cursor = history.gallery(
+        team=team, user=request.user, filters=filters, before=get.get("before", "")
+    )
+    query = get.copy()
+    query.pop("before", None)
+    context = {
+        "team": team,
+        "membership": membership,
+        "takes": takes,
+        "filters": filters,
+        "next_cursor": next_cursor,
+        "query": query.urlencode(),
+        "paged": bool(get.get("before")),
+        "projects": team.projects.order_by("name"),
+        "members": team.memberships.select_related("user").order_by("user__email"),
+        "states": TakeState.choices,
+        "resolutions": Resolution.choices,
+    }
+    return render(request, "studio/gallery.html", context)
+
+
+@login_required
+@require_POST
+def take_star(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    take, _ = get_for_user(
+        request.user,
+        Take.objects.select_related("project__team"),
+        team_path="project__team",
+        code=code,
+    )
+    history.take_star(take=take, user=request.user)
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect("take_detail", code=take.code)
+
+
+@login_required
+@require_POST
+def take_describe(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    take, _ = get_for_user(
+        request.user,
+        Take.objects.select_related("project__team"),
+        need="edit",
+        team_path="project__team",
+        code=code,
+    )
+    history.take_describe(
+        take=take,
+        title=request.POST.get("title", "")[:120],
+        notes=request.POST.get("notes", "")[:4000],
+    )
+    return redirect("take_detail", code=take.code)
+
+
+@login_required
+@require_GET
+def team_activity(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    membership = get_team_for_user(request.user, code)
+    team = membership.team
+    feed = Activity.objects.filter(team=team).select_related("actor", "project", "take")
+    member = request.GET.get("member", "")
+    if member:
+        feed = feed.filter(actor__email__iexact=member)
+    context = {
+        "team": team,
+        "membership": membership,
+        "feed": feed[:200],
+        "member": member,
+        "members": team.memberships.select_related("user").order_by("user__email"),
+        "figures": history.member_figures(team=team),
+    }
+    return render(request, "studio/activity.html", context)
