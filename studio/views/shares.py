@@ -71,6 +71,11 @@ def share_revoke(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     return redirect("take_detail", code=link.take.code)
 
 
+def _public(response: HttpResponse) -> None:
+    for key, value in PUBLIC_HEADERS.items():
+        response[key] = value
+
+
 def _limited(request: HttpRequest, bucket: str, limit: int) -> bool:
     key = f"share-rate:{bucket}:{request.META.get('REMOTE_ADDR', '')}"
     cache.add(key, 0, timeout=60)
@@ -106,7 +111,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
         response = render(
             request, "studio/share_password.html", {"error": error}, status=401 if error else 200
         )
-        response.headers.update(PUBLIC_HEADERS)
+        _public(response)
         return response
     history.share_viewed(link)
     take = link.take
@@ -121,7 +126,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
         "video_url": request.build_absolute_uri(f"/s/{token}/media/result"),
     }
     response = render(request, "studio/share.html", context)
-    response.headers.update(PUBLIC_HEADERS)
+    _public(response)
     return response
 
 
@@ -152,5 +157,6 @@ def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponse:
         download_name=name,
         as_attachment=download,
     )
-    response.headers.update({"X-Robots-Tag": "noindex, nofollow", "Referrer-Policy": "no-referrer"})
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
     return response

@@ -1,0 +1,240 @@
+"""Gallery (filters, search, keyset pages, constant queries), favourites, shares, history."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from studio.models import Activity, Clip, MediaState, Project, ShareLink, Take, TakeState
+from studio.services import history
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def project(team, alice):
+    return Project.objects.create(team=team, name="Gallery", created_by=alice)
+
+
+@pytest.fixture
+def clip(project):
+    clip = Clip(project=project, original_name="a.mp4", state=MediaState.READY, duration=5)
+    clip.source.save("g/a.mp4", ContentFile(b"v"), save=False)
+    clip.save()
+    return clip
+
+
+def make_takes(project, clip, user, count, **fields):
+    now = timezone.now()
+    takes = [
+        Take(
+            project=project,
+            clip=clip,
+            created_by=user,
+            prompt=fields.get("prompt", f"take number {n}"),
+            seed=n,
+            length_ms=3000,
+            provider="local",
+            state=fields.get("state", TakeState.SUCCEEDED),
+            resolution=fields.get("resolution", "1080P"),
+            created_at=now - timedelta(minutes=n),
+        )
+        for n in range(count)
+    ]
+    return Take.objects.bulk_create(takes)
+
+
+def test_gallery_pages_with_a_cursor(as_bob, bob, team, project, clip):
+    made = make_takes(project, clip, bob, 60)
+    url = reverse("team_gallery", args=[team.code])
+    first = as_bob.get(url)
+    codes = [t.code for t in first.context["takes"]]
+    assert codes == [t.code for t in made[: history.PAGE_SIZE]]
+    cursor = first.context["next_cursor"]
+    second = as_bob.get(url, {"before": cursor})
+    assert [t.code for t in second.context["takes"]] == [
+        t.code for t in made[history.PAGE_SIZE : 2 * history.PAGE_SIZE]
+    ]
+    third = as_bob.get(url, {"before": second.context["next_cursor"]})
+    assert len(third.context["takes"]) == 60 - 2 * history.PAGE_SIZE
+    assert third.context["next_cursor"] == ""
+    assert "Older takes" in first.content.decode() and "Older takes" not in third.content.decode()
+
+
+def test_query_count_is_constant(as_bob, bob, team, project, clip):
+    url = reverse("team_gallery", args=[team.code])
+    make_takes(project, clip, bob, 2)
+    with CaptureQueriesContext(connection) as few:
+        as_bob.get(url)
+    make_takes(project, clip, bob, 50)
+    with CaptureQueriesContext(connection) as many:
+        as_bob.get(url, {"q": "take", "state": "succeeded"})
+    assert len(few) == len(many)
+
+
+def test_filters_and_search(as_bob, bob, carol, team, project, clip):
+    make_takes(project, clip, bob, 3, prompt="把场景变成粘土风格")
+    make_takes(
+        project, clip, carol, 2, prompt="Neon CITY", state=TakeState.FAILED, resolution="720P"
+    )
+    url = reverse("team_gallery", args=[team.code])
+
+    def count(**params):
+        return len(as_bob.get(url, params).context["takes"])
+
+    assert count() == 5
+    assert count(q="粘土") == 3
+    assert count(q="neon city") == 2  # case-insensitive
+    assert count(state="failed") == 2 and count(resolution="720P") == 2
+    assert count(member="carol@example.com") == 2
+    assert count(project=project.code) == 5 and count(project="nope") == 0
+    assert count(since=timezone.localdate().isoformat()) == 5
+    assert count(until="2000-01-01") == 0
+    assert count(state="bogus") == 5  # unknown values are ignored, not errors
+
+
+def test_favourites_are_personal(as_bob, as_carol, bob, team, project, clip):
+    take = make_takes(project, clip, bob, 1)[0]
+    as_bob.post(reverse("take_star", args=[take.code]))
+    url = reverse("team_gallery", args=[team.code])
+    assert len(as_bob.get(url, {"starred": "1"}).context["takes"]) == 1
+    assert len(as_carol.get(url, {"starred": "1"}).context["takes"]) == 0
+    as_bob.post(reverse("take_star", args=[take.code]))  # toggles off
+    assert len(as_bob.get(url, {"starred": "1"}).context["takes"]) == 0
+
+
+def test_title_and_notes(as_bob, as_carol, bob, project, clip):
+    take = make_takes(project, clip, bob, 1)[0]
+    as_bob.post(
+        reverse("take_describe", args=[take.code]), {"title": " Hero shot ", "notes": "use"}
+    )
+    take.refresh_from_db()
+    assert (take.title, take.notes) == ("Hero shot", "use")
+    assert (
+        as_carol.post(reverse("take_describe", args=[take.code]), {"title": "x"}).status_code == 403
+    )
+
+
+@pytest.fixture
+def shared(bob, project, clip):
+    take = make_takes(project, clip, bob, 1)[0]
+    take.result.save("g/result.mp4", ContentFile(bytes(range(256)) * 8), save=False)
+    take.result_poster.save("g/poster.jpg", ContentFile(b"jpg"), save=False)
+    take.save()
+    return take
+
+
+def test_share_link_lifecycle(as_bob, client, bob, shared):
+    response = as_bob.post(
+        reverse("share_create", args=[shared.code]), {"expires": "7", "show_prompt": "on"}
+    )
+    link = ShareLink.objects.get()
+    page = as_bob.get(response.url).content.decode()
+    url = page.split('readonly value="', 1)[1].split('"', 1)[0]
+    token = url.rstrip("/").rsplit("/", 1)[1]
+    assert len(token) >= 40 and link.token_hash == history.token_digest(token)
+    assert token not in str(ShareLink.objects.values_list())  # only the hash is kept
+    assert "shown only now" not in as_bob.get(response.url).content.decode()  # shown once
+    public = client.get(f"/s/{token}/")
+    assert public.status_code == 200
+    assert (
+        public["X-Robots-Tag"] == "noindex, nofollow" and public["Referrer-Policy"] == "no-referrer"
+    )
+    body = public.content.decode()
+    assert 'property="og:video"' in body and shared.prompt in body
+    media = client.get(f"/s/{token}/media/result", HTTP_RANGE="bytes=100-199")
+    assert media.status_code == 206 and media["Content-Range"] == "bytes 100-199/2048"
+    assert client.get(f"/s/{token}/media/result?download=1")["Content-Disposition"].startswith(
+        "inline"
+    )
+    link.refresh_from_db()
+    assert link.views == 1
+    as_bob.post(reverse("share_revoke", args=[link.code]))
+    assert client.get(f"/s/{token}/").status_code == 404
+    assert client.get(f"/s/{token}/media/result").status_code == 404
+    assert Activity.objects.filter(verb__in=["shared", "revoked"]).count() == 2
+
+
+def test_unknown_expired_and_revoked_look_the_same(client, bob, shared):
+    live, live_token = history.share_create(
+        take=shared, author=bob, days=1, allow_download=True, show_prompt=False
+    )
+    expired, expired_token = history.share_create(
+        take=shared, author=bob, days=1, allow_download=True, show_prompt=False
+    )
+    ShareLink.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    revoked, revoked_token = history.share_create(
+        take=shared, author=bob, days=None, allow_download=True, show_prompt=False
+    )
+    history.share_revoke(link=revoked, actor=bob)
+    bodies = set()
+    for token in (expired_token, revoked_token, "x" * 43, "nope"):
+        response = client.get(f"/s/{token}/")
+        assert response.status_code == 404
+        bodies.add(response.content)
+    assert len(bodies) == 1
+    ok = client.get(f"/s/{live_token}/")
+    assert ok.status_code == 200 and shared.prompt not in ok.content.decode()
+    download = client.get(f"/s/{live_token}/media/result?download=1")
+    assert download["Content-Disposition"].startswith("attachment")
+
+
+def test_password_protected_share(client, bob, shared):
+    link, token = history.share_create(
+        take=shared,
+        author=bob,
+        days=7,
+        allow_download=False,
+        show_prompt=True,
+        password="open sesame",
+    )
+    assert "This video is protected" in client.get(f"/s/{token}/").content.decode()
+    assert client.get(f"/s/{token}/media/result").status_code == 404
+    wrong = client.post(f"/s/{token}/", {"password": "nope"})
+    assert wrong.status_code == 401 and "not right" in wrong.content.decode()
+    client.post(f"/s/{token}/", {"password": "open sesame"})
+    assert client.get(f"/s/{token}/media/result").status_code == 200
+
+
+def test_share_pages_are_rate_limited(client, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    statuses = [client.get(f"/s/unknown-{n}/").status_code for n in range(65)]
+    assert statuses[:60] == [404] * 60 and statuses[-1] == 429
+    cache.clear()
+
+
+def test_viewer_cannot_share(as_carol, shared):
+    assert (
+        as_carol.post(reverse("share_create", args=[shared.code]), {"expires": "7"}).status_code
+        == 403
+    )
+    page = as_carol.get(reverse("take_detail", args=[shared.code])).content.decode()
+    assert "Create share link" not in page and "Run again" not in page
+
+
+def test_activity_feed_and_figures(as_bob, bob, team, project, clip):
+    from studio.services import takes
+
+    takes.take_create(project=project, author=bob, clip=clip, prompt="first", length=3)
+    page = as_bob.get(reverse("team_activity", args=[team.code]))
+    text = page.content.decode()
+    assert "submitted a take: first" in text
+    figures = page.context["figures"]
+    assert figures[0]["email"] == "bob@example.com" and figures[0]["takes"] == 1
+    assert figures[0]["seconds"] == 3.0
+    assert (
+        len(
+            as_bob.get(
+                reverse("team_activity", args=[team.code]), {"member": "alice@example.com"}
+            ).context["feed"]
+        )
+        == 0
+    )
