@@ -1,0 +1,185 @@
+"""The compare player and share links in a real browser."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.core.files import File
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from playwright.sync_api import Browser, Page, expect
+
+from studio import services
+from studio.media import engine
+from studio.media.probe import probe
+from studio.media.transcode import make_poster
+from studio.models import Clip, Project, Take, TakeState
+from tests.e2e.conftest import shot, sign_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def finished_take(team, alice, bob, samples, tmp_path):
+    project = Project.objects.create(team=team, name="Compare", created_by=alice)
+    client = Client()
+    client.force_login(bob, backend="django.contrib.auth.backends.ModelBackend")
+    path = samples["long.mp4"]
+    data = {
+        "file": SimpleUploadedFile("harbour.mp4", path.read_bytes()),
+        "upload_key": str(uuid.uuid4()),
+    }
+    response = client.post(
+        reverse("clip_upload", args=[project.code]), data, HTTP_ACCEPT="application/json"
+    )
+    clip = Clip.objects.get(code=response.json()["code"])
+    services.clip_process(clip_id=clip.pk)
+    clip.refresh_from_db()
+    item = services.input_clip_prepare(clip=clip, start=2, length=4)
+    source = Path(item.file.path)
+    out = tmp_path / "result.mp4"
+    rendered = engine.render(
+        source, out, info=probe(source, max_seconds=60), prompt="cool winter", resolution="720P"
+    )
+    take = Take.objects.create(
+        project=project,
+        clip=clip,
+        created_by=bob,
+        prompt="cool winter",
+        seed=1,
+        length_ms=4000,
+        start_ms=2000,
+        provider="local",
+        state=TakeState.SUCCEEDED,
+        input_clip=item,
+        resolution="720P",
+        engine_looks=rendered.looks,
+    )
+    make_poster(out, tmp_path / "poster.jpg", probe(out, max_seconds=60))
+    with out.open("rb") as video, (tmp_path / "poster.jpg").open("rb") as poster:
+        take.result.save(f"takes/{project.code}/{take.code}/result.mp4", File(video), save=False)
+        take.result_poster.save(f"takes/{project.code}/{take.code}/poster.jpg", File(poster))
+    return take
+
+
+def wait_until(page: Page, predicate: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(predicate):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {predicate}")
+        page.wait_for_timeout(100)
+
+
+DRIFT = (
+    "() => { const [a, b] = document.querySelectorAll('[data-compare] video');"
+    " return Math.abs(a.currentTime - b.currentTime); }"
+)
+FIRST_TIME = "() => document.querySelector('[data-compare] video').currentTime"
+
+
+def test_two_videos_stay_within_a_frame(
+    page: Page, live_server, bob, finished_take, console_errors
+):
+    sign_in(page, live_server.url, "bob@example.com")
+    page.goto(f"{live_server.url}/k/{finished_take.code}/")
+    player = page.locator("[data-compare]")
+    expect(player).to_be_visible()
+    wait_until(
+        page,
+        "() => [...document.querySelectorAll('video')].every(v => v.readyState >= 2)",
+    )
+    page.evaluate(
+        "() => document.querySelectorAll('[data-compare] video').forEach(v => v.muted = true)"
+    )
+    player.get_by_role("button", name="Play").click()
+    page.wait_for_timeout(2000)
+    assert page.evaluate(FIRST_TIME) > 1.0
+    assert page.evaluate(DRIFT) < 1 / 30
+    # Seek to the middle with the shared scrub bar.
+    page.locator(".scrub").evaluate(
+        "(s) => { s.value = 500; s.dispatchEvent(new Event('input')); }"
+    )
+    page.wait_for_timeout(600)
+    assert page.evaluate(DRIFT) < 1 / 30
+    # Keyboard: space pauses, arrow steps one frame on both.
+    player.focus()
+    page.keyboard.press("Space")
+    before = page.evaluate(FIRST_TIME)
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(400)
+    after = page.evaluate(FIRST_TIME)
+    assert after == pytest.approx(before + 1 / 30, abs=0.02)
+    assert page.evaluate(DRIFT) < 1 / 30
+    shot(page, "compare-side-by-side")
+
+
+def test_wipe_divider_moves_by_mouse_and_keyboard(page: Page, live_server, bob, finished_take):
+    sign_in(page, live_server.url, "bob@example.com")
+    page.goto(f"{live_server.url}/k/{finished_take.code}/")
+    player = page.locator("[data-compare]")
+    player.get_by_role("button", name="Wipe").click()
+    handle = page.get_by_role("slider", name="Wipe divider")
+    expect(handle).to_be_visible()
+    box = page.locator(".compare-stage").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+    expect(handle).to_have_attribute("aria-valuenow", "25")
+    handle.focus()
+    page.keyboard.press("ArrowRight")
+    expect(handle).to_have_attribute("aria-valuenow", "30")
+    shot(page, "compare-wipe")
+
+
+def test_share_link_plays_without_login_and_dies_when_revoked(
+    page: Page, browser: Browser, live_server, bob, finished_take
+):
+    sign_in(page, live_server.url, "bob@example.com")
+    page.goto(f"{live_server.url}/k/{finished_take.code}/")
+    page.get_by_label("Allow download").check()
+    page.get_by_role("button", name="Create share link").click()
+    url = page.get_by_label("New share link (shown only now)").input_value()
+    assert "/s/" in url
+    stranger = browser.new_context()
+    try:
+        public = stranger.new_page()
+        public.goto(url)
+        expect(public.get_by_role("heading", level=1)).to_have_text("cool winter")
+        wait_until(
+            public,
+            "() => document.querySelector('[data-compare] video[data-side=b]').readyState >= 2",
+        )
+        public.evaluate(
+            "() => document.querySelectorAll('[data-compare] video').forEach(v => v.muted = true)"
+        )
+        public.get_by_role("button", name="Play").click()
+        public.wait_for_timeout(1200)
+        assert (
+            public.evaluate(
+                "() => document.querySelector('[data-compare] video[data-side=b]').currentTime"
+            )
+            > 0.5
+        )
+        shot(public, "share-public")
+        page.reload()
+        page.get_by_role("button", name="Revoke").click()
+        expect(page.get_by_text("The share link no longer works.")).to_be_visible()
+        gone = public.goto(url)
+        assert gone.status == 404
+    finally:
+        stranger.close()
+
+
+def test_viewer_sees_no_share_or_submit_controls(page: Page, live_server, carol, finished_take):
+    sign_in(page, live_server.url, "carol@example.com")
+    page.goto(f"{live_server.url}/k/{finished_take.code}/")
+    expect(page.locator("[data-compare]")).to_be_visible()
+    expect(page.get_by_role("button", name="Create share link")).to_have_count(0)
+    expect(page.get_by_role("button", name="Run again")).to_have_count(0)
+    page.goto(f"{live_server.url}/c/{finished_take.clip.code}/")
+    expect(page.get_by_role("link", name="Edit this clip")).to_have_count(0)
