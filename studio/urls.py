@@ -34,6 +34,7 @@ urlpatterns = [
     path("k/<str:code>/status/", takes.take_status, name="take_status"),
     path("k/<str:code>/cancel/", takes.take_cancel, name="take_cancel"),
     path("k/<str:code>/again/", takes.take_again, name="take_again"),
+    path("k/<str:code>/variations/", takes.take_variations, name="take_variations"),
     path("k/<str:code>/star/", gallery.take_star, name="take_star"),
     path("k/<str:code>/describe/", gallery.take_describe, name="take_describe"),
     path("k/<str:code>/share/", shares.share_create, name="share_create"),

@@ -173,3 +173,33 @@ def test_cancel_and_run_again(as_bob, clip):
     again = Take.objects.exclude(pk=take.pk).get()
     assert response.url == reverse("take_detail", args=[again.code])
     assert again.seed == 5 and again.run_of == take
+
+
+def test_remix_prefills_the_form(as_bob, clip, project):
+    chosen = refs(project, 1)
+    post(as_bob, clip, seed="99", prompt="neon rain", ratio="1:1", references=[chosen[0].pk])
+    take = Take.objects.get()
+    page = as_bob.get(reverse("take_new", args=[clip.code]) + f"?from={take.code}").content.decode()
+    assert "neon rain</textarea>" in page and 'value="99"' in page
+    assert 'value="1:1" selected' in page
+    assert f'value="{chosen[0].pk}" checked' in page
+
+
+def test_variations_differ_only_in_seed_and_show_their_cost(as_bob, clip):
+    post(as_bob, clip, seed="5", prompt="clay")
+    take = Take.objects.get()
+    page = as_bob.get(reverse("take_detail", args=[take.code])).content.decode()
+    assert f"3 variations · about {take.estimate_usd * 3} USD" in page
+    as_bob.post(reverse("take_variations", args=[take.code]), {"count": "3"})
+    made = Take.objects.exclude(pk=take.pk)
+    assert made.count() == 3 and len({t.seed for t in made} | {take.seed}) == 4
+    assert {t.prompt for t in made} == {"clay"} and all(not t.seed_was_chosen for t in made)
+    too_many = as_bob.post(reverse("take_variations", args=[take.code]), {"count": "9"})
+    assert too_many.status_code == 302
+    assert Take.objects.count() == 4
+
+
+def test_clip_page_lists_its_takes(as_carol, as_bob, clip):
+    post(as_bob, clip, prompt="first idea")
+    page = as_carol.get(reverse("clip_detail", args=[clip.code])).content.decode()
+    assert "Takes of this clip" in page and "first idea" in page

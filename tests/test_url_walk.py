@@ -63,6 +63,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "take_status": ("take", "view"),
     "take_cancel": ("take", "edit"),
     "take_again": ("take", "edit"),
+    "take_variations": ("take", "edit"),
     "take_star": ("take", "view"),
     "take_describe": ("take", "edit"),
     "share_create": ("take", "edit"),

@@ -219,6 +219,18 @@ def take_run_again(*, take: Take, author: User) -> Take:
     )
 
 
+def take_variations(*, take: Take, author: User, count: int) -> list[Take]:
+    """`count` new takes that differ from `take` only in their (random) seed."""
+    made = []
+    for _ in range(count):
+        again = take_run_again(take=take, author=author)
+        again.seed = secrets.randbelow(MAX_SEED + 1)
+        again.seed_was_chosen = False
+        again.save(update_fields=["seed", "seed_was_chosen"])
+        made.append(again)
+    return made
+
+
 def take_cancel(*, take: Take) -> bool:
     """Before submission: cancel. Afterwards: stop waiting (the API has no cancel)."""
     if move(take, [TakeState.QUEUED, TakeState.PREPARING], TakeState.CANCELED, "Canceled"):

@@ -37,7 +37,12 @@ def _clip(request: AuthenticatedHttpRequest, code: str, need: str = "view"):
 def clip_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     clip, membership = _clip(request, code)
     team_switch(user=request.user, team=clip.project.team)
-    context = {"clip": clip, "project": clip.project, "membership": membership}
+    context = {
+        "clip": clip,
+        "project": clip.project,
+        "membership": membership,
+        "takes": clip.takes.select_related("created_by").order_by("-created_at")[:100],
+    }
     return render(request, "studio/clip_detail.html", context)
 
 

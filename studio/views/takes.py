@@ -46,7 +46,22 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             request, "This clip cannot be edited: it is not ready or its project is archived."
         )
         return redirect("clip_detail", code=clip.code)
-    initial = {"length": min(5.0, round(clip.duration or 0, 1)), "start": 0}
+    initial: dict[str, Any] = {"length": min(5.0, round(clip.duration or 0, 1)), "start": 0}
+    source = Take.objects.filter(clip=clip, code=request.GET.get("from", "")).first()
+    if source is not None:  # Remix: start from that take's parameters
+        initial |= {
+            "start": source.start_ms / 1000,
+            "length": source.length_ms / 1000,
+            "prompt": source.prompt,
+            "negative_prompt": source.negative_prompt,
+            "resolution": source.resolution,
+            "ratio": source.ratio,
+            "duration": source.duration,
+            "audio_setting": source.audio_setting,
+            "prompt_extend": source.prompt_extend,
+            "seed": source.seed,
+            "references": [r.pk for r in source.references.all()],
+        }
     form = TakeForm(request.POST or None, clip=clip, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -117,6 +132,7 @@ def take_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     for link in links:
         link.new_url = request.session.pop(f"share-{link.code}", "")
     context["share_links"] = links
+    context["variation_costs"] = [(n, take.estimate_usd * n) for n in (2, 3, 4)]
     return render(request, "studio/take_detail.html", context)
 
 
@@ -168,6 +184,19 @@ def take_cancel(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     else:
         messages.error(request, "This take can no longer be canceled.")
     return redirect("take_detail", code=take.code)
+
+
+@login_required
+@require_POST
+def take_variations(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    take, _ = _take(request, code, need="edit")
+    count = int(request.POST.get("count", "0")) if request.POST.get("count", "").isdigit() else 0
+    if not 2 <= count <= 4 or take.clip is None or take.clip.state != MediaState.READY:
+        messages.error(request, "Choose 2 to 4 variations of a take whose clip still exists.")
+        return redirect("take_detail", code=take.code)
+    made = takes.take_variations(take=take, author=request.user, count=count)
+    messages.success(request, f"{len(made)} variations are queued, each with a new seed.")
+    return redirect("project_detail", code=take.project.code)
 
 
 @login_required
