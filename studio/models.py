@@ -333,6 +333,8 @@ class Take(models.Model):
     extended_prompt = models.TextField(blank=True)  # the rewritten prompt, when reported
     title = models.CharField(max_length=120, blank=True)
     notes = models.TextField(blank=True, max_length=4000)
+    export_state = models.CharField(max_length=10, blank=True)  # "", working, ready, failed
+    export_file = models.FileField(max_length=255, blank=True)
     # Money and results.
     estimate_usd = models.DecimalField(max_digits=8, decimal_places=4, default=0)
     charged_usd = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)

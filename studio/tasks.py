@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from studio import services
 from studio.providers import local
-from studio.services import media, takes
+from studio.services import history, media, takes
 
 
 def process_clip(clip_id: int) -> None:
@@ -31,6 +31,10 @@ def prepare_take(take_id: int) -> None:
 
 def download_take(take_id: int) -> None:
     takes.download(take_id)
+
+
+def export_take(take_id: int) -> None:
+    history.take_export(take_id=take_id)
 
 
 def render_local(task_id: str) -> None:

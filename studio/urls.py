@@ -38,6 +38,7 @@ urlpatterns = [
     path("k/<str:code>/star/", gallery.take_star, name="take_star"),
     path("k/<str:code>/describe/", gallery.take_describe, name="take_describe"),
     path("k/<str:code>/share/", shares.share_create, name="share_create"),
+    path("k/<str:code>/export/", gallery.take_export, name="take_export"),
     path("shares/<str:code>/revoke/", shares.share_revoke, name="share_revoke"),
     path("t/<str:code>/gallery/", gallery.team_gallery, name="team_gallery"),
     path("t/<str:code>/activity/", gallery.team_activity, name="team_activity"),

@@ -238,3 +238,53 @@ def test_activity_feed_and_figures(as_bob, bob, team, project, clip):
         )
         == 0
     )
+
+
+def test_side_by_side_export(as_bob, bob, project, samples, tmp_path):
+    import uuid
+    from pathlib import Path
+
+    from django.core.files import File
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from studio import services
+    from studio.media import engine
+    from studio.media.probe import probe
+
+    path = samples["long.mp4"]
+    data = {"file": SimpleUploadedFile("a.mp4", path.read_bytes()), "upload_key": str(uuid.uuid4())}
+    code = as_bob.post(
+        reverse("clip_upload", args=[project.code]), data, HTTP_ACCEPT="application/json"
+    ).json()["code"]
+    clip = Clip.objects.get(code=code)
+    services.clip_process(clip_id=clip.pk)
+    clip.refresh_from_db()
+    item = services.input_clip_prepare(clip=clip, start=0, length=2)
+    out = tmp_path / "r.mp4"
+    source = Path(item.file.path)
+    engine.render(source, out, info=probe(source, max_seconds=60), prompt="noir", resolution="720P")
+    take = Take.objects.create(
+        project=project,
+        clip=clip,
+        created_by=bob,
+        prompt="noir",
+        seed=1,
+        length_ms=2000,
+        provider="local",
+        state=TakeState.SUCCEEDED,
+        input_clip=item,
+    )
+    with out.open("rb") as handle:
+        take.result.save("t/result.mp4", File(handle))
+    response = as_bob.post(reverse("take_export", args=[take.code]))
+    assert response.status_code == 302
+    take.refresh_from_db()
+    assert take.export_state == "working"
+    history.take_export(take_id=take.pk)
+    take.refresh_from_db()
+    assert take.export_state == "ready"
+    info = probe(Path(take.export_file.path), max_seconds=60)
+    assert info.height == 720 + 44 and info.width > 1280 + 400
+    assert info.duration == pytest.approx(2.0, abs=0.1)
+    page = as_bob.get(reverse("take_detail", args=[take.code])).content.decode()
+    assert "Download side-by-side" in page

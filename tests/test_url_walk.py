@@ -66,6 +66,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "take_variations": ("take", "edit"),
     "take_star": ("take", "view"),
     "take_describe": ("take", "edit"),
+    "take_export": ("take", "edit"),
     "share_create": ("take", "edit"),
     "share_revoke": ("share", "edit"),
     "team_gallery": ("team", "view"),

@@ -183,6 +183,46 @@ def share_revoke(*, link: ShareLink, actor: User) -> None:
         )
 
 
+def take_export_request(*, take: Take) -> bool:
+    """Queue the side-by-side export; False if one is already being made."""
+    from django.db import transaction
+    from django_q.tasks import async_task
+
+    if take.state != "succeeded" or take.export_state == "working":
+        return False
+    Take.objects.filter(pk=take.pk).update(export_state="working")
+    pk = take.pk
+    transaction.on_commit(
+        lambda: async_task("studio.tasks.export_take", pk, task_name=f"export:{pk}")
+    )
+    return True
+
+
+def take_export(*, take_id: int) -> None:
+    """Render the before/after MP4 in the worker (safe to run twice)."""
+    from studio.files import local_copy, scratch_dir, store_path
+    from studio.media.export import side_by_side
+
+    take = Take.objects.select_related("project", "input_clip").get(pk=take_id)
+    if take.export_state != "working" or not take.input_clip or not take.result:
+        return
+    name = f"takes/{take.project.code}/{take.code}/side-by-side.mp4"
+    try:
+        with (
+            local_copy(take.input_clip.file) as before,
+            local_copy(take.result) as after,
+            scratch_dir() as tmp,
+        ):
+            side_by_side(before, after, tmp / "side-by-side.mp4")
+            if take.export_file.storage.exists(name):
+                take.export_file.storage.delete(name)
+            store_path(take.export_file, name, tmp / "side-by-side.mp4")
+    except Exception:
+        Take.objects.filter(pk=take.pk).update(export_state="failed")
+        raise
+    Take.objects.filter(pk=take.pk).update(export_state="ready", export_file=take.export_file.name)
+
+
 # -- figures --------------------------------------------------------------------------------
 def member_figures(*, team: Team) -> list[dict[str, Any]]:
     """Takes, output seconds and estimated cost per member for the current month."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -91,6 +92,21 @@ def take_describe(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         title=request.POST.get("title", "")[:120],
         notes=request.POST.get("notes", "")[:4000],
     )
+    return redirect("take_detail", code=take.code)
+
+
+@login_required
+@require_POST
+def take_export(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    take, _ = get_for_user(
+        request.user,
+        Take.objects.select_related("project__team"),
+        need="edit",
+        team_path="project__team",
+        code=code,
+    )
+    if history.take_export_request(take=take):
+        messages.success(request, "The side-by-side video is being made; reload to get it.")
     return redirect("take_detail", code=take.code)
 
 

@@ -26,7 +26,7 @@ MEDIA = {
     "take": (
         Take.objects.select_related("project__team"),
         "project__team",
-        ("result", "result_poster"),
+        ("result", "result_poster", "export_file"),
     ),
     "input": (
         InputClip.objects.select_related("clip__project__team"),
