@@ -56,7 +56,7 @@ def test_submit_an_edit_and_watch_it_finish(
     status = page.locator("#take-status")
     expect(status).to_be_visible()
     expect(page.locator("#take-state")).to_have_text("Done", timeout=90_000)
-    result = page.locator("#take-result")
+    result = page.locator("[data-compare] video[data-side=b]")
     expect(result).to_be_visible()
     expect(page.get_by_role("button", name="Notify me when done")).to_be_hidden()
     expect(status).to_contain_text("provider task local-")
@@ -95,10 +95,15 @@ def test_fresh_start_upload_edit_and_watch_the_take_play(
     expect(page.locator("#take-status")).to_contain_text("watercolor")
     expect(page.locator("#take-status")).to_contain_text("Extended prompt")
     page.evaluate(
-        "() => { const v = document.querySelector('#take-result'); v.muted = true; v.play(); }"
+        "() => { const v = document.querySelector('video[data-side=b]'); v.muted = true; v.play(); }"
     )
     page.wait_for_timeout(1500)
-    assert page.evaluate("() => document.querySelector('#take-result').currentTime") > 0.3
+    assert (
+        page.evaluate(
+            "() => document.querySelector('[data-compare] video[data-side=b]').currentTime"
+        )
+        > 0.3
+    )
     take = Take.objects.get()
     assert (take.result_width, take.result_height) == (960, 960)
     assert take.engine_looks == ["watercolor", "warm"]
