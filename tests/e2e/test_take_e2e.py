@@ -94,9 +94,7 @@ def test_fresh_start_upload_edit_and_watch_the_take_play(
     expect(page.get_by_text("Local engine: filters, not AI").first).to_be_visible()
     expect(page.locator("#take-status")).to_contain_text("watercolor")
     expect(page.locator("#take-status")).to_contain_text("Extended prompt")
-    page.evaluate(
-        "() => { const v = document.querySelector('video[data-side=b]'); v.muted = true; v.play(); }"
-    )
+    page.locator("video[data-side=b]").evaluate("(v) => { v.muted = true; v.play(); }")
     page.wait_for_timeout(1500)
     assert (
         page.evaluate(
