@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import get_for_user, get_team_for_user
 from accounts.http import AuthenticatedHttpRequest
+from accounts.services import team_switch
 from studio.models import Activity, Resolution, Take, TakeState
 from studio.services import history
 
@@ -29,6 +30,7 @@ def _date(value: str) -> date | None:
 def team_gallery(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     membership = get_team_for_user(request.user, code)
     team = membership.team
+    team_switch(user=request.user, team=team)
     get = request.GET
     filters = history.GalleryFilters(
         project=get.get("project", ""),
@@ -115,6 +117,7 @@ def take_export(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 def team_activity(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     membership = get_team_for_user(request.user, code)
     team = membership.team
+    team_switch(user=request.user, team=team)
     feed = Activity.objects.filter(team=team).select_related("actor", "project", "take")
     member = request.GET.get("member", "")
     if member:

@@ -183,3 +183,19 @@ def test_viewer_sees_no_share_or_submit_controls(page: Page, live_server, carol,
     expect(page.get_by_role("button", name="Run again")).to_have_count(0)
     page.goto(f"{live_server.url}/c/{finished_take.clip.code}/")
     expect(page.get_by_role("link", name="Edit this clip")).to_have_count(0)
+
+
+def test_gallery_and_history_pages(page: Page, live_server, bob, finished_take, console_errors):
+    sign_in(page, live_server.url, "bob@example.com")
+    page.goto(f"{live_server.url}/t/{finished_take.project.team.code}/gallery/")
+    card = page.locator(f"li.gallery-card[data-take='{finished_take.code}']")
+    expect(card).to_contain_text("cool winter")
+    card.get_by_role("button", name="Add to favourites").click()
+    page.get_by_label("My favourites only").check()
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("li.gallery-card")).to_have_count(1)
+    card.locator("a.thumb").hover()
+    shot(page, "gallery")
+    page.get_by_role("link", name="History").first.click()
+    expect(page.get_by_role("heading", name="This month")).to_be_visible()
+    shot(page, "history")
