@@ -371,6 +371,21 @@ class Take(models.Model):
     def is_final(self) -> bool:
         return self.state in FINAL_TAKE_STATES
 
+    API_PARAMETERS = (
+        "prompt",
+        "negative_prompt",
+        "resolution",
+        "ratio",
+        "duration",
+        "audio_setting",
+        "prompt_extend",
+        "seed",
+    )
+
+    def api_parameters(self) -> dict[str, object]:
+        """The wan2.7-videoedit parameters of this take, as sent."""
+        return {name: getattr(self, name) for name in self.API_PARAMETERS}
+
     @property
     def output_seconds(self) -> float:
         return float(self.duration or self.length_ms / 1000)

@@ -7,6 +7,7 @@ import os
 # Playwright's sync API runs an event loop in the test thread; Django would refuse DB calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+import uuid  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -111,3 +112,24 @@ def qcluster(transactional_db: Any, tmp_path: Path) -> Iterator[Cluster]:
 @pytest.fixture(scope="session")
 def samples(tmp_path_factory: pytest.TempPathFactory) -> Samples:
     return Samples(tmp_path_factory.mktemp("samples"))
+
+
+def upload_clip(client: Client, project: Any, path: Path, name: str | None = None) -> Any:
+    """Upload a video through the real view and prepare it as the worker would; a ready Clip."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from studio import services
+    from studio.models import Clip
+
+    data = {
+        "file": SimpleUploadedFile(name or path.name, path.read_bytes()),
+        "upload_key": str(uuid.uuid4()),
+    }
+    response = client.post(
+        reverse("clip_upload", args=[project.code]), data, HTTP_ACCEPT="application/json"
+    )
+    clip = Clip.objects.get(code=response.json()["code"])
+    services.clip_process(clip_id=clip.pk)
+    clip.refresh_from_db()
+    return clip

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import av
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from studio import services
 from studio.media.probe import MediaRejected, probe
 from studio.models import Clip, InputClip, Project
+from tests.conftest import upload_clip
 
 pytestmark = pytest.mark.django_db
 
@@ -23,17 +22,7 @@ def project(team, alice):
 
 
 def ready_clip(client, project, path: Path) -> Clip:
-    data = {
-        "file": SimpleUploadedFile(path.name, path.read_bytes()),
-        "upload_key": str(uuid.uuid4()),
-    }
-    response = client.post(
-        reverse("clip_upload", args=[project.code]), data, HTTP_ACCEPT="application/json"
-    )
-    clip = Clip.objects.get(code=response.json()["code"])
-    services.clip_process(clip_id=clip.pk)
-    clip.refresh_from_db()
-    return clip
+    return upload_clip(client, project, path)
 
 
 def frame_mark(path: Path, at: float = 0.0) -> float:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from studio import services
 from studio.models import Clip, MediaState, Project, Reference, Take
+from tests.conftest import upload_clip
 from tests.media import make_image
 
 pytestmark = pytest.mark.django_db
@@ -21,17 +19,7 @@ def project(team, alice):
 
 
 def ready(client, project, path) -> Clip:
-    data = {
-        "file": SimpleUploadedFile(path.name, path.read_bytes()),
-        "upload_key": str(uuid.uuid4()),
-    }
-    response = client.post(
-        reverse("clip_upload", args=[project.code]), data, HTTP_ACCEPT="application/json"
-    )
-    clip = Clip.objects.get(code=response.json()["code"])
-    services.clip_process(clip_id=clip.pk)
-    clip.refresh_from_db()
-    return clip
+    return upload_clip(client, project, path)
 
 
 @pytest.fixture

@@ -4,11 +4,9 @@ state, and the paid POST is made exactly once per take."""
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import timedelta
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +14,7 @@ from studio import services
 from studio.models import ProviderGate, Take, TakeState
 from studio.providers import local
 from studio.services import takes
+from tests.conftest import upload_clip
 from tests.fake_modellix import FakeModellix, Fault
 
 pytestmark = pytest.mark.django_db
@@ -36,21 +35,10 @@ def fake(settings):
 
 @pytest.fixture
 def clip(as_bob, team, alice, samples):
-    from studio.models import Clip, Project
+    from studio.models import Project
 
     project = Project.objects.create(team=team, name="Takes", created_by=alice)
-    path = samples["long.mp4"]
-    data = {
-        "file": SimpleUploadedFile(path.name, path.read_bytes()),
-        "upload_key": str(uuid.uuid4()),
-    }
-    response = as_bob.post(
-        reverse("clip_upload", args=[project.code]), data, HTTP_ACCEPT="application/json"
-    )
-    clip = Clip.objects.get(code=response.json()["code"])
-    services.clip_process(clip_id=clip.pk)
-    clip.refresh_from_db()
-    return clip
+    return upload_clip(as_bob, project, samples["long.mp4"])
 
 
 def new_take(clip, bob, **params) -> Take:

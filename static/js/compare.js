@@ -36,12 +36,13 @@ function setUp(root) {
 
   function sync() {
     const drift = b.currentTime - a.currentTime;
-    if (Math.abs(drift) > FRAME) {
-      b.currentTime = a.currentTime;
+    if (Math.abs(drift) > 0.75 * FRAME) {
+      // Seeking B lands a few milliseconds ahead, so it catches the moving A.
+      b.currentTime = a.currentTime + (a.paused ? 0 : 0.01);
       b.playbackRate = a.playbackRate;
     } else if (!a.paused) {
-      // Nudge B's speed by up to 5 % to close the gap smoothly.
-      b.playbackRate = a.playbackRate * (1 - Math.max(-0.05, Math.min(0.05, drift * 2)));
+      // Nudge B's speed by up to 10 % to close the gap smoothly.
+      b.playbackRate = a.playbackRate * (1 - Math.max(-0.1, Math.min(0.1, drift * 4)));
     }
   }
 

@@ -204,14 +204,7 @@ def take_run_again(*, take: Take, author: User) -> Take:
         project=take.project,
         author=author,
         clip=take.clip,
-        prompt=take.prompt,
-        negative_prompt=take.negative_prompt,
-        resolution=take.resolution,
-        ratio=take.ratio,
-        duration=take.duration,
-        audio_setting=take.audio_setting,
-        prompt_extend=take.prompt_extend,
-        seed=take.seed,
+        **take.api_parameters(),
         start=take.start_ms / 1000,
         length=take.length_ms / 1000,
         references=list(take.references.order_by("takereference__position")),
@@ -492,14 +485,7 @@ def prepare_and_submit(take_id: int) -> None:
         refs = list(take.references.order_by("takereference__position"))
         with local_copy(item.file) as video, _reference_paths(refs) as ref_media:
             request = EditRequest(
-                prompt=take.prompt,
-                negative_prompt=take.negative_prompt,
-                resolution=take.resolution,
-                ratio=take.ratio,
-                duration=take.duration,
-                audio_setting=take.audio_setting,
-                prompt_extend=take.prompt_extend,
-                seed=take.seed,
+                **take.api_parameters(),
                 video=media_for_input(take, video),
                 references=tuple(ref_media),
             )

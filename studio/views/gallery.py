@@ -11,11 +11,12 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import get_for_user, get_team_for_user
+from accounts.access import get_team_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
-from studio.models import Activity, Resolution, Take, TakeState
+from studio.models import Activity, Resolution, TakeState
 from studio.services import history
+from studio.views.takes import take_for
 
 
 def _date(value: str) -> date | None:
@@ -66,12 +67,7 @@ def team_gallery(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def take_star(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    take, _ = get_for_user(
-        request.user,
-        Take.objects.select_related("project__team"),
-        team_path="project__team",
-        code=code,
-    )
+    take, _ = take_for(request, code)
     history.take_star(take=take, user=request.user)
     back = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
@@ -82,13 +78,7 @@ def take_star(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def take_describe(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    take, _ = get_for_user(
-        request.user,
-        Take.objects.select_related("project__team"),
-        need="edit",
-        team_path="project__team",
-        code=code,
-    )
+    take, _ = take_for(request, code, need="edit")
     history.take_describe(
         take=take,
         title=request.POST.get("title", "")[:120],
@@ -100,13 +90,7 @@ def take_describe(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def take_export(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    take, _ = get_for_user(
-        request.user,
-        Take.objects.select_related("project__team"),
-        need="edit",
-        team_path="project__team",
-        code=code,
-    )
+    take, _ = take_for(request, code, need="edit")
     if history.take_export_request(take=take):
         messages.success(request, "The side-by-side video is being made; reload to get it.")
     return redirect("take_detail", code=take.code)

@@ -11,9 +11,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
-from studio.models import ShareLink, Take, TakeState
+from studio.models import ShareLink, TakeState
 from studio.services import history
 from studio.serving import serve_file
+from studio.views.takes import take_for
 
 DAYS = {"1": 1, "7": 7, "30": 30, "never": None}
 PAGE_LIMIT = 60  # share page views per address per minute
@@ -28,13 +29,7 @@ PUBLIC_HEADERS = {
 @login_required
 @require_POST
 def share_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    take, _ = get_for_user(
-        request.user,
-        Take.objects.select_related("project__team"),
-        need="edit",
-        team_path="project__team",
-        code=code,
-    )
+    take, _ = take_for(request, code, need="edit")
     if take.state != TakeState.SUCCEEDED:
         messages.error(request, "Only finished takes can be shared.")
         return redirect("take_detail", code=take.code)

@@ -21,7 +21,8 @@ from studio.providers import local
 from studio.services import takes
 
 
-def _take(request: AuthenticatedHttpRequest, code: str, need: str = "view"):
+def take_for(request: AuthenticatedHttpRequest, code: str, need: str = "view"):
+    """The take with this code and the user's membership, through the access helper."""
     return get_for_user(
         request.user,
         Take.objects.select_related("project__team", "clip", "created_by", "input_clip"),
@@ -49,17 +50,9 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     initial: dict[str, Any] = {"length": min(5.0, round(clip.duration or 0, 1)), "start": 0}
     source = Take.objects.filter(clip=clip, code=request.GET.get("from", "")).first()
     if source is not None:  # Remix: start from that take's parameters
-        initial |= {
+        initial |= source.api_parameters() | {
             "start": source.start_ms / 1000,
             "length": source.length_ms / 1000,
-            "prompt": source.prompt,
-            "negative_prompt": source.negative_prompt,
-            "resolution": source.resolution,
-            "ratio": source.ratio,
-            "duration": source.duration,
-            "audio_setting": source.audio_setting,
-            "prompt_extend": source.prompt_extend,
-            "seed": source.seed,
             "references": [r.pk for r in source.references.all()],
         }
     form = TakeForm(request.POST or None, clip=clip, initial=initial)
@@ -118,7 +111,7 @@ def _status_context(take: Take, membership: Any) -> dict[str, Any]:
 @login_required
 @require_GET
 def take_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    take, membership = _take(request, code)
+    take, membership = take_for(request, code)
     team_switch(user=request.user, team=take.project.team)
     context = _status_context(take, membership)
     context["references"] = take.references.order_by("takereference__position")
@@ -168,14 +161,14 @@ def parameter_diff(a: Take, b: Take) -> list[dict[str, Any]]:
 @login_required
 @require_GET
 def take_status(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    take, membership = _take(request, code)
+    take, membership = take_for(request, code)
     return render(request, "studio/take_detail.html#status", _status_context(take, membership))
 
 
 @login_required
 @require_POST
 def take_cancel(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    take, _ = _take(request, code, need="edit")
+    take, _ = take_for(request, code, need="edit")
     if takes.take_cancel(take=take):
         messages.success(
             request,
@@ -189,7 +182,7 @@ def take_cancel(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def take_variations(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    take, _ = _take(request, code, need="edit")
+    take, _ = take_for(request, code, need="edit")
     count = int(request.POST.get("count", "0")) if request.POST.get("count", "").isdigit() else 0
     if not 2 <= count <= 4 or take.clip is None or take.clip.state != MediaState.READY:
         messages.error(request, "Choose 2 to 4 variations of a take whose clip still exists.")
@@ -202,7 +195,7 @@ def take_variations(request: AuthenticatedHttpRequest, code: str) -> HttpRespons
 @login_required
 @require_POST
 def take_again(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    take, _ = _take(request, code, need="edit")
+    take, _ = take_for(request, code, need="edit")
     if take.clip is None or take.clip.state != MediaState.READY:
         messages.error(request, "The source clip of this take is gone, so it cannot run again.")
         return redirect("take_detail", code=take.code)

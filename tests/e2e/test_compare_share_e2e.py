@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 from django.core.files import File
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
-from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
 from studio import services
 from studio.media import engine
 from studio.media.probe import probe
 from studio.media.transcode import make_poster
-from studio.models import Clip, Project, Take, TakeState
+from studio.models import Project, Take, TakeState
+from tests.conftest import client_for, upload_clip
 from tests.e2e.conftest import shot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -26,19 +23,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def finished_take(team, alice, bob, samples, tmp_path):
     project = Project.objects.create(team=team, name="Compare", created_by=alice)
-    client = Client()
-    client.force_login(bob, backend="django.contrib.auth.backends.ModelBackend")
-    path = samples["long.mp4"]
-    data = {
-        "file": SimpleUploadedFile("harbour.mp4", path.read_bytes()),
-        "upload_key": str(uuid.uuid4()),
-    }
-    response = client.post(
-        reverse("clip_upload", args=[project.code]), data, HTTP_ACCEPT="application/json"
-    )
-    clip = Clip.objects.get(code=response.json()["code"])
-    services.clip_process(clip_id=clip.pk)
-    clip.refresh_from_db()
+    clip = upload_clip(client_for(bob), project, samples["long.mp4"], name="harbour.mp4")
     item = services.input_clip_prepare(clip=clip, start=2, length=4)
     source = Path(item.file.path)
     out = tmp_path / "result.mp4"

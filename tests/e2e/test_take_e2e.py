@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
-from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from studio import services
-from studio.models import Clip, Project, Take
+from studio.models import Project, Take
+from tests.conftest import client_for, upload_clip
 from tests.e2e.conftest import shot, sign_in, uploads_ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -20,20 +15,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transacti
 @pytest.fixture
 def clip(team, alice, bob, samples):
     project = Project.objects.create(team=team, name="Ferry ad", created_by=alice)
-    client = Client()
-    client.force_login(bob, backend="django.contrib.auth.backends.ModelBackend")
-    path = samples["long.mp4"]
-    data = {
-        "file": SimpleUploadedFile("ferry.mp4", path.read_bytes()),
-        "upload_key": str(uuid.uuid4()),
-    }
-    response = client.post(
-        reverse("clip_upload", args=[project.code]), data, HTTP_ACCEPT="application/json"
-    )
-    clip = Clip.objects.get(code=response.json()["code"])
-    services.clip_process(clip_id=clip.pk)
-    clip.refresh_from_db()
-    return clip
+    return upload_clip(client_for(bob), project, samples["long.mp4"], name="ferry.mp4")
 
 
 def test_submit_an_edit_and_watch_it_finish(
