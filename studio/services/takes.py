@@ -34,6 +34,7 @@ from studio.media.probe import MediaRejected, probe
 from studio.media.transcode import make_poster
 from studio.models import (
     AT_PROVIDER,
+    FINAL_TAKE_STATES,
     Clip,
     ProviderGate,
     Reference,
@@ -71,14 +72,7 @@ def estimate(resolution: str, seconds: float) -> Decimal:
 def move(take: Take, sources: Iterable[str], target: str, note: str = "", **fields: Any) -> bool:
     """Compare-and-set the state and record the event; False if the take was elsewhere."""
     now = timezone.now()
-    if target in (
-        TakeState.SUCCEEDED,
-        TakeState.FAILED,
-        TakeState.CANCELED,
-        TakeState.TIMED_OUT,
-        TakeState.EXPIRED,
-        TakeState.UNCERTAIN,
-    ):
+    if target in FINAL_TAKE_STATES:
         fields.setdefault("finished_at", now)
         fields.setdefault("lease_until", None)
         fields.setdefault("next_check_at", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -66,3 +67,12 @@ def sign_out(page: Page) -> None:
 def uploads_ready(page: Page) -> None:
     """Wait until the project page's upload script is attached (it is a deferred module)."""
     expect(page.locator("form[data-upload][data-ready]").first).to_be_attached()
+
+
+def wait_until(page: Page, predicate: str, timeout: float = 15.0) -> None:
+    """Poll with page.evaluate: wait_for_function evaluates strings, which our CSP forbids."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(predicate):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {predicate}")
+        page.wait_for_timeout(100)

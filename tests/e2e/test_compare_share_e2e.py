@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from studio.media.probe import probe
 from studio.media.transcode import make_poster
 from studio.models import Project, Take, TakeState
 from tests.conftest import client_for, upload_clip
-from tests.e2e.conftest import shot, sign_in
+from tests.e2e.conftest import shot, sign_in, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -49,14 +48,6 @@ def finished_take(team, alice, bob, samples, tmp_path):
         take.result.save(f"takes/{project.code}/{take.code}/result.mp4", File(video), save=False)
         take.result_poster.save(f"takes/{project.code}/{take.code}/poster.jpg", File(poster))
     return take
-
-
-def wait_until(page: Page, predicate: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(predicate):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {predicate}")
-        page.wait_for_timeout(100)
 
 
 DRIFT = (

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import base64
 import re
-import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from studio.models import Clip, MediaState, Project
-from tests.e2e.conftest import shot, sign_in, uploads_ready
+from tests.e2e.conftest import shot, sign_in, uploads_ready, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -35,15 +34,6 @@ def drop(page: Page, selector: str, path: Path, name: str, kind: str) -> None:
     transfer = page.evaluate_handle(DROP_FILE, [payload, name, kind])
     page.dispatch_event(selector, "dragenter", {"dataTransfer": transfer})
     page.dispatch_event(selector, "drop", {"dataTransfer": transfer})
-
-
-def wait_until(page: Page, predicate: str, timeout: float = 15.0) -> None:
-    """Poll with page.evaluate: wait_for_function evaluates strings, which our CSP forbids."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(predicate):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {predicate}")
-        page.wait_for_timeout(100)
 
 
 def throttle_uploads(page: Page, bytes_per_second: int) -> None:
