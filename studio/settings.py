@@ -180,6 +180,16 @@ else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = env_str("STUDIO_EMAIL_FROM", "Cutroom <cutroom@localhost>")
 
+# --- Cache: files in the data dir, shared by every web process (share-link rate limits). ---
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": DATA_DIR / "cache",
+        "TIMEOUT": 300,
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
+}
+
 # --- Static and media files. ---
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
