@@ -407,3 +407,19 @@ def test_a_take_that_breaks_polling_does_not_stop_the_others(fake, clip, bob, mo
     broken.refresh_from_db()
     assert fine.state == TakeState.SUCCEEDED
     assert broken.state == TakeState.RUNNING and "bug" in broken.last_error
+
+
+def test_a_bad_key_holds_the_queue_and_says_so(fake, clip, bob, settings, as_bob):
+    settings.MODELLIX_API_KEY = "wrong"
+    first, second = new_take(clip, bob), new_take(clip, bob, prompt="second")
+    takes.admit()
+    takes.prepare_and_submit(first.pk)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.state == TakeState.FAILED and "MODELLIX_API_KEY" in first.reason
+    takes.admit()
+    second.refresh_from_db()
+    assert second.state in (TakeState.QUEUED, TakeState.PREPARING)
+    assert Take.objects.filter(state=TakeState.FAILED).count() == 1  # the rest wait
+    page = as_bob.get(reverse("take_detail", args=[second.code])).content.decode()
+    assert 'id="provider-notice"' in page and "MODELLIX_API_KEY" in page

@@ -51,6 +51,7 @@ from studio.services.history import activity_log
 log = logging.getLogger(__name__)
 DRIVER_MAX_SECONDS = 20 * 60  # then it hands over to a fresh task (Q_CLUSTER timeout is 30 min)
 TRANSIENT_BUDGET = 6
+CONFIG_PAUSE_SECONDS = 600
 DOWNLOAD_BUDGET = 4
 MAX_SEED = 2_147_483_647
 NEVER_RESENT = (
@@ -258,6 +259,8 @@ def pause_provider(provider: str, seconds: float, reason: str) -> datetime:
 def admit() -> int:
     """Start queued takes in order while fewer than MAX_ACTIVE_EDITS are at the provider."""
     started = 0
+    if provider_paused(settings.STUDIO_PROVIDER):
+        return 0
     busy = Take.objects.filter(state__in=AT_PROVIDER).count()
     for take in Take.objects.filter(state=TakeState.QUEUED).order_by("created_at", "pk"):
         if busy >= settings.MAX_ACTIVE_EDITS:
@@ -551,6 +554,10 @@ def submit_failed(take: Take, error: ProviderError) -> None:
         return
     if error.failure == Failure.REJECTED:
         move(take, states, TakeState.FAILED, detail, reason=error.message, last_error=detail)
+        if error.config:
+            # A bad key or an empty balance fails every take alike: hold the queue instead of
+            # failing it, and say why on every page until an administrator fixes it.
+            pause_provider(take.provider, CONFIG_PAUSE_SECONDS, error.message)
         return
     # Definitely not received (refused connection, 429, 502-504): back to PREPARING, retry later.
     errors = take.transient_errors + 1
