@@ -286,5 +286,6 @@ def test_side_by_side_export(as_bob, bob, project, samples, tmp_path):
     info = probe(Path(take.export_file.path), max_seconds=60)
     assert info.height == 720 + 44 and info.width > 1280 + 400
     assert info.duration == pytest.approx(2.0, abs=0.1)
+    assert info.audio_codec == "aac"  # the edit's sound comes along
     page = as_bob.get(reverse("take_detail", args=[take.code])).content.decode()
     assert "Download side-by-side" in page
