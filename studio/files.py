@@ -50,12 +50,18 @@ def extension_of(name: str, allowed: set[str], default: str) -> str:
 
 @contextmanager
 def local_copy(field: FieldFile) -> Iterator[Path]:
-    """A local path holding the stored file: the file itself on disk storage, else a copy."""
+    """A local path holding the stored file: the file itself on disk storage, else a copy.
+
+    Storages without local files (S3 and the like) raise NotImplementedError from path(); the
+    file is then downloaded to a temporary copy that is removed afterwards.
+    """
     try:
-        yield Path(field.storage.path(field.name))
-        return
+        on_disk = Path(field.storage.path(field.name))
     except NotImplementedError:
-        pass
+        on_disk = None
+    if on_disk is not None:
+        yield on_disk
+        return
     suffix = Path(field.name).suffix
     with tempfile.NamedTemporaryFile(suffix=suffix, dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
         with field.storage.open(field.name, "rb") as stored:
