@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from studio.models import Activity, Clip, MediaState, Project, ShareLink, Take, TakeState
 from studio.services import history
+from tests.conftest import upload_clip
 
 pytestmark = pytest.mark.django_db
 
@@ -241,24 +242,15 @@ def test_activity_feed_and_figures(as_bob, bob, team, project, clip):
 
 
 def test_side_by_side_export(as_bob, bob, project, samples, tmp_path):
-    import uuid
     from pathlib import Path
 
     from django.core.files import File
-    from django.core.files.uploadedfile import SimpleUploadedFile
 
     from studio import services
     from studio.media import engine
     from studio.media.probe import probe
 
-    path = samples["long.mp4"]
-    data = {"file": SimpleUploadedFile("a.mp4", path.read_bytes()), "upload_key": str(uuid.uuid4())}
-    code = as_bob.post(
-        reverse("clip_upload", args=[project.code]), data, HTTP_ACCEPT="application/json"
-    ).json()["code"]
-    clip = Clip.objects.get(code=code)
-    services.clip_process(clip_id=clip.pk)
-    clip.refresh_from_db()
+    clip = upload_clip(as_bob, project, samples["long.mp4"])
     item = services.input_clip_prepare(clip=clip, start=0, length=2)
     out = tmp_path / "r.mp4"
     source = Path(item.file.path)

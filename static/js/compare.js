@@ -1,6 +1,6 @@
 // The compare player: two videos on one shared timeline, side by side or as a wipe.
-// Video B follows video A; drift is corrected continuously (a gentle rate change for small
-// drift, a jump when it exceeds a frame) so the two stay within one frame.
+// Video B follows video A; drift is corrected continuously by steering B's playback rate, and
+// seeks pause both, line them up and start them together, so they stay within one frame.
 const FRAME = 1 / 30;
 
 function setUp(root) {
@@ -18,10 +18,24 @@ function setUp(root) {
 
   const duration = () => Math.min(a.duration || 0, b.duration || a.duration || 0) || 0;
 
-  function seek(t) {
+  function seekTo(video, t) {
+    return new Promise((resolve) => {
+      video.addEventListener("seeked", resolve, { once: true });
+      video.currentTime = t;
+    });
+  }
+
+  // Both videos pause, land on the same time, and (if they were playing) start together again.
+  async function seek(t, resume = !a.paused) {
     const target = Math.max(0, Math.min(duration() - 0.001, t));
-    a.currentTime = target;
-    b.currentTime = target;
+    a.pause();
+    b.pause();
+    await Promise.all([seekTo(a, target), seekTo(b, target)]);
+    if (resume) {
+      await Promise.all([a.play(), b.play()]).catch(() => {});
+      requestAnimationFrame(tick);
+    }
+    draw();
   }
 
   function setAudio() {
@@ -35,15 +49,17 @@ function setUp(root) {
   }
 
   function sync() {
+    if (a.seeking || b.seeking || a.paused) return;
     const drift = b.currentTime - a.currentTime;
-    if (Math.abs(drift) > 0.75 * FRAME) {
-      // Seeking B lands a few milliseconds ahead, so it catches the moving A.
-      b.currentTime = a.currentTime + (a.paused ? 0 : 0.01);
-      b.playbackRate = a.playbackRate;
-    } else if (!a.paused) {
-      // Nudge B's speed by up to 10 % to close the gap smoothly.
-      b.playbackRate = a.playbackRate * (1 - Math.max(-0.1, Math.min(0.1, drift * 4)));
+    if (Math.abs(drift) > 0.25) {
+      // Far apart (a stall, a tab in the background): stop, line up, start together.
+      seek(a.currentTime, true);
+      return;
     }
+    // Otherwise steer B's speed: up to 50 % faster or slower closes a frame of drift within
+    // a few hundred milliseconds, without the stall a seek during playback would cause.
+    const correction = Math.max(-0.5, Math.min(0.5, drift * 6));
+    b.playbackRate = a.playbackRate * (1 - correction);
   }
 
   function draw() {
@@ -74,10 +90,8 @@ function setUp(root) {
   }
 
   function step(frames) {
-    a.pause();
-    b.pause();
     play.textContent = "Play";
-    seek(a.currentTime + frames * FRAME);
+    seek(a.currentTime + frames * FRAME, false);
   }
 
   function setWipe(percent) {
@@ -94,15 +108,12 @@ function setUp(root) {
 
   a.addEventListener("ended", () => {
     if (loop.checked) {
-      seek(0);
-      Promise.all([a.play(), b.play()]).catch(() => {});
-      requestAnimationFrame(tick);
+      seek(0, true);
     } else {
       b.pause();
       play.textContent = "Play";
     }
   });
-  a.addEventListener("seeked", () => { if (Math.abs(b.currentTime - a.currentTime) > FRAME / 2) b.currentTime = a.currentTime; draw(); });
   a.addEventListener("loadedmetadata", draw);
   scrub.addEventListener("input", () => seek((Number(scrub.value) / 1000) * duration()));
   speed.addEventListener("change", setRate);

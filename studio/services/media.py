@@ -58,11 +58,10 @@ def finish(obj: ProcessedMedia, state: str, reason: str = "", **fields: object) 
     return bool(updated)
 
 
-def reject(obj: ProcessedMedia, reason: str) -> None:
-    """Rejected uploads keep only the row the person sees (name and reason), no files."""
+def end_without_files(obj: ProcessedMedia, state: str, reason: str) -> None:
+    """Rejected and failed uploads keep only the row the person sees (name and reason)."""
     delete_files(*files_of(obj))
-    blanks = {field.field.name: "" for field in files_of(obj)}
-    finish(obj, MediaState.REJECTED, reason, **blanks)
+    finish(obj, state, reason, **{field.field.name: "" for field in files_of(obj)})
 
 
 def run(model: type[ProcessedMedia], pk: int, work: Callable[[ProcessedMedia], None]) -> None:
@@ -71,14 +70,12 @@ def run(model: type[ProcessedMedia], pk: int, work: Callable[[ProcessedMedia], N
     if obj is None or not obj.claim():
         return
     if obj.attempts > MAX_PROCESSING_ATTEMPTS:
-        delete_files(*files_of(obj))
-        blanks = {field.field.name: "" for field in files_of(obj)}
-        finish(obj, MediaState.FAILED, GAVE_UP.format(n=MAX_PROCESSING_ATTEMPTS), **blanks)
+        end_without_files(obj, MediaState.FAILED, GAVE_UP.format(n=MAX_PROCESSING_ATTEMPTS))
         return
     try:
         work(obj)
     except MediaRejected as rejected:
-        reject(obj, rejected.message)
+        end_without_files(obj, MediaState.REJECTED, rejected.message)
     except Exception:
         # Unexpected: keep the file and let the sweep try again (attempts are counted).
         log.exception("processing %s %s failed", model.__name__, pk)

@@ -17,7 +17,8 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -516,27 +517,21 @@ def prepare_and_submit(take_id: int) -> None:
     kick()
 
 
-class _reference_paths:  # noqa: N801 (used as a context manager, like contextlib helpers)
+@contextmanager
+def _reference_paths(refs: list[Reference]) -> Iterator[list[Media]]:
     """Local paths for the reference images (copies when storage is remote)."""
-
-    def __init__(self, refs: list[Reference]) -> None:
-        self.refs = refs
-        self.stack: list[Any] = []
-
-    def __enter__(self) -> list[Media]:
-        media = []
-        for ref in self.refs:
-            manager = local_copy(ref.image)
-            path = manager.__enter__()
-            self.stack.append(manager)
-            media.append(
-                Media("ref", ref.code, "image", path, ref.content_type("image"), ref.original_name)
+    with ExitStack() as stack:
+        yield [
+            Media(
+                "ref",
+                ref.code,
+                "image",
+                stack.enter_context(local_copy(ref.image)),
+                ref.content_type("image"),
+                ref.original_name,
             )
-        return media
-
-    def __exit__(self, *exc: object) -> None:
-        for manager in reversed(self.stack):
-            manager.__exit__(None, None, None)
+            for ref in refs
+        ]
 
 
 def submit_failed(take: Take, error: ProviderError) -> None:

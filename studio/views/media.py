@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import PurePosixPath
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -53,7 +54,11 @@ def media_file(
         raise Http404("No such file.")
     queryset, team_path, _ = MEDIA[kind]
     obj, _ = get_for_user(request.user, queryset, team_path=team_path, code=code)
-    field = getattr(obj, variant)
+    return _serve(request, obj, variant, as_attachment=request.GET.get("download") == "1")
+
+
+def _serve(request: HttpRequest, obj: Any, variant: str, *, as_attachment: bool) -> HttpResponse:
+    field = getattr(obj, variant, None) if obj is not None else None
     if not field or not field.storage.exists(field.name):
         raise Http404("This file is not available (yet).")
     return serve_file(
@@ -61,7 +66,7 @@ def media_file(
         field,
         content_type=obj.content_type(variant),
         download_name=download_name(obj, variant, field.name),
-        as_attachment=request.GET.get("download") == "1",
+        as_attachment=as_attachment,
     )
 
 
@@ -90,13 +95,4 @@ def provider_media(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("No such file.") from None
     if kind not in MEDIA or variant not in MEDIA[kind][2]:
         raise Http404("No such file.")
-    obj = MEDIA[kind][0].filter(code=code).first()
-    field = getattr(obj, variant, None) if obj is not None else None
-    if not field or not field.storage.exists(field.name):
-        raise Http404("No such file.")
-    return serve_file(
-        request,
-        field,
-        content_type=obj.content_type(variant),
-        download_name=download_name(obj, variant, field.name),
-    )
+    return _serve(request, MEDIA[kind][0].filter(code=code).first(), variant, as_attachment=False)

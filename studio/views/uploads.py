@@ -59,7 +59,8 @@ def handle_upload(request: HttpRequest, code: str, receive: Receive, noun: str) 
             upload_key=form.cleaned_data["upload_key"] or uuid.uuid4(),
         )
     except MediaRejected as rejected:
-        return refuse(request, project, f"{item_name(upload.name)}: {rejected.message}", 400)
+        name = safe_display_name(upload.name or "", "upload")
+        return refuse(request, project, f"{name}: {rejected.message}", 400)
     note = f"{item.original_name} uploaded; Cutroom is checking the {noun}."
     if not created:
         note = f"{item.original_name} was already uploaded."
@@ -70,7 +71,3 @@ def handle_upload(request: HttpRequest, code: str, receive: Receive, noun: str) 
         )
     messages.success(request, note)
     return redirect("project_detail", code=project.code)
-
-
-def item_name(name: str | None) -> str:
-    return safe_display_name(name or "", "upload")

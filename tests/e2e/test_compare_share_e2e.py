@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,21 @@ DRIFT = (
     "() => { const [a, b] = document.querySelectorAll('[data-compare] video');"
     " return Math.abs(a.currentTime - b.currentTime); }"
 )
+
+
+def drift(page: Page) -> float:
+    """The gap between the two videos, as the median of five readings 100 ms apart.
+
+    One reading can land in the instant a loaded CI machine delays one decoder; the median
+    says where the two videos are kept.
+    """
+    readings = []
+    for _ in range(5):
+        readings.append(page.evaluate(DRIFT))
+        page.wait_for_timeout(100)
+    return statistics.median(readings)
+
+
 FIRST_TIME = "() => document.querySelector('[data-compare] video').currentTime"
 
 
@@ -74,13 +90,13 @@ def test_two_videos_stay_within_a_frame(
     player.get_by_role("button", name="Play").click()
     page.wait_for_timeout(2000)
     assert page.evaluate(FIRST_TIME) > 1.0
-    assert page.evaluate(DRIFT) < 1 / 30
+    assert drift(page) < 1 / 30
     # Seek to the middle with the shared scrub bar.
     page.locator(".scrub").evaluate(
         "(s) => { s.value = 500; s.dispatchEvent(new Event('input')); }"
     )
     page.wait_for_timeout(600)
-    assert page.evaluate(DRIFT) < 1 / 30
+    assert drift(page) < 1 / 30
     # Keyboard: space pauses, arrow steps one frame on both.
     player.focus()
     page.keyboard.press("Space")
@@ -89,7 +105,7 @@ def test_two_videos_stay_within_a_frame(
     page.wait_for_timeout(400)
     after = page.evaluate(FIRST_TIME)
     assert after == pytest.approx(before + 1 / 30, abs=0.02)
-    assert page.evaluate(DRIFT) < 1 / 30
+    assert drift(page) < 1 / 30
     shot(page, "compare-side-by-side")
 
 
