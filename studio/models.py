@@ -173,6 +173,31 @@ class Clip(ProcessedMedia):
         return "proxy" if self.proxy else "source"
 
     @property
+    def edit_problem(self) -> str:
+        """Why no part of this ready clip can be sent for an edit ('' when one can)."""
+        from studio.media.inputs import MAX_ASPECT, MIN_SECONDS, SLACK
+        from studio.media.probe import human_duration
+
+        if not self.is_ready or not self.width or not self.height:
+            return ""
+        if (self.duration or 0) < MIN_SECONDS - SLACK:
+            return (
+                f"This clip is {human_duration(self.duration or 0)} long, too short to edit: "
+                f"an edit needs at least {MIN_SECONDS:g} seconds. You can still watch it."
+            )
+        ratio = max(self.width, self.height) / min(self.width, self.height)
+        if ratio > MAX_ASPECT + 1e-6:
+            return (
+                f"This clip's aspect ratio is about 1:{ratio:.0f}, too narrow to edit: the "
+                "provider accepts 1:8 to 8:1. You can still watch it."
+            )
+        return ""
+
+    @property
+    def is_editable(self) -> bool:
+        return self.is_ready and not self.edit_problem
+
+    @property
     def aspect_label(self) -> str:
         if not self.width or not self.height:
             return ""

@@ -28,6 +28,7 @@ urlpatterns = [
     path("p/<str:code>/references/", references.reference_upload, name="reference_upload"),
     path("c/<str:code>/", clips.clip_detail, name="clip_detail"),
     path("c/<str:code>/player/", clips.clip_player, name="clip_player"),
+    path("c/<str:code>/takes/", clips.clip_takes, name="clip_takes"),
     path("c/<str:code>/delete/", clips.clip_remove, name="clip_delete"),
     path("c/<str:code>/edit/", takes.take_new, name="take_new"),
     path("k/<str:code>/", takes.take_detail, name="take_detail"),

@@ -161,6 +161,8 @@ class Samples:
         "long.mp4": {"seconds": 12.0, "fps": 12, "width": 256, "height": 144},
         "silent.mp4": {"audio": False},
         "short.mp4": {"seconds": 1.0},
+        "half.mp4": {"seconds": 0.5},
+        "one-frame.mp4": {"seconds": 1 / 24, "audio": False},
         "tall.mp4": {"width": 32, "height": 384, "audio": False},
         "wide.mp4": {"width": 8320, "height": 32, "seconds": 0.25, "audio": False},
         "tiny.mp4": {"width": 160, "height": 120, "seconds": 3.0},

@@ -132,8 +132,16 @@ def test_at_most_four_references(as_bob, clip, project):
 
 def test_clip_that_cannot_conform(as_bob, project, samples):
     tall = ready(as_bob, project, samples["tall.mp4"])
-    response = post(as_bob, tall, start="0", length="2")
-    assert "aspect ratio is about 1:12" in response.content.decode()
+    assert not tall.is_editable
+    response = as_bob.post(
+        reverse("take_new", args=[tall.code]),
+        {"prompt": "x", "start": "0", "length": "2", "resolution": "720P"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "aspect ratio is about 1:12" in page
+    assert reverse("take_new", args=[tall.code]) not in page  # no edit button on the clip page
+    assert not Take.objects.exists()
 
 
 def test_viewer_cannot_open_the_form(as_carol, clip):

@@ -54,6 +54,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "reference_upload": ("project", "edit"),
     "clip_detail": ("clip", "view"),
     "clip_player": ("clip", "view"),
+    "clip_takes": ("clip", "view"),
     "clip_delete": ("clip", "edit"),
     "reference_delete": ("reference", "edit"),
     "media_file": ("media", "view"),

@@ -16,7 +16,9 @@ function setUp(root) {
   const stage = root.querySelector(".compare-stage");
   let wipe = 50;
 
-  const duration = () => Math.min(a.duration || 0, b.duration || a.duration || 0) || 0;
+  // Until both videos know their length, show the one the server knows.
+  const known = Number(root.dataset.duration) || 0;
+  const duration = () => Math.min(a.duration || known, b.duration || a.duration || known) || 0;
 
   function seekTo(video, t) {
     return new Promise((resolve) => {
@@ -114,7 +116,14 @@ function setUp(root) {
       play.textContent = "Play";
     }
   });
-  a.addEventListener("loadedmetadata", draw);
+  // Show frame 0 on both sides as soon as each video knows its length: with preload=metadata
+  // a browser may otherwise leave one side blank until play.
+  for (const video of [a, b]) {
+    video.addEventListener("loadedmetadata", () => {
+      if (video.paused && video.currentTime === 0 && video.readyState < 2) video.currentTime = 0;
+      draw();
+    });
+  }
   scrub.addEventListener("input", () => seek((Number(scrub.value) / 1000) * duration()));
   speed.addEventListener("change", setRate);
   audio.addEventListener("change", setAudio);

@@ -1,5 +1,7 @@
 // The take page: live status (via live.js), a ticking clock, and a browser notification when
-// the take ends, if the person asked for one.
+// the take ends, if the person asked for one. When the take ends while the page is open, the
+// parts of the page that depend on its state (share card, actions, compare and variations) are
+// brought up to date too, and notices about the take waiting are removed.
 import "./live.js";
 
 const button = document.getElementById("notify");
@@ -22,13 +24,34 @@ if ("Notification" in window && document.querySelector("#take-status[data-pendin
   });
 }
 
+// Swap in the server's current version of each live region, except one the person is using
+// (typing in it, or with focus inside): that one is left as it is until the next visit.
+async function refreshRegions() {
+  let fresh;
+  try {
+    const response = await fetch(window.location.href, { headers: { Accept: "text/html" } });
+    if (!response.ok) return;
+    fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+  } catch {
+    return;
+  }
+  for (const region of document.querySelectorAll("[data-live-region]")) {
+    const next = fresh.getElementById(region.id);
+    if (!next || region.contains(document.activeElement)) continue;
+    region.replaceWith(document.importNode(next, true));
+  }
+  document.dispatchEvent(new CustomEvent("take:regions"));
+}
+
 document.addEventListener("live:updated", (event) => {
   const status = event.detail;
-  if (status.id === "take-status" && status.dataset.final) {
-    button.hidden = true;
-    document.title = `${status.dataset.final} · ${document.title.replace(/^.* · (?=Take)/, "")}`;
-    if ("Notification" in window && Notification.permission === "granted") {
-      new Notification(`Cutroom: take ${status.dataset.final.toLowerCase()}`, { body: document.querySelector("h1").textContent });
-    }
+  if (status.id !== "take-status" || !status.dataset.final) return;
+  if (button) button.hidden = true;
+  // "The take is queued…" and the like describe a take that has now ended.
+  for (const notice of document.querySelectorAll(".messages")) notice.remove();
+  document.title = `${status.dataset.final} · ${document.title.replace(/^.* · (?=Take)/, "")}`;
+  refreshRegions();
+  if ("Notification" in window && Notification.permission === "granted") {
+    new Notification(`Cutroom: take ${status.dataset.final.toLowerCase()}`, { body: document.querySelector("h1").textContent });
   }
 });

@@ -61,6 +61,11 @@ class VideoInfo:
 
 def human_duration(seconds: float) -> str:
     """'14 minutes 20 seconds', '10 minutes', '9.5 seconds'."""
+    if seconds < 0.995:
+        # Never round a short clip down to "0 seconds": 0.5 s and a single 1/30 s frame are
+        # both real lengths, and "0" reads as an empty file.
+        text = f"{max(seconds, 0.01):.2f}".rstrip("0")
+        return f"{text} seconds"
     if seconds < 60:
         text = f"{seconds:.1f}".removesuffix(".0")
         return f"{text} second{'' if text == '1' else 's'}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -32,18 +34,33 @@ def _clip(request: AuthenticatedHttpRequest, code: str, need: str = "view"):
     )
 
 
+def _takes_context(request: AuthenticatedHttpRequest, clip: Clip) -> dict[str, Any]:
+    takes = list(clip.takes.select_related("created_by").order_by("-created_at")[:100])
+    return {
+        "takes": takes,
+        "takes_active": any(take.is_active for take in takes),
+        # Variations land here: mark the takes just queued so the person finds them.
+        "highlight": set(filter(None, request.GET.get("new", "").split(","))),
+    }
+
+
 @login_required
 @require_GET
 def clip_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     clip, membership = _clip(request, code)
     team_switch(user=request.user, team=clip.project.team)
-    context = {
-        "clip": clip,
-        "project": clip.project,
-        "membership": membership,
-        "takes": clip.takes.select_related("created_by").order_by("-created_at")[:100],
-    }
-    return render(request, "studio/clip_detail.html", context)
+    context = {"clip": clip, "project": clip.project, "membership": membership}
+    return render(request, "studio/clip_detail.html", context | _takes_context(request, clip))
+
+
+@login_required
+@require_GET
+def clip_takes(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """The clip's takes, refreshed live while any of them is still being made."""
+    clip, membership = _clip(request, code)
+    context = {"clip": clip, "project": clip.project, "membership": membership}
+    context |= _takes_context(request, clip)
+    return render(request, "studio/clip_detail.html#takes", context)
 
 
 @login_required

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -46,6 +47,9 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         messages.error(
             request, "This clip cannot be edited: it is not ready or its project is archived."
         )
+        return redirect("clip_detail", code=clip.code)
+    if clip.edit_problem:
+        messages.error(request, clip.edit_problem)
         return redirect("clip_detail", code=clip.code)
     initial: dict[str, Any] = {"length": min(5.0, round(clip.duration or 0, 1)), "start": 0}
     source = Take.objects.filter(clip=clip, code=request.GET.get("from", "")).first()
@@ -188,8 +192,13 @@ def take_variations(request: AuthenticatedHttpRequest, code: str) -> HttpRespons
         messages.error(request, "Choose 2 to 4 variations of a take whose clip still exists.")
         return redirect("take_detail", code=take.code)
     made = takes.take_variations(take=take, author=request.user, count=count)
-    messages.success(request, f"{len(made)} variations are queued, each with a new seed.")
-    return redirect("project_detail", code=take.project.code)
+    messages.success(
+        request,
+        f"{len(made)} variations are queued, each with a new seed. They are marked “new” "
+        "below and play from their own pages as they finish.",
+    )
+    new = ",".join(t.code for t in made)
+    return redirect(f"{reverse('clip_detail', args=[take.clip.code])}?new={new}#clip-takes")
 
 
 @login_required

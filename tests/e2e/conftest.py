@@ -11,9 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.files import File
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.conftest import PASSWORD
+from studio import services
+from studio.media import engine
+from studio.media.probe import probe
+from studio.media.transcode import make_poster
+from studio.models import Project, Take, TakeState
+from tests.conftest import PASSWORD, client_for, upload_clip
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -76,3 +82,35 @@ def wait_until(page: Page, predicate: str, timeout: float = 15.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {predicate}")
         page.wait_for_timeout(100)
+
+
+@pytest.fixture
+def finished_take(team, alice, bob, samples, tmp_path):
+    """A take the local engine finished, with its result and poster stored."""
+    project = Project.objects.create(team=team, name="Compare", created_by=alice)
+    clip = upload_clip(client_for(bob), project, samples["long.mp4"], name="harbour.mp4")
+    item = services.input_clip_prepare(clip=clip, start=2, length=4)
+    source = Path(item.file.path)
+    out = tmp_path / "result.mp4"
+    rendered = engine.render(
+        source, out, info=probe(source, max_seconds=60), prompt="cool winter", resolution="720P"
+    )
+    take = Take.objects.create(
+        project=project,
+        clip=clip,
+        created_by=bob,
+        prompt="cool winter",
+        seed=1,
+        length_ms=4000,
+        start_ms=2000,
+        provider="local",
+        state=TakeState.SUCCEEDED,
+        input_clip=item,
+        resolution="720P",
+        engine_looks=rendered.looks,
+    )
+    make_poster(out, tmp_path / "poster.jpg", probe(out, max_seconds=60))
+    with out.open("rb") as video, (tmp_path / "poster.jpg").open("rb") as poster:
+        take.result.save(f"takes/{project.code}/{take.code}/result.mp4", File(video), save=False)
+        take.result_poster.save(f"takes/{project.code}/{take.code}/poster.jpg", File(poster))
+    return take
