@@ -166,3 +166,25 @@ def test_project_page_on_a_phone(page: Page, live_server, bob, project, console_
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 390  # nothing overflows sideways
     shot(page, "project-phone")
+
+
+def test_a_clip_too_short_to_edit_is_said_so_at_upload(
+    page: Page, live_server, bob, project, samples, qcluster, console_errors
+):
+    sign_in(page, live_server.url, "bob@example.com")
+    page.goto(f"{live_server.url}/p/{project.code}/")
+    uploads_ready(page)
+    page.locator("#clip-file").set_input_files(str(samples["half.mp4"]))
+    card = page.locator("li.media-card[data-clip='half.mp4']")
+    expect(card).to_have_attribute("data-state", "ready", timeout=60_000)
+    # The card says at once that this clip cannot be edited, and why, in real numbers.
+    expect(card.locator("[data-edit-problem]")).to_contain_text(
+        "0.5 seconds long, too short to edit"
+    )
+    expect(card).not_to_contain_text("0.0 s")
+    card.get_by_role("link", name="half.mp4").click()
+    expect(page.locator("#clip-edit-problem")).to_contain_text("at least 2 seconds")
+    expect(page.get_by_role("link", name="Edit this clip")).to_have_count(0)
+    expect(page.locator("#clip-video")).to_be_visible()  # still watchable
+    expect(page.get_by_text("0.50 s")).to_be_visible()
+    shot(page, "clip-too-short")

@@ -136,3 +136,22 @@ def test_before_and_after_show_the_same_first_frame(
     )
     expect(page.locator("[data-time]")).to_have_text(re.compile(r"^0\.00 / [34]\.\d\d$"))
     shot(page, "take-first-frames")
+
+
+def test_variations_land_where_they_can_be_watched(
+    page: Page, live_server, bob, finished_take, console_errors
+):
+    sign_in(page, live_server.url, bob.email)
+    page.goto(f"{live_server.url}{reverse('take_detail', args=[finished_take.code])}")
+    page.get_by_role("button", name=re.compile(r"^3 variations")).click()
+    expect(page).to_have_url(re.compile(rf"/c/{finished_take.clip.code}/\?new="))
+    takes = page.locator("#clip-takes")
+    expect(takes.locator("tr.highlight-row")).to_have_count(3)
+    expect(takes.get_by_text("new", exact=True)).to_have_count(3)
+    # They update live on this page as they move on, and each links to its take page.
+    code = Take.objects.exclude(pk=finished_take.pk).order_by("created_at").first().code
+    Take.objects.filter(code=code).update(state=TakeState.RUNNING)
+    expect(takes.locator("tr.highlight-row").get_by_text("Rendering")).to_have_count(1)
+    shot(page, "clip-variations")
+    takes.get_by_role("link").first.click()
+    expect(page).to_have_url(re.compile(r"/k/[\w-]+/$"))
