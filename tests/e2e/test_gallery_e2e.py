@@ -10,7 +10,9 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from studio.models import Clip, MediaState, Project, Take, TakeStar, TakeState
+from studio.services.thumbnails import thumbnails_backfill
 from tests.e2e.conftest import shot, sign_in
+from tests.media import make_image
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +22,8 @@ def many_takes(team, alice, bob) -> list[Take]:
     project = Project.objects.create(team=team, name="Stars", created_by=alice)
     clip = Clip(project=project, original_name="pier.mp4", state=MediaState.READY, duration=6)
     clip.source.save("e2e/pier.mp4", ContentFile(b"v"), save=False)
-    clip.save()
+    clip.poster.save("e2e/poster.jpg", ContentFile(make_image(None, (960, 540), "JPEG")))
+    thumbnails_backfill()
     now = timezone.now()
     return Take.objects.bulk_create(
         Take(
@@ -73,3 +76,30 @@ def test_star_in_place_keeps_the_scroll_position(
             "button", name="Remove from favourites"
         )
     ).to_have_attribute("aria-pressed", "true")
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_grids_load_thumbnails_without_jumping(
+    page: Page, live_server, bob, team, many_takes, width, console_errors
+):
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, live_server.url, "bob@example.com")
+    page.goto(f"{live_server.url}/t/{team.code}/gallery/")
+    first = page.locator("li.gallery-card img").first
+    expect(first).to_have_attribute("src", f"/media/clip/{many_takes[0].clip.code}/poster_thumb")
+    expect(first).to_have_attribute("loading", "lazy")
+    box = first.bounding_box()
+    assert box["width"] / box["height"] == pytest.approx(16 / 9, rel=0.02)
+    assert page.evaluate("() => document.querySelector('li.gallery-card img').naturalWidth") == 480
+    shot(page, f"gallery-thumbs-{width}")
+    page.goto(f"{live_server.url}/p/{many_takes[0].project.code}/")
+    poster = page.locator("li.media-card img.media-thumb")
+    expect(poster).to_have_attribute("width", "480")
+    box = poster.bounding_box()
+    assert box["width"] / box["height"] == pytest.approx(16 / 9, rel=0.02)
+    page.goto(f"{live_server.url}/t/{team.code}/")
+    poster = page.locator("img.project-poster")
+    expect(poster).to_have_attribute("height", "270")
+    box = poster.bounding_box()
+    assert box["width"] / box["height"] == pytest.approx(16 / 9, rel=0.02)
+    shot(page, f"team-thumbs-{width}")
