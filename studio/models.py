@@ -5,11 +5,13 @@ from __future__ import annotations
 import mimetypes
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from math import gcd
 
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Team, User
@@ -129,6 +131,19 @@ def _kind_of(name: str) -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
+@dataclass(frozen=True)
+class Poster:
+    """A picture for a grid card: its URL and its size, for the img's width/height attributes."""
+
+    url: str
+    width: int | None
+    height: int | None
+
+
+def _media_url(kind: str, code: str, variant: str) -> str:
+    return reverse("media_file", args=[kind, code, variant])
+
+
 class Clip(ProcessedMedia):
     """A source video uploaded to a project."""
 
@@ -143,6 +158,10 @@ class Clip(ProcessedMedia):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="clips")
     source = models.FileField(max_length=255, blank=True)
     poster = models.FileField(max_length=255, blank=True)
+    # A grid-sized copy of the poster. Width 0 with no file: the poster could not be read.
+    poster_thumb = models.FileField(max_length=255, blank=True)
+    poster_thumb_width = models.PositiveIntegerField(null=True, blank=True)
+    poster_thumb_height = models.PositiveIntegerField(null=True, blank=True)
     proxy = models.FileField(max_length=255, blank=True)
     container = models.CharField(max_length=8, blank=True)
     video_codec = models.CharField(max_length=16, blank=True)
@@ -196,6 +215,19 @@ class Clip(ProcessedMedia):
     @property
     def is_editable(self) -> bool:
         return self.is_ready and not self.edit_problem
+
+    @property
+    def grid_poster(self) -> Poster | None:
+        """The picture shown for this clip in grids: the thumbnail once it exists."""
+        if self.poster_thumb:
+            return Poster(
+                _media_url("clip", self.code, "poster_thumb"),
+                self.poster_thumb_width,
+                self.poster_thumb_height,
+            )
+        if self.poster:
+            return Poster(_media_url("clip", self.code, "poster"), self.width, self.height)
+        return None
 
     @property
     def aspect_label(self) -> str:
@@ -368,6 +400,9 @@ class Take(models.Model):
     result_expires_at = models.DateTimeField(null=True, blank=True)
     result = models.FileField(max_length=255, blank=True)
     result_poster = models.FileField(max_length=255, blank=True)
+    result_thumb = models.FileField(max_length=255, blank=True)  # grid-sized result_poster
+    result_thumb_width = models.PositiveIntegerField(null=True, blank=True)
+    result_thumb_height = models.PositiveIntegerField(null=True, blank=True)
     result_sha256 = models.CharField(max_length=64, blank=True)
     result_size = models.BigIntegerField(null=True, blank=True)
     result_width = models.PositiveIntegerField(null=True, blank=True)
@@ -417,6 +452,23 @@ class Take(models.Model):
 
     def content_type(self, variant: str) -> str:
         return _kind_of(getattr(self, variant).name)
+
+    @property
+    def grid_poster(self) -> Poster | None:
+        """The picture shown for this take in grids: the result's, else its clip's."""
+        if self.result_thumb:
+            return Poster(
+                _media_url("take", self.code, "result_thumb"),
+                self.result_thumb_width,
+                self.result_thumb_height,
+            )
+        if self.result_poster:
+            return Poster(
+                _media_url("take", self.code, "result_poster"),
+                self.result_width,
+                self.result_height,
+            )
+        return self.clip.grid_poster if self.clip else None
 
 
 class TakeReference(models.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from studio import services
 from studio.providers import local
-from studio.services import history, media, takes
+from studio.services import history, media, takes, thumbnails
 
 
 def process_clip(clip_id: int) -> None:
@@ -19,6 +19,7 @@ def sweep() -> None:
     media.sweep()
     media.clean_temp()
     takes.sweep()
+    thumbnails.thumbnails_backfill(limit=thumbnails.SWEEP_BATCH)
 
 
 def drive_takes() -> None:

@@ -211,14 +211,14 @@ def test_processing_twice_is_harmless(as_bob, project, samples):
     process_all()
     clip.refresh_from_db()
     assert clip.attempts == 1 and clip.poster.name == poster
-    assert len(stored_files()) == 2  # the source and one poster
+    assert len(stored_files()) == 3  # the source, one poster and its thumbnail
 
 
 def test_delete_removes_every_file(as_bob, project, samples):
     upload(as_bob, project, samples["hevc-portrait.mov"])
     process_all()
     clip = Clip.objects.get()
-    assert len(stored_files()) == 3
+    assert len(stored_files()) == 4  # source, proxy, poster, thumbnail
     response = as_bob.post(reverse("clip_delete", args=[clip.code]))
     assert response.status_code == 302
     assert not Clip.objects.exists() and stored_files() == []
@@ -229,7 +229,8 @@ def test_team_page_shows_poster_and_counts(as_carol, as_bob, project, samples, t
     process_all()
     clip = Clip.objects.get()
     page = as_carol.get(reverse("team_detail", args=[team.code])).content.decode()
-    assert reverse("media_file", args=["clip", clip.code, "poster"]) in page
+    thumb = reverse("media_file", args=["clip", clip.code, "poster_thumb"])
+    assert f'<img src="{thumb}" width="320" height="240" alt="" loading="lazy"' in page
     assert "1 clip ·" in page
 
 

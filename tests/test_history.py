@@ -11,7 +11,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from studio.models import Activity, Clip, MediaState, Project, ShareLink, Take, TakeState
+from studio.models import (
+    Activity,
+    Clip,
+    MediaState,
+    Project,
+    ShareLink,
+    Take,
+    TakeStar,
+    TakeState,
+)
 from studio.services import history
 from tests.conftest import upload_clip
 
@@ -108,6 +117,38 @@ def test_favourites_are_personal(as_bob, as_carol, bob, team, project, clip):
     assert len(as_carol.get(url, {"starred": "1"}).context["takes"]) == 0
     as_bob.post(reverse("take_star", args=[take.code]))  # toggles off
     assert len(as_bob.get(url, {"starred": "1"}).context["takes"]) == 0
+
+
+def test_star_answers_json_when_asked_and_sets_the_wanted_state(
+    as_bob, as_dave, bob, project, clip
+):
+    take = make_takes(project, clip, bob, 1)[0]
+    url = reverse("take_star", args=[take.code])
+    ask = {"HTTP_ACCEPT": "application/json"}
+    response = as_bob.post(url, {"starred": "1"}, **ask)
+    assert response.status_code == 200 and response.json() == {"starred": True}
+    # Sent twice (a double click), the same wish keeps the star instead of flipping it back.
+    assert as_bob.post(url, {"starred": "1"}, **ask).json() == {"starred": True}
+    assert TakeStar.objects.filter(take=take, user=bob).count() == 1
+    assert as_bob.post(url, {"starred": "0"}, **ask).json() == {"starred": False}
+    assert not TakeStar.objects.filter(take=take, user=bob).exists()
+    assert as_bob.post(url, **ask).json() == {"starred": True}  # no wish: toggles
+    assert as_bob.get(url, **ask).status_code == 405
+    assert as_dave.post(url, {"starred": "1"}, **ask).status_code == 404
+
+
+def test_star_without_javascript_returns_to_the_card(as_bob, bob, team, project, clip):
+    take = make_takes(project, clip, bob, 1)[0]
+    gallery = reverse("team_gallery", args=[team.code]) + "?state=succeeded"
+    page = as_bob.get(gallery).content.decode()
+    assert f'id="take-{take.code}"' in page
+    assert 'name="starred" value="1"' in page and 'aria-pressed="false"' in page
+    response = as_bob.post(
+        reverse("take_star", args=[take.code]), {"starred": "1", "next": gallery}
+    )
+    assert response.url == f"{gallery}#take-{take.code}"
+    page = as_bob.get(gallery).content.decode()
+    assert 'name="starred" value="0"' in page and 'aria-pressed="true"' in page
 
 
 def test_title_and_notes(as_bob, as_carol, bob, project, clip):

@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Invitation, Membership, Role
+from accounts.models import Invitation, Membership, Role, User
 from accounts.services import TeamRuleError, invitation_accept, invitation_create
+from studio.models import Activity
 from tests.conftest import PASSWORD, client_for
 
 pytestmark = pytest.mark.django_db
@@ -46,17 +47,71 @@ def test_signed_in_user_joins_with_role(as_alice, dave, team):
     assert dave.current_team == team
 
 
-def test_anonymous_is_sent_to_signup_then_joins(as_alice, client, team):
-    path = _invite_url(as_alice, team).split("testserver", 1)[1]
+def _signup(client, path, email="erin@example.com"):
+    return client.post(
+        reverse("signup") + f"?next={path}",
+        {"email": email, "password1": PASSWORD, "password2": PASSWORD},
+    )
+
+
+def test_anonymous_signs_up_from_the_link_and_joins_in_one_step(as_alice, client, team):
+    path = _invite_url(as_alice, team, role="viewer").split("testserver", 1)[1]
     body = client.get(path).content.decode()
     assert f"/accounts/signup/?next={path}" in body
-    response = client.post(
-        reverse("signup") + f"?next={path}",
-        {"email": "erin@example.com", "password1": PASSWORD, "password2": PASSWORD},
-    )
-    assert response.url == path
-    client.post(path)
-    assert Membership.objects.filter(team=team, user__email="erin@example.com").exists()
+    form = client.get(reverse("signup") + f"?next={path}").content.decode()
+    assert "also accepts the invitation" in form and "Northwind Films" in form
+    response = _signup(client, path)
+    assert response.url == reverse("team_detail", args=[team.code])
+    membership = Membership.objects.get(team=team, user__email="erin@example.com")
+    assert membership.role == Role.VIEWER
+    invitation = Invitation.objects.get(team=team)
+    assert invitation.used_by == membership.user and invitation.used_at is not None
+    membership.user.refresh_from_db()
+    assert membership.user.current_team == team
+    page = client.get(response.url).content.decode()
+    assert "You joined Northwind Films as viewer." in page
+    assert Activity.objects.filter(team=team, verb="joined", actor=membership.user).exists()
+
+
+@pytest.mark.parametrize(
+    ("spoil", "words"),
+    [
+        ({"expires_at": timezone.now() - timedelta(seconds=1)}, "expired"),
+        ({"revoked_at": timezone.now()}, "withdrawn"),
+        ({"used_at": timezone.now()}, "already been used"),
+    ],
+)
+def test_signup_from_a_dead_link_still_creates_the_account(alice, client, team, spoil, words):
+    invitation, token = invitation_create(team=team, role="editor", created_by=alice)
+    path = reverse("invite_accept", args=[token])
+    Invitation.objects.filter(pk=invitation.pk).update(**spoil)
+    assert words in client.get(reverse("signup") + f"?next={path}").content.decode()
+    response = _signup(client, path)
+    assert response.url == reverse("home")
+    erin = User.objects.get(email="erin@example.com")
+    assert not Membership.objects.filter(team=team, user=erin).exists()
+    assert Membership.objects.get(user=erin).team.personal
+    page = client.get(response.url, follow=True).content.decode()
+    assert "Your account was created, but you could not join Northwind Films" in page
+    assert words in page
+
+
+def test_link_used_between_opening_the_form_and_sending_it(alice, dave, client, team):
+    """The compare-and-set decides: whoever claims the link first joins, the other does not."""
+    invitation, token = invitation_create(team=team, role="editor", created_by=alice)
+    path = reverse("invite_accept", args=[token])
+    client.get(reverse("signup") + f"?next={path}")
+    invitation_accept(invitation=invitation, user=dave)
+    response = _signup(client, path)
+    assert response.url == reverse("home")
+    assert not Membership.objects.filter(team=team, user__email="erin@example.com").exists()
+    invitation.refresh_from_db()
+    assert invitation.used_by == dave
+
+
+def test_signup_with_other_next_is_unchanged(client):
+    response = _signup(client, reverse("account_settings"))
+    assert response.url == reverse("account_settings")
 
 
 def test_invite_is_single_use(as_alice, alice, dave, carol, team):

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from studio import services
 from studio.models import ProviderGate, Take, TakeState
@@ -336,6 +337,12 @@ def test_local_engine_renders_the_parameters(clip, bob, settings):
     assert (take.result_width, take.result_height) == (720, 1280)
     assert take.result_duration == pytest.approx(2.0, abs=0.1)
     assert take.provider_task_id.startswith("local-")
+    # The grid thumbnail is made with the poster: 480 px wide, the result's aspect, fewer bytes.
+    assert take.result_thumb.name.endswith("/poster-thumb.jpg")
+    assert (take.result_thumb_width, take.result_thumb_height) == (480, 853)
+    with Image.open(take.result_thumb.path) as thumb:
+        assert thumb.size == (480, 853) and thumb.format == "JPEG"
+    assert take.result_thumb.size < take.result_poster.size
 
 
 @pytest.mark.slow
@@ -377,7 +384,8 @@ def test_cluster_killed_mid_download_still_ends_with_one_result(fake, clip, bob,
     assert take.state == TakeState.SUCCEEDED, take.reason
     assert fake.counts["submit"] == 1 and take.submit_posts == 1
     folder = Path(settings.MEDIA_ROOT) / "takes" / take.project.code / take.code
-    assert sorted(p.name for p in folder.iterdir()) == ["poster.jpg", "result.mp4"]
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["poster-thumb.jpg", "poster.jpg", "result.mp4"]
 
 
 def test_status_hang_is_retried_and_submit_hang_is_uncertain(fake, clip, bob, settings):

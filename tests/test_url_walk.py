@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Membership
 from accounts.services import invitation_create
-from studio.models import Clip, MediaState, Project, Reference, ShareLink, Take
+from studio.models import Clip, InputClip, MediaState, Project, Reference, ShareLink, Take
+from studio.views.media import MEDIA
 
 pytestmark = pytest.mark.django_db
 
@@ -176,6 +177,35 @@ def test_viewer_gets_403_where_role_is_too_low(route_pattern, world, as_carol):
     else:
         assert post.status_code == 403
         assert as_carol.get(url).status_code in {403, 405}
+
+
+def _media_owner(kind: str, world: dict[str, Any]) -> Any:
+    if kind == "input":
+        return InputClip.objects.create(
+            clip=world["clip"],
+            start_ms=0,
+            length_ms=2000,
+            file="walk/input.mp4",
+            width=320,
+            height=240,
+            duration=2.0,
+            size=1,
+            sha256="0" * 64,
+        )
+    return world[{"ref": "reference"}.get(kind, kind)]
+
+
+@pytest.mark.parametrize(
+    ("kind", "variant"), [(k, v) for k, (_, _, variants) in MEDIA.items() for v in variants]
+)
+def test_every_media_variant_is_for_members_only(kind, variant, world, as_dave, as_carol):
+    """The walk above uses one media variant; every variant (thumbnails too) is checked here."""
+    owner = _media_owner(kind, world)
+    getattr(owner, variant).save(f"walk/{kind}-{variant}.bin", ContentFile(b"x"), save=False)
+    owner.save()
+    url = reverse("media_file", args=[kind, owner.code, variant])
+    assert as_dave.get(url).status_code == 404
+    assert as_carol.get(url).status_code == 200
 
 
 @pytest.mark.parametrize(

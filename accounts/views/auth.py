@@ -10,11 +10,14 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.forms import EmailAuthenticationForm, ProfileForm, SignupForm
 from accounts.http import AuthenticatedHttpRequest
-from accounts.services import user_signup
+from accounts.models import Invitation
+from accounts.services import TeamRuleError, invitation_find, invitation_problem, user_signup
+from accounts.views.invites import join_from_invitation
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -26,9 +29,22 @@ def _safe_next(request: HttpRequest) -> str:
     return ""
 
 
+def _invitation_in(target: str) -> Invitation | None:
+    """The invitation when sign-up was reached from an invitation link (next=/invite/<token>/)."""
+    try:
+        match = resolve(target.split("?", 1)[0]) if target.startswith("/") else None
+    except Resolver404:
+        return None
+    if match is None or match.url_name != "invite_accept":
+        return None
+    return invitation_find(match.kwargs["token"])
+
+
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(_safe_next(request) or "home")
+    target = _safe_next(request)
+    invitation = _invitation_in(target)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = user_signup(
@@ -37,9 +53,27 @@ def signup(request: HttpRequest) -> HttpResponse:
             name=form.cleaned_data["name"],
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Welcome to Cutroom. This is your personal studio.")
-        return redirect(_safe_next(request) or "home")
-    return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request)})
+        if invitation is None:
+            messages.success(request, "Welcome to Cutroom. This is your personal studio.")
+            return redirect(target or "home")
+        # Signing up from an invitation link accepts it in the same step. The account stands
+        # even when the link turns out to be used, withdrawn or expired meanwhile.
+        try:
+            return join_from_invitation(request, invitation, user)
+        except TeamRuleError as error:
+            messages.error(
+                request,
+                f"Your account was created, but you could not join {invitation.team.name}: "
+                f"{error} This is your personal studio.",
+            )
+            return redirect("home")
+    context = {
+        "form": form,
+        "next": target,
+        "invitation": invitation,
+        "invitation_problem": invitation_problem(invitation) if invitation else None,
+    }
+    return render(request, "accounts/signup.html", context)
 
 
 def login_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:

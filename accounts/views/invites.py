@@ -9,7 +9,20 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.access import membership_for
 from accounts.history import team_history
+from accounts.models import Invitation, User
 from accounts.services import TeamRuleError, invitation_accept, invitation_find, invitation_problem
+
+
+def join_from_invitation(request: HttpRequest, invitation: Invitation, user: User) -> HttpResponse:
+    """Accept the invitation for `user`, record it and go to the team.
+
+    Raises TeamRuleError (with words for the person) when the link can no longer be used.
+    """
+    invitation_accept(invitation=invitation, user=user)
+    role = invitation.get_role_display().lower()
+    team_history(invitation.team, user, "joined", f"joined the team as {role}")
+    messages.success(request, f"You joined {invitation.team.name} as {role}.")
+    return redirect("team_detail", code=invitation.team.code)
 
 
 @require_http_methods(["GET", "POST"])
@@ -36,11 +49,7 @@ def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
         )
     if request.method == "POST" and request.user.is_authenticated:
         try:
-            invitation_accept(invitation=invitation, user=request.user)  # type: ignore[arg-type]
+            return join_from_invitation(request, invitation, request.user)  # type: ignore[arg-type]
         except TeamRuleError as error:
             return render(request, "accounts/invite.html", {"problem": str(error)}, status=410)
-        role = invitation.get_role_display().lower()
-        team_history(invitation.team, request.user, "joined", f"joined the team as {role}")
-        messages.success(request, f"You joined {invitation.team.name} as {role}.")
-        return redirect("team_detail", code=invitation.team.code)
     return render(request, "accounts/invite.html", {"invitation": invitation})

@@ -19,3 +19,36 @@ for (const link of document.querySelectorAll("a.thumb[data-preview]")) {
   link.addEventListener("pointerleave", stop);
   link.addEventListener("blur", stop);
 }
+
+// Stars toggle in place: the form is sent with fetch, so the page neither reloads nor jumps to
+// the top. Without JavaScript (or if fetch fails) the form posts and reloads as before.
+for (const form of document.querySelectorAll("form[data-star]")) {
+  const button = form.querySelector("button");
+  const wanted = form.elements.namedItem("starred");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (button.disabled) return;
+    button.disabled = true;
+    try {
+      const response = await fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: {
+          Accept: "application/json",
+          "X-CSRFToken": form.elements.csrfmiddlewaretoken.value,
+        },
+        credentials: "same-origin",
+      });
+      if (!response.ok) throw new Error(`star: HTTP ${response.status}`);
+      const { starred } = await response.json();
+      button.setAttribute("aria-pressed", String(starred));
+      button.setAttribute("aria-label", starred ? button.dataset.labelOn : button.dataset.labelOff);
+      button.textContent = starred ? "★" : "☆";
+      wanted.value = starred ? "0" : "1";
+    } catch {
+      form.submit(); // fall back to the plain form: it reloads, but the star is saved
+    } finally {
+      button.disabled = false;
+    }
+  });
+}

@@ -1,5 +1,6 @@
-// The edit form: pick the part of the clip on its timeline, count prompt characters, and keep
-// the cost estimate in step with the choices. The form works without it.
+// The edit form: pick the part of the clip on its timeline (draggable, keyboard-operable in/out
+// handles kept in step with the number fields), count prompt characters, and keep the cost
+// estimate in step with the choices. The form works without it.
 const form = document.getElementById("take-form");
 const video = document.getElementById("window-video");
 // namedItem: form.elements.length is the number of fields, not the field called "length".
@@ -10,6 +11,20 @@ const duration = Number(form.dataset.duration) || 0;
 const prices = JSON.parse(form.dataset.prices);
 const windowBox = document.getElementById("timeline-window");
 const summary = document.getElementById("window-summary");
+const picker = document.getElementById("window-picker");
+const track = document.getElementById("timeline");
+const handleIn = document.getElementById("handle-in");
+const handleOut = document.getElementById("handle-out");
+const playhead = document.getElementById("timeline-playhead");
+
+// The provider's rules, as the form validates them: a part of 2 to 10 s inside the clip.
+const MIN_LENGTH = 2;
+const MAX_LENGTH = 10;
+const tenth = (value) => Math.round(value * 10) / 10;
+const clamp = (value, low, high) => Math.min(high, Math.max(low, value));
+// The latest end on the fields' 0.1 s grid that is still inside the clip.
+const lastEnd = Math.floor(duration * 10 + 1e-6) / 10;
+const percent = (seconds) => `${(clamp(seconds / duration, 0, 1) * 100).toFixed(3)}%`;
 
 function windowValues() {
   const s = Math.max(0, Number(start.value) || 0);
@@ -17,14 +32,117 @@ function windowValues() {
   return { s, l, end: Math.min(duration, s + l) };
 }
 
+function setSlider(handle, now, low, high) {
+  handle.setAttribute("aria-valuemin", low.toFixed(1));
+  handle.setAttribute("aria-valuemax", high.toFixed(1));
+  handle.setAttribute("aria-valuenow", now.toFixed(1));
+  handle.setAttribute("aria-valuetext", `${now.toFixed(1)} seconds`);
+}
+
 function drawWindow() {
   const { s, end } = windowValues();
   if (duration > 0) {
-    windowBox.style.left = `${(s / duration) * 100}%`;
-    windowBox.style.width = `${((end - s) / duration) * 100}%`;
+    windowBox.style.left = percent(s);
+    windowBox.style.width = percent(end - s);
+    handleIn.style.left = percent(s);
+    handleOut.style.left = percent(end);
   }
+  setSlider(handleIn, s, 0, Math.max(0, lastEnd - MIN_LENGTH));
+  setSlider(handleOut, end, Math.min(MIN_LENGTH, lastEnd), lastEnd);
   summary.textContent = `Editing ${s.toFixed(1)} s to ${end.toFixed(1)} s (${(end - s).toFixed(1)} s) of ${duration.toFixed(1)} s.`;
   updateCost();
+}
+
+function seek(seconds) {
+  // Show the frame at the point being moved. Before the metadata is in, the browser keeps the
+  // time and starts there; while dragging, the newest seek replaces the pending one.
+  video.currentTime = seconds;
+}
+
+function setWindow(s, end) {
+  start.value = s.toFixed(1);
+  length.value = tenth(end - s).toFixed(1);
+  drawWindow();
+}
+
+// Moving one point pushes (or pulls) the other just enough to keep the part 2-10 s long.
+function moveIn(value) {
+  const s = clamp(tenth(value), 0, Math.max(0, lastEnd - MIN_LENGTH));
+  const { end } = windowValues();
+  setWindow(s, clamp(end, s + MIN_LENGTH, Math.min(s + MAX_LENGTH, lastEnd)));
+  seek(s);
+}
+
+function moveOut(value) {
+  const end = clamp(tenth(value), Math.min(MIN_LENGTH, lastEnd), lastEnd);
+  const { s } = windowValues();
+  const newStart = clamp(s, Math.max(0, end - MAX_LENGTH), Math.max(0, end - MIN_LENGTH));
+  setWindow(newStart, end);
+  seek(Math.max(newStart, end - 0.05)); // the last frame of the part
+}
+
+function timeAt(clientX) {
+  const box = track.getBoundingClientRect();
+  return clamp((clientX - box.left) / box.width, 0, 1) * duration;
+}
+
+const handles = [
+  { element: handleIn, move: moveIn, value: () => windowValues().s },
+  { element: handleOut, move: moveOut, value: () => windowValues().end },
+];
+
+function drag(handle, event, offset) {
+  handle.element.focus();
+  handle.element.setPointerCapture(event.pointerId);
+  const follow = (moved) => handle.move(timeAt(moved.clientX) - offset);
+  const stop = () => {
+    handle.element.removeEventListener("pointermove", follow);
+    handle.element.removeEventListener("lostpointercapture", stop);
+  };
+  handle.element.addEventListener("pointermove", follow);
+  handle.element.addEventListener("lostpointercapture", stop);
+}
+
+track.addEventListener("pointerdown", (event) => {
+  if (event.button !== 0) return;
+  event.preventDefault();
+  const at = timeAt(event.clientX);
+  const grabbed = handles.find((handle) => handle.element === event.target);
+  if (grabbed) {
+    drag(grabbed, event, at - grabbed.value()); // no jump by where on the handle it was caught
+    return;
+  }
+  // A press on the bar moves the nearer point there, and keeps following the pointer.
+  const { s, end } = windowValues();
+  const nearer = Math.abs(at - s) <= Math.abs(at - end) ? handles[0] : handles[1];
+  nearer.move(at);
+  drag(nearer, event, 0);
+});
+
+for (const handle of handles) {
+  handle.element.addEventListener("keydown", (event) => {
+    const value = handle.value();
+    const step = event.shiftKey ? 1 : 0.1;
+    const low = Number(handle.element.getAttribute("aria-valuemin"));
+    const high = Number(handle.element.getAttribute("aria-valuemax"));
+    const targets = {
+      ArrowLeft: value - step,
+      ArrowDown: value - step,
+      ArrowRight: value + step,
+      ArrowUp: value + step,
+      PageDown: value - 1,
+      PageUp: value + 1,
+      Home: low,
+      End: high,
+    };
+    if (!(event.key in targets)) return;
+    event.preventDefault();
+    handle.move(targets[event.key]);
+  });
+}
+
+function drawPlayhead() {
+  if (duration > 0) playhead.style.left = percent(video.currentTime);
 }
 
 function updateCost() {
@@ -63,6 +181,12 @@ document.getElementById("window-from-player").addEventListener("click", () => {
 for (const element of [start, length, field("duration"), field("resolution")]) {
   element.addEventListener("input", drawWindow);
 }
+start.addEventListener("input", () => seek(windowValues().s));
+video.addEventListener("timeupdate", drawPlayhead);
+video.addEventListener("seeked", drawPlayhead);
 field("prompt").addEventListener("input", countPrompt);
+// Handles only make sense on a clip long enough to edit; the number fields always work.
+picker.hidden = lastEnd < MIN_LENGTH;
 drawWindow();
+drawPlayhead();
 countPrompt();

@@ -28,7 +28,7 @@ from studio.media.probe import (
     probe,
     sniff_container,
 )
-from studio.media.transcode import fit, make_poster, transcode
+from studio.media.transcode import fit, make_poster, make_thumbnail, transcode
 from studio.models import Clip, InputClip, MediaState, Project
 from studio.services import media
 from studio.services.history import activity_log
@@ -101,6 +101,7 @@ def _prepare(clip: Clip) -> None:
         info = probe(path, max_seconds=settings.MAX_SOURCE_SECONDS)
         clip.report_progress(0.02)
         make_poster(path, tmp / "poster.jpg", info)
+        thumb_width, thumb_height = make_thumbnail(tmp / "poster.jpg", tmp / "poster-thumb.jpg")
         if not browser_can_play(info):
             transcode(
                 path,
@@ -111,17 +112,21 @@ def _prepare(clip: Clip) -> None:
             )
             store_path(clip.proxy, f"{base}/proxy.mp4", tmp / "proxy.mp4")
         store_path(clip.poster, f"{base}/poster.jpg", tmp / "poster.jpg")
+        store_path(clip.poster_thumb, f"{base}/poster-thumb.jpg", tmp / "poster-thumb.jpg")
     fields = {name: getattr(info, name) for name in INFO_FIELDS}
     saved = media.finish(
         clip,
         MediaState.READY,
         poster=clip.poster.name,
+        poster_thumb=clip.poster_thumb.name,
+        poster_thumb_width=thumb_width,
+        poster_thumb_height=thumb_height,
         proxy=clip.proxy.name or "",
         sha256=sha,
         **fields,
     )
     if not saved:  # deleted, or another worker took over while this one was slow
-        delete_files(clip.poster, clip.proxy)
+        delete_files(clip.poster, clip.poster_thumb, clip.proxy)
 
 
 INFO_FIELDS = (

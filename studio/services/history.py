@@ -98,13 +98,20 @@ def _parse_cursor(value: str) -> tuple[datetime, int] | None:
         return None
 
 
-def take_star(*, take: Take, user: User) -> bool:
-    """Toggle; returns True when the take is now starred."""
-    deleted, _ = TakeStar.objects.filter(take=take, user=user).delete()
-    if deleted:
-        return False
-    TakeStar.objects.get_or_create(take=take, user=user)
-    return True
+def take_star(*, take: Take, user: User, starred: bool | None = None) -> bool:
+    """Star or unstar the take for this person (toggle when `starred` is None).
+
+    Returns True when the take is now starred. Saying which state is wanted makes a repeated
+    request (a double click, a resent form) land where the person meant instead of flipping back.
+    """
+    if starred is None:
+        deleted, _ = TakeStar.objects.filter(take=take, user=user).delete()
+        starred = not deleted
+    if starred:
+        TakeStar.objects.get_or_create(take=take, user=user)
+    else:
+        TakeStar.objects.filter(take=take, user=user).delete()
+    return starred
 
 
 def take_describe(*, take: Take, title: str, notes: str) -> Take:

@@ -37,7 +37,11 @@ def enqueue(obj: ProcessedMedia) -> None:
 
 
 def files_of(obj: ProcessedMedia) -> list[FieldFile]:
-    names = ("source", "poster", "proxy") if isinstance(obj, Clip) else ("image", "thumb")
+    names = (
+        ("source", "poster", "poster_thumb", "proxy")
+        if isinstance(obj, Clip)
+        else ("image", "thumb")
+    )
     return [getattr(obj, name) for name in names]
 
 

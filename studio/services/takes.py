@@ -32,7 +32,7 @@ from django_q.tasks import async_task
 from accounts.models import User
 from studio.files import local_copy, scratch_dir, sha256_of, store_path
 from studio.media.probe import MediaRejected, probe
-from studio.media.transcode import make_poster
+from studio.media.transcode import make_poster, make_thumbnail
 from studio.models import (
     AT_PROVIDER,
     FINAL_TAKE_STATES,
@@ -599,8 +599,13 @@ def download(take_id: int) -> None:
             size = _fetch_fresh(take, provider, result)
             info = probe(result, max_seconds=120)
             make_poster(result, tmp / "poster.jpg", info)
+            thumb_size = make_thumbnail(tmp / "poster.jpg", tmp / "poster-thumb.jpg")
             sha = sha256_of(result)
-            for field, path in ((take.result, result), (take.result_poster, tmp / "poster.jpg")):
+            for field, path in (
+                (take.result, result),
+                (take.result_poster, tmp / "poster.jpg"),
+                (take.result_thumb, tmp / "poster-thumb.jpg"),
+            ):
                 target = f"{name}/{path.name}"
                 if field.storage.exists(target):
                     field.storage.delete(target)  # a crashed earlier attempt; keep exactly one
@@ -625,6 +630,9 @@ def download(take_id: int) -> None:
         "Saved",
         result=take.result.name,
         result_poster=take.result_poster.name,
+        result_thumb=take.result_thumb.name,
+        result_thumb_width=thumb_size[0],
+        result_thumb_height=thumb_size[1],
         result_sha256=sha,
         result_size=size,
         result_width=info.width,

@@ -6,7 +6,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -17,6 +17,7 @@ from accounts.services import team_switch
 from studio.models import Activity, Resolution, TakeState
 from studio.services import history
 from studio.views.takes import take_for
+from studio.views.uploads import wants_json
 
 
 def _date(value: str) -> date | None:
@@ -68,10 +69,14 @@ def team_gallery(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 @require_POST
 def take_star(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     take, _ = take_for(request, code)
-    history.take_star(take=take, user=request.user)
+    wanted = {"1": True, "0": False}.get(request.POST.get("starred", ""))
+    starred = history.take_star(take=take, user=request.user, starred=wanted)
+    if wants_json(request):  # the gallery stars in place
+        return JsonResponse({"starred": starred})
     back = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        return redirect(back)
+        # Without JavaScript the page reloads; the fragment brings the person back to the card.
+        return redirect(f"{back.split('#', 1)[0]}#take-{take.code}")
     return redirect("take_detail", code=take.code)
 
 

@@ -44,6 +44,14 @@ def render_team_page(
         clip_count=Count("clips", filter=~Q(clips__state=MediaState.REJECTED)),
         poster_clip=Subquery(ready.exclude(poster="").order_by("-created_at").values("code")[:1]),
     )
+    projects = list(projects)
+    # One query for the poster clips of all projects, for their thumbnails and sizes.
+    posters = Clip.objects.in_bulk(
+        [p.poster_clip for p in projects if p.poster_clip], field_name="code"
+    )
+    for project in projects:
+        clip = posters.get(project.poster_clip)
+        project.poster = clip.grid_poster if clip else None
     context = {
         "team": team,
         "membership": membership,

@@ -21,13 +21,13 @@ MEDIA = {
     "clip": (
         Clip.objects.select_related("project__team"),
         "project__team",
-        ("source", "proxy", "poster"),
+        ("source", "proxy", "poster", "poster_thumb"),
     ),
     "ref": (Reference.objects.select_related("project__team"), "project__team", ("image", "thumb")),
     "take": (
         Take.objects.select_related("project__team"),
         "project__team",
-        ("result", "result_poster", "export_file"),
+        ("result", "result_poster", "result_thumb", "export_file"),
     ),
     "input": (
         InputClip.objects.select_related("clip__project__team"),
@@ -40,6 +40,8 @@ SUFFIXES = {
     "result_poster": "edited-poster",
     "proxy": "preview",
     "poster": "poster",
+    "poster_thumb": "poster-small",
+    "result_thumb": "edited-poster-small",
     "thumb": "thumbnail",
     "file": "input",
 }

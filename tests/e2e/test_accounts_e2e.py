@@ -88,15 +88,19 @@ def test_invite_flow_two_browsers(browser: Browser, live_server, alice, team, ow
         other.goto(link)
         expect(other.get_by_role("heading", level=1)).to_have_text("Join Northwind Films")
         other.get_by_role("link", name="Create an account").click()
+        # The sign-up form says that it accepts the invitation too: no second step.
+        expect(other.locator("#signup-invitation")).to_contain_text("Northwind Films")
+        expect(other.locator("#signup-invitation")).to_contain_text("viewer")
         other.get_by_label("E-mail").fill("gus@example.com")
         other.get_by_label("Your name").fill("Gus")
         other.get_by_label("Password", exact=True).fill(PASSWORD)
         other.get_by_label("Password again").fill(PASSWORD)
+        shot(other, "signup-from-invitation")
         other.get_by_role("button", name="Create account").click()
-        expect(other.get_by_text("viewer", exact=True)).to_be_visible()
-        other.get_by_role("button", name="Join team").click()
         expect(other.get_by_role("heading", level=1)).to_have_text("Northwind Films")
         expect(other.get_by_text("You joined Northwind Films as viewer.")).to_be_visible()
+        expect(other.get_by_role("button", name="Join team")).to_have_count(0)
+        expect(other.get_by_label("Team")).to_have_value(team.code)
         assert Membership.objects.get(user__email="gus@example.com", team=team).role == Role.VIEWER
 
         # The used link does not work a second time, for anyone.
@@ -144,3 +148,31 @@ def test_owner_changes_role_and_last_owner_is_kept(page: Page, live_server, alic
     ).click()
     expect(page.get_by_role("status")).to_contain_text("at least one owner")
     shot(page, "members-owner")
+
+
+def test_sign_up_from_a_withdrawn_invitation_still_makes_the_account(
+    browser: Browser, live_server, alice, team, owner_membership
+):
+    from accounts.models import Invitation
+    from accounts.services import invitation_create, invitation_revoke
+
+    invitation, token = invitation_create(team=team, role="editor", created_by=alice)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/invite/{token}/")
+        page.get_by_role("link", name="Create an account").click()
+        expect(page.locator("#signup-invitation")).to_contain_text("Northwind Films")
+        # The owner withdraws the link while the person is filling in the form.
+        invitation_revoke(invitation=Invitation.objects.get(pk=invitation.pk))
+        page.get_by_label("E-mail").fill("hal@example.com")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_label("Password again").fill(PASSWORD)
+        page.get_by_role("button", name="Create account").click()
+        expect(page.get_by_text("Your account was created, but you could not join")).to_be_visible()
+        expect(page.get_by_text("withdrawn by the team's owner")).to_be_visible()
+        expect(page.get_by_role("heading", level=1)).to_have_text("hal's studio")
+        assert not Membership.objects.filter(user__email="hal@example.com", team=team).exists()
+        shot(page, "signup-from-withdrawn-invitation")
+    finally:
+        context.close()
