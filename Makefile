@@ -12,9 +12,8 @@ run: $(VENV)/.installed-run
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py studio_info
 	@echo ""
-	@echo "  Cutroom is running at http://$${HOST:-127.0.0.1}:$(PORT)  (Ctrl-C stops web and worker)"
-	@echo ""
-	exec $(VENV)/bin/honcho --no-colour start --port $(PORT)
+	@echo "  Cutroom is running at http://$${HOST:-127.0.0.1}:$(PORT)  (Ctrl-C stops everything)"
+	exec $(PY) manage.py supervise
 
 test: $(VENV)/.installed-test chromium
 	$(VENV)/bin/ruff check .

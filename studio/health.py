@@ -1,4 +1,11 @@
-"""Liveness of the database and the background worker, for /healthz."""
+"""Liveness of the database and the background worker, for /healthz and the pages.
+
+Each django-q2 worker process writes a heartbeat row every `heartbeat_interval()`. Two readers with
+different needs: /healthz calls a worker dead after STUDIO_WORKER_STALE_SECONDS (an alert should not
+fire on one slow beat), while pages say "no worker is running" after three missed beats, because a
+person watching a queued take should not be told to wait for something that cannot happen. A worker
+that stops cleanly removes its rows (`forget_cluster`), so both know at once.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +30,35 @@ def heartbeat_interval() -> float:
     return max(0.5, min(15.0, settings.WORKER_STALE_AFTER.total_seconds() / 4))
 
 
+def worker_down_after() -> timedelta:
+    """Three missed beats, and never longer than /healthz's window."""
+    return min(settings.WORKER_STALE_AFTER, timedelta(seconds=3 * heartbeat_interval()))
+
+
+def _cluster_prefix(group: int) -> str:
+    return f"{socket.gethostname()}:{group}:"
+
+
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """host:process group:pid; the process group is the cluster's, so it can be forgotten whole."""
+    return f"{_cluster_prefix(os.getpgrp())}{os.getpid()}"
+
+
+def forget_cluster(group: int) -> None:
+    """Remove the heartbeats of a cluster that has stopped (its process group on this host)."""
+    try:
+        WorkerHeartbeat.objects.filter(worker__startswith=_cluster_prefix(group)).delete()
+    except DatabaseError:
+        log.exception("the stopped worker's heartbeats could not be removed")
+
+
+def worker_running() -> bool:
+    """Whether a background worker is alive to move queued work on, for the pages."""
+    since = timezone.now() - worker_down_after()
+    try:
+        return WorkerHeartbeat.objects.filter(seen_at__gte=since).exists()
+    except DatabaseError:
+        return False
 
 
 def beat() -> None:
@@ -79,7 +113,8 @@ def worker_status() -> dict[str, Any]:
     except DatabaseError:
         return {"ok": False, "error": "database unavailable"}
     if last is None:
-        return {"ok": False, "error": "no worker has started yet", "alive": 0}
+        # No row at all: none has started, or every worker stopped cleanly and said so.
+        return {"ok": False, "error": "no worker is running", "alive": 0}
     age = (now - last.seen_at).total_seconds()
     status: dict[str, Any] = {
         "ok": alive > 0,

@@ -250,9 +250,9 @@ def test_waiting_uploads_say_when_no_worker_runs(as_bob, project, samples):
 
     upload(as_bob, project, samples["h264.mp4"])
     url = reverse("project_library", args=[project.code])
-    assert "background worker is not running" in as_bob.get(url).content.decode()
+    assert "No background worker is running" in as_bob.get(url).content.decode()
     health.beat()
-    assert "background worker is not running" not in as_bob.get(url).content.decode()
+    assert "No background worker is running" not in as_bob.get(url).content.decode()
 
 
 def test_opening_a_project_makes_its_team_current(as_bob, bob, project):

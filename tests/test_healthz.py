@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import socket
 from datetime import timedelta
 
 import pytest
@@ -18,7 +20,7 @@ def test_no_worker_yet_is_503(client):
     assert response.status_code == 503
     data = response.json()
     assert data["database"]["ok"] is True
-    assert data["worker"] == {"ok": False, "error": "no worker has started yet", "alive": 0}
+    assert data["worker"] == {"ok": False, "error": "no worker is running", "alive": 0}
 
 
 def test_fresh_heartbeat_is_200(client):
@@ -70,3 +72,40 @@ def test_heartbeat_thread_writes_and_stops(transactional_db):
         assert WorkerHeartbeat.objects.filter(worker=health.worker_name()).exists()
     finally:
         stop.set()
+
+
+# -- "is a worker running", for the pages --------------------------------------------------
+def test_worker_running_with_a_fresh_heartbeat():
+    assert health.worker_running() is False  # none ever started
+    health.beat()
+    assert health.worker_running() is True
+
+
+def test_a_killed_worker_is_down_for_pages_after_three_missed_beats(client, settings):
+    """The pages do not wait for /healthz's longer window before saying so."""
+    settings.WORKER_STALE_AFTER = timedelta(seconds=120)
+    assert health.worker_down_after() == timedelta(seconds=3 * health.heartbeat_interval())
+    health.beat()
+    missed = timezone.now() - health.worker_down_after() - timedelta(seconds=1)
+    WorkerHeartbeat.objects.update(seen_at=missed)
+    assert health.worker_running() is False
+    assert client.get(reverse("healthz")).status_code == 200  # an alert may wait longer
+
+
+def test_pages_never_wait_longer_than_healthz(settings):
+    settings.WORKER_STALE_AFTER = timedelta(seconds=4)
+    assert health.worker_down_after() <= settings.WORKER_STALE_AFTER
+
+
+def test_a_cleanly_stopped_cluster_is_down_at_once(client):
+    health.beat()
+    other = WorkerHeartbeat.objects.create(
+        worker="elsewhere:77:78", started_at=timezone.now(), seen_at=timezone.now()
+    )
+    assert health.worker_name().startswith(f"{socket.gethostname()}:{os.getpgrp()}:")
+    health.forget_cluster(os.getpgrp())
+    assert list(WorkerHeartbeat.objects.all()) == [other]  # another host's cluster stays
+    other.delete()
+    assert health.worker_running() is False
+    data = client.get(reverse("healthz")).json()
+    assert data["worker"] == {"ok": False, "error": "no worker is running", "alive": 0}

@@ -40,7 +40,7 @@ def test_healthz_sees_worker_come_and_die(client, qcluster):
 
 
 def test_worker_command_stops_cleanly_on_group_sigterm(client, transactional_db, tmp_path):
-    """honcho and Ctrl-C signal the whole process group; nothing may hang or be left behind."""
+    """Ctrl-C and systemd signal the whole process group; nothing may hang or be left behind."""
     with run_cluster(tmp_path, command="worker") as worker:
         healthy = lambda: client.get(reverse("healthz")).status_code == 200  # noqa: E731
         wait_for(healthy, 60, "a heartbeat", worker)

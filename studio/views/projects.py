@@ -15,7 +15,7 @@ from accounts.access import get_for_user, get_team_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
 from studio.forms import ProjectForm
-from studio.health import worker_status
+from studio.health import worker_running
 from studio.media.probe import human_duration
 from studio.models import Project
 from studio.services import project_archive, project_create, project_update
@@ -52,8 +52,8 @@ def _library(project: Project, membership: object) -> dict[str, object]:
         "references": references,
         "takes": recent_takes,
         "pending": pending,
-        # Uploads wait for the worker; say so when none is alive rather than spin for ever.
-        "worker_down": pending and not worker_status()["ok"],
+        # Uploads and takes wait for the worker; say so when none is alive rather than spin.
+        "worker_down": pending and not worker_running(),
         "upload_key": uuid.uuid4,
         "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
         "max_source_length": human_duration(settings.MAX_SOURCE_SECONDS),

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
+from studio import health
 from studio.forms import TakeForm
 from studio.models import Clip, MediaState, Take, TakeStar, TakeState
 from studio.providers import local
@@ -91,11 +93,22 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     return render(request, "studio/take_new.html", context, status=400 if form.errors else 200)
 
 
+def _team_takes_ahead(take: Take) -> int:
+    """Queued takes of the same team that start before this one (admission is oldest first).
+
+    Other teams' takes are left out on purpose: their count would tell this team how busy the
+    others are. The page says instead that the provider's slots are shared.
+    """
+    earlier = Q(created_at__lt=take.created_at) | Q(created_at=take.created_at, pk__lt=take.pk)
+    queued = Take.objects.filter(state=TakeState.QUEUED, project__team_id=take.project.team_id)
+    return queued.filter(earlier).count()
+
+
 def _status_context(take: Take, membership: Any) -> dict[str, Any]:
-    position = None
-    if take.state == TakeState.QUEUED:
-        earlier = Take.objects.filter(state=TakeState.QUEUED, created_at__lt=take.created_at)
-        position = earlier.count() + 1
+    worker_down = take.is_active and not health.worker_running()
+    team_ahead = None
+    if take.state == TakeState.QUEUED and not worker_down:
+        team_ahead = _team_takes_ahead(take)
     next_check = None
     if take.state == TakeState.RUNNING and take.next_check_at:
         next_check = max(0, round((take.next_check_at - timezone.now()).total_seconds()))
@@ -103,7 +116,9 @@ def _status_context(take: Take, membership: Any) -> dict[str, Any]:
         "take": take,
         "project": take.project,
         "membership": membership,
-        "position": position,
+        "team_ahead": team_ahead,
+        "shared_slots": settings.MAX_ACTIVE_EDITS,
+        "worker_down": worker_down,
         "next_check": next_check,
         "events": take.events.all(),
         "engine_label": local.LocalEngine.label

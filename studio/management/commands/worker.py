@@ -1,33 +1,56 @@
 """Run the django-q2 cluster so that it stops cleanly however the stop signal arrives.
 
-Process managers (honcho, a terminal's Ctrl-C, systemd with KillMode=control-group) signal the whole
-process group. django-q2's sentinel process dies on a SIGTERM of its own and the cluster then hangs
-until it is killed. This command keeps the cluster in a process group of its own, passes one SIGTERM
-to the cluster's main process only, and kills the group if it has not stopped within the grace time.
+Process managers (supervisord, honcho, a terminal's Ctrl-C, systemd with KillMode=control-group)
+signal either the whole process group or this process alone. django-q2's sentinel process dies on
+a SIGTERM of its own and the cluster then hangs until it is killed. This command keeps the cluster
+in a process group of its own, passes one SIGTERM to the cluster's main process only, and kills
+the group if it has not stopped within the grace time. The cluster in turn kills its own group if
+this command dies without a word (kill -9, an OOM kill), so a restarted worker never finds an old
+cluster still running beside it.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from contextlib import suppress
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
 
-STOP_GRACE_SECONDS = 4.0  # below honcho's 5 s, so nothing is left running when honcho gives up
+from studio import health
+
+# Below supervisord's stopwaitsecs (see studio/supervision.py) and honcho's 5 s, so nothing is
+# left running when the process manager gives up.
+STOP_GRACE_SECONDS = 4.0
+PARENT_CHECK_SECONDS = 0.5
 
 
 class Command(BaseCommand):
     help = "Run the background worker cluster (django-q2 qcluster) with clean shutdown."
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
+        # Internal: the cluster process that this command starts, told whose child it is.
+        parser.add_argument("--cluster-of", type=int, default=0, help=argparse.SUPPRESS)
+
+    def handle(self, *args: Any, cluster_of: int = 0, **options: Any) -> None:
+        if cluster_of:
+            run_cluster(parent=cluster_of)
+            return
         cluster = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
-            [sys.executable, str(settings.BASE_DIR / "manage.py"), "qcluster"],
+            [
+                sys.executable,
+                str(settings.BASE_DIR / "manage.py"),
+                "worker",
+                f"--cluster-of={os.getpid()}",
+            ],
             start_new_session=True,
         )
         deadline: float | None = None
@@ -50,5 +73,20 @@ class Command(BaseCommand):
         # No worker process may outlive the cluster it belonged to.
         with suppress(ProcessLookupError):
             os.killpg(cluster.pid, signal.SIGKILL)
+        # Pages stop saying "waiting for a free slot" at once instead of after missed beats.
+        health.forget_cluster(cluster.pid)
         if deadline is None and cluster.returncode:
             sys.exit(cluster.returncode)
+
+
+def run_cluster(*, parent: int) -> None:
+    """Run qcluster in this process group, and end the group if `parent` goes away."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+
+    # A daemon thread keeps watching while qcluster's main thread waits for its sentinel.
+    threading.Thread(target=watch, name="cutroom-parent-watch", daemon=True).start()
+    call_command("qcluster")

@@ -1,0 +1,47 @@
+"""A queued take's page, as its team sees it: no worker running, then one; no other team's queue."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from accounts.models import Role, Team
+from studio import health
+from studio.models import Project
+from studio.services import takes
+from tests.conftest import client_for, join, upload_clip
+from tests.e2e.conftest import shot, sign_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_queued_take_says_no_worker_runs_until_one_does(
+    page: Page, live_server, team, alice, bob, dave, samples, console_errors
+):
+    project = Project.objects.create(team=team, name="Ferry ad", created_by=alice)
+    clip = upload_clip(client_for(bob), project, samples["long.mp4"], name="ferry.mp4")
+    rival = Team.objects.create(name="Rival Pictures")
+    join(dave, rival, Role.OWNER)
+    theirs = Project.objects.create(team=rival, name="Their film", created_by=dave)
+    for n in range(3):  # another team's takes, queued first
+        takes.take_create(
+            project=theirs, author=dave, clip=None, prompt=f"theirs {n}", start=0, length=3
+        )
+    take = takes.take_create(
+        project=project, author=bob, clip=clip, prompt="Make it clay", start=0, length=3
+    )
+
+    sign_in(page, live_server.url, "bob@example.com")
+    page.goto(f"{live_server.url}/k/{take.code}/")
+    warning = page.locator("#worker-down")
+    expect(warning).to_contain_text("No background worker is running")
+    expect(warning).to_contain_text("make run")
+    shot(page, "take-no-worker")
+
+    health.beat()  # a worker starts; the page notices by itself
+    expect(warning).to_have_count(0, timeout=10_000)
+    place = page.locator("#queue-place")
+    expect(place).to_contain_text("No take of your team is ahead of this one.")
+    expect(place).to_contain_text("share the provider's 2 slots")
+    expect(place).not_to_contain_text("3")  # dave's team's takes stay its own business
+    shot(page, "take-queued")
