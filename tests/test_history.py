@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
@@ -239,6 +240,35 @@ def test_activity_feed_and_figures(as_bob, bob, team, project, clip):
         )
         == 0
     )
+
+
+def card_of(page: str, take: Take) -> str:
+    return page.split(f'data-take="{take.code}"', 1)[1].split("</li>", 1)[0]
+
+
+def test_money_is_shown_as_people_read_it(as_bob, bob, team, project, clip):
+    estimated, tiny, charged, local = make_takes(project, clip, bob, 4)
+    paid = {"provider": "modellix", "created_at": timezone.now()}
+    Take.objects.filter(pk=estimated.pk).update(estimate_usd=Decimal("0.4233"), **paid)
+    Take.objects.filter(pk=tiny.pk).update(
+        estimate_usd=Decimal("1.2699"), charged_usd=Decimal("0.0040"), **paid
+    )
+    Take.objects.filter(pk=charged.pk).update(
+        estimate_usd=Decimal("1.2699"), charged_usd=Decimal("1.2"), **paid
+    )
+    Take.objects.filter(pk=local.pk).update(estimate_usd=Decimal("0.35"))
+    gallery = as_bob.get(reverse("team_gallery", args=[team.code])).content.decode()
+    assert "about 0.42 USD (estimate)" in card_of(gallery, estimated)
+    assert "&lt; 0.01 USD" in card_of(gallery, tiny)  # escaped "<"
+    assert "estimate" not in card_of(gallery, tiny)
+    assert "1.20 USD" in card_of(gallery, charged)
+    assert "free (local engine)" in card_of(gallery, local)
+    assert "~" not in gallery and "0.4233" not in gallery
+    activity = as_bob.get(reverse("team_activity", args=[team.code]))
+    # 0.4233 + 1.2699 + 1.2699; the local engine's take is free.
+    assert activity.context["figures"][0]["cost"] == Decimal("2.9631")
+    row = activity.content.decode().split("<td>Bob", 1)[1].split("</tr>", 1)[0]
+    assert "<td>about 2.96 USD (estimate)</td>" in row
 
 
 def test_side_by_side_export(as_bob, bob, project, samples, tmp_path):

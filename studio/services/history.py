@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from studio.models import Activity, Project, ShareLink, Take, TakeStar
+from studio.providers.local import LocalEngine
 
 PAGE_SIZE = 24
 
@@ -225,7 +226,10 @@ def take_export(*, take_id: int) -> None:
 
 # -- figures --------------------------------------------------------------------------------
 def member_figures(*, team: Team) -> list[dict[str, Any]]:
-    """Takes, output seconds and estimated cost per member for the current month."""
+    """Takes, output seconds and estimated cost per member for the current month.
+
+    The local engine's takes count as takes and seconds but cost nothing.
+    """
     start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     rows = (
         Take.objects.filter(project__team=team, created_at__gte=start)
@@ -233,7 +237,9 @@ def member_figures(*, team: Team) -> list[dict[str, Any]]:
         .annotate(
             takes=Count("id"),
             cost=Coalesce(
-                Sum("estimate_usd"), 0, output_field=Take._meta.get_field("estimate_usd")
+                Sum("estimate_usd", filter=~Q(provider=LocalEngine.name)),
+                0,
+                output_field=Take._meta.get_field("estimate_usd"),
             ),
         )
         .order_by("-takes")

@@ -126,6 +126,7 @@ def take_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         link.new_url = request.session.pop(f"share-{link.code}", "")
     context["share_links"] = links
     context["variation_costs"] = [(n, take.estimate_usd * n) for n in (2, 3, 4)]
+    context["provider"] = settings.STUDIO_PROVIDER  # variations go to today's provider
     return render(request, "studio/take_detail.html", context)
 
 
