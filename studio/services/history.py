@@ -129,6 +129,8 @@ def share_create(
     password: str = "",
 ) -> tuple[ShareLink, str]:
     """Returns the link and its token; the token is not stored and cannot be shown again."""
+    if password and not ShareLink.PASSWORD_MIN <= len(password) <= ShareLink.PASSWORD_MAX:
+        raise ValueError("A share link password has 8 to 200 characters.")  # forms check first
     token = secrets.token_urlsafe(32)
     link = ShareLink.objects.create(
         take=take,
@@ -163,7 +165,10 @@ def share_find(token: str) -> ShareLink | None:
 
 
 def share_password_ok(link: ShareLink, password: str) -> bool:
-    return not link.password_hash or check_password(password, link.password_hash)
+    if not link.password_hash:
+        return True
+    # No stored password is longer, so a longer guess is wrong without hashing it.
+    return len(password) <= ShareLink.PASSWORD_MAX and check_password(password, link.password_hash)
 
 
 def share_viewed(link: ShareLink) -> None:
