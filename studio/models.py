@@ -531,6 +531,11 @@ class TakeStar(models.Model):
 class ShareLink(models.Model):
     """A public, revocable link to one take and its source. The token is shown once, kept hashed."""
 
+    # A password is typed by people the owner tells it to; below 8 characters it guards little,
+    # and above 200 it is a paste accident (it was once cut silently, locking the owner out).
+    PASSWORD_MIN = 8
+    PASSWORD_MAX = 200
+
     code = models.CharField(max_length=16, unique=True, default=_code, editable=False)
     take = models.ForeignKey(Take, on_delete=models.CASCADE, related_name="share_links")
     token_hash = models.CharField(max_length=64, unique=True)

@@ -61,6 +61,7 @@ def serve_file(
     content_type: str,
     download_name: str,
     as_attachment: bool = False,
+    cache_control: str = "private, max-age=3600",  # share links: no-store, see views/shares.py
 ) -> HttpResponse:
     storage, name = field.storage, field.name
     size = storage.size(name)
@@ -70,7 +71,7 @@ def serve_file(
         "Accept-Ranges": "bytes",
         "ETag": etag,
         "Last-Modified": http_date(modified.timestamp()),
-        "Cache-Control": "private, max-age=3600",
+        "Cache-Control": cache_control,
         "X-Content-Type-Options": "nosniff",
         "Cross-Origin-Resource-Policy": "same-origin",
         "Content-Disposition": content_disposition_header(as_attachment, download_name) or "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import av
@@ -129,17 +130,58 @@ def test_negative_prompt_removes_what_it_names():
     names = [name for name, _ in chosen.post]
     assert "gblur" not in names and "noise" not in names and "vignette" not in names
     assert chosen.looks == ["clay", "sepia"]
-    assert "grain" in chosen.removed and "clay: gblur" in chosen.removed
+    assert "film grain" in chosen.removed and "soft focus (clay look)" in chosen.removed
+    assert chosen.done == [
+        "clay look with flat clay-like shading and richer colour",
+        "sepia look with warm brown sepia tones and the faded contrast of old film",
+    ]
     dropped = engine.plan(prompt="black and white noir", negative="noir", seed=1, size=(640, 360))
-    assert dropped.looks == ["black and white"] and "noir" in dropped.removed
+    assert dropped.looks == ["black and white"] and "the noir look" in dropped.removed
 
 
 def test_extended_prompt_describes_what_was_done(samples, tmp_path):
-    _, result = render(samples, tmp_path, prompt="pixel art", resolution="720P", ratio="1:1")
-    text = engine.extended_prompt(
-        "pixel art", result, resolution="720P", ratio="1:1", seed=3, has_audio=True, references=0
+    _, result = render(
+        samples,
+        tmp_path,
+        prompt="clay",
+        negative_prompt="grain",
+        resolution="720P",
+        ratio="16:9",
+        seed=42,
     )
-    assert "local engine (filters, not AI)" in text and "960×960" in text and "8-bit" in text
+    text = engine.extended_prompt(
+        "clay", result, resolution="720P", ratio="16:9", seed=42, has_audio=True, references=2
+    )
+    assert text == (
+        "clay. Rendered by the local engine (filters, not AI): clay look with soft focus, flat "
+        "clay-like shading and richer colour. Left out because of the negative prompt: film "
+        "grain. Colours moved toward 2 reference images. 1280×720 (720p, 16:9), 2.0 s at 30 "
+        "frames a second, original sound kept; seed 42 sets the grain and the strength."
+    )
+    _, pixels = render(samples, tmp_path, prompt="pixel art", resolution="720P", ratio="1:1")
+    text = engine.extended_prompt(
+        "pixel art", pixels, resolution="720P", ratio="1:1", seed=3, has_audio=False, references=0
+    )
+    assert "chunky 8-bit pixels and a reduced palette; fine film grain." in text
+    assert "960×960 (720p, 1:1)" in text and "no sound (the clip has none)" in text
+
+
+FILTER_NAMES = re.compile(
+    r"\b(gblur|lutyuv|hue|edgedetect|unsharp|vignette|noise|pixelate|scale|crop|neighbor"
+    r"|posterize|c0s|sigma)\b|=|:\s*\w+,"
+)
+
+
+@pytest.mark.parametrize("look", [*engine.LOOKS, engine.MILD], ids=lambda look: look.name)
+def test_descriptions_use_words_not_filter_names(look):
+    """What a person reads names what happened to the picture, never a filter."""
+    prompt = look.words[0] if look.words else "a walk in the park"
+    every_tag = " ".join(tag for effect in look.effects for tag in effect.tags)
+    for negative in ("", every_tag + " grain"):
+        chosen = engine.plan(prompt=prompt, negative=negative, seed=1, size=(640, 360))
+        for text in (*chosen.done, *chosen.removed):
+            assert not FILTER_NAMES.search(text), text
+        assert chosen.done or chosen.removed
 
 
 @pytest.mark.django_db

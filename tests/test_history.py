@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
+from html.parser import HTMLParser
 
 import pytest
 from django.core.files.base import ContentFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -186,20 +189,29 @@ def test_share_link_lifecycle(as_bob, client, bob, shared):
     public = client.get(f"/s/{token}/")
     assert public.status_code == 200
     assert (
-        public["X-Robots-Tag"] == "noindex, nofollow" and public["Referrer-Policy"] == "no-referrer"
+        public["X-Robots-Tag"] == "noindex, nofollow" and public["Referrer-Policy"] == "same-origin"
     )
     body = public.content.decode()
     assert 'property="og:video"' in body and shared.prompt in body
+    assert '<meta name="referrer" content="same-origin">' in body
     media = client.get(f"/s/{token}/media/result", HTTP_RANGE="bytes=100-199")
     assert media.status_code == 206 and media["Content-Range"] == "bytes 100-199/2048"
-    assert client.get(f"/s/{token}/media/result?download=1")["Content-Disposition"].startswith(
-        "inline"
-    )
+    # Download is off: ?download=1 gets the bytes a player needs, never an attachment.
+    asked = client.get(f"/s/{token}/media/result?download=1")
+    assert asked["Content-Disposition"].startswith("inline")
+    assert "attachment" not in asked["Content-Disposition"]
+    assert "Download the video" not in body
+    poster = client.get(f"/s/{token}/media/poster")
+    # Nothing may keep a copy that outlives a revocation.
+    for response in (public, media, asked, poster):
+        assert response["Cache-Control"] == "private, no-store"
+        assert response["Referrer-Policy"] == "same-origin"
     link.refresh_from_db()
     assert link.views == 1
     as_bob.post(reverse("share_revoke", args=[link.code]))
     assert client.get(f"/s/{token}/").status_code == 404
     assert client.get(f"/s/{token}/media/result").status_code == 404
+    assert client.get(f"/s/{token}/media/result", HTTP_RANGE="bytes=100-199").status_code == 404
     assert Activity.objects.filter(verb__in=["shared", "revoked"]).count() == 2
 
 
@@ -225,6 +237,7 @@ def test_unknown_expired_and_revoked_look_the_same(client, bob, shared):
     assert ok.status_code == 200 and shared.prompt not in ok.content.decode()
     download = client.get(f"/s/{live_token}/media/result?download=1")
     assert download["Content-Disposition"].startswith("attachment")
+    assert download["Cache-Control"] == "private, no-store"
 
 
 def test_password_protected_share(client, bob, shared):
@@ -240,8 +253,184 @@ def test_password_protected_share(client, bob, shared):
     assert client.get(f"/s/{token}/media/result").status_code == 404
     wrong = client.post(f"/s/{token}/", {"password": "nope"})
     assert wrong.status_code == 401 and "not right" in wrong.content.decode()
+    assert client.post(f"/s/{token}/", {"password": "x" * 10_000}).status_code == 401
     client.post(f"/s/{token}/", {"password": "open sesame"})
     assert client.get(f"/s/{token}/media/result").status_code == 200
+
+
+def unlock(token: str, *, secure: bool = False, **headers: str) -> int:
+    """Post the right password as a browser would, with Django's CSRF checks on."""
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(f"/s/{token}/", secure=secure)
+    csrf = page.content.decode().split('name="csrfmiddlewaretoken" value="', 1)[1].split('"')[0]
+    return browser.post(
+        f"/s/{token}/",
+        {"password": "open sesame", "csrfmiddlewaretoken": csrf},
+        secure=secure,
+        headers=headers,
+    ).status_code
+
+
+def test_password_form_passes_the_csrf_origin_checks(bob, shared):
+    """The headers a browser sends under the share page's same-origin referrer policy pass.
+
+    Under "no-referrer" a browser sends `Origin: null` on a form POST; Django refuses it.
+    """
+    _, token = history.share_create(
+        take=shared,
+        author=bob,
+        days=7,
+        allow_download=False,
+        show_prompt=True,
+        password="open sesame",
+    )
+    assert unlock(token, Origin="null") == 403  # what "no-referrer" made Chromium send
+    assert unlock(token, Origin="http://testserver") == 302
+    assert unlock(token, secure=True, Origin="https://testserver") == 302
+    # Under HTTPS a browser that sends no Origin must send a same-origin Referer.
+    assert unlock(token, secure=True, Referer=f"https://testserver/s/{token}/") == 302
+    assert unlock(token, secure=True) == 403
+
+
+def share_form(**fields: str) -> dict[str, str]:
+    return {"expires": "7", "show_prompt": "on"} | fields
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("x", "Use at least 8 characters (this one has 1), or leave the password empty."),
+        ("seven77", "Use at least 8 characters (this one has 7)"),
+        ("p" * 201, "Use at most 200 characters (this one has 201)"),
+    ],
+)
+def test_share_password_too_short_or_too_long_is_refused(as_bob, shared, password, message):
+    response = as_bob.post(
+        reverse("share_create", args=[shared.code]), share_form(password=password)
+    )
+    assert response.status_code == 400 and not ShareLink.objects.exists()
+    page = response.content.decode()
+    card = page.split('id="share-title"', 1)[1].split("</section>", 1)[0]
+    error = card.split('id="share-password_error"', 1)[1].split("</ul>", 1)[0]
+    assert message in error
+    assert 'aria-describedby="share-password_helptext share-password_error"' in card
+    field = card.split('id="share-password"', 1)[0].rsplit("<input", 1)[1]
+    assert "value=" not in field  # a refused password is never sent back to the page
+    assert 'aria-invalid="true"' in card
+    assert "The share link was not created" in page
+
+
+def test_share_password_at_the_limits_works_for_its_owner(as_bob, client, shared):
+    for password in ("eight888", "密" * 200):
+        as_bob.post(reverse("share_create", args=[shared.code]), share_form(password=password))
+        page = as_bob.get(reverse("take_detail", args=[shared.code])).content.decode()
+        token = page.split('readonly value="', 1)[1].split('"', 1)[0].rstrip("/").rsplit("/")[-1]
+        assert client.get(f"/s/{token}/media/result").status_code == 404
+        assert client.post(f"/s/{token}/", {"password": password[:-1]}).status_code == 401
+        assert client.post(f"/s/{token}/", {"password": password}).status_code == 302
+        assert client.get(f"/s/{token}/media/result").status_code == 200
+    with pytest.raises(ValueError):
+        history.share_create(
+            take=shared, author=None, days=1, allow_download=False, show_prompt=False, password="x"
+        )
+
+
+def test_share_form_says_what_download_off_can_and_cannot_stop(as_bob, shared):
+    page = as_bob.get(reverse("take_detail", args=[shared.code])).content.decode()
+    card = page.split('id="share-title"', 1)[1].split("</section>", 1)[0]
+    assert 'aria-describedby="share-allow_download_helptext"' in card
+    help_text = card.split('id="share-allow_download_helptext">', 1)[1].split("</p>", 1)[0]
+    assert "refuses download requests" in help_text
+    assert "cannot stop someone who can watch the video from saving or recording" in help_text
+
+
+class HeadTags(HTMLParser):
+    """The <meta> tags of a page: {"og:title": "...", "twitter:card": "...", ...}."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tags: dict[str, str] = {}
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        key = found.get("property") or found.get("name")
+        if tag == "meta" and key:
+            assert key not in self.tags, f"{key} appears twice"
+            self.tags[key] = found.get("content") or ""
+
+
+@pytest.fixture
+def previewed(shared, tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (960, 540), (20, 90, 160)).save(tmp_path / "poster.jpg")
+    shared.result_poster.save(
+        "g/poster-real.jpg", ContentFile((tmp_path / "poster.jpg").read_bytes())
+    )
+    shared.title = "Harbour at dusk"
+    shared.result_width, shared.result_height = 1920, 1080
+    shared.save()
+    return shared
+
+
+def test_link_previews_show_poster_title_and_team(client, bob, team, previewed):
+    _, token = history.share_create(
+        take=previewed, author=bob, days=7, allow_download=False, show_prompt=True
+    )
+    tags = HeadTags(client.get(f"/s/{token}/").content.decode()).tags
+    url = f"http://testserver/s/{token}/"
+    assert tags["og:url"] == url and tags["og:site_name"] == "Cutroom"
+    assert tags["og:title"] == tags["twitter:title"] == "Harbour at dusk"
+    assert tags["og:description"].startswith(
+        "A before-and-after video edit shared by Northwind Films on Cutroom."
+    )
+    assert "(filters, not AI)" in tags["og:description"]  # the take is the local engine's
+    assert tags["og:description"].endswith(f"Prompt: {previewed.prompt}")
+    assert tags["og:image"] == tags["twitter:image"] == f"{url}media/poster"
+    assert (tags["og:image:width"], tags["og:image:height"]) == ("960", "540")
+    assert tags["og:image:type"] == "image/jpeg" and tags["og:image:alt"]
+    assert tags["og:video"] == f"{url}media/result" and tags["og:video:type"] == "video/mp4"
+    assert (tags["og:video:width"], tags["og:video:height"]) == ("1920", "1080")
+    assert "og:video:secure_url" not in tags  # plain http here
+    assert tags["twitter:card"] == "summary_large_image" and "twitter:player" not in tags
+    assert client.get(tags["og:image"].removeprefix("http://testserver")).status_code == 200
+
+    secure = HeadTags(client.get(f"/s/{token}/", secure=True).content.decode()).tags
+    assert secure["og:video:secure_url"] == f"https://testserver/s/{token}/media/result"
+    assert secure["og:image:secure_url"] == f"https://testserver/s/{token}/media/poster"
+    assert secure["og:url"] == f"https://testserver/s/{token}/"
+
+
+def test_link_previews_leave_the_prompt_out_when_it_is_hidden(client, bob, previewed):
+    previewed.title = ""
+    previewed.save(update_fields=["title"])
+    _, token = history.share_create(
+        take=previewed, author=bob, days=7, allow_download=False, show_prompt=False
+    )
+    page = client.get(f"/s/{token}/").content.decode()
+    tags = HeadTags(page).tags
+    assert tags["og:title"] == "A video edit" and "Northwind Films" in tags["og:description"]
+    assert previewed.prompt not in page
+
+
+def test_password_page_preview_reveals_nothing_it_protects(client, bob, previewed):
+    _, token = history.share_create(
+        take=previewed,
+        author=bob,
+        days=7,
+        allow_download=False,
+        show_prompt=True,
+        password="open sesame",
+    )
+    page = client.get(f"/s/{token}/").content.decode()
+    tags = HeadTags(page).tags
+    assert tags["og:url"] == f"http://testserver/s/{token}/"
+    assert tags["og:site_name"] == "Cutroom" and tags["og:title"] == "Protected video"
+    assert tags["twitter:card"] == "summary" and "password" in tags["og:description"]
+    assert not {"og:image", "og:video", "twitter:image"} & tags.keys()
+    for secret in ("Harbour at dusk", previewed.prompt, "Northwind Films", "media/"):
+        assert secret not in page
 
 
 def test_share_pages_are_rate_limited(client, settings):
@@ -280,6 +469,35 @@ def test_activity_feed_and_figures(as_bob, bob, team, project, clip):
         )
         == 0
     )
+
+
+def card_of(page: str, take: Take) -> str:
+    return page.split(f'data-take="{take.code}"', 1)[1].split("</li>", 1)[0]
+
+
+def test_money_is_shown_as_people_read_it(as_bob, bob, team, project, clip):
+    estimated, tiny, charged, local = make_takes(project, clip, bob, 4)
+    paid = {"provider": "modellix", "created_at": timezone.now()}
+    Take.objects.filter(pk=estimated.pk).update(estimate_usd=Decimal("0.4233"), **paid)
+    Take.objects.filter(pk=tiny.pk).update(
+        estimate_usd=Decimal("1.2699"), charged_usd=Decimal("0.0040"), **paid
+    )
+    Take.objects.filter(pk=charged.pk).update(
+        estimate_usd=Decimal("1.2699"), charged_usd=Decimal("1.2"), **paid
+    )
+    Take.objects.filter(pk=local.pk).update(estimate_usd=Decimal("0.35"))
+    gallery = as_bob.get(reverse("team_gallery", args=[team.code])).content.decode()
+    assert "about 0.42 USD (estimate)" in card_of(gallery, estimated)
+    assert "&lt; 0.01 USD" in card_of(gallery, tiny)  # escaped "<"
+    assert "estimate" not in card_of(gallery, tiny)
+    assert "1.20 USD" in card_of(gallery, charged)
+    assert "free (local engine)" in card_of(gallery, local)
+    assert "~" not in gallery and "0.4233" not in gallery
+    activity = as_bob.get(reverse("team_activity", args=[team.code]))
+    # 0.4233 + 1.2699 + 1.2699; the local engine's take is free.
+    assert activity.context["figures"][0]["cost"] == Decimal("2.9631")
+    row = activity.content.decode().split("<td>Bob", 1)[1].split("</tr>", 1)[0]
+    assert "<td>about 2.96 USD (estimate)</td>" in row
 
 
 def test_side_by_side_export(as_bob, bob, project, samples, tmp_path):

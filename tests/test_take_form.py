@@ -183,11 +183,17 @@ def test_remix_prefills_the_form(as_bob, clip, project):
     assert f'value="{chosen[0].pk}" checked' in page
 
 
-def test_variations_differ_only_in_seed_and_show_their_cost(as_bob, clip):
+def test_variations_differ_only_in_seed_and_show_their_cost(as_bob, clip, settings):
     post(as_bob, clip, seed="5", prompt="clay")
     take = Take.objects.get()
+    assert str(take.estimate_usd) == "0.4658"  # 4 s x 0.11645
     page = as_bob.get(reverse("take_detail", args=[take.code])).content.decode()
-    assert f"3 variations · about {take.estimate_usd * 3} USD" in page
+    assert "3 variations · free (local engine)" in page  # the local engine costs nothing
+    assert "<dt>Cost</dt><dd>free (local engine)</dd>" in page
+    settings.STUDIO_PROVIDER = "modellix"
+    page = as_bob.get(reverse("take_detail", args=[take.code])).content.decode()
+    assert "3 variations · about 1.40 USD (estimate)" in page
+    assert "0.4658" not in page and "1.3974" not in page
     as_bob.post(reverse("take_variations", args=[take.code]), {"count": "3"})
     made = Take.objects.exclude(pk=take.pk)
     assert made.count() == 3 and len({t.seed for t in made} | {take.seed}) == 4

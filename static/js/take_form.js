@@ -145,12 +145,23 @@ function drawPlayhead() {
   if (duration > 0) playhead.style.left = percent(video.currentTime);
 }
 
+// Money as studio/templatetags/money.py writes it (usd_estimate_for): change the two together.
+function usdEstimate(amount) {
+  if (form.dataset.provider === "local") return "free (local engine)";
+  if (amount === 0) return "0.00 USD";
+  if (amount < 0.005) return "< 0.01 USD (estimate)";
+  // Round half up on the decimal value, as the server does: 0.345 is 0.34499... in binary.
+  const cents = Math.round(Number((amount * 100).toPrecision(12)));
+  const shown = (cents / 100).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return `about ${shown} USD (estimate)`;
+}
+
 function updateCost() {
   const { l } = windowValues();
   const chosen = Number(field("duration").value) || 0;
   const seconds = chosen || l;
   const price = Number(prices[field("resolution").value] || 0);
-  document.getElementById("cost").textContent = `about ${(seconds * price).toFixed(2)} USD for ${seconds.toFixed(1)} s at ${field("resolution").value}`;
+  document.getElementById("cost").textContent = `${usdEstimate(seconds * price)} for ${seconds.toFixed(1)} s at ${field("resolution").value}`;
 }
 
 function countPrompt() {

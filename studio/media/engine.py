@@ -45,11 +45,12 @@ RATIOS = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0, "4:3": 4 / 3, "3:4": 3 / 4
 class Effect:
     name: str  # an avfilter
     args: str
+    says: str  # what it does, in the words a person uses (the filter name is ours, not theirs)
     tags: frozenset[str] = frozenset()  # what a negative prompt may name to remove it
 
 
-def fx(name: str, args: str, *tags: str) -> Effect:
-    return Effect(name, args, frozenset(tags))
+def fx(name: str, args: str, says: str, *tags: str) -> Effect:
+    return Effect(name, args, says, frozenset(tags))
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class Look:
     name: str
     words: tuple[str, ...]
     effects: tuple[Effect, ...]
-    description: str
+    note: str = ""  # said after the look's effects
 
 
 BLUR = ("blur", "blurry", "soft", "模糊")
@@ -85,121 +86,145 @@ LOOKS = (
         "clay",
         ("clay", "claymation", "plasticine", "粘土", "黏土"),
         (
-            fx("gblur", "sigma=1.5:steps=1", *BLUR),
-            fx("lutyuv", _poster(10), "posterize", "flat"),
-            fx("hue", "s=1.3", *SATURATED),
+            fx("gblur", "sigma=1.5:steps=1", "soft focus", *BLUR),
+            fx("lutyuv", _poster(10), "flat clay-like shading", "posterize", "flat"),
+            fx("hue", "s=1.3", "richer colour", *SATURATED),
         ),
-        "soft, smooth surfaces with flat clay-like shading and rich colour",
     ),
     Look(
         "watercolor",
         ("watercolor", "watercolour", "water colour", "水彩"),
         (
-            fx("gblur", "sigma=2:steps=1", *BLUR),
-            fx("hue", "s=0.8", "pale", "washed"),
-            fx("lutyuv", LIGHTER, "light", "bright"),
+            fx("gblur", "sigma=2:steps=1", "soft focus", *BLUR),
+            fx("hue", "s=0.8", "paler colour", "pale", "washed"),
+            fx("lutyuv", LIGHTER, "a lighter ground", "light", "bright"),
         ),
-        "soft washes of paler colour on a lighter ground",
     ),
     Look(
         "pencil sketch",
         ("sketch", "pencil", "line art", "drawing", "素描", "铅笔"),
         (
-            fx("hue", "s=0", "grey"),
-            fx("edgedetect", "low=0.08:high=0.2:mode=wires:planes=y", "lines", "edges"),
-            fx("lutyuv", "y='235-val*0.85'", "lines", "edges"),
+            fx("hue", "s=0", "no colour", "grey"),
+            fx(
+                "edgedetect",
+                "low=0.08:high=0.2:mode=wires:planes=y",
+                "the outlines traced",
+                "lines",
+                "edges",
+            ),
+            fx("lutyuv", "y='235-val*0.85'", "dark pencil lines on white paper", "lines", "edges"),
         ),
-        "dark pencil lines on white paper",
     ),
     Look(
         "cartoon",
         ("anime", "cartoon", "comic", "动漫", "卡通", "漫画"),
         (
-            fx("lutyuv", _poster(6), "posterize", "flat"),
-            fx("hue", "s=1.5", *SATURATED),
-            fx("unsharp", "3:3:1.2:3:3:0", "sharp", "outline"),
+            fx("lutyuv", _poster(6), "flat cel shading", "posterize", "flat"),
+            fx("hue", "s=1.5", "bold colours", *SATURATED),
+            fx("unsharp", "3:3:1.2:3:3:0", "crisp outlines", "sharp", "outline"),
         ),
-        "flat cel shading, bold colours and crisp outlines",
     ),
     Look(
         "black and white",
         ("black and white", "black-and-white", "monochrome", "grayscale", "greyscale", "黑白"),
-        (fx("hue", "s=0", "monochrome"),),
-        "black and white",
+        (fx("hue", "s=0", "no colour", "monochrome"),),
     ),
     Look(
         "sepia",
         ("sepia", "vintage", "old film", "retro", "复古", "怀旧"),
         (
-            fx("lutyuv", "u='(val-128)*0.15+114':v='(val-128)*0.15+142'", "sepia"),
-            fx("lutyuv", contrast(0.9), "faded"),
+            fx(
+                "lutyuv",
+                "u='(val-128)*0.15+114':v='(val-128)*0.15+142'",
+                "warm brown sepia tones",
+                "sepia",
+            ),
+            fx("lutyuv", contrast(0.9), "the faded contrast of old film", "faded"),
         ),
-        "warm, faded sepia tones of old film",
     ),
     Look(
         "noir",
         ("noir", "film noir", "黑色电影"),
         (
-            fx("hue", "s=0", "monochrome"),
-            fx("lutyuv", contrast(1.6), *CONTRAST, *DARK),
-            fx("vignette", "PI/4", *DARK),
+            fx("hue", "s=0", "no colour", "monochrome"),
+            fx("lutyuv", contrast(1.6), "hard contrast with deep shadows", *CONTRAST, *DARK),
+            fx("vignette", "PI/4", "darkened corners", *DARK),
         ),
-        "hard black and white contrast with deep shadows",
     ),
     Look(
         "neon",
         ("neon", "cyberpunk", "synthwave", "赛博朋克", "霓虹"),
         (
-            fx("lutyuv", "u='clip(val+14,16,240)':v='clip(val+16,16,240)'", "magenta", "cyan"),
-            fx("hue", "s=1.8", *SATURATED),
-            fx("lutyuv", contrast(1.3), *CONTRAST),
+            fx(
+                "lutyuv",
+                "u='clip(val+14,16,240)':v='clip(val+16,16,240)'",
+                "magenta and cyan light",
+                "magenta",
+                "cyan",
+            ),
+            fx("hue", "s=1.8", "strong colour", *SATURATED),
+            fx("lutyuv", contrast(1.3), "more contrast", *CONTRAST),
         ),
-        "magenta and cyan neon light, high saturation and contrast",
     ),
     Look(
         "warm",
         ("warm", "sunset", "golden", "暖色", "温暖", "夕阳"),
-        (fx("lutyuv", "u='clip(val-10,16,240)':v='clip(val+12,16,240)'", "warm"),),
-        "a warm golden grade",
+        (
+            fx(
+                "lutyuv",
+                "u='clip(val-10,16,240)':v='clip(val+12,16,240)'",
+                "warm golden colours",
+                "warm",
+            ),
+        ),
     ),
     Look(
         "cool",
         ("cool", "cold", "winter", "icy", "冷色", "冬天"),
-        (fx("lutyuv", "u='clip(val+14,16,240)':v='clip(val-8,16,240)'", "cool"),),
-        "a cool blue grade",
+        (
+            fx(
+                "lutyuv",
+                "u='clip(val+14,16,240)':v='clip(val-8,16,240)'",
+                "cool blue colours",
+                "cool",
+            ),
+        ),
     ),
     Look(
         "pixel art",
         ("pixel", "8-bit", "8 bit", "retro game", "像素"),
-        (fx("pixelate", "12", "pixel"), fx("lutyuv", _poster(8), "flat")),
-        "chunky 8-bit pixels with a reduced palette",
+        (
+            fx("pixelate", "12", "chunky 8-bit pixels", "pixel"),
+            fx("lutyuv", _poster(8), "a reduced palette", "flat"),
+        ),
     ),
     Look(
         "oil painting",
         ("oil painting", "oil paint", "painterly", "impasto", "油画"),
         (
-            fx("lutyuv", _poster(24), "posterize", "strokes"),
-            fx("unsharp", "3:3:1.5:3:3:0", "sharp", "strokes"),
-            fx("hue", "s=1.35", *SATURATED),
+            fx("lutyuv", _poster(24), "bands of colour", "posterize", "strokes"),
+            fx("unsharp", "3:3:1.5:3:3:0", "crisp brush strokes", "sharp", "strokes"),
+            fx("hue", "s=1.35", "rich colour", *SATURATED),
         ),
-        "rich saturated colour with painterly strokes",
     ),
     Look(
         "dreamy",
         ("dreamy", "dream", "ethereal", "soft glow", "梦幻"),
         (
-            fx("gblur", "sigma=2.5:steps=1", *BLUR),
-            fx("lutyuv", LIGHTER, "light", "bright"),
-            fx("hue", "s=0.9", "pale"),
+            fx("gblur", "sigma=2.5:steps=1", "a soft glow", *BLUR),
+            fx("lutyuv", LIGHTER, "brighter tones", "light", "bright"),
+            fx("hue", "s=0.9", "gentler colour", "pale"),
         ),
-        "a soft, bright, hazy glow",
     ),
 )
 MILD = Look(
     "mild grade",
     (),
-    (fx("lutyuv", contrast(1.15), *CONTRAST), fx("hue", "s=1.1", *SATURATED)),
-    "a mild contrast and colour grade (no known look was named)",
+    (
+        fx("lutyuv", contrast(1.15), "a little more contrast", *CONTRAST),
+        fx("hue", "s=1.1", "a little more colour", *SATURATED),
+    ),
+    note="no known look was named",
 )
 GRAIN_TAGS = ("grain", "grainy", "noise", "noisy", "噪点", "颗粒")
 
@@ -207,7 +232,8 @@ GRAIN_TAGS = ("grain", "grainy", "noise", "noisy", "噪点", "颗粒")
 @dataclass
 class Plan:
     looks: list[str]
-    removed: list[str]
+    removed: list[str]  # what the negative prompt left out, in words
+    done: list[str] = field(default_factory=list)  # what is applied, in words
     pre: list[tuple[str, str]] = field(default_factory=list)
     post: list[tuple[str, str]] = field(default_factory=list)
     palette: str = ""
@@ -216,6 +242,12 @@ class Plan:
 
 def _mentions(text: str, words: Iterable[str]) -> bool:
     return any(word in text for word in words)
+
+
+def spoken_list(items: Iterable[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    items = list(items)
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
 
 
 def choose_looks(prompt: str, negative: str) -> tuple[list[Look], list[str]]:
@@ -272,12 +304,18 @@ def plan(
     avoid = negative.lower()
     rng = random.Random(seed)  # noqa: S311 (reproducible looks, not secrets)
     strength = 0.9 + 0.2 * rng.random()  # the seed varies the strength a little
-    result = Plan(looks=[look.name for look in looks], removed=removed, strength=strength)
+    result = Plan(
+        looks=[look.name for look in looks],
+        removed=[f"the {name} look" for name in removed],
+        strength=strength,
+    )
     for look in looks:
+        kept = []
         for effect in look.effects:
             if effect.tags and _mentions(avoid, effect.tags):
-                result.removed.append(f"{look.name}: {effect.name}")
+                result.removed.append(f"{effect.says} ({look.name} look)")
                 continue
+            kept.append(effect.says)
             if effect.name == "pixelate":  # down with nearest neighbour, back up as blocks
                 block = int(effect.args)
                 small = (_even(size[0] / block), _even(size[1] / block))
@@ -285,14 +323,18 @@ def plan(
                 result.post.append(("scale", f"{size[0]}:{size[1]}:flags=neighbor"))
                 continue
             result.post.append((effect.name, _scaled(effect, strength)))
+        if kept:
+            note = f" ({look.note})" if look.note else ""
+            result.done.append(f"{look.name} look with {spoken_list(kept)}{note}")
     if palette and source:
         result.post.append(("lutyuv", _transfer(source, palette)))
         result.palette = "colours moved toward the reference images"
     if not _mentions(avoid, GRAIN_TAGS):
         grain = 4 + rng.randrange(5)
         result.post.append(("noise", f"c0s={grain}:c0f=t+u:all_seed={seed % 2_147_483_647}"))
+        result.done.append("fine film grain")
     else:
-        result.removed.append("grain")
+        result.removed.append("film grain")
     return result
 
 
@@ -418,11 +460,7 @@ def render(
         fps=FPS,
         progress=progress,
     )
-    parts = [LOOK_TEXT.get(name, name) for name in chosen.looks]
-    return Rendered(encoded, chosen.looks, chosen.removed, "; ".join(parts))
-
-
-LOOK_TEXT = {look.name: look.description for look in (*LOOKS, MILD)}
+    return Rendered(encoded, chosen.looks, chosen.removed, "; ".join(chosen.done))
 
 
 def extended_prompt(
@@ -435,18 +473,25 @@ def extended_prompt(
     has_audio: bool,
     references: int,
 ) -> str:
-    """A deterministic description of what the engine did, shown like a rewritten prompt."""
+    """A deterministic description of what the engine did, shown like a rewritten prompt.
+
+    It is read by people, so it says what the picture got ("soft focus"), never which filter
+    made it ("gblur").
+    """
     e = rendered.encoded
-    bits = [
-        f"{prompt.strip()}",
-        f"Rendered by the local engine (filters, not AI) as {rendered.description}.",
-        f"Output {e.width}×{e.height} ({resolution}, {ratio or 'the clip’s own aspect'}), "
-        f"{e.duration:.1f} s at {FPS} fps.",
-    ]
+    done = rendered.description or "no change to the picture"
+    asked = prompt.strip()
+    if asked and asked[-1] not in ".!?。！？":
+        asked += "."
+    bits = [asked, f"Rendered by the local engine (filters, not AI): {done}."]
     if rendered.removed:
-        bits.append(f"Left out because of the negative prompt: {', '.join(rendered.removed)}.")
+        bits.append(f"Left out because of the negative prompt: {spoken_list(rendered.removed)}.")
     if references:
         bits.append(f"Colours moved toward {references} reference image{'s' * (references > 1)}.")
-    bits.append("Original sound kept." if has_audio else "The clip has no sound.")
-    bits.append(f"Seed {seed} sets the grain and strength.")
+    shape = ratio or "the clip’s own shape"
+    sound = "original sound kept" if has_audio else "no sound (the clip has none)"
+    bits.append(
+        f"{e.width}×{e.height} ({resolution.lower()}, {shape}), {e.duration:.1f} s at {FPS} "
+        f"frames a second, {sound}; seed {seed} sets the grain and the strength."
+    )
     return " ".join(bits)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from studio.models import Activity, Project, ShareLink, Take, TakeStar
+from studio.providers.local import LocalEngine
 
 PAGE_SIZE = 24
 
@@ -135,6 +136,8 @@ def share_create(
     password: str = "",
 ) -> tuple[ShareLink, str]:
     """Returns the link and its token; the token is not stored and cannot be shown again."""
+    if password and not ShareLink.PASSWORD_MIN <= len(password) <= ShareLink.PASSWORD_MAX:
+        raise ValueError("A share link password has 8 to 200 characters.")  # forms check first
     token = secrets.token_urlsafe(32)
     link = ShareLink.objects.create(
         take=take,
@@ -169,7 +172,10 @@ def share_find(token: str) -> ShareLink | None:
 
 
 def share_password_ok(link: ShareLink, password: str) -> bool:
-    return not link.password_hash or check_password(password, link.password_hash)
+    if not link.password_hash:
+        return True
+    # No stored password is longer, so a longer guess is wrong without hashing it.
+    return len(password) <= ShareLink.PASSWORD_MAX and check_password(password, link.password_hash)
 
 
 def share_viewed(link: ShareLink) -> None:
@@ -232,7 +238,10 @@ def take_export(*, take_id: int) -> None:
 
 # -- figures --------------------------------------------------------------------------------
 def member_figures(*, team: Team) -> list[dict[str, Any]]:
-    """Takes, output seconds and estimated cost per member for the current month."""
+    """Takes, output seconds and estimated cost per member for the current month.
+
+    The local engine's takes count as takes and seconds but cost nothing.
+    """
     start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     rows = (
         Take.objects.filter(project__team=team, created_at__gte=start)
@@ -240,7 +249,9 @@ def member_figures(*, team: Team) -> list[dict[str, Any]]:
         .annotate(
             takes=Count("id"),
             cost=Coalesce(
-                Sum("estimate_usd"), 0, output_field=Take._meta.get_field("estimate_usd")
+                Sum("estimate_usd", filter=~Q(provider=LocalEngine.name)),
+                0,
+                output_field=Take._meta.get_field("estimate_usd"),
             ),
         )
         .order_by("-takes")

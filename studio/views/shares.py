@@ -2,26 +2,43 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.text import Truncator
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from PIL import Image, UnidentifiedImageError
 
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
-from studio.models import ShareLink, TakeState
+from studio.forms import ShareLinkForm
+from studio.models import ShareLink, Take, TakeState
+from studio.providers.local import LocalEngine
 from studio.services import history
 from studio.serving import serve_file
-from studio.views.takes import take_for
+from studio.views.takes import take_for, take_page_context
 
-DAYS = {"1": 1, "7": 7, "30": 30, "never": None}
 PAGE_LIMIT = 60  # share page views per address per minute
 MEDIA_LIMIT = 1200  # media requests (Range makes many) per address per minute
 PUBLIC_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
-    "Referrer-Policy": "no-referrer",
+    # The token is in the URL, so no other site may see it as a referrer. "same-origin" sends
+    # no Referer at all to any other origin, which is what "no-referrer" was here for. But
+    # with "no-referrer" the Fetch standard serialises the Origin header of a form POST as
+    # "null" ("append a request `Origin` header"), and Django's CsrfViewMiddleware
+    # refuses a null Origin: the password form answered 403 in Chromium. With "same-origin"
+    # the same-origin POST carries our real Origin, which Django checks against the host; a
+    # browser that sends no Origin sends a same-origin Referer, which Django requires under
+    # HTTPS. The template repeats the policy in a <meta> for proxies that drop headers.
+    "Referrer-Policy": "same-origin",
+    # Never cached, by the browser or anything between: a revoked link stops at the next
+    # request, and "download off" leaves no copy in a cache.
     "Cache-Control": "private, no-store",
 }
 
@@ -29,24 +46,28 @@ PUBLIC_HEADERS = {
 @login_required
 @require_POST
 def share_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    take, _ = take_for(request, code, need="edit")
+    take, membership = take_for(request, code, need="edit")
     if take.state != TakeState.SUCCEEDED:
         messages.error(request, "Only finished takes can be shared.")
         return redirect("take_detail", code=take.code)
-    days = request.POST.get("expires", "7")
-    if days not in DAYS:
-        messages.error(request, "Choose when the link expires.")
-        return redirect("take_detail", code=take.code)
+    form = ShareLinkForm(request.POST)
+    if not form.is_valid():
+        # The take page again, with the reason next to the field; no link was made.
+        messages.error(request, "The share link was not created; see the Share card.")
+        context = take_page_context(request, take, membership, share_form=form)
+        return render(request, "studio/take_detail.html", context, status=400)
     link, token = history.share_create(
         take=take,
         author=request.user,
-        days=DAYS[days],
-        allow_download=request.POST.get("allow_download") == "on",
-        show_prompt=request.POST.get("show_prompt") == "on",
-        password=request.POST.get("password", "")[:200],
+        days=form.days,
+        allow_download=form.cleaned_data["allow_download"],
+        show_prompt=form.cleaned_data["show_prompt"],
+        password=form.cleaned_data["password"],
     )
     # Shown once, on the next page only; only its hash is stored.
-    request.session[f"share-{link.code}"] = request.build_absolute_uri(f"/s/{token}/")
+    request.session[f"share-{link.code}"] = request.build_absolute_uri(
+        reverse("share_page", args=[token])
+    )
     messages.success(request, "Share link created. Copy it now: it is shown only once.")
     return redirect("take_detail", code=take.code)
 
@@ -66,9 +87,10 @@ def share_revoke(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     return redirect("take_detail", code=link.take.code)
 
 
-def _public(response: HttpResponse) -> None:
+def _public(response: HttpResponse) -> HttpResponse:
     for key, value in PUBLIC_HEADERS.items():
         response[key] = value
+    return response
 
 
 def _limited(request: HttpRequest, bucket: str, limit: int) -> bool:
@@ -94,6 +116,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
     if link is None:
         raise _not_found()
     unlocked = request.session.get(f"share-ok-{link.code}", False)
+    share_url = request.build_absolute_uri(reverse("share_page", args=[token]))
     error = ""
     if link.password_hash and not unlocked:
         if request.method == "POST" and history.share_password_ok(
@@ -103,26 +126,65 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("share_page", token=token)
         if request.method == "POST":
             error = "That password is not right."
-        response = render(
-            request, "studio/share_password.html", {"error": error}, status=401 if error else 200
+        # The preview of a protected link shows nothing the password protects: no title,
+        # no poster, no prompt, not even the team, since any of them can give the video away.
+        context = {"error": error, "share_url": share_url}
+        return _public(
+            render(request, "studio/share_password.html", context, status=401 if error else 200)
         )
-        _public(response)
-        return response
     history.share_viewed(link)
     take = link.take
     context = {
         "link": link,
         "take": take,
         "token": token,
-        "title": take.title or take.prompt[:80]
-        if link.show_prompt
-        else (take.title or "A video edit"),
-        "poster_url": request.build_absolute_uri(f"/s/{token}/media/poster"),
-        "video_url": request.build_absolute_uri(f"/s/{token}/media/result"),
+        "team": take.project.team,
+        "title": _title(link, take),
+        "description": _description(link, take),
+        "share_url": share_url,
+        "secure": request.is_secure(),
+        "video_url": _media_url(request, token, "result"),
+        **_poster(request, token, take),
     }
-    response = render(request, "studio/share.html", context)
-    _public(response)
-    return response
+    return _public(render(request, "studio/share.html", context))
+
+
+def _title(link: ShareLink, take: Take) -> str:
+    if take.title:
+        return take.title
+    return Truncator(take.prompt).chars(80) if link.show_prompt else "A video edit"
+
+
+def _description(link: ShareLink, take: Take) -> str:
+    """What an unfurl says under the title: who shared what; the prompt only when shown."""
+    text = f"A before-and-after video edit shared by {take.project.team.name} on Cutroom."
+    if take.provider == LocalEngine.name:
+        text += " Made with the local engine (filters, not AI)."
+    if link.show_prompt:
+        text += f" Prompt: {Truncator(take.prompt).chars(200)}"
+    return text
+
+
+def _media_url(request: HttpRequest, token: str, variant: str) -> str:
+    return request.build_absolute_uri(reverse("share_media", args=[token, variant]))
+
+
+def _poster(request: HttpRequest, token: str, take: Take) -> dict[str, Any]:
+    """The poster's address and real size, for og:image (unfurls lay out by the size)."""
+    if not take.result_poster:
+        return {"poster_url": "", "poster_size": None}
+    return {
+        "poster_url": _media_url(request, token, "poster"),
+        "poster_size": _image_size(take.result_poster),
+    }
+
+
+def _image_size(field: FieldFile) -> tuple[int, int] | None:
+    try:
+        with field.storage.open(field.name, "rb") as handle, Image.open(handle) as image:
+            return image.size  # read from the header; the picture is not decoded
+    except (OSError, UnidentifiedImageError):
+        return None
 
 
 @require_safe
@@ -142,6 +204,8 @@ def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponse:
     }[variant]
     if not field or not field.storage.exists(field.name):
         raise _not_found()
+    # With download off, ?download=1 is served inline like any other request: never as an
+    # attachment. Playing the video needs its bytes, so that is all "off" can refuse.
     download = request.GET.get("download") == "1" and link.allow_download
     suffix = ".jpg" if variant == "poster" else ".mp4"
     name = f"{(take.title or 'cutroom-take')[:60]}-{variant}{suffix}"
@@ -151,7 +215,6 @@ def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponse:
         content_type="image/jpeg" if variant == "poster" else "video/mp4",
         download_name=name,
         as_attachment=download,
+        cache_control=PUBLIC_HEADERS["Cache-Control"],
     )
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return _public(response)

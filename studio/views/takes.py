@@ -18,7 +18,7 @@ from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
 from studio import health
-from studio.forms import TakeForm
+from studio.forms import ShareLinkForm, TakeForm
 from studio.models import Clip, MediaState, Take, TakeStar, TakeState
 from studio.providers import local
 from studio.services import takes
@@ -132,6 +132,17 @@ def _status_context(take: Take, membership: Any) -> dict[str, Any]:
 def take_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     take, membership = take_for(request, code)
     team_switch(user=request.user, team=take.project.team)
+    context = take_page_context(request, take, membership)
+    return render(request, "studio/take_detail.html", context)
+
+
+def take_page_context(
+    request: AuthenticatedHttpRequest,
+    take: Take,
+    membership: Any,
+    share_form: ShareLinkForm | None = None,
+) -> dict[str, Any]:
+    """Everything the take page shows; share_create renders it again with its form's errors."""
     context = _status_context(take, membership)
     context["references"] = take.references.order_by("takereference__position")
     siblings = Take.objects.filter(clip=take.clip, state=TakeState.SUCCEEDED).exclude(pk=take.pk)
@@ -145,7 +156,9 @@ def take_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         link.new_url = request.session.pop(f"share-{link.code}", "")
     context["share_links"] = links
     context["variation_costs"] = [(n, take.estimate_usd * n) for n in (2, 3, 4)]
-    return render(request, "studio/take_detail.html", context)
+    context["provider"] = settings.STUDIO_PROVIDER  # variations go to today's provider
+    context["share_form"] = share_form or ShareLinkForm()
+    return context
 
 
 DIFF_FIELDS = [

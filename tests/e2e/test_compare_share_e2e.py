@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import statistics
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import shot, sign_in, wait_until
+from studio.models import ShareLink
+from tests.e2e.conftest import SCREENSHOTS, shot, sign_in, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -124,6 +126,96 @@ def test_share_link_plays_without_login_and_dies_when_revoked(
         expect(page.get_by_text("The share link no longer works.")).to_be_visible()
         gone = public.goto(url)
         assert gone.status == 404
+    finally:
+        stranger.close()
+
+
+def other_origin(url: str) -> str:
+    """The same live server under its other name: another origin to the browser."""
+    parts = urlsplit(url)
+    host = "127.0.0.1" if parts.hostname == "localhost" else "localhost"
+    return f"{parts.scheme}://{host}:{parts.port}"
+
+
+def test_password_link_opens_in_a_fresh_browser(
+    page: Page, browser: Browser, live_server, bob, finished_take
+):
+    """Logged out, fresh context: wrong password, right password, the video plays.
+
+    With `Referrer-Policy: no-referrer` Chromium sent `Origin: null` on the password POST and
+    Django answered 403 (CSRF); the token still never reaches another site.
+    """
+    sign_in(page, live_server.url, "bob@example.com")
+    page.goto(f"{live_server.url}/k/{finished_take.code}/")
+    password = page.get_by_label("Password (optional)")
+    password.fill("short")
+    page.get_by_role("button", name="Create share link").click()
+    expect(page.locator("#share-password_error")).to_have_text(
+        "Use at least 8 characters (this one has 5), or leave the password empty."
+    )
+    expect(page.get_by_label("New share link (shown only now)")).to_have_count(0)
+    assert not ShareLink.objects.exists()
+    page.locator("section[aria-labelledby=share-title]").screenshot(
+        path=str(SCREENSHOTS / "share-card-password-error.png")
+    )
+    page.get_by_label("Password (optional)").fill("open sesame")
+    page.get_by_role("button", name="Create share link").click()
+    url = page.get_by_label("New share link (shown only now)").input_value()
+
+    stranger = browser.new_context()
+    try:
+        public = stranger.new_page()
+        seen: list[str] = []
+        public.on("request", lambda request: seen.append(request.url))
+        first = public.goto(url)
+        assert first.status == 200 and first.headers["referrer-policy"] == "same-origin"
+        expect(public.locator("meta[name=referrer]")).to_have_attribute("content", "same-origin")
+        expect(public.get_by_role("heading", level=1)).to_have_text("This video is protected")
+        for variant in ("result", "source", "poster"):
+            assert stranger.request.get(f"{url}media/{variant}").status == 404
+        shot(public, "share-password")
+
+        public.get_by_label("Password").fill("not the password")
+        public.get_by_role("button", name="Watch").click()
+        expect(public.get_by_role("alert")).to_have_text("That password is not right.")
+        public.get_by_label("Password").fill("open sesame")
+        public.get_by_role("button", name="Watch").click()
+        expect(public.get_by_role("heading", level=1)).to_have_text("cool winter")
+        wait_until(
+            public,
+            "() => document.querySelector('[data-compare] video[data-side=b]').readyState >= 2",
+        )
+        public.evaluate(
+            "() => document.querySelectorAll('[data-compare] video').forEach(v => v.muted = true)"
+        )
+        public.get_by_role("button", name="Play").click()
+        public.wait_for_timeout(1200)
+        assert (
+            public.evaluate(
+                "() => document.querySelector('[data-compare] video[data-side=b]').currentTime"
+            )
+            > 0.5
+        )
+        shot(public, "share-password-unlocked")
+        media = stranger.request.get(f"{url}media/result?download=1")
+        assert media.status == 200 and media.headers["cache-control"] == "private, no-store"
+        assert media.headers["content-disposition"].startswith("inline")  # download is off
+        expect(public.get_by_role("link", name="Download the video")).to_have_count(0)
+
+        # Everything the page loaded came from this server...
+        assert seen and all(u.startswith(live_server.url) for u in seen), seen
+        # ...and a link to another site carries no trace of the token.
+        elsewhere = other_origin(live_server.url) + "/accounts/login/"
+        with public.expect_request(elsewhere) as leaving:
+            public.evaluate(
+                "(href) => { const a = document.createElement('a'); a.href = href;"
+                " document.body.append(a); a.click(); }",
+                elsewhere,
+            )
+        assert "referer" not in leaving.value.all_headers()
+        public.wait_for_url(elsewhere)
+        expect(public.get_by_role("button", name="Sign in")).to_be_visible()
+        assert public.evaluate("() => document.referrer") == ""
     finally:
         stranger.close()
 

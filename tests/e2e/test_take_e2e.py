@@ -30,7 +30,7 @@ def test_submit_an_edit_and_watch_it_finish(
     page.get_by_label("What should change?").fill("Make it look like an old black and white film")
     expect(page.locator("#prompt-count")).to_have_text("45 / 5000 characters")
     page.get_by_label("Resolution").select_option("720P")
-    expect(page.locator("#cost")).to_have_text("about 0.21 USD for 3.0 s at 720P")
+    expect(page.locator("#cost")).to_have_text("free (local engine) for 3.0 s at 720P")
     page.get_by_label("Seed (optional)").fill("42")
     shot(page, "take-form")
     page.get_by_role("button", name="Start the take").click()
@@ -47,6 +47,19 @@ def test_submit_an_edit_and_watch_it_finish(
     assert (take.result_width, take.result_height) == (1280, 720)
     assert take.events.count() == 6
     shot(page, "take-done")
+
+
+def test_cost_estimate_reads_like_money(page: Page, live_server, clip, settings):
+    """With a paid provider the live estimate is rounded to cents and marked as an estimate."""
+    settings.STUDIO_PROVIDER = "modellix"
+    sign_in(page, live_server.url, "bob@example.com")
+    page.goto(f"{live_server.url}/c/{clip.code}/edit/")
+    page.get_by_label("Length (seconds)").fill("3")
+    page.get_by_label("Resolution").select_option("720P")
+    expect(page.locator("#cost")).to_have_text("about 0.21 USD (estimate) for 3.0 s at 720P")
+    page.get_by_label("Resolution").select_option("1080P")
+    page.get_by_label("Length (seconds)").fill("10")
+    expect(page.locator("#cost")).to_have_text("about 1.16 USD (estimate) for 10.0 s at 1080P")
 
 
 def test_fresh_start_upload_edit_and_watch_the_take_play(
