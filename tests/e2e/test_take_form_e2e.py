@@ -126,8 +126,9 @@ FITS = """(select) => {
 
 @pytest.mark.parametrize("width", [1440, 1024, 390])
 def test_estimate_by_the_button_and_options_readable(
-    page: Page, live_server, clip, width, console_errors
+    page: Page, live_server, clip, width, console_errors, settings
 ) -> None:
+    settings.STUDIO_PROVIDER = "modellix"  # a priced provider: the local engine is free
     page.set_viewport_size({"width": width, "height": 900})
     sign_in(page, live_server.url, "bob@example.com")
     page.goto(f"{live_server.url}/c/{clip.code}/edit/")
