@@ -39,7 +39,7 @@ if (menuButton) {
   menuButton.addEventListener("click", () => setOpen(menuButton.getAttribute("aria-expanded") !== "true"));
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Escape" || menuButton.getAttribute("aria-expanded") !== "true") return;
-    if (!menuButton.checkVisibility()) return;
+    if (getComputedStyle(menuButton).display === "none") return; // wider screens: no menu to fold
     setOpen(false);
     menuButton.focus();
   });
