@@ -5,7 +5,13 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint format install install-test chromium clean
+# axe-core checks every page for accessibility in the browser tests (tests/e2e/test_axe_e2e.py).
+# It is installed from npm into var/axe (git-ignored), once per version; there is no package.json.
+AXE_VERSION := 4.14.1
+AXE_DIR := var/axe
+AXE_STAMP := $(AXE_DIR)/.installed-$(AXE_VERSION)
+
+.PHONY: run test lint format install install-test chromium axe clean
 
 run: $(VENV)/.installed-run
 	$(PY) manage.py migrate --noinput
@@ -15,7 +21,7 @@ run: $(VENV)/.installed-run
 	@echo "  Cutroom is running at http://$${HOST:-127.0.0.1}:$(PORT)  (Ctrl-C stops everything)"
 	exec $(PY) manage.py supervise
 
-test: $(VENV)/.installed-test chromium
+test: $(VENV)/.installed-test chromium axe
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
@@ -49,6 +55,20 @@ chromium:
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
 	fi
+
+axe: $(AXE_STAMP)
+
+$(AXE_STAMP):
+	@command -v npm >/dev/null || { \
+		echo "Installing Debian's npm for axe-core"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm >/dev/null; \
+	}
+	npm install --prefix $(AXE_DIR) --no-save --no-package-lock --no-audit --no-fund \
+		--loglevel=error axe-core@$(AXE_VERSION)
+	@rm -f $(AXE_DIR)/.installed-*
+	@touch $@
 
 clean:
 	rm -rf $(VENV) build *.egg-info

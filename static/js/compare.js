@@ -2,6 +2,7 @@
 // Video B follows video A; drift is corrected continuously by steering B's playback rate, and
 // seeks pause both, line them up and start them together, so they stay within one frame.
 const FRAME = 1 / 30;
+const players = new WeakMap();
 
 function setUp(root) {
   const a = root.querySelector("video[data-side=a]");
@@ -151,13 +152,11 @@ function setUp(root) {
     stage.addEventListener("pointermove", move);
     stage.addEventListener("pointerup", () => stage.removeEventListener("pointermove", move), { once: true });
   });
-  root.addEventListener("keydown", (event) => {
-    if (event.target.matches("input, select, textarea")) return;
-    if (event.key === " ") { event.preventDefault(); toggle(); }
-    else if (event.key === "ArrowLeft") { event.preventDefault(); step(-1); }
-    else if (event.key === "ArrowRight") { event.preventDefault(); step(1); }
-    else if (event.key === "w" || event.key === "W") setMode(root.dataset.mode === "wipe" ? "side" : "wipe");
-    else if (event.key === "f" || event.key === "F") root.requestFullscreen?.();
+  players.set(root, {
+    toggle,
+    step,
+    wipe: () => setMode(root.dataset.mode === "wipe" ? "side" : "wipe"),
+    fullscreen: () => root.requestFullscreen?.(),
   });
   root.tabIndex = 0;
   setAudio();
@@ -165,6 +164,39 @@ function setUp(root) {
   setWipe(50);
   setMode("side");
 }
+
+// The player's keys work anywhere on the page, except where the key already means something:
+// typing in a form field, Space on a button or link (it presses it), and the wipe divider's own
+// arrows (it handles them first and stops them). Shortcuts with Ctrl, Alt or Meta are the
+// browser's (Ctrl+W, Ctrl+F).
+const TYPING = "input, textarea, select, [contenteditable]:not([contenteditable=false])";
+const PRESSABLE = "button, a[href], summary, [role=button], [role=link], [role=checkbox], [role=menuitem]";
+
+function playerFor(target) {
+  const root = target.closest?.("[data-compare]") || document.querySelector("[data-compare][data-ready]");
+  return root ? players.get(root) : undefined;
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.defaultPrevented || event.isComposing || event.ctrlKey || event.altKey || event.metaKey) return;
+  const target = event.target instanceof Element ? event.target : document.body;
+  if (target.closest(TYPING)) return;
+  const player = playerFor(target);
+  if (!player) return;
+  const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+  if (key === " ") {
+    if (target.closest(PRESSABLE)) return;
+    event.preventDefault();
+    if (!event.repeat) player.toggle();
+  } else if (key === "ArrowLeft" || key === "ArrowRight") {
+    event.preventDefault();
+    player.step(key === "ArrowLeft" ? -1 : 1);
+  } else if (key === "w" && !event.repeat) {
+    player.wipe();
+  } else if (key === "f" && !event.repeat) {
+    player.fullscreen();
+  }
+});
 
 function setUpAll(scope) {
   for (const root of scope.querySelectorAll("[data-compare]:not([data-ready])")) {

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.files import File
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from studio import services
 from studio.media import engine
@@ -30,7 +29,11 @@ ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "var" / "screenshots"
+# Installed from npm by `make test` (the Makefile's axe target); never vendored into the app.
+AXE_SCRIPT = ROOT / "var" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_FAILING_IMPACTS = ("serious", "critical")
 
 pytestmark = pytest.mark.e2e
 
@@ -62,10 +65,19 @@ def sign_in(page: Page, base: str, email: str, password: str = PASSWORD) -> None
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    # On a phone the button sits in the folded menu: there, but not visible until opened.
+    expect(page.get_by_role("button", name="Sign out", include_hidden=True)).to_be_attached()
+
+
+def open_menu(page: Page) -> None:
+    """Unfold the phone menu, if the page shows it folded."""
+    menu = page.get_by_role("button", name="Menu")
+    if menu.is_visible() and menu.get_attribute("aria-expanded") == "false":
+        menu.click()
 
 
 def sign_out(page: Page) -> None:
+    open_menu(page)
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
 
@@ -85,32 +97,105 @@ def wait_until(page: Page, predicate: str, timeout: float = 15.0) -> None:
 
 
 @pytest.fixture
+def axe_context(browser: Browser) -> Iterator[BrowserContext]:
+    """A browser context for axe only: it bypasses CSP so that axe-core can be injected.
+
+    The app's own Content-Security-Policy is untouched; every other test runs under it.
+    """
+    if not AXE_SCRIPT.exists():
+        pytest.fail(f"axe-core is missing at {AXE_SCRIPT}: run `make axe` (part of `make test`)")
+    context = browser.new_context(bypass_csp=True)
+    yield context
+    context.close()
+
+
+AXE_RUN = """async () => {
+  const results = await axe.run(document, { resultTypes: ["violations"] });
+  return {
+    version: axe.version,
+    violations: results.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target.join(" "), summary: n.failureSummary })),
+    })),
+  };
+}"""
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """Run axe-core on the page as it is now; the serious and critical violations."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.add_script_tag(content=AXE_SCRIPT.read_text())
+    report = page.evaluate(AXE_RUN)
+    assert report["version"].startswith("4."), report["version"]
+    return [v for v in report["violations"] if v["impact"] in AXE_FAILING_IMPACTS]
+
+
+def axe_report(violations: list[dict[str, Any]]) -> str:
+    """One readable line per failing node: rule, impact, element and what to fix."""
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"]:
+            summary = " ".join((node["summary"] or "").split())
+            lines.append(f"    {node['target']}: {summary}")
+    return "\n".join(lines)
+
+
+def check_axe(page: Page, name: str) -> None:
+    """Fail with every serious or critical axe-core violation on the page."""
+    violations = axe_violations(page)
+    assert not violations, f"axe-core on {name} ({page.url}):\n{axe_report(violations)}"
+
+
+def make_take(project: Any, clip: Any, author: Any, **fields: Any) -> Any:
+    """A take row in any state, without a provider (fields override the defaults)."""
+
+    defaults = {
+        "prompt": "Turn the harbour into clay style",
+        "seed": 7,
+        "start_ms": 2000,
+        "length_ms": 4000,
+        "provider": "local",
+        "resolution": "720P",
+        "estimate_usd": "0.2822",
+    }
+    return Take.objects.create(project=project, clip=clip, created_by=author, **defaults | fields)
+
+
+def finish_take(take: Any, folder: Path) -> Any:
+    """Render the take with the local engine, as the worker would, and store its result."""
+    from django.core.files import File
+    from django.utils import timezone
+
+    item = services.input_clip_prepare(
+        clip=take.clip, start=take.start_ms / 1000, length=take.length_ms / 1000
+    )
+    source = Path(item.file.path)
+    out = folder / f"{take.code}.mp4"
+    info = probe(source, max_seconds=60)
+    rendered = engine.render(source, out, info=info, prompt=take.prompt, resolution=take.resolution)
+    result = probe(out, max_seconds=60)
+    poster = folder / f"{take.code}.jpg"
+    make_poster(out, poster, result)
+    take.input_clip = item
+    take.engine_looks = rendered.looks
+    take.state = TakeState.SUCCEEDED
+    take.finished_at = timezone.now()
+    take.result_width, take.result_height = result.width, result.height
+    take.result_duration, take.result_size = result.duration, out.stat().st_size
+    stored = f"takes/{take.project.code}/{take.code}"
+    with out.open("rb") as video, poster.open("rb") as image:
+        take.result.save(f"{stored}/result.mp4", File(video), save=False)
+        take.result_poster.save(f"{stored}/poster.jpg", File(image), save=False)
+    take.save()
+    return take
+
+
+@pytest.fixture
 def finished_take(team, alice, bob, samples, tmp_path):
     """A take the local engine finished, with its result and poster stored."""
     project = Project.objects.create(team=team, name="Compare", created_by=alice)
     clip = upload_clip(client_for(bob), project, samples["long.mp4"], name="harbour.mp4")
-    item = services.input_clip_prepare(clip=clip, start=2, length=4)
-    source = Path(item.file.path)
-    out = tmp_path / "result.mp4"
-    rendered = engine.render(
-        source, out, info=probe(source, max_seconds=60), prompt="cool winter", resolution="720P"
-    )
-    take = Take.objects.create(
-        project=project,
-        clip=clip,
-        created_by=bob,
-        prompt="cool winter",
-        seed=1,
-        length_ms=4000,
-        start_ms=2000,
-        provider="local",
-        state=TakeState.SUCCEEDED,
-        input_clip=item,
-        resolution="720P",
-        engine_looks=rendered.looks,
-    )
-    make_poster(out, tmp_path / "poster.jpg", probe(out, max_seconds=60))
-    with out.open("rb") as video, (tmp_path / "poster.jpg").open("rb") as poster:
-        take.result.save(f"takes/{project.code}/{take.code}/result.mp4", File(video), save=False)
-        take.result_poster.save(f"takes/{project.code}/{take.code}/poster.jpg", File(poster))
-    return take
+    return finish_take(make_take(project, clip, bob, prompt="cool winter", seed=1), tmp_path)

@@ -1,0 +1,275 @@
+"""axe-core on every distinct page of the app: no serious or critical accessibility violation.
+
+axe-core is installed from npm by `make test` and injected through a test-only browser context
+that bypasses CSP (tests/e2e/conftest.py); the app's own policy is never loosened.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from playwright.sync_api import BrowserContext, Page, expect
+
+from accounts.models import Team
+from accounts.services import invitation_create
+from studio import services
+from studio.models import Clip, MediaState, Project, Take, TakeState
+from studio.services import history
+from tests.conftest import PASSWORD, client_for, make_user, upload_clip
+from tests.e2e.conftest import check_axe, finish_take, make_take, shot, sign_in, sign_out
+from tests.media import make_image
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+# Live parts (#take-status, #library) re-fetch themselves while something is pending. Swapping
+# them while axe walks the page makes results flaky, so the test holds those requests back:
+# the first render is the same template partial the swap would bring.
+LIVE_PARTIALS = re.compile(r"/(status|library)/$")
+
+
+@dataclass
+class Studio:
+    team: Team
+    project: Project
+    clip: Clip
+    queued: Take
+    running: Take
+    succeeded: Take
+    other: Take
+    failed: Take
+    share_url: str
+    protected_share_url: str
+    invite_token: str
+
+
+@pytest.fixture
+def studio(team, alice, bob, carol, samples, tmp_path) -> Studio:
+    """A team with clips in every state, takes in every state, share links and an invitation."""
+    project = Project.objects.create(team=team, name="Harbour film", created_by=alice)
+    clip = upload_clip(client_for(bob), project, samples["long.mp4"], name="harbour.mp4")
+    Clip.objects.create(project=project, original_name="arriving.mp4", uploaded_by=bob)
+    Clip.objects.create(
+        project=project,
+        original_name="notes.mp4",
+        uploaded_by=bob,
+        state=MediaState.REJECTED,
+        reason="This file is not a video.",
+    )
+    image = SimpleUploadedFile("palette.png", make_image(None, (640, 480)))
+    reference, _ = services.reference_receive(
+        project=project, author=bob, upload=image, upload_key=uuid.uuid4()
+    )
+    services.reference_process(reference_id=reference.pk)
+    succeeded = finish_take(make_take(project, clip, bob, title="Clay harbour"), tmp_path)
+    other = finish_take(make_take(project, clip, bob, prompt="cool winter", seed=8), tmp_path)
+    now = timezone.now()
+    running = make_take(
+        project,
+        clip,
+        bob,
+        prompt="Make it an old black and white film",
+        state=TakeState.RUNNING,
+        progress=0.4,
+        provider_task_id="local-running",
+        next_check_at=now + timedelta(seconds=5),
+    )
+    queued = make_take(project, clip, bob, prompt="水彩 watercolor, warm sunset")
+    failed = make_take(
+        project,
+        clip,
+        bob,
+        prompt="Neon city at night",
+        state=TakeState.FAILED,
+        reason="The provider refused the prompt: it breaks the content rules.",
+    )
+    history.take_star(take=succeeded, user=alice)
+    _, token = history.share_create(
+        take=succeeded, author=bob, days=7, allow_download=True, show_prompt=True
+    )
+    _, protected = history.share_create(
+        take=succeeded,
+        author=bob,
+        days=None,
+        allow_download=False,
+        show_prompt=False,
+        password="harbour lights",
+    )
+    _, invite_token = invitation_create(
+        team=team, role="editor", created_by=alice, note="Our colourist"
+    )
+    return Studio(
+        team=team,
+        project=project,
+        clip=clip,
+        queued=queued,
+        running=running,
+        succeeded=succeeded,
+        other=other,
+        failed=failed,
+        share_url=f"/s/{token}/",
+        protected_share_url=f"/s/{protected}/",
+        invite_token=invite_token,
+    )
+
+
+class Pages:
+    """Visit pages by name and run axe-core on each, reporting each page as its own subtest."""
+
+    def __init__(self, page: Page, base: str, subtests: Any) -> None:
+        self.page, self.base, self.subtests = page, base, subtests
+        self.checked: list[str] = []
+
+    def check(self, name: str, path: str | None = None, *, h1: str | None = None) -> None:
+        """Run axe on the page at path (or the current page); h1 says which page it must be."""
+        with self.subtests.test(msg=name):
+            if path is not None:
+                self.page.goto(self.base + path)
+            self.page.wait_for_load_state("load")
+            if h1 is not None:
+                expect(self.page.get_by_role("heading", level=1)).to_contain_text(h1)
+            self.checked.append(name)
+            check_axe(self.page, name)
+
+    def phone(self, name: str, path: str, *, h1: str | None = None) -> None:
+        self.page.set_viewport_size(PHONE)
+        try:
+            self.check(f"{name} (390 px)", path, h1=h1)
+            shot(self.page, "phone-" + re.sub(r"\W+", "-", name))
+        finally:
+            self.page.set_viewport_size(DESKTOP)
+
+
+def _abort(route: Any) -> None:
+    route.abort()
+
+
+def test_every_page_passes_axe(
+    axe_context: BrowserContext, live_server, studio: Studio, alice, subtests, settings
+) -> None:
+    page = axe_context.new_page()
+    page.set_viewport_size(DESKTOP)
+    page.route(LIVE_PARTIALS, _abort)
+    pages = Pages(page, live_server.url, subtests)
+
+    # Signed out.
+    pages.check("landing", "/", h1="Edit video")
+    pages.phone("landing", "/", h1="Edit video")
+    pages.check("login", "/accounts/login/", h1="Sign in")
+    page.get_by_label("E-mail").fill("nobody@example.com")
+    page.get_by_label("Password").fill("not my password")
+    page.get_by_role("button", name="Sign in").click()
+    pages.check("login with an error")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        page.get_by_label("E-mail").fill("nobody@example.com")
+        page.get_by_label("Password").fill("not my password")
+        page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#lockout")).to_be_visible()
+    pages.check("lockout")
+    pages.check("signup", "/accounts/signup/")
+    page.get_by_label("E-mail").fill("not an address")
+    page.get_by_label("Password", exact=True).fill("short")
+    page.get_by_label("Password again").fill("other")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator(".field-errors").first).to_be_visible()
+    pages.check("signup with errors")
+    pages.check("password reset", "/accounts/password/reset/")
+    pages.check("password reset sent", "/accounts/password/reset/sent/")
+    uid = urlsafe_base64_encode(force_bytes(alice.pk))
+    token = default_token_generator.make_token(alice)
+    pages.check(
+        "password reset: new password",
+        f"/accounts/password/reset/{uid}/{token}/",
+        h1="Choose a new password",
+    )
+    pages.check(
+        "password reset: bad link",
+        f"/accounts/password/reset/{uid}/bad-token/",
+        h1="This reset link does not work",
+    )
+    pages.check("password reset complete", "/accounts/password/reset/complete/")
+    pages.check(
+        "invitation (signed out)", f"/invite/{studio.invite_token}/", h1="Join Northwind Films"
+    )
+    pages.check("invitation not valid", "/invite/not-a-real-token/", h1="Invitation unavailable")
+    pages.check("share page", studio.share_url, h1="Clay harbour")
+    pages.phone("share page", studio.share_url, h1="Clay harbour")
+    pages.check("share password page", studio.protected_share_url, h1="protected")
+    pages.check("404 (signed out)", "/no-such-page/", h1="Not found")
+
+    # Signed in as the team's owner.
+    sign_in(page, live_server.url, "alice@example.com")
+    team, project, clip = studio.team, studio.project, studio.clip
+    pages.check("team list", "/teams/")
+    pages.check("team home (projects)", f"/t/{team.code}/")
+    pages.check("team settings", f"/t/{team.code}/settings/")
+    pages.check("members", f"/t/{team.code}/members/")
+    page.get_by_role("button", name="Create invitation link").click()
+    expect(page.get_by_label("Invitation link")).to_be_visible()
+    pages.check("members with a new invitation link")
+    pages.check("account settings", "/accounts/settings/")
+    pages.check("password change", "/accounts/password/change/")
+    page.get_by_label("Old password").fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill(PASSWORD + " again")
+    page.get_by_label("New password confirmation").fill(PASSWORD + " again")
+    page.get_by_role("button", name="Change password").click()
+    pages.check("password change done")
+    pages.check("project (clips ready, pending, rejected)", f"/p/{project.code}/")
+    pages.phone("project", f"/p/{project.code}/")
+    pages.check("project settings", f"/p/{project.code}/settings/")
+    pages.check("clip", f"/c/{clip.code}/")
+    pages.check("edit form", f"/c/{clip.code}/edit/")
+    page.get_by_label("What should change?").fill("")
+    page.get_by_role("button", name="Start the take").click()
+    expect(page.locator(".field-errors").first).to_be_visible()
+    pages.check("edit form with errors")
+    pages.check("take queued", f"/k/{studio.queued.code}/")
+    expect(page.locator("#take-state")).to_have_text("Waiting for a free slot")
+    pages.check("take running", f"/k/{studio.running.code}/")
+    expect(page.locator("#take-state")).to_have_text("Rendering")
+    pages.check("take failed", f"/k/{studio.failed.code}/")
+    expect(page.locator("#take-state")).to_have_text("Failed")
+    pages.check("take succeeded", f"/k/{studio.succeeded.code}/")
+    expect(page.locator("[data-compare]")).to_be_visible()
+    page.get_by_role("button", name="Create share link").click()
+    expect(page.get_by_label("New share link (shown only now)")).to_be_visible()
+    pages.check("take succeeded with a new share link")
+    pages.phone("take succeeded", f"/k/{studio.succeeded.code}/")
+    pages.check(
+        "take compared with another take",
+        f"/k/{studio.succeeded.code}/?with={studio.other.code}",
+    )
+    expect(page.get_by_role("heading", name="What changed between the two takes")).to_be_visible()
+    pages.check("gallery", f"/t/{team.code}/gallery/")
+    expect(page.locator("li.gallery-card")).to_have_count(5)
+    pages.phone("gallery", f"/t/{team.code}/gallery/")
+    page.set_viewport_size(PHONE)
+    page.get_by_role("button", name="Menu").click()
+    expect(page.get_by_role("link", name="History", exact=True)).to_be_visible()
+    pages.check("navigation menu open (390 px)")
+    page.set_viewport_size(DESKTOP)
+    pages.check("history", f"/t/{team.code}/activity/")
+    pages.check("404 (signed in)", "/k/not-a-take/", h1="Not found")
+    sign_out(page)
+
+    # A viewer meets a 403; an outsider opens the invitation.
+    sign_in(page, live_server.url, "carol@example.com")
+    pages.check("403", f"/c/{clip.code}/edit/", h1="Not allowed")
+    sign_out(page)
+    make_user("erin@example.com", "Erin")
+    sign_in(page, live_server.url, "erin@example.com")
+    pages.check("invitation (signed in)", f"/invite/{studio.invite_token}/")
+    expect(page.get_by_role("button", name="Join team")).to_be_visible()
+
+    assert len(pages.checked) >= 40, pages.checked
