@@ -29,3 +29,20 @@ document.addEventListener("click", async (event) => {
   }
   setTimeout(() => { button.textContent = "Copy"; }, 2000);
 });
+
+// On a phone the main menu folds behind its button (the CSS hides it while aria-expanded is
+// false). Escape closes it and gives focus back to the button.
+const menuButton = document.querySelector("button[data-menu-toggle]");
+if (menuButton) {
+  const setOpen = (open) => menuButton.setAttribute("aria-expanded", String(open));
+  menuButton.addEventListener("click", () => setOpen(menuButton.getAttribute("aria-expanded") !== "true"));
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || menuButton.getAttribute("aria-expanded") !== "true") return;
+    if (getComputedStyle(menuButton).display === "none") return; // wider screens: no menu to fold
+    setOpen(false);
+    menuButton.focus();
+  });
+  document.addEventListener("click", (event) => {
+    if (!event.target.closest(".topbar")) setOpen(false);
+  });
+}

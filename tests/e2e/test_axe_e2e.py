@@ -206,6 +206,14 @@ def test_every_page_passes_axe(
     pages.check("share page", studio.share_url, h1="Clay harbour")
     pages.phone("share page", studio.share_url, h1="Clay harbour")
     pages.check("share password page", studio.protected_share_url, h1="protected")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Watch").click()
+    expect(page.get_by_role("alert")).to_contain_text("not right")
+    pages.check("share password page with an error")
+    page.get_by_label("Password").fill("harbour lights")
+    page.get_by_role("button", name="Watch").click()
+    expect(page.locator("[data-compare]")).to_be_visible()
+    pages.check("protected share page, unlocked")
     pages.check("404 (signed out)", "/no-such-page/", h1="Not found")
 
     # Signed in as the team's owner.
