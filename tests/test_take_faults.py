@@ -305,13 +305,13 @@ def test_a_stalled_body_still_arrives_whole(fake, clip, bob, scratch):
 ORIGINAL_SAVE = FileSystemStorage._save
 
 
-def failing_storage(monkeypatch, code: int) -> list[str]:
-    """Storage writes of take results fail with `code`, after writing part of the file."""
+def failing_storage(monkeypatch, code: int, prefix: str = "takes/") -> list[str]:
+    """Storage writes under `prefix` fail with `code`, after writing part of the file."""
     tried: list[str] = []
     original = ORIGINAL_SAVE
 
     def save(self, name, content):
-        if not name.startswith("takes/"):
+        if not name.startswith(prefix):
             return original(self, name, content)
         tried.append(name)
         partial = Path(self.path(name))
@@ -426,3 +426,20 @@ def test_workers_dying_while_saving_stop_at_the_budget(fake, clip, bob, scratch,
     assert take.reason.startswith(f"Saving the result was interrupted {takes.DOWNLOAD_BUDGET}")
     assert take.can_save_again
     check(take, fake, scratch)
+
+
+def test_disk_full_while_storing_the_input_leaves_no_partial_file(
+    fake, clip, bob, scratch, monkeypatch
+):
+    from django.conf import settings
+
+    inputs = Path(settings.MEDIA_ROOT) / "clips" / clip.project.code / clip.code
+    before = files_under(inputs)
+    failing_storage(monkeypatch, errno.ENOSPC, prefix="clips/")
+    take = new_take(clip, bob)
+    run(take, seconds=60)
+    assert take.state == TakeState.FAILED
+    assert take.reason.startswith("The media disk is full")
+    assert fake.counts["submit"] == 0
+    assert files_under(inputs) == before  # no input-*.mp4 left half-written
+    check(take, fake, scratch, posts=0)
