@@ -77,9 +77,24 @@ def scratch_dir() -> Iterator[Path]:
 
 
 def store_path(field: FieldFile, name: str, path: Path) -> None:
-    """Save a local file into `field` under the generated `name` (not saving the model)."""
-    with path.open("rb") as handle:
-        field.save(name, File(handle), save=False)
+    """Save a local file into `field` under the generated `name` (not saving the model).
+
+    A write that fails part-way (a full disk) leaves nothing behind: the storage would keep the
+    partial file, and the next attempt would be stored beside it under another name.
+    """
+    # The name the storage will write to (our file fields have no upload_to, so saving under it
+    # keeps it as it is), known beforehand so that a partial file can be found and removed.
+    target = field.storage.get_available_name(field.field.generate_filename(field.instance, name))
+    try:
+        with path.open("rb") as handle:
+            field.save(target, File(handle), save=False)
+    except BaseException:
+        try:
+            if field.storage.exists(target):
+                field.storage.delete(target)
+        except OSError:
+            pass  # the error being raised says more than this one
+        raise
 
 
 def delete_files(*fields: FieldFile) -> None:

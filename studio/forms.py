@@ -202,3 +202,19 @@ def window_problem(clip: Clip, start: float, length: float) -> str | None:
     except MediaRejected as rejected:
         return rejected.message
     return None
+
+
+class AdoptTaskForm(forms.Form):
+    """A task id pasted from the provider's dashboard (Modellix ids look like task-abc123)."""
+
+    task_id = forms.RegexField(
+        label="Task id from the provider's dashboard",
+        regex=r"^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$",
+        max_length=120,
+        strip=True,
+        error_messages={
+            "invalid": "A task id is 3 to 120 letters, digits, hyphens or underscores, as the "
+            "provider's dashboard shows it.",
+            "required": "Paste the task id from the provider's dashboard.",
+        },
+    )

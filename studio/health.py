@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import threading
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -136,13 +138,36 @@ def queue_status() -> dict[str, Any]:
         return {"queued": None}
 
 
+def disk_status() -> dict[str, Any]:
+    """Free space where results and the database are written; a full disk fails every take."""
+    minimum = settings.MIN_FREE_BYTES
+    status: dict[str, Any] = {"ok": True, "min_free_mb": minimum // 2**20}
+    for name, folder in (("media", settings.MEDIA_ROOT), ("data", settings.DATA_DIR)):
+        try:
+            # A media folder not made yet will be made on the disk of its nearest parent.
+            where = Path(folder)
+            while not where.exists() and where != where.parent:
+                where = where.parent
+            free = shutil.disk_usage(where).free
+        except OSError as error:
+            status[name] = {"free_mb": None, "error": error.strerror or type(error).__name__}
+            status["ok"] = False
+            continue
+        status[name] = {"free_mb": free // 2**20}
+        if free < minimum:
+            status["ok"] = False
+            status[name]["error"] = f"less than {minimum // 2**20} MB free"
+    return status
+
+
 def health() -> dict[str, Any]:
     db = database_status()
     worker = worker_status() if db["ok"] else {"ok": False, "error": "database unavailable"}
     return {
-        "ok": db["ok"] and worker["ok"],
+        "ok": (disk := disk_status())["ok"] and db["ok"] and worker["ok"],
         "database": db,
         "worker": worker,
         "queue": queue_status() if db["ok"] else {"queued": None},
         "provider": settings.STUDIO_PROVIDER,
+        "disk": disk,
     }

@@ -431,6 +431,23 @@ class Take(models.Model):
     def is_final(self) -> bool:
         return self.state in FINAL_TAKE_STATES
 
+    @property
+    def can_save_again(self) -> bool:
+        """Failed while saving a result the provider still has (paid), for a reason that may
+        pass (a full disk, a broken transfer): its reason offers “Try saving again”."""
+        return bool(
+            self.state == TakeState.FAILED
+            and self.provider_task_id
+            and self.result_url
+            and not self.result
+            and "Try saving again" in self.reason
+        )
+
+    @property
+    def can_check_again(self) -> bool:
+        """Timed out while following a known provider task: ask about it once more."""
+        return bool(self.state == TakeState.TIMED_OUT and self.provider_task_id)
+
     API_PARAMETERS = (
         "prompt",
         "negative_prompt",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socket
 import threading
 import time
 import uuid
@@ -30,14 +31,45 @@ RATIOS = {"16:9", "9:16", "1:1", "4:3", "3:4"}
 
 @dataclass
 class Fault:
-    """One scripted answer: an HTTP error, a hang, garbage, or a dropped connection."""
+    """One scripted answer to one call of an endpoint (see FakeModellix.script).
+
+    Faults combine, applied in this order:
+
+    - `create`: on submit, the task IS created first (the provider acted), whatever answer
+      follows. With no other field the caller gets the normal answer for that task.
+    - `hang`: seconds to wait before answering (longer than the client's read timeout = a
+      timeout; on submit with `create`, the task exists although the caller gave up).
+    - `drop`: cut the connection without an answer. On submit the task IS created.
+    - `malformed`: answer 200 with an HTML page instead of JSON.
+    - `status`, `headers`, `body`: answer with this HTTP status (and headers; `body` replaces the
+      default `{"code": status, "message": "<phrase>: scripted"}`).
+    - `truncate`: answer normally, but send only this fraction (0-1) of the body, then close the
+      connection. `content_length` says whether the full length is announced first (True: the
+      client can tell the body is short) or not at all (False: the body ends at the close).
+    - `stall`: answer normally, but send half the body, wait this many seconds, then the rest.
+
+    Helpers: `Fault.rate_limited(seconds)` is a 429 with Retry-After; `FakeModellix.outage(
+    endpoint, count)` scripts `count` errors in a row.
+    """
 
     status: int = 0
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
     hang: float = 0.0
     malformed: bool = False
-    drop: bool = False  # on submit: the task IS created, then the connection is cut
+    drop: bool = False
+    create: bool = False
+    truncate: float = 0.0
+    content_length: bool = True
+    stall: float = 0.0
+
+    @classmethod
+    def rate_limited(cls, seconds: int = 1) -> Fault:
+        return cls(
+            status=429,
+            headers={"Retry-After": str(seconds), "X-RateLimit-Remaining": "0"},
+            body=json.dumps({"code": 429, "message": "Rate limit exceeded: too many requests"}),
+        )
 
 
 @dataclass
@@ -96,6 +128,10 @@ class FakeModellix:
         with self.lock:
             self.faults.setdefault(endpoint, deque()).extend(faults)
 
+    def outage(self, endpoint: str, count: int, status: int = 503, **fault: Any) -> None:
+        """The next `count` calls to `endpoint` fail with `status` (an outage of that endpoint)."""
+        self.script(endpoint, *[Fault(status=status, **fault) for _ in range(count)])
+
     def fail_next_task(self, message: str | None = "The model could not edit this video.") -> None:
         self.fail_next.append(message)
 
@@ -129,6 +165,7 @@ class FakeModellix:
         return Handler
 
     def _dispatch(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        handler.body_fault = None  # the handler serves every request of a kept-alive connection
         path = handler.path.split("?", 1)[0]
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
@@ -158,14 +195,17 @@ class FakeModellix:
 
     def _apply(self, handler, fault: Fault, endpoint: str, match, raw: bytes) -> bool:
         """Play a fault; True when the request was fully answered by it."""
+        created = None
+        if endpoint == "submit" and (fault.create or fault.drop):
+            self.requests.append(("submit", handler.path, json.loads(raw or b"{}")))
+            created = self._create(raw)  # the provider got it and started work
         if fault.hang:
             time.sleep(fault.hang)
         if fault.drop:
-            if endpoint == "submit":
-                self._create(raw)  # the provider got it and started work
             handler.close_connection = True
-            handler.connection.shutdown(2)
+            handler.connection.shutdown(socket.SHUT_RDWR)
             return True
+        handler.body_fault = fault if (fault.truncate or fault.stall) else None
         if fault.malformed:
             self._send_raw(handler, 200, b"<html><body>Bad gateway page</body></html>", "text/html")
             return True
@@ -182,7 +222,10 @@ class FakeModellix:
             )
             self._send_raw(handler, fault.status, body.encode(), "application/json", fault.headers)
             return True
-        return False  # a hang alone: answer normally, late
+        if created is not None:
+            self._accepted(handler, created)
+            return True
+        return False  # answer normally (late after a hang, or with a damaged body)
 
     def _authorised(self, handler: BaseHTTPRequestHandler) -> bool:
         return handler.headers.get("Authorization", "") == f"Bearer {self.api_key}"
@@ -198,7 +241,9 @@ class FakeModellix:
         problem = validate(body)
         if problem:
             return self._send(handler, 400, {"code": 400, "message": problem})
-        task = self._create(raw)
+        return self._accepted(handler, self._create(raw))
+
+    def _accepted(self, handler, task: Task) -> None:
         return self._send(
             handler,
             200,
@@ -329,14 +374,29 @@ class FakeModellix:
     def _send_raw(
         self, handler, status: int, data: bytes, kind: str, headers: dict[str, str] | None = None
     ) -> None:
+        fault: Fault | None = getattr(handler, "body_fault", None)
         try:
             handler.send_response(status)
             handler.send_header("Content-Type", kind)
-            handler.send_header("Content-Length", str(len(data)))
+            if fault is None or fault.content_length:
+                handler.send_header("Content-Length", str(len(data)))
+            else:
+                handler.send_header("Connection", "close")
             for key, value in (headers or {}).items():
                 handler.send_header(key, value)
             handler.end_headers()
-            handler.wfile.write(data)
+            if fault is not None and fault.truncate:
+                handler.wfile.write(data[: int(len(data) * fault.truncate)])
+                handler.wfile.flush()
+                handler.close_connection = True
+                handler.connection.shutdown(socket.SHUT_RDWR)
+            elif fault is not None and fault.stall:
+                handler.wfile.write(data[: len(data) // 2])
+                handler.wfile.flush()
+                time.sleep(fault.stall)
+                handler.wfile.write(data[len(data) // 2 :])
+            else:
+                handler.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             pass
 

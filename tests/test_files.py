@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
@@ -58,3 +60,32 @@ def test_errors_inside_the_block_are_not_swallowed(tmp_path):
 def test_display_names():
     assert safe_display_name("../../x.mp4") == "x.mp4"
     assert safe_display_name("  ..  ") == "upload"
+
+
+def test_a_failed_store_leaves_no_partial_file(tmp_path, settings, monkeypatch):
+    import errno
+
+    from django.core.files.storage import FileSystemStorage
+
+    from studio.files import store_path
+    from studio.models import Project
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    original = FileSystemStorage._save
+
+    def full(self, name, content):
+        Path(self.path(name)).parent.mkdir(parents=True, exist_ok=True)
+        Path(self.path(name)).write_bytes(content.read(10))  # as a real full disk does
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    source = tmp_path / "x.bin"
+    source.write_bytes(b"0123456789" * 100)
+    clip = Clip(project=Project(name="p"), original_name="x.mp4")
+    monkeypatch.setattr(FileSystemStorage, "_save", full)
+    with pytest.raises(OSError, match="No space"):
+        store_path(clip.source, "clips/p/c/source.mp4", source)
+    assert [p for p in (tmp_path / "media").rglob("*") if p.is_file()] == []
+    monkeypatch.setattr(FileSystemStorage, "_save", original)
+    store_path(clip.source, "clips/p/c/source.mp4", source)
+    assert clip.source.name == "clips/p/c/source.mp4"
+    assert (tmp_path / "media" / clip.source.name).read_bytes() == source.read_bytes()

@@ -109,3 +109,39 @@ def test_a_cleanly_stopped_cluster_is_down_at_once(client):
     assert health.worker_running() is False
     data = client.get(reverse("healthz")).json()
     assert data["worker"] == {"ok": False, "error": "no worker is running", "alive": 0}
+
+
+def test_disk_space_is_reported(client, settings):
+    health.beat()
+    data = client.get(reverse("healthz")).json()
+    assert data["disk"]["ok"] is True and data["disk"]["min_free_mb"] == 500
+    assert data["disk"]["media"]["free_mb"] > 0 and data["disk"]["data"]["free_mb"] > 0
+
+
+def test_low_disk_space_is_not_ok(client, settings, monkeypatch):
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(
+        health.shutil, "disk_usage", lambda path: usage(10 * 2**30, 10 * 2**30, 100 * 2**20)
+    )
+    health.beat()
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    data = response.json()
+    assert data["worker"]["ok"] is True and data["database"]["ok"] is True
+    assert data["disk"]["ok"] is False
+    assert data["disk"]["media"] == {"free_mb": 100, "error": "less than 500 MB free"}
+    settings.MIN_FREE_BYTES = 50 * 2**20
+    assert client.get(reverse("healthz")).status_code == 200
+
+
+def test_unreadable_folder_is_not_ok_and_a_down_database_still_reports_disk(client, monkeypatch):
+    def broken(path):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(health.shutil, "disk_usage", broken)
+    monkeypatch.setattr(health.connection, "cursor", lambda: (_ for _ in ()).throw(DatabaseError()))
+    data = client.get(reverse("healthz")).json()
+    assert data["ok"] is False
+    assert data["disk"]["data"] == {"free_mb": None, "error": "Permission denied"}

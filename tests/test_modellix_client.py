@@ -88,11 +88,20 @@ def response(status: int, body: str = "", headers: dict | None = None) -> reques
         (402, True, Failure.REJECTED),
         (404, False, Failure.REJECTED),
         (429, True, Failure.RATE_LIMITED),
+        (403, True, Failure.REJECTED),
+        (413, True, Failure.REJECTED),
+        (422, True, Failure.REJECTED),
         (500, True, Failure.UNCERTAIN),
         (500, False, Failure.RETRY),
-        (502, True, Failure.RETRY),
-        (503, True, Failure.RETRY),
-        (504, True, Failure.RETRY),
+        # A gateway that gave up waiting may have passed the request on: never re-sent.
+        (502, True, Failure.UNCERTAIN),
+        (503, True, Failure.UNCERTAIN),
+        (504, True, Failure.UNCERTAIN),
+        (408, True, Failure.UNCERTAIN),
+        (409, True, Failure.UNCERTAIN),
+        (502, False, Failure.RETRY),
+        (503, False, Failure.RETRY),
+        (408, False, Failure.RETRY),
     ],
 )
 def test_classify(status, paid, failure):

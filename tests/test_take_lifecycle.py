@@ -128,12 +128,14 @@ def test_defaults_are_sent_explicitly_and_seed_is_recorded(fake, clip, bob):
     assert body["seed"] == take.seed and not take.seed_was_chosen
 
 
-def test_503_burst_on_submit_is_retried_and_makes_one_task(fake, clip, bob):
-    fake.script("submit", Fault(status=503), Fault(status=503), Fault(status=503))
+def test_429_bursts_on_submit_are_retried_and_make_one_task(fake, clip, bob, settings):
+    settings.TIME_SCALE = 0.01
+    fake.script("submit", Fault.rate_limited(1), Fault.rate_limited(1))
     take = new_take(clip, bob)
     run(take)
     assert take.state == TakeState.SUCCEEDED
-    assert fake.counts["submit"] == 4 and len(fake.tasks) == 1
+    # Three POSTs reached the fake; the two refused with 429 created nothing (and cost nothing).
+    assert fake.counts["submit"] == 3 and take.submit_posts == 3 and len(fake.tasks) == 1
 
 
 def test_500_after_sending_parks_the_take(fake, clip, bob):
@@ -192,12 +194,15 @@ def test_malformed_and_5xx_status_replies_are_retried(fake, clip, bob):
     assert fake.counts["submit"] == 1
 
 
-def test_status_errors_past_the_budget_fail_the_take(fake, clip, bob):
-    fake.script("status", *[Fault(malformed=True)] * (takes.TRANSIENT_BUDGET + 1))
+def test_unreadable_status_replies_until_the_deadline_time_out(fake, clip, bob, settings):
+    settings.EDIT_DEADLINE = timedelta(seconds=2)
+    fake.outage("status", 100_000, status=0, malformed=True)
     take = new_take(clip, bob)
     run(take, seconds=60)
-    assert take.state == TakeState.FAILED
-    assert "kept failing" in take.reason and "HTTP 200" in take.last_error
+    assert take.state == TakeState.TIMED_OUT
+    assert "could not reach the provider or read its answer" in take.reason
+    assert "cannot read" in take.reason and take.provider_task_id in take.reason
+    assert "HTTP 200" in take.last_error
 
 
 def test_failed_task_keeps_the_providers_reason(fake, clip, bob):

@@ -3,6 +3,11 @@
 Calls are classified, never guessed at by callers (see base.Failure). The paid submit POST is
 made once; when it may have reached Modellix and we do not know the outcome, the error says
 UNCERTAIN and the take is parked for a person to decide.
+
+On the paid POST only an answer that proves refusal may be retried or failed: the listed 4xx, 429,
+and a connection that was refused or never made. Anything that may come after Modellix acted is
+uncertain: every 5xx (a 502/503/504 can be a gateway that gave up waiting for an upstream that
+already created the task), 408, a read timeout, a broken connection, an unreadable 200.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 from django.conf import settings
@@ -36,7 +41,6 @@ USER_AGENT = "Cutroom/0.1 (+self-hosted video studio)"
 SUCCESS = {"completed", "succeeded", "success"}
 FAILED = {"canceled", "cancelled", "error", "failed"}
 DEFINITE_REJECTIONS = {400, 401, 402, 403, 404, 405, 413, 415, 422}
-NOT_PROCESSED = {502, 503, 504}  # the gateway or a circuit breaker answered, not the model
 MAX_BASE64_BYTES = 20 * 1024 * 1024
 MEDIA_SALT = "cutroom.provider-media"
 MEDIA_URL_MAX_AGE = 24 * 3600
@@ -114,22 +118,26 @@ def classify(response: requests.Response, *, paid: bool) -> ProviderError:
         return ProviderError(
             f"The provider rejected the request: {said or status}.", Failure.REJECTED, detail=detail
         )
-    if status >= 500 and paid and status not in NOT_PROCESSED:
+    if paid:
+        # Not a refusal, so the provider may have created (and will bill) the task.
+        what = "an error" if status >= 500 else "an unexpected answer"
         return ProviderError(
-            f"The provider answered with an internal error ({status}) after receiving the edit, "
-            "so it may or may not have started it.",
+            f"The provider answered with {what} (HTTP {status}) after the edit was sent, so it "
+            "may or may not have started it.",
             Failure.UNCERTAIN,
             detail=detail,
         )
     return ProviderError(
-        f"The provider is having trouble ({status}); Cutroom tries again shortly.",
+        f"The provider is having trouble (HTTP {status}).",
         Failure.RETRY,
         wait=retry_after(response),
         detail=detail,
     )
 
 
-def _connection_failure(error: requests.RequestException, *, paid: bool) -> ProviderError:
+def _connection_failure(
+    error: requests.RequestException, *, paid: bool, timeout: float | None = None
+) -> ProviderError:
     """A request that never connected did no work; one that broke after sending might have."""
     refused = isinstance(error, requests.ConnectionError) and any(
         marker in repr(error) for marker in ("NewConnectionError", "NameResolutionError")
@@ -137,6 +145,14 @@ def _connection_failure(error: requests.RequestException, *, paid: bool) -> Prov
     never_sent = isinstance(error, requests.ConnectTimeout) or refused
     detail = _clip(repr(error))
     if paid and not never_sent:
+        if isinstance(error, requests.ReadTimeout):
+            waited = f" within {timeout:g} s" if timeout else ""
+            return ProviderError(
+                f"The provider did not answer{waited} after the edit was sent, so it may or may "
+                "not have started it.",
+                Failure.UNCERTAIN,
+                detail=detail,
+            )
         return ProviderError(
             "The connection to the provider broke after the edit was sent, so it may or may not "
             "have started it.",
@@ -144,7 +160,7 @@ def _connection_failure(error: requests.RequestException, *, paid: bool) -> Prov
             detail=detail,
         )
     return ProviderError(
-        "The provider cannot be reached right now; Cutroom tries again shortly.",
+        "The provider cannot be reached.",
         Failure.RETRY,
         detail=detail,
     )
@@ -362,14 +378,13 @@ class Modellix:
 
     def send(self, body: dict[str, Any]) -> Submitted:
         """The paid POST. Made once; see the module docstring."""
+        read_timeout = settings.MODELLIX_READ_TIMEOUT
         try:
             response = self.session.post(
-                self.base_url + self.submit_path,
-                json=body,
-                timeout=(5, settings.MODELLIX_READ_TIMEOUT),
+                self.base_url + self.submit_path, json=body, timeout=(5, read_timeout)
             )
         except requests.RequestException as error:
-            raise _connection_failure(error, paid=True) from None
+            raise _connection_failure(error, paid=True, timeout=read_timeout) from None
         if response.status_code != 200:
             raise classify(response, paid=True)
         data = _envelope(response, paid=True)
@@ -386,14 +401,14 @@ class Modellix:
     def status(self, task_id: str) -> TaskStatus:
         try:
             response = self.session.get(
-                f"{self.base_url}/api/v1/tasks/{task_id}",
+                f"{self.base_url}/api/v1/tasks/{quote(task_id, safe='')}",
                 timeout=(5, settings.MODELLIX_READ_TIMEOUT),
             )
         except requests.RequestException as error:
             raise _connection_failure(error, paid=False) from None
         if response.status_code == 404:
             raise ProviderError(
-                "The provider no longer knows this task.",
+                "The provider does not know this task (HTTP 404).",
                 Failure.REJECTED,
                 detail=_clip(response.text),
             )
@@ -428,8 +443,21 @@ class Modellix:
         raise ProviderError("The result link redirects too often.", Failure.REJECTED, detail=url)
 
 
+def _announced_length(response: requests.Response) -> int | None:
+    """The body's length in bytes as sent, when the host said it and did not compress it."""
+    encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+    length = response.headers.get("Content-Length", "").strip()
+    return int(length) if length.isascii() and length.isdigit() and encoding == "identity" else None
+
+
 def _stream(response: requests.Response, dest: Path, max_bytes: int) -> int:
+    """Write the body to `dest`; a short or failed transfer leaves no file and can be retried.
+
+    Errors writing `dest` (a full disk, a read-only folder) are OSErrors and propagate, after the
+    partial file is removed: the caller decides what a person must do about them.
+    """
     size = 0
+    expected = _announced_length(response)
     try:
         with dest.open("wb") as out:
             for chunk in response.iter_content(256 * 1024):
@@ -440,10 +468,16 @@ def _stream(response: requests.Response, dest: Path, max_bytes: int) -> int:
                         Failure.REJECTED,
                     )
                 out.write(chunk)
+        if expected is not None and size != expected:
+            raise ProviderError(
+                "The download of the result stopped before the end of the file.",
+                Failure.RETRY,
+                detail=f"got {size} of {expected} bytes",
+            )
     except requests.RequestException as error:
         dest.unlink(missing_ok=True)
         raise _connection_failure(error, paid=False) from None
-    except ProviderError:
+    except BaseException:
         dest.unlink(missing_ok=True)
         raise
     return size

@@ -13,7 +13,9 @@ restarts the driver and repairs steps whose task was lost.
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import random
 import secrets
 import time
@@ -24,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -54,6 +56,10 @@ DRIVER_MAX_SECONDS = 20 * 60  # then it hands over to a fresh task (Q_CLUSTER ti
 TRANSIENT_BUDGET = 6
 CONFIG_PAUSE_SECONDS = 600
 DOWNLOAD_BUDGET = 4
+STATUS_BACKOFF_CAP = 60.0  # seconds between status checks while the provider is in trouble
+CHECK_FAILED = "Checking failed:"  # the event that marks the start of a status outage
+ADOPTED = "Adopted provider task"
+NO_RESULT = "The provider reported the edit as finished but sent no result link."
 MAX_SEED = 2_147_483_647
 NEVER_RESENT = (
     "Cutroom never re-sends a paid request by itself: check your provider dashboard, then run "
@@ -240,6 +246,97 @@ def take_cancel(*, take: Take) -> bool:
     )
 
 
+# -- ways out: send again, adopt a task, check again, save again ----------------------------
+class Refused(Exception):
+    """A person's request that cannot be done; the message says why, for that person."""
+
+
+def take_send_again(*, take: Take, author: User) -> None:
+    """Send an uncertain take once more: a new paid POST for the same take, which keeps its
+    history (its events and its submit_posts count show both requests)."""
+    if not move(
+        take,
+        [TakeState.UNCERTAIN],
+        TakeState.QUEUED,
+        f"Sent again by {author.display_name}: a new paid request, about {take.estimate_usd} USD",
+        reason="",
+        last_error="",
+        transient_errors=0,
+        provider_task_id=None,
+        submitted_at=None,
+        deadline_at=None,
+        finished_at=None,
+        lease_until=None,
+        next_check_at=None,
+    ):
+        raise Refused("This take is no longer waiting for a decision.")
+    activity_log(
+        team=take.project.team,
+        actor=author,
+        verb="submitted",
+        summary=f"sent a take again: {take.prompt[:80]}",
+        project=take.project,
+        take=take,
+    )
+    kick()
+
+
+def take_adopt(*, take: Take, task_id: str, author: User) -> None:
+    """Follow a task a person found at the provider (or, for a take that timed out, its own task
+    again): poll it, download its result. Nothing is sent, so nothing is paid."""
+    again = take.state == TakeState.TIMED_OUT and task_id == take.provider_task_id
+    used = Take.objects.filter(provider_task_id=task_id).exclude(pk=take.pk)
+    taken = f"Another take already follows the provider task “{task_id}”; check the id."
+    if used.exists():
+        raise Refused(taken)
+    now = timezone.now()
+    note = (
+        f"Checking provider task {task_id} again (asked by {author.display_name})"
+        if again
+        else f"{ADOPTED} {task_id} (found by {author.display_name})"
+    )
+    try:
+        moved = move(
+            take,
+            [TakeState.TIMED_OUT] if again else [TakeState.UNCERTAIN],
+            TakeState.RUNNING,
+            note,
+            provider_task_id=task_id,
+            submitted_at=take.submitted_at or now,
+            deadline_at=now + settings.EDIT_DEADLINE,
+            next_check_at=now,
+            reason="",
+            last_error="",
+            transient_errors=0,
+            finished_at=None,
+            lease_until=None,
+        )
+    except IntegrityError:  # another take adopted the same id at the same moment
+        raise Refused(taken) from None
+    if not moved:
+        raise Refused("This take is no longer waiting for a decision.")
+    kick()
+
+
+def take_save_again(*, take: Take, author: User) -> None:
+    """Download a paid result again after saving it failed (a full disk, a broken transfer)."""
+    if not take.can_save_again or not move(
+        take,
+        [TakeState.FAILED],
+        TakeState.DOWNLOADING,
+        f"Saving again (asked by {author.display_name})",
+        reason="",
+        last_error="",
+        download_attempts=0,
+        finished_at=None,
+        lease_until=None,
+        next_check_at=timezone.now() + scaled(60),
+    ):
+        raise Refused("This take has no result waiting at the provider to save.")
+    dispatch("download_take", take.pk)
+    kick()
+
+
 # -- the driver -----------------------------------------------------------------------------
 def gate(provider: str) -> ProviderGate:
     return ProviderGate.objects.get_or_create(provider=provider)[0]
@@ -305,15 +402,52 @@ def repair(now: datetime) -> None:
             Take.objects.filter(pk=take_id).update(next_check_at=now + scaled(30))
             dispatch(task, take_id)
     for take in Take.objects.filter(state=TakeState.RUNNING, deadline_at__lt=now):
-        minutes = int(settings.EDIT_DEADLINE.total_seconds() // 60)
         move(
             take,
             [TakeState.RUNNING],
             TakeState.TIMED_OUT,
             "Deadline passed",
-            reason=f"The provider did not finish within {minutes} minutes, so Cutroom stopped "
-            "waiting. It may still finish and bill it; run the take again if you need it.",
+            reason=deadline_reason(take, now),
         )
+
+
+def deadline_reason(take: Take, now: datetime) -> str:
+    """Why a running take stopped at its deadline: slow, or Cutroom could not get an answer."""
+    task = take.provider_task_id
+    if not take.transient_errors:
+        minutes = int(settings.EDIT_DEADLINE.total_seconds() // 60)
+        return (
+            f"The provider did not finish within {minutes} minutes, so Cutroom stopped "
+            "waiting. It may still finish and bill it; run the take again if you need it."
+        )
+    began = (
+        take.events.filter(state=TakeState.RUNNING, note__startswith=CHECK_FAILED)
+        .order_by("-at", "-pk")
+        .values_list("at", flat=True)
+        .first()
+    ) or (take.submitted_at or now)
+    span = _span(now - began)
+    after = (
+        f"The provider may have finished it, and may bill it: its task id is {task}. Choose "
+        "“Check again” to ask the provider once more."
+    )
+    if take.last_error.startswith(NO_RESULT):
+        return (
+            f"The provider reported this edit as finished but sent no result link, and still "
+            f"had none after {span} of asking, so Cutroom stopped at the deadline. {after}"
+        )
+    last = take.last_error.split(" [", 1)[0]
+    return (
+        f"For {span} Cutroom could not reach the provider or read its answer about this edit "
+        f"(last: {last}), so it stopped waiting at the deadline. {after}"
+    )
+
+
+def _span(delta: timedelta) -> str:
+    seconds = max(0, round(delta.total_seconds()))
+    if seconds < 120:
+        return f"{seconds} s"
+    return f"{round(seconds / 60)} minutes"
 
 
 def drive(max_seconds: float = DRIVER_MAX_SECONDS) -> None:
@@ -377,6 +511,10 @@ def poll(take: Take) -> None:
     now = timezone.now()
     if status.state in ("pending", "running"):
         elapsed = (now - (take.submitted_at or now)).total_seconds() / settings.TIME_SCALE
+        if take.transient_errors:
+            TakeEvent.objects.create(
+                take_id=take.pk, state=TakeState.RUNNING, at=now, note="The provider answers again"
+            )
         Take.objects.filter(pk=take.pk, state=TakeState.RUNNING).update(
             next_check_at=now + next_interval(elapsed),
             transient_errors=0,
@@ -395,7 +533,7 @@ def poll(take: Take) -> None:
         return None
     if not status.result_urls:
         return poll_failed(
-            take, ProviderError("The provider finished but sent no result.", Failure.RETRY)
+            take, ProviderError(NO_RESULT, Failure.RETRY, detail=f"status {status.raw_status}")
         )
     if move(
         take,
@@ -416,11 +554,14 @@ def poll(take: Take) -> None:
 
 
 def poll_failed(take: Take, error: ProviderError) -> None:
+    """Status reads are free: only a definite answer or the deadline ends a running take."""
     if error.failure == Failure.RATE_LIMITED:
         until = pause_provider(take.provider, error.wait or 30, error.message)
         Take.objects.filter(pk=take.pk).update(next_check_at=until, last_error=error.detail[:2000])
         return
-    if error.failure == Failure.REJECTED:
+    if error.failure == Failure.REJECTED and not error.config:
+        if _adopted(take):
+            return adoption_refused(take, error)
         move(
             take,
             [TakeState.RUNNING],
@@ -430,20 +571,58 @@ def poll_failed(take: Take, error: ProviderError) -> None:
             last_error=error.detail[:2000],
         )
         return
+    # Transient trouble, an unreadable reply, or our key refused (an administrator can fix that
+    # while the provider keeps the result): keep asking, backing off, until the deadline.
+    now = timezone.now()
     errors = take.transient_errors + 1
-    if errors > TRANSIENT_BUDGET:
+    if errors == 1:
+        TakeEvent.objects.create(
+            take_id=take.pk,
+            state=TakeState.RUNNING,
+            at=now,
+            note=f"{CHECK_FAILED} {error.message} Cutroom keeps asking until the deadline.",
+        )
+    said = f"{error.message} [{error.detail}]" if error.detail else error.message
+    Take.objects.filter(pk=take.pk).update(transient_errors=errors, last_error=said[:2000])
+    take.refresh_from_db()
+    if take.deadline_at and now >= take.deadline_at:
         move(
             take,
             [TakeState.RUNNING],
-            TakeState.FAILED,
-            error.detail,
-            reason=f"The provider kept failing to report on this edit ({error.message}).",
-            last_error=error.detail[:2000],
+            TakeState.TIMED_OUT,
+            "Deadline passed",
+            reason=deadline_reason(take, now),
         )
         return
-    wait = timedelta(seconds=error.wait) if error.wait else backoff(errors)
-    Take.objects.filter(pk=take.pk).update(
-        transient_errors=errors, next_check_at=timezone.now() + wait, last_error=error.detail[:2000]
+    wait = backoff(errors, cap=STATUS_BACKOFF_CAP)
+    if error.wait:
+        wait = max(wait, timedelta(seconds=min(error.wait, 3600)))
+    due = now + wait
+    if take.deadline_at:
+        due = min(due, take.deadline_at)
+    Take.objects.filter(pk=take.pk).update(next_check_at=due)
+
+
+def _adopted(take: Take) -> bool:
+    """Whether a person pasted this take's current task id (see take_adopt)."""
+    return take.events.filter(
+        state=TakeState.RUNNING, note__startswith=f"{ADOPTED} {take.provider_task_id} "
+    ).exists()
+
+
+def adoption_refused(take: Take, error: ProviderError) -> None:
+    """The provider does not know the pasted id: back to uncertain, so the person can retry."""
+    task = take.provider_task_id
+    move(
+        take,
+        [TakeState.RUNNING],
+        TakeState.UNCERTAIN,
+        f"The provider refused task {task}: {error.detail}",
+        reason=f"Cutroom could not adopt the task “{task}”: {error.message} Check the id in the "
+        "provider's dashboard and paste it again, or send the edit again.",
+        last_error=error.detail[:2000],
+        provider_task_id=None,
+        deadline_at=None,
     )
 
 
@@ -453,10 +632,59 @@ def media_for_input(take: Take, path: Any) -> Media:
     return Media("input", item.code, "file", path, "video/mp4", f"{take.code}.mp4")
 
 
+class StepProblem(ProviderError):
+    """A failure on Cutroom's side (a full disk, a folder it cannot write, a bug): reported in
+    its own words, never blamed on the provider."""
+
+
+def storage_problem(error: OSError, then: str) -> str:
+    """What a person can do about a failed file write; `then` says what to do once fixed."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"The media disk is full: free space on the server, then {then}."
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = os.strerror(error.errno).lower()
+        return (
+            f"Cutroom cannot write to its media folder ({why}): an administrator must make it "
+            f"writable, then {then}."
+        )
+    return f"Cutroom could not write a file ({error.strerror or error}): {then}."
+
+
+def step_problem(error: Exception, *, then: str) -> StepProblem:
+    if isinstance(error, OSError):
+        return StepProblem(storage_problem(error, then), Failure.RETRY, detail=repr(error))
+    log.error("a take step failed", exc_info=error)
+    return StepProblem(
+        f"Cutroom hit an internal error ({type(error).__name__}); {then}.",
+        Failure.RETRY,
+        detail=repr(error),
+    )
+
+
 def prepare_and_submit(take_id: int) -> None:
     take = claim(take_id, TakeState.PREPARING)
     if take is None:
         return
+    try:
+        _prepare_and_submit(take)
+    except ProviderError as error:
+        return submit_failed(take, error)
+    except Exception as error:  # counted and ended like any failure, never left leased
+        if take.state == TakeState.SUBMITTING:
+            # The paid POST may have gone out before this happened.
+            return submit_failed(
+                take,
+                StepProblem(
+                    "Cutroom stopped with an error while sending this edit, so it does not know "
+                    "whether the provider received it.",
+                    Failure.UNCERTAIN,
+                    detail=repr(error),
+                ),
+            )
+        return submit_failed(take, step_problem(error, then="run the take again"))
+
+
+def _prepare_and_submit(take: Take) -> None:
     if take.clip is None or take.clip.state != "ready":
         move(
             take,
@@ -554,18 +782,17 @@ def submit_failed(take: Take, error: ProviderError) -> None:
             # failing it, and say why on every page until an administrator fixes it.
             pause_provider(take.provider, CONFIG_PAUSE_SECONDS, error.message)
         return
-    # Definitely not received (refused connection, 429, 502-504): back to PREPARING, retry later.
+    # Definitely not received (a refused connection or connect timeout, a 429) or our own
+    # trouble before the POST: back to PREPARING, retry later.
     errors = take.transient_errors + 1
     if errors > TRANSIENT_BUDGET:
-        move(
-            take,
-            states,
-            TakeState.FAILED,
-            detail,
-            reason=f"The provider could not take the edit after {TRANSIENT_BUDGET} tries "
-            f"({error.message}).",
-            last_error=detail,
+        reason = (
+            error.message
+            if isinstance(error, StepProblem)
+            else f"The provider could not take the edit after {TRANSIENT_BUDGET} tries "
+            f"({error.message})."
         )
+        move(take, states, TakeState.FAILED, detail, reason=reason, last_error=detail)
         return
     if error.failure == Failure.RATE_LIMITED:
         until = pause_provider(take.provider, error.wait or 30, error.message)
@@ -589,6 +816,18 @@ def download(take_id: int) -> None:
     take = claim(take_id, TakeState.DOWNLOADING)
     if take is None:
         return
+    if take.download_attempts >= DOWNLOAD_BUDGET:
+        # Every allowed attempt was claimed and none reported back: workers died while saving.
+        return download_failed(
+            take,
+            ProviderError(
+                f"Saving the result was interrupted {take.download_attempts} times (the worker "
+                "stopped while saving it).",
+                Failure.RETRY,
+                detail="download budget used up by attempts that never reported back",
+            ),
+            own_words=True,
+        )
     Take.objects.filter(pk=take.pk).update(download_attempts=take.download_attempts + 1)
     take.refresh_from_db()
     name = f"takes/{take.project.code}/{take.code}"
@@ -596,7 +835,7 @@ def download(take_id: int) -> None:
         provider = get_provider(take.provider)
         with scratch_dir() as tmp:
             result = tmp / "result.mp4"
-            size = _fetch_fresh(take, provider, result)
+            size = _fetch_fresh(take, provider, result, ask_again=take.download_attempts > 1)
             info = probe(result, max_seconds=120)
             make_poster(result, tmp / "poster.jpg", info)
             thumb_size = make_thumbnail(tmp / "poster.jpg", tmp / "poster-thumb.jpg")
@@ -611,16 +850,25 @@ def download(take_id: int) -> None:
                     field.storage.delete(target)  # a crashed earlier attempt; keep exactly one
                 store_path(field, target, path)
     except MediaRejected as rejected:
-        move(
+        # Often a download cut short without a Content-Length: a fresh link may serve it whole.
+        _remove_partial_result(take, name)
+        return download_failed(
             take,
-            [TakeState.DOWNLOADING],
-            TakeState.FAILED,
-            "Bad result",
-            reason=f"The provider returned a file that is not a usable video: {rejected.message}",
+            ProviderError(
+                f"The provider returned a file that is not a usable video: {rejected.message}",
+                Failure.RETRY,
+                detail=f"bad result: {rejected.message}",
+            ),
+            own_words=True,
         )
-        return
     except ProviderError as error:
+        _remove_partial_result(take, name)
         return download_failed(take, error)
+    except Exception as error:  # a full disk, an unwritable folder, a bug: counted, then ended
+        _remove_partial_result(take, name)
+        return download_failed(
+            take, step_problem(error, then="choose “Try saving again” on the take's page")
+        )
     if take.provider == "local" and take.provider_task_id:
         local.forget(take.provider_task_id)
     move(
@@ -641,26 +889,55 @@ def download(take_id: int) -> None:
     )
 
 
-def _fetch_fresh(take: Take, provider: Any, dest: Any) -> int:
+def _remove_partial_result(take: Take, name: str) -> None:
+    """A failed attempt leaves nothing in storage (the scratch folder removes itself)."""
+    storage = take.result.storage
     try:
-        return provider.fetch(take.result_url, dest, max_bytes=settings.MAX_RESULT_BYTES)
+        _, files = storage.listdir(name)
+        for file in files:
+            if file.startswith(("result", "poster")):
+                storage.delete(f"{name}/{file}")
+    except FileNotFoundError:
+        return  # nothing was stored
+    except (OSError, NotImplementedError):
+        log.warning("could not remove a partial result of take %s", take.pk, exc_info=True)
+
+
+def _fetch_fresh(take: Take, provider: Any, dest: Any, *, ask_again: bool = False) -> int:
+    """Fetch the result; after a failed attempt, ask the task for a fresh link first."""
+    url = take.result_url
+    if ask_again and take.provider_task_id:
+        url = _fresh_link(take, provider, fallback=url)
+    try:
+        return provider.fetch(url, dest, max_bytes=settings.MAX_RESULT_BYTES)
     except ProviderError as error:
-        if error.failure != Failure.EXPIRED or not take.provider_task_id:
+        if error.failure != Failure.EXPIRED or not take.provider_task_id or url != take.result_url:
             raise
     # The link expired: ask the task again for a fresh one, once.
-    status = provider.status(take.provider_task_id)
-    Take.objects.filter(pk=take.pk).update(
-        provider_calls=take.provider_calls + 1, status_checks=take.status_checks + 1
-    )
+    url = _fresh_link(take, provider)
+    return provider.fetch(url, dest, max_bytes=settings.MAX_RESULT_BYTES)
+
+
+def _fresh_link(take: Take, provider: Any, fallback: str = "") -> str:
+    try:
+        status = provider.status(take.provider_task_id)
+    except ProviderError:
+        if fallback:
+            return fallback  # the status check is in trouble; the link we have may still work
+        raise
+    finally:
+        Take.objects.filter(pk=take.pk).update(
+            provider_calls=take.provider_calls + 1, status_checks=take.status_checks + 1
+        )
     if not status.result_urls:
         raise ProviderError(
             "The result link expired and the provider has no new one.", Failure.EXPIRED
         )
     Take.objects.filter(pk=take.pk).update(result_url=status.result_urls[0])
-    return provider.fetch(status.result_urls[0], dest, max_bytes=settings.MAX_RESULT_BYTES)
+    return status.result_urls[0]
 
 
-def download_failed(take: Take, error: ProviderError) -> None:
+def download_failed(take: Take, error: ProviderError, *, own_words: bool = False) -> None:
     detail = error.detail[:2000]
     if error.failure == Failure.EXPIRED:
         move(
@@ -674,20 +951,40 @@ def download_failed(take: Take, error: ProviderError) -> None:
         )
         return
     if error.failure == Failure.REJECTED or take.download_attempts >= DOWNLOAD_BUDGET:
+        ours = isinstance(error, StepProblem)
+        said = error.message if own_words or ours else None
+        reason = said or f"Saving the result failed: {error.message}"
+        if take.provider_task_id and error.failure != Failure.REJECTED:
+            # The message of a StepProblem already says to try saving again once it is fixed.
+            reason += " " + _kept_at_provider(take, offer=not ours)
         move(
             take,
             [TakeState.DOWNLOADING],
             TakeState.FAILED,
             detail,
-            reason=f"Saving the result failed: {error.message}",
+            reason=reason,
             last_error=detail,
         )
         return
     release(
         take,
         after=timedelta(seconds=error.wait) if error.wait else backoff(take.download_attempts),
-        error=detail,
+        error=f"{error.message} [{detail}]",
     )
+
+
+def _kept_at_provider(take: Take, *, offer: bool = True) -> str:
+    until = (
+        f" until {timezone.localtime(take.result_expires_at):%d %b %Y, %H:%M}"
+        if take.result_expires_at
+        else " for a while (at least a day)"
+    )
+    if offer:
+        return (
+            f"The paid result stays at the provider{until}: choose “Try saving again” to fetch "
+            "it without paying again."
+        )
+    return f"The paid result stays at the provider{until}, so nothing is lost."
 
 
 def sweep() -> None:

@@ -18,7 +18,7 @@ from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
 from studio import health
-from studio.forms import ShareLinkForm, TakeForm
+from studio.forms import AdoptTaskForm, ShareLinkForm, TakeForm
 from studio.models import Clip, MediaState, Take, TakeStar, TakeState
 from studio.providers import local
 from studio.services import takes
@@ -239,3 +239,57 @@ def take_again(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     again = takes.take_run_again(take=take, author=request.user)
     messages.success(request, "A new take with the same parameters is queued.")
     return redirect("take_detail", code=again.code)
+
+
+# -- ways out of an uncertain or stuck take (templates/studio/_uncertain.html) ---------------
+@login_required
+@require_POST
+def take_send_again(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    take, _ = take_for(request, code, need="edit")
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, "Tick the box to confirm the new paid request, then send again.")
+    elif take.project.is_archived or take.clip is None or take.clip.state != MediaState.READY:
+        messages.error(
+            request, "This take cannot be sent again: its clip is gone or its project archived."
+        )
+    else:
+        try:
+            takes.take_send_again(take=take, author=request.user)
+        except takes.Refused as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(request, "The edit is queued to be sent again, as a new request.")
+    return redirect("take_detail", code=take.code)
+
+
+@login_required
+@require_POST
+def take_adopt(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    take, _ = take_for(request, code, need="edit")
+    form = AdoptTaskForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["task_id"]))
+        return redirect("take_detail", code=take.code)
+    task_id = form.cleaned_data["task_id"]
+    try:
+        takes.take_adopt(take=take, task_id=task_id, author=request.user)
+    except takes.Refused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(
+            request, f"Cutroom now follows the provider task {task_id} and saves its result."
+        )
+    return redirect("take_detail", code=take.code)
+
+
+@login_required
+@require_POST
+def take_save_again(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    take, _ = take_for(request, code, need="edit")
+    try:
+        takes.take_save_again(take=take, author=request.user)
+    except takes.Refused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, "Cutroom is fetching the result from the provider again.")
+    return redirect("take_detail", code=take.code)

@@ -1,0 +1,445 @@
+"""The standing fault suite: every fault the audit of issue 12 found, played by the fake Modellix
+against the real client and services, each checked against the business invariants:
+
+- exactly the paid POSTs a person asked for (one per take, unless someone chose "Send it again");
+- a paid result the provider still has is saved, or the take says where it is;
+- every take ends in a final state with a reason a person can act on;
+- no partial files in storage or in the scratch folder.
+"""
+
+# The fixtures shared with test_take_lifecycle are imported, and pytest passes them back in as
+# arguments of the same name, which ruff would take for redefinitions.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import socket
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.files.storage import FileSystemStorage
+from django.urls import reverse
+from django.utils import timezone
+
+from studio.models import Take, TakeState
+from studio.providers import modellix
+from studio.services import takes
+from tests.fake_modellix import Fault
+from tests.test_take_lifecycle import QUEUE, STEPS, clip, fake, new_take, queue, run  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def scratch(settings, tmp_path) -> Path:
+    """The worker's scratch folder, per test, so that leftovers can be seen."""
+    folder = tmp_path / "scratch"
+    folder.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = folder
+    return folder
+
+
+def files_under(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in Path(root).rglob("*") if p.is_file())
+
+
+def take_files(take: Take) -> list[str]:
+    from django.conf import settings
+
+    folder = Path(settings.MEDIA_ROOT) / "takes" / take.project.code / take.code
+    return files_under(folder) if folder.exists() else []
+
+
+def check(take: Take, fake, scratch: Path, *, posts: int = 1) -> None:
+    """The invariants every fault must keep."""
+    take.refresh_from_db()
+    assert take.is_final, take.state
+    assert take.submit_posts == posts
+    assert files_under(scratch) == []
+    if take.state == TakeState.SUCCEEDED:
+        assert take_files(take) == ["poster.jpg", "result.mp4"]
+        paid = fake.tasks[take.provider_task_id].video
+        assert take.result_sha256 == hashlib.sha256(paid).hexdigest()
+        assert take.result.read() == paid
+    else:
+        assert take.reason and len(take.reason) > 40, take.reason
+        assert take_files(take) == []
+
+
+# -- 1. never pay twice ----------------------------------------------------------------------
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 408])
+def test_error_after_the_provider_created_the_task_is_uncertain(fake, clip, bob, scratch, status):
+    fake.script("submit", Fault(status=status, create=True))
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.UNCERTAIN
+    assert fake.counts["submit"] == 1 and len(fake.tasks) == 1
+    assert f"(HTTP {status}) after the edit was sent" in take.reason
+    assert "may or may not have started it" in take.reason
+    assert "never re-sends a paid request" in take.reason
+    check(take, fake, scratch)
+
+
+def test_a_5xx_without_a_task_is_uncertain_too(fake, clip, bob, scratch):
+    """Cutroom cannot tell a 503 that created nothing from one that did: the person decides."""
+    fake.script("submit", Fault(status=503))
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.UNCERTAIN
+    assert fake.counts["submit"] == 1 and len(fake.tasks) == 0
+    check(take, fake, scratch)
+
+
+def test_read_timeout_after_sending_says_so(fake, clip, bob, scratch, settings):
+    settings.MODELLIX_READ_TIMEOUT = 1
+    fake.script("submit", Fault(create=True, hang=1.5))
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.UNCERTAIN
+    assert take.reason.startswith(
+        "The provider did not answer within 1 s after the edit was sent, so it may or may not "
+        "have started it."
+    )
+    assert "connection broke" not in take.reason
+    assert fake.counts["submit"] == 1 and len(fake.tasks) == 1
+    check(take, fake, scratch)
+
+
+def test_unreadable_200_after_creating_is_uncertain(fake, clip, bob, scratch):
+    fake.script("submit", Fault(create=True, malformed=True))
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.UNCERTAIN and "cannot read" in take.reason
+    assert fake.counts["submit"] == 1 and len(fake.tasks) == 1
+    check(take, fake, scratch)
+
+
+def test_refused_connection_is_retried_and_makes_one_task(fake, clip, bob, scratch, settings):
+    settings.MODELLIX_MEDIA_MODE = "base64"  # so the paid POST is the first call
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there: connections are refused before anything is sent
+    settings.MODELLIX_BASE_URL = f"http://127.0.0.1:{port}"
+    take = new_take(clip, bob)
+    takes.admit()
+    while QUEUE:
+        task, take_id = QUEUE.pop(0)
+        STEPS[task](take_id)
+    take.refresh_from_db()
+    assert take.state == TakeState.PREPARING and take.transient_errors == 1
+    assert "cannot be reached" in take.events.last().note
+    settings.MODELLIX_BASE_URL = fake.url
+    Take.objects.filter(pk=take.pk).update(next_check_at=timezone.now())
+    run(take)
+    assert take.state == TakeState.SUCCEEDED
+    assert fake.counts["submit"] == 1 and len(fake.tasks) == 1
+    check(take, fake, scratch, posts=2)  # two attempts, one reached the provider
+
+
+# -- 2. ways out of uncertain ----------------------------------------------------------------
+def test_adopting_the_task_found_at_the_provider_saves_its_result(fake, clip, bob, scratch):
+    fake.script("submit", Fault(status=504, create=True))
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.UNCERTAIN
+    (task_id,) = fake.tasks
+    takes.take_adopt(take=take, task_id=task_id, author=bob)
+    run(take)
+    assert take.state == TakeState.SUCCEEDED, take.reason
+    assert take.provider_task_id == task_id and take.reason == ""
+    assert fake.counts["submit"] == 1 and len(fake.tasks) == 1
+    notes = list(take.events.values_list("state", "note"))
+    assert ("running", f"Adopted provider task {task_id} (found by Bob)") in notes
+    states = [state for state, _ in notes]
+    assert states[-4:] == ["uncertain", "running", "downloading", "succeeded"]
+    check(take, fake, scratch)
+
+
+def test_adopting_an_unknown_task_goes_back_to_uncertain(fake, clip, bob, as_bob, scratch):
+    fake.script("submit", Fault(status=502, create=True))
+    take = new_take(clip, bob)
+    run(take)
+    response = as_bob.post(reverse("take_adopt", args=[take.code]), {"task_id": "task-nope42"})
+    assert response.status_code == 302
+    run(take)
+    assert take.state == TakeState.UNCERTAIN and take.provider_task_id is None
+    assert take.reason.startswith("Cutroom could not adopt the task “task-nope42”")
+    assert "does not know this task" in take.reason and "paste it again" in take.reason
+    page = as_bob.get(reverse("take_detail", args=[take.code])).content.decode()
+    assert "Follow this task" in page  # the person can try again
+    (task_id,) = fake.tasks
+    as_bob.post(reverse("take_adopt", args=[take.code]), {"task_id": task_id})
+    run(take)
+    assert take.state == TakeState.SUCCEEDED
+    assert fake.counts["submit"] == 1
+    check(take, fake, scratch)
+
+
+def test_send_it_again_is_a_second_paid_post_on_the_same_take(fake, clip, bob, scratch):
+    fake.script("submit", Fault(status=503))
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.UNCERTAIN
+    takes.take_send_again(take=take, author=bob)
+    run(take)
+    assert take.state == TakeState.SUCCEEDED
+    assert fake.counts["submit"] == 2 and len(fake.tasks) == 1
+    states = list(take.events.values_list("state", flat=True))
+    assert states == [
+        "queued",
+        "preparing",
+        "submitting",
+        "uncertain",
+        "queued",
+        "preparing",
+        "submitting",
+        "running",
+        "downloading",
+        "succeeded",
+    ]
+    assert "a new paid request" in take.events.filter(state="queued").last().note
+    check(take, fake, scratch, posts=2)
+
+
+# -- 3. status outages -----------------------------------------------------------------------
+def test_a_one_minute_status_outage_does_not_fail_a_finished_take(
+    fake, clip, bob, scratch, settings
+):
+    settings.TIME_SCALE = 0.005  # the 60 s backoff cap becomes 0.3 s
+    fake.outage("status", 30)
+    take = new_take(clip, bob)
+    run(take, seconds=60)
+    assert take.state == TakeState.SUCCEEDED, take.reason
+    assert fake.counts["status"] >= 31 and fake.counts["submit"] == 1
+    notes = list(take.events.values_list("note", flat=True))
+    assert any(n.startswith("Checking failed: The provider is having trouble") for n in notes)
+    check(take, fake, scratch)
+
+
+def test_an_outage_past_the_deadline_times_out_with_the_task_id(
+    fake, clip, bob, as_bob, scratch, settings
+):
+    settings.EDIT_DEADLINE = timedelta(seconds=2)
+    fake.outage("status", 100_000)
+    take = new_take(clip, bob)
+    run(take, seconds=30)
+    assert take.state == TakeState.TIMED_OUT
+    assert take.reason.startswith("For ")
+    assert "Cutroom could not reach the provider" in take.reason
+    assert "HTTP 503" in take.reason and "may have finished it" in take.reason
+    assert f"its task id is {take.provider_task_id}" in take.reason
+    check(take, fake, scratch)
+    # The provider is back: "Check again" follows the same task, and nothing is paid.
+    fake.faults.clear()
+    settings.EDIT_DEADLINE = timedelta(minutes=30)
+    response = as_bob.post(
+        reverse("take_adopt", args=[take.code]), {"task_id": take.provider_task_id}
+    )
+    assert response.status_code == 302
+    run(take)
+    assert take.state == TakeState.SUCCEEDED
+    check(take, fake, scratch)
+
+
+def test_success_without_a_result_says_so_at_the_deadline(fake, clip, bob, scratch, settings):
+    settings.EDIT_DEADLINE = timedelta(seconds=2)
+    empty = json.dumps({"code": 0, "message": "success", "data": {"status": "success"}})
+    fake.outage("status", 100_000, status=200, body=empty)
+    take = new_take(clip, bob)
+    run(take, seconds=30)
+    assert take.state == TakeState.TIMED_OUT
+    assert take.reason.startswith(
+        "The provider reported this edit as finished but sent no result link"
+    )
+    assert "did not finish" not in take.reason
+    check(take, fake, scratch)
+
+
+def test_a_429_with_retry_after_on_status_waits_and_finishes(fake, clip, bob, scratch):
+    fake.script("status", Fault.rate_limited(1))
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.SUCCEEDED
+    check(take, fake, scratch)
+
+
+# -- 4. truncated downloads ------------------------------------------------------------------
+@pytest.mark.parametrize("announced", [True, False], ids=["with-length", "without-length"])
+def test_a_truncated_result_is_fetched_again(fake, clip, bob, scratch, announced):
+    fake.script("file", Fault(truncate=0.5, content_length=announced))
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.SUCCEEDED, take.reason
+    assert fake.counts["file"] == 2 and take.download_attempts == 2
+    assert fake.counts["submit"] == 1
+    check(take, fake, scratch)
+
+
+def test_a_result_truncated_every_time_fails_within_the_budget(fake, clip, bob, scratch):
+    fake.script("file", *[Fault(truncate=0.5, content_length=False)] * 10)
+    take = new_take(clip, bob)
+    run(take, seconds=60)
+    assert take.state == TakeState.FAILED
+    assert fake.counts["file"] == takes.DOWNLOAD_BUDGET
+    assert take.reason.startswith("The provider returned a file that is not a usable video")
+    assert "Try saving again" in take.reason and take.can_save_again
+    check(take, fake, scratch)
+
+
+def test_a_stalled_body_still_arrives_whole(fake, clip, bob, scratch):
+    fake.script("file", Fault(stall=0.5))
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.SUCCEEDED and fake.counts["file"] == 1
+    check(take, fake, scratch)
+
+
+# -- 5. disk full, unwritable folders --------------------------------------------------------
+ORIGINAL_SAVE = FileSystemStorage._save
+
+
+def failing_storage(monkeypatch, code: int, prefix: str = "takes/") -> list[str]:
+    """Storage writes under `prefix` fail with `code`, after writing part of the file."""
+    tried: list[str] = []
+    original = ORIGINAL_SAVE
+
+    def save(self, name, content):
+        if not name.startswith(prefix):
+            return original(self, name, content)
+        tried.append(name)
+        partial = Path(self.path(name))
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(content.read(1000))
+        raise OSError(code, os.strerror(code), str(partial))
+
+    monkeypatch.setattr(FileSystemStorage, "_save", save)
+    return tried
+
+
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        (errno.ENOSPC, "The media disk is full: free space on the server, then choose"),
+        (errno.EACCES, "Cutroom cannot write to its media folder (permission denied)"),
+        (errno.EROFS, "Cutroom cannot write to its media folder (read-only file system)"),
+    ],
+)
+def test_storage_errors_end_the_take_and_keep_the_paid_result(
+    fake, clip, bob, as_bob, scratch, monkeypatch, code, says
+):
+    tried = failing_storage(monkeypatch, code)
+    take = new_take(clip, bob)
+    run(take, seconds=60)
+    assert take.state == TakeState.FAILED
+    assert take.reason.startswith(says), take.reason
+    assert "The paid result stays at the provider until" in take.reason
+    assert len(tried) == takes.DOWNLOAD_BUDGET and fake.counts["file"] == takes.DOWNLOAD_BUDGET
+    assert take.result_url and take.can_save_again and not take.result
+    check(take, fake, scratch)
+    page = as_bob.get(reverse("take_detail", args=[take.code])).content.decode()
+    assert "Try saving again" in page
+    # The disk is fixed: saving again fetches the same paid result, with no new POST.
+    monkeypatch.setattr(FileSystemStorage, "_save", ORIGINAL_SAVE)
+    assert as_bob.post(reverse("take_save_again", args=[take.code])).status_code == 302
+    run(take)
+    assert take.state == TakeState.SUCCEEDED and fake.counts["submit"] == 1
+    check(take, fake, scratch)
+
+
+def test_disk_full_while_streaming_to_scratch_leaves_nothing(fake, clip, bob, scratch, monkeypatch):
+    original = Path.open
+
+    def open_(self, mode="r", *args, **kwargs):
+        handle = original(self, mode, *args, **kwargs)
+        if self.name == "result.mp4" and "w" in mode and scratch in self.parents:
+            handle.write(b"partial")
+            handle.close()
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return handle
+
+    monkeypatch.setattr(Path, "open", open_)
+    take = new_take(clip, bob)
+    run(take, seconds=60)
+    assert take.state == TakeState.FAILED
+    assert take.reason.startswith("The media disk is full")
+    assert take.download_attempts == takes.DOWNLOAD_BUDGET
+    check(take, fake, scratch)
+
+
+def test_disk_full_while_preparing_the_input_fails_before_paying(
+    fake, clip, bob, scratch, monkeypatch
+):
+    def full(**kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(takes, "input_clip_prepare", full)
+    take = new_take(clip, bob)
+    run(take, seconds=60)
+    assert take.state == TakeState.FAILED
+    assert take.reason == (
+        "The media disk is full: free space on the server, then run the take again."
+    )
+    assert fake.counts["submit"] == 0
+    check(take, fake, scratch, posts=0)
+
+
+def test_workers_dying_while_saving_stop_at_the_budget(fake, clip, bob, scratch, monkeypatch):
+    """A download whose worker dies (lease left behind) is re-driven at most the budget."""
+
+    class Killed(BaseException):
+        pass
+
+    fetches: list[str] = []
+
+    def die(self, url, dest, *, max_bytes):
+        fetches.append(url)
+        raise Killed
+
+    take = new_take(clip, bob)
+    fake.task_seconds = 0.2
+    monkeypatch.setattr(modellix.Modellix, "fetch", die)
+    for _ in range(100):
+        now = timezone.now()
+        takes.admit()
+        takes.repair(now)
+        takes.poll_due(now)
+        while QUEUE:
+            task, take_id = QUEUE.pop(0)
+            try:
+                STEPS[task](take_id)
+            except Killed:
+                past = timezone.now() - timedelta(seconds=1)
+                Take.objects.filter(pk=take_id).update(lease_until=past, next_check_at=past)
+        take.refresh_from_db()
+        if take.is_final:
+            break
+        time.sleep(0.1)
+    assert take.state == TakeState.FAILED
+    assert len(fetches) == takes.DOWNLOAD_BUDGET
+    assert take.reason.startswith(f"Saving the result was interrupted {takes.DOWNLOAD_BUDGET}")
+    assert take.can_save_again
+    check(take, fake, scratch)
+
+
+def test_disk_full_while_storing_the_input_leaves_no_partial_file(
+    fake, clip, bob, scratch, monkeypatch
+):
+    from django.conf import settings
+
+    inputs = Path(settings.MEDIA_ROOT) / "clips" / clip.project.code / clip.code
+    before = files_under(inputs)
+    failing_storage(monkeypatch, errno.ENOSPC, prefix="clips/")
+    take = new_take(clip, bob)
+    run(take, seconds=60)
+    assert take.state == TakeState.FAILED
+    assert take.reason.startswith("The media disk is full")
+    assert fake.counts["submit"] == 0
+    assert files_under(inputs) == before  # no input-*.mp4 left half-written
+    check(take, fake, scratch, posts=0)
