@@ -63,7 +63,7 @@ def check(take: Take, fake, scratch: Path, *, posts: int = 1) -> None:
     assert take.submit_posts == posts
     assert files_under(scratch) == []
     if take.state == TakeState.SUCCEEDED:
-        assert take_files(take) == ["poster.jpg", "result.mp4"]
+        assert take_files(take) == ["poster-thumb.jpg", "poster.jpg", "result.mp4"]
         paid = fake.tasks[take.provider_task_id].video
         assert take.result_sha256 == hashlib.sha256(paid).hexdigest()
         assert take.result.read() == paid

@@ -65,7 +65,7 @@ def test_the_page_offers_both_ways_out_to_editors_only(uncertain, as_bob, as_car
     assert REASON in html
     assert f'action="/k/{uncertain.code}/adopt/"' in html
     assert f'action="/k/{uncertain.code}/send-again/"' in html
-    assert "Send it again as a new paid request, about 0.3494 USD" in html
+    assert "Send it again as a new paid request, about 0.35 USD (estimate)" in html
     viewer = page(as_carol, uncertain)
     assert REASON in viewer and "Submission uncertain" in viewer
     assert "/adopt/" not in viewer and "/send-again/" not in viewer
@@ -88,7 +88,7 @@ def test_send_again_queues_the_same_take(uncertain, as_bob):
     assert uncertain.finished_at is None and uncertain.submit_posts == 1  # the POST comes later
     event = uncertain.events.last()
     assert event.state == TakeState.QUEUED
-    assert event.note == "Sent again by Bob: a new paid request, about 0.3494 USD"
+    assert event.note == "Sent again by Bob: a new paid request, about 0.35 USD (estimate)"
     assert Activity.objects.filter(take=uncertain, summary__startswith="sent a take again")
     # Only once: a second click finds the take no longer uncertain.
     again = as_bob.post(url, {"confirm": "yes"}, follow=True)

@@ -50,6 +50,7 @@ from studio.providers import get_provider, local
 from studio.providers.base import EditRequest, Failure, Media, ProviderError
 from studio.services.clips import input_clip_prepare
 from studio.services.history import activity_log
+from studio.templatetags.money import usd_estimate
 
 log = logging.getLogger(__name__)
 DRIVER_MAX_SECONDS = 20 * 60  # then it hands over to a fresh task (Q_CLUSTER timeout is 30 min)
@@ -258,7 +259,8 @@ def take_send_again(*, take: Take, author: User) -> None:
         take,
         [TakeState.UNCERTAIN],
         TakeState.QUEUED,
-        f"Sent again by {author.display_name}: a new paid request, about {take.estimate_usd} USD",
+        f"Sent again by {author.display_name}: a new paid request, "
+        f"{usd_estimate(take.estimate_usd)}",
         reason="",
         last_error="",
         transient_errors=0,

@@ -43,7 +43,7 @@ def test_adopt_the_task_found_at_the_provider(
     expect(page.locator("#take-state")).to_have_text("Submission uncertain")
     expect(page.get_by_role("alert").first).to_contain_text("HTTP 504")
     ways_out = page.get_by_role("region", name="What now?")
-    expect(ways_out).to_contain_text("about 0.3494 USD")
+    expect(ways_out).to_contain_text("about 0.35 USD (estimate)")
     shot(page, f"uncertain-{width}")
 
     # A wrong id: the provider does not know it; the take comes back, and says so.
@@ -85,7 +85,7 @@ def test_send_it_again_asks_for_confirmation(
     button = page.get_by_role("button", name="Send it again")
     button.click()  # the browser holds the form back until the box is ticked
     expect(page.locator("#take-state")).to_have_text("Submission uncertain")
-    page.get_by_label("Send it again as a new paid request, about 0.3494 USD").check()
+    page.get_by_label("Send it again as a new paid request, about 0.35 USD (estimate)").check()
     button.click()
     expect(page.get_by_text("The edit is queued to be sent again")).to_be_visible()
     run(uncertain)
