@@ -20,6 +20,20 @@ DRIFT = (
 )
 
 
+def assert_plays(page: Page) -> None:
+    """The compare player on this page loads and plays (muted, as autoplay rules want)."""
+    wait_until(
+        page, "() => document.querySelector('[data-compare] video[data-side=b]').readyState >= 2"
+    )
+    page.evaluate(
+        "() => document.querySelectorAll('[data-compare] video').forEach(v => v.muted = true)"
+    )
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_timeout(1200)
+    current = "() => document.querySelector('[data-compare] video[data-side=b]').currentTime"
+    assert page.evaluate(current) > 0.5
+
+
 def drift(page: Page) -> float:
     """The gap between the two videos, as the median of five readings 100 ms apart.
 
@@ -105,21 +119,7 @@ def test_share_link_plays_without_login_and_dies_when_revoked(
         public = stranger.new_page()
         public.goto(url)
         expect(public.get_by_role("heading", level=1)).to_have_text("cool winter")
-        wait_until(
-            public,
-            "() => document.querySelector('[data-compare] video[data-side=b]').readyState >= 2",
-        )
-        public.evaluate(
-            "() => document.querySelectorAll('[data-compare] video').forEach(v => v.muted = true)"
-        )
-        public.get_by_role("button", name="Play").click()
-        public.wait_for_timeout(1200)
-        assert (
-            public.evaluate(
-                "() => document.querySelector('[data-compare] video[data-side=b]').currentTime"
-            )
-            > 0.5
-        )
+        assert_plays(public)
         shot(public, "share-public")
         page.reload()
         page.get_by_role("button", name="Revoke").click()
@@ -181,21 +181,7 @@ def test_password_link_opens_in_a_fresh_browser(
         public.get_by_label("Password").fill("open sesame")
         public.get_by_role("button", name="Watch").click()
         expect(public.get_by_role("heading", level=1)).to_have_text("cool winter")
-        wait_until(
-            public,
-            "() => document.querySelector('[data-compare] video[data-side=b]').readyState >= 2",
-        )
-        public.evaluate(
-            "() => document.querySelectorAll('[data-compare] video').forEach(v => v.muted = true)"
-        )
-        public.get_by_role("button", name="Play").click()
-        public.wait_for_timeout(1200)
-        assert (
-            public.evaluate(
-                "() => document.querySelector('[data-compare] video[data-side=b]').currentTime"
-            )
-            > 0.5
-        )
+        assert_plays(public)
         shot(public, "share-password-unlocked")
         media = stranger.request.get(f"{url}media/result?download=1")
         assert media.status == 200 and media.headers["cache-control"] == "private, no-store"
