@@ -111,8 +111,8 @@ def main() -> None:
     Take.objects.update(result_thumb="", result_thumb_width=None, result_thumb_height=None)
     _, posters = page_images()
     print(f"gallery page, {count} cards")
-    print(f"  full posters (before): {posters / 1024:8.0f} KB  ({posters / count / 1024:.0f} KB each)")
-    print(f"  thumbnails   (now):    {thumbs / 1024:8.0f} KB  ({thumbs / count / 1024:.0f} KB each)")
+    for label, total in (("full posters (before)", posters), ("thumbnails   (now)   ", thumbs)):
+        print(f"  {label}: {total / 1024:8.0f} KB  ({total / count / 1024:.0f} KB each)")
     print(f"  saved: {100 * (1 - thumbs / posters):.0f} %   anchor: ~90 KB a poster, ~2 MB a page")
 
 
