@@ -18,6 +18,7 @@ def process_reference(reference_id: int) -> None:
 def sweep() -> None:
     media.sweep()
     media.clean_temp()
+    media.clean_empty_folders_hourly()
     takes.sweep()
     thumbnails.thumbnails_backfill(limit=thumbnails.SWEEP_BATCH)
     references.references_clean_backfill(limit=references.CLEAN_BATCH)
