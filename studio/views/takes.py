@@ -221,12 +221,16 @@ def take_cancel(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     return redirect("take_detail", code=take.code)
 
 
+VARIATION_COUNTS = {"2": 2, "3": 3, "4": 4}
+
+
 @login_required
 @require_POST
 def take_variations(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     take, _ = take_for(request, code, need="edit")
-    count = int(request.POST.get("count", "0")) if request.POST.get("count", "").isdigit() else 0
-    if not 2 <= count <= 4 or take.clip is None or take.clip.state != MediaState.READY:
+    # Looked up, not parsed: "²" and 5000-digit numbers pass str.isdigit() but not int().
+    count = VARIATION_COUNTS.get(request.POST.get("count", ""), 0)
+    if not count or take.clip is None or take.clip.state != MediaState.READY:
         messages.error(request, "Choose 2 to 4 variations of a take whose clip still exists.")
         return redirect("take_detail", code=take.code)
     try:
