@@ -7,6 +7,7 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.history import links_phrase, member_share_links, revoke_share_links, team_history
 from accounts.models import Invitation, Membership, Role, Team, User, hash_token
 
 
@@ -134,16 +135,45 @@ def membership_change_role(*, membership: Membership, role: str) -> Membership:
     return membership
 
 
-def membership_remove(*, membership: Membership) -> None:
-    """Remove a member (or let them leave). The last owner can do neither."""
+SHARES_KEEP = "keep"
+SHARES_REVOKE = "revoke"
+
+
+def membership_remove(*, membership: Membership, actor: User, shares: str = SHARES_KEEP) -> int:
+    """Remove a member (or let them leave) and keep or revoke the live share links they made of
+    the team's takes, recorded in the team's history, all in one transaction.
+
+    Returns how many live links they had made. The last owner can neither leave nor be removed.
+    Someone who leaves on their own keeps their links (the default): a link already sent to a
+    client should not die without an owner deciding so, and the owners see them listed.
+    """
+    if shares not in (SHARES_KEEP, SHARES_REVOKE):
+        raise ValueError(f"shares must be {SHARES_KEEP!r} or {SHARES_REVOKE!r}, not {shares!r}")
     with transaction.atomic():
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         if membership.role == Role.OWNER and not _other_owners(membership):
             raise TeamRuleError(
                 "The last owner cannot leave the team. Make someone else an owner first."
             )
-        user = membership.user
+        user, team = membership.user, membership.team
         membership.delete()
-        if user.current_team_id == membership.team_id:
+        if user.current_team_id == team.pk:
             user.current_team = None
             user.save(update_fields=["current_team"])
+        links = member_share_links(team, user)
+        count = revoke_share_links(links) if shares == SHARES_REVOKE else links.count()
+        left = actor.pk == user.pk
+        verb, summary = (
+            ("left", "left the team") if left else ("removed", f"removed {user.display_name}")
+        )
+        if count and shares == SHARES_REVOKE:
+            summary += f" and revoked {links_phrase(count)} they made"
+        elif count and left:
+            works = "works" if count == 1 else "work"
+            summary += (
+                f"; {links_phrase(count)} they made still {works} (listed on the members page)"
+            )
+        elif count:
+            summary += f" and kept {links_phrase(count)} they made working"
+        team_history(team, actor, verb, summary)
+    return count

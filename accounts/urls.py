@@ -65,6 +65,11 @@ urlpatterns = [
     path("t/<str:code>/members/", teams.team_members, name="team_members"),
     path("t/<str:code>/members/<uuid:member>/role/", teams.member_role, name="member_role"),
     path("t/<str:code>/members/<uuid:member>/remove/", teams.member_remove, name="member_remove"),
+    path(
+        "t/<str:code>/members/former-links/revoke/",
+        teams.team_former_shares_revoke,
+        name="team_former_shares_revoke",
+    ),
     path("t/<str:code>/leave/", teams.team_leave, name="team_leave"),
     path("t/<str:code>/invites/", teams.invite_create, name="invite_create"),
     path("t/<str:code>/invites/<uuid:invite>/revoke/", teams.invite_revoke, name="invite_revoke"),

@@ -6,6 +6,7 @@ The worker needs local paths for PyAV; `local_copy` gives one for any storage ba
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import re
 import shutil
 import tempfile
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.storage import Storage
 from django.db.models.fields.files import FieldFile
 
 CHUNK = 1024 * 1024
@@ -98,9 +100,38 @@ def store_path(field: FieldFile, name: str, path: Path) -> None:
 
 
 def delete_files(*fields: FieldFile) -> None:
+    """Delete the fields' files, then their folders when that left them empty.
+
+    Every stored object has a folder of its own (clips/<project>/<clip>/...), so an upload that
+    is rejected or deleted leaves nothing behind. Only that folder is removed, never its parent:
+    another upload may be creating a sibling folder in it at this moment.
+    """
+    folders: dict[tuple[int, str], Storage] = {}
     for field in fields:
         if field and field.name:
             field.storage.delete(field.name)
+            folders[(id(field.storage), posixpath.dirname(field.name))] = field.storage
+    for (_, folder), storage in folders.items():
+        remove_empty_folder(storage, folder)
+
+
+def remove_empty_folder(storage: Storage, name: str) -> bool:
+    """Remove the storage's folder `name` if it is empty; True if it was removed.
+
+    Storages without folders (buckets) have nothing to remove. A folder that is not empty (a
+    file is being written there) or already gone is left as it is.
+    """
+    if not name:
+        return False
+    try:
+        path = Path(storage.path(name))
+    except NotImplementedError:
+        return False
+    try:
+        path.rmdir()
+    except OSError:
+        return False
+    return True
 
 
 def sha256_of(path: Path) -> str:

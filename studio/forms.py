@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 
-from studio.media.inputs import check_window
+from studio.media.inputs import MIN_SECONDS, check_window
 from studio.media.probe import MediaRejected
 from studio.models import (
     AudioSetting,
@@ -17,6 +18,8 @@ from studio.models import (
     Resolution,
     ShareLink,
 )
+
+CHOICE_FROM_LIST = "Select a valid choice from the list."
 
 
 class ProjectForm(forms.Form):
@@ -80,6 +83,9 @@ class TakeForm(forms.Form):
         coerce=int,
         initial=0,
         choices=[(0, "Same as the part chosen")] + [(n, f"{n} seconds") for n in range(2, 11)],
+        error_messages={
+            "invalid_choice": "Select a valid choice: the part's own length, or 2 to 10 s."
+        },
     )
     audio_setting = forms.ChoiceField(label="Sound", choices=AudioSetting.choices, initial="auto")
     prompt_extend = forms.BooleanField(
@@ -106,6 +112,22 @@ class TakeForm(forms.Form):
             step="0.1", max=f"{max(0, (clip.duration or 0) - 2):.2f}"
         )
         self.fields["length"].widget.attrs.update(step="0.1")
+        # Django's message repeats the value sent, however long; a forged one can be any size.
+        for name in ("resolution", "ratio", "audio_setting"):
+            self.fields[name].error_messages["invalid_choice"] = CHOICE_FROM_LIST
+
+    def clean_start(self) -> Decimal:
+        """A start the clip allows, said in seconds: never the number sent, which may have 300
+        digits (1e308 is a valid decimal)."""
+        start = self.cleaned_data["start"]
+        duration = self.clip.duration or 0.0
+        latest = max(0.0, duration - MIN_SECONDS)
+        if start > Decimal(str(latest)):
+            raise forms.ValidationError(
+                f"Start between 0 and {latest:.1f} s: the clip is {duration:.1f} s long and "
+                f"the part lasts at least {MIN_SECONDS:g} s."
+            )
+        return start
 
     def clean_prompt(self) -> str:
         prompt = self.cleaned_data["prompt"].strip()
@@ -149,6 +171,9 @@ class ShareLinkForm(forms.Form):
         label="Expires",
         choices=[("1", "in 1 day"), ("7", "in 7 days"), ("30", "in 30 days"), ("never", "never")],
         initial="7",
+        error_messages={
+            "invalid_choice": "Choose when the link expires: in 1, 7 or 30 days, or never."
+        },
     )
     # No min_length/max_length: they would put minlength/maxlength on the input, and a browser
     # silently cuts a pasted password at maxlength, the very trap this form closes.

@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from studio.env import (
@@ -27,9 +28,38 @@ DATA_DIR = env_path("STUDIO_DATA_DIR", BASE_DIR / "var")
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
+DEBUG = env_bool("STUDIO_DEBUG", False)
+# Words that mark a key copied from an example rather than generated.
+PLACEHOLDER_KEY_WORDS = ("changeme", "change-me", "change_me", "insecure", "secret-key", "your-")
+
+
+def _weak_secret_key(key: str) -> bool:
+    """Django's own test (check security.W009: under 50 characters, under 5 different ones, or
+    Django's throwaway prefix), plus the placeholders people copy from examples."""
+    lowered = key.lower()
+    return (
+        len(key) < 50
+        or len(set(key)) < 5
+        or lowered.startswith("django-insecure-")
+        or any(word in lowered for word in PLACEHOLDER_KEY_WORDS)
+    )
+
+
 def _secret_key() -> str:
-    """Use SECRET_KEY from the environment, else one generated once and kept in the data dir."""
+    """Use SECRET_KEY from the environment, else one generated once and kept in the data dir.
+
+    Outside debug, a weak configured key stops start-up: every session, password-reset link and
+    signed media link could be forged with it.
+    """
     configured = env_str("SECRET_KEY", "")
+    if configured and not DEBUG and _weak_secret_key(configured):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not safe for production: it is shorter than 50 characters, has "
+            "fewer than 5 different characters, or is a placeholder. Set it to a long random "
+            "value, e.g. the output of python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))', or unset it to use the key Cutroom generates in "
+            "STUDIO_DATA_DIR/secret_key. (STUDIO_DEBUG=true accepts any key, for development.)"
+        )
     if configured:
         return configured
     path = DATA_DIR / "secret_key"
@@ -50,7 +80,6 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-DEBUG = env_bool("STUDIO_DEBUG", False)
 ALLOWED_HOSTS = env_list("STUDIO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("STUDIO_CSRF_TRUSTED_ORIGINS", [])
 
@@ -72,6 +101,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the body (CSRF reads the POST data).
+    "studio.uploads.ChunkedUploadMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -161,7 +192,8 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 )
 AXES_VERBOSE = False
 
-# --- E-mail: printed to the console unless an SMTP host is configured (Django 6.1 MAILERS). ---
+# --- E-mail: SMTP when a host is configured (Django 6.1 MAILERS); else printed to the console in
+# debug, and only logged as unsent otherwise. ---
 _email_host = env_str("STUDIO_EMAIL_HOST", "")
 if _email_host:
     MAILERS = {
@@ -177,8 +209,11 @@ if _email_host:
             },
         }
     }
-else:
+elif DEBUG:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    # Never printed outside debug: a password-reset mail holds a link that signs its reader in.
+    MAILERS = {"default": {"BACKEND": "studio.mail.UnsentMailBackend"}}
 DEFAULT_FROM_EMAIL = env_str("STUDIO_EMAIL_FROM", "Cutroom <cutroom@localhost>")
 
 # --- Cache: files in the data dir, shared by every web process (share-link rate limits). ---
@@ -223,8 +258,17 @@ SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 30 if HTTPS else 0
 if PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HSTS for subdomains and the browsers' preload list depend on the whole domain, which only its
+# owner can judge (and preloading is hard to undo): both are opt-in. Their deploy warnings are
+# silenced because the choice is made here, through these variables.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS and env_bool("STUDIO_HSTS_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = HTTPS and env_bool("STUDIO_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie: they send the token from the form's hidden field.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from studio import services
 from studio.providers import local
-from studio.services import history, media, takes, thumbnails
+from studio.services import history, media, references, takes, thumbnails
 
 
 def process_clip(clip_id: int) -> None:
@@ -18,8 +18,10 @@ def process_reference(reference_id: int) -> None:
 def sweep() -> None:
     media.sweep()
     media.clean_temp()
+    media.clean_empty_folders_hourly()
     takes.sweep()
     thumbnails.thumbnails_backfill(limit=thumbnails.SWEEP_BATCH)
+    references.references_clean_backfill(limit=references.CLEAN_BATCH)
 
 
 def drive_takes() -> None:

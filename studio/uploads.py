@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 
 class CappedUploadHandler(TemporaryFileUploadHandler):
@@ -35,3 +37,73 @@ class CappedUploadHandler(TemporaryFileUploadHandler):
         uploaded = super().file_complete(file_size)
         uploaded.sha256 = self.digest.hexdigest()
         return uploaded
+
+
+NO_LENGTH = (
+    "This upload was sent in chunks without its size (no Content-Length header), and this "
+    "server cannot read such a body. Send the file with its size, as browsers and `curl -F` "
+    "do, or run Cutroom under gunicorn (`make run`), which accepts chunked uploads."
+)
+
+
+class ChunkedUploadMiddleware:
+    """Take in a multipart upload sent with `Transfer-Encoding: chunked` and no Content-Length.
+
+    Django reads a WSGI body only up to Content-Length, so such an upload looked empty and was
+    answered "This field is required." A server that removes the chunking and ends the body
+    says so with `wsgi.input_terminated` (gunicorn, which `make run` and the Procfile use): then
+    the body is read to its end, capped at the upload limit. Elsewhere (Django's development
+    server hands the raw chunks on) nothing can be read safely, and 411 says what to do.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+        if chunked and not request.META.get("CONTENT_LENGTH"):
+            multipart = request.content_type == "multipart/form-data"
+            if not (multipart and request.META.get("wsgi.input_terminated")):
+                return _length_required(request)
+            limit = settings.MAX_UPLOAD_BYTES + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            request._stream = EndedBody(request.META["wsgi.input"], limit, request)  # type: ignore[attr-defined]
+            # Django's multipart parser reads nothing when the length is 0 or missing; the
+            # body ends before this bound, which only has to be above the real length.
+            request.META["CONTENT_LENGTH"] = str(limit)
+        return self.get_response(request)
+
+
+class EndedBody:
+    """A request body that its server ends, read to its end but never past `limit` bytes.
+
+    Past the limit the request is marked `upload_too_large`, which the upload views answer with
+    413 (studio.views.uploads), as they do when CappedUploadHandler stops a file.
+    """
+
+    def __init__(self, stream: Any, limit: int, request: HttpRequest) -> None:
+        self.stream, self.remaining, self.request = stream, limit, request
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._take(self.stream.read, size)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return self._take(self.stream.readline, size)
+
+    def _take(self, reader: Callable[[int], bytes], size: int | None) -> bytes:
+        if self.remaining <= 0:
+            if self.stream.read(1):
+                self.request.upload_too_large = True  # type: ignore[attr-defined]
+            return b""
+        wanted = self.remaining if size is None or size < 0 else min(size, self.remaining)
+        data = reader(wanted)
+        self.remaining -= len(data)
+        return data
+
+    def close(self) -> None:
+        pass  # the server owns the stream
+
+
+def _length_required(request: HttpRequest) -> HttpResponse:
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"ok": False, "error": NO_LENGTH}, status=411)
+    return HttpResponse(NO_LENGTH, status=411, content_type="text/plain; charset=utf-8")

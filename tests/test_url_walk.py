@@ -44,6 +44,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "team_settings": ("team", "own"),
     "member_role": ("team", "own"),
     "member_remove": ("team", "own"),
+    "team_former_shares_revoke": ("team", "own"),
     "invite_create": ("team", "own"),
     "invite_revoke": ("team", "own"),
     "project_new": ("team", "edit"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -11,10 +13,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import get_for_user, get_team_for_user
 from accounts.forms import InviteForm, RoleForm, TeamForm
-from accounts.history import team_history
+from accounts.history import (
+    former_member_share_links,
+    links_phrase,
+    member_share_links,
+    revoke_share_links,
+    team_history,
+)
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Invitation, Membership
 from accounts.services import (
+    SHARES_KEEP,
+    SHARES_REVOKE,
     TeamRuleError,
     invitation_create,
     invitation_revoke,
@@ -80,7 +90,32 @@ def team_members(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         # The link of an invitation is shown once, right after it was made (it is stored hashed).
         "new_invite_url": request.session.pop(f"new-invite-{team.code}", None),
     }
+    if membership.is_owner:
+        context["former_links"] = list(former_member_share_links(team)[:FORMER_LINKS_SHOWN])
+        removing = _removal_target(membership, request.GET.get("remove", ""))
+        if removing is not None:
+            context["removing"] = removing
+            context["removing_links"] = list(member_share_links(team, removing.user))
     return render(request, "accounts/team_members.html", context)
+
+
+FORMER_LINKS_SHOWN = 200
+
+
+def _removal_target(owner: Membership, code: str) -> Membership | None:
+    """The member the owner is about to remove (?remove=<membership code>): another member."""
+    if not code:
+        return None
+    try:
+        uuid.UUID(code)
+    except ValueError:
+        return None
+    return (
+        Membership.objects.select_related("user")
+        .filter(team_id=owner.team_id, code=code)
+        .exclude(user_id=owner.user_id)
+        .first()
+    )
 
 
 @login_required
@@ -143,13 +178,29 @@ def member_remove(request: AuthenticatedHttpRequest, code: str, member: str) -> 
     target, _ = get_for_user(
         request.user, Membership.objects.filter(team__code=code), need="own", code=member
     )
+    name = target.user.display_name
+    shares = request.POST.get("shares", "")
+    live = member_share_links(target.team, target.user).count()
+    if live and shares not in (SHARES_KEEP, SHARES_REVOKE):
+        # Also when a link was made after the confirmation was shown: it shows them all again.
+        keeps = "keeps working or stops" if live == 1 else "keep working or stop"
+        messages.error(request, f"Choose whether {links_phrase(live)} {name} made {keeps} now.")
+        confirm = reverse("team_members", args=[code])
+        return redirect(f"{confirm}?remove={target.code}#remove-member")
     try:
-        membership_remove(membership=target)
+        count = membership_remove(
+            membership=target, actor=request.user, shares=shares or SHARES_KEEP
+        )
     except TeamRuleError as error:
         messages.error(request, str(error))
         return redirect("team_members", code=code)
-    team_history(target.team, request.user, "removed", f"removed {target.user.display_name}")
-    messages.success(request, f"{target.user.display_name} was removed from the team.")
+    note = f"{name} was removed from the team"
+    if count:
+        stopped = "stopped working" if shares == SHARES_REVOKE else "still work"
+        if count == 1 and shares != SHARES_REVOKE:
+            stopped = "still works"
+        note += f"; {links_phrase(count)} they made {stopped}"
+    messages.success(request, note + ".")
     if target.user_id == request.user.pk:
         return redirect("home")
     return redirect("team_members", code=code)
@@ -160,10 +211,39 @@ def member_remove(request: AuthenticatedHttpRequest, code: str, member: str) -> 
 def team_leave(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     membership = get_team_for_user(request.user, code)
     try:
-        membership_remove(membership=membership)
+        count = membership_remove(membership=membership, actor=request.user)
     except TeamRuleError as error:
         messages.error(request, str(error))
         return redirect("team_members", code=code)
-    team_history(membership.team, request.user, "left", "left the team")
-    messages.success(request, f"You left {membership.team.name}.")
+    note = f"You left {membership.team.name}."
+    if count:
+        works = "still works" if count == 1 else "still work"
+        note += (
+            f" {links_phrase(count).capitalize()} you made {works}; the team's owners can "
+            "revoke them."
+        )
+    messages.success(request, note)
     return redirect("home")
+
+
+@login_required
+@require_POST
+def team_former_shares_revoke(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """Revoke one (link=<code>) or all (all=1) live links made by people who left the team."""
+    membership = get_team_for_user(request.user, code, need="own")
+    links = former_member_share_links(membership.team)
+    if request.POST.get("all") != "1":
+        links = links.filter(code=request.POST.get("link", ""))
+    count = revoke_share_links(links)
+    if count:
+        made = "share link" if count == 1 else "share links"
+        team_history(
+            membership.team,
+            request.user,
+            "revoked",
+            f"revoked {count} {made} made by people who left the team",
+        )
+        messages.success(request, f"{count} {made} stopped working.")
+    else:
+        messages.error(request, "That share link had already stopped working.")
+    return redirect("team_members", code=code)

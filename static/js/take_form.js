@@ -26,10 +26,19 @@ const clamp = (value, low, high) => Math.min(high, Math.max(low, value));
 const lastEnd = Math.floor(duration * 10 + 1e-6) / 10;
 const percent = (seconds) => `${(clamp(seconds / duration, 0, 1) * 100).toFixed(3)}%`;
 
+const latestStart = Math.max(0, lastEnd - MIN_LENGTH);
+
+// The handles stay on the timeline whatever is typed (1e308 included); the summary says when
+// the typed start is outside it, as the server will.
 function windowValues() {
-  const s = Math.max(0, Number(start.value) || 0);
+  const s = clamp(Number(start.value) || 0, 0, latestStart);
   const l = Math.min(10, Math.max(2, Number(length.value) || 0));
   return { s, l, end: Math.min(duration, s + l) };
+}
+
+function startOutside() {
+  const typed = Number(start.value);
+  return start.value.trim() !== "" && !(Number.isFinite(typed) && typed >= 0 && typed <= latestStart + 1e-6);
 }
 
 function setSlider(handle, now, low, high) {
@@ -47,9 +56,11 @@ function drawWindow() {
     handleIn.style.left = percent(s);
     handleOut.style.left = percent(end);
   }
-  setSlider(handleIn, s, 0, Math.max(0, lastEnd - MIN_LENGTH));
+  setSlider(handleIn, s, 0, latestStart);
   setSlider(handleOut, end, Math.min(MIN_LENGTH, lastEnd), lastEnd);
-  summary.textContent = `Editing ${s.toFixed(1)} s to ${end.toFixed(1)} s (${(end - s).toFixed(1)} s) of ${duration.toFixed(1)} s.`;
+  summary.textContent = startOutside()
+    ? `Start between 0 and ${latestStart.toFixed(1)} s: the clip is ${duration.toFixed(1)} s long.`
+    : `Editing ${s.toFixed(1)} s to ${end.toFixed(1)} s (${(end - s).toFixed(1)} s) of ${duration.toFixed(1)} s.`;
   updateCost();
 }
 
@@ -67,7 +78,7 @@ function setWindow(s, end) {
 
 // Moving one point pushes (or pulls) the other just enough to keep the part 2-10 s long.
 function moveIn(value) {
-  const s = clamp(tenth(value), 0, Math.max(0, lastEnd - MIN_LENGTH));
+  const s = clamp(tenth(value), 0, latestStart);
   const { end } = windowValues();
   setWindow(s, clamp(end, s + MIN_LENGTH, Math.min(s + MAX_LENGTH, lastEnd)));
   seek(s);

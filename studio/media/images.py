@@ -87,24 +87,57 @@ def _check_size(width: int, height: int) -> None:
         )
 
 
-def prepare(src: Path, upright: Path, thumb: Path, info: ImageInfo) -> bool:
-    """Decode fully (proves the file is whole), write an upright copy if needed and a thumbnail.
+# What an image keeps when it is re-saved: how its pixels are meant (the colour profile, the
+# transparent palette entry), never who made it, where or with what.
+KEEP_INFO = ("icc_profile", "transparency")
+SAVE_OPTIONS = {"JPEG": {"quality": 95}, "WEBP": {"quality": 95}}
 
-    Returns True when `upright` was written (EXIF orientation applied, metadata dropped).
+
+def prepare(src: Path, clean: Path, thumb: Path, info: ImageInfo) -> None:
+    """Decode fully (proves the file is whole), then write the copy Cutroom keeps and a thumbnail.
+
+    The kept copy is re-encoded from the pixels, upright (EXIF orientation applied), without any
+    metadata: no EXIF (GPS position, camera, times), XMP, IPTC, comments or text chunks, and
+    nothing hidden after the image data. Only the ICC colour profile stays. A lossless WebP
+    stays lossless; JPEG and lossy WebP are written at quality 95.
     """
     try:
         with Image.open(src) as image:
             image.load()
-            turned = ImageOps.exif_transpose(image) if info.needs_turn else image
-            if info.needs_turn:
-                save = {"quality": 95} if info.format == "JPEG" else {}
-                _flatten(turned, info.format).save(upright, format=info.format, **save)
-            preview = _flatten(turned, "JPEG")
+            lossless = info.format == "WEBP" and _webp_is_lossless(src)
+            ImageOps.exif_transpose(image, in_place=True)
+            image.info = {key: image.info[key] for key in KEEP_INFO if key in image.info}
+            options = dict(SAVE_OPTIONS.get(info.format, {}))
+            if lossless:
+                options = {"lossless": True}
+            if "icc_profile" in image.info:
+                options["icc_profile"] = image.info["icc_profile"]
+            _flatten(image, info.format).save(clean, format=info.format, **options)
+            preview = _flatten(image, "JPEG")
             preview.thumbnail((480, 480), Image.Resampling.LANCZOS)
+            preview.info = {}  # thumbnail() works in place on an image that may be `image`
             preview.save(thumb, format="JPEG", quality=85)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise MediaRejected("The image is damaged or incomplete and cannot be decoded.") from None
-    return info.needs_turn
+    size = clean.stat().st_size
+    if size > MAX_BYTES:
+        raise MediaRejected(
+            f"Saved without its metadata the image takes {size / 1024 / 1024:.1f} MB; reference "
+            "images may be at most 20 MB. Use fewer pixels or JPEG."
+        )
+
+
+def _webp_is_lossless(path: Path) -> bool:
+    """Whether the WebP's picture is a VP8L (lossless) chunk, found by walking its RIFF chunks."""
+    with path.open("rb") as handle:
+        if handle.read(12)[8:12] != b"WEBP":
+            return False
+        while len(header := handle.read(8)) == 8:
+            kind, size = header[:4], int.from_bytes(header[4:], "little")
+            if kind in (b"VP8 ", b"VP8L"):
+                return kind == b"VP8L"
+            handle.seek(size + (size & 1), 1)
+    return False
 
 
 def _flatten(image: Image.Image, fmt: str) -> Image.Image:

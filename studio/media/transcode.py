@@ -123,6 +123,8 @@ def make_thumbnail(poster: Path, dest: Path, *, width: int = THUMB_WIDTH) -> tup
     if picture.width > width:
         height = max(1, round(picture.height * width / picture.width))
         picture = picture.resize((width, height), Image.Resampling.LANCZOS)
+    # Pillow carries a JPEG comment over from the image it came from; a thumbnail keeps nothing.
+    picture.info = {}
     picture.save(dest, format="JPEG", quality=THUMB_QUALITY, optimize=True, progressive=True)
     return picture.size
 

@@ -196,6 +196,32 @@ def share_revoke(*, link: ShareLink, actor: User) -> None:
         )
 
 
+def share_links_live(**lookup: Any) -> QuerySet[ShareLink]:
+    """Links that still open (neither revoked nor expired), newest first, with their takes."""
+    return (
+        ShareLink.objects.filter(revoked_at__isnull=True, **lookup)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .select_related("take__project", "created_by")
+        .order_by("-created_at")
+    )
+
+
+def share_links_of_member(*, team: Team, user: User) -> QuerySet[ShareLink]:
+    """The live links that `user` made of this team's takes."""
+    return share_links_live(take__project__team=team, created_by=user)
+
+
+def share_links_of_former_members(*, team: Team) -> QuerySet[ShareLink]:
+    """Live links of this team's takes made by people no longer in it (or deleted accounts)."""
+    members = team.memberships.values("user_id")
+    return share_links_live(take__project__team=team).exclude(created_by__in=members)
+
+
+def share_links_revoke(*, links: QuerySet[ShareLink]) -> int:
+    """Revoke every link of `links` that is still live; how many were. The caller records it."""
+    return links.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
 def take_export_request(*, take: Take) -> bool:
     """Queue the side-by-side export; False if one is already being made."""
     from django.db import transaction

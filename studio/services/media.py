@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.fields.files import FieldFile
@@ -22,6 +24,9 @@ from studio.models import MAX_PROCESSING_ATTEMPTS, Clip, MediaState, ProcessedMe
 
 log = logging.getLogger(__name__)
 TEMP_MAX_AGE = timedelta(hours=6)  # far beyond any upload or task (timeout 30 min)
+# An empty folder this old is no folder about to get its file (that takes a moment).
+EMPTY_FOLDER_AGE = timedelta(hours=1)
+EMPTY_FOLDER_SWEEP_EVERY = 60 * 60  # seconds; walking every media folder each minute is waste
 LOST_AFTER = timedelta(minutes=3)  # a RECEIVED upload this old has probably lost its task
 TASKS = {Clip: "studio.tasks.process_clip", Reference: "studio.tasks.process_reference"}
 GAVE_UP = (
@@ -131,3 +136,39 @@ def clean_temp() -> int:
         except FileNotFoundError:
             continue  # finished and cleaned up by its owner meanwhile
     return removed
+
+
+def clean_empty_folders() -> int:
+    """Remove empty folders under the media root: those left by versions that did not remove
+    them, or by work that was interrupted. Returns how many were removed.
+
+    Only folders unchanged for EMPTY_FOLDER_AGE go, so that a folder just made for a file being
+    stored is left alone; the top folders (clips, refs, takes) stay. Removing a folder makes its
+    parent newer, so an emptied project folder goes on a later sweep.
+    """
+    root = Path(settings.MEDIA_ROOT)
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - EMPTY_FOLDER_AGE.total_seconds()
+    removed = 0
+    for folder, _subfolders, files in os.walk(root, topdown=False):
+        path = Path(folder)
+        if files or path == root or path.parent == root:
+            continue
+        try:
+            if path.stat().st_mtime >= cutoff or any(path.iterdir()):
+                continue
+            path.rmdir()
+        except OSError:
+            continue  # filled or removed meanwhile
+        removed += 1
+    if removed:
+        log.info("removed %d empty media folder(s)", removed)
+    return removed
+
+
+def clean_empty_folders_hourly() -> int:
+    """clean_empty_folders, at most once an hour across every worker (the one-minute sweep)."""
+    if not cache.add("sweep:empty-media-folders", True, timeout=EMPTY_FOLDER_SWEEP_EVERY):
+        return 0
+    return clean_empty_folders()

@@ -7,6 +7,10 @@ from django.utils import timezone
 from accounts.models import Team, User
 from studio.models import Project
 
+# Said wherever a new take is refused because its project is archived (a take costs money, and an
+# archived project is one the team has put away).
+ARCHIVED_NO_TAKES = "This project is archived: restore it on the project page to make new takes."
+
 
 def project_create(*, team: Team, author: User, name: str, description: str = "") -> Project:
     return Project.objects.create(
@@ -28,3 +32,8 @@ def project_archive(*, project: Project, archived: bool) -> Project:
     project.updated_at = timezone.now()
     project.save(update_fields=["archived_at", "updated_at"])
     return project
+
+
+def project_is_archived(project: Project) -> bool:
+    """Asked of the database, not of `project`: a page loaded before archiving must not slip by."""
+    return Project.objects.filter(pk=project.pk, archived_at__isnull=False).exists()

@@ -50,6 +50,7 @@ from studio.providers import get_provider, local
 from studio.providers.base import EditRequest, Failure, Media, ProviderError
 from studio.services.clips import input_clip_prepare
 from studio.services.history import activity_log
+from studio.services.projects import ARCHIVED_NO_TAKES, project_is_archived
 from studio.templatetags.money import usd_estimate
 
 log = logging.getLogger(__name__)
@@ -162,6 +163,8 @@ def take_create(
     references: list[Reference] | None = None,
     run_of: Take | None = None,
 ) -> Take:
+    if project_is_archived(project):
+        raise Refused(ARCHIVED_NO_TAKES)
     chosen = seed is not None
     window = round(length * 1000)
     take = Take(
@@ -217,6 +220,8 @@ def take_run_again(*, take: Take, author: User) -> Take:
 
 def take_variations(*, take: Take, author: User, count: int) -> list[Take]:
     """`count` new takes that differ from `take` only in their (random) seed."""
+    if project_is_archived(take.project):
+        raise Refused(ARCHIVED_NO_TAKES)
     made = []
     for _ in range(count):
         again = take_run_again(take=take, author=author)
@@ -255,6 +260,8 @@ class Refused(Exception):
 def take_send_again(*, take: Take, author: User) -> None:
     """Send an uncertain take once more: a new paid POST for the same take, which keeps its
     history (its events and its submit_posts count show both requests)."""
+    if project_is_archived(take.project):
+        raise Refused(ARCHIVED_NO_TAKES)
     if not move(
         take,
         [TakeState.UNCERTAIN],

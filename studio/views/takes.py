@@ -22,6 +22,7 @@ from studio.forms import AdoptTaskForm, ShareLinkForm, TakeForm
 from studio.models import Clip, MediaState, Take, TakeStar, TakeState
 from studio.providers import local
 from studio.services import takes
+from studio.services.projects import ARCHIVED_NO_TAKES
 
 
 def take_for(request: AuthenticatedHttpRequest, code: str, need: str = "view"):
@@ -45,10 +46,11 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         team_path="project__team",
         code=code,
     )
-    if clip.state != MediaState.READY or clip.project.is_archived:
-        messages.error(
-            request, "This clip cannot be edited: it is not ready or its project is archived."
-        )
+    if clip.project.is_archived:
+        messages.error(request, ARCHIVED_NO_TAKES)
+        return redirect("clip_detail", code=clip.code)
+    if clip.state != MediaState.READY:
+        messages.error(request, "This clip cannot be edited: it is not ready yet.")
         return redirect("clip_detail", code=clip.code)
     if clip.edit_problem:
         messages.error(request, clip.edit_problem)
@@ -64,22 +66,11 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     form = TakeForm(request.POST or None, clip=clip, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        take = takes.take_create(
-            project=clip.project,
-            author=request.user,
-            clip=clip,
-            prompt=data["prompt"],
-            negative_prompt=data["negative_prompt"].strip(),
-            resolution=data["resolution"],
-            ratio=data["ratio"] or "",
-            duration=data["duration"],
-            audio_setting=data["audio_setting"],
-            prompt_extend=data["prompt_extend"],
-            seed=data["seed"],
-            start=float(data["start"]),
-            length=float(data["length"]),
-            references=data["references"],
-        )
+        try:
+            take = _create_from_form(request, clip, data)
+        except takes.Refused as refused:  # archived since the form was opened
+            messages.error(request, str(refused))
+            return redirect("clip_detail", code=clip.code)
         messages.success(request, "The take is queued. You can close this page; it keeps going.")
         return redirect("take_detail", code=take.code)
     context = {
@@ -91,6 +82,25 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "provider": settings.STUDIO_PROVIDER,
     }
     return render(request, "studio/take_new.html", context, status=400 if form.errors else 200)
+
+
+def _create_from_form(request: AuthenticatedHttpRequest, clip: Clip, data: dict[str, Any]) -> Take:
+    return takes.take_create(
+        project=clip.project,
+        author=request.user,
+        clip=clip,
+        prompt=data["prompt"],
+        negative_prompt=data["negative_prompt"].strip(),
+        resolution=data["resolution"],
+        ratio=data["ratio"] or "",
+        duration=data["duration"],
+        audio_setting=data["audio_setting"],
+        prompt_extend=data["prompt_extend"],
+        seed=data["seed"],
+        start=float(data["start"]),
+        length=float(data["length"]),
+        references=data["references"],
+    )
 
 
 def _team_takes_ahead(take: Take) -> int:
@@ -211,15 +221,23 @@ def take_cancel(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     return redirect("take_detail", code=take.code)
 
 
+VARIATION_COUNTS = {"2": 2, "3": 3, "4": 4}
+
+
 @login_required
 @require_POST
 def take_variations(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     take, _ = take_for(request, code, need="edit")
-    count = int(request.POST.get("count", "0")) if request.POST.get("count", "").isdigit() else 0
-    if not 2 <= count <= 4 or take.clip is None or take.clip.state != MediaState.READY:
+    # Looked up, not parsed: "²" and 5000-digit numbers pass str.isdigit() but not int().
+    count = VARIATION_COUNTS.get(request.POST.get("count", ""), 0)
+    if not count or take.clip is None or take.clip.state != MediaState.READY:
         messages.error(request, "Choose 2 to 4 variations of a take whose clip still exists.")
         return redirect("take_detail", code=take.code)
-    made = takes.take_variations(take=take, author=request.user, count=count)
+    try:
+        made = takes.take_variations(take=take, author=request.user, count=count)
+    except takes.Refused as refused:
+        messages.error(request, str(refused))
+        return redirect("take_detail", code=take.code)
     messages.success(
         request,
         f"{len(made)} variations are queued, each with a new seed. They are marked “new” "
@@ -236,7 +254,11 @@ def take_again(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     if take.clip is None or take.clip.state != MediaState.READY:
         messages.error(request, "The source clip of this take is gone, so it cannot run again.")
         return redirect("take_detail", code=take.code)
-    again = takes.take_run_again(take=take, author=request.user)
+    try:
+        again = takes.take_run_again(take=take, author=request.user)
+    except takes.Refused as refused:
+        messages.error(request, str(refused))
+        return redirect("take_detail", code=take.code)
     messages.success(request, "A new take with the same parameters is queued.")
     return redirect("take_detail", code=again.code)
 
@@ -248,10 +270,8 @@ def take_send_again(request: AuthenticatedHttpRequest, code: str) -> HttpRespons
     take, _ = take_for(request, code, need="edit")
     if request.POST.get("confirm") != "yes":
         messages.error(request, "Tick the box to confirm the new paid request, then send again.")
-    elif take.project.is_archived or take.clip is None or take.clip.state != MediaState.READY:
-        messages.error(
-            request, "This take cannot be sent again: its clip is gone or its project archived."
-        )
+    elif take.clip is None or take.clip.state != MediaState.READY:
+        messages.error(request, "This take cannot be sent again: its source clip is gone.")
     else:
         try:
             takes.take_send_again(take=take, author=request.user)

@@ -20,7 +20,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import BrowserContext, Page, expect
 
-from accounts.models import Team
+from accounts.models import Membership, Team
 from accounts.services import invitation_create
 from studio import services
 from studio.models import Clip, MediaState, Project, Take, TakeState
@@ -226,6 +226,11 @@ def test_every_page_passes_axe(
     page.get_by_role("button", name="Create invitation link").click()
     expect(page.get_by_label("Invitation link")).to_be_visible()
     pages.check("members with a new invitation link")
+    bob_member = Membership.objects.get(team=team, user__email="bob@example.com")
+    removal = f"/t/{team.code}/members/?remove={bob_member.code}#remove-member"
+    pages.check("members: removal confirmation listing share links", removal)
+    expect(page.locator("#remove-member")).to_contain_text("Bob made 2 share links")
+    pages.phone("members: removal confirmation", removal)
     pages.check("account settings", "/accounts/settings/")
     pages.check("password change", "/accounts/password/change/")
     page.get_by_label("Old password").fill(PASSWORD)

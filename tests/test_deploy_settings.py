@@ -1,0 +1,127 @@
+"""Production settings: `manage.py check --deploy` is clean, a placeholder SECRET_KEY stops
+start-up with a clear message, and the cookies are what the README says."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A deployment's environment: nothing inherited from this machine's STUDIO_ variables."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("STUDIO_", "MODELLIX_", "DJANGO_"))
+        and key not in ("SECRET_KEY", "DATABASE_URL")
+    }
+    env.update(
+        {
+            "STUDIO_DATA_DIR": str(tmp_path / "data"),
+            "STUDIO_DEBUG": "false",
+            "STUDIO_HTTPS": "true",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "STUDIO_ALLOWED_HOSTS": "studio.example.com",
+            "STUDIO_CSRF_TRUSTED_ORIGINS": "https://studio.example.com",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.slow
+def test_check_deploy_is_clean_in_production_settings(tmp_path):
+    done = manage(production_env(tmp_path), "check", "--deploy", "--fail-level", "WARNING")
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "WARNINGS" not in output and "ERRORS" not in output, output
+    assert "System check identified no issues" in output, output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "key",
+    [
+        "changeme",
+        "secret",
+        "django-insecure-" + secrets.token_urlsafe(50),
+        "a" * 60,  # long, but four different characters at most
+        "please-changeme-" + secrets.token_urlsafe(40),  # long, but still the placeholder
+        secrets.token_urlsafe(20),  # random, but too short
+    ],
+    ids=["changeme", "secret", "django-insecure", "few-characters", "placeholder", "too-short"],
+)
+def test_a_weak_secret_key_stops_start_up_outside_debug(tmp_path, key):
+    done = manage(production_env(tmp_path, SECRET_KEY=key), "check")
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert "SECRET_KEY is not safe for production" in last, done.stderr
+    assert "secrets.token_urlsafe(50)" in last
+    assert len(key) < 12 or key not in last  # a real key is never echoed into a log
+
+
+@pytest.mark.slow
+def test_debug_allows_a_placeholder_key_and_no_key_means_a_generated_one(tmp_path):
+    debug = manage(production_env(tmp_path, SECRET_KEY="changeme", STUDIO_DEBUG="true"), "check")
+    assert debug.returncode == 0, debug.stderr
+    env = production_env(tmp_path)
+    del env["SECRET_KEY"]
+    done = manage(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len((tmp_path / "data" / "secret_key").read_text().strip()) >= 50
+
+
+def test_without_smtp_and_debug_mail_is_logged_as_unsent_never_printed(caplog, capsys):
+    from studio.mail import UnsentMailBackend
+
+    message = mail.EmailMessage(
+        "Password reset on Cutroom",
+        "https://studio.example.com/accounts/password/reset/MQ/secret-token/",
+        to=["alice@example.com"],
+    )
+    with caplog.at_level(logging.WARNING, logger="studio.mail"):
+        sent = UnsentMailBackend().send_messages([message])
+    assert sent == 0
+    assert "was not sent: no SMTP server is configured (set STUDIO_EMAIL_HOST)" in caplog.text
+    assert "secret-token" not in caplog.text + capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_csrf_cookie_is_http_only_as_the_readme_says(client):
+    response = client.get(reverse("login"))
+    cookie = response.cookies["csrftoken"]
+    assert cookie["httponly"] is True and cookie["samesite"] == "Lax"
+    readme = (ROOT / "README.md").read_text()
+    assert "Sessions and CSRF cookies are `HttpOnly`/`SameSite=Lax`" in readme
+
+
+def test_no_script_reads_the_csrf_cookie():
+    """Scripts send the token from the form's hidden field, so the cookie can stay HttpOnly."""
+    scripts = sorted((ROOT / "static" / "js").glob("*.js"))
+    assert scripts
+    readers = [s.name for s in scripts if re.search(r"document\.cookie|csrftoken", s.read_text())]
+    assert readers == []
+    gallery = (ROOT / "static" / "js" / "gallery.js").read_text()
+    assert "csrfmiddlewaretoken" in gallery
