@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django.forms",
     "django_q",
     "axes",
+    "django_ratelimit",
 ]
 
 MIDDLEWARE = [
@@ -154,11 +155,10 @@ AXES_LOCKOUT_CALLABLE = "accounts.views.auth.locked_out"
 AXES_USERNAME_CALLABLE = "accounts.views.auth.login_username"
 # How many reverse proxies in front of gunicorn append to X-Forwarded-For (0: none, trust
 # REMOTE_ADDR only). It also makes Django trust X-Forwarded-Proto from that proxy.
+# accounts.http.client_address is the one reading of it, for sign-in lock-outs and for the
+# rate limits alike.
 PROXY_COUNT = env_int("STUDIO_PROXY_COUNT", 0, minimum=0)
-AXES_IPWARE_PROXY_COUNT = PROXY_COUNT or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
-)
+AXES_CLIENT_IP_CALLABLE = "accounts.http.client_address"
 AXES_VERBOSE = False
 
 # --- E-mail: printed to the console unless an SMTP host is configured (Django 6.1 MAILERS). ---
@@ -181,15 +181,26 @@ else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = env_str("STUDIO_EMAIL_FROM", "Cutroom <cutroom@localhost>")
 
-# --- Cache: files in the data dir, shared by every web process (share-link rate limits). ---
+# --- Caches. The default one is files in the data dir (django-q2's statistics). Rate limits
+# are counted in the database, which every web process and host shares and which, unlike the
+# file cache, can count atomically (see accounts/limits.py). `migrate` creates its table.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": DATA_DIR / "cache",
         "TIMEOUT": 300,
         "OPTIONS": {"MAX_ENTRIES": 5000},
-    }
+    },
+    "ratelimit": {
+        "BACKEND": "accounts.limits.AtomicDatabaseCache",
+        "LOCATION": "cutroom_rate_limits",
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    },
 }
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_IP_META_KEY = "accounts.http.client_address"
+# django-ratelimit warns about any cache it does not know; this one is atomic (and tested).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 
 # --- Static and media files. ---
 STATIC_URL = "static/"

@@ -32,12 +32,17 @@ def _isolated_settings(settings: Any, tmp_path: Path) -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Each test gets an empty cache (share-link rate limits count per address).
+    # Each test gets empty caches (rate limits count per address). tests/test_rate_limits.py
+    # checks the database cache the rate limits use outside tests.
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": str(tmp_path),
-        }
+        },
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"{tmp_path}-ratelimit",
+        },
     }
 
 
