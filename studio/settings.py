@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,8 +24,41 @@ from studio.env import (
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # --- Data directory: the SQLite database, uploaded media and the generated secret key. ---
-DATA_DIR = env_path("STUDIO_DATA_DIR", BASE_DIR / "var")
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# All of it is the studio user's alone (folders 0700, files 0600): the database holds live
+# session keys, and the secret key signs them. `make run` also starts everything with umask
+# 077; these explicit modes hold however the processes are started, and repair an install
+# made before (whose files were 0644 in a 0755 folder).
+
+
+def _private(path: Path, mode: int) -> None:
+    """Give `path` exactly `mode` when it has more; a path we do not own is left as it is."""
+    try:
+        if path.stat().st_mode & 0o777 & ~mode:
+            path.chmod(mode)
+    except FileNotFoundError:
+        pass
+    except PermissionError:
+        pass  # another user's folder (a shared mount): its owner decides
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _private(path, 0o700)
+    return path
+
+
+def _private_sqlite(path: Path) -> Path:
+    """SQLite makes its -wal and -shm files with the database file's mode: so the database
+    file is made 0600 before the first connection, and an existing one (with its -wal and
+    -shm) is made 0600 too. An empty file is a valid empty SQLite database."""
+    with suppress(FileExistsError, FileNotFoundError):  # no folder: SQLite will say so
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        _private(path.with_name(path.name + suffix), 0o600)
+    return path
+
+
+DATA_DIR = _private_dir(env_path("STUDIO_DATA_DIR", BASE_DIR / "var"))
 
 
 def _secret_key() -> str:
@@ -46,6 +80,7 @@ def _secret_key() -> str:
             pass
         finally:
             temporary.unlink()
+    _private(path, 0o600)
     return path.read_text().strip()
 
 
@@ -116,7 +151,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": env_path("STUDIO_DATABASE_FILE", DATA_DIR / "cutroom.sqlite3"),
+            "NAME": _private_sqlite(env_path("STUDIO_DATABASE_FILE", DATA_DIR / "cutroom.sqlite3")),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
@@ -204,8 +239,7 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 
 # --- Static and media files. ---
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT = _private_dir(DATA_DIR / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env_path("STUDIO_MEDIA_DIR", DATA_DIR / "media")
 # Uploads stream to a temporary file next to the media (so storing one is a rename), hashed and
@@ -213,9 +247,11 @@ MEDIA_ROOT = env_path("STUDIO_MEDIA_DIR", DATA_DIR / "media")
 MAX_UPLOAD_BYTES = env_int("STUDIO_MAX_UPLOAD_MB", 1024, minimum=1) * 1024 * 1024
 MAX_SOURCE_SECONDS = env_int("STUDIO_MAX_SOURCE_SECONDS", 600, minimum=2)
 FILE_UPLOAD_HANDLERS = ["studio.uploads.CappedUploadHandler"]
-FILE_UPLOAD_TEMP_DIR = DATA_DIR / "uploads-tmp"
-FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
-FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_TEMP_DIR = _private_dir(DATA_DIR / "uploads-tmp")
+# Every file and folder the storage writes (uploads and the worker's results, posters and
+# proxies), whatever the process's umask.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
