@@ -185,6 +185,10 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
 AXES_FAILURE_LIMIT = env_int("STUDIO_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("STUDIO_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# And, next to it (accounts.views.auth.LoginView), failed sign-ins from one address across all
+# accounts, counted in a fixed window of the same length: one address may not try a password
+# against every account. High enough for an office behind one address.
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("STUDIO_LOGIN_ADDRESS_FAILURE_LIMIT", 30, minimum=1)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.auth.locked_out"
 AXES_USERNAME_CALLABLE = "accounts.views.auth.login_username"
@@ -196,7 +200,9 @@ PROXY_COUNT = env_int("STUDIO_PROXY_COUNT", 0, minimum=0)
 AXES_CLIENT_IP_CALLABLE = "accounts.http.client_address"
 AXES_VERBOSE = False
 
-# --- E-mail: printed to the console unless an SMTP host is configured (Django 6.1 MAILERS). ---
+# --- E-mail: SMTP when a host is configured. Without one, no mail can be sent, and the pages
+# that would send one say so (accounts/mail.py); mail is printed to the console only with
+# STUDIO_DEBUG, because a printed reset or sign-up link in a server's log is a way in. ---
 _email_host = env_str("STUDIO_EMAIL_HOST", "")
 if _email_host:
     MAILERS = {
@@ -212,8 +218,10 @@ if _email_host:
             },
         }
     }
-else:
+elif DEBUG:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    MAILERS = {"default": {"BACKEND": "accounts.mail.NoMailBackend"}}
 DEFAULT_FROM_EMAIL = env_str("STUDIO_EMAIL_FROM", "Cutroom <cutroom@localhost>")
 
 # --- Caches. The default one is files in the data dir (django-q2's statistics). Rate limits
@@ -350,13 +358,36 @@ DRIVER_LEASE = timedelta(seconds=env_int("STUDIO_DRIVER_LEASE_SECONDS", 30, mini
 # Compresses the app's polling clock for the polling benchmark (1 = real time).
 TIME_SCALE = float(env_decimal("STUDIO_TIME_SCALE", "1", minimum="0.001"))
 
+# Every handler redacts tokens from URLs in its lines (studio/logs.py). Django's own loggers
+# go through these handlers too: "django" (request warnings such as "Not Found: /s/<token>/")
+# loses the extra handlers Django gives it, and runserver's "django.server" gets a redacting
+# handler of its own. gunicorn's access and error logs are redacted by studio.logs.GunicornLogger.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "studio.logs.RedactingFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("STUDIO_LOG_LEVEL", "INFO").upper()},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
 
 FORM_RENDERER = "studio.forms_renderer.FormRenderer"
