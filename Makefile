@@ -13,13 +13,15 @@ AXE_STAMP := $(AXE_DIR)/.installed-$(AXE_VERSION)
 
 .PHONY: run test lint format install install-test chromium axe clean
 
+# umask 077: whatever these create in the data folder is this user's alone (supervisord sets
+# the same umask for web and worker; studio/settings.py also fixes the modes it knows).
 run: $(VENV)/.installed-run
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py collectstatic --noinput --verbosity 0
+	umask 077 && $(PY) manage.py migrate --noinput
+	umask 077 && $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py studio_info
 	@echo ""
 	@echo "  Cutroom is running at http://$${HOST:-127.0.0.1}:$(PORT)  (Ctrl-C stops everything)"
-	exec $(PY) manage.py supervise
+	umask 077 && exec $(PY) manage.py supervise
 
 test: $(VENV)/.installed-test chromium axe
 	$(VENV)/bin/ruff check .

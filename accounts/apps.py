@@ -1,8 +1,24 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.core.management import call_command
+from django.db.models.signals import post_migrate
+
+
+def create_cache_tables(using: str = "default", **kwargs: Any) -> None:
+    """Create the rate limits' cache table (accounts/limits.py) as part of `migrate`.
+
+    A cache table is not a model, so no migration makes it; Django's createcachetable does,
+    and leaves an existing table alone. Hooked to migrate, no deployment can forget it.
+    """
+    call_command("createcachetable", database=using, verbosity=0)
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts and teams"
+
+    def ready(self) -> None:
+        post_migrate.connect(create_cache_tables, sender=self, dispatch_uid="cache-tables")

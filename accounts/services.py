@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
+from typing import Any
 
+from django.core import signing
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.history import links_phrase, member_share_links, revoke_share_links, team_history
@@ -26,6 +32,50 @@ def user_signup(*, email: str, password: str, name: str = "") -> User:
         user.current_team = team
         user.save(update_fields=["current_team"])
     return user
+
+
+SIGNUP_LINK_DAYS = 3
+_SIGNUP_SALT = "accounts.signup"
+
+
+def signup_request(*, email: str, name: str, next_url: str, site: str) -> None:
+    """Mail the next step of a sign-up to `email`; the page says only "check your inbox".
+
+    A new address gets a link to choose a password; the account is made when it is used, so
+    nobody can make an account on an address they cannot read. An address that has an
+    account gets a note on how to sign in instead. Whoever typed the address learns nothing.
+    `site` is the scheme and host the links start with.
+    """
+    if User.objects.filter(email__iexact=email).exists():
+        context: dict[str, Any] = {
+            "email": email,
+            "login_url": site + reverse("login"),
+            "reset_url": site + reverse("password_reset"),
+        }
+        template = "accounts/email/signup_exists"
+    else:
+        token = signing.dumps(
+            {"email": email, "name": name, "next": next_url}, salt=_SIGNUP_SALT, compress=True
+        )
+        context = {
+            "email": email,
+            "finish_url": site + reverse("signup_finish", args=[token]),
+            "days": SIGNUP_LINK_DAYS,
+        }
+        template = "accounts/email/signup_finish"
+    subject = render_to_string(f"{template}_subject.txt", context).strip()
+    send_mail(subject, render_to_string(f"{template}.txt", context), None, [email])
+
+
+def signup_link_read(token: str) -> dict[str, str] | None:
+    """What a sign-up link carries (email, name, next), or None when it is not valid or old."""
+    try:
+        data = signing.loads(token, salt=_SIGNUP_SALT, max_age=timedelta(days=SIGNUP_LINK_DAYS))
+    except signing.BadSignature:  # also SignatureExpired
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("email"), str):
+        return None
+    return {key: str(data.get(key) or "") for key in ("email", "name", "next")}
 
 
 def team_create(*, owner: User, name: str, personal: bool = False) -> Team:

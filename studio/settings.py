@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,8 +25,41 @@ from studio.env import (
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # --- Data directory: the SQLite database, uploaded media and the generated secret key. ---
-DATA_DIR = env_path("STUDIO_DATA_DIR", BASE_DIR / "var")
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# All of it is the studio user's alone (folders 0700, files 0600): the database holds live
+# session keys, and the secret key signs them. `make run` also starts everything with umask
+# 077; these explicit modes hold however the processes are started, and repair an install
+# made before (whose files were 0644 in a 0755 folder).
+
+
+def _private(path: Path, mode: int) -> None:
+    """Give `path` exactly `mode` when it has more; a path we do not own is left as it is."""
+    try:
+        if path.stat().st_mode & 0o777 & ~mode:
+            path.chmod(mode)
+    except FileNotFoundError:
+        pass
+    except PermissionError:
+        pass  # another user's folder (a shared mount): its owner decides
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _private(path, 0o700)
+    return path
+
+
+def _private_sqlite(path: Path) -> Path:
+    """SQLite makes its -wal and -shm files with the database file's mode: so the database
+    file is made 0600 before the first connection, and an existing one (with its -wal and
+    -shm) is made 0600 too. An empty file is a valid empty SQLite database."""
+    with suppress(FileExistsError, FileNotFoundError):  # no folder: SQLite will say so
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        _private(path.with_name(path.name + suffix), 0o600)
+    return path
+
+
+DATA_DIR = _private_dir(env_path("STUDIO_DATA_DIR", BASE_DIR / "var"))
 
 
 DEBUG = env_bool("STUDIO_DEBUG", False)
@@ -76,6 +110,7 @@ def _secret_key() -> str:
             pass
         finally:
             temporary.unlink()
+    _private(path, 0o600)
     return path.read_text().strip()
 
 
@@ -96,6 +131,7 @@ INSTALLED_APPS = [
     "django.forms",
     "django_q",
     "axes",
+    "django_ratelimit",
 ]
 
 MIDDLEWARE = [
@@ -146,7 +182,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": env_path("STUDIO_DATABASE_FILE", DATA_DIR / "cutroom.sqlite3"),
+            "NAME": _private_sqlite(env_path("STUDIO_DATABASE_FILE", DATA_DIR / "cutroom.sqlite3")),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
@@ -180,20 +216,24 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
 AXES_FAILURE_LIMIT = env_int("STUDIO_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("STUDIO_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# And, next to it (accounts.views.auth.LoginView), failed sign-ins from one address across all
+# accounts, counted in a fixed window of the same length: one address may not try a password
+# against every account. High enough for an office behind one address.
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("STUDIO_LOGIN_ADDRESS_FAILURE_LIMIT", 30, minimum=1)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.auth.locked_out"
 AXES_USERNAME_CALLABLE = "accounts.views.auth.login_username"
 # How many reverse proxies in front of gunicorn append to X-Forwarded-For (0: none, trust
 # REMOTE_ADDR only). It also makes Django trust X-Forwarded-Proto from that proxy.
+# accounts.http.client_address is the one reading of it, for sign-in lock-outs and for the
+# rate limits alike.
 PROXY_COUNT = env_int("STUDIO_PROXY_COUNT", 0, minimum=0)
-AXES_IPWARE_PROXY_COUNT = PROXY_COUNT or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
-)
+AXES_CLIENT_IP_CALLABLE = "accounts.http.client_address"
 AXES_VERBOSE = False
 
-# --- E-mail: SMTP when a host is configured (Django 6.1 MAILERS); else printed to the console in
-# debug, and only logged as unsent otherwise. ---
+# --- E-mail: SMTP when a host is configured. Without one, no mail can be sent, and the pages
+# that would send one say so (accounts/mail.py); mail is printed to the console only with
+# STUDIO_DEBUG, because a printed reset or sign-up link in a server's log is a way in. ---
 _email_host = env_str("STUDIO_EMAIL_HOST", "")
 if _email_host:
     MAILERS = {
@@ -212,24 +252,33 @@ if _email_host:
 elif DEBUG:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 else:
-    # Never printed outside debug: a password-reset mail holds a link that signs its reader in.
-    MAILERS = {"default": {"BACKEND": "studio.mail.UnsentMailBackend"}}
+    MAILERS = {"default": {"BACKEND": "accounts.mail.NoMailBackend"}}
 DEFAULT_FROM_EMAIL = env_str("STUDIO_EMAIL_FROM", "Cutroom <cutroom@localhost>")
 
-# --- Cache: files in the data dir, shared by every web process (share-link rate limits). ---
+# --- Caches. The default one is files in the data dir (django-q2's statistics). Rate limits
+# are counted in the database, which every web process and host shares and which, unlike the
+# file cache, can count atomically (see accounts/limits.py). `migrate` creates its table.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": DATA_DIR / "cache",
         "TIMEOUT": 300,
         "OPTIONS": {"MAX_ENTRIES": 5000},
-    }
+    },
+    "ratelimit": {
+        "BACKEND": "accounts.limits.AtomicDatabaseCache",
+        "LOCATION": "cutroom_rate_limits",
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    },
 }
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_IP_META_KEY = "accounts.http.client_address"
+# django-ratelimit warns about any cache it does not know; this one is atomic (and tested).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 
 # --- Static and media files. ---
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT = _private_dir(DATA_DIR / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env_path("STUDIO_MEDIA_DIR", DATA_DIR / "media")
 # Uploads stream to a temporary file next to the media (so storing one is a rename), hashed and
@@ -237,9 +286,11 @@ MEDIA_ROOT = env_path("STUDIO_MEDIA_DIR", DATA_DIR / "media")
 MAX_UPLOAD_BYTES = env_int("STUDIO_MAX_UPLOAD_MB", 1024, minimum=1) * 1024 * 1024
 MAX_SOURCE_SECONDS = env_int("STUDIO_MAX_SOURCE_SECONDS", 600, minimum=2)
 FILE_UPLOAD_HANDLERS = ["studio.uploads.CappedUploadHandler"]
-FILE_UPLOAD_TEMP_DIR = DATA_DIR / "uploads-tmp"
-FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
-FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_TEMP_DIR = _private_dir(DATA_DIR / "uploads-tmp")
+# Every file and folder the storage writes (uploads and the worker's results, posters and
+# proxies), whatever the process's umask.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -263,7 +314,7 @@ if PROXY_COUNT:
 # silenced because the choice is made here, through these variables.
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS and env_bool("STUDIO_HSTS_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = HTTPS and env_bool("STUDIO_HSTS_PRELOAD", False)
-SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
+SILENCED_SYSTEM_CHECKS += ["security.W005", "security.W021"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # No script reads the CSRF cookie: they send the token from the form's hidden field.
@@ -347,13 +398,36 @@ DRIVER_LEASE = timedelta(seconds=env_int("STUDIO_DRIVER_LEASE_SECONDS", 30, mini
 # Compresses the app's polling clock for the polling benchmark (1 = real time).
 TIME_SCALE = float(env_decimal("STUDIO_TIME_SCALE", "1", minimum="0.001"))
 
+# Every handler redacts tokens from URLs in its lines (studio/logs.py). Django's own loggers
+# go through these handlers too: "django" (request warnings such as "Not Found: /s/<token>/")
+# loses the extra handlers Django gives it, and runserver's "django.server" gets a redacting
+# handler of its own. gunicorn's access and error logs are redacted by studio.logs.GunicornLogger.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "studio.logs.RedactingFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("STUDIO_LOG_LEVEL", "INFO").upper()},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
 
 FORM_RENDERER = "studio.forms_renderer.FormRenderer"

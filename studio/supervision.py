@@ -84,6 +84,9 @@ def config_text(
         "logfile_backups=1",
         f"pidfile={_value(directory / 'supervisord.pid')}",
         f"childlogdir={_value(directory)}",
+        # supervisord sets this umask on itself (its default is 022) and its children inherit
+        # it: what web and worker create in the data folder is this user's alone.
+        "umask=077",
         # Running as root is the user's choice here, not a mistake to warn about on every start.
         *(["user=root"] if as_root else []),
         "",

@@ -32,12 +32,17 @@ def _isolated_settings(settings: Any, tmp_path: Path) -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Each test gets an empty cache (share-link rate limits count per address).
+    # Each test gets empty caches (rate limits count per address). tests/test_rate_limits.py
+    # checks the database cache the rate limits use outside tests.
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": str(tmp_path),
-        }
+        },
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"{tmp_path}-ratelimit",
+        },
     }
 
 
@@ -140,3 +145,20 @@ def upload_clip(client: Client, project: Any, path: Path, name: str | None = Non
     services.clip_process(clip_id=clip.pk)
     clip.refresh_from_db()
     return clip
+
+
+def last_link(kind: str) -> str:
+    """The path of the last mail's link to `kind` (such as "/signup/finish/")."""
+    from django.core import mail
+
+    line = next(line for line in mail.outbox[-1].body.splitlines() if kind in line)
+    return "/" + line.split("://", 1)[1].split("/", 1)[1].strip()
+
+
+def sign_up(client: Client, email: str, name: str = "", next_url: str = "") -> Any:
+    """Both steps, as a person does them: the form, then the link in the mail."""
+    from django.urls import reverse
+
+    query = f"?next={next_url}" if next_url else ""
+    client.post(reverse("signup") + query, {"email": email, "name": name})
+    return client.post(last_link("/signup/finish/"), {"password1": PASSWORD, "password2": PASSWORD})

@@ -94,17 +94,17 @@ def test_debug_allows_a_placeholder_key_and_no_key_means_a_generated_one(tmp_pat
 
 
 def test_without_smtp_and_debug_mail_is_logged_as_unsent_never_printed(caplog, capsys):
-    from studio.mail import UnsentMailBackend
+    from accounts.mail import NoMailBackend
 
     message = mail.EmailMessage(
         "Password reset on Cutroom",
         "https://studio.example.com/accounts/password/reset/MQ/secret-token/",
         to=["alice@example.com"],
     )
-    with caplog.at_level(logging.WARNING, logger="studio.mail"):
-        sent = UnsentMailBackend().send_messages([message])
+    with caplog.at_level(logging.WARNING, logger="accounts.mail"):
+        sent = NoMailBackend().send_messages([message])
     assert sent == 0
-    assert "was not sent: no SMTP server is configured (set STUDIO_EMAIL_HOST)" in caplog.text
+    assert "not sent: no SMTP server is configured (set STUDIO_EMAIL_HOST)" in caplog.text
     assert "secret-token" not in caplog.text + capsys.readouterr().out
 
 

@@ -9,7 +9,8 @@ from django.utils import timezone
 from accounts.models import Invitation, Membership, Role, User
 from accounts.services import TeamRuleError, invitation_accept, invitation_create
 from studio.models import Activity
-from tests.conftest import PASSWORD, client_for
+from tests.conftest import client_for
+from tests.test_signup import sign_up
 
 pytestmark = pytest.mark.django_db
 
@@ -48,10 +49,8 @@ def test_signed_in_user_joins_with_role(as_alice, dave, team):
 
 
 def _signup(client, path, email="erin@example.com"):
-    return client.post(
-        reverse("signup") + f"?next={path}",
-        {"email": email, "password1": PASSWORD, "password2": PASSWORD},
-    )
+    """Sign up from the invitation's sign-up form, through the link mailed to finish it."""
+    return sign_up(client, email, next_url=path)
 
 
 def test_anonymous_signs_up_from_the_link_and_joins_in_one_step(as_alice, client, team):

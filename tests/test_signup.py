@@ -2,25 +2,32 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Membership, Role, User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, last_link, sign_up
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def no_smtp(settings):
+    settings.MAILERS = {"default": {"BACKEND": "accounts.mail.NoMailBackend"}}
+
+
 def test_signup_creates_user_and_personal_team(client):
+    response = client.post(reverse("signup"), {"email": "New.Person@Example.com", "name": "Nia"})
+    assert response.url == reverse("signup_sent")
+    assert not User.objects.filter(email="new.person@example.com").exists()  # not yet
+    assert mail.outbox[0].to == ["new.person@example.com"]
+    page = client.get(last_link("/signup/finish/")).content.decode()
+    assert "new.person@example.com" in page and "Choose your password" in page
     response = client.post(
-        reverse("signup"),
-        {
-            "email": "New.Person@Example.com",
-            "name": "Nia",
-            "password1": PASSWORD,
-            "password2": PASSWORD,
-        },
+        last_link("/signup/finish/"), {"password1": PASSWORD, "password2": PASSWORD}
     )
     user = User.objects.get(email="new.person@example.com")
+    assert user.name == "Nia" and user.check_password(PASSWORD)
     membership = Membership.objects.get(user=user)
     assert membership.role == Role.OWNER and membership.team.personal
     assert user.current_team == membership.team
@@ -28,7 +35,73 @@ def test_signup_creates_user_and_personal_team(client):
     assert client.get(reverse("home")).url == reverse("team_detail", args=[membership.team.code])
 
 
-def test_signup_errors_are_shown_next_to_fields(client, alice):
+def test_signup_answers_the_same_whether_the_address_has_an_account(client, alice):
+    """Only the mailbox learns which it was: a link to finish, or how to sign in."""
+    answers = []
+    for email in ("alice@example.com", "someone.new@example.com"):
+        response = client.post(reverse("signup"), {"email": email, "name": "X"})
+        page = client.get(response.url)
+        answers.append((response.status_code, response.url, page.status_code, page.content))
+    assert answers[0] == answers[1]
+    existing, new = mail.outbox
+    assert "/signup/finish/" not in existing.body and "already has one" in existing.body
+    assert reverse("password_reset") in existing.body
+    assert "/signup/finish/" in new.body
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD) and User.objects.count() == 1
+
+
+def test_signup_link_works_once_and_not_when_forged_or_old(client, monkeypatch):
+    client.post(reverse("signup"), {"email": "erin@example.com"})
+    link = last_link("/signup/finish/")
+    forged = link[:-6] + ("A" if link[-6] != "A" else "B") + link[-5:]
+    assert client.get(forged).status_code == 404
+    import time
+
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 3 * 24 * 3600 + 60)
+    old = client.get(link)
+    assert old.status_code == 404 and "older than three days" in old.content.decode()
+    monkeypatch.undo()
+    data = {"password1": PASSWORD, "password2": PASSWORD}
+    assert client.post(link, data).url == reverse("home")
+    again = Client().post(link, data)
+    assert again.url == reverse("login")
+    assert User.objects.filter(email="erin@example.com").count() == 1
+
+
+def test_signup_finish_errors_are_shown_next_to_fields(client):
+    client.post(reverse("signup"), {"email": "x@example.com"})
+    link = last_link("/signup/finish/")
+    body = client.post(link, {"password1": "123", "password2": "456"}).content.decode()
+    assert "The two passwords do not match" in body
+    weak = client.post(link, {"password1": "12345678", "password2": "12345678"})
+    assert "This password is too common" in weak.content.decode()
+    assert not User.objects.filter(email="x@example.com").exists()
+
+
+def test_signup_follows_safe_next_only(client):
+    response = sign_up(client, "n@example.com", next_url="https://evil.example/")
+    assert response.url == reverse("home")
+    other = Client()
+    response = sign_up(other, "m@example.com", next_url=reverse("account_settings"))
+    assert response.url == reverse("account_settings")
+
+
+# --- Without mail, sign-up is one step, and must say when an address is taken. ---
+
+
+def test_without_mail_signup_is_one_step(client, no_smtp):
+    response = client.post(
+        reverse("signup"),
+        {"email": "Solo@Example.com", "name": "Solo", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert response.url == reverse("home")
+    assert User.objects.get(email="solo@example.com").check_password(PASSWORD)
+    assert not mail.outbox
+
+
+def test_without_mail_signup_errors_are_shown_next_to_fields(client, alice, no_smtp):
     response = client.post(
         reverse("signup"),
         {"email": "alice@example.com", "password1": "123", "password2": "456"},
@@ -40,19 +113,12 @@ def test_signup_errors_are_shown_next_to_fields(client, alice):
     assert 'id="id_email_error"' in body
 
 
-def test_signup_rejects_weak_password(client):
-    response = client.post(
-        reverse("signup"),
-        {"email": "x@example.com", "password1": "12345678", "password2": "12345678"},
-    )
-    assert "This password is too common" in response.content.decode()
-    assert not User.objects.filter(email="x@example.com").exists()
-
-
-def test_signup_follows_safe_next_only(client):
-    data = {"email": "n@example.com", "password1": PASSWORD, "password2": PASSWORD}
-    response = client.post(reverse("signup") + "?next=https://evil.example/", data)
-    assert response.url == reverse("home")
+def test_without_mail_one_address_may_try_only_a_few_sign_ups(client, no_smtp):
+    """So the form cannot be used to test many addresses for accounts."""
+    for n in range(10):
+        assert client.post(reverse("signup"), {"email": f"p{n}@example.com"}).status_code == 200
+    refused = client.post(reverse("signup"), {"email": "p10@example.com"})
+    assert refused.status_code == 429 and "Too many sign-up attempts" in refused.content.decode()
 
 
 def test_login_is_case_insensitive_and_logout_needs_post(client, alice):

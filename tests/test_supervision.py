@@ -63,6 +63,7 @@ def test_config_is_what_supervisord_reads(tmp_path):
         assert program.stdout_logfile == "/dev/stdout" and program.redirect_stderr
     assert options.server_configs[0]["file"] == str(tmp_path / "supervisord.sock")
     assert options.server_configs[0]["chmod"] == 0o700
+    assert options.umask == 0o077  # web and worker create private files
 
 
 def test_gave_up_notice_says_what_to_do(capsys):

@@ -26,6 +26,8 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "home": (PUBLIC, None),
     "healthz": (PUBLIC, None),
     "signup": (PUBLIC, None),
+    "signup_sent": (PUBLIC, None),
+    "signup_finish": (PUBLIC, None),
     "login": (PUBLIC, None),
     "logout": (PUBLIC, None),
     "password_reset": (PUBLIC, None),

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import ipaddress
 
-from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.http import client_address
 from studio.health import health
 
 
@@ -32,22 +32,6 @@ def _may_see_details(request: HttpRequest) -> bool:
     if user is not None and user.is_authenticated and user.is_staff:
         return True
     return _is_loopback(client_address(request))
-
-
-def client_address(request: HttpRequest) -> str:
-    """The caller's address, as far as STUDIO_PROXY_COUNT says the forwarded header is trusted.
-
-    Each proxy appends the address it saw to X-Forwarded-For, so with N proxies in front the
-    N-th entry from the right is the one the outermost proxy saw; anything left of it may be
-    made up by the caller. Without proxies, or when no proxy added the header (a check made on
-    this machine straight to gunicorn), REMOTE_ADDR is the caller.
-    """
-    remote = request.META.get("REMOTE_ADDR", "")
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if not settings.PROXY_COUNT or not forwarded:
-        return remote
-    hops = [hop.strip() for hop in forwarded.split(",")]
-    return hops[-settings.PROXY_COUNT] if len(hops) >= settings.PROXY_COUNT else ""
 
 
 def _is_loopback(address: str) -> bool:

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,6 +16,7 @@ from PIL import Image, UnidentifiedImageError
 
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
+from accounts.limits import hit, peek
 from studio.forms import ShareLinkForm
 from studio.models import ShareLink, Take, TakeState
 from studio.providers.local import LocalEngine
@@ -24,8 +24,13 @@ from studio.services import history
 from studio.serving import serve_file
 from studio.views.takes import take_for, take_page_context
 
-PAGE_LIMIT = 60  # share page views per address per minute
-MEDIA_LIMIT = 1200  # media requests (Range makes many) per address per minute
+# Fixed windows of (requests, seconds), counted by accounts.limits (django-ratelimit).
+PAGE_RATE = (60, 60)  # share page views per address per minute
+MEDIA_RATE = (1200, 60)  # media requests (Range makes many) per address per minute
+# Wrong passwords for one link, from any address: after 10 in a 15-minute window the link
+# takes no password until the window ends. The per-address page limit alone would let many
+# addresses guess together. Viewers who unlocked the link before keep watching.
+PASSWORD_RATE = (10, 15 * 60)
 PUBLIC_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
     # The token is in the URL, so no other site may see it as a referrer. "same-origin" sends
@@ -93,47 +98,28 @@ def _public(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _limited(request: HttpRequest, bucket: str, limit: int) -> bool:
-    key = f"share-rate:{bucket}:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, timeout=60)
-    try:
-        return cache.incr(key) > limit
-    except ValueError:
-        return False
-
-
 def _not_found() -> Http404:
     return Http404("This link does not work. It may have expired or been revoked.")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def share_page(request: HttpRequest, token: str) -> HttpResponse:
-    if _limited(request, "page", PAGE_LIMIT):
+    usage = hit(request, group="share-page", rate=PAGE_RATE)
+    if usage.limited:
         return HttpResponse(
-            "Too many requests; try again in a minute.", status=429, headers={"Retry-After": "60"}
+            "Too many requests; try again in a minute.",
+            status=429,
+            headers={"Retry-After": str(usage.retry_after)},
         )
     link = history.share_find(token)
     if link is None:
         raise _not_found()
     unlocked = request.session.get(f"share-ok-{link.code}", False)
-    share_url = request.build_absolute_uri(reverse("share_page", args=[token]))
-    error = ""
     if link.password_hash and not unlocked:
-        if request.method == "POST" and history.share_password_ok(
-            link, request.POST.get("password", "")
-        ):
-            request.session[f"share-ok-{link.code}"] = True
-            return redirect("share_page", token=token)
-        if request.method == "POST":
-            error = "That password is not right."
-        # The preview of a protected link shows nothing the password protects: no title,
-        # no poster, no prompt, not even the team, since any of them can give the video away.
-        context = {"error": error, "share_url": share_url}
-        return _public(
-            render(request, "studio/share_password.html", context, status=401 if error else 200)
-        )
+        return _password_page(request, link, token)
     history.share_viewed(link)
     take = link.take
+    share_url = request.build_absolute_uri(reverse("share_page", args=[token]))
     context = {
         "link": link,
         "take": take,
@@ -147,6 +133,32 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
         **_poster(request, token, take),
     }
     return _public(render(request, "studio/share.html", context))
+
+
+def _password_page(request: HttpRequest, link: ShareLink, token: str) -> HttpResponse:
+    # The preview of a protected link shows nothing the password protects: no title,
+    # no poster, no prompt, not even the team, since any of them can give the video away.
+    context = {"share_url": request.build_absolute_uri(reverse("share_page", args=[token]))}
+    if request.method != "POST":
+        return _public(render(request, "studio/share_password.html", context))
+
+    def this_link(group: str, request: HttpRequest) -> str:
+        return link.code
+
+    # Checked before and counted after: requests in flight together can pass the check
+    # together, so a burst may try a few more than the limit (at most the server's threads).
+    usage = peek(request, group="share-password", rate=PASSWORD_RATE, key=this_link)
+    if usage.limited:
+        context["locked_minutes"] = usage.minutes
+        response = render(request, "studio/share_password.html", context, status=429)
+        response["Retry-After"] = str(usage.retry_after)
+        return _public(response)
+    if history.share_password_ok(link, request.POST.get("password", "")):
+        request.session[f"share-ok-{link.code}"] = True
+        return redirect("share_page", token=token)
+    hit(request, group="share-password", rate=PASSWORD_RATE, key=this_link)
+    context["error"] = "That password is not right."
+    return _public(render(request, "studio/share_password.html", context, status=401))
 
 
 def _title(link: ShareLink, take: Take) -> str:
@@ -189,8 +201,9 @@ def _image_size(field: FieldFile) -> tuple[int, int] | None:
 
 @require_safe
 def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponse:
-    if _limited(request, "media", MEDIA_LIMIT):
-        return HttpResponse(status=429, headers={"Retry-After": "60"})
+    usage = hit(request, group="share-media", rate=MEDIA_RATE)
+    if usage.limited:
+        return HttpResponse(status=429, headers={"Retry-After": str(usage.retry_after)})
     link = history.share_find(token)
     if link is None or variant not in ("result", "source", "poster"):
         raise _not_found()

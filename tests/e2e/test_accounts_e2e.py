@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core import mail
 from playwright.sync_api import Browser, Page, expect
 
 from accounts.models import Membership, Role
 from studio.models import Project
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, last_link
 from tests.e2e.conftest import shot, sign_in, sign_out
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -21,12 +22,17 @@ def test_sign_up_lands_in_personal_team(page: Page, live_server, console_errors)
     page.get_by_role("link", name="Create an account").click()
     page.get_by_label("E-mail").fill("nina@example.com")
     page.get_by_label("Your name").fill("Nina")
+    page.get_by_role("button", name="Continue").click()
+    # The same answer whether or not the address has an account: the mail tells which.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
+    shot(page, "signup-sent")
+    page.goto(live_server.url + last_link("/signup/finish/"))
+    expect(page.get_by_text("nina@example.com")).to_be_visible()
     page.get_by_label("Password", exact=True).fill("short")
     page.get_by_label("Password again").fill("short")
     page.get_by_role("button", name="Create account").click()
-    # The error is shown next to the field, and nothing typed is lost.
+    # The error is shown next to the field.
     expect(page.locator("#id_password1_error")).to_contain_text("too short")
-    expect(page.get_by_label("E-mail")).to_have_value("nina@example.com")
     shot(page, "signup-error")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password again").fill(PASSWORD)
@@ -35,6 +41,16 @@ def test_sign_up_lands_in_personal_team(page: Page, live_server, console_errors)
     expect(page.get_by_label("Team")).to_have_value(re.compile(r".+"))
     expect(page.get_by_text("Welcome to Cutroom")).to_be_visible()
     shot(page, "team-home")
+
+
+def test_sign_up_for_an_address_with_an_account_says_the_same(
+    page: Page, live_server, alice
+) -> None:
+    page.goto(f"{live_server.url}/accounts/signup/")
+    page.get_by_label("E-mail").fill("alice@example.com")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
+    assert "already has one" in mail.outbox[-1].body
 
 
 def test_sign_out_and_back_in(page: Page, live_server, alice, console_errors) -> None:
@@ -88,14 +104,18 @@ def test_invite_flow_two_browsers(browser: Browser, live_server, alice, team, ow
         other.goto(link)
         expect(other.get_by_role("heading", level=1)).to_have_text("Join Northwind Films")
         other.get_by_role("link", name="Create an account").click()
-        # The sign-up form says that it accepts the invitation too: no second step.
+        # The sign-up form says that it accepts the invitation too: no separate joining step.
         expect(other.locator("#signup-invitation")).to_contain_text("Northwind Films")
         expect(other.locator("#signup-invitation")).to_contain_text("viewer")
         other.get_by_label("E-mail").fill("gus@example.com")
         other.get_by_label("Your name").fill("Gus")
+        shot(other, "signup-from-invitation")
+        other.get_by_role("button", name="Continue").click()
+        expect(other.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
+        other.goto(live_server.url + last_link("/signup/finish/"))
+        expect(other.locator("#signup-invitation")).to_contain_text("Northwind Films")
         other.get_by_label("Password", exact=True).fill(PASSWORD)
         other.get_by_label("Password again").fill(PASSWORD)
-        shot(other, "signup-from-invitation")
         other.get_by_role("button", name="Create account").click()
         expect(other.get_by_role("heading", level=1)).to_have_text("Northwind Films")
         expect(other.get_by_text("You joined Northwind Films as viewer.")).to_be_visible()
@@ -163,9 +183,11 @@ def test_sign_up_from_a_withdrawn_invitation_still_makes_the_account(
         page.goto(f"{live_server.url}/invite/{token}/")
         page.get_by_role("link", name="Create an account").click()
         expect(page.locator("#signup-invitation")).to_contain_text("Northwind Films")
-        # The owner withdraws the link while the person is filling in the form.
-        invitation_revoke(invitation=Invitation.objects.get(pk=invitation.pk))
         page.get_by_label("E-mail").fill("hal@example.com")
+        page.get_by_role("button", name="Continue").click()
+        page.goto(live_server.url + last_link("/signup/finish/"))
+        # The owner withdraws the link while the person is choosing a password.
+        invitation_revoke(invitation=Invitation.objects.get(pk=invitation.pk))
         page.get_by_label("Password", exact=True).fill(PASSWORD)
         page.get_by_label("Password again").fill(PASSWORD)
         page.get_by_role("button", name="Create account").click()

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -25,7 +26,7 @@ from accounts.services import invitation_create
 from studio import services
 from studio.models import Clip, MediaState, Project, Take, TakeState
 from studio.services import history
-from tests.conftest import PASSWORD, client_for, make_user, upload_clip
+from tests.conftest import PASSWORD, client_for, last_link, make_user, upload_clip
 from tests.e2e.conftest import check_axe, finish_take, make_take, shot, sign_in, sign_out
 from tests.media import make_image
 
@@ -167,6 +168,8 @@ def test_every_page_passes_axe(
     pages.check("landing", "/", h1="Edit video")
     pages.phone("landing", "/", h1="Edit video")
     pages.check("login", "/accounts/login/", h1="Sign in")
+    # The failures that lock one account also use up a (lowered) limit for the address.
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = settings.AXES_FAILURE_LIMIT
     page.get_by_label("E-mail").fill("nobody@example.com")
     page.get_by_label("Password").fill("not my password")
     page.get_by_role("button", name="Sign in").click()
@@ -177,15 +180,42 @@ def test_every_page_passes_axe(
         page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#lockout")).to_be_visible()
     pages.check("lockout")
+    page.get_by_label("E-mail").fill("alice@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#lockout")).to_contain_text("from your network")
+    pages.check("lockout of an address")
+    caches["ratelimit"].clear()
     pages.check("signup", "/accounts/signup/")
     page.get_by_label("E-mail").fill("not an address")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator(".field-errors").first).to_be_visible()
+    pages.check("signup with errors")
+    page.get_by_label("E-mail").fill("new.person@example.com")
+    page.get_by_role("button", name="Continue").click()
+    pages.check("signup: check your e-mail", h1="Check your e-mail")
+    pages.check("signup: choose a password", last_link("/signup/finish/"), h1="Choose your")
     page.get_by_label("Password", exact=True).fill("short")
     page.get_by_label("Password again").fill("other")
     page.get_by_role("button", name="Create account").click()
     expect(page.locator(".field-errors").first).to_be_visible()
-    pages.check("signup with errors")
+    pages.check("signup: choose a password, with errors")
+    pages.check("signup: bad link", "/accounts/signup/finish/nope/", h1="does not work")
     pages.check("password reset", "/accounts/password/reset/")
     pages.check("password reset sent", "/accounts/password/reset/sent/")
+    for _ in range(5):  # three mails an hour to one address; the fourth is refused
+        page.goto(live_server.url + "/accounts/password/reset/")
+        page.get_by_label("Email").fill("alice@example.com")
+        page.get_by_role("button", name="Send reset link").click()
+    page.get_by_role("button", name="Send reset link").click()
+    expect(page.locator("#throttled")).to_be_visible()
+    pages.check("password reset: too many")
+    settings.MAILERS = {"default": {"BACKEND": "accounts.mail.NoMailBackend"}}
+    pages.check("password reset without mail", "/accounts/password/reset/")
+    expect(page.locator("#no-mail")).to_be_visible()
+    pages.check("signup without mail", "/accounts/signup/")
+    expect(page.get_by_label("Password again")).to_be_visible()
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     uid = urlsafe_base64_encode(force_bytes(alice.pk))
     token = default_token_generator.make_token(alice)
     pages.check(
@@ -210,6 +240,14 @@ def test_every_page_passes_axe(
     page.get_by_role("button", name="Watch").click()
     expect(page.get_by_role("alert")).to_contain_text("not right")
     pages.check("share password page with an error")
+    for n in range(9):
+        page.get_by_label("Password").fill(f"wrong guess {n}")
+        page.get_by_role("button", name="Watch").click()
+    page.get_by_label("Password").fill("harbour lights")
+    page.get_by_role("button", name="Watch").click()
+    expect(page.locator("#share-locked")).to_be_visible()
+    pages.check("share password page, locked")
+    caches["ratelimit"].clear()  # the lock's window, ended early
     page.get_by_label("Password").fill("harbour lights")
     page.get_by_role("button", name="Watch").click()
     expect(page.locator("[data-compare]")).to_be_visible()
