@@ -369,8 +369,20 @@ WORKER_STALE_AFTER = timedelta(seconds=env_int("STUDIO_WORKER_STALE_SECONDS", 12
 STUDIO_PROVIDER = env_choice("STUDIO_PROVIDER", "local", ("local", "modellix"))
 MODELLIX_API_KEY = env_str("MODELLIX_API_KEY", "")
 MODELLIX_BASE_URL = env_str("MODELLIX_BASE_URL", "https://api.modellix.ai").rstrip("/")
-# The docs post to .../async; the newest official CLI drops the suffix. Both work at the fake.
+# Every call to Modellix or a result host has an overall deadline, not only limits between bytes
+# (a host that sends one byte every few seconds would otherwise hold a worker for ever):
+# connecting, the longest wait for an answer (a submit that times out is uncertain), a whole
+# status check, a whole media upload, and a whole result download with its longest silence.
+MODELLIX_CONNECT_TIMEOUT = env_int("MODELLIX_CONNECT_TIMEOUT", 5, minimum=1)
 MODELLIX_READ_TIMEOUT = env_int("MODELLIX_READ_TIMEOUT", 30, minimum=1)
+MODELLIX_STATUS_TIMEOUT = env_int("MODELLIX_STATUS_TIMEOUT", 10, minimum=1)
+MODELLIX_UPLOAD_TIMEOUT = env_int("MODELLIX_UPLOAD_TIMEOUT", 600, minimum=1)
+DOWNLOAD_TIMEOUT = env_int("STUDIO_DOWNLOAD_TIMEOUT", 300, minimum=1)
+DOWNLOAD_STALL_SECONDS = env_int("STUDIO_DOWNLOAD_STALL_SECONDS", 30, minimum=1)
+# Status checks run on this many threads of the polling driver, so a slow answer about one take
+# never holds up the others, nor admission and repair.
+STATUS_THREADS = env_int("STUDIO_STATUS_THREADS", 8, minimum=1, maximum=64)
+# The docs post to .../async; the newest official CLI drops the suffix. Both work at the fake.
 MODELLIX_SUBMIT_PATH = env_str("MODELLIX_SUBMIT_PATH", "/api/v1/alibaba/wan2.7-videoedit/async")
 # How the provider gets our input files: upload to Modellix's media endpoint, a signed URL on
 # this server (needs STUDIO_PUBLIC_URL), or inline base64 (small clips only).
@@ -392,8 +404,10 @@ PRICE_PER_SECOND = {
     "1080P": env_decimal("STUDIO_PRICE_1080P", "0.11645"),
 }
 # How long a worker may hold a take's step, or the polling driver its role, before another may
-# take over (a worker that died). Shortened only by crash tests.
-TAKE_LEASE = timedelta(seconds=env_int("STUDIO_TAKE_LEASE_SECONDS", 300, minimum=1))
+# take over (a worker that died). A step renews its lease every quarter lease while it runs, so
+# a dead worker is noticed within one lease and a long live one is never taken over. Shortened
+# only by crash tests.
+TAKE_LEASE = timedelta(seconds=env_int("STUDIO_TAKE_LEASE_SECONDS", 60, minimum=1))
 DRIVER_LEASE = timedelta(seconds=env_int("STUDIO_DRIVER_LEASE_SECONDS", 30, minimum=1))
 # Compresses the app's polling clock for the polling benchmark (1 = real time).
 TIME_SCALE = float(env_decimal("STUDIO_TIME_SCALE", "1", minimum="0.001"))

@@ -47,6 +47,10 @@ class Fault:
       connection. `content_length` says whether the full length is announced first (True: the
       client can tell the body is short) or not at all (False: the body ends at the close).
     - `stall`: answer normally, but send half the body, wait this many seconds, then the rest.
+    - `hold`: an event that ends a `hang` or a `stall` early when the test sets it (so a test can
+      keep a call waiting until it has seen what it wants, then let it finish).
+    - `drip`: answer normally, but send the body in `pieces` pieces, this many seconds apart (a
+      host that keeps a transfer alive with a few bytes at a time).
 
     Helpers: `Fault.rate_limited(seconds)` is a 429 with Retry-After; `FakeModellix.outage(
     endpoint, count)` scripts `count` errors in a row.
@@ -62,6 +66,15 @@ class Fault:
     truncate: float = 0.0
     content_length: bool = True
     stall: float = 0.0
+    hold: threading.Event | None = None
+    drip: float = 0.0
+    pieces: int = 20
+
+    def pause(self, seconds: float) -> None:
+        if self.hold is not None:
+            self.hold.wait(seconds)
+        else:
+            time.sleep(seconds)
 
     @classmethod
     def rate_limited(cls, seconds: int = 1) -> Fault:
@@ -101,6 +114,11 @@ class FakeModellix:
         self.tasks: dict[str, Task] = {}
         self.media: dict[str, bytes] = {}
         self.counts: Counter[str] = Counter()
+        # Calls in progress, and the most at once, per endpoint and per result file
+        # ("file:<task id>"); answers cut short because the client hung up.
+        self.active: Counter[str] = Counter()
+        self.peak: Counter[str] = Counter()
+        self.hung_up: Counter[str] = Counter()
         self.faults: dict[str, deque[Fault]] = {}
         self.fail_next: deque[str | None] = deque()
         self.requests: list[tuple[str, str, dict[str, Any] | None]] = []
@@ -185,10 +203,21 @@ class FakeModellix:
                 return self._send(
                     handler, 401, {"code": 401, "message": "Authentication failed: invalid API key"}
                 )
-            fault = self._next_fault(endpoint)
-            if fault is not None and self._apply(handler, fault, endpoint, match, raw):
-                return None
-            return action(handler, match, raw)
+            keys = [endpoint] + ([f"file:{match.group(1)}"] if endpoint == "file" else [])
+            handler.endpoint = endpoint
+            with self.lock:
+                for key in keys:
+                    self.active[key] += 1
+                    self.peak[key] = max(self.peak[key], self.active[key])
+            try:
+                fault = self._next_fault(endpoint)
+                if fault is not None and self._apply(handler, fault, endpoint, match, raw):
+                    return None
+                return action(handler, match, raw)
+            finally:
+                with self.lock:
+                    for key in keys:
+                        self.active[key] -= 1
         return self._send(
             handler, 404, {"code": 404, "message": "Resource not found: no such endpoint"}
         )
@@ -200,12 +229,12 @@ class FakeModellix:
             self.requests.append(("submit", handler.path, json.loads(raw or b"{}")))
             created = self._create(raw)  # the provider got it and started work
         if fault.hang:
-            time.sleep(fault.hang)
+            fault.pause(fault.hang)
         if fault.drop:
             handler.close_connection = True
             handler.connection.shutdown(socket.SHUT_RDWR)
             return True
-        handler.body_fault = fault if (fault.truncate or fault.stall) else None
+        handler.body_fault = fault if (fault.truncate or fault.stall or fault.drip) else None
         if fault.malformed:
             self._send_raw(handler, 200, b"<html><body>Bad gateway page</body></html>", "text/html")
             return True
@@ -393,12 +422,19 @@ class FakeModellix:
             elif fault is not None and fault.stall:
                 handler.wfile.write(data[: len(data) // 2])
                 handler.wfile.flush()
-                time.sleep(fault.stall)
+                fault.pause(fault.stall)
                 handler.wfile.write(data[len(data) // 2 :])
+            elif fault is not None and fault.drip:
+                size = -(-len(data) // fault.pieces)
+                for start in range(0, len(data), size):
+                    handler.wfile.write(data[start : start + size])
+                    handler.wfile.flush()
+                    time.sleep(fault.drip)
             else:
                 handler.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
-            pass
+            with self.lock:
+                self.hung_up[getattr(handler, "endpoint", "")] += 1
 
 
 def validate(body: dict[str, Any]) -> str | None:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import threading
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import av
@@ -202,3 +206,48 @@ def test_cancelled_and_failed_renders_leave_no_files(samples, tmp_path, settings
     assert engine_.status(failed).state == "failed"
     local.cancel(failed)
     assert sorted(p.name for p in (tmp_path / "local-engine").iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_a_live_render_keeps_beating_and_a_dead_one_is_queued_again_within_a_lease(
+    samples, tmp_path, settings, monkeypatch
+):
+    """A render that is alive but quiet (no progress for longer than a lease) is left alone; one
+    whose worker died is queued again once a lease has passed without a beat."""
+    settings.DATA_DIR = tmp_path
+    settings.TAKE_LEASE = timedelta(seconds=0.4)  # a beat every 0.1 s
+    queued: list[str] = []
+    monkeypatch.setattr(local, "queue_render", queued.append)
+    finish = threading.Event()
+
+    def quiet_render(*args, **kwargs):
+        finish.wait(30)
+        raise OSError("stopped by the test")
+
+    monkeypatch.setattr(local.engine, "render", quiet_render)
+    engine_ = local.LocalEngine()
+    video = Media("input", "c", "file", samples["long.mp4"], "video/mp4", "x.mp4")
+    request = EditRequest("clay", "", "720P", "", 0, "auto", True, 1, video)
+    alive = engine_.send(engine_.prepare(request)).task_id
+    render = threading.Thread(target=local.render_job, args=(alive,))
+    render.start()
+    try:
+        deadline = time.monotonic() + 30
+        while local.read_job(alive)["state"] != "running" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for _ in range(10):  # 1.5 s: almost four leases without progress
+            time.sleep(0.15)
+            assert engine_.status(alive).state == "running"
+        assert queued == [alive]  # only the first queueing, by send()
+    finally:
+        finish.set()
+        render.join(timeout=30)
+    # A render whose worker died: running, and no beat for longer than a lease.
+    dead = engine_.send(engine_.prepare(request)).task_id
+    job = local.read_job(dead)
+    job.update(state="running", beat=time.time() - 1)
+    local.write_job(dead, job)
+    old = time.time() - 1
+    os.utime(local.folder() / f"{dead}.json", (old, old))
+    engine_.status(dead)
+    assert queued == [alive, dead, dead] and local.read_job(dead)["state"] == "pending"

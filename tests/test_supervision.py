@@ -27,6 +27,7 @@ from studio import supervision
 from studio.management.commands.worker import STOP_GRACE_SECONDS
 from studio.models import WorkerHeartbeat
 from tests.cluster import ROOT, cluster_env, wait_for
+from tests.cluster import run_cluster as cluster_run
 
 
 def test_procfile_entries_keep_order_and_skip_comments():
@@ -247,3 +248,62 @@ def test_worker_dies_and_returns_while_web_keeps_answering(settings, tmp_path):
         run.process.wait(timeout=15)
         wait_for(lambda: not alive(everything), 10, "every process to stop")
         assert run.healthz() is None
+
+
+# -- the worker command's cluster never outlives it ----------------------------------------------
+def cluster_of(wrapper: int) -> set[int]:
+    """Live processes of the cluster that `wrapper` (a `manage.py worker`) started, found by
+    scanning /proc: forked processes keep the command line that names their wrapper."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with suppress(OSError):
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+                if f"--cluster-of={wrapper}".encode() in argv:
+                    found.add(int(entry.name))
+    return alive(found)
+
+
+def kill_wrapper(wrapper: int, cluster_main: int) -> None:
+    os.kill(wrapper, signal.SIGKILL)
+
+
+def kill_wrapper_group(wrapper: int, cluster_main: int) -> None:
+    os.killpg(os.getpgid(wrapper), signal.SIGKILL)  # what a supervisor's group kill does
+
+
+def kill_like_oom(wrapper: int, cluster_main: int) -> None:
+    """The OOM killer of a memory cgroup: the wrapper and the cluster's main process die at once,
+    with no chance to clean up; django-q2's sentinel and its workers are left orphaned."""
+    os.kill(cluster_main, signal.SIGKILL)
+    os.kill(wrapper, signal.SIGKILL)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kill", [kill_wrapper, kill_wrapper_group, kill_like_oom])
+def test_no_cluster_process_survives_its_worker_command(settings, tmp_path, kill):
+    settings.WORKER_STALE_AFTER = timedelta(seconds=4)
+    with cluster_run(tmp_path, command="worker") as worker:
+        wrapper = worker.process.pid
+        wait_for(
+            lambda: len(cluster_of(wrapper)) >= 4 and WorkerHeartbeat.objects.exists(),
+            60,
+            "the cluster to start its sentinel and workers",
+            worker,
+        )
+        everything = process_tree(wrapper)
+        (cluster_main,) = children_of()[wrapper]
+        assert cluster_of(wrapper) <= everything
+        try:
+            kill(wrapper, cluster_main)
+            worker.process.wait(timeout=10)
+            wait_for(
+                lambda: not alive(everything) and not cluster_of(wrapper),
+                10,
+                f"every cluster process to die after {kill.__name__}",
+            )
+        finally:
+            for pid in alive(everything) | cluster_of(wrapper):
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)

@@ -4,7 +4,9 @@ against the real client and services, each checked against the business invarian
 - exactly the paid POSTs a person asked for (one per take, unless someone chose "Send it again");
 - a paid result the provider still has is saved, or the take says where it is;
 - every take ends in a final state with a reason a person can act on;
-- no partial files in storage or in the scratch folder.
+- no partial files in storage or in the scratch folder;
+- and a slow call about one take holds up neither the other takes nor admission (section 6):
+  every external call ends by a deadline, and a step that is alive keeps its lease.
 """
 
 # The fixtures shared with test_take_lifecycle are imported, and pytest passes them back in as
@@ -18,18 +20,23 @@ import hashlib
 import json
 import os
 import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.files.storage import FileSystemStorage
+from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
 from studio.models import Take, TakeState
 from studio.providers import modellix
 from studio.services import takes
+from tests.cluster import wait_for
 from tests.fake_modellix import Fault
 from tests.test_take_lifecycle import QUEUE, STEPS, clip, fake, new_take, queue, run  # noqa: F401
 
@@ -443,3 +450,197 @@ def test_disk_full_while_storing_the_input_leaves_no_partial_file(
     assert fake.counts["submit"] == 0
     assert files_under(inputs) == before  # no input-*.mp4 left half-written
     check(take, fake, scratch, posts=0)
+
+
+# -- 6. one slow call never holds up the others ----------------------------------------------
+@contextmanager
+def cluster_threads(workers: int = 2) -> Iterator[None]:
+    """A cluster in threads of this process: the driver admits, repairs and polls, and `workers`
+    workers run the dispatched steps one at a time each (as django-q2's worker processes do)."""
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def driver() -> None:
+        try:
+            while not stop.is_set():
+                takes.drive(max_seconds=30)  # ends at once when no take is active
+                stop.wait(0.02)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    def worker() -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    task, take_id = QUEUE.pop(0)
+                except IndexError:
+                    stop.wait(0.02)
+                    continue
+                STEPS[task](take_id)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=driver, daemon=True)]
+    threads += [threading.Thread(target=worker, daemon=True) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert not errors, errors
+
+
+def state_of(take: Take) -> str:
+    take.refresh_from_db()
+    return take.state
+
+
+def lease_of(take: Take):
+    take.refresh_from_db()
+    return take.lease_until
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stalled_download_holds_up_no_other_take(fake, clip, bob, scratch, settings):
+    """A host sends half the result and waits. Another take is admitted, sent, checked and saved
+    meanwhile; the stalled download keeps its lease, so it is never started a second time."""
+    settings.TAKE_LEASE = timedelta(seconds=2)  # renewed every half second
+    release = threading.Event()
+    fake.script("file", Fault(stall=120, hold=release))
+    stalled = new_take(clip, bob, prompt="stalled")
+    with cluster_threads(workers=2):
+        wait_for(lambda: fake.active["file"] == 1, 60, "the stalled download to start")
+        first_lease = lease_of(stalled)
+        healthy = new_take(clip, bob, prompt="healthy")
+        wait_for(lambda: state_of(healthy) == TakeState.SUCCEEDED, 60, "the healthy take")
+        # Longer than two leases without a byte: a lease left alone would have run out.
+        wait_for(
+            lambda: lease_of(stalled) > first_lease + 2 * settings.TAKE_LEASE,
+            60,
+            "the stalled download's lease to be renewed",
+        )
+        assert state_of(stalled) == TakeState.DOWNLOADING
+        assert fake.active[f"file:{stalled.provider_task_id}"] == 1
+        release.set()
+        wait_for(lambda: state_of(stalled) in takes.FINAL_TAKE_STATES, 60, "the stalled take")
+    assert stalled.state == TakeState.SUCCEEDED, stalled.reason
+    assert fake.peak[f"file:{stalled.provider_task_id}"] == 1  # one download at a time
+    assert fake.counts["file"] == 2 and stalled.download_attempts == 1
+    check(healthy, fake, scratch)
+    check(stalled, fake, scratch)
+
+
+def test_a_result_dripping_in_is_cut_at_the_deadline_and_fetched_again(
+    fake, clip, bob, scratch, settings
+):
+    """A few bytes at a time, each well within the wait for bytes: only the overall deadline
+    stops it. The next attempt, with a fresh link, gets the whole file."""
+    settings.DOWNLOAD_TIMEOUT = 1
+    fake.script("file", Fault(drip=0.5, pieces=20))  # 10 s for the whole body
+    take = new_take(clip, bob)
+    run(take, seconds=60)
+    assert take.state == TakeState.SUCCEEDED, take.reason
+    assert fake.counts["file"] == 2 and take.download_attempts == 2
+    assert take.last_error.startswith(
+        "The download of the result took longer than 1 s, so Cutroom stopped it."
+    )
+    wait_for(lambda: fake.hung_up["file"] == 1, 15, "the fake to see Cutroom hang up")
+    check(take, fake, scratch)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_hanging_status_checks_hold_up_neither_admission_nor_sending(
+    fake, clip, bob, scratch, settings
+):
+    """Ten takes whose status checks hang: they are asked at once on the driver's threads, and
+    meanwhile a new take is admitted and sent. Nothing waits for the hanging checks in a row."""
+    settings.MAX_ACTIVE_EDITS = 11
+    settings.MODELLIX_STATUS_TIMEOUT = 120  # the test ends the hang itself
+    threads = settings.STATUS_THREADS
+    release = threading.Event()
+    fake.script("status", *[Fault(hang=120, hold=release) for _ in range(10)])
+    slow = [new_take(clip, bob, prompt=f"slow {n}") for n in range(10)]
+    with cluster_threads(workers=2):
+        wait_for(lambda: fake.active["status"] == threads, 120, "the checks to hang")
+        late = new_take(clip, bob, prompt="late")
+        wait_for(lambda: state_of(late) == TakeState.RUNNING, 60, "the late take to be sent")
+        assert fake.active["status"] == threads  # all still hanging
+        release.set()
+        everyone = [*slow, late]
+        wait_for(
+            lambda: all(state_of(t) in takes.FINAL_TAKE_STATES for t in everyone),
+            120,
+            "every take to finish",
+        )
+    assert fake.peak["status"] == threads
+    for take in everyone:
+        assert take.state == TakeState.SUCCEEDED, take.reason
+        check(take, fake, scratch)
+    assert fake.counts["submit"] == 11
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hanging_submit_holds_up_no_other_take(fake, clip, bob, scratch, settings):
+    """A paid POST waits long for its answer: the sending worker keeps its lease (the sweep does
+    not call it dead), and another take goes all the way meanwhile."""
+    settings.TAKE_LEASE = timedelta(seconds=2)
+    release = threading.Event()
+    fake.script("submit", Fault(create=True, hang=120, hold=release))
+    hung = new_take(clip, bob, prompt="hung")
+    with cluster_threads(workers=2):
+        wait_for(lambda: fake.active["submit"] == 1, 60, "the POST to hang")
+        first_lease = lease_of(hung)
+        other = new_take(clip, bob, prompt="other")
+        wait_for(lambda: state_of(other) == TakeState.SUCCEEDED, 60, "the other take")
+        wait_for(
+            lambda: lease_of(hung) > first_lease + 2 * settings.TAKE_LEASE,
+            60,
+            "the sending worker's lease to be renewed",
+        )
+        assert state_of(hung) == TakeState.SUBMITTING
+        release.set()
+        wait_for(lambda: state_of(hung) in takes.FINAL_TAKE_STATES, 60, "the hung take")
+    assert hung.state == TakeState.SUCCEEDED, hung.reason
+    assert fake.counts["submit"] == 2 and len(fake.tasks) == 2
+    check(hung, fake, scratch)
+    check(other, fake, scratch)
+
+
+def test_an_answer_to_the_paid_post_dripping_past_its_deadline_is_uncertain(
+    fake, clip, bob, scratch, settings
+):
+    settings.MODELLIX_CONNECT_TIMEOUT = 1
+    settings.MODELLIX_READ_TIMEOUT = 1
+    fake.script("submit", Fault(create=True, drip=0.3))  # 6 s for the whole answer
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.UNCERTAIN
+    assert take.reason.startswith(
+        "The provider did not finish answering within 2 s after the edit was sent, so it may or "
+        "may not have started it."
+    )
+    assert fake.counts["submit"] == 1 and len(fake.tasks) == 1
+    check(take, fake, scratch)
+
+
+def test_a_status_answer_dripping_past_its_deadline_is_asked_again(
+    fake, clip, bob, scratch, settings
+):
+    settings.MODELLIX_STATUS_TIMEOUT = 1
+    fake.script("status", Fault(drip=0.3))
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.SUCCEEDED, take.reason
+    notes = list(take.events.values_list("note", flat=True))
+    assert (
+        "Checking failed: The provider did not finish answering within 1 s. Cutroom keeps "
+        "asking until the deadline." in notes
+    )
+    check(take, fake, scratch)

@@ -3,6 +3,7 @@ state, and the paid POST is made exactly once per take."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 
@@ -393,6 +394,94 @@ def test_cluster_killed_mid_download_still_ends_with_one_result(fake, clip, bob,
     assert names == ["poster-thumb.jpg", "poster.jpg", "result.mp4"]
 
 
+def _lease(take: Take):
+    take.refresh_from_db()
+    return take.lease_until
+
+
+def _scaled_defaults(fake) -> dict[str, str]:
+    """The crash tests' settings: the defaults' leases and deadlines divided by ten."""
+    return {
+        "STUDIO_PROVIDER": "modellix",
+        "MODELLIX_API_KEY": "test-key",
+        "MODELLIX_BASE_URL": fake.url,
+        "STUDIO_DOWNLOAD_ALLOW_LOOPBACK": "true",
+        "STUDIO_TIME_SCALE": "0.1",
+        "STUDIO_TAKE_LEASE_SECONDS": "6",
+        "STUDIO_DRIVER_LEASE_SECONDS": "3",
+        "STUDIO_DOWNLOAD_STALL_SECONDS": "3",
+        "STUDIO_DOWNLOAD_TIMEOUT": "30",
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_cluster_killed_while_sending_is_noticed_within_a_lease(fake, clip, bob, tmp_path):
+    """SIGKILL while the paid POST waits for its answer. The renewals stop with the worker, so
+    the take is uncertain one lease later (6 s here, a minute with the defaults), never sooner."""
+    from tests.cluster import run_cluster, wait_for
+
+    release = threading.Event()
+    fake.script("submit", Fault(create=True, hang=600, hold=release))
+    env = _scaled_defaults(fake) | {"MODELLIX_READ_TIMEOUT": "600"}
+    take = new_take(clip, bob)
+    try:
+        with run_cluster(tmp_path, **env) as first:
+            takes.sweep()  # starts the driver, as the one-minute schedule would
+            wait_for(lambda: fake.active["submit"] == 1, 60, "the POST to hang", first)
+            sending = _lease(take)
+            wait_for(lambda: _lease(take) > sending, 30, "a renewal while it waits", first)
+            first.kill()
+            killed_at = timezone.now()
+        left = _lease(take)
+        assert take.state == TakeState.SUBMITTING
+        assert left <= killed_at + timedelta(seconds=6)  # at most one lease left behind
+        with run_cluster(tmp_path, **env) as second:
+            driver = ProviderGate.objects.filter(provider="*driver*")
+            wait_for(
+                lambda: not driver.filter(driver_lease_until__gt=timezone.now()).exists(),
+                30,
+                "the dead driver's lease to run out",
+            )
+            takes.sweep()
+            wait_for(lambda: _lease(take) is None, 60, "the dead send to be noticed", second)
+    finally:
+        release.set()
+    assert take.state == TakeState.UNCERTAIN
+    assert take.reason.startswith("Cutroom was interrupted while sending this edit")
+    assert "never re-sends a paid request by itself" in take.reason
+    noticed = take.events.get(state=TakeState.UNCERTAIN)
+    assert noticed.note == "The worker stopped while sending" and noticed.at >= left
+    assert fake.counts["submit"] == 1 and take.submit_posts == 1
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_long_download_keeps_its_lease_and_is_never_taken_over(fake, clip, bob, tmp_path):
+    """Bytes arrive every second for 20 s, more than three leases: the worker renews its lease,
+    so the driver's repair never starts a second download of the same take."""
+    from tests.cluster import run_cluster, wait_for
+
+    fake.script("file", Fault(drip=1.0, pieces=20))
+    take = new_take(clip, bob)
+    seen = []
+
+    def done() -> bool:
+        seen.append(_lease(take))
+        return take.is_final
+
+    with run_cluster(tmp_path, **_scaled_defaults(fake)) as cluster:
+        takes.sweep()
+        wait_for(lambda: fake.active["file"] == 1, 60, "the download to start", cluster)
+        first = _lease(take)
+        wait_for(done, 90, "the take to finish", cluster)
+    assert take.state == TakeState.SUCCEEDED, take.reason
+    assert max(lease for lease in seen if lease) > first + timedelta(seconds=2 * 6)
+    assert fake.counts["file"] == 1 and take.download_attempts == 1
+    assert fake.peak[f"file:{take.provider_task_id}"] == 1
+    assert fake.counts["submit"] == 1
+
+
 def test_status_hang_is_retried_and_submit_hang_is_uncertain(fake, clip, bob, settings):
     settings.MODELLIX_READ_TIMEOUT = 1
     fake.script("status", Fault(hang=1.5))
@@ -408,14 +497,14 @@ def test_status_hang_is_retried_and_submit_hang_is_uncertain(fake, clip, bob, se
 
 def test_a_take_that_breaks_polling_does_not_stop_the_others(fake, clip, bob, monkeypatch):
     broken, fine = new_take(clip, bob, prompt="broken"), new_take(clip, bob, prompt="fine")
-    real_poll = takes.poll
+    real_poll = takes.poll_answer
 
-    def poll(take):
+    def poll_answer(take, status):
         if take.prompt == "broken":
             raise RuntimeError("bug")
-        return real_poll(take)
+        return real_poll(take, status)
 
-    monkeypatch.setattr(takes, "poll", poll)
+    monkeypatch.setattr(takes, "poll_answer", poll_answer)
     run(fine)
     broken.refresh_from_db()
     assert fine.state == TakeState.SUCCEEDED

@@ -3,7 +3,9 @@
 `send` writes a job file and queues the render task, so the take goes through the same states
 as with Modellix (running, with progress, then the result is fetched). The job file is the
 engine's own record: state, progress, a heartbeat, the looks applied. A render whose worker died
-(stale heartbeat) is simply queued again: nothing is paid, so repeating is safe.
+(stale heartbeat) is simply queued again: nothing is paid, so repeating is safe. While a render
+runs, a heartbeat thread touches its job file every quarter lease, so a dead render is noticed
+within one lease (STUDIO_TAKE_LEASE_SECONDS) and a live one never is.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -18,11 +21,12 @@ from typing import Any
 
 from django.conf import settings
 
+from studio.heartbeat import beating
 from studio.media import engine
 from studio.media.probe import MediaRejected, probe
 from studio.providers.base import EditRequest, Failure, ProviderError, Submitted, TaskStatus
 
-STALE_SECONDS = 90
+PENDING_STALE_SECONDS = 90  # queued, never started: its task was lost
 
 
 def folder() -> Path:
@@ -46,7 +50,7 @@ def read_job(task_id: str) -> dict[str, Any]:
 
 def write_job(task_id: str, job: dict[str, Any]) -> None:
     path = _job_path(task_id)
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
     temporary.write_text(json.dumps(job))
     temporary.replace(path)  # atomic: a reader never sees half a file
 
@@ -85,7 +89,8 @@ class LocalEngine:
     def status(self, task_id: str) -> TaskStatus:
         job = read_job(task_id)
         state = job["state"]
-        if state in ("pending", "running") and time.time() - job["beat"] > STALE_SECONDS:
+        silent = time.time() - last_beat(task_id, job)
+        if state in ("pending", "running") and silent > stale_after(state):
             job.update(state="pending", beat=time.time())
             write_job(task_id, job)
             queue_render(task_id)  # its worker died; rendering again costs nothing
@@ -111,8 +116,35 @@ class LocalEngine:
         return dest.stat().st_size
 
 
+def stale_after(state: str) -> float:
+    return settings.TAKE_LEASE.total_seconds() if state == "running" else PENDING_STALE_SECONDS
+
+
+def last_beat(task_id: str, job: dict[str, Any]) -> float:
+    """The newer of the job's own beat and its file's time (which the heartbeat touches)."""
+    try:
+        touched = _job_path(task_id).stat().st_mtime
+    except FileNotFoundError:
+        touched = 0.0
+    return max(float(job.get("beat", 0.0)), touched)
+
+
+def _touch(task_id: str) -> bool:
+    try:
+        os.utime(_job_path(task_id))
+    except FileNotFoundError:
+        return False  # canceled and removed: nothing left to keep alive
+    return True
+
+
 def render_job(task_id: str) -> None:
     """The render task: safe to run twice (the second sees the job finished and stops)."""
+    every = settings.TAKE_LEASE.total_seconds() / 4
+    with beating(lambda: _touch(task_id), every=every, name=f"cutroom-render-{task_id}"):
+        _render(task_id)
+
+
+def _render(task_id: str) -> None:
     job = read_job(task_id)
     if job["state"] == "canceled":
         forget(task_id)

@@ -8,14 +8,15 @@ On the paid POST only an answer that proves refusal may be retried or failed: th
 and a connection that was refused or never made. Anything that may come after Modellix acted is
 uncertain: every 5xx (a 502/503/504 can be a gateway that gave up waiting for an upstream that
 already created the task), 408, a read timeout, a broken connection, an unreadable 200.
+
+Every call has an overall deadline (transport.Deadline), and result downloads connect only to
+addresses checked after one DNS lookup (transport.PinnedAdapter).
 """
 
 from __future__ import annotations
 
 import base64
 import email.utils
-import ipaddress
-import socket
 import time
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -36,6 +37,7 @@ from studio.providers.base import (
     Submitted,
     TaskStatus,
 )
+from studio.providers.transport import Deadline, PinnedAdapter, TimedAdapter
 
 USER_AGENT = "Cutroom/0.1 (+self-hosted video studio)"
 SUCCESS = {"completed", "succeeded", "success"}
@@ -136,7 +138,11 @@ def classify(response: requests.Response, *, paid: bool) -> ProviderError:
 
 
 def _connection_failure(
-    error: requests.RequestException, *, paid: bool, timeout: float | None = None
+    error: requests.RequestException,
+    *,
+    paid: bool,
+    timeout: float | None = None,
+    deadline: Deadline | None = None,
 ) -> ProviderError:
     """A request that never connected did no work; one that broke after sending might have."""
     refused = isinstance(error, requests.ConnectionError) and any(
@@ -144,6 +150,8 @@ def _connection_failure(
     )
     never_sent = isinstance(error, requests.ConnectTimeout) or refused
     detail = _clip(repr(error))
+    if deadline is not None and deadline.expired and not never_sent:
+        return _too_slow(deadline, paid=paid, detail=detail)
     if paid and not never_sent:
         if isinstance(error, requests.ReadTimeout):
             waited = f" within {timeout:g} s" if timeout else ""
@@ -163,6 +171,23 @@ def _connection_failure(
         "The provider cannot be reached.",
         Failure.RETRY,
         detail=detail,
+    )
+
+
+def _too_slow(deadline: Deadline, *, paid: bool, detail: str = "") -> ProviderError:
+    """The whole exchange took longer than its deadline, and Cutroom hung up."""
+    took = f"within {deadline.seconds:g} s"
+    if paid:
+        return ProviderError(
+            f"The provider did not finish answering {took} after the edit was sent, so it may "
+            "or may not have started it.",
+            Failure.UNCERTAIN,
+            detail=detail or f"deadline of {deadline.seconds:g} s passed",
+        )
+    return ProviderError(
+        f"The provider did not finish answering {took}.",
+        Failure.RETRY,
+        detail=detail or f"deadline of {deadline.seconds:g} s passed",
     )
 
 
@@ -246,10 +271,13 @@ def parse_status(data: dict[str, Any], task_id: str) -> TaskStatus:
 
 
 def check_download_url(url: str) -> None:
-    """Refuse URLs that could reach our own network (SSRF), checked after DNS resolution."""
+    """Refuse result links that are not web addresses on an allowed host.
+
+    The addresses are checked where the connection is made (transport.allowed_addresses): the
+    host is resolved once there and the download goes to an address that was checked.
+    """
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    loopback_ok = settings.DOWNLOAD_ALLOW_LOOPBACK
     if parts.scheme not in ("https", "http") or not host:
         raise ProviderError("The result link is not a web address.", Failure.REJECTED, detail=url)
     if settings.RESULT_HOSTS and host not in settings.RESULT_HOSTS:
@@ -258,23 +286,6 @@ def check_download_url(url: str) -> None:
             Failure.REJECTED,
             detail=url,
         )
-    try:
-        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as error:
-        raise ProviderError(
-            f"The result host {host} cannot be found.", Failure.RETRY, detail=repr(error)
-        ) from None
-    addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
-    all_loopback = all(address.is_loopback for address in addresses)
-    if parts.scheme == "http" and not (loopback_ok and all_loopback):
-        raise ProviderError("The result link is not https.", Failure.REJECTED, detail=url)
-    for address in addresses:
-        if not (address.is_global or (loopback_ok and address.is_loopback)):
-            raise ProviderError(
-                "The result link points into a private network; Cutroom does not fetch it.",
-                Failure.REJECTED,
-                detail=f"{url} -> {address}",
-            )
 
 
 def signed_media_url(media: Media) -> str:
@@ -303,10 +314,14 @@ class Modellix:
         self.session.headers.update(
             {"Authorization": f"Bearer {api_key}", "User-Agent": USER_AGENT}
         )
+        for scheme in ("http://", "https://"):
+            self.session.mount(scheme, TimedAdapter())
         # Result files live on other hosts: never send them our API key.
         self.downloads = requests.Session()
         self.downloads.headers["User-Agent"] = USER_AGENT
         self.downloads.trust_env = False
+        for scheme in ("http://", "https://"):
+            self.downloads.mount(scheme, PinnedAdapter())
 
     # -- submit ---------------------------------------------------------------------------
     def media_url(self, media: Media) -> str:
@@ -334,15 +349,19 @@ class Modellix:
 
     def upload(self, media: Media) -> str:
         """Put a file on Modellix's media endpoint (not billed, so safe to retry)."""
+        total = settings.MODELLIX_UPLOAD_TIMEOUT
+        deadline = Deadline(total)
         try:
-            with media.path.open("rb") as handle:
+            with deadline, media.path.open("rb") as handle:
                 response = self.session.post(
                     f"{self.base_url}/api/v1/media/files",
                     files={"file": (media.name, handle, media.content_type)},
-                    timeout=(5, 300),
+                    timeout=(settings.MODELLIX_CONNECT_TIMEOUT, total),
                 )
         except requests.RequestException as error:
-            raise _connection_failure(error, paid=False) from None
+            raise _connection_failure(error, paid=False, deadline=deadline) from None
+        if deadline.expired:
+            raise _too_slow(deadline, paid=False)
         if response.status_code != 200:
             raise classify(response, paid=False)
         data = _envelope(response, paid=False)
@@ -378,13 +397,20 @@ class Modellix:
 
     def send(self, body: dict[str, Any]) -> Submitted:
         """The paid POST. Made once; see the module docstring."""
-        read_timeout = settings.MODELLIX_READ_TIMEOUT
+        connect, read_timeout = settings.MODELLIX_CONNECT_TIMEOUT, settings.MODELLIX_READ_TIMEOUT
+        # The whole exchange, including an answer that trickles in, ends within both waits.
+        deadline = Deadline(connect + read_timeout)
         try:
-            response = self.session.post(
-                self.base_url + self.submit_path, json=body, timeout=(5, read_timeout)
-            )
+            with deadline:
+                response = self.session.post(
+                    self.base_url + self.submit_path, json=body, timeout=(connect, read_timeout)
+                )
         except requests.RequestException as error:
-            raise _connection_failure(error, paid=True, timeout=read_timeout) from None
+            raise _connection_failure(
+                error, paid=True, timeout=read_timeout, deadline=deadline
+            ) from None
+        if deadline.expired:
+            raise _too_slow(deadline, paid=True)
         if response.status_code != 200:
             raise classify(response, paid=True)
         data = _envelope(response, paid=True)
@@ -399,13 +425,21 @@ class Modellix:
 
     # -- status ---------------------------------------------------------------------------
     def status(self, task_id: str) -> TaskStatus:
+        total = settings.MODELLIX_STATUS_TIMEOUT
+        deadline = Deadline(total)
         try:
-            response = self.session.get(
-                f"{self.base_url}/api/v1/tasks/{quote(task_id, safe='')}",
-                timeout=(5, settings.MODELLIX_READ_TIMEOUT),
-            )
+            with deadline:
+                response = self.session.get(
+                    f"{self.base_url}/api/v1/tasks/{quote(task_id, safe='')}",
+                    timeout=(
+                        min(settings.MODELLIX_CONNECT_TIMEOUT, total),
+                        min(settings.MODELLIX_READ_TIMEOUT, total),
+                    ),
+                )
         except requests.RequestException as error:
-            raise _connection_failure(error, paid=False) from None
+            raise _connection_failure(error, paid=False, deadline=deadline) from None
+        if deadline.expired:
+            raise _too_slow(deadline, paid=False)
         if response.status_code == 404:
             raise ProviderError(
                 "The provider does not know this task (HTTP 404).",
@@ -418,15 +452,24 @@ class Modellix:
 
     # -- results --------------------------------------------------------------------------
     def fetch(self, url: str, dest: Path, *, max_bytes: int) -> int:
-        """Stream a result to `dest`, re-checking every redirect hop; returns the size."""
+        """Stream a result to `dest`, re-checking every redirect hop; returns the size.
+
+        The whole download, redirects included, ends within STUDIO_DOWNLOAD_TIMEOUT, and no
+        wait for bytes lasts longer than STUDIO_DOWNLOAD_STALL_SECONDS.
+        """
+        with Deadline(settings.DOWNLOAD_TIMEOUT) as deadline:
+            return self._fetch(url, dest, max_bytes=max_bytes, deadline=deadline)
+
+    def _fetch(self, url: str, dest: Path, *, max_bytes: int, deadline: Deadline) -> int:
+        timeout = (settings.MODELLIX_CONNECT_TIMEOUT, settings.DOWNLOAD_STALL_SECONDS)
         for _ in range(4):
             check_download_url(url)
             try:
                 response = self.downloads.get(
-                    url, stream=True, allow_redirects=False, timeout=(5, 60)
+                    url, stream=True, allow_redirects=False, timeout=timeout
                 )
             except requests.RequestException as error:
-                raise _connection_failure(error, paid=False) from None
+                raise _connection_failure(error, paid=False, deadline=deadline) from None
             with response:
                 if response.is_redirect:
                     url = urljoin(url, response.headers.get("Location", ""))
@@ -439,7 +482,7 @@ class Modellix:
                     )
                 if response.status_code != 200:
                     raise classify(response, paid=False)
-                return _stream(response, dest, max_bytes)
+                return _stream(response, dest, max_bytes, deadline)
         raise ProviderError("The result link redirects too often.", Failure.REJECTED, detail=url)
 
 
@@ -450,7 +493,7 @@ def _announced_length(response: requests.Response) -> int | None:
     return int(length) if length.isascii() and length.isdigit() and encoding == "identity" else None
 
 
-def _stream(response: requests.Response, dest: Path, max_bytes: int) -> int:
+def _stream(response: requests.Response, dest: Path, max_bytes: int, deadline: Deadline) -> int:
     """Write the body to `dest`; a short or failed transfer leaves no file and can be retried.
 
     Errors writing `dest` (a full disk, a read-only folder) are OSErrors and propagate, after the
@@ -468,6 +511,8 @@ def _stream(response: requests.Response, dest: Path, max_bytes: int) -> int:
                         Failure.REJECTED,
                     )
                 out.write(chunk)
+        if deadline.expired:  # the deadline shut the connection: the body may just look short
+            raise _download_too_slow(deadline, size)
         if expected is not None and size != expected:
             raise ProviderError(
                 "The download of the result stopped before the end of the file.",
@@ -476,11 +521,22 @@ def _stream(response: requests.Response, dest: Path, max_bytes: int) -> int:
             )
     except requests.RequestException as error:
         dest.unlink(missing_ok=True)
+        if deadline.expired:
+            raise _download_too_slow(deadline, size) from None
         raise _connection_failure(error, paid=False) from None
     except BaseException:
         dest.unlink(missing_ok=True)
         raise
     return size
+
+
+def _download_too_slow(deadline: Deadline, size: int) -> ProviderError:
+    return ProviderError(
+        f"The download of the result took longer than {deadline.seconds:g} s, so Cutroom "
+        "stopped it.",
+        Failure.RETRY,
+        detail=f"deadline of {deadline.seconds:g} s passed after {size} bytes",
+    )
 
 
 def from_settings() -> Modellix:

@@ -6,8 +6,14 @@ the state on with another compare-and-set, so a step that runs twice does no har
 is preceded by a committed move to SUBMITTING: if the worker dies during it, the lease expires
 and the take is parked as UNCERTAIN for a person to decide, never re-sent by the machine.
 
+Leases are short (STUDIO_TAKE_LEASE_SECONDS, 60 s) and renewed by a heartbeat thread while a
+step runs (`holding_lease`): a worker that died is noticed within one lease, and a long step that
+is alive (a slow download, a POST waiting for its answer) is never taken over.
+
 Polling: one "driver" task loops while takes are active (django-q2 has no delayed tasks and its
-scheduler ticks only every ~30 s), polling each running take when it is due. A one-minute sweep
+scheduler ticks only every ~30 s), polling each running take when it is due. Status checks run on
+a few threads (`Poller`) and every external call has a deadline, so one slow answer delays neither
+the other takes nor admission and repair, which run on every turn of the loop. A one-minute sweep
 restarts the driver and repairs steps whose task was lost.
 """
 
@@ -20,19 +26,22 @@ import random
 import secrets
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for_any
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connections, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from accounts.models import User
 from studio.files import local_copy, scratch_dir, sha256_of, store_path
+from studio.heartbeat import beating
 from studio.media.probe import MediaRejected, probe
 from studio.media.transcode import make_poster, make_thumbnail
 from studio.models import (
@@ -47,7 +56,7 @@ from studio.models import (
     TakeState,
 )
 from studio.providers import get_provider, local
-from studio.providers.base import EditRequest, Failure, Media, ProviderError
+from studio.providers.base import EditRequest, Failure, Media, Provider, ProviderError, TaskStatus
 from studio.services.clips import input_clip_prepare
 from studio.services.history import activity_log
 from studio.services.projects import ARCHIVED_NO_TAKES, project_is_archived
@@ -125,6 +134,38 @@ def claim(take_id: int, state: str) -> Take | None:
         .update(lease_until=now + settings.TAKE_LEASE)
     )
     return Take.objects.select_related("clip", "project").get(pk=take_id) if claimed else None
+
+
+class Lease:
+    """The lease of a claimed take, as this worker last wrote it."""
+
+    def __init__(self, take: Take) -> None:
+        self.take_id = take.pk
+        self.until = take.lease_until
+        self.lost = False  # renewing failed: another worker holds it, or the step gave it back
+
+    def renew(self) -> bool:
+        # Compare-and-set on the value we wrote: a lease someone else took is never extended.
+        until = timezone.now() + settings.TAKE_LEASE
+        renewed = Take.objects.filter(pk=self.take_id, lease_until=self.until).update(
+            lease_until=until
+        )
+        if renewed:
+            self.until = until
+        else:
+            self.lost = True
+        return bool(renewed)
+
+
+@contextmanager
+def holding_lease(take: Take) -> Iterator[Lease]:
+    """Keep a claimed take's lease while the block runs: renewed every quarter lease by a thread,
+    also while the step waits on a slow call. When the worker dies the renewals stop, and the
+    sweep takes over (or parks a send as uncertain) within one lease."""
+    lease = Lease(take)
+    every = settings.TAKE_LEASE.total_seconds() / 4
+    with beating(lease.renew, every=every, name=f"cutroom-lease-{take.pk}"):
+        yield lease
 
 
 def release(take: Take, *, after: timedelta, error: str = "") -> None:
@@ -460,46 +501,136 @@ def _span(delta: timedelta) -> str:
 
 
 def drive(max_seconds: float = DRIVER_MAX_SECONDS) -> None:
-    """Poll due takes until none is active; only one driver runs at a time."""
+    """Admit, repair and poll until no take is active; only one driver runs at a time.
+
+    Status checks are asked on the Poller's threads and collected when they answer, so every turn
+    of the loop admits and repairs, however slow the provider is about one take.
+    """
     started = time.monotonic()
     row = gate("*driver*")
     token = secrets.token_hex(8)
     active = Take.objects.filter(state__in=[*AT_PROVIDER, TakeState.QUEUED, TakeState.DOWNLOADING])
-    while time.monotonic() - started < max_seconds:
-        now = timezone.now()
-        free = Q(driver_lease_until__isnull=True) | Q(driver_lease_until__lt=now)
-        mine = ProviderGate.objects.filter(pk=row.pk).filter(free | Q(driver_owner=token))
-        if not mine.update(driver_lease_until=now + settings.DRIVER_LEASE, driver_owner=token):
-            return  # another driver is running; it will see whatever was just queued
-        admit()
-        repair(now)
-        poll_due(now)
-        if not active.exists():
-            break
-        due = active.filter(state=TakeState.RUNNING).exclude(next_check_at=None)
-        nxt = due.order_by("next_check_at").first()
-        wait = 1.0 if nxt is None else (nxt.next_check_at - timezone.now()).total_seconds()
-        time.sleep(min(1.0, max(0.05, wait)))
+    with Poller() as poller:
+        while time.monotonic() - started < max_seconds:
+            now = timezone.now()
+            free = Q(driver_lease_until__isnull=True) | Q(driver_lease_until__lt=now)
+            mine = ProviderGate.objects.filter(pk=row.pk).filter(free | Q(driver_owner=token))
+            if not mine.update(driver_lease_until=now + settings.DRIVER_LEASE, driver_owner=token):
+                return  # another driver is running; it will see whatever was just queued
+            admit()
+            repair(now)
+            poller.ask_due(now)
+            if not poller.asking and not active.exists():
+                break
+            due = active.filter(state=TakeState.RUNNING).exclude(next_check_at=None)
+            nxt = due.order_by("next_check_at").first()
+            wait = 1.0 if nxt is None else (nxt.next_check_at - timezone.now()).total_seconds()
+            poller.collect(wait=min(1.0, max(0.05, wait)))
     ProviderGate.objects.filter(pk=row.pk, driver_owner=token).update(driver_lease_until=None)
     if active.exists():
         kick()
 
 
 def poll_due(now: datetime) -> None:
-    due = Take.objects.filter(state=TakeState.RUNNING, next_check_at__lte=now).order_by(
-        "next_check_at"
-    )
-    for take in due[:50]:
-        if provider_paused(take.provider):
-            continue
-        try:
-            poll(take)
-        except Exception as error:  # one broken take must not stop the polling of the others
-            log.exception("polling take %s failed", take.pk)
-            poll_failed(
-                take,
-                ProviderError("Checking on the take failed.", Failure.RETRY, detail=repr(error)),
+    """Check every running take that is due, concurrently, and wait for the answers."""
+    with Poller() as poller:
+        while poller.ask_due(now) or poller.asking:
+            poller.collect(wait=1.0)
+
+
+def _ask(provider: Provider, task_id: str) -> TaskStatus:
+    """One status check, on a Poller thread (it ends by the client's own deadline)."""
+    try:
+        return provider.status(task_id)
+    finally:
+        connections.close_all()  # the local engine may have queued a render from this thread
+
+
+class Poller:
+    """Status checks on a few threads (STUDIO_STATUS_THREADS): the driver hands out the due ones
+    and collects the answers without waiting for slow ones. Only the provider call runs on a
+    thread; the answer is handled in the driver's thread, with its database connection."""
+
+    def __init__(self) -> None:
+        self.size = settings.STATUS_THREADS
+        self.pool = ThreadPoolExecutor(self.size, thread_name_prefix="cutroom-status")
+        self.asking: dict[int, tuple[Take, Future[TaskStatus]]] = {}
+
+    def __enter__(self) -> Poller:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # Checks still waiting end by their own deadline, unheard: the next driver asks again
+        # at once (status reads are free).
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        if self.asking:
+            Take.objects.filter(pk__in=list(self.asking), state=TakeState.RUNNING).update(
+                next_check_at=timezone.now()
             )
+
+    def ask_due(self, now: datetime) -> int:
+        """Start checks of due takes on free threads; how many were started."""
+        free = self.size - len(self.asking)
+        if free <= 0:
+            return 0
+        due = (
+            Take.objects.filter(state=TakeState.RUNNING, next_check_at__lte=now)
+            .exclude(pk__in=list(self.asking))
+            .order_by("next_check_at")
+        )
+        started = 0
+        for take in due[:free]:
+            if provider_paused(take.provider):
+                continue
+            try:
+                provider = get_provider(take.provider)
+            except ProviderError as error:
+                poll_failed(take, error)
+                continue
+            # Counted before asking. Not due again until this check's deadline has passed, so a
+            # driver that takes over meanwhile does not ask a second time at once.
+            busy = timedelta(seconds=settings.MODELLIX_STATUS_TIMEOUT + 5)
+            Take.objects.filter(pk=take.pk).update(
+                provider_calls=F("provider_calls") + 1,
+                status_checks=F("status_checks") + 1,
+                next_check_at=now + busy,
+            )
+            future = self.pool.submit(_ask, provider, take.provider_task_id or "")
+            self.asking[take.pk] = (take, future)
+            started += 1
+        return started
+
+    def collect(self, *, wait: float = 0.0) -> None:
+        """Handle the answers that have arrived, waiting up to `wait` seconds for the first."""
+        if wait and self.asking:
+            wait_for_any([f for _, f in self.asking.values()], wait, FIRST_COMPLETED)
+        for take_id, (take, future) in list(self.asking.items()):
+            if not future.done():
+                continue
+            del self.asking[take_id]
+            _answered(take, future)
+
+
+def _answered(take: Take, future: Future[TaskStatus]) -> None:
+    take.refresh_from_db()
+    if take.state != TakeState.RUNNING:
+        return  # canceled or moved on meanwhile
+    try:
+        status = future.result()
+    except ProviderError as error:
+        return poll_failed(take, error)
+    except Exception as error:  # a bug in the client: counted like any failed check
+        log.exception("checking take %s failed", take.pk)
+        return poll_failed(
+            take, ProviderError("Checking on the take failed.", Failure.RETRY, detail=repr(error))
+        )
+    try:
+        poll_answer(take, status)
+    except Exception as error:  # one broken take must not stop the polling of the others
+        log.exception("polling take %s failed", take.pk)
+        poll_failed(
+            take, ProviderError("Checking on the take failed.", Failure.RETRY, detail=repr(error))
+        )
 
 
 def next_interval(elapsed: float) -> timedelta:
@@ -508,15 +639,8 @@ def next_interval(elapsed: float) -> timedelta:
     return scaled(min(15.0, base * random.uniform(0.9, 1.1)))  # noqa: S311
 
 
-def poll(take: Take) -> None:
-    Take.objects.filter(pk=take.pk).update(
-        provider_calls=take.provider_calls + 1, status_checks=take.status_checks + 1
-    )
-    take.refresh_from_db()
-    try:
-        status = get_provider(take.provider).status(take.provider_task_id or "")
-    except ProviderError as error:
-        return poll_failed(take, error)
+def poll_answer(take: Take, status: TaskStatus) -> None:
+    """Move a running take on from the provider's answer about its task."""
     now = timezone.now()
     if status.state in ("pending", "running"):
         elapsed = (now - (take.submitted_at or now)).total_seconds() / settings.TIME_SCALE
@@ -566,7 +690,9 @@ def poll_failed(take: Take, error: ProviderError) -> None:
     """Status reads are free: only a definite answer or the deadline ends a running take."""
     if error.failure == Failure.RATE_LIMITED:
         until = pause_provider(take.provider, error.wait or 30, error.message)
-        Take.objects.filter(pk=take.pk).update(next_check_at=until, last_error=error.detail[:2000])
+        Take.objects.filter(pk=take.pk, state=TakeState.RUNNING).update(
+            next_check_at=until, last_error=error.detail[:2000]
+        )
         return
     if error.failure == Failure.REJECTED and not error.config:
         if _adopted(take):
@@ -592,7 +718,9 @@ def poll_failed(take: Take, error: ProviderError) -> None:
             note=f"{CHECK_FAILED} {error.message} Cutroom keeps asking until the deadline.",
         )
     said = f"{error.message} [{error.detail}]" if error.detail else error.message
-    Take.objects.filter(pk=take.pk).update(transient_errors=errors, last_error=said[:2000])
+    Take.objects.filter(pk=take.pk, state=TakeState.RUNNING).update(
+        transient_errors=errors, last_error=said[:2000]
+    )
     take.refresh_from_db()
     if take.deadline_at and now >= take.deadline_at:
         move(
@@ -609,7 +737,7 @@ def poll_failed(take: Take, error: ProviderError) -> None:
     due = now + wait
     if take.deadline_at:
         due = min(due, take.deadline_at)
-    Take.objects.filter(pk=take.pk).update(next_check_at=due)
+    Take.objects.filter(pk=take.pk, state=TakeState.RUNNING).update(next_check_at=due)
 
 
 def _adopted(take: Take) -> bool:
@@ -674,6 +802,11 @@ def prepare_and_submit(take_id: int) -> None:
     take = claim(take_id, TakeState.PREPARING)
     if take is None:
         return
+    with holding_lease(take):
+        _prepare_and_submit_held(take)
+
+
+def _prepare_and_submit_held(take: Take) -> None:
     try:
         _prepare_and_submit(take)
     except ProviderError as error:
@@ -732,7 +865,6 @@ def _prepare_and_submit(take: Take) -> None:
                 "Sending",
                 submit_posts=take.submit_posts + 1,
                 provider_calls=take.provider_calls + 1,
-                lease_until=timezone.now() + settings.TAKE_LEASE,
             ):
                 return
             submitted = provider.send(payload)
@@ -825,6 +957,11 @@ def download(take_id: int) -> None:
     take = claim(take_id, TakeState.DOWNLOADING)
     if take is None:
         return
+    with holding_lease(take) as lease:
+        _download(take, lease)
+
+
+def _download(take: Take, lease: Lease) -> None:
     if take.download_attempts >= DOWNLOAD_BUDGET:
         # Every allowed attempt was claimed and none reported back: workers died while saving.
         return download_failed(
@@ -849,6 +986,10 @@ def download(take_id: int) -> None:
             make_poster(result, tmp / "poster.jpg", info)
             thumb_size = make_thumbnail(tmp / "poster.jpg", tmp / "poster-thumb.jpg")
             sha = sha256_of(result)
+            if lease.lost:
+                # Another worker took this download over (ours looked dead): it stores the file.
+                log.warning("take %s: lease lost while downloading; leaving it", take.pk)
+                return
             for field, path in (
                 (take.result, result),
                 (take.result_poster, tmp / "poster.jpg"),

@@ -4,14 +4,21 @@ Process managers (supervisord, honcho, a terminal's Ctrl-C, systemd with KillMod
 signal either the whole process group or this process alone. django-q2's sentinel process dies on
 a SIGTERM of its own and the cluster then hangs until it is killed. This command keeps the cluster
 in a process group of its own, passes one SIGTERM to the cluster's main process only, and kills
-the group if it has not stopped within the grace time. The cluster in turn kills its own group if
-this command dies without a word (kill -9, an OOM kill), so a restarted worker never finds an old
-cluster still running beside it.
+the group if it has not stopped within the grace time.
+
+The cluster dies with this command however it ends, so a restarted worker never finds an old
+cluster still running beside it. On Linux the kernel sees to it: the cluster's main process asks
+for SIGKILL when this command dies (prctl PR_SET_PDEATHSIG), and every process forked below it
+(django-q2's sentinel, then its workers, pusher and monitor) asks the same of its own parent. So a
+kill -9 of this command, of its process group, or an OOM kill of this command and the cluster's
+main process together, ends every process of the cluster at once. A thread that watches the
+parent and kills the cluster's group remains as the fallback where prctl is not available.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import signal
 import subprocess
@@ -31,6 +38,7 @@ from studio import health
 # left running when the process manager gives up.
 STOP_GRACE_SECONDS = 4.0
 PARENT_CHECK_SECONDS = 0.5
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 class Command(BaseCommand):
@@ -79,8 +87,42 @@ class Command(BaseCommand):
             sys.exit(cluster.returncode)
 
 
+def die_with_parent(parent: int) -> bool:
+    """Ask Linux to SIGKILL this process when `parent` dies; False where that is not available.
+
+    The parent may have died before the request was made (it is then never signalled), so the
+    request is followed by a look at who the parent is now.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            return False
+    except (OSError, AttributeError):
+        return False
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return True
+
+
+_forking_parent = 0
+
+
+def _before_fork() -> None:
+    global _forking_parent
+    _forking_parent = os.getpid()
+
+
+def _after_fork_in_child() -> None:
+    die_with_parent(_forking_parent)
+
+
 def run_cluster(*, parent: int) -> None:
     """Run qcluster in this process group, and end the group if `parent` goes away."""
+    if die_with_parent(parent):
+        # Inherited by every process forked below this one, at every level.
+        os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 
     def watch() -> None:
         while os.getppid() == parent:
