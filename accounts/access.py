@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404
 
@@ -60,7 +60,7 @@ def get_for_user[M: models.Model](
     """
     try:
         obj = queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, ValidationError):
+    except (ObjectDoesNotExist, ValueError, ValidationError):
         raise Http404("No such item.") from None
     *path, last = team_path.split("__")
     holder: Any = obj

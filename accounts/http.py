@@ -11,7 +11,7 @@ from accounts.models import User
 class AuthenticatedHttpRequest(HttpRequest):
     """A request that went through @login_required, so `user` is a real User."""
 
-    user: User  # type: ignore[assignment]
+    user: User
 
 
 def client_address(request: HttpRequest) -> str:

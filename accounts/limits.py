@@ -35,6 +35,8 @@ _MISSING = object()
 class AtomicDatabaseCache(DatabaseCache):
     """Django's database cache whose `incr` is atomic and leaves the expiry alone."""
 
+    _table: str  # set by DatabaseCache.__init__; the stubs do not declare it
+
     def incr(self, key: str, delta: int = 1, version: int | None = None) -> Any:
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]

@@ -57,16 +57,17 @@ def local_copy(field: FieldFile) -> Iterator[Path]:
     Storages without local files (S3 and the like) raise NotImplementedError from path(); the
     file is then downloaded to a temporary copy that is removed afterwards.
     """
+    name = field.name or ""
     try:
-        on_disk = Path(field.storage.path(field.name))
+        on_disk = Path(field.storage.path(name))
     except NotImplementedError:
         on_disk = None
     if on_disk is not None:
         yield on_disk
         return
-    suffix = Path(field.name).suffix
+    suffix = Path(name).suffix
     with tempfile.NamedTemporaryFile(suffix=suffix, dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
-        with field.storage.open(field.name, "rb") as stored:
+        with field.storage.open(name, "rb") as stored:
             shutil.copyfileobj(stored, tmp, CHUNK)
         tmp.flush()
         yield Path(tmp.name)

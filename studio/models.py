@@ -100,7 +100,7 @@ class ProcessedMedia(models.Model):
         now = timezone.now()
         claimed = (
             type(self)
-            .objects.filter(pk=self.pk, state__in=PENDING_STATES)
+            ._default_manager.filter(pk=self.pk, state__in=PENDING_STATES)
             .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
             .update(
                 state=MediaState.PROCESSING,
@@ -116,13 +116,13 @@ class ProcessedMedia(models.Model):
     def report_progress(self, fraction: float) -> None:
         """Record progress and extend the lease, as long as this worker still holds it."""
         now = timezone.now()
-        type(self).objects.filter(pk=self.pk, state=MediaState.PROCESSING).update(
+        type(self)._default_manager.filter(pk=self.pk, state=MediaState.PROCESSING).update(
             progress=max(0.0, min(1.0, fraction)), lease_until=now + LEASE, updated_at=now
         )
 
     def release(self) -> None:
         """Give the lease back after a crash-like error, so the sweep can try again."""
-        type(self).objects.filter(pk=self.pk, state=MediaState.PROCESSING).update(
+        type(self)._default_manager.filter(pk=self.pk, state=MediaState.PROCESSING).update(
             state=MediaState.RECEIVED, lease_until=None, updated_at=timezone.now()
         )
 
@@ -183,7 +183,7 @@ class Clip(ProcessedMedia):
 
     def content_type(self, variant: str) -> str:
         if variant == "source":
-            return self.CONTENT_TYPES.get(self.container, _kind_of(self.source.name))
+            return self.CONTENT_TYPES.get(self.container, _kind_of(self.source.name or ""))
         return _kind_of(getattr(self, variant).name)
 
     @property

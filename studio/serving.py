@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header, http_date
 
 CHUNK = 256 * 1024
@@ -48,7 +49,7 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
 
 
 def _read(field: FieldFile, start: int, length: int) -> Iterator[bytes]:
-    with field.storage.open(field.name, "rb") as handle:
+    with field.storage.open(field.name or "", "rb") as handle:
         handle.seek(start)
         remaining = length
         while remaining > 0:
@@ -67,8 +68,8 @@ def serve_file(
     download_name: str,
     as_attachment: bool = False,
     cache_control: str = "private, max-age=3600",  # share links: no-store, see views/shares.py
-) -> HttpResponse:
-    storage, name = field.storage, field.name
+) -> HttpResponseBase:
+    storage, name = field.storage, field.name or ""
     size = storage.size(name)
     modified = storage.get_modified_time(name)
     etag = f'"{size:x}-{int(modified.timestamp() * 1000):x}"'

@@ -54,7 +54,7 @@ def procfile_entries(text: str) -> dict[str, str]:
     return entries
 
 
-def _value(text: str) -> str:
+def _value(text: str | Path) -> str:
     """supervisord expands %(name)s in every value; a literal % must be doubled."""
     return str(text).replace("%", "%%")
 

@@ -24,7 +24,7 @@ class CappedUploadHandler(TemporaryFileUploadHandler):
         self.received = 0
         self.digest = hashlib.sha256()
 
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         self.received += len(raw_data)
         if self.received > settings.MAX_UPLOAD_BYTES:
             self.file.close()  # a NamedTemporaryFile: closing deletes it
@@ -34,7 +34,7 @@ class CappedUploadHandler(TemporaryFileUploadHandler):
         return super().receive_data_chunk(raw_data, start)
 
     def file_complete(self, file_size: int) -> Any:
-        uploaded = super().file_complete(file_size)
+        uploaded: Any = super().file_complete(file_size)
         uploaded.sha256 = self.digest.hexdigest()
         return uploaded
 
@@ -66,7 +66,7 @@ class ChunkedUploadMiddleware:
             if not (multipart and request.META.get("wsgi.input_terminated")):
                 return _length_required(request)
             limit = settings.MAX_UPLOAD_BYTES + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-            request._stream = EndedBody(request.META["wsgi.input"], limit, request)  # type: ignore[attr-defined]
+            request._stream = EndedBody(request.META["wsgi.input"], limit, request)  # type: ignore[assignment]
             # Django's multipart parser reads nothing when the length is 0 or missing; the
             # body ends before this bound, which only has to be above the real length.
             request.META["CONTENT_LENGTH"] = str(limit)

@@ -49,7 +49,7 @@ def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
         )
     if request.method == "POST" and request.user.is_authenticated:
         try:
-            return join_from_invitation(request, invitation, request.user)  # type: ignore[arg-type]
+            return join_from_invitation(request, invitation, request.user)
         except TeamRuleError as error:
             return render(request, "accounts/invite.html", {"problem": str(error)}, status=410)
     return render(request, "accounts/invite.html", {"invitation": invitation})

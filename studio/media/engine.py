@@ -298,7 +298,7 @@ def plan(
     seed: int,
     size: tuple[int, int],
     palette: tuple[float, float, float, float, float, float] | None = None,
-    source: tuple[float, float, float, float, float, float] | None = None,
+    source: tuple[float, ...] | None = None,  # video_stats: mean and spread of Y, U, V
 ) -> Plan:
     looks, removed = choose_looks(prompt, negative)
     avoid = negative.lower()
@@ -433,7 +433,8 @@ def render(
 ) -> Rendered:
     length = min(float(duration), info.duration) if duration else info.duration
     crop_aspect = RATIOS.get(ratio)
-    base_w, base_h = (info.width, info.height)
+    base_w: float = info.width
+    base_h: float = info.height
     if crop_aspect:
         base_w, base_h = (min(base_w, base_h * crop_aspect), min(base_h, base_w / crop_aspect))
     size = size_for(resolution, ratio, int(base_w), int(base_h))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -31,7 +31,7 @@ class ImageInfo:
     needs_turn: bool
 
 
-def inspect(handle: BinaryIO, size: int) -> ImageInfo:
+def inspect(handle: BinaryIO | IO[bytes], size: int) -> ImageInfo:
     """Check an image from its header alone (cheap: safe in the web process)."""
     if size == 0:
         raise MediaRejected("The file is empty (0 bytes).")

@@ -172,7 +172,7 @@ def transcode(
         ain = container.streams.audio[0] if keep_audio and container.streams.audio else None
         vout = out.add_stream("libx264", rate=rate)
         vout.width, vout.height, vout.pix_fmt = width, height, "yuv420p"
-        vout.options = options
+        vout.options = {key: str(value) for key, value in options.items()}
         vgraph = Graph()
         _chain(
             vgraph,

@@ -191,7 +191,7 @@ def input_clip_prepare(
         raise MediaRejected("The clip is not ready yet.")
     start_ms, length_ms = round(start * 1000), round(length * 1000)
     existing = InputClip.objects.filter(clip=clip, start_ms=start_ms, length_ms=length_ms).first()
-    if existing is not None and existing.file.storage.exists(existing.file.name):
+    if existing is not None and existing.file.storage.exists(existing.file.name or ""):
         return existing
     info = video_info(clip)
     check_window(info, start_ms / 1000, length_ms / 1000)

@@ -282,7 +282,7 @@ def member_figures(*, team: Team) -> list[dict[str, Any]]:
         )
         .order_by("-takes")
     )
-    seconds = {}
+    seconds: dict[str, float] = {}
     for take in (
         Take.objects.filter(project__team=team, created_at__gte=start)
         .only("duration", "length_ms", "created_by__email")

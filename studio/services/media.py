@@ -54,7 +54,7 @@ def finish(obj: ProcessedMedia, state: str, reason: str = "", **fields: object) 
     """Compare-and-set the final state; False if the row was deleted or taken over meanwhile."""
     updated = (
         type(obj)
-        .objects.filter(pk=obj.pk, state=MediaState.PROCESSING, attempts=obj.attempts)
+        ._default_manager.filter(pk=obj.pk, state=MediaState.PROCESSING, attempts=obj.attempts)
         .update(
             state=state,
             reason=reason,
@@ -73,9 +73,9 @@ def end_without_files(obj: ProcessedMedia, state: str, reason: str) -> None:
     finish(obj, state, reason, **{field.field.name: "" for field in files_of(obj)})
 
 
-def run(model: type[ProcessedMedia], pk: int, work: Callable[[ProcessedMedia], None]) -> None:
+def run[P: ProcessedMedia](model: type[P], pk: int, work: Callable[[P], None]) -> None:
     """Claim the upload, run `work`, and record how it ended. Safe to run twice."""
-    obj = model.objects.filter(pk=pk).first()
+    obj = model._default_manager.filter(pk=pk).first()
     if obj is None or not obj.claim():
         return
     if obj.attempts > MAX_PROCESSING_ATTEMPTS:

@@ -96,7 +96,9 @@ def _store_clean_copy(reference: Reference) -> images.ImageInfo:
     return info
 
 
-def _keep_one(reference: Reference, saved: bool, original: str, old_thumb: str) -> None:
+def _keep_one(
+    reference: Reference, saved: bool, original: str | None, old_thumb: str | None
+) -> None:
     """Remove the files the row no longer points to: the upload and an older thumbnail when it
     was updated, else the new copies (it was deleted or taken over meanwhile)."""
     new = {reference.image.name, reference.thumb.name}

@@ -47,7 +47,7 @@ SPECS = (
 def missing(spec: Spec) -> models.QuerySet:
     """Rows with a poster and no thumbnail that was not already found impossible to make."""
     return (
-        spec.model.objects.filter(spec.ready)
+        spec.model._default_manager.filter(spec.ready)
         .exclude(**{spec.poster: ""})
         .filter(**{spec.thumb: "", f"{spec.width}__isnull": True})
         .order_by("pk")
@@ -69,9 +69,9 @@ def thumbnail_make(*, obj: models.Model, spec: Spec) -> bool:
             store_path(field, f"{folder}/poster-thumb.jpg", tmp / "poster-thumb.jpg")
     except (OSError, UnidentifiedImageError, ValueError) as error:
         log.warning("no thumbnail for %s %s: %s", spec.model.__name__, obj.pk, error)
-        spec.model.objects.filter(pk=obj.pk, **{spec.thumb: ""}).update(**{spec.width: 0})
+        spec.model._default_manager.filter(pk=obj.pk, **{spec.thumb: ""}).update(**{spec.width: 0})
         return False
-    saved = spec.model.objects.filter(pk=obj.pk, **{spec.thumb: ""}).update(
+    saved = spec.model._default_manager.filter(pk=obj.pk, **{spec.thumb: ""}).update(
         **{spec.thumb: field.name, spec.width: width, spec.height: height}
     )
     if not saved:  # another worker was quicker

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +22,7 @@ from studio.models import Clip, MediaState
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "studio/landing.html")
-    team = current_team_for(request.user)  # type: ignore[arg-type]
+    team = current_team_for(request.user)
     if team is None:
         return redirect("team_list")
     return redirect("team_detail", code=team.code)
@@ -40,11 +42,14 @@ def render_team_page(
 ) -> HttpResponse:
     team = membership.team
     ready = Clip.objects.filter(project=OuterRef("pk"), state=MediaState.READY)
-    projects = team.projects.select_related("created_by").annotate(
-        clip_count=Count("clips", filter=~Q(clips__state=MediaState.REJECTED)),
-        poster_clip=Subquery(ready.exclude(poster="").order_by("-created_at").values("code")[:1]),
+    projects: list[Any] = list(
+        team.projects.select_related("created_by").annotate(
+            clip_count=Count("clips", filter=~Q(clips__state=MediaState.REJECTED)),
+            poster_clip=Subquery(
+                ready.exclude(poster="").order_by("-created_at").values("code")[:1]
+            ),
+        )
     )
-    projects = list(projects)
     # One query for the poster clips of all projects, for their thumbnails and sizes.
     posters = Clip.objects.in_bulk(
         [p.poster_clip for p in projects if p.poster_clip], field_name="code"

@@ -7,7 +7,8 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_safe
 
 from accounts.access import get_for_user
@@ -51,7 +52,7 @@ SUFFIXES = {
 @require_safe
 def media_file(
     request: AuthenticatedHttpRequest, kind: str, code: str, variant: str
-) -> HttpResponse:
+) -> HttpResponseBase:
     if kind not in MEDIA or variant not in MEDIA[kind][2]:
         raise Http404("No such file.")
     queryset, team_path, _ = MEDIA[kind]
@@ -59,7 +60,9 @@ def media_file(
     return _serve(request, obj, variant, as_attachment=request.GET.get("download") == "1")
 
 
-def _serve(request: HttpRequest, obj: Any, variant: str, *, as_attachment: bool) -> HttpResponse:
+def _serve(
+    request: HttpRequest, obj: Any, variant: str, *, as_attachment: bool
+) -> HttpResponseBase:
     field = getattr(obj, variant, None) if obj is not None else None
     if not field or not field.storage.exists(field.name):
         raise Http404("This file is not available (yet).")
@@ -85,7 +88,7 @@ def download_name(obj: object, variant: str, stored: str) -> str:
 
 
 @require_safe
-def provider_media(request: HttpRequest, token: str) -> HttpResponse:
+def provider_media(request: HttpRequest, token: str) -> HttpResponseBase:
     """Input files for the provider to fetch (MODELLIX_MEDIA_MODE=url): a signed, expiring link.
 
     The link names one file and works for 24 hours; anything else is a plain 404.

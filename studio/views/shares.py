@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import Truncator
@@ -92,7 +93,7 @@ def share_revoke(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     return redirect("take_detail", code=link.take.code)
 
 
-def _public(response: HttpResponse) -> HttpResponse:
+def _public[R: HttpResponseBase](response: R) -> R:
     for key, value in PUBLIC_HEADERS.items():
         response[key] = value
     return response
@@ -138,7 +139,9 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
 def _password_page(request: HttpRequest, link: ShareLink, token: str) -> HttpResponse:
     # The preview of a protected link shows nothing the password protects: no title,
     # no poster, no prompt, not even the team, since any of them can give the video away.
-    context = {"share_url": request.build_absolute_uri(reverse("share_page", args=[token]))}
+    context: dict[str, object] = {
+        "share_url": request.build_absolute_uri(reverse("share_page", args=[token]))
+    }
     if request.method != "POST":
         return _public(render(request, "studio/share_password.html", context))
 
@@ -193,14 +196,14 @@ def _poster(request: HttpRequest, token: str, take: Take) -> dict[str, Any]:
 
 def _image_size(field: FieldFile) -> tuple[int, int] | None:
     try:
-        with field.storage.open(field.name, "rb") as handle, Image.open(handle) as image:
+        with field.storage.open(field.name or "", "rb") as handle, Image.open(handle) as image:
             return image.size  # read from the header; the picture is not decoded
     except (OSError, UnidentifiedImageError):
         return None
 
 
 @require_safe
-def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponse:
+def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponseBase:
     usage = hit(request, group="share-media", rate=MEDIA_RATE)
     if usage.limited:
         return HttpResponse(status=429, headers={"Retry-After": str(usage.retry_after)})
@@ -215,7 +218,7 @@ def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponse:
         "poster": take.result_poster,
         "source": take.input_clip.file if take.input_clip else None,
     }[variant]
-    if not field or not field.storage.exists(field.name):
+    if not field or not field.name or not field.storage.exists(field.name):
         raise _not_found()
     # With download off, ?download=1 is served inline like any other request: never as an
     # attachment. Playing the video needs its bytes, so that is all "off" can refuse.
