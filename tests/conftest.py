@@ -162,3 +162,16 @@ def sign_up(client: Client, email: str, name: str = "", next_url: str = "") -> A
     query = f"?next={next_url}" if next_url else ""
     client.post(reverse("signup") + query, {"email": email, "name": name})
     return client.post(last_link("/signup/finish/"), {"password1": PASSWORD, "password2": PASSWORD})
+
+
+def clip_row(project: Any, **fields: Any) -> Any:
+    """A ready clip row with a placeholder source file, for tests that never decode it."""
+    from django.core.files.base import ContentFile
+
+    from studio.models import Clip, MediaState
+
+    defaults = {"original_name": "ferry.mp4", "duration": 12.0, "width": 640, "height": 360}
+    clip = Clip(project=project, state=MediaState.READY, **defaults | fields)
+    clip.source.save("rows/source.mp4", ContentFile(b"not really a video"), save=False)
+    clip.save()
+    return clip

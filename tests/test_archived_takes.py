@@ -7,11 +7,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from studio.models import Clip, MediaState, Project, Take, TakeEvent, TakeState
+from studio.models import Project, Take, TakeEvent, TakeState
 from studio.services import projects, takes
+from tests.conftest import clip_row
 
 pytestmark = pytest.mark.django_db
 ARCHIVED = "This project is archived: restore it on the project page to make new takes."
@@ -24,17 +24,7 @@ def project(team, alice):
 
 @pytest.fixture
 def clip(project, bob):
-    clip = Clip(
-        project=project,
-        original_name="ferry.mp4",
-        state=MediaState.READY,
-        duration=12.0,
-        width=640,
-        height=360,
-    )
-    clip.source.save("archived/source.mp4", ContentFile(b"not really a video"), save=False)
-    clip.save()
-    return clip
+    return clip_row(project)
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from studio.models import Clip, MediaState, Project, Take, TakeState
+from studio.models import Project, Take, TakeState
+from tests.conftest import clip_row
 
 pytestmark = pytest.mark.django_db
 LONG_NUMBER = re.compile(r"\d{16,}")  # far more digits than any real value here
@@ -28,17 +28,7 @@ def project(team, alice):
 
 @pytest.fixture
 def clip(project):
-    clip = Clip(
-        project=project,
-        original_name="ferry.mp4",
-        state=MediaState.READY,
-        duration=12.0,
-        width=640,
-        height=360,
-    )
-    clip.source.save("numbers/source.mp4", ContentFile(b"not really a video"), save=False)
-    clip.save()
-    return clip
+    return clip_row(project)
 
 
 def post(client, clip, **fields):

@@ -6,11 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from studio.models import Activity, Clip, MediaState, Project, Take, TakeEvent, TakeState
+from studio.models import Activity, Project, Take, TakeEvent, TakeState
 from studio.services import takes
+from tests.conftest import clip_row
 
 pytestmark = pytest.mark.django_db
 REASON = "The provider answered with an error (HTTP 504) after the edit was sent, so it may or ..."
@@ -23,9 +23,7 @@ def project(team, alice):
 
 @pytest.fixture
 def uncertain(project, bob) -> Take:
-    clip = Clip(project=project, original_name="ferry.mp4", state=MediaState.READY)
-    clip.source.save("ways/source.mp4", ContentFile(b"not really a video"), save=False)
-    clip.save()
+    clip = clip_row(project)
     take = Take.objects.create(
         project=project,
         clip=clip,
