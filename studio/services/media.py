@@ -52,19 +52,7 @@ def files_of(obj: ProcessedMedia) -> list[FieldFile]:
 
 def finish(obj: ProcessedMedia, state: str, reason: str = "", **fields: object) -> bool:
     """Compare-and-set the final state; False if the row was deleted or taken over meanwhile."""
-    updated = (
-        type(obj)
-        .objects.filter(pk=obj.pk, state=MediaState.PROCESSING, attempts=obj.attempts)
-        .update(
-            state=state,
-            reason=reason,
-            lease_until=None,
-            progress=1.0 if state == MediaState.READY else 0.0,
-            updated_at=timezone.now(),
-            **fields,
-        )
-    )
-    return bool(updated)
+    return obj.finish(state, reason, **fields)
 
 
 def end_without_files(obj: ProcessedMedia, state: str, reason: str) -> None:
@@ -75,7 +63,7 @@ def end_without_files(obj: ProcessedMedia, state: str, reason: str) -> None:
 
 def run(model: type[ProcessedMedia], pk: int, work: Callable[[ProcessedMedia], None]) -> None:
     """Claim the upload, run `work`, and record how it ended. Safe to run twice."""
-    obj = model.objects.filter(pk=pk).first()
+    obj = model._default_manager.filter(pk=pk).first()
     if obj is None or not obj.claim():
         return
     if obj.attempts > MAX_PROCESSING_ATTEMPTS:
