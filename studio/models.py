@@ -748,11 +748,46 @@ class ProviderGate(models.Model):
     provider = models.CharField(max_length=16, unique=True)
     not_before = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=200, blank=True)
-    driver_lease_until = models.DateTimeField(null=True, blank=True)
-    driver_owner = models.CharField(max_length=32, blank=True)
 
     def __str__(self) -> str:
         return self.provider
+
+
+class Lease(models.Model):
+    """A named job that one process does at a time across every host (e.g. "driver"): whoever
+    holds the lease until `until` does it, renews it while alive, and another process takes it
+    over once it runs out."""
+
+    name = models.CharField(max_length=40, unique=True)
+    owner = models.CharField(max_length=64, blank=True)
+    until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def acquire(cls, name: str, owner: str, seconds: float) -> bool:
+        """Take or renew the lease for `seconds`: False while another owner holds it."""
+        now = timezone.now()
+        cls.objects.get_or_create(name=name)
+        free = Q(until__isnull=True) | Q(until__lt=now) | Q(owner=owner)
+        taken = (
+            cls.objects.filter(name=name)
+            .filter(free)
+            .update(owner=owner, until=now + timedelta(seconds=seconds))
+        )
+        return bool(taken)
+
+    @classmethod
+    def release(cls, name: str, owner: str) -> None:
+        """Give the lease up at once (only its owner can)."""
+        cls.objects.filter(name=name, owner=owner).update(until=None)
+
+    @classmethod
+    def holder(cls, name: str) -> str | None:
+        """Who holds the lease now, or None when nobody does."""
+        held = cls.objects.filter(name=name, until__gt=timezone.now())
+        return held.values_list("owner", flat=True).first()
 
 
 class TakeStar(models.Model):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from PIL import Image
 
 from studio import services
-from studio.models import ProviderGate, Take, TakeState
+from studio.models import Lease, ProviderGate, Take, TakeState
 from studio.providers import local
 from studio.services import takes
 from tests.conftest import upload_clip
@@ -437,9 +437,8 @@ def test_a_cluster_killed_while_sending_is_noticed_within_a_lease(fake, clip, bo
         assert take.state == TakeState.SUBMITTING
         assert left <= killed_at + timedelta(seconds=6)  # at most one lease left behind
         with run_cluster(tmp_path, **env) as second:
-            driver = ProviderGate.objects.filter(provider="*driver*")
             wait_for(
-                lambda: not driver.filter(driver_lease_until__gt=timezone.now()).exists(),
+                lambda: Lease.holder(takes.DRIVER) is None,
                 30,
                 "the dead driver's lease to run out",
             )

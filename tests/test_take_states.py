@@ -3,7 +3,10 @@ illegal one is refused and changes nothing, and the Take methods are the only wr
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from studio.models import (
     FINAL_TAKE_STATES,
@@ -116,3 +119,22 @@ def test_a_note_keeps_the_state(project):
     assert list(TakeEvent.objects.filter(take=take).values_list("state", "note")) == [
         ("running", "The provider answers again")
     ]
+
+
+def test_a_named_lease_has_one_holder_until_it_runs_out_or_is_released(db):
+    from studio.models import Lease
+
+    assert Lease.holder("scheduler") is None
+    assert Lease.acquire("scheduler", "host-a", 30)
+    assert not Lease.acquire("scheduler", "host-b", 30)  # held by a
+    assert Lease.acquire("scheduler", "host-a", 30)  # a renews
+    assert Lease.holder("scheduler") == "host-a"
+    Lease.release("scheduler", "host-b")  # only the owner can
+    assert Lease.holder("scheduler") == "host-a"
+    Lease.release("scheduler", "host-a")
+    assert Lease.holder("scheduler") is None
+    assert Lease.acquire("scheduler", "host-b", 30)
+    Lease.objects.filter(name="scheduler").update(until=timezone.now() - timedelta(seconds=1))
+    assert Lease.holder("scheduler") is None  # it ran out: b died
+    assert Lease.acquire("scheduler", "host-a", 30)
+    assert Lease.acquire("driver", "host-b", 30)  # another name, another lease

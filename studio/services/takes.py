@@ -48,6 +48,7 @@ from studio.models import (
     AT_PROVIDER,
     FINAL_TAKE_STATES,
     Clip,
+    Lease,
     ProviderGate,
     Reference,
     Take,
@@ -63,6 +64,7 @@ from studio.services.projects import ARCHIVED_NO_TAKES, project_is_archived
 from studio.templatetags.money import usd_estimate
 
 log = logging.getLogger(__name__)
+DRIVER = "driver"  # the name of the driver's Lease
 DRIVER_MAX_SECONDS = 20 * 60  # then it hands over to a fresh task (Q_CLUSTER timeout is 30 min)
 TRANSIENT_BUDGET = 6
 CONFIG_PAUSE_SECONDS = 600
@@ -136,7 +138,7 @@ def claim(take_id: int, state: str) -> Take | None:
     return Take.objects.select_related("clip", "project").get(pk=take_id) if claimed else None
 
 
-class Lease:
+class StepLease:
     """The lease of a claimed take, as this worker last wrote it."""
 
     def __init__(self, take: Take) -> None:
@@ -158,11 +160,11 @@ class Lease:
 
 
 @contextmanager
-def holding_lease(take: Take) -> Iterator[Lease]:
+def holding_lease(take: Take) -> Iterator[StepLease]:
     """Keep a claimed take's lease while the block runs: renewed every quarter lease by a thread,
     also while the step waits on a slow call. When the worker dies the renewals stop, and the
     sweep takes over (or parks a send as uncertain) within one lease."""
-    lease = Lease(take)
+    lease = StepLease(take)
     every = settings.TAKE_LEASE.total_seconds() / 4
     with beating(lease.renew, every=every, name=f"cutroom-lease-{take.pk}"):
         yield lease
@@ -507,15 +509,12 @@ def drive(max_seconds: float = DRIVER_MAX_SECONDS) -> None:
     of the loop admits and repairs, however slow the provider is about one take.
     """
     started = time.monotonic()
-    row = gate("*driver*")
     token = secrets.token_hex(8)
     active = Take.objects.filter(state__in=[*AT_PROVIDER, TakeState.QUEUED, TakeState.DOWNLOADING])
     with Poller() as poller:
         while time.monotonic() - started < max_seconds:
             now = timezone.now()
-            free = Q(driver_lease_until__isnull=True) | Q(driver_lease_until__lt=now)
-            mine = ProviderGate.objects.filter(pk=row.pk).filter(free | Q(driver_owner=token))
-            if not mine.update(driver_lease_until=now + settings.DRIVER_LEASE, driver_owner=token):
+            if not Lease.acquire(DRIVER, token, settings.DRIVER_LEASE.total_seconds()):
                 return  # another driver is running; it will see whatever was just queued
             admit()
             repair(now)
@@ -526,7 +525,7 @@ def drive(max_seconds: float = DRIVER_MAX_SECONDS) -> None:
             nxt = due.order_by("next_check_at").first()
             wait = 1.0 if nxt is None else (nxt.next_check_at - timezone.now()).total_seconds()
             poller.collect(wait=min(1.0, max(0.05, wait)))
-    ProviderGate.objects.filter(pk=row.pk, driver_owner=token).update(driver_lease_until=None)
+    Lease.release(DRIVER, token)
     if active.exists():
         kick()
 
@@ -961,7 +960,7 @@ def download(take_id: int) -> None:
         _download(take, lease)
 
 
-def _download(take: Take, lease: Lease) -> None:
+def _download(take: Take, lease: StepLease) -> None:
     if take.download_attempts >= DOWNLOAD_BUDGET:
         # Every allowed attempt was claimed and none reported back: workers died while saving.
         return download_failed(
@@ -1139,8 +1138,6 @@ def _kept_at_provider(take: Take, *, offer: bool = True) -> str:
 
 def sweep() -> None:
     """Once a minute: restart the driver when takes are active and no driver holds the lease."""
-    now = timezone.now()
     busy = Take.objects.filter(state__in=[*AT_PROVIDER, TakeState.QUEUED, TakeState.DOWNLOADING])
-    driver = ProviderGate.objects.filter(provider="*driver*", driver_lease_until__gt=now)
-    if busy.exists() and not driver.exists():
+    if busy.exists() and Lease.holder(DRIVER) is None:
         async_task("studio.tasks.drive_takes", task_name="drive_takes:sweep")
