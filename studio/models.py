@@ -359,6 +359,7 @@ class Trigger(StrEnum):
 
     ADMIT = "admit"
     CANCEL = "cancel"
+    CANCEL_TASK = "cancel_task"
     STOP_WAITING = "stop_waiting"
     PREPARE_FAILED = "prepare_failed"
     PREPARED = "prepared"
@@ -400,11 +401,12 @@ _Q, _PREP, _SUB, _RUN, _DOWN = (
 # from the trigger's sources (compare-and-set), so a trigger from any other state does nothing.
 TAKE_TRANSITIONS: dict[Trigger, Transition] = {
     Trigger.ADMIT: Transition((_Q,), _PREP, "a slot at the provider is free"),
-    Trigger.CANCEL: Transition(
-        (_Q, _PREP, _RUN), TakeState.CANCELED, "a person cancels (running: if the provider can)"
+    Trigger.CANCEL: Transition((_Q, _PREP), TakeState.CANCELED, "a person cancels it"),
+    Trigger.CANCEL_TASK: Transition(
+        (_RUN,), TakeState.CANCELED, "a person cancels it, and the provider stops its task"
     ),
     Trigger.STOP_WAITING: Transition(
-        (_RUN,), TakeState.CANCELED, "a person stops waiting for a provider that cannot cancel"
+        (_RUN,), TakeState.CANCELED, "a person stops waiting: the provider cannot cancel"
     ),
     Trigger.PREPARE_FAILED: Transition(
         (_PREP,), TakeState.FAILED, "the clip is gone or its part cannot be cut"

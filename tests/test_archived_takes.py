@@ -73,8 +73,8 @@ def uncertain(project, clip, bob) -> Take:
 
 @pytest.fixture(autouse=True)
 def no_queue(monkeypatch):
-    monkeypatch.setattr(takes, "kick", lambda: None)
-    monkeypatch.setattr(takes, "dispatch", lambda task, take_id: None)
+    monkeypatch.setattr(takes.common, "kick", lambda: None)
+    monkeypatch.setattr(takes.common, "dispatch", lambda task, take_id: None)
 
 
 def archive(project: Project) -> None:

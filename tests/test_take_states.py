@@ -3,13 +3,16 @@ illegal one is refused and changes nothing, and the Take methods are the only wr
 
 from __future__ import annotations
 
+import ast
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from studio.models import (
     FINAL_TAKE_STATES,
+    GUARDED_TAKE_FIELDS,
     TAKE_TRANSITIONS,
     Activity,
     Project,
@@ -20,6 +23,7 @@ from studio.models import (
 )
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -138,3 +142,77 @@ def test_a_named_lease_has_one_holder_until_it_runs_out_or_is_released(db):
     assert Lease.holder("scheduler") is None  # it ran out: b died
     assert Lease.acquire("scheduler", "host-a", 30)
     assert Lease.acquire("driver", "host-b", 30)  # another name, another lease
+
+
+ROW_SETS = (".objects", "_default_manager", ".filter(", ".exclude(")
+
+
+def _is_rows(expression: ast.expr, row_names: set[str]) -> bool:
+    """Whether an expression is a queryset: a manager chain, or a name assigned from one."""
+    if isinstance(expression, ast.Name):
+        return expression.id in row_names
+    return any(marker in ast.unparse(expression) for marker in ROW_SETS)
+
+
+def _writes_outside_the_models() -> list[str]:
+    """Every place in the source tree, outside studio/models.py, that writes a guarded field of
+    a row (state, lease, counters: `.update(state=...)` and the like, `take.state = ...`) or
+    records a TakeEvent. Dictionaries (the local engine's job files) are not rows."""
+    found = []
+    for path in sorted([*ROOT.glob("studio/**/*.py"), *ROOT.glob("accounts/**/*.py")]):
+        if path == ROOT / "studio" / "models.py" or "migrations" in path.parts:
+            continue
+        tree = ast.parse(path.read_text())
+        where = path.relative_to(ROOT)
+        row_names = {
+            target.id
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Assign) and _is_rows(node.value, set())
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                named = {k.arg for k in node.keywords} & set(GUARDED_TAKE_FIELDS)
+                writes = node.func.attr in ("update", "create", "update_or_create")
+                if writes and named and _is_rows(node.func.value, row_names):
+                    found.append(f"{where}:{node.lineno}: {node.func.attr}({', '.join(named)})")
+                if ast.unparse(node.func).startswith(("TakeEvent.objects", "TakeEvent(")):
+                    found.append(f"{where}:{node.lineno}: {ast.unparse(node.func)}")
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            if isinstance(node, ast.AugAssign | ast.AnnAssign):
+                targets = [node.target]
+            for target in targets:
+                if isinstance(target, ast.Attribute) and target.attr in GUARDED_TAKE_FIELDS:
+                    found.append(f"{where}:{node.lineno}: .{target.attr} =")
+    return found
+
+
+def test_only_the_models_change_state_leases_and_counters():
+    assert _writes_outside_the_models() == []
+
+
+def test_the_check_finds_a_raw_write(tmp_path, monkeypatch):
+    bad = ROOT / "studio" / "services" / "_raw_write_for_test.py"
+    bad.write_text(
+        "from studio.models import Take, TakeEvent\n"
+        "Take.objects.filter(pk=1).update(state='failed')\n"
+        "rows = Take.objects.filter(pk=1)\n"
+        "rows.update(provider_calls=2)\n"
+        "TakeEvent.objects.create(take_id=1, state='failed')\n"
+        "take = Take()\n"
+        "take.lease_until = None\n"
+        "job = {}\n"
+        "job.update(state='failed')\n"  # a dictionary, not a row
+    )
+    try:
+        found = _writes_outside_the_models()
+    finally:
+        bad.unlink()
+    assert sorted(line.split(": ", 1)[1] for line in found) == [
+        ".lease_until =",
+        "TakeEvent.objects.create",
+        "create(state)",
+        "update(provider_calls)",
+        "update(state)",
+    ]

@@ -129,7 +129,7 @@ def test_project_page_says_takes_wait_for_the_worker(as_bob, bob, project):
 # -- item 7: the provider-pause notice goes to whom it concerns ---------------------------------
 @pytest.fixture
 def paused(settings):
-    takes.pause_provider(settings.STUDIO_PROVIDER, 300, "The provider asked us to slow down.")
+    takes.provider_pause(settings.STUDIO_PROVIDER, 300, "The provider asked us to slow down.")
 
 
 def notice(client) -> str | None:
