@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Team, User
+from studio.providers import About, about
 
 
 def _code() -> str:
@@ -683,6 +684,11 @@ class Take(models.Model):
     def api_parameters(self) -> dict[str, object]:
         """The wan2.7-videoedit parameters of this take, as sent."""
         return {name: getattr(self, name) for name in self.API_PARAMETERS}
+
+    @property
+    def engine(self) -> About:
+        """What pages may know of this take's provider: its label, whether it bills, is AI."""
+        return about(self.provider)
 
     @property
     def output_seconds(self) -> float:

@@ -84,6 +84,9 @@ class TaskStatus:
 class Provider(Protocol):
     name: str
     label: str  # shown to people, e.g. "Modellix wan2.7-videoedit"
+    bills: bool  # its work costs money (estimates are shown, budgets count it)
+    is_ai: bool  # False: every take says it is not AI (the local engine's filters)
+    can_cancel: bool  # a running task can be stopped (`cancel`)
 
     def prepare(self, request: EditRequest) -> dict[str, object]:
         """Everything before the paid call (e.g. uploading inputs); safe to repeat."""
@@ -96,3 +99,11 @@ class Provider(Protocol):
     def status(self, task_id: str) -> TaskStatus: ...
 
     def fetch(self, url: str, dest: Path, *, max_bytes: int) -> int: ...
+
+    def cancel(self, task_id: str) -> None:
+        """Stop a running task (only when `can_cancel`)."""
+        ...
+
+    def forget(self, task_id: str) -> None:
+        """The result is stored: let go of what the provider keeps for the task."""
+        ...

@@ -64,6 +64,9 @@ def queue_render(task_id: str) -> None:
 class LocalEngine:
     name = "local"
     label = "Local engine: filters, not AI"
+    bills = False
+    is_ai = False
+    can_cancel = True  # the render ends and its files go
 
     def prepare(self, request: EditRequest) -> dict[str, Any]:
         return {
@@ -114,6 +117,12 @@ class LocalEngine:
             raise ProviderError("The local engine's result is gone.", Failure.EXPIRED)
         shutil.copyfile(source, dest)
         return dest.stat().st_size
+
+    def cancel(self, task_id: str) -> None:
+        cancel(task_id)
+
+    def forget(self, task_id: str) -> None:
+        forget(task_id)
 
 
 def stale_after(state: str) -> float:

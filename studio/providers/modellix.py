@@ -298,6 +298,9 @@ def signed_media_url(media: Media) -> str:
 class Modellix:
     name = "modellix"
     label = "Modellix wan2.7-videoedit"
+    bills = True
+    is_ai = True
+    can_cancel = False  # the API has no cancel: a person can only stop waiting
 
     def __init__(
         self,
@@ -449,6 +452,14 @@ class Modellix:
         if response.status_code != 200:
             raise classify(response, paid=False)
         return parse_status(_envelope(response, paid=False), task_id)
+
+    def cancel(self, task_id: str) -> None:
+        raise ProviderError(
+            "The provider offers no way to cancel a running edit.", Failure.REJECTED
+        )
+
+    def forget(self, task_id: str) -> None:
+        """Nothing to let go of: Modellix expires its results by itself."""
 
     # -- results --------------------------------------------------------------------------
     def fetch(self, url: str, dest: Path, *, max_bytes: int) -> int:

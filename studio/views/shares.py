@@ -19,7 +19,6 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.limits import hit, peek
 from studio.forms import ShareLinkForm
 from studio.models import ShareLink, Take, TakeState
-from studio.providers.local import LocalEngine
 from studio.services import history
 from studio.serving import serve_file
 from studio.views.takes import take_for, take_page_context
@@ -138,7 +137,9 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
 def _password_page(request: HttpRequest, link: ShareLink, token: str) -> HttpResponse:
     # The preview of a protected link shows nothing the password protects: no title,
     # no poster, no prompt, not even the team, since any of them can give the video away.
-    context = {"share_url": request.build_absolute_uri(reverse("share_page", args=[token]))}
+    context: dict[str, Any] = {
+        "share_url": request.build_absolute_uri(reverse("share_page", args=[token]))
+    }
     if request.method != "POST":
         return _public(render(request, "studio/share_password.html", context))
 
@@ -170,7 +171,7 @@ def _title(link: ShareLink, take: Take) -> str:
 def _description(link: ShareLink, take: Take) -> str:
     """What an unfurl says under the title: who shared what; the prompt only when shown."""
     text = f"A before-and-after video edit shared by {take.project.team.name} on Cutroom."
-    if take.provider == LocalEngine.name:
+    if not take.engine.is_ai:
         text += " Made with the local engine (filters, not AI)."
     if link.show_prompt:
         text += f" Prompt: {Truncator(take.prompt).chars(200)}"
@@ -193,7 +194,7 @@ def _poster(request: HttpRequest, token: str, take: Take) -> dict[str, Any]:
 
 def _image_size(field: FieldFile) -> tuple[int, int] | None:
     try:
-        with field.storage.open(field.name, "rb") as handle, Image.open(handle) as image:
+        with field.storage.open(field.name or "", "rb") as handle, Image.open(handle) as image:
             return image.size  # read from the header; the picture is not decoded
     except (OSError, UnidentifiedImageError):
         return None
@@ -215,7 +216,7 @@ def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponse:
         "poster": take.result_poster,
         "source": take.input_clip.file if take.input_clip else None,
     }[variant]
-    if not field or not field.storage.exists(field.name):
+    if not field or not field.storage.exists(field.name or ""):
         raise _not_found()
     # With download off, ?download=1 is served inline like any other request: never as an
     # attachment. Playing the video needs its bytes, so that is all "off" can refuse.

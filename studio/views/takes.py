@@ -20,7 +20,7 @@ from accounts.services import team_switch
 from studio import health
 from studio.forms import AdoptTaskForm, ShareLinkForm, TakeForm
 from studio.models import Clip, MediaState, Take, TakeStar, TakeState
-from studio.providers import local
+from studio.providers import about
 from studio.services import takes
 from studio.services.projects import ARCHIVED_NO_TAKES
 
@@ -79,7 +79,7 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "membership": membership,
         "form": form,
         "prices": {k: str(v) for k, v in settings.PRICE_PER_SECOND.items()},
-        "provider": settings.STUDIO_PROVIDER,
+        "engine": about(settings.STUDIO_PROVIDER),
     }
     return render(request, "studio/take_new.html", context, status=400 if form.errors else 200)
 
@@ -131,9 +131,7 @@ def _status_context(take: Take, membership: Any) -> dict[str, Any]:
         "worker_down": worker_down,
         "next_check": next_check,
         "events": take.events.all(),
-        "engine_label": local.LocalEngine.label
-        if take.provider == "local"
-        else "Modellix wan2.7-videoedit",
+        "engine_label": take.engine.label,
     }
 
 
@@ -162,9 +160,10 @@ def take_page_context(
     context["diff"] = parameter_diff(other, take) if other else []
     context["starred"] = TakeStar.objects.filter(take=take, user=request.user).exists()
     links = list(take.share_links.all()) if membership.can_edit else []
-    for link in links:
-        link.new_url = request.session.pop(f"share-{link.code}", "")
     context["share_links"] = links
+    # A new link's address is shown once, just after it was made (share_create put it there).
+    new = ((link.code, request.session.pop(f"share-{link.code}", "")) for link in links)
+    context["new_share_urls"] = [(code, url) for code, url in new if url]
     context["variation_costs"] = [(n, take.estimate_usd * n) for n in (2, 3, 4)]
     context["provider"] = settings.STUDIO_PROVIDER  # variations go to today's provider
     context["share_form"] = share_form or ShareLinkForm()
@@ -288,7 +287,7 @@ def take_adopt(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     take, _ = take_for(request, code, need="edit")
     form = AdoptTaskForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors["task_id"]))
+        messages.error(request, " ".join(str(error) for error in form.errors["task_id"]))
         return redirect("take_detail", code=take.code)
     task_id = form.cleaned_data["task_id"]
     try:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from studio.models import Clip, Reference, Take, TakeReference, TakeState, Trigger
-from studio.providers import local
+from studio.providers import get_provider
 from studio.services.history import activity_log
 from studio.services.projects import ARCHIVED_NO_TAKES, project_is_archived
 from studio.services.takes import common
@@ -120,10 +120,9 @@ def take_cancel(*, take: Take) -> bool:
     """Before submission: cancel. Afterwards: stop waiting (the API has no cancel)."""
     if take.fire(Trigger.CANCEL, "Canceled"):
         return True
-    if take.provider == "local" and take.provider_task_id:
-        # Our own engine can stop: the render ends and its files go.
+    if take.engine.can_cancel and take.provider_task_id:
         if take.fire(Trigger.CANCEL_TASK, "Canceled", reason=""):
-            local.cancel(take.provider_task_id)
+            get_provider(take.provider).cancel(take.provider_task_id)
             return True
         return False
     return take.fire(

@@ -19,7 +19,7 @@ from studio.files import scratch_dir, sha256_of, store_path
 from studio.media.probe import MediaRejected, probe
 from studio.media.transcode import make_poster, make_thumbnail
 from studio.models import Take, TakeState, Trigger
-from studio.providers import get_provider, local
+from studio.providers import get_provider
 from studio.providers.base import Failure, Provider, ProviderError
 from studio.services.takes import common
 from studio.services.takes.common import Refused, StepProblem, backoff, scaled, step_problem
@@ -95,8 +95,8 @@ def _download_held(take: Take, lease: StepLease) -> None:
         return take_download_failed(
             take, step_problem(error, then="choose “Try saving again” on the take's page")
         )
-    if take.provider == "local" and take.provider_task_id:
-        local.forget(take.provider_task_id)
+    if take.provider_task_id:
+        provider.forget(take.provider_task_id)
     take.fire(
         Trigger.SAVED,
         "Saved",
