@@ -94,6 +94,7 @@ def run(fake, durations, args) -> None:
     from django.utils import timezone
 
     from studio.models import ACTIVE_TAKE_STATES, Take
+    from studio.parameters import EditParameters
     from studio.services import takes
 
     user, clip = make_clip()
@@ -110,7 +111,11 @@ def run(fake, durations, args) -> None:
     takes.common.kick = lambda: None
     items = [
         takes.take_create(
-            project=clip.project, author=user, clip=clip, prompt=f"take {n}", length=2.0
+            project=clip.project,
+            author=user,
+            clip=clip,
+            parameters=EditParameters(prompt=f"take {n}"),
+            length=2.0,
         )
         for n in range(args.takes)
     ]

@@ -19,6 +19,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Team, User
+from studio.parameters import (
+    NEGATIVE_PROMPT_MAX,
+    PROMPT_MAX,
+    AudioSetting,
+    EditParameters,
+    Ratio,
+    Resolution,
+)
 from studio.providers import About, about
 
 
@@ -468,25 +476,6 @@ GUARDED_TAKE_FIELDS = (
 )
 
 
-class Resolution(models.TextChoices):
-    P720 = "720P", "720p"
-    P1080 = "1080P", "1080p"
-
-
-class Ratio(models.TextChoices):
-    KEEP = "", "Keep the clip's"
-    WIDE = "16:9", "16:9 landscape"
-    TALL = "9:16", "9:16 portrait"
-    SQUARE = "1:1", "1:1 square"
-    CLASSIC = "4:3", "4:3"
-    CLASSIC_TALL = "3:4", "3:4"
-
-
-class AudioSetting(models.TextChoices):
-    AUTO = "auto", "Let the model decide"
-    ORIGIN = "origin", "Keep the original sound"
-
-
 class Take(models.Model):
     """One edit request: a clip window, parameters and references, sent to one provider."""
 
@@ -495,9 +484,9 @@ class Take(models.Model):
     clip = models.ForeignKey(Clip, on_delete=models.SET_NULL, null=True, related_name="takes")
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     run_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True)
-    # What was asked (every parameter of the API, as sent).
-    prompt = models.TextField(max_length=5000)
-    negative_prompt = models.TextField(max_length=500, blank=True)
+    # What was asked: every parameter of the API, as sent (studio.parameters declares them).
+    prompt = models.TextField(max_length=PROMPT_MAX)
+    negative_prompt = models.TextField(max_length=NEGATIVE_PROMPT_MAX, blank=True)
     resolution = models.CharField(max_length=5, choices=Resolution, default=Resolution.P1080)
     ratio = models.CharField(max_length=4, choices=Ratio, blank=True, default=Ratio.KEEP)
     duration = models.PositiveSmallIntegerField(default=0)  # 0 = keep the window's length
@@ -670,20 +659,10 @@ class Take(models.Model):
             fields["last_error"] = error[:2000]
         Take.objects.filter(pk=self.pk).update(**fields)
 
-    API_PARAMETERS = (
-        "prompt",
-        "negative_prompt",
-        "resolution",
-        "ratio",
-        "duration",
-        "audio_setting",
-        "prompt_extend",
-        "seed",
-    )
-
-    def api_parameters(self) -> dict[str, object]:
+    @property
+    def parameters(self) -> EditParameters:
         """The wan2.7-videoedit parameters of this take, as sent."""
-        return {name: getattr(self, name) for name in self.API_PARAMETERS}
+        return EditParameters.of({name: getattr(self, name) for name in EditParameters.names()})
 
     @property
     def engine(self) -> About:

@@ -11,9 +11,11 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from studio.models import Clip, MediaState, Project, Take, TakeEvent, TakeState
+from studio.parameters import EditParameters
 from studio.services import projects, takes
 
 pytestmark = pytest.mark.django_db
+CLAY = EditParameters(prompt="clay")
 ARCHIVED = "This project is archived: restore it on the project page to make new takes."
 
 
@@ -89,7 +91,7 @@ def said(response) -> list[str]:
 def test_take_create_refuses_in_an_archived_project(project, clip, bob):
     archive(project)
     with pytest.raises(takes.Refused, match="archived"):
-        takes.take_create(project=project, author=bob, clip=clip, prompt="clay", length=3.0)
+        takes.take_create(project=project, author=bob, clip=clip, parameters=CLAY, length=3.0)
     assert not Take.objects.exists()
 
 
@@ -97,7 +99,7 @@ def test_the_check_reads_the_database_not_a_stale_object(project, clip, bob):
     stale = Project.objects.get(pk=project.pk)  # loaded before another request archived it
     archive(project)
     with pytest.raises(takes.Refused, match="archived"):
-        takes.take_create(project=stale, author=bob, clip=clip, prompt="clay", length=3.0)
+        takes.take_create(project=stale, author=bob, clip=clip, parameters=CLAY, length=3.0)
 
 
 def test_run_again_and_variations_refuse(project, finished, bob):

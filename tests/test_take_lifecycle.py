@@ -14,6 +14,7 @@ from PIL import Image
 
 from studio import services
 from studio.models import Lease, ProviderGate, Take, TakeState
+from studio.parameters import EditParameters
 from studio.providers import local
 from studio.services import takes
 from studio.services.takes import poll
@@ -44,9 +45,11 @@ def clip(as_bob, team, alice, samples):
     return upload_clip(as_bob, project, samples["long.mp4"])
 
 
-def new_take(clip, bob, **params) -> Take:
-    defaults = {"prompt": "Turn the scene into clay style", "length": 3.0, "start": 1.0}
-    return takes.take_create(project=clip.project, author=bob, clip=clip, **(defaults | params))
+def new_take(clip, bob, *, start: float = 1.0, length: float = 3.0, **params) -> Take:
+    asked = EditParameters(**({"prompt": "Turn the scene into clay style"} | params))
+    return takes.take_create(
+        project=clip.project, author=bob, clip=clip, parameters=asked, start=start, length=length
+    )
 
 
 @pytest.fixture(autouse=True)

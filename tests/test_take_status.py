@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Role, Team
 from studio import health
 from studio.models import Project, Take, TakeState, WorkerHeartbeat
+from studio.parameters import EditParameters
 from studio.services import takes
 from tests.conftest import client_for, join, make_user
 
@@ -34,7 +35,12 @@ def rival(dave):
 
 def queue_take(project, author, prompt: str = "clay") -> Take:
     return takes.take_create(
-        project=project, author=author, clip=None, prompt=prompt, start=0.0, length=3.0
+        project=project,
+        author=author,
+        clip=None,
+        parameters=EditParameters(prompt=prompt),
+        start=0.0,
+        length=3.0,
     )
 
 

@@ -9,6 +9,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from studio.parameters import EditParameters
+
 
 class Failure(StrEnum):
     """How a failed provider call may be handled; decides retries, never guessed by callers."""
@@ -52,14 +54,7 @@ class Media:
 
 @dataclass(frozen=True)
 class EditRequest:
-    prompt: str
-    negative_prompt: str
-    resolution: str
-    ratio: str  # "" keeps the input's
-    duration: int  # 0 keeps the input's length
-    audio_setting: str
-    prompt_extend: bool
-    seed: int
+    parameters: EditParameters
     video: Media
     references: tuple[Media, ...] = ()
 

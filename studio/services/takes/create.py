@@ -4,15 +4,16 @@ the ways out of an uncertain or timed-out take (send it again, adopt a task, che
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from studio.models import Clip, Reference, Take, TakeReference, TakeState, Trigger
+from studio.models import Clip, Project, Reference, Take, TakeReference, TakeState, Trigger
+from studio.parameters import MAX_SEED, EditParameters
 from studio.providers import get_provider
 from studio.services.history import activity_log
 from studio.services.projects import ARCHIVED_NO_TAKES, project_is_archived
@@ -20,7 +21,6 @@ from studio.services.takes import common
 from studio.services.takes.common import ADOPTED, Refused
 from studio.templatetags.money import usd_estimate
 
-MAX_SEED = 2_147_483_647
 NO_DECISION = "This take is no longer waiting for a decision."
 
 
@@ -31,46 +31,35 @@ def estimate(resolution: str, seconds: float) -> Decimal:
 
 def take_create(
     *,
-    project: Any,
+    project: Project,
     author: User,
     clip: Clip,
-    prompt: str,
-    negative_prompt: str = "",
-    resolution: str = "1080P",
-    ratio: str = "",
-    duration: int = 0,
-    audio_setting: str = "auto",
-    prompt_extend: bool = True,
-    seed: int | None = None,
+    parameters: EditParameters,
     start: float = 0.0,
     length: float,
     references: list[Reference] | None = None,
     run_of: Take | None = None,
 ) -> Take:
+    """A queued take of `clip`'s part from `start`, `length` seconds long. A seed of None is
+    picked at random, and the take remembers that it was."""
     if project_is_archived(project):
         raise Refused(ARCHIVED_NO_TAKES)
-    chosen = seed is not None
-    window = round(length * 1000)
+    chosen = parameters.seed is not None
+    if not chosen:
+        parameters = replace(parameters, seed=secrets.randbelow(MAX_SEED + 1))
     take = Take(
         project=project,
         clip=clip,
         created_by=author,
         run_of=run_of,
-        prompt=prompt,
-        negative_prompt=negative_prompt,
-        resolution=resolution,
-        ratio=ratio,
-        duration=duration,
-        audio_setting=audio_setting,
-        prompt_extend=prompt_extend,
-        seed=seed if seed is not None else secrets.randbelow(MAX_SEED + 1),
+        **parameters.as_dict(),
         seed_was_chosen=chosen,
         start_ms=round(start * 1000),
-        length_ms=window,
+        length_ms=round(length * 1000),
         provider=settings.STUDIO_PROVIDER,
         deadline_at=None,
     )
-    take.estimate_usd = estimate(resolution, take.output_seconds)
+    take.estimate_usd = estimate(parameters.resolution, take.output_seconds)
     with transaction.atomic():
         take.save()
         for position, reference in enumerate(references or []):
@@ -81,7 +70,7 @@ def take_create(
             team=project.team,
             actor=author,
             verb="submitted",
-            summary=f"submitted a take: {prompt[:80]}",
+            summary=f"submitted a take: {parameters.prompt[:80]}",
             project=project,
             take=take,
         )
@@ -90,11 +79,13 @@ def take_create(
 
 
 def take_run_again(*, take: Take, author: User) -> Take:
+    if take.clip is None:
+        raise Refused("The source clip of this take is gone, so it cannot run again.")
     return take_create(
         project=take.project,
         author=author,
         clip=take.clip,
-        **take.api_parameters(),
+        parameters=take.parameters,
         start=take.start_ms / 1000,
         length=take.length_ms / 1000,
         references=list(take.references.order_by("takereference__position")),

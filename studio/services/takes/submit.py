@@ -83,7 +83,7 @@ def _prepare_and_send(take: Take) -> None:
         refs = list(take.references.order_by("takereference__position"))
         with local_copy(item.file) as video, _reference_paths(refs) as ref_media:
             request = EditRequest(
-                **take.api_parameters(),
+                parameters=take.parameters,
                 video=Media("input", item.code, "file", video, "video/mp4", f"{take.code}.mp4"),
                 references=tuple(ref_media),
             )
