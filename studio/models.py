@@ -428,7 +428,7 @@ TAKE_TRANSITIONS: dict[Trigger, Transition] = {
         (_PREP, _SUB), TakeState.FAILED, "the provider refused, or the retries ran out"
     ),
     Trigger.SEND_UNCERTAIN: Transition(
-        (_PREP, _SUB), TakeState.UNCERTAIN, "the POST may have reached the provider"
+        (_SUB,), TakeState.UNCERTAIN, "the POST may have reached the provider"
     ),
     Trigger.SEND_INTERRUPTED: Transition(
         (_SUB,), TakeState.UNCERTAIN, "the worker died while sending (its lease ran out)"

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import ast
 from datetime import timedelta
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from studio.models import (
@@ -216,3 +218,17 @@ def test_the_check_finds_a_raw_write(tmp_path, monkeypatch):
         "update(provider_calls)",
         "update(state)",
     ]
+
+
+def test_the_readme_chart_is_the_one_printed_from_the_table():
+    out = StringIO()
+    call_command("take_states", stdout=out)
+    printed = out.getvalue()
+    readme = (ROOT / "README.md").read_text()
+    begin, end = printed.splitlines()[0], printed.splitlines()[-1]
+    assert readme.count(begin) == 1 and readme.count(end) == 1
+    shown = readme[readme.index(begin) : readme.index(end) + len(end)] + "\n"
+    assert shown == printed
+    for trigger, move in TAKE_TRANSITIONS.items():
+        for source in move.sources:
+            assert f"    {source} --> {move.target}: {trigger}\n" in shown
