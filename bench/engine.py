@@ -35,6 +35,7 @@ def main() -> None:
     from studio.media import engine
     from studio.media.probe import probe
     from studio.media.transcode import transcode
+    from studio.parameters import EditParameters
     from tests.media import make_video
 
     folder = Path(tempfile.mkdtemp(prefix="cutroom-engine-bench-"))
@@ -60,7 +61,10 @@ def main() -> None:
     )
     look = timed(
         lambda: engine.render(
-            source, folder / "look.mp4", info=info, prompt=args.look, resolution="1080P", seed=1
+            source,
+            folder / "look.mp4",
+            info=info,
+            parameters=EditParameters(prompt=args.look, resolution="1080P", seed=1),
         )
     )
     print(f"plain PyAV transcode: {frames / plain:6.1f} fps ({plain:.1f} s)")

@@ -94,11 +94,12 @@ def run(fake, durations, args) -> None:
     from django.utils import timezone
 
     from studio.models import ACTIVE_TAKE_STATES, Take
+    from studio.parameters import EditParameters
     from studio.services import takes
 
     user, clip = make_clip()
     pool = ThreadPoolExecutor(2)
-    steps = {"prepare_take": takes.prepare_and_submit, "download_take": takes.download}
+    steps = {"prepare_take": takes.take_submit, "download_take": takes.take_download}
 
     def step(task: str, take_id: int) -> None:
         try:
@@ -106,11 +107,15 @@ def run(fake, durations, args) -> None:
         finally:
             connection.close()
 
-    takes.dispatch = lambda task, take_id: pool.submit(step, task, take_id)
-    takes.kick = lambda: None
+    takes.common.dispatch = lambda task, take_id: pool.submit(step, task, take_id)
+    takes.common.kick = lambda: None
     items = [
         takes.take_create(
-            project=clip.project, author=user, clip=clip, prompt=f"take {n}", length=2.0
+            project=clip.project,
+            author=user,
+            clip=clip,
+            parameters=EditParameters(prompt=f"take {n}"),
+            length=2.0,
         )
         for n in range(args.takes)
     ]
@@ -120,9 +125,9 @@ def run(fake, durations, args) -> None:
     while True:
         now = timezone.now()
         with lock:
-            takes.admit()
-            takes.repair(now)
-            takes.poll_due(now)
+            takes.takes_admit()
+            takes.takes_repair(now)
+            takes.takes_poll(now)
         if not Take.objects.filter(state__in=ACTIVE_TAKE_STATES).exists():
             break
         if time.monotonic() - started > 400 * args.scale + 120:

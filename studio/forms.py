@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import MISSING
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.utils.datastructures import MultiValueDict
 
 from studio.media.inputs import MIN_SECONDS, check_window
 from studio.media.probe import MediaRejected
-from studio.models import (
-    AudioSetting,
-    Clip,
-    MediaState,
-    Ratio,
-    Reference,
-    Resolution,
-    ShareLink,
-)
-
-CHOICE_FROM_LIST = "Select a valid choice from the list."
+from studio.models import Clip, MediaState, Reference, ShareLink
+from studio.parameters import Declared, EditParameters
 
 
 class ProjectForm(forms.Form):
@@ -46,8 +39,47 @@ class UploadForm(forms.Form):
     upload_key = forms.UUIDField(widget=forms.HiddenInput)
 
 
+def parameter_fields() -> dict[str, forms.Field]:
+    """A form field for each edit parameter, with the limits its declaration gives."""
+    made: dict[str, forms.Field] = {}
+    for name, spec in EditParameters.declared().items():
+        how: Declared = spec.metadata["declared"]
+        default = None if spec.default is MISSING else spec.default
+        common: dict[str, Any] = {
+            "label": how.label,
+            "help_text": how.help,
+            "initial": default,
+            "required": spec.default is MISSING or spec.default not in ("", None),
+        }
+        kind = EditParameters.kind(name)
+        if how.choices:
+            messages = {"invalid_choice": how.invalid_choice}
+            if kind is int:
+                made[name] = forms.TypedChoiceField(
+                    coerce=int, choices=how.choices, error_messages=messages, **common
+                )
+            else:
+                made[name] = forms.ChoiceField(
+                    choices=how.choices, error_messages=messages, **common
+                )
+        elif kind is bool:
+            made[name] = forms.BooleanField(**common | {"required": False})
+        elif kind in (int, int | None):
+            made[name] = forms.IntegerField(
+                min_value=how.min_value, max_value=how.max_value, **common
+            )
+        else:
+            attrs = {"rows": how.rows, "maxlength": how.max_length}
+            widget = forms.Textarea(attrs=attrs) if how.rows else None
+            made[name] = forms.CharField(max_length=how.max_length, widget=widget, **common)
+    return made
+
+
 class TakeForm(forms.Form):
-    """Every parameter of wan2.7-videoedit, checked as the provider checks it."""
+    """Every parameter of wan2.7-videoedit, checked as the provider checks it: the part of the
+    clip and the references here, the edit's parameters from their declarations."""
+
+    FIELD_ORDER = ["start", "length", "prompt", "negative_prompt", "references"]
 
     start = forms.DecimalField(label="Start at (seconds)", min_value=0, decimal_places=2, initial=0)
     length = forms.DecimalField(
@@ -57,64 +89,29 @@ class TakeForm(forms.Form):
         decimal_places=2,
         help_text="The part of the clip to edit: 2 to 10 seconds.",
     )
-    prompt = forms.CharField(
-        label="What should change?",
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 5000}),
-        help_text="Chinese or English, up to 5000 characters.",
-    )
-    negative_prompt = forms.CharField(
-        label="What to avoid (optional)",
-        required=False,
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
-        help_text="Up to 500 characters, e.g. “blurry, distorted”.",
-    )
-    references = forms.ModelMultipleChoiceField(
+    references: forms.ModelMultipleChoiceField[Reference] = forms.ModelMultipleChoiceField(
         label="Reference images (up to 4)",
         queryset=None,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    resolution = forms.ChoiceField(label="Resolution", choices=Resolution.choices, initial="1080P")
-    ratio = forms.ChoiceField(label="Aspect ratio", choices=Ratio.choices, required=False)
-    duration = forms.TypedChoiceField(
-        label="Output length",
-        coerce=int,
-        initial=0,
-        choices=[(0, "Same as the part chosen")] + [(n, f"{n} seconds") for n in range(2, 11)],
-        error_messages={
-            "invalid_choice": "Select a valid choice: the part's own length, or 2 to 10 s."
-        },
-    )
-    audio_setting = forms.ChoiceField(label="Sound", choices=AudioSetting.choices, initial="auto")
-    prompt_extend = forms.BooleanField(
-        label="Let the model expand the prompt",
-        required=False,
-        initial=True,
-        help_text="Improves short prompts; takes a little longer.",
-    )
-    seed = forms.IntegerField(
-        label="Seed (optional)",
-        required=False,
-        min_value=0,
-        max_value=2_147_483_647,
-        help_text="Leave empty for a random one; it is recorded so the take can be repeated.",
-    )
 
     def __init__(self, *args: Any, clip: Clip, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields.update(parameter_fields())
+        self.order_fields(self.FIELD_ORDER)
         self.clip = clip
-        self.fields["references"].queryset = Reference.objects.filter(
-            project=clip.project, state=MediaState.READY
-        )
+        references = cast("forms.ModelMultipleChoiceField[Reference]", self.fields["references"])
+        references.queryset = Reference.objects.filter(project=clip.project, state=MediaState.READY)
         self.fields["start"].widget.attrs.update(
             step="0.1", max=f"{max(0, (clip.duration or 0) - 2):.2f}"
         )
         self.fields["length"].widget.attrs.update(step="0.1")
-        # Django's message repeats the value sent, however long; a forged one can be any size.
-        for name in ("resolution", "ratio", "audio_setting"):
-            self.fields[name].error_messages["invalid_choice"] = CHOICE_FROM_LIST
+
+    @property
+    def parameters(self) -> EditParameters:
+        """The edit's parameters, once the form is valid."""
+        return EditParameters.of(self.cleaned_data)
 
     def clean_start(self) -> Decimal:
         """A start the clip allows, said in seconds: never the number sent, which may have 300
@@ -136,7 +133,9 @@ class TakeForm(forms.Form):
         return prompt
 
     def clean_references(self) -> list[Reference]:
-        order = [str(pk) for pk in self.data.getlist("references")]
+        data = self.data
+        sent = data.getlist("references") if isinstance(data, MultiValueDict) else []
+        order = [str(pk) for pk in sent or data.get("references") or []]
         chosen = sorted(self.cleaned_data["references"] or [], key=lambda r: order.index(str(r.pk)))
         if len(chosen) > 4:
             raise forms.ValidationError(
@@ -198,7 +197,8 @@ class ShareLinkForm(forms.Form):
     show_prompt = forms.BooleanField(label="Show the prompt", required=False, initial=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, auto_id="share-%s", **kwargs)
+        kwargs["auto_id"] = "share-%s"
+        super().__init__(*args, **kwargs)
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]

@@ -5,16 +5,29 @@ from __future__ import annotations
 import mimetypes
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from enum import StrEnum
 from math import gcd
+from typing import Any
 
-from django.db import models
+from django.conf import settings
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Team, User
+from studio.parameters import (
+    NEGATIVE_PROMPT_MAX,
+    PROMPT_MAX,
+    AudioSetting,
+    EditParameters,
+    Ratio,
+    Resolution,
+)
+from studio.providers import About, about
 
 
 def _code() -> str:
@@ -125,6 +138,24 @@ class ProcessedMedia(models.Model):
         type(self)._default_manager.filter(pk=self.pk, state=MediaState.PROCESSING).update(
             state=MediaState.RECEIVED, lease_until=None, updated_at=timezone.now()
         )
+
+    def finish(self, state: str, reason: str = "", **fields: object) -> bool:
+        """Compare-and-set the final state; False if the row was deleted or taken over meanwhile."""
+        updated = (
+            type(self)
+            ._default_manager.filter(
+                pk=self.pk, state=MediaState.PROCESSING, attempts=self.attempts
+            )
+            .update(
+                state=state,
+                reason=reason,
+                lease_until=None,
+                progress=1.0 if state == MediaState.READY else 0.0,
+                updated_at=timezone.now(),
+                **fields,
+            )
+        )
+        return bool(updated)
 
 
 def _kind_of(name: str) -> str:
@@ -327,25 +358,122 @@ FINAL_TAKE_STATES = (
     TakeState.EXPIRED,
     TakeState.UNCERTAIN,
 )
+# Endings that go into the team's history (canceling and parking as uncertain are logged by
+# the person's own action, or not at all).
+LOGGED_ENDINGS = (TakeState.SUCCEEDED, TakeState.FAILED, TakeState.TIMED_OUT, TakeState.EXPIRED)
 
 
-class Resolution(models.TextChoices):
-    P720 = "720P", "720p"
-    P1080 = "1080P", "1080p"
+class Trigger(StrEnum):
+    """What moves a take: a person, a worker's step, the provider's answer or the clock."""
+
+    ADMIT = "admit"
+    CANCEL = "cancel"
+    CANCEL_TASK = "cancel_task"
+    STOP_WAITING = "stop_waiting"
+    PREPARE_FAILED = "prepare_failed"
+    PREPARED = "prepared"
+    RETRY_LATER = "retry_later"
+    SUBMIT_FAILED = "submit_failed"
+    SEND_UNCERTAIN = "send_uncertain"
+    SEND_INTERRUPTED = "send_interrupted"
+    SENT = "sent"
+    PROVIDER_FINISHED = "provider_finished"
+    PROVIDER_FAILED = "provider_failed"
+    STATUS_REFUSED = "status_refused"
+    ADOPTION_REFUSED = "adoption_refused"
+    DEADLINE = "deadline"
+    SAVED = "saved"
+    SAVE_FAILED = "save_failed"
+    RESULT_EXPIRED = "result_expired"
+    SEND_AGAIN = "send_again"
+    ADOPT = "adopt"
+    CHECK_AGAIN = "check_again"
+    TRY_SAVING_AGAIN = "try_saving_again"
 
 
-class Ratio(models.TextChoices):
-    KEEP = "", "Keep the clip's"
-    WIDE = "16:9", "16:9 landscape"
-    TALL = "9:16", "9:16 portrait"
-    SQUARE = "1:1", "1:1 square"
-    CLASSIC = "4:3", "4:3"
-    CLASSIC_TALL = "3:4", "3:4"
+@dataclass(frozen=True)
+class Transition:
+    sources: tuple[TakeState, ...]
+    target: TakeState
+    when: str  # for people: printed in the README's table (manage.py take_states)
 
 
-class AudioSetting(models.TextChoices):
-    AUTO = "auto", "Let the model decide"
-    ORIGIN = "origin", "Keep the original sound"
+_Q, _PREP, _SUB, _RUN, _DOWN = (
+    TakeState.QUEUED,
+    TakeState.PREPARING,
+    TakeState.SUBMITTING,
+    TakeState.RUNNING,
+    TakeState.DOWNLOADING,
+)
+
+# Every legal move of a take. Take.fire is the only way to change a take's state: it moves only
+# from the trigger's sources (compare-and-set), so a trigger from any other state does nothing.
+TAKE_TRANSITIONS: dict[Trigger, Transition] = {
+    Trigger.ADMIT: Transition((_Q,), _PREP, "a slot at the provider is free"),
+    Trigger.CANCEL: Transition((_Q, _PREP), TakeState.CANCELED, "a person cancels it"),
+    Trigger.CANCEL_TASK: Transition(
+        (_RUN,), TakeState.CANCELED, "a person cancels it, and the provider stops its task"
+    ),
+    Trigger.STOP_WAITING: Transition(
+        (_RUN,), TakeState.CANCELED, "a person stops waiting: the provider cannot cancel"
+    ),
+    Trigger.PREPARE_FAILED: Transition(
+        (_PREP,), TakeState.FAILED, "the clip is gone or its part cannot be cut"
+    ),
+    Trigger.PREPARED: Transition((_PREP,), _SUB, "the input is ready: the paid POST comes next"),
+    Trigger.RETRY_LATER: Transition(
+        (_PREP, _SUB), _PREP, "the POST was certainly not received (or our own trouble before it)"
+    ),
+    Trigger.SUBMIT_FAILED: Transition(
+        (_PREP, _SUB), TakeState.FAILED, "the provider refused, or the retries ran out"
+    ),
+    Trigger.SEND_UNCERTAIN: Transition(
+        (_SUB,), TakeState.UNCERTAIN, "the POST may have reached the provider"
+    ),
+    Trigger.SEND_INTERRUPTED: Transition(
+        (_SUB,), TakeState.UNCERTAIN, "the worker died while sending (its lease ran out)"
+    ),
+    Trigger.SENT: Transition((_SUB,), _RUN, "the provider said its task id"),
+    Trigger.PROVIDER_FINISHED: Transition((_RUN,), _DOWN, "the provider has a result"),
+    Trigger.PROVIDER_FAILED: Transition((_RUN,), TakeState.FAILED, "the provider failed the task"),
+    Trigger.STATUS_REFUSED: Transition(
+        (_RUN,), TakeState.FAILED, "the provider refuses to say (e.g. it does not know the task)"
+    ),
+    Trigger.ADOPTION_REFUSED: Transition(
+        (_RUN,), TakeState.UNCERTAIN, "the provider does not know a task id a person pasted"
+    ),
+    Trigger.DEADLINE: Transition((_RUN,), TakeState.TIMED_OUT, "the take's deadline passed"),
+    Trigger.SAVED: Transition((_DOWN,), TakeState.SUCCEEDED, "the result is stored"),
+    Trigger.SAVE_FAILED: Transition(
+        (_DOWN,), TakeState.FAILED, "the result cannot be saved, or the attempts ran out"
+    ),
+    Trigger.RESULT_EXPIRED: Transition(
+        (_DOWN,), TakeState.EXPIRED, "the result link expired and no fresh one is to be had"
+    ),
+    Trigger.SEND_AGAIN: Transition(
+        (TakeState.UNCERTAIN,), _Q, "a person sends it again (a new paid POST)"
+    ),
+    Trigger.ADOPT: Transition(
+        (TakeState.UNCERTAIN,), _RUN, "a person pastes the task id found at the provider"
+    ),
+    Trigger.CHECK_AGAIN: Transition(
+        (TakeState.TIMED_OUT,), _RUN, "a person asks about the known task once more"
+    ),
+    Trigger.TRY_SAVING_AGAIN: Transition(
+        (TakeState.FAILED,), _DOWN, "a person asks to save a paid result again"
+    ),
+}
+# Written only by Take's methods below (tests/test_take_states.py checks the source tree).
+GUARDED_TAKE_FIELDS = (
+    "state",
+    "state_changed_at",
+    "lease_until",
+    "provider_calls",
+    "status_checks",
+    "submit_posts",
+    "transient_errors",
+    "download_attempts",
+)
 
 
 class Take(models.Model):
@@ -356,9 +484,9 @@ class Take(models.Model):
     clip = models.ForeignKey(Clip, on_delete=models.SET_NULL, null=True, related_name="takes")
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     run_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True)
-    # What was asked (every parameter of the API, as sent).
-    prompt = models.TextField(max_length=5000)
-    negative_prompt = models.TextField(max_length=500, blank=True)
+    # What was asked: every parameter of the API, as sent (studio.parameters declares them).
+    prompt = models.TextField(max_length=PROMPT_MAX)
+    negative_prompt = models.TextField(max_length=NEGATIVE_PROMPT_MAX, blank=True)
     resolution = models.CharField(max_length=5, choices=Resolution, default=Resolution.P1080)
     ratio = models.CharField(max_length=4, choices=Ratio, blank=True, default=Ratio.KEEP)
     duration = models.PositiveSmallIntegerField(default=0)  # 0 = keep the window's length
@@ -448,20 +576,98 @@ class Take(models.Model):
         """Timed out while following a known provider task: ask about it once more."""
         return bool(self.state == TakeState.TIMED_OUT and self.provider_task_id)
 
-    API_PARAMETERS = (
-        "prompt",
-        "negative_prompt",
-        "resolution",
-        "ratio",
-        "duration",
-        "audio_setting",
-        "prompt_extend",
-        "seed",
-    )
+    # -- the only ways a take's state, lease and counters change ---------------------------
+    def fire(
+        self, trigger: Trigger, note: str = "", *, count: Iterable[str] = (), **fields: Any
+    ) -> bool:
+        """Move the take by `trigger`, setting `fields` and adding one to each `count`ed counter,
+        and record its TakeEvent in the same transaction; then reload the take.
 
-    def api_parameters(self) -> dict[str, object]:
+        A compare-and-set on the trigger's source states: False, changing nothing, when the take
+        is in any other state (moved on meanwhile, or the trigger is illegal from there)."""
+        move = TAKE_TRANSITIONS[trigger]
+        now = timezone.now()
+        if move.target in FINAL_TAKE_STATES:
+            fields.setdefault("finished_at", now)
+            fields.setdefault("lease_until", None)
+            fields.setdefault("next_check_at", None)
+        with transaction.atomic():
+            changed = Take.objects.filter(pk=self.pk, state__in=move.sources).update(
+                state=move.target, state_changed_at=now, **fields, **_counted(count)
+            )
+            if not changed:
+                return False
+            TakeEvent.objects.create(take_id=self.pk, state=move.target, at=now, note=note[:2000])
+            self.refresh_from_db()
+            if move.target in LOGGED_ENDINGS:
+                self._log_ending()
+        return True
+
+    def _log_ending(self) -> None:
+        finished = self.state == TakeState.SUCCEEDED
+        Activity.objects.create(
+            team=self.project.team,
+            actor=self.created_by,
+            verb="finished" if finished else "failed",
+            summary=(
+                f"got a finished take: {self.prompt[:60]}"
+                if finished
+                else f"had a take end as {self.get_state_display().lower()}: {self.prompt[:60]}"
+            )[:300],
+            project=self.project,
+            take=self,
+        )
+
+    def note(self, text: str) -> None:
+        """Add a line to the take's history without moving it."""
+        TakeEvent.objects.create(take_id=self.pk, state=self.state, note=text[:2000])
+
+    def record(self, *, while_in: str | None, count: Iterable[str] = (), **fields: Any) -> bool:
+        """Change the take's bookkeeping, adding one to each `count`ed counter (with F(), so
+        concurrent steps never lose a count), only while it is in `while_in` (None: any state).
+        Never its state or lease: those change by fire() and the lease methods."""
+        if {"state", "state_changed_at", "lease_until"} & fields.keys():
+            raise ValueError("the state and lease of a take change only by fire() and claim()")
+        rows = Take.objects.filter(pk=self.pk)
+        if while_in is not None:
+            rows = rows.filter(state=while_in)
+        return bool(rows.update(**fields, **_counted(count)))
+
+    @classmethod
+    def claim(cls, pk: int, state: str) -> Take | None:
+        """Take the lease of a take in `state`: None when it is elsewhere or someone holds it."""
+        now = timezone.now()
+        free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+        claimed = (
+            cls.objects.filter(pk=pk, state=state)
+            .filter(free)
+            .update(lease_until=now + settings.TAKE_LEASE)
+        )
+        return cls.objects.select_related("clip", "project").get(pk=pk) if claimed else None
+
+    def renew_lease(self, held: datetime | None) -> datetime | None:
+        """Extend the lease we wrote as `held`: its new end, or None when someone else holds it
+        (compare-and-set on our value, so a lease taken over is never extended)."""
+        until = timezone.now() + settings.TAKE_LEASE
+        renewed = Take.objects.filter(pk=self.pk, lease_until=held).update(lease_until=until)
+        return until if renewed else None
+
+    def release_lease(self, *, retry_at: datetime, error: str = "") -> None:
+        """Give the lease back; the repair sweep runs the step again from `retry_at`."""
+        fields: dict[str, Any] = {"lease_until": None, "next_check_at": retry_at}
+        if error:
+            fields["last_error"] = error[:2000]
+        Take.objects.filter(pk=self.pk).update(**fields)
+
+    @property
+    def parameters(self) -> EditParameters:
         """The wan2.7-videoedit parameters of this take, as sent."""
-        return {name: getattr(self, name) for name in self.API_PARAMETERS}
+        return EditParameters.of({name: getattr(self, name) for name in EditParameters.names()})
+
+    @property
+    def engine(self) -> About:
+        """What pages may know of this take's provider: its label, whether it bills, is AI."""
+        return about(self.provider)
 
     @property
     def output_seconds(self) -> float:
@@ -486,6 +692,11 @@ class Take(models.Model):
                 self.result_height,
             )
         return self.clip.grid_poster if self.clip else None
+
+
+def _counted(counters: Iterable[str]) -> dict[str, Any]:
+    """Add one to each counter in the database, never from a value read earlier."""
+    return {name: F(name) + 1 for name in counters}
 
 
 class TakeReference(models.Model):
@@ -524,11 +735,46 @@ class ProviderGate(models.Model):
     provider = models.CharField(max_length=16, unique=True)
     not_before = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=200, blank=True)
-    driver_lease_until = models.DateTimeField(null=True, blank=True)
-    driver_owner = models.CharField(max_length=32, blank=True)
 
     def __str__(self) -> str:
         return self.provider
+
+
+class Lease(models.Model):
+    """A named job that one process does at a time across every host (e.g. "driver"): whoever
+    holds the lease until `until` does it, renews it while alive, and another process takes it
+    over once it runs out."""
+
+    name = models.CharField(max_length=40, unique=True)
+    owner = models.CharField(max_length=64, blank=True)
+    until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def acquire(cls, name: str, owner: str, seconds: float) -> bool:
+        """Take or renew the lease for `seconds`: False while another owner holds it."""
+        now = timezone.now()
+        cls.objects.get_or_create(name=name)
+        free = Q(until__isnull=True) | Q(until__lt=now) | Q(owner=owner)
+        taken = (
+            cls.objects.filter(name=name)
+            .filter(free)
+            .update(owner=owner, until=now + timedelta(seconds=seconds))
+        )
+        return bool(taken)
+
+    @classmethod
+    def release(cls, name: str, owner: str) -> None:
+        """Give the lease up at once (only its owner can)."""
+        cls.objects.filter(name=name, owner=owner).update(until=None)
+
+    @classmethod
+    def holder(cls, name: str) -> str | None:
+        """Who holds the lease now, or None when nobody does."""
+        held = cls.objects.filter(name=name, until__gt=timezone.now())
+        return held.values_list("owner", flat=True).first()
 
 
 class TakeStar(models.Model):

@@ -19,21 +19,21 @@ def sweep() -> None:
     media.sweep()
     media.clean_temp()
     media.clean_empty_folders_hourly()
-    takes.sweep()
+    takes.takes_sweep()
     thumbnails.thumbnails_backfill(limit=thumbnails.SWEEP_BATCH)
     references.references_clean_backfill(limit=references.CLEAN_BATCH)
 
 
 def drive_takes() -> None:
-    takes.drive()
+    takes.takes_drive()
 
 
 def prepare_take(take_id: int) -> None:
-    takes.prepare_and_submit(take_id)
+    takes.take_submit(take_id)
 
 
 def download_take(take_id: int) -> None:
-    takes.download(take_id)
+    takes.take_download(take_id)
 
 
 def export_take(take_id: int) -> None:

@@ -10,10 +10,12 @@ import pytest
 from django.urls import reverse
 
 from studio.models import Project, Take, TakeEvent, TakeState
+from studio.parameters import EditParameters
 from studio.services import projects, takes
 from tests.conftest import clip_row
 
 pytestmark = pytest.mark.django_db
+CLAY = EditParameters(prompt="clay")
 ARCHIVED = "This project is archived: restore it on the project page to make new takes."
 
 
@@ -63,8 +65,8 @@ def uncertain(project, clip, bob) -> Take:
 
 @pytest.fixture(autouse=True)
 def no_queue(monkeypatch):
-    monkeypatch.setattr(takes, "kick", lambda: None)
-    monkeypatch.setattr(takes, "dispatch", lambda task, take_id: None)
+    monkeypatch.setattr(takes.common, "kick", lambda: None)
+    monkeypatch.setattr(takes.common, "dispatch", lambda task, take_id: None)
 
 
 def archive(project: Project) -> None:
@@ -79,7 +81,7 @@ def said(response) -> list[str]:
 def test_take_create_refuses_in_an_archived_project(project, clip, bob):
     archive(project)
     with pytest.raises(takes.Refused, match="archived"):
-        takes.take_create(project=project, author=bob, clip=clip, prompt="clay", length=3.0)
+        takes.take_create(project=project, author=bob, clip=clip, parameters=CLAY, length=3.0)
     assert not Take.objects.exists()
 
 
@@ -87,7 +89,7 @@ def test_the_check_reads_the_database_not_a_stale_object(project, clip, bob):
     stale = Project.objects.get(pk=project.pk)  # loaded before another request archived it
     archive(project)
     with pytest.raises(takes.Refused, match="archived"):
-        takes.take_create(project=stale, author=bob, clip=clip, prompt="clay", length=3.0)
+        takes.take_create(project=stale, author=bob, clip=clip, parameters=CLAY, length=3.0)
 
 
 def test_run_again_and_variations_refuse(project, finished, bob):

@@ -16,14 +16,22 @@ from PIL import Image
 
 from studio.media import engine
 from studio.media.probe import probe
+from studio.parameters import EditParameters
 from studio.providers import local
 from studio.providers.base import EditRequest, Media
 
+CLAY = EditParameters("clay", "", "720P", "", 0, "auto", True, 1)
 
-def render(samples, tmp_path, name="h264.mp4", **params) -> tuple[Path, engine.Rendered]:
+
+def render(
+    samples, tmp_path, name="h264.mp4", references=(), **params
+) -> tuple[Path, engine.Rendered]:
     src = samples[name]
     dest = tmp_path / f"out-{len(list(tmp_path.iterdir()))}.mp4"
-    result = engine.render(src, dest, info=probe(src, max_seconds=60), **({"prompt": "x"} | params))
+    asked = EditParameters(**({"prompt": "x"} | params))
+    result = engine.render(
+        src, dest, info=probe(src, max_seconds=60), parameters=asked, references=references
+    )
     return dest, result
 
 
@@ -194,14 +202,12 @@ def test_cancelled_and_failed_renders_leave_no_files(samples, tmp_path, settings
     monkeypatch.setattr(local, "queue_render", lambda task_id: None)
     engine_ = local.LocalEngine()
     video = Media("input", "c", "file", samples["long.mp4"], "video/mp4", "x.mp4")
-    request = EditRequest("clay", "", "720P", "", 0, "auto", True, 1, video)
+    request = EditRequest(CLAY, video)
     canceled = engine_.send(engine_.prepare(request)).task_id
     local.cancel(canceled)
     local.render_job(canceled)
     broken = Media("input", "c", "file", samples["text.mp4"], "video/mp4", "x.mp4")
-    failed = engine_.send(
-        engine_.prepare(EditRequest("clay", "", "720P", "", 0, "auto", True, 1, broken))
-    ).task_id
+    failed = engine_.send(engine_.prepare(EditRequest(CLAY, broken))).task_id
     local.render_job(failed)
     assert engine_.status(failed).state == "failed"
     local.cancel(failed)
@@ -227,7 +233,7 @@ def test_a_live_render_keeps_beating_and_a_dead_one_is_queued_again_within_a_lea
     monkeypatch.setattr(local.engine, "render", quiet_render)
     engine_ = local.LocalEngine()
     video = Media("input", "c", "file", samples["long.mp4"], "video/mp4", "x.mp4")
-    request = EditRequest("clay", "", "720P", "", 0, "auto", True, 1, video)
+    request = EditRequest(CLAY, video)
     alive = engine_.send(engine_.prepare(request)).task_id
     render = threading.Thread(target=local.render_job, args=(alive,))
     render.start()

@@ -449,9 +449,11 @@ def test_viewer_cannot_share(as_carol, shared):
 
 
 def test_activity_feed_and_figures(as_bob, bob, team, project, clip):
+    from studio.parameters import EditParameters
     from studio.services import takes
 
-    takes.take_create(project=project, author=bob, clip=clip, prompt="first", length=3)
+    first = EditParameters(prompt="first")
+    takes.take_create(project=project, author=bob, clip=clip, parameters=first, length=3)
     page = as_bob.get(reverse("team_activity", args=[team.code]))
     text = page.content.decode()
     assert "submitted a take: first" in text
@@ -505,12 +507,14 @@ def test_side_by_side_export(as_bob, bob, project, samples, tmp_path):
     from studio import services
     from studio.media import engine
     from studio.media.probe import probe
+    from studio.parameters import EditParameters
 
     clip = upload_clip(as_bob, project, samples["long.mp4"])
     item = services.input_clip_prepare(clip=clip, start=0, length=2)
     out = tmp_path / "r.mp4"
     source = Path(item.file.path)
-    engine.render(source, out, info=probe(source, max_seconds=60), prompt="noir", resolution="720P")
+    noir = EditParameters(prompt="noir", resolution="720P")
+    engine.render(source, out, info=probe(source, max_seconds=60), parameters=noir)
     take = Take.objects.create(
         project=project,
         clip=clip,

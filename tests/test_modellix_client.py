@@ -9,6 +9,7 @@ from email.utils import formatdate
 import pytest
 import requests
 
+from studio.parameters import EditParameters
 from studio.providers.base import EditRequest, Failure, Media, ProviderError
 from studio.providers.modellix import Modellix, classify, parse_status, retry_after
 
@@ -39,7 +40,7 @@ def test_the_json_for_every_parameter_combination(media):
     )
     count = 0
     for resolution, ratio, duration, audio, extend, negative, refs, seed in combos:
-        request = EditRequest(
+        asked = EditParameters(
             prompt="粘土 clay",
             negative_prompt=negative,
             resolution=resolution,
@@ -48,6 +49,9 @@ def test_the_json_for_every_parameter_combination(media):
             audio_setting=audio,
             prompt_extend=extend,
             seed=seed,
+        )
+        request = EditRequest(
+            asked,
             video=video,
             references=(ref,) * refs,
         )

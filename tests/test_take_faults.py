@@ -33,9 +33,10 @@ from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
-from studio.models import Take, TakeState
+from studio.models import FINAL_TAKE_STATES, Take, TakeState
 from studio.providers import modellix
 from studio.services import takes
+from studio.services.takes import submit
 from tests.cluster import wait_for
 from tests.fake_modellix import Fault
 from tests.test_take_lifecycle import QUEUE, STEPS, clip, fake, new_take, queue, run  # noqa: F401
@@ -135,7 +136,7 @@ def test_refused_connection_is_retried_and_makes_one_task(fake, clip, bob, scrat
     closed.close()  # nothing listens there: connections are refused before anything is sent
     settings.MODELLIX_BASE_URL = f"http://127.0.0.1:{port}"
     take = new_take(clip, bob)
-    takes.admit()
+    takes.takes_admit()
     while QUEUE:
         task, take_id = QUEUE.pop(0)
         STEPS[task](take_id)
@@ -386,7 +387,7 @@ def test_disk_full_while_preparing_the_input_fails_before_paying(
     def full(**kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(takes, "input_clip_prepare", full)
+    monkeypatch.setattr(submit, "input_clip_prepare", full)
     take = new_take(clip, bob)
     run(take, seconds=60)
     assert take.state == TakeState.FAILED
@@ -414,9 +415,9 @@ def test_workers_dying_while_saving_stop_at_the_budget(fake, clip, bob, scratch,
     monkeypatch.setattr(modellix.Modellix, "fetch", die)
     for _ in range(100):
         now = timezone.now()
-        takes.admit()
-        takes.repair(now)
-        takes.poll_due(now)
+        takes.takes_admit()
+        takes.takes_repair(now)
+        takes.takes_poll(now)
         while QUEUE:
             task, take_id = QUEUE.pop(0)
             try:
@@ -463,7 +464,7 @@ def cluster_threads(workers: int = 2) -> Iterator[None]:
     def driver() -> None:
         try:
             while not stop.is_set():
-                takes.drive(max_seconds=30)  # ends at once when no take is active
+                takes.takes_drive(max_seconds=30)  # ends at once when no take is active
                 stop.wait(0.02)
         except BaseException as error:
             errors.append(error)
@@ -529,7 +530,7 @@ def test_a_stalled_download_holds_up_no_other_take(fake, clip, bob, scratch, set
         assert state_of(stalled) == TakeState.DOWNLOADING
         assert fake.active[f"file:{stalled.provider_task_id}"] == 1
         release.set()
-        wait_for(lambda: state_of(stalled) in takes.FINAL_TAKE_STATES, 60, "the stalled take")
+        wait_for(lambda: state_of(stalled) in FINAL_TAKE_STATES, 60, "the stalled take")
     assert stalled.state == TakeState.SUCCEEDED, stalled.reason
     assert fake.peak[f"file:{stalled.provider_task_id}"] == 1  # one download at a time
     assert fake.counts["file"] == 2 and stalled.download_attempts == 1
@@ -575,7 +576,7 @@ def test_hanging_status_checks_hold_up_neither_admission_nor_sending(
         release.set()
         everyone = [*slow, late]
         wait_for(
-            lambda: all(state_of(t) in takes.FINAL_TAKE_STATES for t in everyone),
+            lambda: all(state_of(t) in FINAL_TAKE_STATES for t in everyone),
             120,
             "every take to finish",
         )
@@ -606,7 +607,7 @@ def test_a_hanging_submit_holds_up_no_other_take(fake, clip, bob, scratch, setti
         )
         assert state_of(hung) == TakeState.SUBMITTING
         release.set()
-        wait_for(lambda: state_of(hung) in takes.FINAL_TAKE_STATES, 60, "the hung take")
+        wait_for(lambda: state_of(hung) in FINAL_TAKE_STATES, 60, "the hung take")
     assert hung.state == TakeState.SUCCEEDED, hung.reason
     assert fake.counts["submit"] == 2 and len(fake.tasks) == 2
     check(hung, fake, scratch)

@@ -13,9 +13,11 @@ from django.utils import timezone
 from PIL import Image
 
 from studio import services
-from studio.models import ProviderGate, Take, TakeState
+from studio.models import Lease, ProviderGate, Take, TakeState
+from studio.parameters import EditParameters
 from studio.providers import local
 from studio.services import takes
+from studio.services.takes import poll
 from tests.conftest import upload_clip
 from tests.fake_modellix import FakeModellix, Fault
 
@@ -43,23 +45,27 @@ def clip(as_bob, team, alice, samples):
     return upload_clip(as_bob, project, samples["long.mp4"])
 
 
-def new_take(clip, bob, **params) -> Take:
-    defaults = {"prompt": "Turn the scene into clay style", "length": 3.0, "start": 1.0}
-    return takes.take_create(project=clip.project, author=bob, clip=clip, **(defaults | params))
+def new_take(clip, bob, *, start: float = 1.0, length: float = 3.0, **params) -> Take:
+    asked = EditParameters(**({"prompt": "Turn the scene into clay style"} | params))
+    return takes.take_create(
+        project=clip.project, author=bob, clip=clip, parameters=asked, start=start, length=length
+    )
 
 
 @pytest.fixture(autouse=True)
 def queue(monkeypatch):
     """Tasks the services enqueue; run() plays them as the cluster would."""
     QUEUE.clear()
-    monkeypatch.setattr(takes, "dispatch", lambda task, take_id: QUEUE.append((task, take_id)))
+    monkeypatch.setattr(
+        takes.common, "dispatch", lambda task, take_id: QUEUE.append((task, take_id))
+    )
     monkeypatch.setattr(local, "queue_render", lambda task_id: QUEUE.append(("render", task_id)))
     return QUEUE
 
 
 STEPS = {
-    "prepare_take": takes.prepare_and_submit,
-    "download_take": takes.download,
+    "prepare_take": takes.take_submit,
+    "download_take": takes.take_download,
     "render": local.render_job,
 }
 
@@ -69,9 +75,9 @@ def run(*items: Take, seconds: float = 20.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         now = timezone.now()
-        takes.admit()
-        takes.repair(now)
-        takes.poll_due(now)
+        takes.takes_admit()
+        takes.takes_repair(now)
+        takes.takes_poll(now)
         while QUEUE:
             task, take_id = QUEUE.pop(0)
             STEPS[task](take_id)
@@ -260,7 +266,7 @@ def test_at_most_max_active_edits_at_the_provider(fake, clip, bob, settings):
     settings.MAX_ACTIVE_EDITS = 2
     fake.task_seconds = 3600
     items = [new_take(clip, bob, prompt=f"take {n}") for n in range(3)]
-    takes.admit()
+    takes.takes_admit()
     states = [Take.objects.get(pk=t.pk).state for t in items]
     assert states == [TakeState.PREPARING, TakeState.PREPARING, TakeState.QUEUED]
 
@@ -270,8 +276,8 @@ def test_cancel_before_and_stop_waiting_after_submission(fake, clip, bob):
     queued = new_take(clip, bob)
     assert takes.take_cancel(take=queued) and queued.state == TakeState.CANCELED
     running = new_take(clip, bob)
-    takes.admit()
-    takes.prepare_and_submit(running.pk)
+    takes.takes_admit()
+    takes.take_submit(running.pk)
     running.refresh_from_db()
     assert running.state == TakeState.RUNNING
     assert takes.take_cancel(take=running)
@@ -373,14 +379,14 @@ def test_cluster_killed_mid_download_still_ends_with_one_result(fake, clip, bob,
     }
     take = new_take(clip, bob)
     with run_cluster(tmp_path, **env) as first:
-        takes.sweep()  # starts the driver, as the one-minute schedule would
+        takes.takes_sweep()  # starts the driver, as the one-minute schedule would
         wait_for(lambda: fake.counts["file"] >= 1, 60, "the download to start", first)
         first.kill()
     take.refresh_from_db()
     assert take.state == TakeState.DOWNLOADING
     with run_cluster(tmp_path, **env) as second:
         time.sleep(3.5)  # the dead driver's lease runs out
-        takes.sweep()
+        takes.takes_sweep()
 
         def done() -> bool:
             take.refresh_from_db()
@@ -427,7 +433,7 @@ def test_a_cluster_killed_while_sending_is_noticed_within_a_lease(fake, clip, bo
     take = new_take(clip, bob)
     try:
         with run_cluster(tmp_path, **env) as first:
-            takes.sweep()  # starts the driver, as the one-minute schedule would
+            takes.takes_sweep()  # starts the driver, as the one-minute schedule would
             wait_for(lambda: fake.active["submit"] == 1, 60, "the POST to hang", first)
             sending = _lease(take)
             wait_for(lambda: _lease(take) > sending, 30, "a renewal while it waits", first)
@@ -437,13 +443,12 @@ def test_a_cluster_killed_while_sending_is_noticed_within_a_lease(fake, clip, bo
         assert take.state == TakeState.SUBMITTING
         assert left <= killed_at + timedelta(seconds=6)  # at most one lease left behind
         with run_cluster(tmp_path, **env) as second:
-            driver = ProviderGate.objects.filter(provider="*driver*")
             wait_for(
-                lambda: not driver.filter(driver_lease_until__gt=timezone.now()).exists(),
+                lambda: Lease.holder(takes.DRIVER) is None,
                 30,
                 "the dead driver's lease to run out",
             )
-            takes.sweep()
+            takes.takes_sweep()
             wait_for(lambda: _lease(take) is None, 60, "the dead send to be noticed", second)
     finally:
         release.set()
@@ -471,7 +476,7 @@ def test_a_long_download_keeps_its_lease_and_is_never_taken_over(fake, clip, bob
         return take.is_final
 
     with run_cluster(tmp_path, **_scaled_defaults(fake)) as cluster:
-        takes.sweep()
+        takes.takes_sweep()
         wait_for(lambda: fake.active["file"] == 1, 60, "the download to start", cluster)
         first = _lease(take)
         wait_for(done, 90, "the take to finish", cluster)
@@ -497,14 +502,14 @@ def test_status_hang_is_retried_and_submit_hang_is_uncertain(fake, clip, bob, se
 
 def test_a_take_that_breaks_polling_does_not_stop_the_others(fake, clip, bob, monkeypatch):
     broken, fine = new_take(clip, bob, prompt="broken"), new_take(clip, bob, prompt="fine")
-    real_poll = takes.poll_answer
+    real_poll = poll.take_poll_answer
 
     def poll_answer(take, status):
         if take.prompt == "broken":
             raise RuntimeError("bug")
         return real_poll(take, status)
 
-    monkeypatch.setattr(takes, "poll_answer", poll_answer)
+    monkeypatch.setattr(poll, "take_poll_answer", poll_answer)
     run(fine)
     broken.refresh_from_db()
     assert fine.state == TakeState.SUCCEEDED
@@ -514,12 +519,12 @@ def test_a_take_that_breaks_polling_does_not_stop_the_others(fake, clip, bob, mo
 def test_a_bad_key_holds_the_queue_and_says_so(fake, clip, bob, settings, as_bob):
     settings.MODELLIX_API_KEY = "wrong"
     first, second = new_take(clip, bob), new_take(clip, bob, prompt="second")
-    takes.admit()
-    takes.prepare_and_submit(first.pk)
+    takes.takes_admit()
+    takes.take_submit(first.pk)
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.state == TakeState.FAILED and "MODELLIX_API_KEY" in first.reason
-    takes.admit()
+    takes.takes_admit()
     second.refresh_from_db()
     assert second.state in (TakeState.QUEUED, TakeState.PREPARING)
     assert Take.objects.filter(state=TakeState.FAILED).count() == 1  # the rest wait

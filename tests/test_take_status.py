@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Role, Team
 from studio import health
 from studio.models import Project, Take, TakeState, WorkerHeartbeat
+from studio.parameters import EditParameters
 from studio.services import takes
 from tests.conftest import client_for, join, make_user
 
@@ -34,7 +35,12 @@ def rival(dave):
 
 def queue_take(project, author, prompt: str = "clay") -> Take:
     return takes.take_create(
-        project=project, author=author, clip=None, prompt=prompt, start=0.0, length=3.0
+        project=project,
+        author=author,
+        clip=None,
+        parameters=EditParameters(prompt=prompt),
+        start=0.0,
+        length=3.0,
     )
 
 
@@ -129,7 +135,7 @@ def test_project_page_says_takes_wait_for_the_worker(as_bob, bob, project):
 # -- item 7: the provider-pause notice goes to whom it concerns ---------------------------------
 @pytest.fixture
 def paused(settings):
-    takes.pause_provider(settings.STUDIO_PROVIDER, 300, "The provider asked us to slow down.")
+    takes.provider_pause(settings.STUDIO_PROVIDER, 300, "The provider asked us to slow down.")
 
 
 def notice(client) -> str | None:

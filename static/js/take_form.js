@@ -158,7 +158,7 @@ function drawPlayhead() {
 
 // Money as studio/templatetags/money.py writes it (usd_estimate_for): change the two together.
 function usdEstimate(amount) {
-  if (form.dataset.provider === "local") return "free (local engine)";
+  if (form.dataset.bills === "false") return "free (local engine)";
   if (amount === 0) return "0.00 USD";
   if (amount < 0.005) return "< 0.01 USD (estimate)";
   // Round half up on the decimal value, as the server does: 0.345 is 0.34499... in binary.

@@ -19,6 +19,7 @@ from PIL import Image, ImageStat
 
 from studio.media.probe import VideoInfo
 from studio.media.transcode import Encoded, open_video, transcode
+from studio.parameters import EditParameters
 
 FPS = 30
 # The real model's output sizes (provider notes, section 2.3).
@@ -297,8 +298,8 @@ def plan(
     negative: str,
     seed: int,
     size: tuple[int, int],
-    palette: tuple[float, float, float, float, float, float] | None = None,
-    source: tuple[float, ...] | None = None,  # video_stats: mean and spread of Y, U, V
+    palette: Stats | None = None,
+    source: Stats | None = None,
 ) -> Plan:
     looks, removed = choose_looks(prompt, negative)
     avoid = negative.lower()
@@ -359,7 +360,15 @@ def _transfer(source: tuple[float, ...], palette: tuple[float, ...]) -> str:
     return ":".join(parts)
 
 
-def image_stats(paths: Iterable[Path]) -> tuple[float, float, float, float, float, float] | None:
+Stats = tuple[float, float, float, float, float, float]  # mean and spread of Y, Cb, Cr
+
+
+def _six(values: list[float]) -> Stats:
+    y, y_spread, cb, cb_spread, cr, cr_spread = values
+    return (y, y_spread, cb, cb_spread, cr, cr_spread)
+
+
+def image_stats(paths: Iterable[Path]) -> Stats | None:
     """Mean and spread of Y, Cb, Cr over the reference images (studio-range YCbCr)."""
     sums = [0.0] * 6
     count = 0
@@ -378,10 +387,10 @@ def image_stats(paths: Iterable[Path]) -> tuple[float, float, float, float, floa
         count += 1
     if not count:
         return None
-    return tuple(value / count for value in sums)  # type: ignore[return-value]
+    return _six([value / count for value in sums])
 
 
-def video_stats(path: Path, info: VideoInfo, start: float, length: float) -> tuple[float, ...]:
+def video_stats(path: Path, info: VideoInfo, start: float, length: float) -> Stats:
     """Mean and spread of Y, U, V over five pictures of the window."""
     values: list[list[int]] = [[], [], []]
     with open_video(path) as container:
@@ -405,7 +414,7 @@ def video_stats(path: Path, info: VideoInfo, start: float, length: float) -> tup
         mean = sum(channel) / max(len(channel), 1)
         var = sum((v - mean) ** 2 for v in channel) / max(len(channel), 1)
         stats += [mean, math.sqrt(var)]
-    return tuple(stats)
+    return _six(stats)
 
 
 @dataclass(frozen=True)
@@ -421,29 +430,23 @@ def render(
     dest: Path,
     *,
     info: VideoInfo,
-    prompt: str,
-    negative_prompt: str = "",
-    resolution: str = "1080P",
-    ratio: str = "",
-    duration: int = 0,
-    seed: int = 0,
-    audio_setting: str = "auto",
+    parameters: EditParameters,
     references: Iterable[Path] = (),
     progress: Callable[[float], None] | None = None,
 ) -> Rendered:
+    duration, ratio, resolution = parameters.duration, parameters.ratio, parameters.resolution
     length = min(float(duration), info.duration) if duration else info.duration
     crop_aspect = RATIOS.get(ratio)
-    base_w: float = info.width
-    base_h: float = info.height
+    base_w, base_h = float(info.width), float(info.height)
     if crop_aspect:
         base_w, base_h = (min(base_w, base_h * crop_aspect), min(base_h, base_w / crop_aspect))
     size = size_for(resolution, ratio, int(base_w), int(base_h))
     palette = image_stats(references)
     source = video_stats(src, info, 0.0, length) if palette else None
     chosen = plan(
-        prompt=prompt,
-        negative=negative_prompt,
-        seed=seed,
+        prompt=parameters.prompt,
+        negative=parameters.negative_prompt,
+        seed=parameters.seed or 0,
         size=size,
         palette=palette,
         source=source,

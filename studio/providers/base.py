@@ -9,6 +9,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from studio.parameters import EditParameters
+
 
 class Failure(StrEnum):
     """How a failed provider call may be handled; decides retries, never guessed by callers."""
@@ -52,14 +54,7 @@ class Media:
 
 @dataclass(frozen=True)
 class EditRequest:
-    prompt: str
-    negative_prompt: str
-    resolution: str
-    ratio: str  # "" keeps the input's
-    duration: int  # 0 keeps the input's length
-    audio_setting: str
-    prompt_extend: bool
-    seed: int
+    parameters: EditParameters
     video: Media
     references: tuple[Media, ...] = ()
 
@@ -84,6 +79,9 @@ class TaskStatus:
 class Provider(Protocol):
     name: str
     label: str  # shown to people, e.g. "Modellix wan2.7-videoedit"
+    bills: bool  # its work costs money (estimates are shown, budgets count it)
+    is_ai: bool  # False: every take says it is not AI (the local engine's filters)
+    can_cancel: bool  # a running task can be stopped (`cancel`)
 
     def prepare(self, request: EditRequest) -> dict[str, object]:
         """Everything before the paid call (e.g. uploading inputs); safe to repeat."""
@@ -96,3 +94,11 @@ class Provider(Protocol):
     def status(self, task_id: str) -> TaskStatus: ...
 
     def fetch(self, url: str, dest: Path, *, max_bytes: int) -> int: ...
+
+    def cancel(self, task_id: str) -> None:
+        """Stop a running task (only when `can_cancel`)."""
+        ...
+
+    def forget(self, task_id: str) -> None:
+        """The result is stored: let go of what the provider keeps for the task."""
+        ...

@@ -24,6 +24,7 @@ from django.conf import settings
 from studio.heartbeat import beating
 from studio.media import engine
 from studio.media.probe import MediaRejected, probe
+from studio.parameters import EditParameters
 from studio.providers.base import EditRequest, Failure, ProviderError, Submitted, TaskStatus
 
 PENDING_STALE_SECONDS = 90  # queued, never started: its task was lost
@@ -64,19 +65,15 @@ def queue_render(task_id: str) -> None:
 class LocalEngine:
     name = "local"
     label = "Local engine: filters, not AI"
+    bills = False
+    is_ai = False
+    can_cancel = True  # the render ends and its files go
 
     def prepare(self, request: EditRequest) -> dict[str, Any]:
         return {
             "video": str(request.video.path),
             "references": [str(ref.path) for ref in request.references],
-            "prompt": request.prompt,
-            "negative_prompt": request.negative_prompt,
-            "resolution": request.resolution,
-            "ratio": request.ratio,
-            "duration": request.duration,
-            "audio_setting": request.audio_setting,
-            "prompt_extend": request.prompt_extend,
-            "seed": request.seed,
+            **request.parameters.as_dict(),
         }
 
     def send(self, payload: dict[str, Any]) -> Submitted:
@@ -114,6 +111,12 @@ class LocalEngine:
             raise ProviderError("The local engine's result is gone.", Failure.EXPIRED)
         shutil.copyfile(source, dest)
         return dest.stat().st_size
+
+    def cancel(self, task_id: str) -> None:
+        cancel(task_id)
+
+    def forget(self, task_id: str) -> None:
+        forget(task_id)
 
 
 def stale_after(state: str) -> float:
@@ -154,6 +157,7 @@ def _render(task_id: str) -> None:
     job.update(state="running", beat=time.time(), progress=0.0)
     write_job(task_id, job)
     payload = job["payload"]
+    parameters = EditParameters.of(payload)
     output = folder() / f"{task_id}.mp4"
     partial = folder() / f"{task_id}.part.mp4"
 
@@ -170,13 +174,7 @@ def _render(task_id: str) -> None:
             source,
             partial,
             info=info,
-            prompt=payload["prompt"],
-            negative_prompt=payload["negative_prompt"],
-            resolution=payload["resolution"],
-            ratio=payload["ratio"],
-            duration=int(payload["duration"]),
-            seed=int(payload["seed"]),
-            audio_setting=payload["audio_setting"],
+            parameters=parameters,
             references=[Path(p) for p in payload["references"]],
             progress=progress,
         )
@@ -193,13 +191,13 @@ def _render(task_id: str) -> None:
         return
     partial.replace(output)
     description = ""
-    if payload["prompt_extend"]:
+    if parameters.prompt_extend:
         description = engine.extended_prompt(
-            payload["prompt"],
+            parameters.prompt,
             rendered,
-            resolution=payload["resolution"],
-            ratio=payload["ratio"],
-            seed=int(payload["seed"]),
+            resolution=parameters.resolution,
+            ratio=parameters.ratio,
+            seed=parameters.seed or 0,
             has_audio=rendered.encoded.has_audio,
             references=len(payload["references"]),
         )

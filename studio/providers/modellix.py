@@ -234,7 +234,7 @@ def parse_status(data: dict[str, Any], task_id: str) -> TaskStatus:
         raise ProviderError(
             "The provider's reply has no status.", Failure.RETRY, detail=_clip(repr(data))
         )
-    result = data.get("result") if isinstance(data.get("result"), dict) else {}
+    result: dict[str, Any] = data["result"] if isinstance(data.get("result"), dict) else {}
     resources = result.get("resources") or data.get("resources") or []
     urls: list[str] = []
     for item in resources if isinstance(resources, list) else []:
@@ -243,7 +243,7 @@ def parse_status(data: dict[str, Any], task_id: str) -> TaskStatus:
         if url and kind in ("video", None, ""):
             urls.append(str(url))
     expires = data.get("result_expires_at")
-    billing = data.get("billing") if isinstance(data.get("billing"), dict) else {}
+    billing: dict[str, Any] = data["billing"] if isinstance(data.get("billing"), dict) else {}
     error = data.get("error")
     message = (
         (error.get("message") if isinstance(error, dict) else error)
@@ -262,7 +262,7 @@ def parse_status(data: dict[str, Any], task_id: str) -> TaskStatus:
         charged_usd=_decimal(billing.get("amount")),
         duration_ms=int(data["duration"]) if str(data.get("duration", "")).isdigit() else None,
         result_expires_at=(
-            datetime.fromtimestamp(int(expires) / 1000, tz=UTC)
+            datetime.fromtimestamp(int(str(expires)) / 1000, tz=UTC)
             if str(expires or "").isdigit()
             else None
         ),
@@ -298,6 +298,9 @@ def signed_media_url(media: Media) -> str:
 class Modellix:
     name = "modellix"
     label = "Modellix wan2.7-videoedit"
+    bills = True
+    is_ai = True
+    can_cancel = False  # the API has no cancel: a person can only stop waiting
 
     def __init__(
         self,
@@ -374,20 +377,13 @@ class Modellix:
         return str(data["url"])
 
     def body(self, request: EditRequest) -> dict[str, Any]:
-        """The JSON for the submit POST: every parameter sent explicitly."""
+        """The JSON for the submit POST: every parameter sent explicitly, by the names
+        wan2.7-videoedit gives them (EditParameters is declared in those names); an empty
+        negative prompt or ratio is left out, so the model's default applies."""
         body: dict[str, Any] = {
             "video_url": self.media_url(request.video),
-            "prompt": request.prompt,
-            "resolution": request.resolution,
-            "duration": request.duration,
-            "audio_setting": request.audio_setting,
-            "prompt_extend": request.prompt_extend,
-            "seed": request.seed,
+            **request.parameters.sent(),
         }
-        if request.negative_prompt:
-            body["negative_prompt"] = request.negative_prompt
-        if request.ratio:
-            body["ratio"] = request.ratio
         if request.references:
             body["reference_images"] = [self.media_url(ref) for ref in request.references]
         return body
@@ -449,6 +445,14 @@ class Modellix:
         if response.status_code != 200:
             raise classify(response, paid=False)
         return parse_status(_envelope(response, paid=False), task_id)
+
+    def cancel(self, task_id: str) -> None:
+        raise ProviderError(
+            "The provider offers no way to cancel a running edit.", Failure.REJECTED
+        )
+
+    def forget(self, task_id: str) -> None:
+        """Nothing to let go of: Modellix expires its results by itself."""
 
     # -- results --------------------------------------------------------------------------
     def fetch(self, url: str, dest: Path, *, max_bytes: int) -> int:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from studio.models import Activity, Project, ShareLink, Take, TakeStar
-from studio.providers.local import LocalEngine
+from studio.providers import unbilled_providers
 
 PAGE_SIZE = 24
 
@@ -275,7 +275,7 @@ def member_figures(*, team: Team) -> list[dict[str, Any]]:
         .annotate(
             takes=Count("id"),
             cost=Coalesce(
-                Sum("estimate_usd", filter=~Q(provider=LocalEngine.name)),
+                Sum("estimate_usd", filter=~Q(provider__in=unbilled_providers())),
                 0,
                 output_field=Take._meta.get_field("estimate_usd"),
             ),

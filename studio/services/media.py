@@ -52,19 +52,7 @@ def files_of(obj: ProcessedMedia) -> list[FieldFile]:
 
 def finish(obj: ProcessedMedia, state: str, reason: str = "", **fields: object) -> bool:
     """Compare-and-set the final state; False if the row was deleted or taken over meanwhile."""
-    updated = (
-        type(obj)
-        ._default_manager.filter(pk=obj.pk, state=MediaState.PROCESSING, attempts=obj.attempts)
-        .update(
-            state=state,
-            reason=reason,
-            lease_until=None,
-            progress=1.0 if state == MediaState.READY else 0.0,
-            updated_at=timezone.now(),
-            **fields,
-        )
-    )
-    return bool(updated)
+    return obj.finish(state, reason, **fields)
 
 
 def end_without_files(obj: ProcessedMedia, state: str, reason: str) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from django import template
 
-from studio.providers.local import LocalEngine
+from studio.providers import about
 
 register = template.Library()
 
@@ -62,13 +62,13 @@ def usd_estimate(value: Any) -> str:
 @register.filter
 def usd_estimate_for(value: Any, provider: str) -> str:
     """The estimate of work that `provider` will do; the local engine's work is free."""
-    return FREE if provider == LocalEngine.name else usd_estimate(value)
+    return usd_estimate(value) if about(provider).bills else FREE
 
 
 @register.filter
 def take_cost(take: Any) -> str:
     """What a take costs: the provider's charge once reported, else its estimate."""
-    if take.provider == LocalEngine.name:
+    if not about(take.provider).bills:
         return FREE
     if take.charged_usd is not None:
         return usd(take.charged_usd)

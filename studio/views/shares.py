@@ -20,7 +20,6 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.limits import hit, peek
 from studio.forms import ShareLinkForm
 from studio.models import ShareLink, Take, TakeState
-from studio.providers.local import LocalEngine
 from studio.services import history
 from studio.serving import serve_file
 from studio.views.takes import take_for, take_page_context
@@ -139,7 +138,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
 def _password_page(request: HttpRequest, link: ShareLink, token: str) -> HttpResponse:
     # The preview of a protected link shows nothing the password protects: no title,
     # no poster, no prompt, not even the team, since any of them can give the video away.
-    context: dict[str, object] = {
+    context: dict[str, Any] = {
         "share_url": request.build_absolute_uri(reverse("share_page", args=[token]))
     }
     if request.method != "POST":
@@ -173,7 +172,7 @@ def _title(link: ShareLink, take: Take) -> str:
 def _description(link: ShareLink, take: Take) -> str:
     """What an unfurl says under the title: who shared what; the prompt only when shown."""
     text = f"A before-and-after video edit shared by {take.project.team.name} on Cutroom."
-    if take.provider == LocalEngine.name:
+    if not take.engine.is_ai:
         text += " Made with the local engine (filters, not AI)."
     if link.show_prompt:
         text += f" Prompt: {Truncator(take.prompt).chars(200)}"
@@ -218,7 +217,7 @@ def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponseB
         "poster": take.result_poster,
         "source": take.input_clip.file if take.input_clip else None,
     }[variant]
-    if not field or not field.name or not field.storage.exists(field.name):
+    if not field or not field.storage.exists(field.name or ""):
         raise _not_found()
     # With download off, ?download=1 is served inline like any other request: never as an
     # attachment. Playing the video needs its bytes, so that is all "off" can refuse.

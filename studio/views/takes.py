@@ -20,7 +20,8 @@ from accounts.services import team_switch
 from studio import health
 from studio.forms import AdoptTaskForm, ShareLinkForm, TakeForm
 from studio.models import Clip, MediaState, Take, TakeStar, TakeState
-from studio.providers import local
+from studio.parameters import EditParameters
+from studio.providers import about
 from studio.services import takes
 from studio.services.projects import ARCHIVED_NO_TAKES
 
@@ -58,16 +59,15 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     initial: dict[str, Any] = {"length": min(5.0, round(clip.duration or 0, 1)), "start": 0}
     source = Take.objects.filter(clip=clip, code=request.GET.get("from", "")).first()
     if source is not None:  # Remix: start from that take's parameters
-        initial |= source.api_parameters() | {
+        initial |= source.parameters.as_dict() | {
             "start": source.start_ms / 1000,
             "length": source.length_ms / 1000,
             "references": [r.pk for r in source.references.all()],
         }
     form = TakeForm(request.POST or None, clip=clip, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            take = _create_from_form(request, clip, data)
+            take = _create_from_form(request, clip, form)
         except takes.Refused as refused:  # archived since the form was opened
             messages.error(request, str(refused))
             return redirect("clip_detail", code=clip.code)
@@ -79,27 +79,20 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "membership": membership,
         "form": form,
         "prices": {k: str(v) for k, v in settings.PRICE_PER_SECOND.items()},
-        "provider": settings.STUDIO_PROVIDER,
+        "engine": about(settings.STUDIO_PROVIDER),
     }
     return render(request, "studio/take_new.html", context, status=400 if form.errors else 200)
 
 
-def _create_from_form(request: AuthenticatedHttpRequest, clip: Clip, data: dict[str, Any]) -> Take:
+def _create_from_form(request: AuthenticatedHttpRequest, clip: Clip, form: TakeForm) -> Take:
     return takes.take_create(
         project=clip.project,
         author=request.user,
         clip=clip,
-        prompt=data["prompt"],
-        negative_prompt=data["negative_prompt"].strip(),
-        resolution=data["resolution"],
-        ratio=data["ratio"] or "",
-        duration=data["duration"],
-        audio_setting=data["audio_setting"],
-        prompt_extend=data["prompt_extend"],
-        seed=data["seed"],
-        start=float(data["start"]),
-        length=float(data["length"]),
-        references=data["references"],
+        parameters=form.parameters,
+        start=float(form.cleaned_data["start"]),
+        length=float(form.cleaned_data["length"]),
+        references=form.cleaned_data["references"],
     )
 
 
@@ -131,9 +124,7 @@ def _status_context(take: Take, membership: Any) -> dict[str, Any]:
         "worker_down": worker_down,
         "next_check": next_check,
         "events": take.events.all(),
-        "engine_label": local.LocalEngine.label
-        if take.provider == "local"
-        else "Modellix wan2.7-videoedit",
+        "engine_label": take.engine.label,
     }
 
 
@@ -162,9 +153,10 @@ def take_page_context(
     context["diff"] = parameter_diff(other, take) if other else []
     context["starred"] = TakeStar.objects.filter(take=take, user=request.user).exists()
     links = list(take.share_links.all()) if membership.can_edit else []
-    for link in links:
-        link.new_url = request.session.pop(f"share-{link.code}", "")
     context["share_links"] = links
+    # A new link's address is shown once, just after it was made (share_create put it there).
+    new = ((link.code, request.session.pop(f"share-{link.code}", "")) for link in links)
+    context["new_share_urls"] = [(code, url) for code, url in new if url]
     context["variation_costs"] = [(n, take.estimate_usd * n) for n in (2, 3, 4)]
     context["provider"] = settings.STUDIO_PROVIDER  # variations go to today's provider
     context["share_form"] = share_form or ShareLinkForm()
@@ -172,14 +164,7 @@ def take_page_context(
 
 
 DIFF_FIELDS = [
-    ("prompt", "Prompt"),
-    ("negative_prompt", "Avoid"),
-    ("resolution", "Resolution"),
-    ("ratio", "Aspect ratio"),
-    ("duration", "Output length"),
-    ("audio_setting", "Sound"),
-    ("prompt_extend", "Prompt expansion"),
-    ("seed", "Seed"),
+    *((name, spec.metadata["declared"].short) for name, spec in EditParameters.declared().items()),
     ("start_ms", "Start (ms)"),
     ("length_ms", "Length (ms)"),
     ("provider", "Engine"),
@@ -288,7 +273,7 @@ def take_adopt(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     take, _ = take_for(request, code, need="edit")
     form = AdoptTaskForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors["task_id"]))
+        messages.error(request, " ".join(str(error) for error in form.errors["task_id"]))
         return redirect("take_detail", code=take.code)
     task_id = form.cleaned_data["task_id"]
     try:

@@ -18,6 +18,7 @@ from studio.media import engine
 from studio.media.probe import probe
 from studio.media.transcode import make_poster
 from studio.models import Project, Take, TakeState
+from studio.parameters import EditParameters
 from tests.conftest import PASSWORD, client_for, upload_clip
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -175,7 +176,8 @@ def finish_take(take: Any, folder: Path) -> Any:
     source = Path(item.file.path)
     out = folder / f"{take.code}.mp4"
     info = probe(source, max_seconds=60)
-    rendered = engine.render(source, out, info=info, prompt=take.prompt, resolution=take.resolution)
+    asked = EditParameters(prompt=take.prompt, resolution=take.resolution)
+    rendered = engine.render(source, out, info=info, parameters=asked)
     result = probe(out, max_seconds=60)
     poster = folder / f"{take.code}.jpg"
     make_poster(out, poster, result)

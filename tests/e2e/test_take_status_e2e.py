@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 from accounts.models import Role, Team
 from studio import health
 from studio.models import Project
+from studio.parameters import EditParameters
 from studio.services import takes
 from tests.conftest import client_for, join, upload_clip
 from tests.e2e.conftest import shot, sign_in
@@ -25,10 +26,20 @@ def test_queued_take_says_no_worker_runs_until_one_does(
     theirs = Project.objects.create(team=rival, name="Their film", created_by=dave)
     for n in range(3):  # another team's takes, queued first
         takes.take_create(
-            project=theirs, author=dave, clip=None, prompt=f"theirs {n}", start=0, length=3
+            project=theirs,
+            author=dave,
+            clip=None,
+            parameters=EditParameters(prompt=f"theirs {n}"),
+            start=0,
+            length=3,
         )
     take = takes.take_create(
-        project=project, author=bob, clip=clip, prompt="Make it clay", start=0, length=3
+        project=project,
+        author=bob,
+        clip=clip,
+        parameters=EditParameters(prompt="Make it clay"),
+        start=0,
+        length=3,
     )
 
     sign_in(page, live_server.url, "bob@example.com")

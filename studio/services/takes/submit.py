@@ -1,0 +1,168 @@
+"""Prepare and submit a take (the `prepare_take` task): cut the input, get the files to the
+provider, then make the one paid POST.
+
+The POST is preceded by a committed move to SUBMITTING: if the worker dies during it, the lease
+expires and the take is parked as UNCERTAIN for a person to decide, never re-sent by the machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from studio.files import local_copy
+from studio.media.probe import MediaRejected
+from studio.models import Reference, Take, TakeState, Trigger
+from studio.providers import get_provider
+from studio.providers.base import EditRequest, Failure, Media, ProviderError
+from studio.services.clips import input_clip_prepare
+from studio.services.takes import common
+from studio.services.takes.common import StepProblem, backoff, scaled, step_problem
+from studio.services.takes.leases import holding_lease
+
+TRANSIENT_BUDGET = 6
+CONFIG_PAUSE_SECONDS = 600
+NEVER_RESENT = (
+    "Cutroom never re-sends a paid request by itself: check your provider dashboard, then run "
+    "it again if needed."
+)
+
+
+def take_submit(take_id: int) -> None:
+    take = Take.claim(take_id, TakeState.PREPARING)
+    if take is None:
+        return
+    with holding_lease(take):
+        _submit_held(take)
+
+
+def _submit_held(take: Take) -> None:
+    try:
+        _prepare_and_send(take)
+    except ProviderError as error:
+        return take_submit_failed(take, error)
+    except Exception as error:  # counted and ended like any failure, never left leased
+        if take.state == TakeState.SUBMITTING:
+            # The paid POST may have gone out before this happened.
+            return take_submit_failed(
+                take,
+                StepProblem(
+                    "Cutroom stopped with an error while sending this edit, so it does not know "
+                    "whether the provider received it.",
+                    Failure.UNCERTAIN,
+                    detail=repr(error),
+                ),
+            )
+        return take_submit_failed(take, step_problem(error, then="run the take again"))
+
+
+def _prepare_and_send(take: Take) -> None:
+    if take.clip is None or take.clip.state != "ready":
+        take.fire(
+            Trigger.PREPARE_FAILED, "No clip", reason="The source clip was deleted or is not ready."
+        )
+        return
+    try:
+        item = input_clip_prepare(
+            clip=take.clip, start=take.start_ms / 1000, length=take.length_ms / 1000
+        )
+    except MediaRejected as rejected:
+        take.fire(Trigger.PREPARE_FAILED, "Input", reason=rejected.message)
+        return
+    take.record(while_in=None, input_clip=item)
+    take.refresh_from_db()
+    if common.provider_paused(take.provider):
+        take.release_lease(retry_at=timezone.now() + scaled(5))
+        return
+    try:
+        provider = get_provider(take.provider)
+        refs = list(take.references.order_by("takereference__position"))
+        with local_copy(item.file) as video, _reference_paths(refs) as ref_media:
+            request = EditRequest(
+                parameters=take.parameters,
+                video=Media("input", item.code, "file", video, "video/mp4", f"{take.code}.mp4"),
+                references=tuple(ref_media),
+            )
+            payload = provider.prepare(request)
+            if not take.fire(Trigger.PREPARED, "Sending", count=["submit_posts", "provider_calls"]):
+                return
+            submitted = provider.send(payload)
+    except ProviderError as error:
+        return take_submit_failed(take, error)
+    now = timezone.now()
+    take.fire(
+        Trigger.SENT,
+        f"Provider task {submitted.task_id}",
+        provider_task_id=submitted.task_id,
+        submitted_at=now,
+        deadline_at=now + settings.EDIT_DEADLINE,
+        next_check_at=now + scaled(5),
+        lease_until=None,
+        transient_errors=0,
+    )
+    common.kick()
+
+
+@contextmanager
+def _reference_paths(refs: list[Reference]) -> Iterator[list[Media]]:
+    """Local paths for the reference images (copies when storage is remote)."""
+    with ExitStack() as stack:
+        yield [
+            Media(
+                "ref",
+                ref.code,
+                "image",
+                stack.enter_context(local_copy(ref.image)),
+                ref.content_type("image"),
+                ref.original_name,
+            )
+            for ref in refs
+        ]
+
+
+def take_submit_failed(take: Take, error: ProviderError) -> None:
+    detail = error.detail[:2000]
+    if error.failure == Failure.UNCERTAIN:
+        take.fire(
+            Trigger.SEND_UNCERTAIN,
+            detail,
+            reason=f"{error.message} {NEVER_RESENT}",
+            last_error=detail,
+        )
+        return
+    if error.failure == Failure.REJECTED:
+        take.fire(Trigger.SUBMIT_FAILED, detail, reason=error.message, last_error=detail)
+        if error.config:
+            # A bad key or an empty balance fails every take alike: hold the queue instead of
+            # failing it, and say why on every page until an administrator fixes it.
+            common.provider_pause(take.provider, CONFIG_PAUSE_SECONDS, error.message)
+        return
+    # Definitely not received (a refused connection or connect timeout, a 429) or our own
+    # trouble before the POST: back to PREPARING, retry later.
+    errors = take.transient_errors + 1
+    if errors > TRANSIENT_BUDGET:
+        reason = (
+            error.message
+            if isinstance(error, StepProblem)
+            else f"The provider could not take the edit after {TRANSIENT_BUDGET} tries "
+            f"({error.message})."
+        )
+        take.fire(Trigger.SUBMIT_FAILED, detail, reason=reason, last_error=detail)
+        return
+    if error.failure == Failure.RATE_LIMITED:
+        until = common.provider_pause(take.provider, error.wait or 30, error.message)
+        wait = until - timezone.now()
+    else:
+        wait = timedelta(seconds=error.wait) if error.wait else backoff(errors)
+    take.fire(
+        Trigger.RETRY_LATER,
+        f"Will retry: {error.message}",
+        count=["transient_errors"],
+        last_error=detail,
+        lease_until=None,
+        next_check_at=timezone.now() + wait,
+    )

@@ -1,0 +1,76 @@
+"""What is special about a provider lives behind its interface (studio/providers/base.py):
+pages and services ask it (label, bills, is_ai, can_cancel, cancel, forget), never its name."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from studio.providers import NAMES, about, provider_class, unbilled_providers
+from studio.providers.base import Failure, Provider, ProviderError
+from studio.providers.modellix import Modellix
+
+ROOT = Path(__file__).resolve().parents[1]
+# A branch on the local engine's name, however it is spelt, or reaching into its module.
+NAMED = re.compile(
+    r"""(==|!=)\s*["']local["']|["']local["']\s*(==|!=)|LocalEngine\.name"""
+    r"|providers\.local import|from studio\.providers import .*\blocal\b"
+)
+# The django-q2 entry point of a local render is the engine's own task.
+ENGINE_TASK = "studio/tasks.py"
+
+
+def test_every_provider_has_the_whole_interface():
+    members = {name for name in dir(Provider) if not name.startswith("_")} | set(
+        Provider.__annotations__
+    )
+    assert {"bills", "is_ai", "can_cancel", "label", "cancel", "forget"} <= members
+    for name in NAMES:
+        kind = provider_class(name)
+        missing = {member for member in members if not hasattr(kind, member)}
+        assert not missing, (name, missing)
+        assert kind.name == name
+
+
+def test_what_pages_may_know_of_each_provider():
+    local, modellix = about("local"), about("modellix")
+    assert (local.bills, local.is_ai, local.can_cancel) == (False, False, True)
+    assert local.label == "Local engine: filters, not AI"
+    assert (modellix.bills, modellix.is_ai, modellix.can_cancel) == (True, True, False)
+    assert unbilled_providers() == ["local"]
+    with pytest.raises(ValueError, match="unknown provider"):
+        about("elsewhere")
+
+
+def test_modellix_cannot_cancel_and_keeps_nothing_to_forget():
+    client = Modellix(api_key="k", base_url="http://127.0.0.1:9", submit_path="/", media_mode="url")
+    with pytest.raises(ProviderError) as refused:
+        client.cancel("task-1")
+    assert refused.value.failure == Failure.REJECTED
+    client.forget("task-1")  # nothing to do, and no call is made
+
+
+def test_no_page_or_service_branches_on_a_provider_name():
+    outside = [
+        *ROOT.glob("studio/**/*.py"),
+        *ROOT.glob("accounts/**/*.py"),
+        *ROOT.glob("templates/**/*.html"),
+        *ROOT.glob("static/js/**/*.js"),
+    ]
+    found = []
+    for path in outside:
+        if "providers" in path.parts or "migrations" in path.parts:
+            continue
+        where = str(path.relative_to(ROOT))
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if NAMED.search(line) and not (where == ENGINE_TASK and "import local" in line):
+                found.append(f"{where}:{number}: {line.strip()}")
+    assert found == []
+
+
+def test_the_take_service_does_not_import_the_local_engine():
+    engine = re.compile(r"providers\.local|from studio\.providers import .*\blocal\b")
+    for path in (ROOT / "studio" / "services" / "takes").glob("*.py"):
+        assert not engine.search(path.read_text()), path
