@@ -14,7 +14,7 @@ from accounts.models import Role, Team
 from studio import health
 from studio.models import Project, Take, TakeState, WorkerHeartbeat
 from studio.services import takes
-from tests.conftest import client_for, join, make_user
+from tests.conftest import client_for, join, make_user, scheduler_lease
 
 pytestmark = pytest.mark.django_db
 
@@ -109,6 +109,7 @@ def test_take_page_calls_a_silent_worker_down_before_healthz_does(as_bob, bob, p
         seen_at=timezone.now() - health.worker_down_after() - timedelta(seconds=1)
     )
     assert 'id="worker-down"' in status_html(as_bob, take)
+    scheduler_lease()
     assert client.get(reverse("healthz")).status_code == 200
 
 

@@ -10,11 +10,10 @@ Leases are short (STUDIO_TAKE_LEASE_SECONDS, 60 s) and renewed by a heartbeat th
 step runs (`holding_lease`): a worker that died is noticed within one lease, and a long step that
 is alive (a slow download, a POST waiting for its answer) is never taken over.
 
-Polling: one "driver" task loops while takes are active (django-q2 has no delayed tasks and its
-scheduler ticks only every ~30 s), polling each running take when it is due. Status checks run on
-a few threads (`Poller`) and every external call has a deadline, so one slow answer delays neither
-the other takes nor admission and repair, which run on every turn of the loop. A one-minute sweep
-restarts the driver and repairs steps whose task was lost.
+Polling: the scheduler process (studio/scheduler.py, issue 13) calls admit, repair and the
+Poller in a loop of its own, outside the worker pool. Status checks run on a few threads
+(`Poller`) and every external call has a deadline, so one slow answer delays neither the other
+takes nor admission and repair, which run on every turn of the loop.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ import logging
 import os
 import random
 import secrets
-import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for_any
@@ -40,6 +38,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from accounts.models import User
+from studio import budget, health, polling
 from studio.files import local_copy, scratch_dir, sha256_of, store_path
 from studio.heartbeat import beating
 from studio.media.probe import MediaRejected, probe
@@ -63,7 +62,6 @@ from studio.services.projects import ARCHIVED_NO_TAKES, project_is_archived
 from studio.templatetags.money import usd_estimate
 
 log = logging.getLogger(__name__)
-DRIVER_MAX_SECONDS = 20 * 60  # then it hands over to a fresh task (Q_CLUSTER timeout is 30 min)
 TRANSIENT_BUDGET = 6
 CONFIG_PAUSE_SECONDS = 600
 DOWNLOAD_BUDGET = 4
@@ -181,8 +179,8 @@ def backoff(attempt: int, base: float = 2.0, cap: float = 120.0) -> timedelta:
 
 
 def kick() -> None:
-    """Make sure the driver runs (after commit, so it sees the change)."""
-    transaction.on_commit(lambda: async_task("studio.tasks.drive_takes", task_name="drive_takes"))
+    """Issue 13 hook: nothing to start any more. The scheduler process (studio/scheduler.py)
+    sees every change on its next turn, within a second; no worker waits in a driver loop."""
 
 
 # -- create, cancel, run again --------------------------------------------------------------
@@ -500,37 +498,6 @@ def _span(delta: timedelta) -> str:
     return f"{round(seconds / 60)} minutes"
 
 
-def drive(max_seconds: float = DRIVER_MAX_SECONDS) -> None:
-    """Admit, repair and poll until no take is active; only one driver runs at a time.
-
-    Status checks are asked on the Poller's threads and collected when they answer, so every turn
-    of the loop admits and repairs, however slow the provider is about one take.
-    """
-    started = time.monotonic()
-    row = gate("*driver*")
-    token = secrets.token_hex(8)
-    active = Take.objects.filter(state__in=[*AT_PROVIDER, TakeState.QUEUED, TakeState.DOWNLOADING])
-    with Poller() as poller:
-        while time.monotonic() - started < max_seconds:
-            now = timezone.now()
-            free = Q(driver_lease_until__isnull=True) | Q(driver_lease_until__lt=now)
-            mine = ProviderGate.objects.filter(pk=row.pk).filter(free | Q(driver_owner=token))
-            if not mine.update(driver_lease_until=now + settings.DRIVER_LEASE, driver_owner=token):
-                return  # another driver is running; it will see whatever was just queued
-            admit()
-            repair(now)
-            poller.ask_due(now)
-            if not poller.asking and not active.exists():
-                break
-            due = active.filter(state=TakeState.RUNNING).exclude(next_check_at=None)
-            nxt = due.order_by("next_check_at").first()
-            wait = 1.0 if nxt is None else (nxt.next_check_at - timezone.now()).total_seconds()
-            poller.collect(wait=min(1.0, max(0.05, wait)))
-    ProviderGate.objects.filter(pk=row.pk, driver_owner=token).update(driver_lease_until=None)
-    if active.exists():
-        kick()
-
-
 def poll_due(now: datetime) -> None:
     """Check every running take that is due, concurrently, and wait for the answers."""
     with Poller() as poller:
@@ -587,6 +554,10 @@ class Poller:
             except ProviderError as error:
                 poll_failed(take, error)
                 continue
+            # Issue 13 hook: pay for the check from the request budget every process shares
+            # (studio/budget.py); without a token the take stays due for a later turn.
+            if not budget.prepay_status(provider):
+                continue
             # Counted before asking. Not due again until this check's deadline has passed, so a
             # driver that takes over meanwhile does not ask a second time at once.
             busy = timedelta(seconds=settings.MODELLIX_STATUS_TIMEOUT + 5)
@@ -633,12 +604,6 @@ def _answered(take: Take, future: Future[TaskStatus]) -> None:
         )
 
 
-def next_interval(elapsed: float) -> timedelta:
-    """Every 5 s for the first 20 s, then a quarter of the time spent so far, at most 15 s."""
-    base = min(15.0, max(5.0, elapsed / 4))
-    return scaled(min(15.0, base * random.uniform(0.9, 1.1)))  # noqa: S311
-
-
 def poll_answer(take: Take, status: TaskStatus) -> None:
     """Move a running take on from the provider's answer about its task."""
     now = timezone.now()
@@ -649,7 +614,8 @@ def poll_answer(take: Take, status: TaskStatus) -> None:
                 take_id=take.pk, state=TakeState.RUNNING, at=now, note="The provider answers again"
             )
         Take.objects.filter(pk=take.pk, state=TakeState.RUNNING).update(
-            next_check_at=now + next_interval(elapsed),
+            # Issue 13 hook: densely around the likely finish (studio/polling.py).
+            next_check_at=now + polling.wait_after_check(take, elapsed),
             transient_errors=0,
             progress=status.extra.get("progress", take.progress),
         )
@@ -879,7 +845,7 @@ def _prepare_and_submit(take: Take) -> None:
         provider_task_id=submitted.task_id,
         submitted_at=now,
         deadline_at=now + settings.EDIT_DEADLINE,
-        next_check_at=now + scaled(5),
+        next_check_at=now + polling.first_wait(take),  # issue 13 hook (studio/polling.py)
         lease_until=None,
         transient_errors=0,
     )
@@ -904,6 +870,8 @@ def _reference_paths(refs: list[Reference]) -> Iterator[list[Media]]:
 
 
 def submit_failed(take: Take, error: ProviderError) -> None:
+    if budget.hold(take, error):  # issue 13 hook: the request budget said "later"; not a failure
+        return
     states = [TakeState.PREPARING, TakeState.SUBMITTING]
     detail = error.detail[:2000]
     if error.failure == Failure.UNCERTAIN:
@@ -1138,9 +1106,7 @@ def _kept_at_provider(take: Take, *, offer: bool = True) -> str:
 
 
 def sweep() -> None:
-    """Once a minute: restart the driver when takes are active and no driver holds the lease."""
-    now = timezone.now()
-    busy = Take.objects.filter(state__in=[*AT_PROVIDER, TakeState.QUEUED, TakeState.DOWNLOADING])
-    driver = ProviderGate.objects.filter(provider="*driver*", driver_lease_until__gt=now)
-    if busy.exists() and not driver.exists():
-        async_task("studio.tasks.drive_takes", task_name="drive_takes:sweep")
+    """Once a minute. Issue 13 hook: no driver to restart (the scheduler process polls); while no
+    scheduler is active, steps whose worker died or whose task was lost are still repaired."""
+    if not health.scheduler_running():
+        repair(timezone.now())
