@@ -58,16 +58,18 @@ def test_a_spread_configuration_keeps_within_twenty_five_checks():
     assert checks <= 25 and late <= polling.MAX_GAP
 
 
-def test_a_take_slower_than_any_before_is_still_followed():
+def test_a_take_slower_than_any_before_goes_back_to_the_old_schedule():
+    """Two more checks a gap apart just past the window, then every 15 s as before."""
     window = polling.window_from([100.0, 101.0, 102.0, 103.0, 104.0])
-    gaps = [polling.next_wait(elapsed, window) for elapsed in (110, 130, 200, 600)]
-    assert gaps == sorted(gaps) and gaps[0] >= window.gap and gaps[-1] == polling.MAX_GAP
+    assert window.gap == polling.MIN_GAP and window.end < 105
+    gaps = [polling.next_wait(elapsed, window) for elapsed in (105, 108, 110, 600)]
+    assert gaps == [window.gap, window.gap, polling.MAX_GAP, polling.MAX_GAP]
 
 
 # -- learning from the takes in the database ------------------------------------------------
 def finished(clip, bob, *, seconds: float, reported: bool = True, **params) -> Take:
     take = new_take(clip, bob, **params)
-    submitted = timezone.now() - timedelta(seconds=seconds + 3)
+    submitted = timezone.now() - timedelta(hours=1)
     Take.objects.filter(pk=take.pk).update(
         state=TakeState.SUCCEEDED,
         submitted_at=submitted,
@@ -94,6 +96,24 @@ def test_run_times_come_from_takes_of_the_same_configuration(fake, clip, bob, se
     window = polling.window_for(asked)
     assert window.samples == 7 and window.start == pytest.approx(100 - 60 / 8)
     assert polling.window_for(new_take(clip, bob, resolution="1080P", duration=5)) is None
+
+
+@pytest.mark.django_db
+def test_history_from_the_quick_ones_of_a_running_batch_is_not_trusted(fake, clip, bob, settings):
+    """Ten takes sent together a minute ago: the five quick ones finished, five still run. The
+    history says "about 30 s", but half of the batch is past it: the old schedule stays."""
+    settings.TIME_SCALE = 1
+    batch = [finished(clip, bob, seconds=30 + n, duration=5) for n in range(10)]
+    minute_ago = timezone.now() - timedelta(seconds=60)
+    Take.objects.filter(pk__in=[t.pk for t in batch]).update(submitted_at=minute_ago)
+    Take.objects.filter(pk__in=[t.pk for t in batch[5:]]).update(state=TakeState.RUNNING)
+    TakeEvent.objects.filter(take__in=batch[5:]).delete()
+    asked = new_take(clip, bob, duration=5)
+    assert polling.window_from(polling.run_times("modellix", "1080P", 5)) is not None
+    assert polling.window_for(asked) is None
+    Take.objects.filter(pk__in=[t.pk for t in batch[5:]]).update(state=TakeState.SUCCEEDED)
+    polling._cache.clear()
+    assert polling.window_for(asked) is not None  # now they all finished within it
 
 
 @pytest.mark.django_db
