@@ -125,6 +125,12 @@ def prepay_status(provider: Any) -> bool:
     return True
 
 
+def status_wait() -> float:
+    """Seconds until this process may pay for a status check again (0.0: it may now)."""
+    now = time.monotonic()
+    return max([0.0, *(until - now for until in _not_before.values())])
+
+
 def hold(take: Take, error: ProviderError) -> bool:
     """A take whose preparation was refused by the budget waits for it, without counting it as
     a failure; False when the take had gone further (the usual handling then applies)."""

@@ -35,7 +35,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from studio import health
+from studio import budget, health
 from studio.models import ACTIVE_TAKE_STATES, Lease, Take
 from studio.services.takes import Poller, admit, repair
 
@@ -85,6 +85,7 @@ class Scheduler:
         finally:
             _drop(poller)
             if self.active:
+                self.active = False
                 Lease.release(LEASE_NAME, self.owner)
             log.info("scheduler %s: stopped after %d status checks", self.owner, self.checks)
 
@@ -123,8 +124,8 @@ class Scheduler:
         now = timezone.now()
         admit()
         repair(now)
-        if self.may_ask():
-            self.checks += poller.ask_due(now)
+        asked = poller.ask_due(now) if self.may_ask() else 0
+        self.checks += asked
         nxt = (
             active.exclude(next_check_at=None)
             .order_by("next_check_at")
@@ -132,6 +133,10 @@ class Scheduler:
             .first()
         )
         wait = LONGEST_TURN if nxt is None else (nxt - timezone.now()).total_seconds()
+        if wait <= 0 and not asked:
+            # Due takes that could not be asked (no free thread, the budget, a paused provider):
+            # not again before the budget has a token, and never in a tight loop.
+            wait = budget.status_wait() or 0.25
         wait = min(LONGEST_TURN, self.renew_every, max(0.02, wait))
         if poller.asking:
             poller.collect(wait=wait)

@@ -7,6 +7,7 @@ import itertools
 import os
 import signal
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -44,37 +45,48 @@ def test_a_lease_has_one_holder_until_it_runs_out_or_is_given_up():
 
 @pytest.mark.django_db(transaction=True)
 def test_two_schedulers_in_one_process_take_turns_never_together():
-    """Only the holder of the lease asks anything; a stop gives the role to the other at once."""
+    """Only the holder of the lease works (its turns never overlap the other's); a stop gives
+    the role to the other at once."""
     first, second = Scheduler(owner="first"), Scheduler(owner="second")
-    seen: list[tuple[bool, bool]] = []
-    watching = threading.Event()
+    turns: list[tuple[str, float, float]] = []
 
-    def watch() -> None:
-        while not watching.is_set():
-            seen.append((first.active, second.active))
-            watching.wait(0.01)
+    def recorded(scheduler: Scheduler):
+        real = scheduler.turn
 
+        def turn(poller):
+            started = time.monotonic()
+            try:
+                real(poller)
+            finally:
+                turns.append((scheduler.owner, started, time.monotonic()))
+
+        return turn
+
+    for scheduler in (first, second):
+        scheduler.turn = recorded(scheduler)
     threads = [
         threading.Thread(target=run_and_close, args=(s,), daemon=True) for s in (first, second)
     ]
-    threads.append(threading.Thread(target=watch, daemon=True))
     for thread in threads:
         thread.start()
     try:
         wait_for(lambda: Lease.holder(LEASE_NAME) is not None, 10, "one to take the lease")
         active = first if Lease.holder(LEASE_NAME).owner == "first" else second
         standby = second if active is first else first
-        wait_for(lambda: active.active, 10, "the holder to know it")
+        wait_for(lambda: len(turns) > 3, 10, "a few turns of the holder")
         active.stop()
         wait_for(lambda: standby.active, 10, "the stand-by to take over")
         assert Lease.holder(LEASE_NAME).owner == standby.owner
+        wait_for(lambda: turns[-1][0] == standby.owner, 10, "a turn of the new holder")
     finally:
         first.stop()
         second.stop()
-        watching.set()
         for thread in threads:
             thread.join(timeout=10)
-    assert (True, True) not in seen
+    assert {owner for owner, _, _ in turns} == {"first", "second"}
+    ordered = sorted(turns, key=lambda turn: turn[1])
+    for (owner, _, ended), (other, started, _) in itertools.pairwise(ordered):
+        assert owner == other or ended <= started  # a hand-over: the last turn ended first
     assert Lease.holder(LEASE_NAME) is None  # the last one gave it up too
 
 
