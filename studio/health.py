@@ -5,6 +5,10 @@ different needs: /healthz calls a worker dead after STUDIO_WORKER_STALE_SECONDS 
 fire on one slow beat), while pages say "no worker is running" after three missed beats, because a
 person watching a queued take should not be told to wait for something that cannot happen. A worker
 that stops cleanly removes its rows (`forget_cluster`), so both know at once.
+
+The scheduler (studio/scheduler.py) proves it is alive by renewing its lease, the `Lease` row
+"scheduler", every 2 s (STUDIO_SCHEDULER_LEASE_SECONDS is 10 s); one that stops cleanly gives
+the lease up at once. It is alive while the lease it last wrote holds.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
-from studio.models import WorkerHeartbeat
+from studio.models import Lease, WorkerHeartbeat
 
 log = logging.getLogger(__name__)
+SCHEDULER = "scheduler"  # the name of the scheduler's lease (studio.scheduler.LEASE_NAME)
 
 
 def heartbeat_interval() -> float:
@@ -61,6 +66,36 @@ def worker_running() -> bool:
         return WorkerHeartbeat.objects.filter(seen_at__gte=since).exists()
     except DatabaseError:
         return False
+
+
+def scheduler_running() -> bool:
+    """Whether a scheduler holds its lease: queued takes are admitted and running ones polled."""
+    try:
+        return Lease.holder(SCHEDULER) is not None
+    except DatabaseError:
+        return False
+
+
+def scheduler_status() -> dict[str, Any]:
+    """The scheduler's lease: who holds it and when it was last renewed."""
+    try:
+        row = Lease.objects.filter(name=SCHEDULER).first()
+    except DatabaseError:
+        return {"ok": False, "error": "database unavailable"}
+    if row is None or row.until is None:
+        # None has ever run, or the last one stopped cleanly and gave its lease up.
+        return {"ok": False, "error": "no scheduler is running"}
+    renewed = row.until - settings.SCHEDULER_LEASE
+    age = (timezone.now() - renewed).total_seconds()
+    status: dict[str, Any] = {
+        "ok": row.until > timezone.now(),
+        "holder": row.owner,
+        "last_renewal": renewed.isoformat(),
+        "last_renewal_seconds_ago": round(age, 1),
+    }
+    if not status["ok"]:
+        status["error"] = f"the scheduler has not renewed its lease for {int(age)} s"
+    return status
 
 
 def beat() -> None:
@@ -162,11 +197,14 @@ def disk_status() -> dict[str, Any]:
 
 def health() -> dict[str, Any]:
     db = database_status()
-    worker = worker_status() if db["ok"] else {"ok": False, "error": "database unavailable"}
+    down = {"ok": False, "error": "database unavailable"}
+    worker = worker_status() if db["ok"] else down
+    scheduler = scheduler_status() if db["ok"] else down
     return {
-        "ok": (disk := disk_status())["ok"] and db["ok"] and worker["ok"],
+        "ok": (disk := disk_status())["ok"] and db["ok"] and worker["ok"] and scheduler["ok"],
         "database": db,
         "worker": worker,
+        "scheduler": scheduler,
         "queue": queue_status() if db["ok"] else {"queued": None},
         "provider": settings.STUDIO_PROVIDER,
         "disk": disk,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
 import secrets
 import uuid
@@ -13,7 +14,7 @@ from math import gcd
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -740,43 +741,6 @@ class ProviderGate(models.Model):
         return self.provider
 
 
-class Lease(models.Model):
-    """A named job that one process does at a time across every host (e.g. "driver"): whoever
-    holds the lease until `until` does it, renews it while alive, and another process takes it
-    over once it runs out."""
-
-    name = models.CharField(max_length=40, unique=True)
-    owner = models.CharField(max_length=64, blank=True)
-    until = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return self.name
-
-    @classmethod
-    def acquire(cls, name: str, owner: str, seconds: float) -> bool:
-        """Take or renew the lease for `seconds`: False while another owner holds it."""
-        now = timezone.now()
-        cls.objects.get_or_create(name=name)
-        free = Q(until__isnull=True) | Q(until__lt=now) | Q(owner=owner)
-        taken = (
-            cls.objects.filter(name=name)
-            .filter(free)
-            .update(owner=owner, until=now + timedelta(seconds=seconds))
-        )
-        return bool(taken)
-
-    @classmethod
-    def release(cls, name: str, owner: str) -> None:
-        """Give the lease up at once (only its owner can)."""
-        cls.objects.filter(name=name, owner=owner).update(until=None)
-
-    @classmethod
-    def holder(cls, name: str) -> str | None:
-        """Who holds the lease now, or None when nobody does."""
-        held = cls.objects.filter(name=name, until__gt=timezone.now())
-        return held.values_list("owner", flat=True).first()
-
-
 class TakeStar(models.Model):
     """A person's favourite take."""
 
@@ -844,3 +808,56 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+
+class Lease(models.Model):
+    """A role that one process holds at a time, across every host, until `until` (e.g. the
+    scheduler). The holder renews it well before it runs out; when the holder dies, the renewals
+    stop and another process may take the role once `until` has passed.
+
+    Times come from each host's clock, so the hosts must keep their clocks in step (NTP).
+    """
+
+    name = models.CharField(max_length=64, unique=True)
+    owner = models.CharField(max_length=120, blank=True)
+    until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.owner or 'free'})"
+
+    @classmethod
+    def acquire(cls, name: str, owner: str, seconds: float) -> bool:
+        """Take the role, or renew it when `owner` holds it; False while another holds it."""
+        now = timezone.now()
+        if not cls.objects.filter(name=name).exists():
+            with contextlib.suppress(IntegrityError), transaction.atomic():
+                cls.objects.create(name=name)  # another process may have made it meanwhile
+        free = Q(until__isnull=True) | Q(until__lte=now) | Q(owner=owner)
+        taken = (
+            cls.objects.filter(name=name)
+            .filter(free)
+            .update(owner=owner, until=now + timedelta(seconds=seconds))
+        )
+        return bool(taken)
+
+    @classmethod
+    def release(cls, name: str, owner: str) -> None:
+        """Give the role up at once (a clean stop), if `owner` still holds it."""
+        cls.objects.filter(name=name, owner=owner).update(until=None)
+
+    @classmethod
+    def holder(cls, name: str) -> Lease | None:
+        """The row of the process that holds the role now, or None when nobody does."""
+        return cls.objects.filter(name=name, until__gt=timezone.now()).first()
+
+
+class RequestBudget(models.Model):
+    """The requests a provider still allows, as a token bucket that every process and host
+    shares (studio.budget): `tokens` as they were at `updated_at`."""
+
+    provider = models.CharField(max_length=16, unique=True)
+    tokens = models.FloatField()
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.provider}: {self.tokens:.1f}"

@@ -379,8 +379,8 @@ MODELLIX_STATUS_TIMEOUT = env_int("MODELLIX_STATUS_TIMEOUT", 10, minimum=1)
 MODELLIX_UPLOAD_TIMEOUT = env_int("MODELLIX_UPLOAD_TIMEOUT", 600, minimum=1)
 DOWNLOAD_TIMEOUT = env_int("STUDIO_DOWNLOAD_TIMEOUT", 300, minimum=1)
 DOWNLOAD_STALL_SECONDS = env_int("STUDIO_DOWNLOAD_STALL_SECONDS", 30, minimum=1)
-# Status checks run on this many threads of the polling driver, so a slow answer about one take
-# never holds up the others, nor admission and repair.
+# Status checks run on this many threads of the scheduler, so a slow answer about one take never
+# holds up the others, nor admission and repair.
 STATUS_THREADS = env_int("STUDIO_STATUS_THREADS", 8, minimum=1, maximum=64)
 # The docs post to .../async; the newest official CLI drops the suffix. Both work at the fake.
 MODELLIX_SUBMIT_PATH = env_str("MODELLIX_SUBMIT_PATH", "/api/v1/alibaba/wan2.7-videoedit/async")
@@ -403,12 +403,17 @@ PRICE_PER_SECOND = {
     "720P": env_decimal("STUDIO_PRICE_720P", "0.07055"),
     "1080P": env_decimal("STUDIO_PRICE_1080P", "0.11645"),
 }
-# How long a worker may hold a take's step, or the polling driver its role, before another may
-# take over (a worker that died). A step renews its lease every quarter lease while it runs, so
-# a dead worker is noticed within one lease and a long live one is never taken over. Shortened
-# only by crash tests.
+# How long a worker may hold a take's step before another may take over (a worker that died).
+# A step renews its lease every quarter lease while it runs, so a dead worker is noticed within
+# one lease and a long live one is never taken over. Shortened only by crash tests.
 TAKE_LEASE = timedelta(seconds=env_int("STUDIO_TAKE_LEASE_SECONDS", 60, minimum=1))
-DRIVER_LEASE = timedelta(seconds=env_int("STUDIO_DRIVER_LEASE_SECONDS", 30, minimum=1))
+# The scheduler (manage.py scheduler) holds its role with a lease renewed every fifth of it:
+# when the active scheduler dies, another one takes over within about this long.
+SCHEDULER_LEASE = timedelta(seconds=env_int("STUDIO_SCHEDULER_LEASE_SECONDS", 10, minimum=1))
+# Requests per minute the Modellix account allows (its smallest entitlement: 100, shared by every
+# key of the team). Cutroom keeps submits, status reads and media uploads of every process and
+# host within it (studio.budget), so it never causes a 429.
+MODELLIX_RPM = env_int("MODELLIX_RPM", 100, minimum=10, maximum=100_000)
 # Compresses the app's polling clock for the polling benchmark (1 = real time).
 TIME_SCALE = float(env_decimal("STUDIO_TIME_SCALE", "1", minimum="0.001"))
 

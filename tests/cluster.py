@@ -59,7 +59,7 @@ def cluster_env(**extra: str) -> dict[str, str]:
 
 @contextmanager
 def run_cluster(log_dir: Path, command: str = "qcluster", **extra_env: str) -> Iterator[Cluster]:
-    log = log_dir / f"qcluster-{time.monotonic_ns()}.log"
+    log = log_dir / f"{command}-{time.monotonic_ns()}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "manage.py", command],
@@ -74,6 +74,13 @@ def run_cluster(log_dir: Path, command: str = "qcluster", **extra_env: str) -> I
         yield cluster
     finally:
         cluster.stop()
+
+
+@contextmanager
+def run_scheduler(log_dir: Path, **extra_env: str) -> Iterator[Cluster]:
+    """A real `manage.py scheduler` process on the test database (stopped with SIGTERM)."""
+    with run_cluster(log_dir, command="scheduler", **extra_env) as scheduler:
+        yield scheduler
 
 
 def wait_for(

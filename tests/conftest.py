@@ -147,6 +147,13 @@ def upload_clip(client: Client, project: Any, path: Path, name: str | None = Non
     return clip
 
 
+def scheduler_lease(seconds: float = 600) -> None:
+    """Stand in for a running scheduler: /healthz and the pages read its lease."""
+    from studio.models import Lease
+
+    Lease.acquire("scheduler", "tests", seconds)
+
+
 def last_link(kind: str) -> str:
     """The path of the last mail's link to `kind` (such as "/signup/finish/")."""
     from django.core import mail

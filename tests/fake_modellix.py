@@ -4,6 +4,10 @@ Used by the tests through the real client, and by people: `python manage.py fake
 Tasks go pending -> processing -> success (or failed); the result is the input video itself,
 served by the fake as a file host. Counters record every call, so tests can assert "exactly one
 POST per take".
+
+With `rpm`, the API (submits, status reads, media uploads; not the file host) answers at most
+that many requests in any `minute` (60 s, or less on a compressed clock), wherever the minute
+starts, and 429 with Retry-After and X-RateLimit-* beyond, as Modellix does per team.
 """
 
 from __future__ import annotations
@@ -94,6 +98,8 @@ class Task:
     fail_message: str | None = None
     seconds: float = 3.0
     expired_fetches: int = 0
+    checks: list[float] = field(default_factory=list)  # when each status read came (monotonic)
+    noticed: float | None = None  # when a status read first answered "success"
 
 
 class FakeModellix:
@@ -106,11 +112,17 @@ class FakeModellix:
         host: str = "127.0.0.1",
         port: int = 0,
         billing: bool = True,
+        rpm: int = 0,
+        minute: float = 60.0,
     ) -> None:
         self.api_key = api_key
         self.task_seconds = task_seconds
         self.pending_seconds = pending_seconds
         self.billing = billing
+        self.rpm = rpm  # 0: no limit
+        self.minute = minute
+        self.answered: deque[float] = deque()  # API requests answered in the last minute
+        self.rate_limited: Counter[str] = Counter()  # 429s sent for the rate limit, per endpoint
         self.tasks: dict[str, Task] = {}
         self.media: dict[str, bytes] = {}
         self.counts: Counter[str] = Counter()
@@ -203,6 +215,8 @@ class FakeModellix:
                 return self._send(
                     handler, 401, {"code": 401, "message": "Authentication failed: invalid API key"}
                 )
+            if endpoint in ("submit", "status", "upload") and self._over_limit(handler, endpoint):
+                return None
             keys = [endpoint] + ([f"file:{match.group(1)}"] if endpoint == "file" else [])
             handler.endpoint = endpoint
             with self.lock:
@@ -255,6 +269,35 @@ class FakeModellix:
             self._accepted(handler, created)
             return True
         return False  # answer normally (late after a hang, or with a damaged body)
+
+    def _over_limit(self, handler: BaseHTTPRequestHandler, endpoint: str) -> bool:
+        """Count an API request against the rate limit; answer 429 (and True) beyond it."""
+        if not self.rpm:
+            return False
+        now = time.monotonic()
+        with self.lock:
+            while self.answered and self.answered[0] <= now - self.minute:
+                self.answered.popleft()
+            if len(self.answered) < self.rpm:
+                self.answered.append(now)
+                return False
+            self.rate_limited[endpoint] += 1
+            reset = self.answered[0] + self.minute - now
+        # Retry-After in the provider's seconds: a compressed minute compresses them too.
+        seconds = max(1, int(-(-reset * 60 // self.minute)))
+        self._send_raw(
+            handler,
+            429,
+            json.dumps({"code": 429, "message": "Rate limit exceeded: too many requests"}).encode(),
+            "application/json",
+            {
+                "Retry-After": str(seconds),
+                "X-RateLimit-Limit": str(self.rpm),
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": str(seconds),
+            },
+        )
+        return True
 
     def _authorised(self, handler: BaseHTTPRequestHandler) -> bool:
         return handler.headers.get("Authorization", "") == f"Bearer {self.api_key}"
@@ -324,7 +367,9 @@ class FakeModellix:
             return self._send(
                 handler, 404, {"code": 404, "message": "Resource not found: task not found"}
             )
-        age = time.monotonic() - task.created
+        now = time.monotonic()
+        task.checks.append(now)
+        age = now - task.created
         data: dict[str, Any] = {"task_id": task.task_id, "model_id": "model-123"}
         if age < min(self.pending_seconds, task.seconds):
             data["status"] = "pending"
@@ -352,6 +397,8 @@ class FakeModellix:
                 },
                 result_expires_at=int((time.time() + 7 * 86400) * 1000),
             )
+            if task.noticed is None:
+                task.noticed = now
             if self.billing:
                 seconds = task.body.get("duration") or 5
                 data["billing"] = {"status": "succeeded", "amount": f"{0.1 * seconds:.4f}"}

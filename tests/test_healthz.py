@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from studio import health
-from studio.models import WorkerHeartbeat
+from studio.models import Lease, WorkerHeartbeat
+from tests.conftest import scheduler_lease
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +26,7 @@ def test_no_worker_yet_is_503(client):
 
 def test_fresh_heartbeat_is_200(client):
     health.beat()
+    scheduler_lease()
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
     data = response.json()
@@ -89,6 +91,7 @@ def test_a_killed_worker_is_down_for_pages_after_three_missed_beats(client, sett
     missed = timezone.now() - health.worker_down_after() - timedelta(seconds=1)
     WorkerHeartbeat.objects.update(seen_at=missed)
     assert health.worker_running() is False
+    scheduler_lease()
     assert client.get(reverse("healthz")).status_code == 200  # an alert may wait longer
 
 
@@ -113,6 +116,7 @@ def test_a_cleanly_stopped_cluster_is_down_at_once(client):
 
 def test_disk_space_is_reported(client, settings):
     health.beat()
+    scheduler_lease()
     data = client.get(reverse("healthz")).json()
     assert data["disk"]["ok"] is True and data["disk"]["min_free_mb"] == 500
     assert data["disk"]["media"]["free_mb"] > 0 and data["disk"]["data"]["free_mb"] > 0
@@ -126,6 +130,7 @@ def test_low_disk_space_is_not_ok(client, settings, monkeypatch):
         health.shutil, "disk_usage", lambda path: usage(10 * 2**30, 10 * 2**30, 100 * 2**20)
     )
     health.beat()
+    scheduler_lease()
     response = client.get(reverse("healthz"))
     assert response.status_code == 503
     data = response.json()
@@ -145,3 +150,42 @@ def test_unreadable_folder_is_not_ok_and_a_down_database_still_reports_disk(clie
     data = client.get(reverse("healthz")).json()
     assert data["ok"] is False
     assert data["disk"]["data"] == {"free_mb": None, "error": "Permission denied"}
+
+
+# -- the scheduler's liveness: its lease ------------------------------------------------------
+def test_no_scheduler_is_503_and_says_so(client):
+    health.beat()
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json()["scheduler"] == {"ok": False, "error": "no scheduler is running"}
+    assert health.scheduler_running() is False
+
+
+def test_a_renewed_scheduler_lease_is_ok_with_its_holder(client, settings):
+    health.beat()
+    assert Lease.acquire("scheduler", "host-a:41:abc", settings.SCHEDULER_LEASE.total_seconds())
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    data = response.json()["scheduler"]
+    assert data["ok"] is True and data["holder"] == "host-a:41:abc"
+    assert 0 <= data["last_renewal_seconds_ago"] < 5
+    assert health.scheduler_running() is True
+
+
+def test_a_scheduler_that_stopped_renewing_is_503(client, settings):
+    health.beat()
+    Lease.acquire("scheduler", "host-a:41:abc", 10)
+    Lease.objects.update(until=timezone.now() - timedelta(seconds=3))
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    data = response.json()["scheduler"]
+    assert data["ok"] is False and data["holder"] == "host-a:41:abc"
+    assert data["error"].startswith("the scheduler has not renewed its lease for 1")
+    assert health.scheduler_running() is False
+
+
+def test_a_cleanly_stopped_scheduler_is_down_at_once(client):
+    health.beat()
+    Lease.acquire("scheduler", "host-a:41:abc", 600)
+    Lease.release("scheduler", "host-a:41:abc")
+    assert client.get(reverse("healthz")).json()["scheduler"]["error"] == "no scheduler is running"

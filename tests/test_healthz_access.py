@@ -8,11 +8,11 @@ import pytest
 from django.urls import reverse
 
 from studio import health
-from tests.conftest import client_for
+from tests.conftest import client_for, scheduler_lease
 
 pytestmark = pytest.mark.django_db
 OUTSIDE = "203.0.113.9"
-DETAILS = {"database", "worker", "queue", "provider", "disk"}
+DETAILS = {"database", "worker", "scheduler", "queue", "provider", "disk"}
 
 
 def get(client, **meta):
@@ -23,6 +23,7 @@ def get(client, **meta):
 def test_anonymous_callers_get_the_status_only(client, beat):
     if beat:
         health.beat()
+        scheduler_lease()
     response = get(client, REMOTE_ADDR=OUTSIDE)
     assert response.status_code == (200 if beat else 503)
     assert response.json() == {"ok": beat}
@@ -31,6 +32,7 @@ def test_anonymous_callers_get_the_status_only(client, beat):
 
 def test_members_who_are_not_staff_get_the_status_only(bob):
     health.beat()
+    scheduler_lease()
     response = get(client_for(bob), REMOTE_ADDR=OUTSIDE)
     assert response.json() == {"ok": True}
 

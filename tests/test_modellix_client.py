@@ -55,7 +55,7 @@ def test_the_json_for_every_parameter_combination(media):
             video=video,
             references=(ref,) * refs,
         )
-        body = client.prepare(request)
+        body = client.body(request)
         expected = {
             "video_url": "data:video/mp4;base64,AAAAGGZ0eXBpc29t",
             "prompt": "粘土 clay",

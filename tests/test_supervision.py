@@ -54,8 +54,8 @@ def test_config_is_what_supervisord_reads(tmp_path):
     options = ServerOptions()
     options.realize(args=["-c", str(conf)])
     programs = {g.name: g.process_configs[0] for g in options.process_group_configs}
-    assert set(programs) == {"web", "worker", "odd", "gave-up-notice"}
-    for name in ("web", "worker", "odd"):
+    assert set(programs) == {"web", "worker", "scheduler", "odd", "gave-up-notice"}
+    for name in ("web", "worker", "scheduler", "odd"):
         program = programs[name]
         assert program.command == "/bin/sh -c " + shlex.quote("exec " + entries[name])
         assert program.autorestart is RestartUnconditionally and program.startretries >= 3

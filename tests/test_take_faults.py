@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from studio.models import FINAL_TAKE_STATES, Take, TakeState
 from studio.providers import modellix
+from studio.scheduler import Scheduler
 from studio.services import takes
 from studio.services.takes import submit
 from tests.cluster import wait_for
@@ -456,16 +457,16 @@ def test_disk_full_while_storing_the_input_leaves_no_partial_file(
 # -- 6. one slow call never holds up the others ----------------------------------------------
 @contextmanager
 def cluster_threads(workers: int = 2) -> Iterator[None]:
-    """A cluster in threads of this process: the driver admits, repairs and polls, and `workers`
-    workers run the dispatched steps one at a time each (as django-q2's worker processes do)."""
+    """A cluster in threads of this process: the scheduler admits, repairs and polls, and
+    `workers` workers run the dispatched steps one at a time each (as django-q2's worker
+    processes do)."""
     stop = threading.Event()
     errors: list[BaseException] = []
+    scheduler = Scheduler()
 
     def driver() -> None:
         try:
-            while not stop.is_set():
-                takes.takes_drive(max_seconds=30)  # ends at once when no take is active
-                stop.wait(0.02)
+            scheduler.run()
         except BaseException as error:
             errors.append(error)
         finally:
@@ -493,6 +494,7 @@ def cluster_threads(workers: int = 2) -> Iterator[None]:
         yield
     finally:
         stop.set()
+        scheduler.stop()
         for thread in threads:
             thread.join(timeout=60)
     assert not errors, errors

@@ -13,7 +13,7 @@ from django.utils import timezone
 from PIL import Image
 
 from studio import services
-from studio.models import Lease, ProviderGate, Take, TakeState
+from studio.models import ProviderGate, Take, TakeState
 from studio.parameters import EditParameters
 from studio.providers import local
 from studio.services import takes
@@ -365,7 +365,7 @@ def test_cluster_killed_mid_download_still_ends_with_one_result(fake, clip, bob,
 
     from django.conf import settings
 
-    from tests.cluster import run_cluster, wait_for
+    from tests.cluster import run_cluster, run_scheduler, wait_for
 
     fake.script("file", Fault(hang=4))
     env = {
@@ -375,24 +375,21 @@ def test_cluster_killed_mid_download_still_ends_with_one_result(fake, clip, bob,
         "STUDIO_DOWNLOAD_ALLOW_LOOPBACK": "true",
         "STUDIO_TIME_SCALE": "0.1",
         "STUDIO_TAKE_LEASE_SECONDS": "3",
-        "STUDIO_DRIVER_LEASE_SECONDS": "3",
     }
     take = new_take(clip, bob)
-    with run_cluster(tmp_path, **env) as first:
-        takes.takes_sweep()  # starts the driver, as the one-minute schedule would
-        wait_for(lambda: fake.counts["file"] >= 1, 60, "the download to start", first)
-        first.kill()
-    take.refresh_from_db()
-    assert take.state == TakeState.DOWNLOADING
-    with run_cluster(tmp_path, **env) as second:
-        time.sleep(3.5)  # the dead driver's lease runs out
-        takes.takes_sweep()
+    with run_scheduler(tmp_path, **env):
+        with run_cluster(tmp_path, **env) as first:
+            wait_for(lambda: fake.counts["file"] >= 1, 60, "the download to start", first)
+            first.kill()
+        take.refresh_from_db()
+        assert take.state == TakeState.DOWNLOADING
+        with run_cluster(tmp_path, **env) as second:
 
-        def done() -> bool:
-            take.refresh_from_db()
-            return take.is_final
+            def done() -> bool:
+                take.refresh_from_db()
+                return take.is_final
 
-        wait_for(done, 60, "the take to finish", second)
+            wait_for(done, 60, "the take to finish", second)
     assert take.state == TakeState.SUCCEEDED, take.reason
     assert fake.counts["submit"] == 1 and take.submit_posts == 1
     folder = Path(settings.MEDIA_ROOT) / "takes" / take.project.code / take.code
@@ -414,7 +411,6 @@ def _scaled_defaults(fake) -> dict[str, str]:
         "STUDIO_DOWNLOAD_ALLOW_LOOPBACK": "true",
         "STUDIO_TIME_SCALE": "0.1",
         "STUDIO_TAKE_LEASE_SECONDS": "6",
-        "STUDIO_DRIVER_LEASE_SECONDS": "3",
         "STUDIO_DOWNLOAD_STALL_SECONDS": "3",
         "STUDIO_DOWNLOAD_TIMEOUT": "30",
     }
@@ -425,31 +421,24 @@ def _scaled_defaults(fake) -> dict[str, str]:
 def test_a_cluster_killed_while_sending_is_noticed_within_a_lease(fake, clip, bob, tmp_path):
     """SIGKILL while the paid POST waits for its answer. The renewals stop with the worker, so
     the take is uncertain one lease later (6 s here, a minute with the defaults), never sooner."""
-    from tests.cluster import run_cluster, wait_for
+    from tests.cluster import run_cluster, run_scheduler, wait_for
 
     release = threading.Event()
     fake.script("submit", Fault(create=True, hang=600, hold=release))
     env = _scaled_defaults(fake) | {"MODELLIX_READ_TIMEOUT": "600"}
     take = new_take(clip, bob)
     try:
-        with run_cluster(tmp_path, **env) as first:
-            takes.takes_sweep()  # starts the driver, as the one-minute schedule would
+        with run_cluster(tmp_path, **env) as first, run_scheduler(tmp_path, **env) as scheduler:
             wait_for(lambda: fake.active["submit"] == 1, 60, "the POST to hang", first)
             sending = _lease(take)
             wait_for(lambda: _lease(take) > sending, 30, "a renewal while it waits", first)
             first.kill()
             killed_at = timezone.now()
-        left = _lease(take)
-        assert take.state == TakeState.SUBMITTING
-        assert left <= killed_at + timedelta(seconds=6)  # at most one lease left behind
-        with run_cluster(tmp_path, **env) as second:
-            wait_for(
-                lambda: Lease.holder(takes.DRIVER) is None,
-                30,
-                "the dead driver's lease to run out",
-            )
-            takes.takes_sweep()
-            wait_for(lambda: _lease(take) is None, 60, "the dead send to be noticed", second)
+            left = _lease(take)
+            assert take.state == TakeState.SUBMITTING
+            assert left <= killed_at + timedelta(seconds=6)  # at most one lease left behind
+            # The scheduler's repair notices the dead send (no worker is needed for that).
+            wait_for(lambda: _lease(take) is None, 60, "the dead send to be noticed", scheduler)
     finally:
         release.set()
     assert take.state == TakeState.UNCERTAIN
@@ -465,7 +454,7 @@ def test_a_cluster_killed_while_sending_is_noticed_within_a_lease(fake, clip, bo
 def test_a_long_download_keeps_its_lease_and_is_never_taken_over(fake, clip, bob, tmp_path):
     """Bytes arrive every second for 20 s, more than three leases: the worker renews its lease,
     so the driver's repair never starts a second download of the same take."""
-    from tests.cluster import run_cluster, wait_for
+    from tests.cluster import run_cluster, run_scheduler, wait_for
 
     fake.script("file", Fault(drip=1.0, pieces=20))
     take = new_take(clip, bob)
@@ -475,8 +464,8 @@ def test_a_long_download_keeps_its_lease_and_is_never_taken_over(fake, clip, bob
         seen.append(_lease(take))
         return take.is_final
 
-    with run_cluster(tmp_path, **_scaled_defaults(fake)) as cluster:
-        takes.takes_sweep()
+    env = _scaled_defaults(fake)
+    with run_cluster(tmp_path, **env) as cluster, run_scheduler(tmp_path, **env):
         wait_for(lambda: fake.active["file"] == 1, 60, "the download to start", cluster)
         first = _lease(take)
         wait_for(done, 90, "the take to finish", cluster)

@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from accounts.models import Role, Team
 from studio import health
-from studio.models import Project, Take, TakeState, WorkerHeartbeat
+from studio.models import Lease, Project, Take, TakeState, WorkerHeartbeat
 from studio.parameters import EditParameters
 from studio.services import takes
-from tests.conftest import client_for, join, make_user
+from tests.conftest import client_for, join, make_user, scheduler_lease
 
 pytestmark = pytest.mark.django_db
 
@@ -115,6 +115,7 @@ def test_take_page_calls_a_silent_worker_down_before_healthz_does(as_bob, bob, p
         seen_at=timezone.now() - health.worker_down_after() - timedelta(seconds=1)
     )
     assert 'id="worker-down"' in status_html(as_bob, take)
+    scheduler_lease()
     assert client.get(reverse("healthz")).status_code == 200
 
 
@@ -130,6 +131,27 @@ def test_project_page_says_takes_wait_for_the_worker(as_bob, bob, project):
     assert "so uploads and takes wait" in as_bob.get(url).content.decode()
     health.beat()
     assert 'id="worker-down"' not in as_bob.get(url).content.decode()
+
+
+def test_pages_say_when_no_scheduler_runs_and_stop_when_one_does(as_bob, bob, project):
+    """A worker alone does not move takes on: the scheduler admits and polls them."""
+    take = queue_take(project, bob)
+    url = reverse("project_detail", args=[project.code])
+    assert 'id="scheduler-down"' not in status_html(as_bob, take)  # the worker notice comes first
+    health.beat()
+    html = status_html(as_bob, take)
+    assert 'id="scheduler-down"' in html and "data-pending" in html
+    assert "The scheduler is not running, so this take cannot move on" in html
+    assert "supervisorctl -c var/supervisord.conf restart scheduler" in html
+    assert "The scheduler is not running, so takes wait" in as_bob.get(url).content.decode()
+    scheduler_lease()
+    assert 'id="scheduler-down"' not in status_html(as_bob, take)
+    assert 'id="scheduler-down"' not in as_bob.get(url).content.decode()
+    Lease.release("scheduler", "tests")  # a scheduler that stopped cleanly: said at once
+    assert 'id="scheduler-down"' in status_html(as_bob, take)
+    Take.objects.filter(pk=take.pk).update(state=TakeState.SUCCEEDED)
+    assert 'id="scheduler-down"' not in status_html(as_bob, take)
+    assert 'id="scheduler-down"' not in as_bob.get(url).content.decode()
 
 
 # -- item 7: the provider-pause notice goes to whom it concerns ---------------------------------

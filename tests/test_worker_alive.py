@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from tests.cluster import run_cluster, wait_for
+from tests.conftest import scheduler_lease
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -26,6 +27,7 @@ def test_healthz_sees_worker_come_and_die(client, qcluster):
         response = client.get(reverse("healthz"))
         return response.status_code, response.json()
 
+    scheduler_lease()  # this test is about the worker
     wait_for(lambda: status()[0] == 200, 60, "a worker heartbeat", qcluster)
     code, data = status()
     assert data["worker"]["alive"] >= 1 and data["database"]["ok"] is True
@@ -41,6 +43,7 @@ def test_healthz_sees_worker_come_and_die(client, qcluster):
 
 def test_worker_command_stops_cleanly_on_group_sigterm(client, transactional_db, tmp_path):
     """Ctrl-C and systemd signal the whole process group; nothing may hang or be left behind."""
+    scheduler_lease()
     with run_cluster(tmp_path, command="worker") as worker:
         healthy = lambda: client.get(reverse("healthz")).status_code == 200  # noqa: E731
         wait_for(healthy, 60, "a heartbeat", worker)

@@ -23,8 +23,8 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("name", models.CharField(max_length=40, unique=True)),
-                ("owner", models.CharField(blank=True, max_length=64)),
+                ("name", models.CharField(max_length=64, unique=True)),
+                ("owner", models.CharField(blank=True, max_length=120)),
                 ("until", models.DateTimeField(blank=True, null=True)),
             ],
         ),

@@ -11,6 +11,11 @@ already created the task), 408, a read timeout, a broken connection, an unreadab
 
 Every call has an overall deadline (transport.Deadline), and result downloads connect only to
 addresses checked after one DNS lookup (transport.PinnedAdapter).
+
+Every request to the API is paid for from the request budget that all processes share
+(studio.budget) before it is sent; without a token it is not sent (OverBudget says when to try).
+`prepare` pays for its uploads and for the POST that follows at once, so a take is either fully
+paid for before the first upload or sent nowhere, and the paid POST never waits for the budget.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
+from studio import budget
 from studio.providers.base import (
     EditRequest,
     Failure,
@@ -301,6 +307,7 @@ class Modellix:
     bills = True
     is_ai = True
     can_cancel = False  # the API has no cancel: a person can only stop waiting
+    budget = "modellix"  # the request budget it spends from (studio.budget)
 
     def __init__(
         self,
@@ -313,6 +320,7 @@ class Modellix:
         self.base_url = base_url.rstrip("/")
         self.submit_path = submit_path
         self.media_mode = media_mode
+        self.prepaid = 0  # requests already paid for from the budget (see _spend)
         self.session = requests.Session()
         self.session.headers.update(
             {"Authorization": f"Bearer {api_key}", "User-Agent": USER_AGENT}
@@ -325,6 +333,15 @@ class Modellix:
         self.downloads.trust_env = False
         for scheme in ("http://", "https://"):
             self.downloads.mount(scheme, PinnedAdapter())
+
+    def _spend(self, count: int = 1, *, patience: float = 0.0) -> None:
+        """Pay for `count` requests before sending them: from what was paid ahead, else from the
+        shared budget, waiting up to `patience` seconds; OverBudget when it is spent."""
+        if self.prepaid >= count:
+            self.prepaid -= count
+            return
+        budget.spend(self.budget, count - self.prepaid, patience=patience)
+        self.prepaid = 0
 
     # -- submit ---------------------------------------------------------------------------
     def media_url(self, media: Media) -> str:
@@ -352,6 +369,7 @@ class Modellix:
 
     def upload(self, media: Media) -> str:
         """Put a file on Modellix's media endpoint (not billed, so safe to retry)."""
+        self._spend()
         total = settings.MODELLIX_UPLOAD_TIMEOUT
         deadline = Deadline(total)
         try:
@@ -389,10 +407,15 @@ class Modellix:
         return body
 
     def prepare(self, request: EditRequest) -> dict[str, Any]:
+        # Its uploads and the POST, paid at once: all of them, or none is sent.
+        uploads = 1 + len(request.references) if self.media_mode == "upload" else 0
+        self._spend(uploads + 1)
+        self.prepaid = uploads + 1
         return self.body(request)
 
     def send(self, body: dict[str, Any]) -> Submitted:
         """The paid POST. Made once; see the module docstring."""
+        self._spend(patience=settings.MODELLIX_CONNECT_TIMEOUT)
         connect, read_timeout = settings.MODELLIX_CONNECT_TIMEOUT, settings.MODELLIX_READ_TIMEOUT
         # The whole exchange, including an answer that trickles in, ends within both waits.
         deadline = Deadline(connect + read_timeout)
@@ -422,6 +445,7 @@ class Modellix:
     # -- status ---------------------------------------------------------------------------
     def status(self, task_id: str) -> TaskStatus:
         total = settings.MODELLIX_STATUS_TIMEOUT
+        self._spend(patience=total)  # paid ahead by the scheduler (budget.prepay_status)
         deadline = Deadline(total)
         try:
             with deadline:

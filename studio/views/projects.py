@@ -15,7 +15,7 @@ from accounts.access import get_for_user, get_team_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
 from studio.forms import ProjectForm
-from studio.health import worker_running
+from studio.health import scheduler_running, worker_running
 from studio.media.probe import human_duration
 from studio.models import Project
 from studio.services import project_archive, project_create, project_update
@@ -42,9 +42,11 @@ def _library(project: Project, membership: object) -> dict[str, object]:
     clips = project.clips.select_related("uploaded_by")
     references = project.references.select_related("uploaded_by")
     recent_takes = list(project.takes.select_related("clip", "created_by")[:50])
-    pending = any(item.is_pending for item in (*clips, *references)) or any(
-        take.is_active for take in recent_takes
-    )
+    takes_active = any(take.is_active for take in recent_takes)
+    pending = takes_active or any(item.is_pending for item in (*clips, *references))
+    # Uploads and takes wait for the worker; say so when none is alive rather than spin. Takes
+    # also need the scheduler process (admission and polling).
+    worker_down = pending and not worker_running()
     return {
         "project": project,
         "membership": membership,
@@ -52,8 +54,8 @@ def _library(project: Project, membership: object) -> dict[str, object]:
         "references": references,
         "takes": recent_takes,
         "pending": pending,
-        # Uploads and takes wait for the worker; say so when none is alive rather than spin.
-        "worker_down": pending and not worker_running(),
+        "worker_down": worker_down,
+        "scheduler_down": takes_active and not worker_down and not scheduler_running(),
         "upload_key": uuid.uuid4,
         "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
         "max_source_length": human_duration(settings.MAX_SOURCE_SECONDS),

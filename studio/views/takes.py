@@ -122,6 +122,8 @@ def _status_context(take: Take, membership: Any) -> dict[str, Any]:
         "team_ahead": team_ahead,
         "shared_slots": settings.MAX_ACTIVE_EDITS,
         "worker_down": worker_down,
+        # Takes are admitted and polled by the scheduler process: say so when none runs.
+        "scheduler_down": take.is_active and not worker_down and not health.scheduler_running(),
         "next_check": next_check,
         "events": take.events.all(),
         "engine_label": take.engine.label,

@@ -23,7 +23,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from accounts.models import Membership, Team
 from accounts.services import invitation_create
-from studio import services
+from studio import health, services
 from studio.models import Clip, MediaState, Project, Take, TakeState
 from studio.services import history
 from tests.conftest import PASSWORD, client_for, last_link, make_user, upload_clip
@@ -289,6 +289,9 @@ def test_every_page_passes_axe(
     expect(page.locator("#take-state")).to_have_text("Waiting for a free slot")
     pages.check("take running", f"/k/{studio.running.code}/")
     expect(page.locator("#take-state")).to_have_text("Rendering")
+    health.beat()  # a worker runs but no scheduler: the scheduler's notice
+    pages.check("take running, no scheduler", f"/k/{studio.running.code}/")
+    expect(page.locator("#scheduler-down")).to_contain_text("The scheduler is not running")
     pages.check("take failed", f"/k/{studio.failed.code}/")
     expect(page.locator("#take-state")).to_have_text("Failed")
     pages.check("take succeeded", f"/k/{studio.succeeded.code}/")

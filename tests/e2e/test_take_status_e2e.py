@@ -10,7 +10,7 @@ from studio import health
 from studio.models import Project
 from studio.parameters import EditParameters
 from studio.services import takes
-from tests.conftest import client_for, join, upload_clip
+from tests.conftest import client_for, join, scheduler_lease, upload_clip
 from tests.e2e.conftest import shot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -49,6 +49,7 @@ def test_queued_take_says_no_worker_runs_until_one_does(
     expect(warning).to_contain_text("make run")
     shot(page, "take-no-worker")
 
+    scheduler_lease()  # the scheduler runs (this test is about the worker)
     health.beat()  # a worker starts; the page notices by itself
     expect(warning).to_have_count(0, timeout=10_000)
     place = page.locator("#queue-place")

@@ -3,7 +3,7 @@
 - `create`: make takes, cancel them, run again, variations, send again, adopt a task.
 - `submit`: prepare the input and make the one paid POST (`prepare_take` task).
 - `poll`: ask the provider about running takes and move them on from its answers.
-- `driver`: the loop that admits queued takes, repairs lost steps and polls (`drive_takes`).
+- `driver`: admission and repair, run by the scheduler process (studio/scheduler.py).
 - `download`: save the result, and try saving it again (`download_take` task).
 - `leases`, `common`: the step's lease on its take; queueing, the provider's pause, errors.
 
@@ -31,19 +31,12 @@ from studio.services.takes.download import (
     take_download_failed,
     take_save_again,
 )
-from studio.services.takes.driver import (
-    DRIVER,
-    takes_admit,
-    takes_drive,
-    takes_repair,
-    takes_sweep,
-)
+from studio.services.takes.driver import takes_admit, takes_repair, takes_sweep
 from studio.services.takes.poll import take_poll_answer, take_poll_failed, takes_poll
 from studio.services.takes.submit import take_submit, take_submit_failed
 
 __all__ = [
     "DOWNLOAD_BUDGET",
-    "DRIVER",
     "Refused",
     "common",
     "provider_pause",
@@ -62,7 +55,6 @@ __all__ = [
     "take_submit_failed",
     "take_variations",
     "takes_admit",
-    "takes_drive",
     "takes_poll",
     "takes_repair",
     "takes_sweep",

@@ -9,7 +9,6 @@ import random
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -34,8 +33,9 @@ class StepProblem(ProviderError):
 # Called as common.kick() and common.dispatch(...) by the steps, so that tests and the bench can
 # stand in for the queue in one place.
 def kick() -> None:
-    """Make sure the driver runs (after commit, so it sees the change)."""
-    transaction.on_commit(lambda: async_task("studio.tasks.drive_takes", task_name="drive_takes"))
+    """Nothing to start: the scheduler process (studio/scheduler.py) sees every change on its
+    next turn, within a second, and no worker waits in a driver loop. Kept as the one place to
+    hook a wake-up into, should the scheduler ever sleep longer."""
 
 
 def dispatch(task: str, take_id: int) -> None:

@@ -1,30 +1,19 @@
-"""The driver: one loop, across every host, that admits queued takes, repairs lost steps and
-polls running takes while any take is active (the `drive_takes` task).
-
-django-q2 has no delayed tasks and its scheduler ticks only every ~30 s, so the driver loops
-while takes are active, polling each running take when it is due. A Lease named "driver" makes
-sure only one runs; the one-minute sweep starts a new one when takes are active and nobody holds
-the lease.
-"""
+"""Admission and repair, which the scheduler process (studio/scheduler.py) runs on every turn,
+outside the worker pool, beside the Poller (poll.py)."""
 
 from __future__ import annotations
 
-import secrets
-import time
 from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
-from studio.models import AT_PROVIDER, Lease, Take, TakeState, Trigger
+from studio import health
+from studio.models import AT_PROVIDER, Take, TakeState, Trigger
 from studio.services.takes import common
 from studio.services.takes.common import scaled
-from studio.services.takes.poll import Poller, deadline_reason
-
-DRIVER = "driver"  # the name of the driver's Lease
-DRIVER_MAX_SECONDS = 20 * 60  # then it hands over to a fresh task (Q_CLUSTER timeout is 30 min)
+from studio.services.takes.poll import deadline_reason
 
 
 def takes_admit() -> int:
@@ -72,38 +61,9 @@ def takes_repair(now: datetime) -> None:
         take.fire(Trigger.DEADLINE, "Deadline passed", reason=deadline_reason(take, now))
 
 
-def takes_drive(max_seconds: float = DRIVER_MAX_SECONDS) -> None:
-    """Admit, repair and poll until no take is active; only one driver runs at a time.
-
-    Status checks are asked on the Poller's threads and collected when they answer, so every turn
-    of the loop admits and repairs, however slow the provider is about one take.
-    """
-    started = time.monotonic()
-    token = secrets.token_hex(8)
-    active = Take.objects.filter(state__in=[*AT_PROVIDER, TakeState.QUEUED, TakeState.DOWNLOADING])
-    with Poller() as poller:
-        while time.monotonic() - started < max_seconds:
-            now = timezone.now()
-            if not Lease.acquire(DRIVER, token, settings.DRIVER_LEASE.total_seconds()):
-                return  # another driver is running; it will see whatever was just queued
-            takes_admit()
-            takes_repair(now)
-            poller.ask_due(now)
-            if not poller.asking and not active.exists():
-                break
-            due = active.filter(state=TakeState.RUNNING).exclude(next_check_at=None)
-            nxt = due.order_by("next_check_at").first()
-            wait = 1.0
-            if nxt is not None and nxt.next_check_at is not None:
-                wait = (nxt.next_check_at - timezone.now()).total_seconds()
-            poller.collect(wait=min(1.0, max(0.05, wait)))
-    Lease.release(DRIVER, token)
-    if active.exists():
-        common.kick()
-
-
 def takes_sweep() -> None:
-    """Once a minute: restart the driver when takes are active and no driver holds the lease."""
-    busy = Take.objects.filter(state__in=[*AT_PROVIDER, TakeState.QUEUED, TakeState.DOWNLOADING])
-    if busy.exists() and Lease.holder(DRIVER) is None:
-        async_task("studio.tasks.drive_takes", task_name="drive_takes:sweep")
+    """Once a minute. No driver to restart: the scheduler process (studio/scheduler.py) admits
+    and polls. While no scheduler is active, steps whose worker died or whose task was lost are
+    still repaired here."""
+    if not health.scheduler_running():
+        takes_repair(timezone.now())

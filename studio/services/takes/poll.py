@@ -9,7 +9,6 @@ a definite answer or the deadline ends a running take.
 from __future__ import annotations
 
 import logging
-import random
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for_any
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
+from studio import budget, polling
 from studio.models import Take, TakeState, Trigger
 from studio.providers import get_provider
 from studio.providers.base import Failure, Provider, ProviderError, TaskStatus
@@ -84,6 +84,10 @@ class Poller:
             except ProviderError as error:
                 take_poll_failed(take, error)
                 continue
+            # Paid for from the request budget every process shares (studio/budget.py); without
+            # a token the take stays due for a later turn.
+            if not budget.prepay_status(provider):
+                continue
             # Counted before asking. Not due again until this check's deadline has passed, so a
             # driver that takes over meanwhile does not ask a second time at once.
             busy = timedelta(seconds=settings.MODELLIX_STATUS_TIMEOUT + 5)
@@ -130,12 +134,6 @@ def _answered(take: Take, future: Future[TaskStatus]) -> None:
         )
 
 
-def next_interval(elapsed: float) -> timedelta:
-    """Every 5 s for the first 20 s, then a quarter of the time spent so far, at most 15 s."""
-    base = min(15.0, max(5.0, elapsed / 4))
-    return scaled(min(15.0, base * random.uniform(0.9, 1.1)))  # noqa: S311
-
-
 def take_poll_answer(take: Take, status: TaskStatus) -> None:
     """Move a running take on from the provider's answer about its task."""
     now = timezone.now()
@@ -145,7 +143,8 @@ def take_poll_answer(take: Take, status: TaskStatus) -> None:
             take.note("The provider answers again")
         take.record(
             while_in=TakeState.RUNNING,
-            next_check_at=now + next_interval(elapsed),
+            # Densely around the likely finish, sparsely before (studio/polling.py).
+            next_check_at=now + polling.wait_after_check(take, elapsed),
             transient_errors=0,
             progress=status.extra.get("progress", take.progress),
         )

@@ -14,6 +14,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from studio import budget, polling
 from studio.files import local_copy
 from studio.media.probe import MediaRejected
 from studio.models import Reference, Take, TakeState, Trigger
@@ -100,7 +101,7 @@ def _prepare_and_send(take: Take) -> None:
         provider_task_id=submitted.task_id,
         submitted_at=now,
         deadline_at=now + settings.EDIT_DEADLINE,
-        next_check_at=now + scaled(5),
+        next_check_at=now + polling.first_wait(take),  # studio/polling.py
         lease_until=None,
         transient_errors=0,
     )
@@ -125,6 +126,8 @@ def _reference_paths(refs: list[Reference]) -> Iterator[list[Media]]:
 
 
 def take_submit_failed(take: Take, error: ProviderError) -> None:
+    if budget.hold(take, error):  # the request budget said "later": not a failure
+        return
     detail = error.detail[:2000]
     if error.failure == Failure.UNCERTAIN:
         take.fire(
