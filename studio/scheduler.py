@@ -75,7 +75,8 @@ class Scheduler:
             while not self.stopping.is_set():
                 try:
                     if not self.hold_role():
-                        poller = _drop(poller)
+                        _drop(poller)
+                        poller = None
                         self.stopping.wait(self.renew_every)
                         continue
                     poller = poller or Poller()

@@ -143,7 +143,7 @@ class FakeModellix:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> FakeModellix:
         self.thread.start()
@@ -195,7 +195,7 @@ class FakeModellix:
         return Handler
 
     def _dispatch(self, handler: BaseHTTPRequestHandler, method: str) -> None:
-        handler.body_fault = None  # the handler serves every request of a kept-alive connection
+        handler.body_fault = None  # type: ignore[attr-defined]  # one handler serves a kept-alive connection
         path = handler.path.split("?", 1)[0]
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
@@ -218,7 +218,7 @@ class FakeModellix:
             if endpoint in ("submit", "status", "upload") and self._over_limit(handler, endpoint):
                 return None
             keys = [endpoint] + ([f"file:{match.group(1)}"] if endpoint == "file" else [])
-            handler.endpoint = endpoint
+            handler.endpoint = endpoint  # type: ignore[attr-defined]
             with self.lock:
                 for key in keys:
                     self.active[key] += 1

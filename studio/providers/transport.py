@@ -199,8 +199,8 @@ class _Pinned:
     def _new_conn(self) -> socket.socket:
         try:
             addresses = allowed_addresses(self._dns_host, self.port, https=self.https)
-        except socket.gaierror as error:
-            raise NameResolutionError(self.host, self, error) from error  # type: ignore[arg-type]
+        except socket.gaierror as unresolved:
+            raise NameResolutionError(self.host, self, unresolved) from unresolved  # type: ignore[arg-type]
         error: OSError | None = None
         for address in addresses:
             try:
@@ -219,8 +219,9 @@ class _Pinned:
             raise ConnectTimeoutError(
                 self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
             ) from error
-        raise NewConnectionError(  # type: ignore[arg-type]
-            self, f"Failed to establish a new connection: {error}"
+        raise NewConnectionError(
+            self,  # type: ignore[arg-type]  # an HTTPSConnection of ours, not urllib3's base
+            f"Failed to establish a new connection: {error}",
         ) from error
 
 
