@@ -159,7 +159,7 @@ class Bench:
 
     # -- plumbing -----------------------------------------------------------------------------
     def reset(self, *, rpm: int) -> None:
-        from studio import polling
+        from studio import budget, polling
         from studio.models import Lease, RequestBudget, Take
 
         if rpm:
@@ -172,6 +172,7 @@ class Bench:
         RequestBudget.objects.all().delete()
         Lease.objects.all().delete()
         polling._cache.clear()
+        budget._not_before.clear()
         self.fake.tasks.clear()
         self.fake.counts.clear()
         self.fake.rate_limited.clear()

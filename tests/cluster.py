@@ -1,4 +1,4 @@
-"""Run the real django-q2 cluster (manage.py qcluster) against the test database."""
+"""Run the real django-q2 cluster (manage.py qcluster) and scheduler against the test database."""
 
 from __future__ import annotations
 
@@ -91,7 +91,8 @@ def wait_for(
         if condition():
             return
         if cluster is not None and cluster.process.poll() is not None:
-            raise AssertionError(f"qcluster exited while waiting for {what}:\n{cluster.output()}")
+            command = " ".join(str(arg) for arg in cluster.process.args[1:])
+            raise AssertionError(f"{command} exited while waiting for {what}:\n{cluster.output()}")
         time.sleep(0.2)
     log = cluster.output() if cluster is not None else ""
     raise AssertionError(f"timed out after {timeout} s waiting for {what}:\n{log}")

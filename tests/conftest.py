@@ -17,7 +17,7 @@ from django.test import Client  # noqa: E402
 
 from accounts.models import Membership, Role, Team, User  # noqa: E402
 from accounts.services import user_signup  # noqa: E402
-from tests.cluster import Cluster, run_cluster  # noqa: E402
+from tests.cluster import Cluster, run_cluster, run_scheduler  # noqa: E402
 from tests.media import Samples  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
@@ -116,8 +116,9 @@ def as_dave(dave: User) -> Client:
 
 @pytest.fixture
 def qcluster(transactional_db: Any, tmp_path: Path) -> Iterator[Cluster]:
-    """A real django-q2 cluster on the test database; stopped (or killed) at the end."""
-    with run_cluster(tmp_path) as cluster:
+    """A real django-q2 cluster on the test database, with the scheduler beside it as `make run`
+    starts them (takes move on only with both); stopped (or killed) at the end."""
+    with run_cluster(tmp_path) as cluster, run_scheduler(tmp_path):
         yield cluster
 
 
