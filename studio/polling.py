@@ -39,7 +39,7 @@ from studio.models import Take, TakeEvent, TakeState
 
 HISTORY = 50  # the finished takes of a configuration that count, the last submitted
 MIN_SAMPLES = 5  # fewer than this: the old schedule
-DENSE_POLLS = 16  # checks spread over the window where takes of this configuration finish
+DENSE_POLLS = 20  # checks spread over the window where takes of this configuration finish
 MIN_GAP = 2.0
 MAX_GAP = 15.0
 SPARSE_GAP = 30.0  # the shortest gap before the window (longer for long windows: a third of it)
