@@ -94,11 +94,25 @@ ROLE_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.OWNER: 3}
 NEED_RANK = {"view": 1, "edit": 2, "own": 3}
 
 
+def _money(**extra: Any) -> models.DecimalField[Any, Any]:
+    """A monthly budget in USD; None means no limit."""
+    return models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True, **extra)
+
+
 class Team(models.Model):
     code = models.CharField(max_length=16, unique=True, default=_team_code, editable=False)
     name = models.CharField(max_length=80)
     personal = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # Governance (README "Budgets and fair turns"). The owners set the team's monthly budget;
+    # the instance administrator may cap it, limit its takes at the provider, or suspend it.
+    budget_usd = _money()
+    cap_usd = _money()
+    max_active = models.PositiveSmallIntegerField(null=True, blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_reason = models.CharField(max_length=300, blank=True)
+    # Fair turns: when a take of this team was last let through to the provider.
+    last_admitted_at = models.DateTimeField(null=True, blank=True)
     members = models.ManyToManyField(User, through="Membership", related_name="teams")
 
     class Meta:
@@ -110,6 +124,10 @@ class Team(models.Model):
     def owners(self) -> QuerySet[Membership]:
         return self.memberships.filter(role=Role.OWNER)
 
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
+
 
 class Membership(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -117,6 +135,8 @@ class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices)
     created_at = models.DateTimeField(default=timezone.now)
+    budget_usd = _money()  # this member's monthly limit within the team, set by an owner
+    last_admitted_at = models.DateTimeField(null=True, blank=True)  # fair turns within the team
 
     class Meta:
         ordering = ["team", "created_at"]
@@ -188,3 +208,32 @@ class Invitation(models.Model):
         if self.expires_at <= timezone.now():
             return "expired"
         return "pending"
+
+
+class SignupMode(models.TextChoices):
+    INVITE = "invite", "By invitation only"
+    OPEN = "open", "Open to anyone"
+    DOMAIN = "domain", "Open to addresses at chosen domains"
+
+
+class Instance(models.Model):
+    """Settings of this Cutroom that its administrator changes from the administration page.
+
+    One row (pk 1). Empty fields fall back to the environment (STUDIO_SIGNUP,
+    STUDIO_SIGNUP_DOMAINS, STUDIO_INSTANCE_BUDGET_USD).
+    """
+
+    signup = models.CharField(max_length=10, choices=SignupMode.choices, blank=True)
+    signup_domains = models.CharField(max_length=500, blank=True)
+    budget_usd = _money()
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return "Instance settings"
+
+    @classmethod
+    def get(cls) -> Instance:
+        return cls.objects.get_or_create(pk=1)[0]

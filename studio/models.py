@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from math import gcd
 from typing import Any
@@ -45,6 +46,8 @@ class Project(models.Model):
     # Last activity: details changed, a clip or a reference image added.
     updated_at = models.DateTimeField(default=timezone.now)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # The project's monthly limit on provider spend (USD), set by a team owner; None: no limit.
+    budget_usd = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
 
     class Meta:
         ordering = ["-updated_at"]
@@ -397,6 +400,9 @@ class Transition:
     sources: tuple[TakeState, ...]
     target: TakeState
     when: str  # for people: printed in the README's table (manage.py take_states)
+    # The provider surely bills nothing for this take (never sent, refused, or failed: only
+    # successful edits are billed), so its money reservation is given back.
+    releases: bool = False
 
 
 _Q, _PREP, _SUB, _RUN, _DOWN = (
@@ -411,7 +417,9 @@ _Q, _PREP, _SUB, _RUN, _DOWN = (
 # from the trigger's sources (compare-and-set), so a trigger from any other state does nothing.
 TAKE_TRANSITIONS: dict[Trigger, Transition] = {
     Trigger.ADMIT: Transition((_Q,), _PREP, "a slot at the provider is free"),
-    Trigger.CANCEL: Transition((_Q, _PREP), TakeState.CANCELED, "a person cancels it"),
+    Trigger.CANCEL: Transition(
+        (_Q, _PREP), TakeState.CANCELED, "a person cancels it", releases=True
+    ),
     Trigger.CANCEL_TASK: Transition(
         (_RUN,), TakeState.CANCELED, "a person cancels it, and the provider stops its task"
     ),
@@ -419,14 +427,17 @@ TAKE_TRANSITIONS: dict[Trigger, Transition] = {
         (_RUN,), TakeState.CANCELED, "a person stops waiting: the provider cannot cancel"
     ),
     Trigger.PREPARE_FAILED: Transition(
-        (_PREP,), TakeState.FAILED, "the clip is gone or its part cannot be cut"
+        (_PREP,), TakeState.FAILED, "the clip is gone or its part cannot be cut", releases=True
     ),
     Trigger.PREPARED: Transition((_PREP,), _SUB, "the input is ready: the paid POST comes next"),
     Trigger.RETRY_LATER: Transition(
         (_PREP, _SUB), _PREP, "the POST was certainly not received (or our own trouble before it)"
     ),
     Trigger.SUBMIT_FAILED: Transition(
-        (_PREP, _SUB), TakeState.FAILED, "the provider refused, or the retries ran out"
+        (_PREP, _SUB),
+        TakeState.FAILED,
+        "the provider refused, or the retries ran out",
+        releases=True,
     ),
     Trigger.SEND_UNCERTAIN: Transition(
         (_SUB,), TakeState.UNCERTAIN, "the POST may have reached the provider"
@@ -436,7 +447,9 @@ TAKE_TRANSITIONS: dict[Trigger, Transition] = {
     ),
     Trigger.SENT: Transition((_SUB,), _RUN, "the provider said its task id"),
     Trigger.PROVIDER_FINISHED: Transition((_RUN,), _DOWN, "the provider has a result"),
-    Trigger.PROVIDER_FAILED: Transition((_RUN,), TakeState.FAILED, "the provider failed the task"),
+    Trigger.PROVIDER_FAILED: Transition(
+        (_RUN,), TakeState.FAILED, "the provider failed the task", releases=True
+    ),
     Trigger.STATUS_REFUSED: Transition(
         (_RUN,), TakeState.FAILED, "the provider refuses to say (e.g. it does not know the task)"
     ),
@@ -474,6 +487,8 @@ GUARDED_TAKE_FIELDS = (
     "submit_posts",
     "transient_errors",
     "download_attempts",
+    "reserved_usd",
+    "admitted_at",
 )
 
 
@@ -523,6 +538,10 @@ class Take(models.Model):
     export_file = models.FileField(max_length=255, blank=True)
     # Money and results.
     estimate_usd = models.DecimalField(max_digits=8, decimal_places=4, default=0)
+    # Held against the budgets that cover this take until the provider reports its charge
+    # (studio.services.budgets): the estimate of each paid request sent or to be sent, 0 once
+    # the take ended without being billed, and always 0 for providers that do not bill.
+    reserved_usd = models.DecimalField(max_digits=10, decimal_places=4, default=0)
     charged_usd = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
     provider_duration_ms = models.PositiveIntegerField(null=True, blank=True)
     result_url = models.TextField(blank=True)
@@ -538,6 +557,7 @@ class Take(models.Model):
     result_height = models.PositiveIntegerField(null=True, blank=True)
     result_duration = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    admitted_at = models.DateTimeField(null=True, blank=True)  # let through to the provider
     submitted_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -588,6 +608,10 @@ class Take(models.Model):
         is in any other state (moved on meanwhile, or the trigger is illegal from there)."""
         move = TAKE_TRANSITIONS[trigger]
         now = timezone.now()
+        if move.releases:
+            fields.setdefault("reserved_usd", 0)
+        if trigger == Trigger.ADMIT:
+            fields.setdefault("admitted_at", now)
         if move.target in FINAL_TAKE_STATES:
             fields.setdefault("finished_at", now)
             fields.setdefault("lease_until", None)
@@ -659,6 +683,13 @@ class Take(models.Model):
         if error:
             fields["last_error"] = error[:2000]
         Take.objects.filter(pk=self.pk).update(**fields)
+
+    def reserve_estimate(self) -> None:
+        """Before the take is first saved: hold its estimate against the budgets that cover it
+        when its provider bills (studio.services.budgets)."""
+        if self.pk is not None:
+            raise ValueError("a saved take's reservation changes only by fire()")
+        self.reserved_usd = self.estimate_usd if self.engine.bills else Decimal(0)
 
     @property
     def parameters(self) -> EditParameters:
@@ -861,3 +892,24 @@ class RequestBudget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}: {self.tokens:.1f}"
+
+
+class BudgetAlert(models.Model):
+    """A warning about a budget that was mailed to a team's owners (or the administrator), so
+    each level of each budget is mailed once a month."""
+
+    scope = models.CharField(max_length=10)  # instance, cap, team, member, project
+    key = models.CharField(max_length=40)  # which one: the team code, member code, project code
+    month = models.DateField()  # the first day of the month the spend counts for
+    level = models.PositiveSmallIntegerField()  # percent: 80, 100
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "key", "month", "level"], name="one_alert_per_budget_level"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key} {self.month:%Y-%m} {self.level} %"

@@ -195,6 +195,13 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and login hardening. ---
+# Who may make an account (README "Who may join"): by invitation (default), anyone, or addresses
+# at STUDIO_SIGNUP_DOMAINS. The administration page can change both; its choice wins.
+SIGNUP = env_choice("STUDIO_SIGNUP", "invite", ("invite", "open", "domain"))
+SIGNUP_DOMAINS = [d.lower().lstrip("@") for d in env_list("STUDIO_SIGNUP_DOMAINS", [])]
+# The operator's monthly limit on provider spend for the whole instance (USD; 0: none). The
+# administration page can change it.
+INSTANCE_BUDGET_USD = env_decimal("STUDIO_INSTANCE_BUDGET_USD", "0")
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -390,6 +397,9 @@ MODELLIX_MEDIA_MODE = env_choice("MODELLIX_MEDIA_MODE", "upload", ("upload", "ur
 PUBLIC_URL = env_str("STUDIO_PUBLIC_URL", "").rstrip("/")
 EDIT_DEADLINE = timedelta(minutes=env_int("STUDIO_EDIT_DEADLINE_MINUTES", 30, minimum=1))
 MAX_ACTIVE_EDITS = env_int("STUDIO_MAX_ACTIVE_EDITS", 2, minimum=1, maximum=1000)
+# Takes of one team at the provider at once (0: no limit beyond MAX_ACTIVE_EDITS); the
+# administrator may set another limit per team.
+TEAM_MAX_ACTIVE = env_int("STUDIO_TEAM_MAX_ACTIVE", 0, minimum=0, maximum=1000)
 # Result downloads: https to public addresses only, unless this allows plain http to 127.0.0.1
 # (tests and the fake provider). STUDIO_RESULT_HOSTS optionally lists the only hosts allowed.
 DOWNLOAD_ALLOW_LOOPBACK = env_bool("STUDIO_DOWNLOAD_ALLOW_LOOPBACK", False)

@@ -22,7 +22,7 @@ from studio.forms import AdoptTaskForm, ShareLinkForm, TakeForm
 from studio.models import Clip, MediaState, Take, TakeStar, TakeState
 from studio.parameters import EditParameters
 from studio.providers import about
-from studio.services import takes
+from studio.services import budgets, takes
 from studio.services.projects import ARCHIVED_NO_TAKES
 
 
@@ -68,11 +68,16 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             take = _create_from_form(request, clip, form)
+        except budgets.OverBudget as over:  # the form stays filled in, with the reason
+            form.add_error(None, str(over))
         except takes.Refused as refused:  # archived since the form was opened
             messages.error(request, str(refused))
             return redirect("clip_detail", code=clip.code)
-        messages.success(request, "The take is queued. You can close this page; it keeps going.")
-        return redirect("take_detail", code=take.code)
+        else:
+            messages.success(
+                request, "The take is queued. You can close this page; it keeps going."
+            )
+            return redirect("take_detail", code=take.code)
     context = {
         "clip": clip,
         "project": clip.project,

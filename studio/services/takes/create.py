@@ -9,12 +9,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Team, User
 from studio.models import Clip, Project, Reference, Take, TakeReference, TakeState, Trigger
 from studio.parameters import MAX_SEED, EditParameters
 from studio.providers import get_provider
+from studio.services import budgets
 from studio.services.history import activity_log
 from studio.services.projects import ARCHIVED_NO_TAKES, project_is_archived
 from studio.services.takes import common
@@ -41,9 +43,54 @@ def take_create(
     run_of: Take | None = None,
 ) -> Take:
     """A queued take of `clip`'s part from `start`, `length` seconds long. A seed of None is
-    picked at random, and the take remembers that it was."""
+    picked at random, and the take remembers that it was. Its estimate is reserved against
+    every budget that covers it: budgets.OverBudget (a Refused) when one would be exceeded."""
+    price = estimate(parameters.resolution, parameters.duration or length)
+    with budgets.budgets_reserve(
+        project=project,
+        author=author,
+        amount=price,
+        provider=settings.STUDIO_PROVIDER,
+        what="this take",
+    ):
+        return _take_make(
+            project=project,
+            author=author,
+            clip=clip,
+            parameters=parameters,
+            start=start,
+            length=length,
+            references=references,
+            run_of=run_of,
+        )
+
+
+def team_suspended_problem(team: Team) -> str:
+    """Why a suspended team cannot send takes, for its members; "" when it may."""
+    if not team.is_suspended:
+        return ""
+    why = f" ({team.suspended_reason})" if team.suspended_reason else ""
+    return (
+        f"{team.name} is suspended by the administrator of this Cutroom{why}. Its takes wait "
+        "and no new ones can be sent until the suspension is lifted; nothing has been deleted."
+    )
+
+
+def _take_make(
+    *,
+    project: Project,
+    author: User,
+    clip: Clip,
+    parameters: EditParameters,
+    start: float,
+    length: float,
+    references: list[Reference] | None,
+    run_of: Take | None,
+) -> Take:
     if project_is_archived(project):
         raise Refused(ARCHIVED_NO_TAKES)
+    if problem := team_suspended_problem(project.team):
+        raise Refused(problem)
     chosen = parameters.seed is not None
     if not chosen:
         parameters = replace(parameters, seed=secrets.randbelow(MAX_SEED + 1))
@@ -60,6 +107,7 @@ def take_create(
         deadline_at=None,
     )
     take.estimate_usd = estimate(parameters.resolution, take.output_seconds)
+    take.reserve_estimate()
     with transaction.atomic():
         take.save()
         for position, reference in enumerate(references or []):
@@ -94,16 +142,25 @@ def take_run_again(*, take: Take, author: User) -> Take:
 
 
 def take_variations(*, take: Take, author: User, count: int) -> list[Take]:
-    """`count` new takes that differ from `take` only in their (random) seed."""
+    """`count` new takes that differ from `take` only in their (random) seed: all of them fit
+    the budgets and are made, or none is (budgets.OverBudget)."""
     if project_is_archived(take.project):
         raise Refused(ARCHIVED_NO_TAKES)
     made = []
-    for _ in range(count):
-        again = take_run_again(take=take, author=author)
-        again.seed = secrets.randbelow(MAX_SEED + 1)
-        again.seed_was_chosen = False
-        again.save(update_fields=["seed", "seed_was_chosen"])
-        made.append(again)
+    price = estimate(take.resolution, take.output_seconds) * count
+    with budgets.budgets_reserve(
+        project=take.project,
+        author=author,
+        amount=price,
+        provider=settings.STUDIO_PROVIDER,
+        what=f"these {count} variations",
+    ):
+        for _ in range(count):
+            again = take_run_again(take=take, author=author)
+            again.seed = secrets.randbelow(MAX_SEED + 1)
+            again.seed_was_chosen = False
+            again.save(update_fields=["seed", "seed_was_chosen"])
+            made.append(again)
     return made
 
 
@@ -130,10 +187,33 @@ def take_send_again(*, take: Take, author: User) -> None:
     history (its events and its submit_posts count show both requests)."""
     if project_is_archived(take.project):
         raise Refused(ARCHIVED_NO_TAKES)
+    with budgets.budgets_reserve(
+        project=take.project,
+        author=take.created_by,
+        amount=take.estimate_usd,
+        provider=take.provider,
+        what="sending this take again",
+    ):
+        _send_again(take, author)
+    activity_log(
+        team=take.project.team,
+        actor=author,
+        verb="submitted",
+        summary=f"sent a take again: {take.prompt[:80]}",
+        project=take.project,
+        take=take,
+    )
+    common.kick()
+
+
+def _send_again(take: Take, author: User) -> None:
+    # The first request may have been billed: its reservation stays, and this one adds its own.
+    reserve = F("reserved_usd") + take.estimate_usd if take.engine.bills else 0
     if not take.fire(
         Trigger.SEND_AGAIN,
         f"Sent again by {author.display_name}: a new paid request, "
         f"{usd_estimate(take.estimate_usd)}",
+        reserved_usd=reserve,
         reason="",
         last_error="",
         transient_errors=0,
@@ -145,15 +225,6 @@ def take_send_again(*, take: Take, author: User) -> None:
         next_check_at=None,
     ):
         raise Refused(NO_DECISION)
-    activity_log(
-        team=take.project.team,
-        actor=author,
-        verb="submitted",
-        summary=f"sent a take again: {take.prompt[:80]}",
-        project=take.project,
-        take=take,
-    )
-    common.kick()
 
 
 def take_adopt(*, take: Take, task_id: str, author: User) -> None:
