@@ -63,15 +63,15 @@ def test_queue_place_counts_only_the_own_teams_takes(as_bob, bob, project, rival
     mine = queue_take(project, bob, "second")
 
     html = status_html(as_bob, mine)
-    assert queue_place(html).startswith("1 of your team's takes is ahead of this one.")
-    assert "share the provider's 2 slots" in queue_place(html)
+    assert queue_place(html).startswith("1 of your team's takes starts before this one.")
+    assert "provider's 2 shared slots" in queue_place(html)
     assert "Position" not in html and "6" not in queue_place(html)
     assert queue_place(status_html(as_bob, first)).startswith(
         "No take of your team is ahead of this one."
     )
     as_dave = client_for(dave)
     last = Take.objects.filter(project=rival).order_by("-created_at", "-pk").first()
-    assert queue_place(status_html(as_dave, last)).startswith("4 of your team's takes are ahead")
+    assert queue_place(status_html(as_dave, last)).startswith("4 of your team's takes start before")
 
 
 def test_another_teams_queue_changes_nothing_on_the_page(as_bob, bob, project, rival, dave):

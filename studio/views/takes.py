@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +24,7 @@ from studio.parameters import EditParameters
 from studio.providers import about
 from studio.services import budgets, takes
 from studio.services.projects import ARCHIVED_NO_TAKES
+from studio.services.takes.queue import take_place
 
 
 def take_for(request: AuthenticatedHttpRequest, code: str, need: str = "view"):
@@ -101,22 +102,12 @@ def _create_from_form(request: AuthenticatedHttpRequest, clip: Clip, form: TakeF
     )
 
 
-def _team_takes_ahead(take: Take) -> int:
-    """Queued takes of the same team that start before this one (admission is oldest first).
-
-    Other teams' takes are left out on purpose: their count would tell this team how busy the
-    others are. The page says instead that the provider's slots are shared.
-    """
-    earlier = Q(created_at__lt=take.created_at) | Q(created_at=take.created_at, pk__lt=take.pk)
-    queued = Take.objects.filter(state=TakeState.QUEUED, project__team_id=take.project.team_id)
-    return queued.filter(earlier).count()
-
-
 def _status_context(take: Take, membership: Any) -> dict[str, Any]:
     worker_down = take.is_active and not health.worker_running()
-    team_ahead = None
+    place = None
     if take.state == TakeState.QUEUED and not worker_down:
-        team_ahead = _team_takes_ahead(take)
+        # Only the team's own takes are counted: others' would tell how busy other teams are.
+        place = take_place(take)
     next_check = None
     if take.state == TakeState.RUNNING and take.next_check_at:
         next_check = max(0, round((take.next_check_at - timezone.now()).total_seconds()))
@@ -124,7 +115,9 @@ def _status_context(take: Take, membership: Any) -> dict[str, Any]:
         "take": take,
         "project": take.project,
         "membership": membership,
-        "team_ahead": team_ahead,
+        "place": place,
+        "now_soon": timezone.now() + timedelta(seconds=5),
+        "team_ahead": place.team_ahead if place else None,
         "shared_slots": settings.MAX_ACTIVE_EDITS,
         "worker_down": worker_down,
         # Takes are admitted and polled by the scheduler process: say so when none runs.

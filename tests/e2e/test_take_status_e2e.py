@@ -54,6 +54,7 @@ def test_queued_take_says_no_worker_runs_until_one_does(
     expect(warning).to_have_count(0, timeout=10_000)
     place = page.locator("#queue-place")
     expect(place).to_contain_text("No take of your team is ahead of this one.")
-    expect(place).to_contain_text("share the provider's 2 slots")
+    expect(place).to_contain_text("provider's 2 shared slots")
+    expect(page.locator("#queue-start")).to_contain_text("Should start")
     expect(place).not_to_contain_text("3")  # dave's team's takes stay its own business
     shot(page, "take-queued")

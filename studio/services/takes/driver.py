@@ -3,7 +3,7 @@ outside the worker pool, beside the Poller (poll.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Q
@@ -11,24 +11,30 @@ from django.utils import timezone
 
 from studio import health
 from studio.models import AT_PROVIDER, Take, TakeState, Trigger
-from studio.services.takes import common
+from studio.services.takes import common, queue
 from studio.services.takes.common import scaled
 from studio.services.takes.poll import deadline_reason
 
 
 def takes_admit() -> int:
-    """Start queued takes in order while fewer than MAX_ACTIVE_EDITS are at the provider."""
-    started = 0
+    """Let queued takes through while fewer than MAX_ACTIVE_EDITS are at the provider, in the
+    order of the fair-turns policy (studio.fairness): round-robin across teams, then across
+    the members of a team, oldest first; suspended teams and teams at their own limit wait."""
     if common.provider_paused(settings.STUDIO_PROVIDER):
         return 0
-    busy = Take.objects.filter(state__in=AT_PROVIDER).count()
-    for take in Take.objects.filter(state=TakeState.QUEUED).order_by("created_at", "pk"):
-        if busy >= settings.MAX_ACTIVE_EDITS:
-            break
+    free = settings.MAX_ACTIVE_EDITS - Take.objects.filter(state__in=AT_PROVIDER).count()
+    if free <= 0:
+        return 0
+    started = 0
+    now = timezone.now()
+    for turn, chosen in enumerate(queue.takes_to_admit(free)):
+        take = Take(pk=chosen.pk)
         # next_check_at: when the sweep should re-dispatch it if this task gets lost.
         retry_at = timezone.now() + scaled(60)
-        if take.fire(Trigger.ADMIT, "Started", next_check_at=retry_at):
-            busy += 1
+        # Turns given in one go are a microsecond apart, so they keep their order.
+        at = now + timedelta(microseconds=turn)
+        if take.fire(Trigger.ADMIT, "Started", next_check_at=retry_at, admitted_at=at):
+            queue.turn_record(chosen, at)
             started += 1
             common.dispatch("prepare_take", take.pk)
     return started
