@@ -192,3 +192,22 @@ def test_staff_always_see_the_pause(paused):
 def test_no_pause_no_notice(as_bob, bob, project):
     queue_take(project, bob)
     assert notice(as_bob) is None
+
+
+def test_a_running_take_of_the_local_engine_offers_cancel_not_stop_waiting(
+    as_bob, bob, project, settings
+):
+    from studio.models import Trigger
+
+    health.beat()
+    scheduler_lease()
+    settings.STUDIO_PROVIDER = "local"
+    take = queue_take(project, bob)
+    for trigger in (Trigger.ADMIT, Trigger.PREPARED):
+        assert take.fire(trigger)
+    assert take.fire(Trigger.SENT, provider_task_id="local-1")
+    html = status_html(as_bob, take)
+    assert ">Cancel</button>" in html and "Stop waiting" not in html
+    Take.objects.filter(pk=take.pk).update(provider="modellix")
+    html = status_html(as_bob, take)
+    assert "Stop waiting" in html and ">Cancel</button>" not in html
