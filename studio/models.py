@@ -30,6 +30,7 @@ from studio.parameters import (
     Resolution,
 )
 from studio.providers import About, about
+from studio.review_models import Comment, Lineage, Mention, ReviewStatus, Side  # noqa: F401
 
 
 def _code() -> str:
@@ -534,6 +535,17 @@ class Take(models.Model):
     extended_prompt = models.TextField(blank=True)  # the rewritten prompt, when reported
     title = models.CharField(max_length=120, blank=True)
     notes = models.TextField(blank=True, max_length=4000)
+    # Review (README "Review"): where the team's decision on this take stands, and how the take
+    # came from `run_of`; takes made by one "Variations" share a `batch`.
+    review_status = models.CharField(
+        max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.NONE
+    )
+    review_changed_at = models.DateTimeField(null=True, blank=True)
+    review_changed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    lineage = models.CharField(max_length=10, choices=Lineage.choices, blank=True)
+    batch = models.CharField(max_length=16, blank=True, db_index=True)
     export_state = models.CharField(max_length=10, blank=True)  # "", working, ready, failed
     export_file = models.FileField(max_length=255, blank=True)
     # Money and results.
@@ -803,6 +815,7 @@ class ShareLink(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     allow_download = models.BooleanField(default=False)
     show_prompt = models.BooleanField(default=True)
+    allow_comments = models.BooleanField(default=False)  # a review link: guests may comment
     password_hash = models.CharField(max_length=200, blank=True)
     views = models.PositiveIntegerField(default=0)
     last_viewed_at = models.DateTimeField(null=True, blank=True)

@@ -19,7 +19,7 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
 from studio import health
 from studio.forms import AdoptTaskForm, ShareLinkForm, TakeForm
-from studio.models import Clip, MediaState, Take, TakeStar, TakeState
+from studio.models import Clip, Lineage, MediaState, Take, TakeStar, TakeState
 from studio.parameters import EditParameters
 from studio.providers import about
 from studio.services import budgets, takes
@@ -68,7 +68,7 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     form = TakeForm(request.POST or None, clip=clip, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            take = _create_from_form(request, clip, form)
+            take = _create_from_form(request, clip, form, remix_of=source)
         except budgets.OverBudget as over:  # the form stays filled in, with the reason
             form.add_error(None, str(over))
         except takes.Refused as refused:  # archived since the form was opened
@@ -90,8 +90,12 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     return render(request, "studio/take_new.html", context, status=400 if form.errors else 200)
 
 
-def _create_from_form(request: AuthenticatedHttpRequest, clip: Clip, form: TakeForm) -> Take:
+def _create_from_form(
+    request: AuthenticatedHttpRequest, clip: Clip, form: TakeForm, remix_of: Take | None = None
+) -> Take:
     return takes.take_create(
+        run_of=remix_of,
+        lineage=Lineage.REMIX,
         project=clip.project,
         author=request.user,
         clip=clip,

@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Team, User
-from studio.models import Clip, Project, Reference, Take, TakeReference, TakeState, Trigger
+from studio.models import Clip, Lineage, Project, Reference, Take, TakeReference, TakeState, Trigger
 from studio.parameters import MAX_SEED, EditParameters
 from studio.providers import get_provider
 from studio.services import budgets
@@ -41,6 +41,8 @@ def take_create(
     length: float,
     references: list[Reference] | None = None,
     run_of: Take | None = None,
+    lineage: str = Lineage.NEW,
+    batch: str = "",
 ) -> Take:
     """A queued take of `clip`'s part from `start`, `length` seconds long. A seed of None is
     picked at random, and the take remembers that it was. Its estimate is reserved against
@@ -62,6 +64,8 @@ def take_create(
             length=length,
             references=references,
             run_of=run_of,
+            lineage=lineage,
+            batch=batch,
         )
 
 
@@ -86,6 +90,8 @@ def _take_make(
     length: float,
     references: list[Reference] | None,
     run_of: Take | None,
+    lineage: str,
+    batch: str,
 ) -> Take:
     if project_is_archived(project):
         raise Refused(ARCHIVED_NO_TAKES)
@@ -99,6 +105,8 @@ def _take_make(
         clip=clip,
         created_by=author,
         run_of=run_of,
+        lineage=lineage if run_of is not None else Lineage.NEW,
+        batch=batch,
         **parameters.as_dict(),
         seed_was_chosen=chosen,
         start_ms=round(start * 1000),
@@ -126,7 +134,9 @@ def _take_make(
     return take
 
 
-def take_run_again(*, take: Take, author: User) -> Take:
+def take_run_again(
+    *, take: Take, author: User, lineage: str = Lineage.RUN_AGAIN, batch: str = ""
+) -> Take:
     if take.clip is None:
         raise Refused("The source clip of this take is gone, so it cannot run again.")
     return take_create(
@@ -138,6 +148,8 @@ def take_run_again(*, take: Take, author: User) -> Take:
         length=take.length_ms / 1000,
         references=list(take.references.order_by("takereference__position")),
         run_of=take,
+        lineage=lineage,
+        batch=batch,
     )
 
 
@@ -155,8 +167,9 @@ def take_variations(*, take: Take, author: User, count: int) -> list[Take]:
         provider=settings.STUDIO_PROVIDER,
         what=f"these {count} variations",
     ):
+        batch = secrets.token_urlsafe(8)
         for _ in range(count):
-            again = take_run_again(take=take, author=author)
+            again = take_run_again(take=take, author=author, lineage=Lineage.VARIATION, batch=batch)
             again.seed = secrets.randbelow(MAX_SEED + 1)
             again.seed_was_chosen = False
             again.save(update_fields=["seed", "seed_was_chosen"])

@@ -1,0 +1,145 @@
+"""Review: comments pinned to a frame (with drawings), threads, mentions (README "Review").
+
+Imported by studio.models, so these are the studio app's models like any other.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import User
+
+if TYPE_CHECKING:
+    from studio.models import Clip, ShareLink, Take  # noqa: F401
+
+
+def _code() -> str:
+    return secrets.token_urlsafe(8)
+
+
+class ReviewStatus(models.TextChoices):
+    NONE = "none", "No review status"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+
+
+class Lineage(models.TextChoices):
+    """How a take came from another (Take.run_of)."""
+
+    NEW = "", "New"
+    RUN_AGAIN = "run_again", "Run again"
+    REMIX = "remix", "Remix"
+    VARIATION = "variation", "Variation"
+
+
+class Side(models.TextChoices):
+    """Which player of the compare a comment was made on."""
+
+    BEFORE = "before", "Source"
+    AFTER = "after", "Result"
+
+
+class Comment(models.Model):
+    """A note on a take (or a clip) at one frame, maybe with a drawing on that frame; or a
+    reply in its thread. Written by a member, or by a guest through a review link."""
+
+    BODY_MAX = 2000
+    GUEST_NAME_MAX = 60
+
+    code = models.CharField(max_length=16, unique=True, default=_code, editable=False)
+    take = models.ForeignKey(
+        "studio.Take", on_delete=models.CASCADE, null=True, blank=True, related_name="comments"
+    )
+    clip = models.ForeignKey(
+        "studio.Clip", on_delete=models.CASCADE, null=True, blank=True, related_name="comments"
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    author = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    guest_name = models.CharField(max_length=GUEST_NAME_MAX, blank=True)
+    share_link = models.ForeignKey(
+        "studio.ShareLink",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comments",
+    )
+    body = models.TextField(max_length=BODY_MAX)
+    # Where: a frame number at `fps` (the clip's frame rate), counted from the start of what
+    # the page plays (a take's result, or the clip); replies have none of their own.
+    frame = models.PositiveIntegerField(null=True, blank=True)
+    fps = models.FloatField(null=True, blank=True)
+    side = models.CharField(max_length=6, choices=Side.choices, blank=True)
+    drawing = models.JSONField(default=list, blank=True)  # shapes, see services.comments
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    mentions = models.ManyToManyField(
+        User, through="Mention", related_name="mentioned_in", blank=True
+    )
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["take", "created_at"]),
+            models.Index(fields=["clip", "created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(take__isnull=False) | models.Q(clip__isnull=False),
+                name="comment_has_a_subject",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.who}: {self.body[:40]}"
+
+    @property
+    def who(self) -> str:
+        if self.author is not None:
+            return self.author.display_name
+        return self.guest_name or "A guest"
+
+    @property
+    def is_guest(self) -> bool:
+        return self.author_id is None and bool(self.guest_name)
+
+    @property
+    def seconds(self) -> float | None:
+        if self.frame is None or not self.fps:
+            return None
+        return self.frame / self.fps
+
+
+class Mention(models.Model):
+    """A member named in a comment with @: it shows in their "For you" list until seen."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mentions")
+    created_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "user"], name="one_mention_per_comment")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.comment_id}"

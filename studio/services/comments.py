@@ -1,0 +1,567 @@
+"""Comments at a frame, their threads and mentions, review status, and marker exports
+(README "Review").
+
+A comment is pinned to a frame of what its page plays, counted at the source clip's frame rate
+(Clip.fps, never an assumed 30), on one side of the compare, and may carry a drawing on that
+frame: shapes with coordinates relative to the picture (0..1 both ways), so they land on the
+same spot at any player size. Members write comments; guests write them through a review link
+(a share link that allows comments) under a name they give. Editors and owners resolve, hide
+and set review status; everyone edits and deletes only their own.
+
+Exports give timecodes relative to the source clip (a take's frame plus the start of the part it
+edits): CSV for people, a CMX 3600 EDL with markers (DaVinci Resolve: Timeline > Import >
+Timeline Markers from EDL) and Final Cut Pro 7 XML markers (Premiere Pro: File > Import).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from accounts.mail import can_send_mail
+from accounts.models import Membership, User
+from studio.models import Clip, Comment, Mention, ReviewStatus, ShareLink, Side, Take
+from studio.services.history import activity_log
+from studio.services.takes.common import Refused
+
+log = logging.getLogger(__name__)
+
+COLOURS = {
+    "red": "#e5484d",
+    "yellow": "#f5d90a",
+    "green": "#46a758",
+    "blue": "#3e63dd",
+    "white": "#ffffff",
+}
+SHAPES = ("rect", "arrow", "pen")
+MAX_SHAPES = 20
+MAX_POINTS = 400  # a freehand stroke
+FALLBACK_FPS = 25.0  # a clip whose frame rate could not be read (said so on the page)
+_RESOLVE_COLOURS = {
+    "red": "ResolveColorRed",
+    "yellow": "ResolveColorYellow",
+    "green": "ResolveColorGreen",
+    "blue": "ResolveColorBlue",
+    "white": "ResolveColorCream",
+}
+
+
+# -- validation ------------------------------------------------------------------------------
+def drawing_clean(raw: Any) -> list[dict[str, Any]]:
+    """A drawing as stored: a list of {"kind", "colour", "points": [[x, y], ...]} with x, y in
+    0..1 rounded to 4 places; Refused with the reason when it is not one."""
+    if raw in (None, "", []):
+        return []
+    if not isinstance(raw, list) or len(raw) > MAX_SHAPES:
+        raise Refused(f"A drawing has at most {MAX_SHAPES} shapes.")
+    shapes = []
+    for shape in raw:
+        if not isinstance(shape, dict):
+            raise Refused("This drawing cannot be read.")
+        kind, colour, points = shape.get("kind"), shape.get("colour"), shape.get("points")
+        if kind not in SHAPES:
+            raise Refused("A drawing is made of rectangles, arrows and freehand lines.")
+        if colour not in COLOURS:
+            raise Refused(f"Drawing colours are {', '.join(COLOURS)}.")
+        wanted = (2, 2) if kind in ("rect", "arrow") else (2, MAX_POINTS)
+        if not isinstance(points, list) or not wanted[0] <= len(points) <= wanted[1]:
+            raise Refused("This drawing has too few or too many points.")
+        clean = []
+        for point in points:
+            if (
+                not isinstance(point, list | tuple)
+                or len(point) != 2
+                or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in point)
+                or not all(0.0 <= float(v) <= 1.0 for v in point)
+            ):
+                raise Refused("A drawing's points must lie on the picture.")
+            clean.append([round(float(point[0]), 4), round(float(point[1]), 4)])
+        shapes.append({"kind": kind, "colour": colour, "points": clean})
+    return shapes
+
+
+def _body_clean(body: str) -> str:
+    body = (body or "").replace("\x00", "").strip()
+    if not body:
+        raise Refused("Write something to comment.")
+    if len(body) > Comment.BODY_MAX:
+        raise Refused(f"A comment has at most {Comment.BODY_MAX} characters ({len(body)} here).")
+    return body
+
+
+def subject_fps(*, take: Take | None = None, clip: Clip | None = None) -> float:
+    """The frame rate comments on this take or clip are counted in: the source clip's."""
+    source = clip if clip is not None else (take.clip if take is not None else None)
+    return float(source.fps) if source is not None and source.fps else FALLBACK_FPS
+
+
+def subject_seconds(*, take: Take | None = None, clip: Clip | None = None) -> float:
+    if take is not None:
+        return float(take.result_duration or take.output_seconds)
+    return float(clip.duration or 0) if clip is not None else 0.0
+
+
+def _team_of(take: Take | None, clip: Clip | None) -> Any:
+    project = take.project if take is not None else clip.project  # type: ignore[union-attr]
+    return project.team
+
+
+# -- writing ---------------------------------------------------------------------------------
+def comment_create(
+    *,
+    take: Take | None = None,
+    clip: Clip | None = None,
+    author: User | None = None,
+    guest_name: str = "",
+    share_link: ShareLink | None = None,
+    body: str,
+    frame: int | None = None,
+    side: str = "",
+    drawing: Any = None,
+    parent: Comment | None = None,
+) -> Comment:
+    """A comment at `frame` (or a reply to `parent`, which sits at its parent's frame)."""
+    if (take is None) == (clip is None):
+        raise ValueError("a comment is on a take or on a clip")
+    body = _body_clean(body)
+    if author is None:
+        guest_name = " ".join((guest_name or "").split())
+        if not guest_name:
+            raise Refused("Give your name, so the team knows who wrote this.")
+        if len(guest_name) > Comment.GUEST_NAME_MAX:
+            raise Refused(f"A name has at most {Comment.GUEST_NAME_MAX} characters.")
+    fps = subject_fps(take=take, clip=clip)
+    if parent is not None:
+        if parent.parent_id is not None:
+            parent = parent.parent  # replies stay one level deep
+        if (
+            parent is None
+            or parent.take_id != (take.pk if take else None)
+            or parent.clip_id != (clip.pk if clip else None)
+        ):
+            raise Refused("That comment is not on this page.")
+        frame, side, shapes = None, "", []
+    else:
+        if frame is None or frame < 0:
+            raise Refused("Pause the video where the comment belongs.")
+        last = int(subject_seconds(take=take, clip=clip) * fps)
+        if last and frame > last:
+            raise Refused("That frame is past the end of the video.")
+        if side not in Side.values:
+            side = Side.AFTER if take is not None else Side.BEFORE
+        shapes = drawing_clean(drawing)
+    team = _team_of(take, clip)
+    with transaction.atomic():
+        comment = Comment.objects.create(
+            take=take,
+            clip=clip,
+            parent=parent,
+            author=author,
+            guest_name="" if author else guest_name,
+            share_link=share_link,
+            body=body,
+            frame=frame,
+            fps=fps if frame is not None else None,
+            side=side,
+            drawing=shapes,
+        )
+        mentioned = _mentions_add(comment, team)
+        where = f"take “{take.prompt[:40]}”" if take else f"clip {clip.original_name}"  # type: ignore[union-attr]
+        activity_log(
+            team=team,
+            actor=author,
+            verb="commented",
+            summary=f"{'replied' if parent else 'commented'} on {where}"
+            + (f" (guest {guest_name})" if author is None else ""),
+            project=take.project if take else clip.project,  # type: ignore[union-attr]
+            take=take,
+        )
+    if mentioned:
+        transaction.on_commit(lambda: _mail_mentions(comment, mentioned))
+    return comment
+
+
+def mention_candidates(team: Any) -> list[User]:
+    return [m.user for m in Membership.objects.filter(team=team).select_related("user")]
+
+
+def _named(text: str, name: str) -> bool:
+    """Whether `text` has "@name" not followed by more of a word."""
+    for match in re.finditer(re.escape("@" + name), text):
+        after = text[match.end() : match.end() + 1]
+        if not after or not (after.isalnum() or after == "_"):
+            return True
+    return False
+
+
+def _mentioned(body: str, team: Any) -> list[User]:
+    """Members named with @: by their name, the part of their e-mail before @, or the whole
+    e-mail, ignoring case."""
+    text = body.lower()
+    return [
+        user
+        for user in mention_candidates(team)
+        if any(
+            _named(text, name)
+            for name in {
+                user.email.lower(),
+                user.email.split("@")[0].lower(),
+                user.display_name.lower(),
+            }
+            if name
+        )
+    ]
+
+
+def _mentions_add(comment: Comment, team: Any) -> list[User]:
+    users = [u for u in _mentioned(comment.body, team) if u.pk != comment.author_id]
+    for user in users:
+        Mention.objects.get_or_create(comment=comment, user=user)
+    return users
+
+
+def _mail_mentions(comment: Comment, users: list[User]) -> None:
+    if not can_send_mail():
+        return
+    subject_of = comment.take or comment.clip
+    for user in users:
+        try:
+            send_mail(
+                f"{comment.who} mentioned you in Cutroom",
+                f"{comment.who} wrote on {subject_of}:\n\n{comment.body}\n",
+                None,
+                [user.email],
+            )
+        except Exception:  # a mail server that fails never loses the comment
+            log.exception("mention mail not sent")
+
+
+def comment_edit(*, comment: Comment, user: User, body: str) -> Comment:
+    if comment.author_id != user.pk or comment.deleted_at:
+        raise Refused("Only its author can edit a comment.")
+    comment.body = _body_clean(body)
+    comment.edited_at = timezone.now()
+    with transaction.atomic():
+        comment.save(update_fields=["body", "edited_at"])
+        Mention.objects.filter(comment=comment).exclude(
+            user__in=_mentioned(comment.body, _team_of(comment.take, comment.clip))
+        ).delete()
+        added = [
+            u
+            for u in _mentions_add(comment, _team_of(comment.take, comment.clip))
+            if not u.mentions.filter(comment=comment, seen_at__isnull=False).exists()
+        ]
+    if added:
+        transaction.on_commit(lambda: _mail_mentions(comment, added))
+    return comment
+
+
+def comment_delete(*, comment: Comment, user: User) -> None:
+    """Delete your own comment: its words go; a thread with replies keeps its place."""
+    if comment.author_id != user.pk:
+        raise Refused("Only its author can delete a comment.")
+    with transaction.atomic():
+        if comment.replies.exists():
+            comment.body, comment.drawing = "", []
+            comment.deleted_at = timezone.now()
+            comment.save(update_fields=["body", "drawing", "deleted_at"])
+            Mention.objects.filter(comment=comment).delete()
+        else:
+            comment.delete()
+
+
+def comment_resolve(*, comment: Comment, user: User, resolved: bool) -> Comment:
+    if comment.parent_id is not None:
+        raise Refused("A thread is resolved from its first comment.")
+    comment.resolved_at = timezone.now() if resolved else None
+    comment.resolved_by = user if resolved else None
+    comment.save(update_fields=["resolved_at", "resolved_by"])
+    return comment
+
+
+def comment_hide(*, comment: Comment, user: User, hidden: bool) -> Comment:
+    """Hide a comment from the team's and guests' view (an editor's tool against abuse)."""
+    comment.hidden_at = timezone.now() if hidden else None
+    comment.hidden_by = user if hidden else None
+    comment.save(update_fields=["hidden_at", "hidden_by"])
+    return comment
+
+
+def mentions_for(user: User) -> QuerySet[Mention]:
+    """The "For you" list: where `user` was mentioned, newest first, in teams they are in."""
+    teams = Membership.objects.filter(user=user).values("team_id")
+    return (
+        Mention.objects.filter(user=user, comment__hidden_at=None, comment__deleted_at=None)
+        .filter(
+            Q(comment__take__project__team_id__in=teams)
+            | Q(comment__clip__project__team_id__in=teams)
+        )
+        .select_related("comment__author", "comment__take", "comment__clip")
+    )
+
+
+def mentions_seen(*, user: User, comment: Comment | None = None) -> int:
+    rows = Mention.objects.filter(user=user, seen_at=None)
+    if comment is not None:
+        rows = rows.filter(comment__in=[comment, *comment.replies.all()])
+    return rows.update(seen_at=timezone.now())
+
+
+# -- reading ---------------------------------------------------------------------------------
+def comments_on(
+    *, take: Take | None = None, clip: Clip | None = None, guests: bool = False
+) -> QuerySet[Comment]:
+    """The threads on a take or clip (top-level comments, replies prefetched), in frame order.
+    For a guest (`guests`), hidden comments are left out."""
+    rows = (
+        Comment.objects.filter(take=take) if take is not None else Comment.objects.filter(clip=clip)
+    )
+    if guests:
+        rows = rows.filter(hidden_at=None)
+    return (
+        rows.filter(parent=None)
+        .select_related("author", "resolved_by")
+        .prefetch_related("replies__author")
+        .annotate(reply_count=Count("replies"))
+        .order_by("frame", "created_at", "pk")
+    )
+
+
+def comment_counts(takes: list[Take]) -> dict[int, tuple[int, int]]:
+    """For each take: (open threads, all threads), hidden ones left out."""
+    rows = (
+        Comment.objects.filter(take__in=takes, parent=None, hidden_at=None, deleted_at=None)
+        .values("take_id")
+        .annotate(all=Count("pk"), open=Count("pk", filter=Q(resolved_at=None)))
+    )
+    return {r["take_id"]: (r["open"], r["all"]) for r in rows}
+
+
+def comment_data(comment: Comment, *, viewer: User | None) -> dict[str, Any]:
+    """What a page's script gets for one comment (live updates and the thread view)."""
+    return {
+        "code": comment.code,
+        "who": comment.who,
+        "guest": comment.is_guest,
+        "mine": viewer is not None and comment.author_id == viewer.pk,
+        "body": comment.body,
+        "frame": comment.frame,
+        "fps": comment.fps,
+        "seconds": comment.seconds,
+        "side": comment.side,
+        "drawing": comment.drawing,
+        "created_at": comment.created_at.isoformat(),
+        "edited": comment.edited_at is not None,
+        "deleted": comment.deleted_at is not None,
+        "resolved": comment.resolved_at is not None,
+        "hidden": comment.hidden_at is not None,
+        "parent": comment.parent.code if comment.parent_id and comment.parent else None,
+    }
+
+
+# -- review status ---------------------------------------------------------------------------
+def take_review_set(*, take: Take, status: str, user: User) -> Take:
+    if status not in ReviewStatus.values:
+        raise Refused("Choose a review status from the list.")
+    if take.review_status == status:
+        return take
+    before = take.get_review_status_display()
+    take.review_status = status
+    take.review_changed_at = timezone.now()
+    take.review_changed_by = user
+    with transaction.atomic():
+        take.save(update_fields=["review_status", "review_changed_at", "review_changed_by"])
+        activity_log(
+            team=take.project.team,
+            actor=user,
+            verb="reviewed",
+            summary=f"set “{take.prompt[:60]}” from {before.lower()} to "
+            f"{take.get_review_status_display().lower()}",
+            project=take.project,
+            take=take,
+        )
+    return take
+
+
+# -- exports ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Marker:
+    number: int
+    seconds: float  # from the start of the source clip
+    frames: int  # at the timecode rate
+    rate: int
+    timecode: str
+    take_frame: int
+    side: str
+    who: str
+    guest: bool
+    body: str
+    colour: str
+    resolved: bool
+    replies: list[str]
+    created_at: str
+
+
+def timecode_rate(fps: float) -> int:
+    """The whole-number rate timecodes count in (23.976 counts as 24, non-drop-frame)."""
+    return max(1, round(fps))
+
+
+def timecode(frames: int, rate: int) -> str:
+    seconds, ff = divmod(frames, rate)
+    minutes, ss = divmod(seconds, 60)
+    hh, mm = divmod(minutes, 60)
+    return f"{hh:02d}:{mm:02d}:{ss:02d}:{ff:02d}"
+
+
+def markers(take: Take) -> list[Marker]:
+    """A take's threads as markers on the source clip's timeline (hidden and deleted ones
+    left out), in time order."""
+    offset = take.start_ms / 1000
+    found = []
+    threads = [c for c in comments_on(take=take) if c.hidden_at is None and c.deleted_at is None]
+    for number, comment in enumerate(threads, start=1):
+        fps = comment.fps or subject_fps(take=take)
+        rate = timecode_rate(fps)
+        seconds = offset + (comment.frame or 0) / fps
+        frames = round(seconds * rate)
+        colour = comment.drawing[0]["colour"] if comment.drawing else "blue"
+        found.append(
+            Marker(
+                number=number,
+                seconds=seconds,
+                frames=frames,
+                rate=rate,
+                timecode=timecode(frames, rate),
+                take_frame=comment.frame or 0,
+                side=comment.side,
+                who=comment.who,
+                guest=comment.is_guest,
+                body=comment.body,
+                colour=colour,
+                resolved=comment.resolved_at is not None,
+                replies=[
+                    f"{r.who}: {r.body}"
+                    for r in comment.replies.all()
+                    if r.hidden_at is None and r.deleted_at is None
+                ],
+                created_at=comment.created_at.isoformat(timespec="seconds"),
+            )
+        )
+    return found
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet never runs as a formula."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def comments_csv(take: Take) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "number",
+            "source timecode",
+            "source seconds",
+            "take frame",
+            "side",
+            "author",
+            "guest",
+            "comment",
+            "drawing colour",
+            "resolved",
+            "replies",
+            "written at",
+        ]
+    )
+    for m in markers(take):
+        writer.writerow(
+            [
+                m.number,
+                m.timecode,
+                f"{m.seconds:.3f}",
+                m.take_frame,
+                Side(m.side).label if m.side else "",
+                _cell(m.who),
+                "yes" if m.guest else "no",
+                _cell(m.body),
+                m.colour,
+                "yes" if m.resolved else "no",
+                _cell(" | ".join(m.replies)),
+                m.created_at,
+            ]
+        )
+    return out.getvalue()
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    return " ".join(text.split())[:limit]
+
+
+def comments_edl(take: Take) -> str:
+    """CMX 3600 with one marker event per thread, as DaVinci Resolve imports markers."""
+    title = _one_line(take.title or take.prompt, 60).replace("|", "/")
+    lines = [f"TITLE: {title or take.code}", "FCM: NON-DROP FRAME", ""]
+    for m in markers(take):
+        start, end = m.timecode, timecode(m.frames + 1, m.rate)
+        lines.append(f"{m.number:03d}  001      V     C        {start} {end} {start} {end}  ")
+        note = _one_line(f"{m.who}: {m.body}").replace("|", "/")
+        colour = _RESOLVE_COLOURS.get(m.colour, "ResolveColorBlue")
+        lines.append(f" |C:{colour} |M:{note} |D:1")
+        lines.append("")
+    return "\r\n".join(lines)
+
+
+def comments_fcpxml(take: Take) -> str:
+    """Final Cut Pro 7 XML (xmeml): a sequence with one marker per thread, which Premiere Pro
+    imports with File > Import."""
+    fps = subject_fps(take=take)
+    rate = timecode_rate(fps)
+    ntsc = "TRUE" if abs(fps - rate) > 0.01 else "FALSE"
+    clip_seconds = float(take.clip.duration) if take.clip and take.clip.duration else 0.0
+    all_markers = markers(take)
+    duration = max([round(clip_seconds * rate), *(m.frames + 1 for m in all_markers), 1])
+    name = escape(_one_line(take.title or take.prompt, 80) or take.code)
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        "<!DOCTYPE xmeml>",
+        '<xmeml version="4">',
+        "  <sequence>",
+        f"    <name>{name}</name>",
+        f"    <duration>{duration}</duration>",
+        f"    <rate><timebase>{rate}</timebase><ntsc>{ntsc}</ntsc></rate>",
+        "    <timecode>",
+        f"      <rate><timebase>{rate}</timebase><ntsc>{ntsc}</ntsc></rate>",
+        "      <string>00:00:00:00</string><frame>0</frame><displayformat>NDF</displayformat>",
+        "    </timecode>",
+    ]
+    for m in all_markers:
+        parts += [
+            "    <marker>",
+            f"      <name>{escape(_one_line(m.who, 60))}</name>",
+            f"      <comment>{escape(_one_line(m.body, 1000))}</comment>",
+            f"      <in>{m.frames}</in>",
+            "      <out>-1</out>",
+            "    </marker>",
+        ]
+    parts += [
+        "    <media><video><format><samplecharacteristics>",
+        f"      <rate><timebase>{rate}</timebase><ntsc>{ntsc}</ntsc></rate>",
+        "    </samplecharacteristics></format></video></media>",
+        "  </sequence>",
+        "</xmeml>",
+        "",
+    ]
+    return "\n".join(parts)
