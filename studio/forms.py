@@ -195,6 +195,15 @@ class ShareLinkForm(forms.Form):
         ),
     )
     show_prompt = forms.BooleanField(label="Show the prompt", required=False, initial=True)
+    allow_comments = forms.BooleanField(
+        label="Allow comments (a review link)",
+        required=False,
+        help_text=(
+            "Anyone with the link can comment at a frame under a name they give, without an "
+            "account. The team sees their comments marked as a guest's and can hide them; "
+            "revoking the link stops commenting at once."
+        ),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["auto_id"] = "share-%s"

@@ -48,6 +48,7 @@ urlpatterns = [
     path("t/<str:code>/activity/", gallery.team_activity, name="team_activity"),
     path("s/<str:token>/", shares.share_page, name="share_page"),
     path("s/<str:token>/media/<str:variant>", shares.share_media, name="share_media"),
+    path("s/<str:token>/comments/", shares.share_comments, name="share_comments"),
     path("r/<str:code>/delete/", references.reference_remove, name="reference_delete"),
     path("media/<str:kind>/<str:code>/<str:variant>", media.media_file, name="media_file"),
     path("provider-media/<str:token>", media.provider_media, name="provider_media"),

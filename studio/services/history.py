@@ -134,6 +134,7 @@ def share_create(
     allow_download: bool,
     show_prompt: bool,
     password: str = "",
+    allow_comments: bool = False,
 ) -> tuple[ShareLink, str]:
     """Returns the link and its token; the token is not stored and cannot be shown again."""
     if password and not ShareLink.PASSWORD_MIN <= len(password) <= ShareLink.PASSWORD_MAX:
@@ -146,13 +147,15 @@ def share_create(
         expires_at=timezone.now() + timedelta(days=days) if days else None,
         allow_download=allow_download,
         show_prompt=show_prompt,
+        allow_comments=allow_comments,
         password_hash=make_password(password) if password else "",
     )
     activity_log(
         team=take.project.team,
         actor=author,
         verb="shared",
-        summary=f"shared a take of {take.project.name}",
+        summary=f"shared a take of {take.project.name}"
+        + (" for review (guests may comment)" if allow_comments else ""),
         project=take.project,
         take=take,
     )

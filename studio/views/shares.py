@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models.fields.files import FieldFile
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,8 +20,8 @@ from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.limits import hit, peek
 from studio.forms import ShareLinkForm
-from studio.models import ShareLink, Take, TakeState
-from studio.services import history
+from studio.models import Comment, ShareLink, Take, TakeState
+from studio.services import comments, history
 from studio.serving import serve_file
 from studio.views.takes import take_for, take_page_context
 
@@ -31,6 +32,11 @@ MEDIA_RATE = (1200, 60)  # media requests (Range makes many) per address per min
 # takes no password until the window ends. The per-address page limit alone would let many
 # addresses guess together. Viewers who unlocked the link before keep watching.
 PASSWORD_RATE = (10, 15 * 60)
+# Guest comments on a review link: per address, and per link from every address together.
+GUEST_COMMENT_RATE = (10, 60)
+GUEST_COMMENT_HOURLY = (60, 60 * 60)
+LINK_COMMENT_HOURLY = (300, 60 * 60)
+DRAWING_MAX_BYTES = 20_000
 PUBLIC_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
     # The token is in the URL, so no other site may see it as a referrer. "same-origin" sends
@@ -68,6 +74,7 @@ def share_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         allow_download=form.cleaned_data["allow_download"],
         show_prompt=form.cleaned_data["show_prompt"],
         password=form.cleaned_data["password"],
+        allow_comments=form.cleaned_data["allow_comments"],
     )
     # Shown once, on the next page only; only its hash is stored.
     request.session[f"share-{link.code}"] = request.build_absolute_uri(
@@ -233,3 +240,83 @@ def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponseB
         cache_control=PUBLIC_HEADERS["Cache-Control"],
     )
     return _public(response)
+
+
+# -- review links: guests comment at a frame ---------------------------------------------------
+def _review_link(request: HttpRequest, token: str) -> ShareLink:
+    """The live link behind a guest's comment request, or 404: revoked, expired, not a review
+    link, or locked by a password this browser has not given."""
+    link = history.share_find(token)
+    if link is None or not link.allow_comments:
+        raise _not_found()
+    if link.password_hash and not request.session.get(f"share-ok-{link.code}", False):
+        raise _not_found()
+    return link
+
+
+@require_http_methods(["GET", "POST"])
+def share_comments(request: HttpRequest, token: str) -> HttpResponse:
+    """GET: the link's comments as JSON (hidden ones left out). POST: a guest's comment or
+    reply; its answer is the new comment, or a 400/429 with the reason."""
+    link = _review_link(request, token)
+    take = link.take
+    if request.method == "GET":
+        rows = comments.comments_on(take=take, guests=True)
+        data = [
+            comments.comment_data(c, viewer=None)
+            | {
+                "replies": [
+                    comments.comment_data(r, viewer=None)
+                    for r in c.replies.all()
+                    if r.hidden_at is None
+                ]
+            }
+            for c in rows
+        ]
+        return _public(JsonResponse({"comments": data, "fps": comments.subject_fps(take=take)}))
+    limits: list[tuple[str, tuple[int, int], Any]] = [
+        ("guest-comment", GUEST_COMMENT_RATE, "ip"),
+        ("guest-comment-hour", GUEST_COMMENT_HOURLY, "ip"),
+        ("link-comment-hour", LINK_COMMENT_HOURLY, lambda group, request: link.code),
+    ]
+    for group, rate, key in limits:
+        usage = hit(request, group=group, rate=rate, key=key)
+        if usage.limited:
+            plural = "s" if usage.minutes != 1 else ""
+            answer = {"error": f"Too many comments; try again in {usage.minutes} minute{plural}."}
+            response = JsonResponse(answer, status=429)
+            response["Retry-After"] = str(usage.retry_after)
+            return _public(response)
+    try:
+        comment = _guest_comment(request, link)
+    except comments.Refused as refused:
+        return _public(JsonResponse({"error": str(refused)}, status=400))
+    request.session["guest-name"] = comment.guest_name
+    return _public(JsonResponse(comments.comment_data(comment, viewer=None), status=201))
+
+
+def _guest_comment(request: HttpRequest, link: ShareLink) -> Comment:
+    raw_drawing = request.POST.get("drawing", "")
+    if len(raw_drawing) > DRAWING_MAX_BYTES:
+        raise comments.Refused("This drawing is too large; draw fewer or shorter lines.")
+    try:
+        drawing = json.loads(raw_drawing) if raw_drawing else []
+    except ValueError:
+        raise comments.Refused("This drawing cannot be read.") from None
+    parent = None
+    if code := request.POST.get("parent", ""):
+        parent = Comment.objects.filter(code=code, take=link.take, hidden_at=None).first()
+        if parent is None:
+            raise comments.Refused("That comment is not on this page any more.")
+    frame_text = request.POST.get("frame", "")
+    frame = int(frame_text) if frame_text.isdigit() and len(frame_text) < 9 else None
+    return comments.comment_create(
+        take=link.take,
+        guest_name=request.POST.get("name", ""),
+        share_link=link,
+        body=request.POST.get("body", ""),
+        frame=frame,
+        side=request.POST.get("side", ""),
+        drawing=drawing,
+        parent=parent,
+    )
