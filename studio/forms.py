@@ -257,7 +257,9 @@ class BudgetForm(forms.Form):
         label="Monthly budget (USD)",
         required=False,
         # No max_length: a browser would cut a pasted amount at maxlength without a word.
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "no limit"}
+        ),
         help_text="Empty: no limit. 0: no paid takes.",
     )
 

@@ -282,12 +282,20 @@ def team_cap_of(usage: Usage, raise_by: str) -> Budget | None:
 
 
 # -- the chart by day -----------------------------------------------------------------------
+# The chart is two inline SVGs side by side: the scale, a fixed width, and the plot, as wide as
+# the page allows. Across the plot, places are percentages of its width, so the bars fit any
+# screen while text keeps its size; up it, places are pixels.
+PLOT_HEIGHT, TOP, BOTTOM = 160, 10, 24
+BAR_SHARE = 0.64  # of a day's slot; the rest is the gap between bars
+
+
 @dataclass(frozen=True)
 class Bar:
     day: date
     tally: Tally
-    x: float
-    charged_y: float
+    x: float  # percent of the plot's width
+    width: float  # percent
+    charged_y: float  # pixels from the top
     charged_height: float
     estimated_y: float
     estimated_height: float
@@ -295,19 +303,16 @@ class Bar:
 
     @property
     def center(self) -> float:
-        return self.x + BAR_WIDTH / 2
+        return round(self.x + self.width / 2, 3)
 
 
 @dataclass(frozen=True)
 class Chart:
-    """A bar a day of charged and estimated spend, in the SVG's own units."""
+    """A bar a day: charged spend below, estimates of takes not charged yet above."""
 
-    width: int
-    height: int
-    left: int
     top: int
     plot_height: int
-    bar_width: int
+    height: int
     scale_top: Decimal  # the amount at the top of the scale
     ticks: list[tuple[float, str]]  # (y, label) of the scale's lines
     bars: list[Bar]
@@ -315,13 +320,6 @@ class Chart:
     @property
     def baseline(self) -> int:
         return self.top + self.plot_height
-
-    @property
-    def right(self) -> int:
-        return self.width - 8
-
-
-STEP, BAR_WIDTH, LEFT, TOP, PLOT_HEIGHT, BOTTOM = 22, 14, 52, 12, 160, 30
 
 
 def scale_top(amount: Decimal) -> Decimal:
@@ -339,6 +337,7 @@ def scale_top(amount: Decimal) -> Decimal:
 def day_chart(usage: Usage) -> Chart:
     """The month's spend a day; the height of each bar's parts is its amount on the scale."""
     top_amount = scale_top(max((t.counted for _, t in usage.days), default=ZERO))
+    slot = 100 / max(len(usage.days), 1)
     bars = []
     for n, (day, tally) in enumerate(usage.days):
         charged = float(tally.charged / top_amount) * PLOT_HEIGHT
@@ -348,7 +347,8 @@ def day_chart(usage: Usage) -> Chart:
             Bar(
                 day=day,
                 tally=tally,
-                x=LEFT + n * STEP + (STEP - BAR_WIDTH) / 2,
+                x=round(slot * (n + (1 - BAR_SHARE) / 2), 3),
+                width=round(slot * BAR_SHARE, 3),
                 charged_y=round(charged_y, 2),
                 charged_height=round(charged, 2),
                 estimated_y=round(charged_y - estimated, 2),
@@ -361,12 +361,9 @@ def day_chart(usage: Usage) -> Chart:
         for share in (0, 0.5, 1)
     ]
     return Chart(
-        width=LEFT + STEP * max(len(bars), 1) + 8,
-        height=TOP + PLOT_HEIGHT + BOTTOM,
-        left=LEFT,
         top=TOP,
         plot_height=PLOT_HEIGHT,
-        bar_width=BAR_WIDTH,
+        height=TOP + PLOT_HEIGHT + BOTTOM,
         scale_top=top_amount,
         ticks=ticks,
         bars=bars,
