@@ -671,3 +671,14 @@ def test_a_mail_that_fails_is_tried_again_later_and_fails_nothing(
     assert not BudgetAlert.objects.exists()  # the claim was given back
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     assert budgets.budgets_alert(project=project, author=bob) == 1
+
+
+def test_an_alert_another_worker_claimed_is_not_sent_again(team, project, bob, mail_on, mailoutbox):
+    from studio.models import BudgetAlert
+
+    team.budget_usd = Decimal("0.50")
+    team.save()
+    row(project, bob)  # 93 %
+    BudgetAlert.objects.create(scope="team", key=team.code, month=budgets.month_start(), level=80)
+    assert budgets.budgets_alert(project=project, author=bob) == 0
+    assert mailoutbox == []
