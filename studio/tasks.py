@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from accounts.models import User
 from studio import services
+from studio.models import Project
 from studio.providers import local
-from studio.services import history, media, references, takes, thumbnails
+from studio.services import budgets, history, media, references, takes, thumbnails
 
 
 def process_clip(clip_id: int) -> None:
@@ -43,3 +45,11 @@ def export_take(take_id: int) -> None:
 
 def render_local(task_id: str) -> None:
     local.render_job(task_id)
+
+
+def budget_alerts(project_id: int, author_id: int | None) -> None:
+    """Mail who can raise the budgets a submission brought to 80 % or used up (once each)."""
+    project = Project.objects.select_related("team").filter(pk=project_id).first()
+    if project is not None:
+        author = User.objects.filter(pk=author_id).first() if author_id else None
+        budgets.budgets_alert(project=project, author=author)

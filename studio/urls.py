@@ -13,6 +13,7 @@ from studio.views import (
     references,
     shares,
     takes,
+    usage,
 )
 
 urlpatterns = [
@@ -46,6 +47,11 @@ urlpatterns = [
     path("shares/<str:code>/revoke/", shares.share_revoke, name="share_revoke"),
     path("t/<str:code>/gallery/", gallery.team_gallery, name="team_gallery"),
     path("t/<str:code>/activity/", gallery.team_activity, name="team_activity"),
+    path("t/<str:code>/usage/", usage.team_usage, name="team_usage"),
+    path("t/<str:code>/usage.csv", usage.team_usage_csv, name="team_usage_csv"),
+    path("t/<str:code>/budget/", usage.team_budget, name="team_budget"),
+    path("t/<str:code>/members/<uuid:member>/budget/", usage.member_budget, name="member_budget"),
+    path("p/<str:code>/budget/", usage.project_budget, name="project_budget"),
     path("s/<str:token>/", shares.share_page, name="share_page"),
     path("s/<str:token>/media/<str:variant>", shares.share_media, name="share_media"),
     path("s/<str:token>/comments/", shares.share_comments, name="share_comments"),

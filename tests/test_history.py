@@ -457,9 +457,9 @@ def test_activity_feed_and_figures(as_bob, bob, team, project, clip):
     page = as_bob.get(reverse("team_activity", args=[team.code]))
     text = page.content.decode()
     assert "submitted a take: first" in text
-    figures = page.context["figures"]
-    assert figures[0]["email"] == "bob@example.com" and figures[0]["takes"] == 1
-    assert figures[0]["seconds"] == 3.0
+    [figures] = page.context["figures"]  # members with takes this month
+    assert figures.name == "Bob" and figures.tally.takes == 1
+    assert figures.tally.seconds == 3.0
     assert (
         len(
             as_bob.get(
@@ -477,7 +477,9 @@ def card_of(page: str, take: Take) -> str:
 def test_money_is_shown_as_people_read_it(as_bob, bob, team, project, clip):
     estimated, tiny, charged, local = make_takes(project, clip, bob, 4)
     paid = {"provider": "modellix", "created_at": timezone.now()}
-    Take.objects.filter(pk=estimated.pk).update(estimate_usd=Decimal("0.4233"), **paid)
+    Take.objects.filter(pk=estimated.pk).update(
+        estimate_usd=Decimal("0.4233"), reserved_usd=Decimal("0.4233"), **paid
+    )
     Take.objects.filter(pk=tiny.pk).update(
         estimate_usd=Decimal("1.2699"), charged_usd=Decimal("0.0040"), **paid
     )
@@ -493,10 +495,12 @@ def test_money_is_shown_as_people_read_it(as_bob, bob, team, project, clip):
     assert "free (local engine)" in card_of(gallery, local)
     assert "~" not in gallery and "0.4233" not in gallery
     activity = as_bob.get(reverse("team_activity", args=[team.code]))
-    # 0.4233 + 1.2699 + 1.2699; the local engine's take is free.
-    assert activity.context["figures"][0]["cost"] == Decimal("2.9631")
+    # Charged 0.004 + 1.2, still estimated 0.4233; the local engine's take is free.
+    [bob_figures] = activity.context["figures"]
+    assert bob_figures.tally.charged == Decimal("1.204")
+    assert bob_figures.tally.estimated == Decimal("0.4233")
     row = activity.content.decode().split("<td>Bob", 1)[1].split("</tr>", 1)[0]
-    assert "<td>about 2.96 USD (estimate)</td>" in row
+    assert "<td>1.20 USD</td><td>about 0.42 USD (estimate)</td>" in row
 
 
 def test_side_by_side_export(as_bob, bob, project, samples, tmp_path):

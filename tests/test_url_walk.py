@@ -79,6 +79,11 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "share_revoke": ("share", "edit"),
     "team_gallery": ("team", "view"),
     "team_activity": ("team", "view"),
+    "team_usage": ("team", "view"),
+    "team_usage_csv": ("team", "view"),
+    "team_budget": ("team", "own"),
+    "member_budget": ("team", "own"),
+    "project_budget": ("project", "own"),
     "share_page": (PUBLIC, None),
     "share_media": (PUBLIC, None),
 }

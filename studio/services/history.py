@@ -9,13 +9,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.hashers import check_password, make_password
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Team, User
 from studio.models import Activity, Project, ShareLink, Take, TakeStar
-from studio.providers import unbilled_providers
 
 PAGE_SIZE = 24
 
@@ -263,43 +261,3 @@ def take_export(*, take_id: int) -> None:
         Take.objects.filter(pk=take.pk).update(export_state="failed")
         raise
     Take.objects.filter(pk=take.pk).update(export_state="ready", export_file=take.export_file.name)
-
-
-# -- figures --------------------------------------------------------------------------------
-def member_figures(*, team: Team) -> list[dict[str, Any]]:
-    """Takes, output seconds and estimated cost per member for the current month.
-
-    The local engine's takes count as takes and seconds but cost nothing.
-    """
-    start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    rows = (
-        Take.objects.filter(project__team=team, created_at__gte=start)
-        .values("created_by__email", "created_by__name")
-        .annotate(
-            takes=Count("id"),
-            cost=Coalesce(
-                Sum("estimate_usd", filter=~Q(provider__in=unbilled_providers())),
-                0,
-                output_field=Take._meta.get_field("estimate_usd"),
-            ),
-        )
-        .order_by("-takes")
-    )
-    seconds: dict[str, float] = {}
-    for take in (
-        Take.objects.filter(project__team=team, created_at__gte=start)
-        .only("duration", "length_ms", "created_by__email")
-        .select_related("created_by")
-    ):
-        key = take.created_by.email if take.created_by else ""
-        seconds[key] = seconds.get(key, 0.0) + take.output_seconds
-    return [
-        {
-            "email": row["created_by__email"] or "",
-            "name": row["created_by__name"] or row["created_by__email"] or "someone",
-            "takes": row["takes"],
-            "seconds": round(seconds.get(row["created_by__email"] or "", 0.0), 1),
-            "cost": row["cost"],
-        }
-        for row in rows
-    ]

@@ -25,3 +25,9 @@ def seconds(value: float | int | None) -> str:
 def div1000(value: int | None) -> float | None:
     """Milliseconds to seconds."""
     return None if value is None else value / 1000
+
+
+@register.filter
+def seconds_total(value: float | int | None) -> str:
+    """A sum of seconds, which may be none at all: '0 s', else as `seconds` writes it."""
+    return "0 s" if not value else seconds(value)

@@ -15,6 +15,7 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
 from studio.models import Clip
 from studio.services import clip_delete, clip_receive
+from studio.views.projects import budget_warnings_for
 from studio.views.uploads import handle_upload
 
 
@@ -50,6 +51,8 @@ def clip_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     clip, membership = _clip(request, code)
     team_switch(user=request.user, team=clip.project.team)
     context = {"clip": clip, "project": clip.project, "membership": membership}
+    if membership.can_edit:
+        context["budget_warnings"] = budget_warnings_for(request, clip.project)
     return render(request, "studio/clip_detail.html", context | _takes_context(request, clip))
 
 

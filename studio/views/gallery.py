@@ -15,7 +15,7 @@ from accounts.access import get_team_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
 from studio.models import Activity, Resolution, TakeState
-from studio.services import history
+from studio.services import budgets, history, usage
 from studio.views.takes import take_for
 from studio.views.uploads import wants_json
 
@@ -117,6 +117,11 @@ def team_activity(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "feed": feed[:200],
         "member": member,
         "members": team.memberships.select_related("user").order_by("user__email"),
-        "figures": history.member_figures(team=team),
+        # This month by member, counted as the usage page counts it.
+        "figures": [
+            group
+            for group in usage.team_usage(team=team, month=budgets.month_start()).members
+            if group.tally.takes
+        ],
     }
     return render(request, "studio/activity.html", context)

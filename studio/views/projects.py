@@ -13,12 +13,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import get_for_user, get_team_for_user
 from accounts.http import AuthenticatedHttpRequest
+from accounts.models import Membership
 from accounts.services import team_switch
-from studio.forms import ProjectForm
+from studio.forms import BudgetForm, ProjectForm
 from studio.health import scheduler_running, worker_running
 from studio.media.probe import human_duration
-from studio.models import Project
-from studio.services import project_archive, project_create, project_update
+from studio.models import Project, Take
+from studio.providers import about
+from studio.services import budgets, project_archive, project_create, project_update
+from studio.services.budgets import Budget
 from studio.views.home import render_team_page
 
 
@@ -69,7 +72,18 @@ def project_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
         request.user, Project.objects.select_related("team"), code=code
     )
     team_switch(user=request.user, team=project.team)
-    return render(request, "studio/project_detail.html", _library(project, membership))
+    context = _library(project, membership)
+    if membership.can_edit:
+        context["budget_warnings"] = budget_warnings_for(request, project)
+    return render(request, "studio/project_detail.html", context)
+
+
+def budget_warnings_for(request: AuthenticatedHttpRequest, project: Project) -> list[Budget]:
+    """The budgets at 80 % or more that cover the takes this person would send in `project`;
+    none when takes cost nothing here (the local engine)."""
+    if not about(settings.STUDIO_PROVIDER).bills:
+        return []
+    return budgets.budgets_warnings(project=project, author=request.user)
 
 
 @login_required
@@ -113,8 +127,52 @@ def project_settings(request: AuthenticatedHttpRequest, code: str) -> HttpRespon
         )
         messages.success(request, "Project saved.")
         return redirect("project_detail", code=project.code)
-    return render(
-        request,
-        "studio/project_settings.html",
-        {"project": project, "membership": membership, "form": form},
+    return render_project_settings(request, project, membership, form=form)
+
+
+def render_project_settings(
+    request: AuthenticatedHttpRequest,
+    project: Project,
+    membership: Membership,
+    *,
+    form: ProjectForm | None = None,
+    budget_form: BudgetForm | None = None,
+) -> HttpResponse:
+    """The project's details and its monthly budget: owners change the budget (a form of its
+    own, posted to project_budget), editors see it."""
+    if form is None:
+        form = ProjectForm(initial={"name": project.name, "description": project.description})
+    month = budgets.month_start()
+    limit = project.budget_usd
+    budget = (
+        budgets.budget_measure(
+            "project",
+            project.code,
+            f"the monthly budget of the project {project.name}",
+            limit,
+            Take.objects.filter(project_id=project.pk),
+            budgets.owners_phrase(project.team),
+            month,
+        )
+        if limit is not None
+        else None
     )
+    spent, charged = budgets.held_split(
+        budgets.takes_in_month(Take.objects.filter(project_id=project.pk), month)
+    )
+    if budget_form is None and membership.is_owner:
+        budget_form = BudgetForm(
+            initial={"limit": "" if limit is None else f"{limit:.2f}"}, key=project.code
+        )
+    context = {
+        "project": project,
+        "membership": membership,
+        "form": form,
+        "budget": budget,
+        "spent": spent,
+        "charged": charged,
+        "estimated": spent - charged,
+        "budget_form": budget_form,
+    }
+    status = 400 if form.errors or (budget_form is not None and budget_form.errors) else 200
+    return render(request, "studio/project_settings.html", context, status=status)

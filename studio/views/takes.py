@@ -25,6 +25,7 @@ from studio.providers import about
 from studio.services import budgets, takes
 from studio.services.projects import ARCHIVED_NO_TAKES
 from studio.services.takes.queue import take_place
+from studio.views.projects import budget_warnings_for
 
 
 def take_for(request: AuthenticatedHttpRequest, code: str, need: str = "view"):
@@ -86,6 +87,7 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "form": form,
         "prices": {k: str(v) for k, v in settings.PRICE_PER_SECOND.items()},
         "engine": about(settings.STUDIO_PROVIDER),
+        "budget_warnings": budget_warnings_for(request, clip.project),
     }
     return render(request, "studio/take_new.html", context, status=400 if form.errors else 200)
 

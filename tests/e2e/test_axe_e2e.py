@@ -10,6 +10,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -314,11 +315,51 @@ def test_every_page_passes_axe(
     pages.check("navigation menu open (390 px)")
     page.set_viewport_size(DESKTOP)
     pages.check("history", f"/t/{team.code}/activity/")
+    # Usage and budgets: with no limit, then with paid takes at 80 % and more (warnings, bars,
+    # the chart), a budget form sent back with an error, and an earlier month.
+    pages.check("usage", f"/t/{team.code}/usage/", h1="usage")
+    settings.STUDIO_PROVIDER = "modellix"
+    for charged in (None, Decimal("0.40")):
+        make_take(
+            project,
+            clip,
+            alice,
+            provider="modellix",
+            estimate_usd=Decimal("0.4658"),
+            reserved_usd=Decimal("0.4658"),
+            charged_usd=charged,
+        )
+    Team.objects.filter(pk=team.pk).update(budget_usd=Decimal("1.00"))
+    Membership.objects.filter(team=team, user=alice).update(budget_usd=Decimal("0.50"))
+    Project.objects.filter(pk=project.pk).update(budget_usd=Decimal("5.00"))
+    pages.check("usage with warnings", f"/t/{team.code}/usage/", h1="usage")
+    expect(page.locator("#budget-warnings")).to_contain_text("is used up")
+    expect(page.locator("svg.day-chart")).to_be_visible()
+    page.get_by_label("Monthly budget (USD)", exact=True).fill("-3")
+    page.locator("#team-budget").get_by_role("button", name="Save").click()
+    expect(page.locator("#budget-team-limit_error")).to_be_visible()
+    pages.check("usage: budget form with an error")
+    page.get_by_text("Spend by day as a table").click()
+    pages.check("usage: the chart's table open")
+    pages.phone("usage with warnings", f"/t/{team.code}/usage/", h1="usage")
+    last_month = timezone.localdate().replace(day=1) - timedelta(days=1)
+    pages.check("usage of last month", f"/t/{team.code}/usage/?month={last_month:%Y-%m}")
+    pages.check("project settings with its budget", f"/p/{project.code}/settings/")
+    page.get_by_label("Monthly budget (USD)", exact=True).fill("1.234")
+    page.locator("#budget").get_by_role("button", name="Save").click()
+    expect(page.locator(f"#budget-{project.code}-limit_error")).to_be_visible()
+    pages.check("project settings: budget form with an error")
+    pages.check("edit form with a budget warning", f"/c/{clip.code}/edit/")
+    expect(page.locator("#budget-warnings")).to_be_visible()
+    pages.check("clip with a budget warning", f"/c/{clip.code}/")
+    settings.STUDIO_PROVIDER = "local"
     pages.check("404 (signed in)", "/k/not-a-take/", h1="Not found")
     sign_out(page)
 
-    # A viewer meets a 403; an outsider opens the invitation.
+    # A viewer meets a 403, and sees budgets without forms; an outsider opens the invitation.
     sign_in(page, live_server.url, "carol@example.com")
+    pages.check("usage (viewer)", f"/t/{team.code}/usage/", h1="usage")
+    expect(page.get_by_text("Only an owner can change it.")).to_be_visible()
     pages.check("403", f"/c/{clip.code}/edit/", h1="Not allowed")
     sign_out(page)
     make_user("erin@example.com", "Erin")

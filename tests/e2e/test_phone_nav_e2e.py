@@ -48,7 +48,7 @@ def test_phone_menu_folds_and_opens_by_button_and_keyboard(
     # Mouse (a tap): the menu opens with every link and the team switcher.
     menu.click()
     expect(menu).to_have_attribute("aria-expanded", "true")
-    for name in ("Projects", "Takes", "History", "Members", "Teams", "Alice"):
+    for name in ("Projects", "Takes", "History", "Usage", "Members", "Teams", "Alice"):
         expect(nav.get_by_role("link", name=name, exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     expect(page.get_by_label("Team")).to_be_visible()
@@ -98,7 +98,7 @@ def test_desktop_bar_is_unchanged(page: Page, live_server, alice, team, owner_me
     page.goto(f"{live_server.url}/t/{team.code}/")
     expect(page.get_by_role("button", name="Menu")).to_be_hidden()
     nav = page.get_by_role("navigation", name="Main")
-    for name in ("Projects", "Takes", "History", "Members", "Teams"):
+    for name in ("Projects", "Takes", "History", "Usage", "Members", "Teams"):
         expect(nav.get_by_role("link", name=name, exact=True)).to_be_visible()
     expect(page.get_by_label("Team")).to_be_visible()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
@@ -118,7 +118,7 @@ def test_without_javascript_the_phone_menu_stays_open(
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_role("button", name="Menu")).to_be_hidden()
         nav = page.get_by_role("navigation", name="Main")
-        for name in ("Projects", "Takes", "History", "Members", "Teams"):
+        for name in ("Projects", "Takes", "History", "Usage", "Members", "Teams"):
             expect(nav.get_by_role("link", name=name, exact=True)).to_be_visible()
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
         expect(page.get_by_role("button", name="Switch")).to_be_visible()
