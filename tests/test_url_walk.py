@@ -86,6 +86,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "project_budget": ("project", "own"),
     "share_page": (PUBLIC, None),
     "share_media": (PUBLIC, None),
+    "share_comments": (PUBLIC, None),
 }
 SCOPED = {"team", "project", "clip", "reference", "media", "take", "share"}
 
