@@ -14,7 +14,8 @@ chosen team, then to that member's oldest waiting take:
 So a take never waits behind more than one take of each other team that waits (one turn), and
 no waiting take is skipped forever: every admission moves its team behind the others. When
 the turns were last given is kept in the database (Team.last_admitted_at,
-Membership.last_admitted_at), so the order survives restarts and a change of scheduler.
+Membership.last_admitted_at; for takes of someone no longer in the team, their latest let
+through there), so the order survives restarts and a change of scheduler.
 
 This module is pure: the scheduler (studio.services.takes.driver.takes_admit) feeds it the
 waiting takes and applies its choice; the take page uses `simulate` to tell a person their

@@ -254,6 +254,27 @@ def test_the_scheduler_lets_teams_and_members_through_in_turns(teams):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("gone", ["removed from the team", "account deleted"])
+def test_a_departed_members_queued_takes_still_take_turns_with_the_others(teams, settings, gone):
+    """Their takes stay queued, but no Membership keeps their turn: it must not reset."""
+    settings.MAX_ACTIVE_EDITS = 1
+    bobs = submit(teams["pa"], teams["bob"], 4)
+    alices = submit(teams["pa"], teams["alice"], 2)
+    if gone == "account deleted":
+        teams["bob"].delete()
+    else:
+        Membership.objects.filter(team=teams["A"], user=teams["bob"]).delete()
+    order = []
+    for _ in range(6):  # one slot, one take at a time
+        assert takes.takes_admit() == 1
+        take = Take.objects.get(state=TakeState.PREPARING)
+        order.append(take.pk)
+        finish(take)
+    who = {t.pk: "bob" for t in bobs} | {t.pk: "alice" for t in alices}
+    assert [who[pk] for pk in order] == ["bob", "alice", "bob", "alice", "bob", "bob"]
+
+
+@pytest.mark.django_db
 def test_a_team_at_its_limit_waits_and_others_go_ahead(teams, settings):
     settings.MAX_ACTIVE_EDITS = 3
     Team.objects.filter(pk=teams["A"].pk).update(max_active=1)

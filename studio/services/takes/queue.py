@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from accounts.models import Membership, Team
@@ -52,11 +52,37 @@ def queue_snapshot() -> tuple[list[fairness.Waiting], fairness.Turns]:
             turns.team_last[team.pk] = _seconds(team.last_admitted_at)
         if (limit := team_limit(team)) is not None:
             turns.limits[team.pk] = limit
-    for team_id, user_id, last in Membership.objects.filter(
-        team_id__in=teams, last_admitted_at__isnull=False
-    ).values_list("team_id", "user_id", "last_admitted_at"):
-        turns.member_last[(team_id, user_id)] = _seconds(last)
+    members: set[tuple[int, int | None]] = set()
+    for team_id, user_id, last in Membership.objects.filter(team_id__in=teams).values_list(
+        "team_id", "user_id", "last_admitted_at"
+    ):
+        members.add((team_id, user_id))
+        if last is not None:
+            turns.member_last[(team_id, user_id)] = _seconds(last)
+    _departed_turns(turns, {(w.team, w.member) for w in waiting} - members)
     return waiting, turns
+
+
+def _departed_turns(turns: fairness.Turns, departed: set[tuple[int, int | None]]) -> None:
+    """The last turns of people whose takes wait in a team they are no longer in (removed, or
+    their account deleted: member None). No Membership keeps their turn, so it is when one of
+    their takes in that team was last let through; else each turn would look like their first
+    and their whole batch would go before the team's other members."""
+    if not departed:
+        return
+    people = Q(created_by_id__in={m for _, m in departed if m is not None})
+    if any(m is None for _, m in departed):
+        people |= Q(created_by__isnull=True)
+    rows = (
+        Take.objects.filter(people, project__team_id__in={t for t, _ in departed})
+        .exclude(admitted_at=None)
+        .values("project__team_id", "created_by_id")
+        .annotate(last=Max("admitted_at"))
+        .values_list("project__team_id", "created_by_id", "last")
+    )
+    for team_id, user_id, last in rows:
+        if (team_id, user_id) in departed:
+            turns.member_last[(team_id, user_id)] = _seconds(last)
 
 
 def takes_to_admit(free: int) -> list[fairness.Waiting]:
