@@ -68,3 +68,11 @@ def get_for_user[M: models.Model](
         holder = getattr(holder, part)
     membership = membership_for(user, getattr(holder, f"{last}_id"))
     return obj, require(membership, need)
+
+
+def require_administrator(user: User | AnonymousUser) -> User:
+    """The user, when they administer this Cutroom (an active staff account); 404 for
+    everyone else, signed out too, as for a team one is not in."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        raise Http404("No such page.")
+    return user

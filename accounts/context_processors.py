@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
-from accounts.services import current_team_for
+from accounts.services import current_team_for, signup_policy
 
 
 def teams(request: HttpRequest) -> dict[str, Any]:
@@ -18,3 +19,13 @@ def teams(request: HttpRequest) -> dict[str, Any]:
         "nav_memberships": memberships,
         "nav_team": current,
     }
+
+
+def signup(request: HttpRequest) -> dict[str, Any]:
+    """Who may sign up, for signed-out pages: they offer sign-up only when it is open to
+    someone (README "Who may join"), and otherwise say how to get an invitation. Read only
+    when a page asks."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return {}
+    return {"signup_policy": SimpleLazyObject(signup_policy)}

@@ -8,7 +8,8 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
-from accounts.models import Role, User
+from accounts.models import Role, SignupMode, User
+from accounts.services import signup_domains_parse
 
 
 def _email_field() -> forms.EmailField:
@@ -130,3 +131,112 @@ class InviteForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+
+# -- the administration page (studio/views/administration.py) ----------------------------------
+def _money_field(label: str, help_text: str) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        required=False,
+        min_value=0,
+        max_digits=10,
+        decimal_places=2,
+        help_text=help_text,
+        error_messages={
+            "max_digits": "Write an amount below 100,000,000 USD, with at most two decimals.",
+            "max_decimal_places": "Write the amount in dollars and cents: at most two decimals.",
+            "max_whole_digits": "Write an amount below 100,000,000 USD.",
+            "min_value": "Write an amount of 0 or more; leave it empty for no limit.",
+            "invalid": "Write an amount in USD, such as 250 or 99.50.",
+        },
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
+    )
+
+
+class SignupPolicyForm(forms.Form):
+    mode = forms.ChoiceField(
+        label="Who may sign up", choices=SignupMode.choices, widget=forms.RadioSelect
+    )
+    domains = forms.CharField(
+        label="Domains",
+        required=False,
+        max_length=500,
+        help_text="For “addresses at chosen domains”: such as example.com, studio.example.org. "
+        "Only these exact domains: a subdomain is another domain.",
+    )
+
+    def clean_domains(self) -> list[str]:
+        try:
+            return signup_domains_parse(self.cleaned_data["domains"])
+        except ValueError as bad:
+            raise forms.ValidationError(
+                f"These are not domains: {bad}. Write each like example.com, separated by commas."
+            ) from None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("mode") == SignupMode.DOMAIN and "domains" in data and not data["domains"]:
+            self.add_error("domains", "Give at least one domain, such as example.com.")
+        return data
+
+
+class InstanceBudgetForm(forms.Form):
+    budget_usd = _money_field(
+        "This Cutroom's monthly budget (USD)",
+        "What the provider may charge all teams together each month. 0 stops every paid take; "
+        "empty falls back to STUDIO_INSTANCE_BUDGET_USD.",
+    )
+
+
+class AdministratorForm(forms.Form):
+    email = forms.EmailField(label="E-mail of the account", max_length=254)
+
+
+class TeamLimitsForm(forms.Form):
+    cap_usd = _money_field(
+        "Monthly cap (USD)",
+        "A monthly limit its owners cannot raise. Empty: no cap.",
+    )
+    max_active = forms.IntegerField(
+        label="Takes at once",
+        required=False,
+        min_value=1,
+        max_value=1000,
+        error_messages={
+            "min_value": "At least 1; suspend the team to stop its takes.",
+            "max_value": "At most 1000.",
+            "invalid": "Write a whole number, such as 2.",
+        },
+        widget=forms.NumberInput(attrs={"min": "1", "max": "1000", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args: Any, default_active: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["max_active"].help_text = (
+            f"At the provider, for this team. Empty: the default, {default_active}."
+            if default_active
+            else "At the provider, for this team. Empty: no limit of its own."
+        )
+
+
+class TeamSuspendForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=300,
+        help_text="The team's members see it on their pages.",
+        error_messages={"required": "Say why, for the team's members."},
+    )
+
+    def clean_reason(self) -> str:
+        reason = " ".join(self.cleaned_data["reason"].split())
+        if not reason:
+            raise forms.ValidationError("Say why, for the team's members.")
+        return reason
+
+
+class TeamLiftForm(forms.Form):
+    note = forms.CharField(
+        label="Note for the team's history",
+        max_length=200,
+        required=False,
+    )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
@@ -14,7 +18,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.history import links_phrase, member_share_links, revoke_share_links, team_history
-from accounts.models import Invitation, Membership, Role, Team, User, hash_token
+from accounts.models import (
+    Instance,
+    Invitation,
+    Membership,
+    Role,
+    SignupMode,
+    Team,
+    User,
+    hash_token,
+)
+
+logger = logging.getLogger(__name__)
 
 
 class TeamRuleError(Exception):
@@ -24,28 +39,267 @@ class TeamRuleError(Exception):
     """
 
 
-def user_signup(*, email: str, password: str, name: str = "") -> User:
-    """Create a user together with their personal team, which becomes the current team."""
+class SignupClosed(Exception):
+    """Sign-up does not let this address in (README "Who may join"); nothing was made or sent.
+
+    The message is written for the person signing up: it says how to get in, and names no one.
+    """
+
+
+# -- who may join -----------------------------------------------------------------------------
+ASK_FOR_INVITATION = (
+    "To join, ask an owner of the team you are joining for an invitation link: opening it "
+    "lets you create your account."
+)
+# One domain as typed by an administrator: letters, digits and hyphens in dot-separated labels,
+# ending in a name (not a number). Matched exactly against the part of an address after the @.
+_DOMAIN = re.compile(
+    r"^(?=.{1,253}$)(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)+(?!-)[a-z][a-z0-9-]{0,62}(?<!-)$"
+)
+
+
+def signup_domains_parse(text: str) -> list[str]:
+    """The domains in `text` (separated by commas, spaces or lines), lower-cased, without a
+    leading @, each once. ValueError names the ones that are not domains."""
+    found: list[str] = []
+    bad: list[str] = []
+    for item in re.split(r"[\s,;]+", text.strip()):
+        domain = item.strip().lower().lstrip("@").rstrip(".")
+        if not domain:
+            continue
+        if not _DOMAIN.match(domain):
+            bad.append(item)
+        elif domain not in found:
+            found.append(domain)
+    if bad:
+        raise ValueError(", ".join(bad))
+    return found
+
+
+def _domains_said(domains: list[str] | tuple[str, ...]) -> str:
+    names = [f"@{d}" for d in domains]
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+@dataclass(frozen=True)
+class SignupPolicy:
+    """Who may make an account right now, without an invitation."""
+
+    mode: str  # a SignupMode value
+    domains: tuple[str, ...]  # for SignupMode.DOMAIN
+    first: bool  # no account exists: the first one may always be made, and administers
+    from_environment: bool  # the mode is STUDIO_SIGNUP's, not the administration page's
+
+    @property
+    def open_to_some(self) -> bool:
+        """Whether anyone without an invitation may sign up (so pages may offer it)."""
+        return (
+            self.first
+            or self.mode == SignupMode.OPEN
+            or (self.mode == SignupMode.DOMAIN and bool(self.domains))
+        )
+
+    @property
+    def domains_said(self) -> str:
+        return _domains_said(self.domains)
+
+    def admits(self, email: str) -> bool:
+        """Whether `email` may sign up without an invitation: exact domain, any case."""
+        if self.first or self.mode == SignupMode.OPEN:
+            return True
+        domain = email.rsplit("@", 1)[-1].strip().lower()
+        return self.mode == SignupMode.DOMAIN and domain in self.domains
+
+    def refusal(self, email: str) -> str:
+        """Why `email` may not sign up without an invitation, for the person typing it."""
+        if self.mode == SignupMode.DOMAIN and self.domains:
+            return (
+                "Sign-up on this Cutroom is open to addresses ending in "
+                f"{self.domains_said} only. Use such an address, or ask an owner of the team "
+                "you are joining for an invitation link: opening it lets you create your account."
+            )
+        return f"Sign-up on this Cutroom is by invitation only. {ASK_FOR_INVITATION}"
+
+    def refusal_for(self, email: str, invitation: Invitation | None) -> str:
+        """Why `email` may not make an account now ("" when it may). A usable invitation
+        always lets its holder in; one that can no longer be used does not."""
+        if self.admits(email):
+            return ""
+        if invitation is None:
+            return self.refusal(email)
+        problem = invitation_problem(invitation)
+        return f"{problem} {self.refusal(email)}" if problem else ""
+
+
+def signup_policy() -> SignupPolicy:
+    """The sign-up policy in force: the administration page's choice (the Instance row), else
+    STUDIO_SIGNUP and STUDIO_SIGNUP_DOMAINS."""
+    instance = Instance.objects.filter(pk=1).first()
+    mode = instance.signup if instance and instance.signup else settings.SIGNUP
+    chosen = instance.signup_domains if instance else ""
+    try:
+        domains = signup_domains_parse(chosen) if chosen else list(settings.SIGNUP_DOMAINS)
+    except ValueError:  # saved only through the form, which checks; never trust it blindly
+        domains = []
+    return SignupPolicy(
+        mode=mode,
+        domains=tuple(domains),
+        first=not User.objects.exists(),
+        from_environment=not (instance and instance.signup),
+    )
+
+
+def signup_refusal(*, email: str, invitation: Invitation | None = None) -> str:
+    """Why `email` may not make an account now, for the person ("" when it may)."""
+    return signup_policy().refusal_for(email, invitation)
+
+
+def _instance_lock() -> None:
+    """Serialise sign-ups and administrator changes until the transaction ends: a row lock on
+    the instance's settings (PostgreSQL), the database's write lock (SQLite), so two first
+    sign-ups at once cannot both find the instance empty."""
+    Instance.get()
+    Instance.objects.select_for_update().filter(pk=1).update(updated_at=timezone.now())
+
+
+def user_signup(
+    *, email: str, password: str, name: str = "", invitation: Invitation | None = None
+) -> User:
+    """Sign up: create a user with their personal team, which becomes the current team.
+
+    The sign-up policy decides first (SignupClosed when it refuses; nothing is made). When the
+    invitation is what lets the person in, it is accepted in the same transaction, so a link
+    used by someone else meanwhile makes no account either. The first account on a fresh
+    instance may always be made, and becomes the instance's administrator.
+    """
     with transaction.atomic():
-        user = User.objects.create_user(email=email, password=password, name=name)
-        team = team_create(owner=user, name=f"{user.display_name}'s studio", personal=True)
-        user.current_team = team
-        user.save(update_fields=["current_team"])
+        _instance_lock()
+        policy = signup_policy()
+        if problem := policy.refusal_for(email, invitation):
+            raise SignupClosed(problem)
+        user = _account_make(email=email, password=password, name=name)
+        if invitation is not None and not policy.admits(email):
+            try:
+                invitation_accept(invitation=invitation, user=user)
+            except TeamRuleError as error:  # used or withdrawn a moment ago: undo the account
+                raise SignupClosed(f"{error} {policy.refusal(email)}") from error
+        _administrator_ensure(user)
     return user
+
+
+def account_create(*, email: str, password: str | None, name: str = "") -> User:
+    """An account with its personal team, outside sign-up and its policy: for the operator's
+    scripts and the tests. Like a sign-up, it administers the instance when nobody does."""
+    with transaction.atomic():
+        _instance_lock()
+        user = _account_make(email=email, password=password, name=name)
+        _administrator_ensure(user)
+    return user
+
+
+def _account_make(*, email: str, password: str | None, name: str) -> User:
+    user = User.objects.create_user(email=email, password=password, name=name)
+    team = team_create(owner=user, name=f"{user.display_name}'s studio", personal=True)
+    user.current_team = team
+    user.save(update_fields=["current_team"])
+    return user
+
+
+def _administrator_ensure(user: User) -> None:
+    promoted = administrator_ensure()
+    if promoted is not None and promoted.pk == user.pk:
+        user.is_staff = user.is_superuser = True
+
+
+# -- the instance's administrators ------------------------------------------------------------
+def administrators() -> list[User]:
+    """The active accounts that administer this Cutroom, earliest first."""
+    return list(User.objects.filter(is_staff=True, is_active=True).order_by("date_joined", "pk"))
+
+
+def administrator_ensure() -> User | None:
+    """When no active account administers this Cutroom, make the earliest active account the
+    administrator; returns it (None when nothing changed). The first sign-up on a fresh
+    instance, an instance migrated from before administrators, and `migrate` after the last
+    administrator was deactivated all come through here."""
+    if User.objects.filter(is_staff=True, is_active=True).exists():
+        return None
+    earliest = User.objects.filter(is_active=True).order_by("date_joined", "pk").first()
+    if earliest is None:
+        return None
+    User.objects.filter(pk=earliest.pk).update(is_staff=True, is_superuser=True)
+    earliest.is_staff = earliest.is_superuser = True
+    logger.info("The earliest account (#%s) now administers this Cutroom.", earliest.pk)
+    return earliest
+
+
+def administrator_grant(*, email: str, actor: User) -> User:
+    """Make the active account with this e-mail an administrator of this Cutroom."""
+    with transaction.atomic():
+        _instance_lock()
+        user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+        if user is None:
+            raise TeamRuleError(
+                "No account uses this e-mail address. The person signs up (or is invited) first."
+            )
+        if user.is_staff:
+            raise TeamRuleError(f"{user.display_name} already administers this Cutroom.")
+        User.objects.filter(pk=user.pk).update(is_staff=True, is_superuser=True)
+    logger.info("Account #%s made account #%s an administrator.", actor.pk, user.pk)
+    return user
+
+
+def administrator_revoke(*, email: str, actor: User) -> User:
+    """Stop the account with this e-mail administering this Cutroom; never the last one."""
+    with transaction.atomic():
+        _instance_lock()
+        user = User.objects.filter(email__iexact=email.strip(), is_staff=True).first()
+        if user is None:
+            raise TeamRuleError("That account does not administer this Cutroom.")
+        others = User.objects.filter(is_staff=True, is_active=True).exclude(pk=user.pk)
+        if user.is_active and not others.exists():
+            raise TeamRuleError(
+                "This Cutroom needs an administrator. Make someone else an administrator first."
+            )
+        User.objects.filter(pk=user.pk).update(is_staff=False, is_superuser=False)
+    logger.info("Account #%s removed account #%s as an administrator.", actor.pk, user.pk)
+    return user
+
+
+def instance_signup_set(*, mode: str, domains: list[str], actor: User) -> Instance:
+    """Set who may sign up, from the administration page; it wins over the environment."""
+    with transaction.atomic():
+        _instance_lock()
+        instance = Instance.objects.get(pk=1)
+        instance.signup = SignupMode(mode)
+        instance.signup_domains = ", ".join(domains)
+        instance.updated_by = actor
+        instance.updated_at = timezone.now()
+        instance.save(update_fields=["signup", "signup_domains", "updated_by", "updated_at"])
+    logger.info("Account #%s set sign-up to %s.", actor.pk, mode)
+    return instance
 
 
 SIGNUP_LINK_DAYS = 3
 _SIGNUP_SALT = "accounts.signup"
 
 
-def signup_request(*, email: str, name: str, next_url: str, site: str) -> None:
+def signup_request(
+    *, email: str, name: str, next_url: str, site: str, invitation: Invitation | None = None
+) -> None:
     """Mail the next step of a sign-up to `email`; the page says only "check your inbox".
 
     A new address gets a link to choose a password; the account is made when it is used, so
     nobody can make an account on an address they cannot read. An address that has an
     account gets a note on how to sign in instead. Whoever typed the address learns nothing.
-    `site` is the scheme and host the links start with.
+    `site` is the scheme and host the links start with. SignupClosed, and no mail, when the
+    sign-up policy refuses the address (which depends on the address alone, never on
+    whether it has an account); the link is checked again when it is used.
     """
+    if problem := signup_refusal(email=email, invitation=invitation):
+        raise SignupClosed(problem)
     if User.objects.filter(email__iexact=email).exists():
         context: dict[str, Any] = {
             "email": email,

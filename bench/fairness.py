@@ -335,12 +335,12 @@ def make_member(team: str, data: Path) -> tuple[Any, Any]:
     """A person with their own team, a project in it and a ready 3-second clip."""
     from django.core.files import File
 
-    from accounts.services import user_signup
+    from accounts.services import account_create
     from studio import services
     from studio.models import Clip, MediaState
     from tests.media import make_video
 
-    user = user_signup(email=f"team-{team.lower()}@example.com", password="bench-password-123")
+    user = account_create(email=f"team-{team.lower()}@example.com", password="bench-password-123")
     assert user.current_team is not None
     project = services.project_create(team=user.current_team, author=user, name=f"Team {team}")
     path = make_video(data / f"clip-{team}.mp4", seconds=3.0)

@@ -48,11 +48,11 @@ def main() -> None:
     settings.ALLOWED_HOSTS = ["*"]
     call_command("migrate", verbosity=0)
     setup_test_environment()  # so responses carry their template context
-    from accounts.services import user_signup
+    from accounts.services import account_create
     from studio.models import Clip, MediaState, Take, TakeState
     from studio.services import project_create
 
-    user = user_signup(email="bench@example.com", password="bench-password-123", name="Bench")
+    user = account_create(email="bench@example.com", password="bench-password-123", name="Bench")
     team = user.current_team
     projects = [project_create(team=team, author=user, name=f"Project {n}") for n in range(10)]
     clips = [

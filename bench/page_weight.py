@@ -58,12 +58,12 @@ def main() -> None:
     }
     settings.ALLOWED_HOSTS = ["*"]
     call_command("migrate", verbosity=0)
-    from accounts.services import user_signup
+    from accounts.services import account_create
     from studio.media.transcode import make_thumbnail
     from studio.models import Clip, MediaState, Take, TakeState
     from studio.services import project_create
 
-    user = user_signup(email="bench@example.com", password="bench-password-123", name="Bench")
+    user = account_create(email="bench@example.com", password="bench-password-123", name="Bench")
     team = user.current_team
     project = project_create(team=team, author=user, name="Weight")
     clip = Clip.objects.create(project=project, original_name="c.mp4", state=MediaState.READY)

@@ -328,12 +328,12 @@ def print_table(rows: list[Row]) -> None:
 def make_clip() -> tuple[Any, Any]:
     from django.core.files import File
 
-    from accounts.services import user_signup
+    from accounts.services import account_create
     from studio import services
     from studio.models import Clip, MediaState
     from tests.media import make_video
 
-    user = user_signup(email="bench@example.com", password="bench-password-123")
+    user = account_create(email="bench@example.com", password="bench-password-123")
     project = services.project_create(team=user.current_team, author=user, name="Polling")
     path = make_video(Path(tempfile.mkdtemp()) / "clip.mp4", seconds=11.0)
     clip = Clip(project=project, original_name="clip.mp4", state=MediaState.RECEIVED)

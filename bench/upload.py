@@ -93,8 +93,8 @@ def setup(env: dict[str, str]) -> str:
     for command in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"]):
         subprocess.run([PY, "manage.py", *command], cwd=ROOT, env=env, check=True)
     script = (
-        "from accounts.services import user_signup; from studio.services import project_create;"
-        "u = user_signup(email='bench@example.com', password='bench-password-123', name='B');"
+        "from accounts.services import account_create; from studio.services import project_create;"
+        "u = account_create(email='bench@example.com', password='bench-password-123', name='B');"
         "p = project_create(team=u.current_team, author=u, name='Bench'); print(p.code)"
     )
     out = subprocess.run(

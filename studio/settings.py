@@ -165,6 +165,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "accounts.context_processors.teams",
+                "accounts.context_processors.signup",
                 "studio.context_processors.provider_notice",
             ],
         },

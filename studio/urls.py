@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from studio.views import (
+    administration,
     clips,
     gallery,
     health,
@@ -58,6 +59,36 @@ urlpatterns = [
     path("r/<str:code>/delete/", references.reference_remove, name="reference_delete"),
     path("media/<str:kind>/<str:code>/<str:variant>", media.media_file, name="media_file"),
     path("provider-media/<str:token>", media.provider_media, name="provider_media"),
+    path("administration/", administration.administration, name="administration"),
+    path(
+        "administration/signup/", administration.administration_signup, name="administration_signup"
+    ),
+    path(
+        "administration/budget/", administration.administration_budget, name="administration_budget"
+    ),
+    path(
+        "administration/administrators/", administration.administrator_add, name="administrator_add"
+    ),
+    path(
+        "administration/administrators/remove/",
+        administration.administrator_remove,
+        name="administrator_remove",
+    ),
+    path(
+        "administration/t/<str:code>/limits/",
+        administration.administration_team_limits,
+        name="administration_team_limits",
+    ),
+    path(
+        "administration/t/<str:code>/suspend/",
+        administration.administration_team_suspend,
+        name="administration_team_suspend",
+    ),
+    path(
+        "administration/t/<str:code>/lift/",
+        administration.administration_team_lift,
+        name="administration_team_lift",
+    ),
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

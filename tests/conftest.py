@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from accounts.models import Membership, Role, Team, User  # noqa: E402
-from accounts.services import user_signup  # noqa: E402
+from accounts.services import account_create  # noqa: E402
 from tests.cluster import Cluster, run_cluster, run_scheduler  # noqa: E402
 from tests.media import Samples  # noqa: E402
 
@@ -47,7 +47,9 @@ def _isolated_settings(settings: Any, tmp_path: Path) -> None:
 
 
 def make_user(email: str, name: str = "") -> User:
-    return user_signup(email=email, password=PASSWORD, name=name)
+    """An account with its personal studio, made outside sign-up (whose policy is tested in
+    tests/test_signup_policy.py). The first one made administers the instance, as on a real one."""
+    return account_create(email=email, password=PASSWORD, name=name)
 
 
 def join(user: User, team: Team, role: str) -> Membership:

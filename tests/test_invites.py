@@ -80,7 +80,11 @@ def test_anonymous_signs_up_from_the_link_and_joins_in_one_step(as_alice, client
         ({"used_at": timezone.now()}, "already been used"),
     ],
 )
-def test_signup_from_a_dead_link_still_creates_the_account(alice, client, team, spoil, words):
+def test_signup_from_a_dead_link_still_creates_the_account_when_signup_is_open(
+    alice, client, team, spoil, words, settings
+):
+    """Invitation only (the default), a dead link lets nobody in: tests/test_signup_policy.py."""
+    settings.SIGNUP = "open"
     invitation, token = invitation_create(team=team, role="editor", created_by=alice)
     path = reverse("invite_accept", args=[token])
     Invitation.objects.filter(pk=invitation.pk).update(**spoil)
@@ -95,8 +99,11 @@ def test_signup_from_a_dead_link_still_creates_the_account(alice, client, team, 
     assert words in page
 
 
-def test_link_used_between_opening_the_form_and_sending_it(alice, dave, client, team):
-    """The compare-and-set decides: whoever claims the link first joins, the other does not."""
+def test_link_used_between_opening_the_form_and_sending_it(alice, dave, client, team, settings):
+    """The compare-and-set decides: whoever claims the link first joins, the other does not.
+    (With sign-up open the other still gets an account; invitation only, they do not:
+    tests/test_signup_policy.py.)"""
+    settings.SIGNUP = "open"
     invitation, token = invitation_create(team=team, role="editor", created_by=alice)
     path = reverse("invite_accept", args=[token])
     client.get(reverse("signup") + f"?next={path}")
@@ -108,7 +115,8 @@ def test_link_used_between_opening_the_form_and_sending_it(alice, dave, client, 
     assert invitation.used_by == dave
 
 
-def test_signup_with_other_next_is_unchanged(client):
+def test_signup_with_other_next_is_unchanged(client, settings):
+    settings.SIGNUP = "open"
     response = _signup(client, reverse("account_settings"))
     assert response.url == reverse("account_settings")
 

@@ -11,6 +11,13 @@ from tests.conftest import PASSWORD, last_link, sign_up
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def open_signup(settings):
+    """These tests are about how signing up works; who may sign up (invitation only by
+    default) is tests/test_signup_policy.py."""
+    settings.SIGNUP = "open"
+
+
 @pytest.fixture
 def no_smtp(settings):
     settings.MAILERS = {"default": {"BACKEND": "accounts.mail.NoMailBackend"}}

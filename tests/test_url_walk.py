@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db
 
 PUBLIC = "public"  # anyone, signed in or not
 USER = "user"  # any signed-in user; acts on their own account only
+ADMINISTRATOR = "administrator"  # the instance's administrators only: 404 for everyone else
 
 # name -> (scope, need). Scope "team"/"project" routes go through the access helpers.
 ROUTES: dict[str, tuple[str, str | None]] = {
@@ -87,6 +88,14 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "share_page": (PUBLIC, None),
     "share_media": (PUBLIC, None),
     "share_comments": (PUBLIC, None),
+    "administration": (ADMINISTRATOR, None),
+    "administration_signup": (ADMINISTRATOR, None),
+    "administration_budget": (ADMINISTRATOR, None),
+    "administrator_add": (ADMINISTRATOR, None),
+    "administrator_remove": (ADMINISTRATOR, None),
+    "administration_team_limits": (ADMINISTRATOR, None),
+    "administration_team_suspend": (ADMINISTRATOR, None),
+    "administration_team_lift": (ADMINISTRATOR, None),
 }
 SCOPED = {"team", "project", "clip", "reference", "media", "take", "share"}
 
@@ -228,3 +237,15 @@ def test_user_routes_require_sign_in(name, client, world):
 
     response = client.get(reverse(name))
     assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+@pytest.mark.parametrize("name", [n for n, (scope, _) in ROUTES.items() if scope == ADMINISTRATOR])
+def test_administrator_routes_are_404_for_everyone_else(name, world, client, as_carol, as_dave):
+    """alice, the first account, administers; a viewer, an outsider and the signed-out get 404,
+    as if the page did not exist."""
+    route = next(r for r, p in _patterns(get_resolver()) if p.name == name)
+    url = reverse(name, kwargs={"code": world["team"].code} if "<str:code>" in route else {})
+    for other in (client, as_carol, as_dave):
+        get = other.get(url).status_code
+        post = other.post(url, {"mode": "open", "email": "dave@example.com"}).status_code
+        assert {get, post} <= {404, 405} and 404 in {get, post}

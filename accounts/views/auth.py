@@ -29,10 +29,12 @@ from accounts.limits import Usage, hit, peek
 from accounts.mail import can_send_mail
 from accounts.models import Invitation, User
 from accounts.services import (
+    SignupClosed,
     TeamRuleError,
     invitation_find,
     invitation_problem,
     signup_link_read,
+    signup_policy,
     signup_request,
     user_signup,
 )
@@ -88,12 +90,20 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect(_safe_next(request) or "home")
     target = _safe_next(request)
     invitation = _invitation_in(target)
+    problem = invitation_problem(invitation) if invitation else None
+    policy = signup_policy()
     context: dict[str, Any] = {
         "next": target,
         "invitation": invitation,
-        "invitation_problem": invitation_problem(invitation) if invitation else None,
+        "invitation_problem": problem,
         "mail": can_send_mail(),
+        "policy": policy,
+        # No form at all when nobody could get through it: the page says how to get in.
+        "closed": not policy.open_to_some and (invitation is None or problem is not None),
     }
+    if context["closed"]:
+        status = 403 if request.method == "POST" else 200
+        return render(request, "accounts/signup.html", context, status=status)
     if not context["mail"]:
         return _signup_at_once(request, context)
     form = context["form"] = SignupStartForm(request.POST or None)
@@ -102,12 +112,17 @@ def signup(request: HttpRequest) -> HttpResponse:
         usage = _mail_throttled(request, "signup", email)
         if usage is not None:
             return _throttled_page(request, "accounts/signup.html", context, usage)
-        signup_request(
-            email=email,
-            name=form.cleaned_data["name"].strip(),
-            next_url=target,
-            site=request.build_absolute_uri("/").rstrip("/"),
-        )
+        try:
+            signup_request(
+                email=email,
+                name=form.cleaned_data["name"].strip(),
+                next_url=target,
+                site=request.build_absolute_uri("/").rstrip("/"),
+                invitation=invitation,
+            )
+        except SignupClosed as closed:  # an address outside the domains: no mail
+            form.add_error("email", str(closed))
+            return render(request, "accounts/signup.html", context, status=403)
         return redirect("signup_sent")
     return render(request, "accounts/signup.html", context)
 
@@ -121,11 +136,16 @@ def _signup_at_once(request: HttpRequest, context: dict[str, Any]) -> HttpRespon
         if usage.limited:
             return _throttled_page(request, "accounts/signup.html", context, usage)
     if request.method == "POST" and form.is_valid():
-        user = user_signup(
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password1"],
-            name=form.cleaned_data["name"],
-        )
+        try:
+            user = user_signup(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                name=form.cleaned_data["name"],
+                invitation=context["invitation"],
+            )
+        except SignupClosed as closed:
+            form.add_error("email", str(closed))
+            return render(request, "accounts/signup.html", context, status=403)
         return _welcome(request, user, context["invitation"], context["next"])
     return render(request, "accounts/signup.html", context)
 
@@ -134,6 +154,12 @@ def _welcome(
     request: HttpRequest, user: User, invitation: Invitation | None, target: str
 ) -> HttpResponse:
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    if user.is_staff:  # the first account: it administers this Cutroom
+        messages.info(
+            request,
+            "Your account administers this Cutroom: choose who may sign up, and see every "
+            "team, on the Administration page.",
+        )
     if invitation is None:
         messages.success(request, "Welcome to Cutroom. This is your personal studio.")
         return redirect(target or "home")
@@ -156,7 +182,10 @@ def signup_sent(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def signup_finish(request: HttpRequest, token: str) -> HttpResponse:
-    """The link from the sign-up mail: choose a password, and the account is made."""
+    """The link from the sign-up mail: choose a password, and the account is made.
+
+    Sign-up may have closed since the link was mailed: the policy is checked again, on the
+    page and when the account is made."""
     data = signup_link_read(token)
     if data is None:
         return render(request, "accounts/signup_finish.html", {"invalid": True}, status=404)
@@ -165,16 +194,29 @@ def signup_finish(request: HttpRequest, token: str) -> HttpResponse:
         messages.info(request, "Your account is ready: sign in with your password.")
         return redirect("login")
     target = data["next"] if url_has_allowed_host_and_scheme(data["next"], None) else ""
-    form = SignupFinishForm(request.POST or None, email=data["email"], name=data["name"])
+    invitation = _invitation_in(target)
+    context: dict[str, Any] = {"email": data["email"], "invitation": invitation}
+    if refused := signup_policy().refusal_for(data["email"], invitation):
+        context["refused"] = refused
+        status = 403 if request.method == "POST" else 200
+        return render(request, "accounts/signup_finish.html", context, status=status)
+    form = context["form"] = SignupFinishForm(
+        request.POST or None, email=data["email"], name=data["name"]
+    )
     if request.method == "POST" and form.is_valid():
         try:
             user = user_signup(
-                email=data["email"], password=form.cleaned_data["password1"], name=data["name"]
+                email=data["email"],
+                password=form.cleaned_data["password1"],
+                name=data["name"],
+                invitation=invitation,
             )
         except IntegrityError:  # the same link used twice at once
             return redirect("login")
-        return _welcome(request, user, _invitation_in(target), target)
-    context = {"form": form, "email": data["email"], "invitation": _invitation_in(target)}
+        except SignupClosed as closed:  # closed, or the invitation used, a moment ago
+            context["refused"] = str(closed)
+            return render(request, "accounts/signup_finish.html", context, status=403)
+        return _welcome(request, user, invitation, target)
     return render(request, "accounts/signup_finish.html", context)
 
 
@@ -231,6 +273,12 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        # Someone sent here by an invitation link may always create an account.
+        context["invited"] = _invitation_in(context.get("next") or "") is not None
+        return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         usage = peek(request, group="login-failures", rate=_address_rate())

@@ -72,9 +72,11 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             take = _create_from_form(request, clip, form, remix_of=source)
         except budgets.OverBudget as over:  # the form stays filled in, with the reason
             form.add_error(None, str(over))
-        except takes.Refused as refused:  # archived since the form was opened
-            messages.error(request, str(refused))
-            return redirect("clip_detail", code=clip.code)
+        except takes.Refused as refused:
+            if not clip.project.team.is_suspended:  # archived since the form was opened
+                messages.error(request, str(refused))
+                return redirect("clip_detail", code=clip.code)
+            form.add_error(None, str(refused))  # suspended: filled in, kept, with the reason
         else:
             messages.success(
                 request, "The take is queued. You can close this page; it keeps going."

@@ -17,9 +17,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_sign_up_lands_in_personal_team(page: Page, live_server, console_errors) -> None:
+    """The first account on a fresh instance: it may sign up whatever the mode, and administers."""
     page.goto(live_server.url)
     shot(page, "landing")
-    page.get_by_role("link", name="Create an account").click()
+    page.get_by_role("link", name="Create the first account").click()
+    expect(page.locator("#signup-first")).to_contain_text("first account on this Cutroom")
     page.get_by_label("E-mail").fill("nina@example.com")
     page.get_by_label("Your name").fill("Nina")
     page.get_by_role("button", name="Continue").click()
@@ -40,12 +42,15 @@ def test_sign_up_lands_in_personal_team(page: Page, live_server, console_errors)
     expect(page.get_by_role("heading", level=1)).to_have_text("Nina's studio")
     expect(page.get_by_label("Team")).to_have_value(re.compile(r".+"))
     expect(page.get_by_text("Welcome to Cutroom")).to_be_visible()
+    expect(page.get_by_text("Your account administers this Cutroom")).to_be_visible()
+    expect(page.get_by_role("link", name="Administration", include_hidden=True)).to_be_attached()
     shot(page, "team-home")
 
 
 def test_sign_up_for_an_address_with_an_account_says_the_same(
-    page: Page, live_server, alice
+    page: Page, live_server, alice, settings
 ) -> None:
+    settings.SIGNUP = "open"  # who may sign up is tests/e2e/test_governance_e2e.py
     page.goto(f"{live_server.url}/accounts/signup/")
     page.get_by_label("E-mail").fill("alice@example.com")
     page.get_by_role("button", name="Continue").click()
@@ -57,7 +62,9 @@ def test_sign_out_and_back_in(page: Page, live_server, alice, console_errors) ->
     sign_in(page, live_server.url, "alice@example.com")
     expect(page.get_by_role("heading", level=1)).to_have_text("Alice's studio")
     sign_out(page)
-    expect(page.get_by_role("link", name="Sign up")).to_be_visible()
+    # Sign-up is by invitation (the default): the bar offers no sign-up, but how to join.
+    expect(page.get_by_role("link", name="Sign up")).to_have_count(0)
+    expect(page.get_by_role("link", name="How to join")).to_be_visible()
     page.get_by_label("E-mail").fill("alice@example.com")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -85,6 +92,7 @@ def test_repeated_wrong_password_locks_out(page: Page, live_server, alice, setti
 
 
 def test_invite_flow_two_browsers(browser: Browser, live_server, alice, team, owner_membership):
+    """Sign-up is by invitation (the default): the invitation lets its holder in."""
     owner = browser.new_context()
     guest = browser.new_context()
     try:
@@ -171,8 +179,10 @@ def test_owner_changes_role_and_last_owner_is_kept(page: Page, live_server, alic
 
 
 def test_sign_up_from_a_withdrawn_invitation_still_makes_the_account(
-    browser: Browser, live_server, alice, team, owner_membership
+    browser: Browser, live_server, alice, team, owner_membership, settings
 ):
+    """With sign-up open; invitation only, it makes no account (tests/test_signup_policy.py)."""
+    settings.SIGNUP = "open"
     from accounts.models import Invitation
     from accounts.services import invitation_create, invitation_revoke
 

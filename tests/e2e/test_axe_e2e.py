@@ -169,6 +169,7 @@ def test_every_page_passes_axe(
     pages.check("landing", "/", h1="Edit video")
     pages.phone("landing", "/", h1="Edit video")
     pages.check("login", "/accounts/login/", h1="Sign in")
+    expect(page.locator("#login-join")).to_contain_text("by invitation")
     # The failures that lock one account also use up a (lowered) limit for the address.
     settings.LOGIN_ADDRESS_FAILURE_LIMIT = settings.AXES_FAILURE_LIMIT
     page.get_by_label("E-mail").fill("nobody@example.com")
@@ -187,6 +188,23 @@ def test_every_page_passes_axe(
     expect(page.locator("#lockout")).to_contain_text("from your network")
     pages.check("lockout of an address")
     caches["ratelimit"].clear()
+    # Sign-up is by invitation (the default): the page says how to join, with no form.
+    pages.check("signup closed", "/accounts/signup/", h1="Sign-up is by invitation")
+    pages.phone("signup closed", "/accounts/signup/", h1="Sign-up is by invitation")
+    settings.SIGNUP = "open"
+    page.goto(live_server.url + "/accounts/signup/")
+    page.get_by_label("E-mail").fill("late@example.com")
+    settings.SIGNUP = "invite"  # closed while the form was open
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("#signup-refused")).to_be_visible()
+    pages.check("signup refused")
+    settings.SIGNUP, settings.SIGNUP_DOMAINS = "domain", ["example.org"]
+    pages.check("signup for chosen domains", "/accounts/signup/", h1="Create your account")
+    page.get_by_label("E-mail").fill("someone@example.com")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("#id_email_error")).to_contain_text("@example.org")
+    pages.check("signup for chosen domains, refused address")
+    settings.SIGNUP = "open"
     pages.check("signup", "/accounts/signup/")
     page.get_by_label("E-mail").fill("not an address")
     page.get_by_role("button", name="Continue").click()
@@ -201,6 +219,9 @@ def test_every_page_passes_axe(
     page.get_by_role("button", name="Create account").click()
     expect(page.locator(".field-errors").first).to_be_visible()
     pages.check("signup: choose a password, with errors")
+    settings.SIGNUP = "invite"  # closed since the link was mailed
+    pages.check("signup: link refused", last_link("/signup/finish/"), h1="cannot be finished")
+    settings.SIGNUP = "open"
     pages.check("signup: bad link", "/accounts/signup/finish/nope/", h1="does not work")
     pages.check("password reset", "/accounts/password/reset/")
     pages.check("password reset sent", "/accounts/password/reset/sent/")
@@ -353,6 +374,36 @@ def test_every_page_passes_axe(
     expect(page.locator("#budget-warnings")).to_be_visible()
     pages.check("clip with a budget warning", f"/c/{clip.code}/")
     settings.STUDIO_PROVIDER = "local"
+    # The administration page (alice is the first account, so she administers), and a
+    # suspended team as its members see it.
+    pages.check("administration", "/administration/", h1="Administration")
+    pages.phone("administration", "/administration/", h1="Administration")
+    page.get_by_label("Open to addresses at chosen domains").check()
+    page.get_by_role("textbox", name="Domains").fill("")
+    page.get_by_role("button", name="Save sign-up").click()
+    expect(page.locator("#id_domains_error")).to_be_visible()
+    pages.check("administration with an error")
+    card = page.locator(f"#team-{team.code}")
+    card.get_by_label("Takes at once").fill("0")
+    card.get_by_role("button", name="Save limits of Northwind Films").click()
+    expect(page.locator(f"#team-{team.code} .field-errors")).to_be_visible()
+    pages.check("administration with a team's error")
+    card = page.locator(f"#team-{team.code}")
+    card.get_by_label("Reason").fill("Checking this month's invoices")
+    card.get_by_role("button", name="Suspend Northwind Films").click()
+    expect(page.locator(f"#team-{team.code}")).to_contain_text("Lift suspension")
+    pages.check("administration with a suspended team")
+    pages.check("team home, suspended", f"/t/{team.code}/")
+    expect(page.locator("#team-suspended")).to_be_visible()
+    pages.phone("team home, suspended", f"/t/{team.code}/")
+    pages.check("project, suspended", f"/p/{project.code}/")
+    pages.check("edit form, suspended", f"/c/{clip.code}/edit/")
+    expect(page.get_by_role("button", name="Start the take")).to_be_disabled()
+    page.goto(live_server.url + "/administration/")
+    page.locator(f"#team-{team.code}").get_by_role(
+        "button", name="Lift suspension of Northwind Films"
+    ).click()
+    expect(page.locator(f"#team-{team.code}")).to_contain_text("Suspend")
     pages.check("404 (signed in)", "/k/not-a-take/", h1="Not found")
     sign_out(page)
 

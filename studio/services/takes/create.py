@@ -200,6 +200,8 @@ def take_send_again(*, take: Take, author: User) -> None:
     history (its events and its submit_posts count show both requests)."""
     if project_is_archived(take.project):
         raise Refused(ARCHIVED_NO_TAKES)
+    if problem := team_suspended_problem(take.project.team):  # a new paid request
+        raise Refused(problem)
     with budgets.budgets_reserve(
         project=take.project,
         author=take.created_by,
