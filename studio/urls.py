@@ -12,6 +12,7 @@ from studio.views import (
     media,
     projects,
     references,
+    review,
     shares,
     takes,
     usage,
@@ -91,4 +92,12 @@ urlpatterns = [
     ),
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
+]
+
+# Review: approvals, version stacks and the variation grid (studio/views/review.py).
+urlpatterns += [
+    path("k/<str:code>/review/", review.take_review, name="take_review"),
+    path("k/<str:code>/cell/", review.take_grid_cell, name="take_grid_cell"),
+    path("c/<str:code>/compare/", review.clip_compare, name="clip_compare"),
+    path("c/<str:code>/grid/", review.clip_grid, name="clip_grid"),
 ]

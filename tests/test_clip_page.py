@@ -1,4 +1,5 @@
-"""The clip page: its takes, and clips too short to edit said so at upload time."""
+"""The clip page: its takes (the version stack, see tests/test_review_versions.py), and clips too
+short to edit said so at upload time."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ def project(team, alice):
     return Project.objects.create(team=team, name="Clips", created_by=alice)
 
 
-def test_clip_page_lists_its_takes_with_state_prompt_seed_and_when(as_bob, bob, project, samples):
+def test_clip_page_lists_its_takes_as_versions_with_state_prompt_seed_and_when(
+    as_bob, bob, project, samples
+):
     clip = upload_clip(as_bob, project, samples["long.mp4"], name="harbour.mp4")
     done = Take.objects.create(
         project=project,
@@ -29,6 +32,7 @@ def test_clip_page_lists_its_takes_with_state_prompt_seed_and_when(as_bob, bob, 
         prompt="clay harbour",
         seed=7,
         length_ms=4000,
+        provider="local",
         state=TakeState.SUCCEEDED,
     )
     Take.objects.create(
@@ -38,14 +42,18 @@ def test_clip_page_lists_its_takes_with_state_prompt_seed_and_when(as_bob, bob, 
         prompt="neon harbour",
         seed=99,
         length_ms=3000,
+        provider="local",
         state=TakeState.QUEUED,
     )
     page = as_bob.get(reverse("clip_detail", args=[clip.code])).content.decode()
     # The tab title is the clip's name only, not a swallowed section of the page.
     assert re.search(r"<title>harbour\.mp4 · Cutroom</title>", page)
     section = page[page.index('id="clip-takes"') :]
-    assert "Takes of this clip" in section
+    assert "Versions of this clip" in section
     assert "clay harbour" in section and "neon harbour" in section
+    # Oldest first, numbered in the order they were made.
+    assert section.index("clay harbour") < section.index("neon harbour")
+    assert section.index(">v1<") < section.index(">v2<")
     assert ">7<" in section and ">99<" in section
     assert reverse("take_detail", args=[done.code]) in section
     assert "Done" in section and "Waiting for a free slot" in section

@@ -206,4 +206,4 @@ def test_variations_differ_only_in_seed_and_show_their_cost(as_bob, clip, settin
 def test_clip_page_lists_its_takes(as_carol, as_bob, clip):
     post(as_bob, clip, prompt="first idea")
     page = as_carol.get(reverse("clip_detail", args=[clip.code])).content.decode()
-    assert "Takes of this clip" in page and "first idea" in page
+    assert "Versions of this clip" in page and "first idea" in page

@@ -96,7 +96,14 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "administration_team_limits": (ADMINISTRATOR, None),
     "administration_team_suspend": (ADMINISTRATOR, None),
     "administration_team_lift": (ADMINISTRATOR, None),
+    "take_review": ("take", "edit"),
+    "take_grid_cell": ("take", "view"),
+    "clip_compare": ("clip", "view"),
+    "clip_grid": ("clip", "view"),
 }
+# Views that send a member elsewhere when the query names nothing to show (here: back to the
+# clip page's version stack, saying why).
+REDIRECTS = {"clip_compare", "clip_grid"}
 SCOPED = {"team", "project", "clip", "reference", "media", "take", "share"}
 
 
@@ -194,7 +201,7 @@ def test_viewer_gets_403_where_role_is_too_low(route_pattern, world, as_carol):
     if need == "view":
         assert post.status_code in {200, 302, 405}
         get = as_carol.get(url)
-        assert get.status_code in {200, 405}
+        assert get.status_code in ({200, 405, 302} if pattern.name in REDIRECTS else {200, 405})
     else:
         assert post.status_code == 403
         assert as_carol.get(url).status_code in {403, 405}

@@ -37,6 +37,7 @@ class GalleryFilters:
     project: str = ""
     member: str = ""
     state: str = ""
+    review: str = ""  # a ReviewStatus value
     resolution: str = ""
     since: date | None = None
     until: date | None = None
@@ -63,6 +64,8 @@ def gallery(
         takes = takes.filter(created_by__email__iexact=filters.member)
     if filters.state:
         takes = takes.filter(state=filters.state)
+    if filters.review:
+        takes = takes.filter(review_status=filters.review)
     if filters.resolution:
         takes = takes.filter(resolution=filters.resolution)
     if filters.since:

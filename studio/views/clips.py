@@ -15,6 +15,7 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
 from studio.models import Clip
 from studio.services import clip_delete, clip_receive
+from studio.services.versions import GRID_MAX, GRID_MIN, version_stack
 from studio.views.projects import budget_warnings_for
 from studio.views.uploads import handle_upload
 
@@ -25,7 +26,7 @@ def clip_upload(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     return handle_upload(request, code, clip_receive, "video")
 
 
-def _clip(request: AuthenticatedHttpRequest, code: str, need: str = "view"):
+def clip_for(request: AuthenticatedHttpRequest, code: str, need: str = "view"):
     return get_for_user(
         request.user,
         Clip.objects.select_related("project__team", "uploaded_by"),
@@ -36,19 +37,22 @@ def _clip(request: AuthenticatedHttpRequest, code: str, need: str = "view"):
 
 
 def _takes_context(request: AuthenticatedHttpRequest, clip: Clip) -> dict[str, Any]:
-    takes = list(clip.takes.select_related("created_by").order_by("-created_at")[:100])
+    """The version stack: the clip's takes as versions v1, v2, ... (studio.services.versions)."""
+    versions, total = version_stack(clip=clip)
     return {
-        "takes": takes,
-        "takes_active": any(take.is_active for take in takes),
-        # Variations land here: mark the takes just queued so the person finds them.
-        "highlight": set(filter(None, request.GET.get("new", "").split(","))),
+        "versions": versions,
+        "versions_total": total,
+        "approved": [version for version in versions if version.approved],
+        "takes_active": any(version.take.is_active for version in versions),
+        "grid_min": GRID_MIN,
+        "grid_max": GRID_MAX,
     }
 
 
 @login_required
 @require_GET
 def clip_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    clip, membership = _clip(request, code)
+    clip, membership = clip_for(request, code)
     team_switch(user=request.user, team=clip.project.team)
     context = {"clip": clip, "project": clip.project, "membership": membership}
     if membership.can_edit:
@@ -60,7 +64,7 @@ def clip_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 @require_GET
 def clip_takes(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The clip's takes, refreshed live while any of them is still being made."""
-    clip, membership = _clip(request, code)
+    clip, membership = clip_for(request, code)
     context = {"clip": clip, "project": clip.project, "membership": membership}
     context |= _takes_context(request, clip)
     return render(request, "studio/clip_detail.html#takes", context)
@@ -70,7 +74,7 @@ def clip_takes(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 @require_GET
 def clip_player(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The part of the clip page that changes while the worker prepares the clip."""
-    clip, membership = _clip(request, code)
+    clip, membership = clip_for(request, code)
     context = {"clip": clip, "project": clip.project, "membership": membership}
     return render(request, "studio/clip_detail.html#player", context)
 
@@ -78,7 +82,7 @@ def clip_player(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def clip_remove(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    clip, _ = _clip(request, code, need="edit")
+    clip, _ = clip_for(request, code, need="edit")
     project = clip.project
     name = clip.original_name
     clip_delete(clip=clip, actor=request.user)

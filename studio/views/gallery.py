@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import get_team_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
-from studio.models import Activity, Resolution, TakeState
+from studio.models import Activity, Resolution, ReviewStatus, TakeState
 from studio.services import budgets, history, usage
 from studio.views.takes import take_for
 from studio.views.uploads import wants_json
@@ -38,6 +38,7 @@ def team_gallery(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         project=get.get("project", ""),
         member=get.get("member", ""),
         state=get.get("state", "") if get.get("state") in TakeState.values else "",
+        review=get.get("review", "") if get.get("review") in ReviewStatus.values else "",
         resolution=get.get("resolution", "") if get.get("resolution") in Resolution.values else "",
         since=_date(get.get("since", "")),
         until=_date(get.get("until", "")),

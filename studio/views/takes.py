@@ -233,11 +233,11 @@ def take_variations(request: AuthenticatedHttpRequest, code: str) -> HttpRespons
         return redirect("take_detail", code=take.code)
     messages.success(
         request,
-        f"{len(made)} variations are queued, each with a new seed. They are marked “new” "
-        "below and play from their own pages as they finish.",
+        f"{len(made)} variations are queued, each with a new seed. Each cell below fills in "
+        "as its take finishes; approve the one that ships.",
     )
-    new = ",".join(t.code for t in made)
-    return redirect(f"{reverse('clip_detail', args=[take.clip.code])}?new={new}#clip-takes")
+    # The variation grid of the new set (studio/views/review.py).
+    return redirect(f"{reverse('clip_grid', args=[take.clip.code])}?batch={made[0].batch}")
 
 
 @login_required

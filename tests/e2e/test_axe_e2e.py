@@ -25,8 +25,8 @@ from playwright.sync_api import BrowserContext, Page, expect
 from accounts.models import Membership, Team
 from accounts.services import invitation_create
 from studio import health, services
-from studio.models import Clip, MediaState, Project, Take, TakeState
-from studio.services import history
+from studio.models import Clip, MediaState, Project, ReviewStatus, Take, TakeState
+from studio.services import comments, history, takes
 from tests.conftest import PASSWORD, client_for, last_link, make_user, upload_clip
 from tests.e2e.conftest import check_axe, finish_take, make_take, shot, sign_in, sign_out
 from tests.media import make_image
@@ -419,3 +419,59 @@ def test_every_page_passes_axe(
     expect(page.get_by_role("button", name="Join team")).to_be_visible()
 
     assert len(pages.checked) >= 40, pages.checked
+
+
+# Review (issue 15): the version stack, the variation grid and the review control. Cells and
+# the stack refresh themselves while a take renders: held back like the other live parts.
+REVIEW_LIVE_PARTIALS = re.compile(r"/(status|library|cell|takes)/(\?.*)?$")
+
+
+def test_review_pages_pass_axe(
+    axe_context: BrowserContext, live_server, studio: Studio, bob, subtests
+) -> None:
+    page = axe_context.new_page()
+    page.set_viewport_size(DESKTOP)
+    page.route(REVIEW_LIVE_PARTIALS, _abort)
+    pages = Pages(page, live_server.url, subtests)
+    done = studio.succeeded
+    made = takes.take_variations(take=done, author=bob, count=3)
+    for take in made[:2]:
+        Take.objects.filter(pk=take.pk).update(
+            state=TakeState.SUCCEEDED,
+            result=done.result.name,
+            result_poster=done.result_poster.name,
+            result_duration=done.result_duration,
+            input_clip=done.input_clip,
+        )
+    Take.objects.filter(pk=made[2].pk).update(state=TakeState.RUNNING, progress=0.3)
+    comments.take_review_set(take=studio.other, status=ReviewStatus.CHANGES_REQUESTED, user=bob)
+    comments.comment_create(take=done, author=bob, body="The sky is too dark", frame=4)
+    clip, grid = studio.clip, f"/c/{studio.clip.code}/grid/?batch={made[0].batch}"
+
+    sign_in(page, live_server.url, "alice@example.com")
+    pages.check("variation grid", grid, h1="Variations of v1")
+    page.get_by_role("button", name="Approve v7").click()
+    expect(page.locator(f"#cell-{made[1].code}")).to_have_attribute("data-review", "approved")
+    pages.check("variation grid with an approved version")
+    pages.phone("variation grid", grid, h1="Variations of v1")
+    pages.check("version stack", f"/c/{clip.code}/", h1="harbour.mp4")
+    expect(page.locator("#stack-approved")).to_contain_text("v7")
+    pages.phone("version stack", f"/c/{clip.code}/", h1="harbour.mp4")
+    picked = f"/c/{clip.code}/grid/?take={done.code}&take={studio.other.code}&take={made[2].code}"
+    pages.check("grid of versions chosen on the stack", picked, h1="side by side")
+    pages.check("take review control", f"/k/{done.code}/")
+    page.get_by_role("group", name="Set the review status").get_by_role(
+        "button", name="Needs review"
+    ).click()
+    expect(page.locator("#review [data-review-badge]")).to_have_text("Needs review")
+    pages.check("take review control, set")
+    pages.phone("take review control", f"/k/{studio.other.code}/")
+    pages.check("gallery filtered by review", f"/t/{studio.team.code}/gallery/?review=approved")
+    expect(page.locator("li.gallery-card")).to_have_count(1)
+    sign_out(page)
+
+    sign_in(page, live_server.url, "carol@example.com")
+    pages.check("variation grid (viewer)", grid, h1="Variations of v1")
+    pages.check("take review status (viewer)", f"/k/{studio.other.code}/")
+    expect(page.locator("#review")).to_contain_text("Changes requested")
+    assert len(pages.checked) == 12, pages.checked

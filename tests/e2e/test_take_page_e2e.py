@@ -144,14 +144,15 @@ def test_variations_land_where_they_can_be_watched(
     sign_in(page, live_server.url, bob.email)
     page.goto(f"{live_server.url}{reverse('take_detail', args=[finished_take.code])}")
     page.get_by_role("button", name=re.compile(r"^3 variations")).click()
-    expect(page).to_have_url(re.compile(rf"/c/{finished_take.clip.code}/\?new="))
-    takes = page.locator("#clip-takes")
-    expect(takes.locator("tr.highlight-row")).to_have_count(3)
-    expect(takes.get_by_text("new", exact=True)).to_have_count(3)
+    # The variation grid of the new set (tests/e2e/test_review_e2e.py approves from it).
+    expect(page).to_have_url(re.compile(rf"/c/{finished_take.clip.code}/grid/\?batch="))
+    cells = page.locator("li.vcell:not(.vcell-source)")
+    expect(cells).to_have_count(3)
+    expect(cells.get_by_text("Waiting for a free slot", exact=True)).to_have_count(6)
     # They update live on this page as they move on, and each links to its take page.
     code = Take.objects.exclude(pk=finished_take.pk).order_by("created_at").first().code
     Take.objects.filter(code=code).update(state=TakeState.RUNNING)
-    expect(takes.locator("tr.highlight-row").get_by_text("Rendering")).to_have_count(1)
+    expect(page.locator(f"#cell-{code}").get_by_text("Rendering", exact=True)).to_have_count(2)
     shot(page, "clip-variations")
-    takes.get_by_role("link").first.click()
-    expect(page).to_have_url(re.compile(r"/k/[\w-]+/$"))
+    page.locator(f"#cell-{code}").get_by_role("link", name="Open v2").click()
+    expect(page).to_have_url(re.compile(rf"/k/{code}/$"))
