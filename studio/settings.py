@@ -166,6 +166,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "accounts.context_processors.teams",
                 "studio.context_processors.provider_notice",
+                "studio.context_processors.for_you",
             ],
         },
     },

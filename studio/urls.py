@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from studio.views import (
     clips,
+    comments,
     gallery,
     health,
     home,
@@ -51,6 +52,36 @@ urlpatterns = [
     path("r/<str:code>/delete/", references.reference_remove, name="reference_delete"),
     path("media/<str:kind>/<str:code>/<str:variant>", media.media_file, name="media_file"),
     path("provider-media/<str:token>", media.provider_media, name="provider_media"),
+    # Review: comments at a frame (studio/views/comments.py).
+    path("k/<str:code>/comments/", comments.take_comments, name="take_comments"),
+    path("k/<str:code>/comments/new/", comments.take_comment_create, name="take_comment_create"),
+    path("c/<str:code>/comments/", comments.clip_comments, name="clip_comments"),
+    path("c/<str:code>/comments/new/", comments.clip_comment_create, name="clip_comment_create"),
+    path("comments/<str:code>/reply/", comments.comment_reply, name="comment_reply"),
+    path("comments/<str:code>/edit/", comments.comment_edit, name="comment_edit"),
+    path("comments/<str:code>/delete/", comments.comment_delete, name="comment_delete"),
+    path("comments/<str:code>/resolve/", comments.comment_resolve, name="comment_resolve"),
+    path("comments/<str:code>/hide/", comments.comment_hide, name="comment_hide"),
+    path(
+        "k/<str:code>/comments.csv",
+        comments.take_comments_export,
+        {"fmt": "csv"},
+        name="take_comments_csv",
+    ),
+    path(
+        "k/<str:code>/comments.edl",
+        comments.take_comments_export,
+        {"fmt": "edl"},
+        name="take_comments_edl",
+    ),
+    path(
+        "k/<str:code>/comments.xml",
+        comments.take_comments_export,
+        {"fmt": "xml"},
+        name="take_comments_xml",
+    ),
+    path("for-you/", comments.for_you, name="for_you"),
+    path("for-you/seen/", comments.for_you_seen, name="for_you_seen"),
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

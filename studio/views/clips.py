@@ -50,6 +50,11 @@ def clip_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     clip, membership = _clip(request, code)
     team_switch(user=request.user, team=clip.project.team)
     context = {"clip": clip, "project": clip.project, "membership": membership}
+    context["comment_panel"] = None
+    if clip.is_ready:
+        from studio.views.comments import comment_panel  # it reaches clips through this module
+
+        context["comment_panel"] = comment_panel(request, clip=clip, membership=membership)
     return render(request, "studio/clip_detail.html", context | _takes_context(request, clip))
 
 

@@ -21,6 +21,7 @@ from accounts.limits import hit, peek
 from studio.forms import ShareLinkForm
 from studio.models import ShareLink, Take, TakeState
 from studio.services import history
+from studio.services.comments import subject_fps
 from studio.serving import serve_file
 from studio.views.takes import take_for, take_page_context
 
@@ -130,6 +131,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
         "share_url": share_url,
         "secure": request.is_secure(),
         "video_url": _media_url(request, token, "result"),
+        "fps": subject_fps(take=take),  # the compare player's frame steps
         **_poster(request, token, take),
     }
     return _public(render(request, "studio/share.html", context))
