@@ -349,3 +349,23 @@ def test_the_csv_and_edl_give_source_timecodes(as_carol, take, bob):
     assert rows[0]["source timecode"] == "00:00:03:05" and rows[0]["source seconds"] == "3.200"
     edl = as_carol.get(f"/k/{take.code}/comments.edl").text
     assert "00:00:03:05 00:00:03:06" in edl and "|M:Bob: Too dark" in edl
+
+
+def test_beside_another_take_comments_go_on_this_take_only(as_bob, take):
+    other = Take.objects.create(
+        project=take.project,
+        clip=take.clip,
+        prompt="Warm sunset",
+        seed=2,
+        start_ms=2000,
+        length_ms=4000,
+        provider="local",
+        state=TakeState.SUCCEEDED,
+        input_clip=take.input_clip,
+        result_duration=4.0,
+    )
+    plain = as_bob.get(reverse("take_detail", args=[take.code])).content.decode()
+    assert 'data-sides="after before"' in plain and 'value="before" data-box-side' in plain
+    page = as_bob.get(reverse("take_detail", args=[take.code]), {"with": other.code})
+    html = page.content.decode()
+    assert 'data-sides="after"' in html and 'value="before"' not in html

@@ -359,9 +359,12 @@ class Panel {
     await metadata(this.player);
     await this.player.seek(middleOf(frame, this.fps));
     if (this.current !== thread.dataset.thread) return; // another was chosen meanwhile
-    this.say(`Showing ${thread.dataset.who}’s comment at ${thread.dataset.timecode}.`);
     const shapes = JSON.parse(thread.dataset.drawing || "[]");
-    if (shapes.length && !this.layer.editing) {
+    // Beside another take, the left video is not the source a drawing may have been made on.
+    const onPage = (this.root.dataset.sides || "").split(" ").includes(thread.dataset.side);
+    const note = shapes.length && !onPage ? " Its drawing is on the source, which is not shown." : "";
+    this.say(`Showing ${thread.dataset.who}’s comment at ${thread.dataset.timecode}.${note}`);
+    if (shapes.length && onPage && !this.layer.editing) {
       this.shownFrame = frame;
       this.layer.show(shapes, this.player.video(thread.dataset.side));
     }

@@ -171,6 +171,8 @@ def take_page_context(
         from studio.views.comments import comment_panel  # it reaches takes through this module
 
         context["comment_panel"] = comment_panel(request, take=take, membership=membership)
+        if other is not None:  # the left video is another take: comments go on this one
+            context["comment_panel"]["sides"] = ["after"]
     return context
 
 

@@ -287,9 +287,24 @@ def test_a_mention_shows_for_you_and_comments_arrive_live(
         expect(carols.get_by_label("Comment", exact=True)).to_have_value("Half a thought")
         expect(carols.get_by_label("Comment", exact=True)).to_be_focused()
 
-        # Bob resolves it; Carol's page follows.
+        # Carol starts a reply in that thread while Bob resolves it: her page learns of it
+        # but leaves the thread she is typing in alone, and takes the change in when she posts.
+        polls: list[Any] = []
+        carols.on("response", lambda r: polls.append(r) if "/comments/?since=" in r.url else None)
+        arrived.locator("summary", has_text="Reply").click()
+        arrived.get_by_label("Reply to Bob").fill("On it")
         page.locator(".thread").get_by_role("button", name="Resolve").click()
-        expect(arrived.locator(".badge-resolved")).to_be_visible(timeout=15000)
+        expect(page.locator(".thread .badge-resolved")).to_be_visible()
+        deadline = 15000
+        while not any("Resolved by Bob" in r.text() for r in polls if r.ok):
+            assert deadline > 0, "Carol's page never asked again"
+            carols.wait_for_timeout(250)
+            deadline -= 250
+        expect(arrived.get_by_label("Reply to Bob")).to_have_value("On it")
+        expect(arrived.locator(".badge-resolved")).to_have_count(0)
+        arrived.get_by_role("button", name="Post reply").click()
+        expect(arrived.locator(".badge-resolved")).to_have_text("Resolved by Bob")
+        expect(arrived.locator(".reply")).to_contain_text("On it")
 
         # "For you" in the top bar has one new mention; it links to the comment's frame.
         carols.reload()
