@@ -337,7 +337,7 @@ def comments_on(
     rows = (
         Comment.objects.filter(take=take) if take is not None else Comment.objects.filter(clip=clip)
     )
-    replies = Comment.objects.select_related("author", "hidden_by")
+    replies = Comment.objects.select_related("author", "hidden_by", "parent")
     if guests:
         rows = rows.filter(hidden_at=None)
         replies = replies.filter(hidden_at=None)

@@ -81,7 +81,7 @@ def comment_panel(
         # On a take, both sides of the compare; a clip page plays the source alone.
         "sides": [Side.AFTER, Side.BEFORE] if take is not None else [Side.BEFORE],
         "colours": comments.COLOURS,
-        "names": [] if guest else [u.display_name for u in comments.mention_candidates(team)],
+        "names": [],
         "cursor": timezone.now().isoformat(),
         "filter": request.GET.get("comments") if request.GET.get("comments") in FILTERS else "all",
         "focus": "",
@@ -92,7 +92,9 @@ def comment_panel(
             name: reverse(f"take_comments_{name}", args=[take.code])
             for name in ("csv", "edl", "xml")
         }
-    if threads:
+    if threads:  # the whole panel: also who can be mentioned, and the comment to open
+        if not guest:
+            panel["names"] = [u.display_name for u in comments.mention_candidates(team)]
         found = list(comments.comments_on(take=take, clip=clip, guests=guest))
         panel["threads"] = found
         panel["open_count"] = sum(1 for t in found if t.resolved_at is None)
