@@ -80,6 +80,9 @@ class Comment(models.Model):
     side = models.CharField(max_length=6, choices=Side.choices, blank=True)
     drawing = models.JSONField(default=list, blank=True)  # shapes, see services.comments
     created_at = models.DateTimeField(default=timezone.now)
+    # Moves on with every change anyone can see (edit, delete, resolve, hide, a reply), so an
+    # open page asks only for what changed since it last looked (README "Review: comments").
+    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)

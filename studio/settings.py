@@ -167,6 +167,7 @@ TEMPLATES = [
                 "accounts.context_processors.teams",
                 "accounts.context_processors.signup",
                 "studio.context_processors.provider_notice",
+                "studio.context_processors.for_you",
             ],
         },
     },

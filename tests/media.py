@@ -166,6 +166,8 @@ class Samples:
         "tall.mp4": {"width": 32, "height": 384, "audio": False},
         "wide.mp4": {"width": 8320, "height": 32, "seconds": 0.25, "audio": False},
         "tiny.mp4": {"width": 160, "height": 120, "seconds": 3.0},
+        # Comments count frames at the clip's own rate: 25 fps, so an assumed 1/30 s shows.
+        "review.mp4": {"seconds": 8.0, "fps": 25, "width": 320, "height": 180},
     }
 
     def __init__(self, folder: Path) -> None:

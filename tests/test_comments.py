@@ -200,3 +200,34 @@ def test_a_clip_without_a_frame_rate_says_which_one_it_used(project, bob):
     comment = comments.comment_create(clip=clip, author=bob, body="x", frame=25)
     assert comment.fps == comments.FALLBACK_FPS and comment.side == "before"
     assert mail.outbox == []
+
+
+def test_the_last_frame_is_the_one_before_the_end(take, bob):
+    # 4 s at 24 fps: frames 0 to 95.
+    assert comments.comment_create(take=take, author=bob, body="last", frame=95).frame == 95
+    with pytest.raises(Refused, match="past the end"):
+        comments.comment_create(take=take, author=bob, body="x", frame=96)
+
+
+def test_every_change_moves_changed_at_so_open_pages_see_it(take, bob, carol):
+    comment = comments.comment_create(take=take, author=bob, body="Too dark", frame=1)
+    seen = []
+    for change in (
+        lambda: comments.comment_edit(comment=comment, user=bob, body="Far too dark"),
+        lambda: comments.comment_resolve(comment=comment, user=bob, resolved=True),
+        lambda: comments.comment_resolve(comment=comment, user=bob, resolved=False),
+        lambda: comments.comment_hide(comment=comment, user=bob, hidden=True),
+        lambda: comments.comment_hide(comment=comment, user=bob, hidden=False),
+    ):
+        before = Comment.objects.get(pk=comment.pk).changed_at
+        change()
+        seen.append(Comment.objects.get(pk=comment.pk).changed_at > before)
+    assert all(seen)
+    # A reply that goes moves its thread on; the thread's own deletion waited for it.
+    reply = comments.comment_create(take=take, author=carol, body="Agreed", parent=comment)
+    comments.comment_delete(comment=comment, user=bob)
+    assert Comment.objects.get(pk=comment.pk).deleted_at is not None
+    since = Comment.objects.get(pk=comment.pk).changed_at
+    comments.comment_delete(comment=reply, user=carol)
+    assert not Comment.objects.exists()  # the placeholder went with its last reply
+    assert comments.comments_since(take=take, since=since).codes == []

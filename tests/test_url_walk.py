@@ -13,7 +13,16 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Membership
 from accounts.services import invitation_create
-from studio.models import Clip, InputClip, MediaState, Project, Reference, ShareLink, Take
+from studio.models import (
+    Clip,
+    Comment,
+    InputClip,
+    MediaState,
+    Project,
+    Reference,
+    ShareLink,
+    Take,
+)
 from studio.views.media import MEDIA
 
 pytestmark = pytest.mark.django_db
@@ -100,11 +109,27 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "take_grid_cell": ("take", "view"),
     "clip_compare": ("clip", "view"),
     "clip_grid": ("clip", "view"),
+    # Comments: viewers comment and reply (they review); editing and deleting are the
+    # author's own (others get a message, not a change); resolving and hiding need an editor.
+    "take_comments": ("take", "view"),
+    "take_comment_create": ("take", "view"),
+    "clip_comments": ("clip", "view"),
+    "clip_comment_create": ("clip", "view"),
+    "comment_reply": ("comment", "view"),
+    "comment_edit": ("comment", "view"),
+    "comment_delete": ("comment", "view"),
+    "comment_resolve": ("comment", "edit"),
+    "comment_hide": ("comment", "edit"),
+    "take_comments_csv": ("take", "view"),
+    "take_comments_edl": ("take", "view"),
+    "take_comments_xml": ("take", "view"),
+    "for_you": (USER, None),
+    "for_you_seen": (USER, None),
 }
 # Views that send a member elsewhere when the query names nothing to show (here: back to the
 # clip page's version stack, saying why).
 REDIRECTS = {"clip_compare", "clip_grid"}
-SCOPED = {"team", "project", "clip", "reference", "media", "take", "share"}
+SCOPED = {"team", "project", "clip", "reference", "media", "take", "share", "comment"}
 
 
 def _patterns(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:
@@ -137,10 +162,12 @@ def world(alice, bob, carol, team) -> dict[str, Any]:
         project=project, clip=clip, prompt="clay", seed=1, length_ms=2000, provider="local"
     )
     share = ShareLink.objects.create(take=take, token_hash="x" * 64)
+    comment = Comment.objects.create(take=take, author=alice, body="Too dark", frame=0, fps=25)
     invitation, token = invitation_create(team=team, role="editor", created_by=alice)
     return {
         "take": take,
         "share": share,
+        "comment": comment,
         "team": team,
         "project": project,
         "clip": clip,

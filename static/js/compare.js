@@ -1,7 +1,9 @@
 // The compare player: two videos on one shared timeline, side by side or as a wipe.
 // Video B follows video A; drift is corrected continuously by steering B's playback rate, and
 // seeks pause both, line them up and start them together, so they stay within one frame.
-const FRAME = 1 / 30;
+// Frames are the source clip's (data-fps): a frame step lands in the middle of the next frame,
+// so rounding can never leave a video showing the one before.
+const FALLBACK_FPS = 25; // as the server's, for a clip whose rate could not be read
 const players = new WeakMap();
 
 function setUp(root) {
@@ -15,6 +17,7 @@ function setUp(root) {
   const loop = root.querySelector("[data-loop]");
   const handle = root.querySelector(".wipe-handle");
   const stage = root.querySelector(".compare-stage");
+  const fps = Number(root.dataset.fps) || FALLBACK_FPS;
   let wipe = 50;
 
   // Until both videos know their length, show the one the server knows.
@@ -94,7 +97,14 @@ function setUp(root) {
 
   function step(frames) {
     play.textContent = "Play";
-    seek(a.currentTime + frames * FRAME, false);
+    const frame = Math.max(0, Math.floor(a.currentTime * fps + 0.001) + frames);
+    seek((frame + 0.5) / fps, false);
+  }
+
+  // J and L: a second's frames back or forward, playing on if the videos were playing.
+  function jump(seconds) {
+    const frame = Math.max(0, Math.floor(a.currentTime * fps + 0.001) + Math.round(seconds * fps));
+    seek((frame + 0.5) / fps);
   }
 
   function setWipe(percent) {
@@ -152,9 +162,17 @@ function setUp(root) {
     stage.addEventListener("pointermove", move);
     stage.addEventListener("pointerup", () => stage.removeEventListener("pointermove", move), { once: true });
   });
+  // Other scripts (comments) move both videos through an event: {detail: {time}} pauses
+  // both at that time; "compare:seeked" follows once both are there.
+  root.addEventListener("compare:seek", async (event) => {
+    play.textContent = "Play";
+    await seek(event.detail.time, false);
+    root.dispatchEvent(new CustomEvent("compare:seeked", { detail: { time: a.currentTime } }));
+  });
   players.set(root, {
     toggle,
     step,
+    jump,
     wipe: () => setMode(root.dataset.mode === "wipe" ? "side" : "wipe"),
     fullscreen: () => root.requestFullscreen?.(),
   });
@@ -168,7 +186,8 @@ function setUp(root) {
 // The player's keys work anywhere on the page, except where the key already means something:
 // typing in a form field, Space on a button or link (it presses it), and the wipe divider's own
 // arrows (it handles them first and stops them). Shortcuts with Ctrl, Alt or Meta are the
-// browser's (Ctrl+W, Ctrl+F).
+// browser's (Ctrl+W, Ctrl+F). Space and K play and pause, ←/→ and ,/. step one frame, J/L
+// jump one second back/forward (playing on if playing), W wipes, F fills the screen.
 const TYPING = "input, textarea, select, [contenteditable]:not([contenteditable=false])";
 const PRESSABLE = "button, a[href], summary, [role=button], [role=link], [role=checkbox], [role=menuitem]";
 
@@ -188,9 +207,13 @@ document.addEventListener("keydown", (event) => {
     if (target.closest(PRESSABLE)) return;
     event.preventDefault();
     if (!event.repeat) player.toggle();
-  } else if (key === "ArrowLeft" || key === "ArrowRight") {
+  } else if (key === "ArrowLeft" || key === "ArrowRight" || key === "," || key === ".") {
     event.preventDefault();
-    player.step(key === "ArrowLeft" ? -1 : 1);
+    player.step(key === "ArrowLeft" || key === "," ? -1 : 1);
+  } else if (key === "j" || key === "l") {
+    player.jump(key === "j" ? -1 : 1);
+  } else if (key === "k" && !event.repeat) {
+    player.toggle();
   } else if (key === "w" && !event.repeat) {
     player.wipe();
   } else if (key === "f" && !event.repeat) {

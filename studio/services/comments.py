@@ -20,12 +20,13 @@ import io
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from xml.sax.saxutils import escape
 
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.mail import can_send_mail
@@ -155,7 +156,7 @@ def comment_create(
         if frame is None or frame < 0:
             raise Refused("Pause the video where the comment belongs.")
         last = int(subject_seconds(take=take, clip=clip) * fps)
-        if last and frame > last:
+        if last and frame >= last:  # frames count from 0: the last starts before the end
             raise Refused("That frame is past the end of the video.")
         if side not in Side.values:
             side = Side.AFTER if take is not None else Side.BEFORE
@@ -250,9 +251,9 @@ def comment_edit(*, comment: Comment, user: User, body: str) -> Comment:
     if comment.author_id != user.pk or comment.deleted_at:
         raise Refused("Only its author can edit a comment.")
     comment.body = _body_clean(body)
-    comment.edited_at = timezone.now()
+    comment.edited_at = comment.changed_at = timezone.now()
     with transaction.atomic():
-        comment.save(update_fields=["body", "edited_at"])
+        comment.save(update_fields=["body", "edited_at", "changed_at"])
         Mention.objects.filter(comment=comment).exclude(
             user__in=_mentioned(comment.body, _team_of(comment.take, comment.clip))
         ).delete()
@@ -267,33 +268,43 @@ def comment_edit(*, comment: Comment, user: User, body: str) -> Comment:
 
 
 def comment_delete(*, comment: Comment, user: User) -> None:
-    """Delete your own comment: its words go; a thread with replies keeps its place."""
+    """Delete your own comment: its words go; a thread with replies keeps its place (and goes
+    with its last reply)."""
     if comment.author_id != user.pk:
         raise Refused("Only its author can delete a comment.")
     with transaction.atomic():
         if comment.replies.exists():
             comment.body, comment.drawing = "", []
-            comment.deleted_at = timezone.now()
-            comment.save(update_fields=["body", "drawing", "deleted_at"])
+            comment.deleted_at = comment.changed_at = timezone.now()
+            comment.save(update_fields=["body", "drawing", "deleted_at", "changed_at"])
             Mention.objects.filter(comment=comment).delete()
-        else:
-            comment.delete()
+            return
+        parent = comment.parent
+        comment.delete()
+        if parent is None:
+            return
+        if parent.deleted_at is not None and not parent.replies.exists():
+            parent.delete()
+        else:  # open pages learn that the thread lost a reply
+            Comment.objects.filter(pk=parent.pk).update(changed_at=timezone.now())
 
 
 def comment_resolve(*, comment: Comment, user: User, resolved: bool) -> Comment:
     if comment.parent_id is not None:
         raise Refused("A thread is resolved from its first comment.")
-    comment.resolved_at = timezone.now() if resolved else None
+    comment.changed_at = timezone.now()
+    comment.resolved_at = comment.changed_at if resolved else None
     comment.resolved_by = user if resolved else None
-    comment.save(update_fields=["resolved_at", "resolved_by"])
+    comment.save(update_fields=["resolved_at", "resolved_by", "changed_at"])
     return comment
 
 
 def comment_hide(*, comment: Comment, user: User, hidden: bool) -> Comment:
     """Hide a comment from the team's and guests' view (an editor's tool against abuse)."""
-    comment.hidden_at = timezone.now() if hidden else None
+    comment.changed_at = timezone.now()
+    comment.hidden_at = comment.changed_at if hidden else None
     comment.hidden_by = user if hidden else None
-    comment.save(update_fields=["hidden_at", "hidden_by"])
+    comment.save(update_fields=["hidden_at", "hidden_by", "changed_at"])
     return comment
 
 
@@ -326,15 +337,69 @@ def comments_on(
     rows = (
         Comment.objects.filter(take=take) if take is not None else Comment.objects.filter(clip=clip)
     )
+    replies = Comment.objects.select_related("author", "hidden_by", "parent")
     if guests:
         rows = rows.filter(hidden_at=None)
+        replies = replies.filter(hidden_at=None)
     return (
         rows.filter(parent=None)
-        .select_related("author", "resolved_by")
-        .prefetch_related("replies__author")
+        .select_related("author", "resolved_by", "hidden_by")
+        .prefetch_related(Prefetch("replies", queryset=replies))
         .annotate(reply_count=Count("replies"))
         .order_by("frame", "created_at", "pk")
     )
+
+
+# Changes made in a transaction that commits after a page's look still reach it: each look
+# goes back this far before its cursor (the page merges what it already has).
+CURSOR_OVERLAP = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What an open page needs to catch up: the threads changed since its cursor (whole, with
+    their replies), and the codes of every thread there now, in order (a thread missing from
+    them was deleted)."""
+
+    threads: list[Comment]
+    codes: list[str]
+    cursor: datetime
+
+
+def comments_since(
+    *,
+    take: Take | None = None,
+    clip: Clip | None = None,
+    since: datetime | None,
+    guests: bool = False,
+) -> Changes:
+    cursor = timezone.now()
+    threads = comments_on(take=take, clip=clip, guests=guests)
+    if since is None:
+        changed = list(threads)
+    else:
+        subject = Q(take=take) if take is not None else Q(clip=clip)
+        touched = Comment.objects.filter(subject, changed_at__gte=since - CURSOR_OVERLAP)
+        roots = {parent or pk for pk, parent in touched.values_list("pk", "parent_id")}
+        changed = list(threads.filter(pk__in=roots)) if roots else []
+    return Changes(
+        threads=changed, codes=list(threads.values_list("code", flat=True)), cursor=cursor
+    )
+
+
+def comment_on_page(
+    *, take: Take | None = None, clip: Clip | None = None, code: str
+) -> Comment | None:
+    """The comment with this code if it is on this take or clip (a link to it from "For you")."""
+    subject = Q(take=take) if take is not None else Q(clip=clip)
+    return Comment.objects.filter(subject, code=code).select_related("parent").first()
+
+
+def page_timecode(comment: Comment) -> str:
+    """Where a comment sits in what its page plays, as HH:MM:SS:FF at the clip's rate."""
+    if comment.frame is None or not comment.fps:
+        return ""
+    return timecode(comment.frame, timecode_rate(comment.fps))
 
 
 def comment_counts(takes: list[Take]) -> dict[int, tuple[int, int]]:
@@ -359,12 +424,14 @@ def comment_data(comment: Comment, *, viewer: User | None) -> dict[str, Any]:
         "fps": comment.fps,
         "seconds": comment.seconds,
         "side": comment.side,
+        "timecode": page_timecode(comment),
         "drawing": comment.drawing,
         "created_at": comment.created_at.isoformat(),
         "edited": comment.edited_at is not None,
         "deleted": comment.deleted_at is not None,
         "resolved": comment.resolved_at is not None,
         "hidden": comment.hidden_at is not None,
+        "changed_at": comment.changed_at.isoformat(),
         "parent": comment.parent.code if comment.parent_id and comment.parent else None,
     }
 

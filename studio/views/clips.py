@@ -57,6 +57,11 @@ def clip_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     context = {"clip": clip, "project": clip.project, "membership": membership}
     if membership.can_edit:
         context["budget_warnings"] = budget_warnings_for(request, clip.project)
+    context["comment_panel"] = None
+    if clip.is_ready:
+        from studio.views.comments import comment_panel  # it reaches clips through this module
+
+        context["comment_panel"] = comment_panel(request, clip=clip, membership=membership)
     return render(request, "studio/clip_detail.html", context | _takes_context(request, clip))
 
 

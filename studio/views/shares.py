@@ -137,6 +137,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
         "share_url": share_url,
         "secure": request.is_secure(),
         "video_url": _media_url(request, token, "result"),
+        "fps": comments.subject_fps(take=take),  # the compare player's frame steps
         **_poster(request, token, take),
     }
     return _public(render(request, "studio/share.html", context))

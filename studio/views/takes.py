@@ -23,6 +23,7 @@ from studio.models import Clip, Lineage, MediaState, Take, TakeStar, TakeState
 from studio.parameters import EditParameters
 from studio.providers import about
 from studio.services import budgets, takes
+from studio.services.comments import subject_fps
 from studio.services.projects import ARCHIVED_NO_TAKES
 from studio.services.takes.queue import take_place
 from studio.views.projects import budget_warnings_for
@@ -133,6 +134,7 @@ def _status_context(take: Take, membership: Any) -> dict[str, Any]:
         "next_check": next_check,
         "events": take.events.all(),
         "engine_label": take.engine.label,
+        "fps": subject_fps(take=take),  # the compare player's frame steps
     }
 
 
@@ -168,6 +170,13 @@ def take_page_context(
     context["variation_costs"] = [(n, take.estimate_usd * n) for n in (2, 3, 4)]
     context["provider"] = settings.STUDIO_PROVIDER  # variations go to today's provider
     context["share_form"] = share_form or ShareLinkForm()
+    context["comment_panel"] = None
+    if take.state == TakeState.SUCCEEDED:
+        from studio.views.comments import comment_panel  # it reaches takes through this module
+
+        context["comment_panel"] = comment_panel(request, take=take, membership=membership)
+        if other is not None:  # the left video is another take: comments go on this one
+            context["comment_panel"]["sides"] = ["after"]
     return context
 
 

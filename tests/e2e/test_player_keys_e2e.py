@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 READY = "() => [...document.querySelectorAll('[data-compare] video')].every(v => v.readyState >= 2)"
 TIMES = "() => [...document.querySelectorAll('[data-compare] video')].map(v => v.currentTime)"
 PLAYING = "() => [...document.querySelectorAll('[data-compare] video')].map(v => !v.paused)"
-FRAME = 1 / 30
+FPS = 12  # long.mp4's frame rate: frame steps follow the clip, not an assumed 30
 
 
 @pytest.fixture
@@ -57,11 +57,13 @@ def play_pause_step_and_wipe(page: Page) -> None:
     page.keyboard.press("ArrowRight")
     page.wait_for_timeout(500)
     after = page.evaluate(TIMES)
-    assert after[0] == pytest.approx(before[0] + FRAME, abs=0.02)
-    assert after[1] == pytest.approx(after[0], abs=FRAME)
+    # One frame of the clip on, landing in the middle of it on both sides.
+    assert int(after[0] * FPS) == int(before[0] * FPS + 0.001) + 1
+    assert after[0] * FPS % 1 == pytest.approx(0.5, abs=0.01)
+    assert after[1] == pytest.approx(after[0], abs=1 / FPS)
     page.keyboard.press("ArrowLeft")
     page.wait_for_timeout(500)
-    assert page.evaluate(TIMES)[0] == pytest.approx(before[0], abs=0.02)
+    assert int(page.evaluate(TIMES)[0] * FPS) == int(before[0] * FPS + 0.001)
     expect(player).to_have_attribute("data-mode", "side")
     page.keyboard.press("w")
     expect(player).to_have_attribute("data-mode", "wipe")
