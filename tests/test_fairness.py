@@ -88,25 +88,23 @@ def turns_between(log: Log, take: int) -> list[int]:
 
 
 policy = hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@policy
-@given(
+# Any interleaving: up to 12 arrivals of 1-12 takes, 1-5 slots, task lengths of 1-6 steps.
+scenarios = given(
     st.lists(arrival, min_size=1, max_size=12),
     st.integers(1, 5),
     st.lists(st.integers(1, 6), min_size=1, max_size=5),
 )
+
+
+@policy
+@scenarios
 def test_no_waiting_take_is_skipped_forever(arrivals, slots, hold):
     log = play(arrivals, slots=slots, hold=hold)
     assert sorted(pk for _, pk in log.admitted) == sorted(log.arrived)
 
 
 @policy
-@given(
-    st.lists(arrival, min_size=1, max_size=12),
-    st.integers(1, 5),
-    st.lists(st.integers(1, 6), min_size=1, max_size=5),
-)
+@scenarios
 def test_another_team_gets_at_most_one_turn_more_than_mine(arrivals, slots, hold):
     """While a take waits, any other team is let through at most once more than the take's
     own team: a team with one take waits behind at most one take of each other team."""
@@ -121,11 +119,7 @@ def test_another_team_gets_at_most_one_turn_more_than_mine(arrivals, slots, hold
 
 
 @policy
-@given(
-    st.lists(arrival, min_size=1, max_size=12),
-    st.integers(1, 5),
-    st.lists(st.integers(1, 6), min_size=1, max_size=5),
-)
+@scenarios
 def test_members_of_a_team_take_turns_and_each_members_takes_go_oldest_first(arrivals, slots, hold):
     log = play(arrivals, slots=slots, hold=hold)
     for take, (team, member) in log.of.items():
