@@ -124,8 +124,8 @@ def test_history_from_the_quick_ones_of_a_running_batch_is_not_trusted(fake, cli
 def test_the_learned_schedule_polls_a_real_take_less(fake, clip, bob, settings, monkeypatch):
     """Against the fake, every edit of this configuration runs 120 provider seconds: the first
     ones are polled on the old schedule, the later ones far less often, and still noticed."""
-    settings.TIME_SCALE = 0.01
-    fake.task_seconds = 120 * 0.01
+    settings.TIME_SCALE = 0.04
+    fake.task_seconds = 120 * 0.04
     monkeypatch.setattr(polling, "CACHE_SECONDS", 0.0)
     first = [new_take(clip, bob, prompt=f"first {n}", duration=3) for n in range(5)]
     run(*first, seconds=60)
