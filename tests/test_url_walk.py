@@ -81,6 +81,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "team_activity": ("team", "view"),
     "share_page": (PUBLIC, None),
     "share_media": (PUBLIC, None),
+    "share_comments": (PUBLIC, None),
 }
 SCOPED = {"team", "project", "clip", "reference", "media", "take", "share"}
 
