@@ -11,7 +11,7 @@ AXE_VERSION := 4.14.1
 AXE_DIR := var/axe
 AXE_STAMP := $(AXE_DIR)/.installed-$(AXE_VERSION)
 
-.PHONY: run test lint format install install-test chromium axe clean
+.PHONY: run test test-postgres lint format install install-test chromium postgresql axe clean
 
 # umask 077: whatever these create in the data folder is this user's alone (supervisord sets
 # the same umask for web and worker; studio/settings.py also fixes the modes it knows).
@@ -23,11 +23,20 @@ run: $(VENV)/.installed-run
 	@echo "  Cutroom is running at http://$${HOST:-127.0.0.1}:$(PORT)  (Ctrl-C stops everything)"
 	umask 077 && exec $(PY) manage.py supervise
 
-test: $(VENV)/.installed-test chromium axe
+# The whole suite twice: on SQLite (the default install), then on a throwaway PostgreSQL server
+# that scripts/test-postgres starts and removes. Both passes run even when the first fails.
+test: $(VENV)/.installed-test chromium postgresql axe
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest
+	@status=0; \
+	echo "== pytest on SQLite"; $(VENV)/bin/pytest || status=1; \
+	echo "== pytest on PostgreSQL"; VENV=$(VENV) scripts/test-postgres || status=1; \
+	exit $$status
+
+# The suite on PostgreSQL alone (pytest arguments: make test-postgres ARGS="-m 'not e2e'").
+test-postgres: $(VENV)/.installed-test chromium postgresql axe
+	VENV=$(VENV) scripts/test-postgres $(ARGS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check --fix .
@@ -46,8 +55,8 @@ $(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --disable-pip-version-check .
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install --quiet --disable-pip-version-check ".[test]"
+$(VENV)/.installed-test: pyproject.toml Makefile | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --disable-pip-version-check ".[test,postgres]"
 	@touch $@ $(VENV)/.installed-run
 
 # Playwright's own browser download does not work on these machines; Debian's Chromium does.
@@ -57,6 +66,16 @@ chromium:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	fi
+
+# Debian's PostgreSQL server for the suite's PostgreSQL pass; scripts/test-postgres makes its own
+# cluster with it and never uses (or needs) one the package may have started.
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then \
+		echo "Installing Debian's postgresql for the tests on PostgreSQL"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
 axe: $(AXE_STAMP)

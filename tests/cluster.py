@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
@@ -46,15 +47,31 @@ def cluster_env(**extra: str) -> dict[str, str]:
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "studio.settings",
-            "STUDIO_DATABASE_FILE": str(connection.settings_dict["NAME"]),
             "STUDIO_MEDIA_DIR": str(settings.MEDIA_ROOT),
             "STUDIO_WORKER_STALE_SECONDS": str(int(settings.WORKER_STALE_AFTER.total_seconds())),
             "STUDIO_PROVIDER": settings.STUDIO_PROVIDER,
             "PYTHONUNBUFFERED": "1",
         }
     )
+    env.update(database_env())
     env.update(extra)
     return env
+
+
+def database_env() -> dict[str, str]:
+    """The variables that point a child process at the test database, not the one it is named
+    after: pytest-django made it (a file of its own on SQLite, `test_<name>` on PostgreSQL)."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return {"STUDIO_DATABASE_FILE": str(db["NAME"])}
+    user = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        user += ":" + quote(db["PASSWORD"], safe="")
+    host = f"[{db['HOST']}]" if ":" in db["HOST"] else db["HOST"]
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    query = "&".join(f"{quote(k)}={quote(str(v))}" for k, v in db["OPTIONS"].items())
+    url = f"postgres://{user}{'@' if user else ''}{host}{port}/{quote(db['NAME'], safe='')}"
+    return {"DATABASE_URL": url + (f"?{query}" if query else "")}
 
 
 @contextmanager

@@ -3,9 +3,11 @@ more requests than the account allows, so Cutroom never causes a 429, however ma
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from studio import budget
@@ -52,6 +54,10 @@ def busiest_minute(times: list[float]) -> int:
     return most
 
 
+# Each acquire commits, as it does in the app: PostgreSQL cannot prune the row's old versions
+# while one transaction is still open, so 15,000 updates of one row inside the test's single
+# transaction make every later read walk all of them (minutes instead of seconds).
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("rpm", [10, 20, 100, 1000])
 def test_no_minute_ever_holds_more_than_the_budget(clock, settings, rpm):
     """Greedy callers ask every 20 ms for five minutes, sends of up to six requests among them
@@ -98,6 +104,37 @@ def test_status_checks_leave_room_for_a_waiting_send(clock, settings):
         checks += 1
     assert checks == 10 - budget.STATUS_KEEP and provider.prepaid == checks
     assert budget.acquire("modellix", 2) == 0.0  # an upload and the POST go at once
+
+
+@pytest.mark.django_db(transaction=True)
+def test_processes_spending_at_once_never_get_a_token_twice(settings):
+    """Six callers at the same moment, each with its own database connection as each worker
+    process has: together they get the bucket's tokens exactly once (the provider's row is
+    locked on PostgreSQL, the database's write lock on SQLite), its first use included."""
+    settings.MODELLIX_RPM = 100  # 10 in the bucket
+    settings.TIME_SCALE = 1000  # and next to no refill while the test runs
+    capacity, _ = budget.limits()
+    start = threading.Barrier(6)
+    granted: list[float] = []
+    errors: list[BaseException] = []
+
+    def spend() -> None:
+        try:
+            start.wait()
+            granted.extend(1 for _ in range(10) if budget.acquire("modellix") == 0.0)
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    callers = [threading.Thread(target=spend) for _ in range(6)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(60)
+    assert not errors
+    assert len(granted) == capacity
+    assert RequestBudget.objects.get(provider="modellix").tokens == pytest.approx(0, abs=0.1)
 
 
 def test_the_budget_is_per_clock_of_the_benchmark(settings):

@@ -17,15 +17,21 @@ import pytest
 from django.urls import reverse
 
 from studio.models import Project
-from tests.cluster import ROOT
-from tests.conftest import upload_clip
+from tests.cluster import ROOT, database_env
+from tests.conftest import ON_POSTGRESQL, upload_clip
+
+# The first two tests install without DATABASE_URL whatever the suite runs on: the SQLite pass
+# runs them, and the PostgreSQL pass checks its own kind of install instead.
+sqlite_install = pytest.mark.skipif(
+    ON_POSTGRESQL, reason="checks the SQLite files of an install without DATABASE_URL"
+)
 
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def manage(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def manage(data_dir: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
     """Run manage.py as a fresh install would: nothing configured but the data folder, and
     the usual umask 022 (so only the code, not the shell, can make files private)."""
     env = {
@@ -34,6 +40,7 @@ def manage(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         if not key.startswith(("STUDIO_", "DATABASE_URL", "SECRET_KEY", "DJANGO_"))
     }
     env["STUDIO_DATA_DIR"] = str(data_dir)
+    env.update(extra)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -46,6 +53,7 @@ def manage(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@sqlite_install
 @pytest.mark.slow
 def test_a_new_data_folder_and_its_database_are_private(tmp_path):
     data = tmp_path / "data"
@@ -64,6 +72,7 @@ def test_a_new_data_folder_and_its_database_are_private(tmp_path):
         assert mode(data / folder) == 0o700, folder
 
 
+@sqlite_install
 @pytest.mark.slow
 def test_an_existing_world_readable_install_is_made_private(tmp_path):
     data = tmp_path / "data"
@@ -75,6 +84,20 @@ def test_an_existing_world_readable_install_is_made_private(tmp_path):
     assert mode(data) == 0o700
     assert mode(database) == 0o600
     assert mode(data / "secret_key") == 0o600
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="an install with DATABASE_URL: the PostgreSQL pass")
+@pytest.mark.slow
+def test_a_new_data_folder_on_postgresql_is_private_and_has_no_sqlite_file(
+    tmp_path, django_db_setup
+):
+    data = tmp_path / "data"
+    manage(data, "migrate", "--noinput", **database_env())
+    assert mode(data) == 0o700
+    assert mode(data / "secret_key") == 0o600
+    for folder in ("uploads-tmp", "static"):
+        assert mode(data / folder) == 0o700, folder
+    assert not list(data.glob("*.sqlite3*"))
 
 
 @pytest.mark.django_db

@@ -14,6 +14,7 @@ from studio.env import (
     env_str,
     parse_database_url,
 )
+from tests.conftest import ON_POSTGRESQL
 
 
 def test_env_bool(monkeypatch):
@@ -68,8 +69,19 @@ def test_parse_database_url():
         parse_database_url("postgres://host/")
 
 
-def test_settings_use_wal_sqlite_and_orm_broker(settings):
+@pytest.mark.skipif(ON_POSTGRESQL, reason="DATABASE_URL is set: the settings chose PostgreSQL")
+def test_settings_use_wal_sqlite_without_a_database_url(settings):
     options = settings.DATABASES["default"]["OPTIONS"]
     assert options["transaction_mode"] == "IMMEDIATE" and "WAL" in options["init_command"]
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="DATABASE_URL is not set: the settings chose SQLite")
+def test_settings_use_postgresql_from_the_database_url(settings):
+    database = settings.DATABASES["default"]
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert database["CONN_MAX_AGE"] == 60 and database["CONN_HEALTH_CHECKS"] is True
+
+
+def test_settings_use_the_orm_broker(settings):
     assert settings.Q_CLUSTER["orm"] == "default"
     assert settings.Q_CLUSTER["retry"] > settings.Q_CLUSTER["timeout"]

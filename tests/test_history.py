@@ -25,7 +25,7 @@ from studio.models import (
     TakeState,
 )
 from studio.services import history
-from tests.conftest import upload_clip
+from tests.conftest import ON_POSTGRESQL, upload_clip
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +110,56 @@ def test_filters_and_search(as_bob, bob, carol, team, project, clip):
     assert count(since=timezone.localdate().isoformat()) == 5
     assert count(until="2000-01-01") == 0
     assert count(state="bogus") == 5  # unknown values are ignored, not errors
+
+
+def copy_takes(take: Take, count: int) -> None:
+    """`count` copies of `take` in one statement, each with its own code, prompt and time."""
+    quote = connection.ops.quote_name
+    columns = [f.column for f in Take._meta.concrete_fields if f.column != "id"]
+    made = {
+        "code": "'copy' || n",
+        "prompt": "'take number ' || n",
+        "created_at": "created_at - n * interval '1 second'",
+    }
+    select = ", ".join(made.get(column, quote(column)) for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO studio_take ({', '.join(map(quote, columns))}) "  # noqa: S608 (our names)
+            f"SELECT {select} FROM studio_take, generate_series(1, %s) AS n WHERE id = %s",
+            [count, take.pk],
+        )
+
+
+@pytest.mark.skipif(
+    not ON_POSTGRESQL, reason="trigram indexes are PostgreSQL's (migration studio 0013)"
+)
+@pytest.mark.django_db(transaction=True)  # VACUUM cannot run inside the test's transaction
+def test_search_uses_the_trigram_indexes_on_postgresql(bob, team, project, clip):
+    """Among 20,000 takes, PostgreSQL answers the gallery's own search query from the trigram
+    index of each searched column (their BitmapOr) instead of reading every take."""
+    make_takes(project, clip, bob, 2, prompt="A lighthouse in the fog")
+    copy_takes(make_takes(project, clip, bob, 1)[0], 20_000)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE studio_take")  # as autovacuum keeps a live table
+    searches: list[tuple[str, tuple]] = []
+
+    def capture(execute, sql, params, many, context):
+        if "LIKE" in sql:
+            searches.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        page, _ = history.gallery(
+            team=team, user=bob, filters=history.GalleryFilters(q="LIGHTHOUSE")
+        )
+    assert len(page) == 2 and len(searches) == 1
+    sql, params = searches[0]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "BitmapOr" in plan and "Seq Scan on studio_take" not in plan, plan
+    for column in ("prompt", "title", "negative_prompt"):
+        assert f"Bitmap Index Scan on studio_take_{column}_trgm" in plan, plan
 
 
 def test_favourites_are_personal(as_bob, as_carol, bob, team, project, clip):
