@@ -279,7 +279,9 @@ class Panel {
     }
     this.layer.edit(this.player.video(this.boxSide()), () => this.drawn());
     this.drawn();
-    this.body.focus({ preventScroll: true });
+    // A guest who has not given a name yet starts there; everyone else with the words.
+    const name = this.box.querySelector("[data-guest-name]");
+    (name && !name.value.trim() ? name : this.body).focus({ preventScroll: true });
     // The picture (to draw on) at the top of the window, the box under it; a box taller than
     // what is left of a small window still shows the words being typed.
     this.player.root.scrollIntoView({ block: "start" });
