@@ -58,6 +58,11 @@ urlpatterns = [
     path("s/<str:token>/", shares.share_page, name="share_page"),
     path("s/<str:token>/media/<str:variant>", shares.share_media, name="share_media"),
     path("s/<str:token>/comments/", shares.share_comments, name="share_comments"),
+    path(
+        "s/<str:token>/comments/<str:code>/reply/",
+        shares.share_comment_reply,
+        name="share_comment_reply",
+    ),
     path("r/<str:code>/delete/", references.reference_remove, name="reference_delete"),
     path("media/<str:kind>/<str:code>/<str:variant>", media.media_file, name="media_file"),
     path("provider-media/<str:token>", media.provider_media, name="provider_media"),

@@ -97,6 +97,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "share_page": (PUBLIC, None),
     "share_media": (PUBLIC, None),
     "share_comments": (PUBLIC, None),
+    "share_comment_reply": (PUBLIC, None),
     "administration": (ADMINISTRATOR, None),
     "administration_signup": (ADMINISTRATOR, None),
     "administration_budget": (ADMINISTRATOR, None),

@@ -119,6 +119,7 @@ async function send(form) {
       headers: { Accept: "application/json", "X-CSRFToken": body.get("csrfmiddlewaretoken") || "" },
     });
     const data = await response.json().catch(() => ({}));
+    if (response.status === 429 && !data.error) data.error = "Too many comments at once; wait a minute and try again.";
     return { ok: response.ok && data.ok !== false, data };
   } catch {
     return { ok: false, data: { error: "Cutroom could not be reached. Check the connection and try again." } };
@@ -154,6 +155,7 @@ class Panel {
     this.player = null;
     this.layer = null;
     this.timer = null;
+    this.stopped = false; // a review link that no longer takes comments: no more asking
     this.home = this.box.parentElement;
     this.homeNext = this.box.nextElementSibling;
 
@@ -277,7 +279,9 @@ class Panel {
     }
     this.layer.edit(this.player.video(this.boxSide()), () => this.drawn());
     this.drawn();
-    this.body.focus({ preventScroll: true });
+    // A guest who has not given a name yet starts there; everyone else with the words.
+    const name = this.box.querySelector("[data-guest-name]");
+    (name && !name.value.trim() ? name : this.body).focus({ preventScroll: true });
     // The picture (to draw on) at the top of the window, the box under it; a box taller than
     // what is left of a small window still shows the words being typed.
     this.player.root.scrollIntoView({ block: "start" });
@@ -321,6 +325,7 @@ class Panel {
     const result = await send(this.box);
     button.disabled = false;
     if (!result.ok) {
+      if (result.data.closed) this.stop(result.data.error);
       this.fail(result.data.error || "The comment was not posted. Try again.");
       return;
     }
@@ -506,6 +511,7 @@ class Panel {
 
   schedule(now = false) {
     clearTimeout(this.timer);
+    if (this.stopped) return;
     this.timer = setTimeout(() => this.poll(), now ? 0 : POLL_MS);
   }
 
@@ -522,12 +528,23 @@ class Panel {
           const data = await response.json();
           this.apply(data);
           this.cursor = data.cursor || this.cursor;
+        } else if (response.status === 404) {
+          const data = await response.json().catch(() => ({}));
+          if (data.closed) this.stop(data.error);
         }
       } catch {
         // Offline for a moment: the next look catches up (the cursor has not moved).
       }
     }
     if (!document.hidden) this.schedule();
+  }
+
+  // A review link revoked (or expired) while its page is open: say so, and stop asking.
+  stop(message) {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.root.dataset.closed = "true";
+    this.say(message);
   }
 
   // A guest's name is asked once per visit: it fills the next comment's name field too.
@@ -599,7 +616,8 @@ document.addEventListener("submit", async (event) => {
   const result = await send(form);
   if (button) button.disabled = false;
   if (!result.ok) {
-    panel.say(result.data.error || "That did not work. Try again.");
+    if (result.data.closed) panel.stop(result.data.error);
+    else panel.say(result.data.error || "That did not work. Try again.");
     return;
   }
   for (const textarea of form.querySelectorAll("textarea")) textarea.value = textarea.defaultValue = "";

@@ -33,3 +33,10 @@ def timecode(comment: Comment) -> str:
 @register.filter
 def side_label(side: str) -> str:
     return Side(side).label if side in Side.values else ""
+
+
+@register.filter
+def who(comment: Comment) -> str:
+    """Who wrote it, as the panel names them: a guest's name is marked "(guest)", so a guest
+    who calls themselves after a member is never taken for one."""
+    return f"{comment.who} (guest)" if comment.is_guest else comment.who

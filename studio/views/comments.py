@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -54,7 +54,7 @@ def panel_urls(*, take: Take | None = None, clip: Clip | None = None) -> dict[st
 
 
 def comment_panel(
-    request: AuthenticatedHttpRequest,
+    request: HttpRequest,
     *,
     take: Take | None = None,
     clip: Clip | None = None,
@@ -64,7 +64,9 @@ def comment_panel(
     threads: bool = True,
 ) -> dict[str, Any]:
     """What templates/studio/_comments.html needs (its threads too, unless `threads` is off:
-    a live update renders single threads with the rest)."""
+    a live update renders single threads with the rest). A `guest` (a review link's visitor,
+    studio/views/shares.py) sees no hidden comment and has no account: the name they gave
+    before is kept in their session."""
     fps = comments.subject_fps(take=take, clip=clip)
     seconds = comments.subject_seconds(take=take, clip=clip)
     team = (take.project if take is not None else clip.project).team  # type: ignore[union-attr]
@@ -72,6 +74,7 @@ def comment_panel(
         "subject": "take" if take is not None else "clip",
         "urls": urls or panel_urls(take=take, clip=clip),
         "guest": guest,
+        "guest_name": request.session.get("guest-name", "") if guest else "",
         "user": None if guest else request.user,
         "can_moderate": bool(membership and membership.can_edit),
         "fps": fps,
@@ -100,22 +103,21 @@ def comment_panel(
         panel["open_count"] = sum(1 for t in found if t.resolved_at is None)
         panel["resolved_count"] = len(found) - panel["open_count"]
         focus = comments.comment_on_page(take=take, clip=clip, code=request.GET.get("c", ""))
-        if focus is not None:
+        if focus is not None and not (guest and focus.hidden_at is not None):
             panel["focus"] = focus.code
             if not guest:  # opened from "For you": the mention has been seen
-                comments.mentions_seen(user=request.user, comment=focus)
+                user = cast(AuthenticatedHttpRequest, request).user
+                comments.mentions_seen(user=user, comment=focus)
     return panel
 
 
-def _thread_html(request: AuthenticatedHttpRequest, thread: Comment, panel: dict[str, Any]) -> str:
+def _thread_html(request: HttpRequest, thread: Comment, panel: dict[str, Any]) -> str:
     return render_to_string(
         "studio/_comment_thread.html", {"thread": thread, "panel": panel}, request=request
     )
 
 
-def _thread_json(
-    request: AuthenticatedHttpRequest, thread: Comment, panel: dict[str, Any]
-) -> dict[str, Any]:
+def _thread_json(request: HttpRequest, thread: Comment, panel: dict[str, Any]) -> dict[str, Any]:
     viewer = panel["user"]
     return {
         "code": thread.code,
@@ -125,18 +127,23 @@ def _thread_json(
     }
 
 
-def _changes(
-    request: AuthenticatedHttpRequest,
+def panel_changes(
+    request: HttpRequest,
     *,
     take: Take | None,
     clip: Clip | None,
-    membership: Membership,
+    membership: Membership | None,
     since: datetime | None,
+    urls: dict[str, str] | None = None,
+    guest: bool = False,
 ) -> dict[str, Any]:
     """The panel's update: the threads changed since `since` (all of them without it), and the
-    codes of every thread in their order."""
-    panel = comment_panel(request, take=take, clip=clip, membership=membership, threads=False)
-    changes = comments.comments_since(take=take, clip=clip, since=since)
+    codes of every thread in their order. A `guest`'s leave hidden comments out, so a thread
+    an editor hides goes from a review link's page at its next look."""
+    panel = comment_panel(
+        request, take=take, clip=clip, membership=membership, urls=urls, guest=guest, threads=False
+    )
+    changes = comments.comments_since(take=take, clip=clip, since=since, guests=guest)
     return {
         "ok": True,
         "cursor": changes.cursor.isoformat(),
@@ -145,18 +152,22 @@ def _changes(
     }
 
 
-def _thread_changed(
-    request: AuthenticatedHttpRequest,
+def panel_thread(
+    request: HttpRequest,
     comment: Comment | None,
     *,
     take: Take | None,
     clip: Clip | None,
-    membership: Membership,
+    membership: Membership | None,
+    urls: dict[str, str] | None = None,
+    guest: bool = False,
 ) -> dict[str, Any]:
     """The panel's update after one change: `comment`'s thread as it is now (none when the
     change took the thread away), and the codes of every thread."""
-    panel = comment_panel(request, take=take, clip=clip, membership=membership, threads=False)
-    on_page = comments.comments_on(take=take, clip=clip)
+    panel = comment_panel(
+        request, take=take, clip=clip, membership=membership, urls=urls, guest=guest, threads=False
+    )
+    on_page = comments.comments_on(take=take, clip=clip, guests=guest)
     threads = []
     if comment is not None:
         threads = list(on_page.filter(pk=comment.parent_id or comment.pk))
@@ -167,7 +178,7 @@ def _thread_changed(
     }
 
 
-def _since(value: str) -> datetime | None:
+def poll_since(value: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value) if value else None
     except ValueError:
@@ -213,7 +224,7 @@ def _done(
     status: int = 200,
 ) -> HttpResponse:
     if wants_json(request):
-        data = _thread_changed(request, comment, take=take, clip=clip, membership=membership)
+        data = panel_thread(request, comment, take=take, clip=clip, membership=membership)
         return JsonResponse(data | {"note": note}, status=status)
     messages.success(request, note)
     return redirect(_page(take, clip, comment.code if comment is not None else ""))
@@ -225,16 +236,20 @@ def _done(
 def take_comments(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """An open take page asks for what changed since its cursor, every few seconds."""
     take, membership = take_for(request, code)
-    since = _since(request.GET.get("since", ""))
-    return JsonResponse(_changes(request, take=take, clip=None, membership=membership, since=since))
+    since = poll_since(request.GET.get("since", ""))
+    return JsonResponse(
+        panel_changes(request, take=take, clip=None, membership=membership, since=since)
+    )
 
 
 @login_required
 @require_GET
 def clip_comments(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     clip, membership = clip_for(request, code)
-    since = _since(request.GET.get("since", ""))
-    return JsonResponse(_changes(request, take=None, clip=clip, membership=membership, since=since))
+    since = poll_since(request.GET.get("since", ""))
+    return JsonResponse(
+        panel_changes(request, take=None, clip=clip, membership=membership, since=since)
+    )
 
 
 # -- writing ----------------------------------------------------------------------------------

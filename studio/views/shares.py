@@ -23,6 +23,7 @@ from studio.forms import ShareLinkForm
 from studio.models import Comment, ShareLink, Take, TakeState
 from studio.services import comments, history
 from studio.serving import serve_file
+from studio.views.comments import CODE, comment_panel, panel_changes, panel_thread, poll_since
 from studio.views.takes import take_for, take_page_context
 
 # Fixed windows of (requests, seconds), counted by accounts.limits (django-ratelimit).
@@ -138,6 +139,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
         "secure": request.is_secure(),
         "video_url": _media_url(request, token, "result"),
         "fps": comments.subject_fps(take=take),  # the compare player's frame steps
+        "comment_panel": guest_panel(request, link, token),
         **_poster(request, token, take),
     }
     return _public(render(request, "studio/share.html", context))
@@ -244,37 +246,91 @@ def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponseB
 
 
 # -- review links: guests comment at a frame ---------------------------------------------------
+# What a guest's page is told once the link stops taking comments (revoked, expired, no longer
+# a review link, or a password this browser has not given): the panel shows it and stops asking.
+CLOSED = "This link no longer takes comments. It may have been revoked or have expired."
+POLL_RATE = (120, 60)  # a guest's page asks every 4 s; this leaves room for a few tabs
+
+
+class LinkClosed(Exception):
+    pass
+
+
 def _review_link(request: HttpRequest, token: str) -> ShareLink:
-    """The live link behind a guest's comment request, or 404: revoked, expired, not a review
-    link, or locked by a password this browser has not given."""
+    """The live link behind a guest's comment request, or LinkClosed."""
     link = history.share_find(token)
     if link is None or not link.allow_comments:
-        raise _not_found()
+        raise LinkClosed
     if link.password_hash and not request.session.get(f"share-ok-{link.code}", False):
-        raise _not_found()
+        raise LinkClosed
     return link
+
+
+def guest_urls(token: str) -> dict[str, str]:
+    """The comment panel's endpoints on a review link (views.comments.panel_urls for members).
+    Guests only comment and reply: the panel shows them no other action."""
+    return {
+        "poll": reverse("share_comments", args=[token]),
+        "create": reverse("share_comments", args=[token]),
+        "reply": reverse("share_comment_reply", args=[token, CODE]),
+    }
+
+
+def guest_panel(request: HttpRequest, link: ShareLink, token: str) -> dict[str, Any] | None:
+    """The comment panel of a review link's page, in guest mode; None on a plain share link."""
+    if not link.allow_comments:
+        return None
+    return comment_panel(
+        request, take=link.take, membership=None, urls=guest_urls(token), guest=True
+    )
+
+
+def _closed() -> JsonResponse:
+    return _public(JsonResponse({"ok": False, "closed": True, "error": CLOSED}, status=404))
 
 
 @require_http_methods(["GET", "POST"])
 def share_comments(request: HttpRequest, token: str) -> HttpResponse:
-    """GET: the link's comments as JSON (hidden ones left out). POST: a guest's comment or
-    reply; its answer is the new comment, or a 400/429 with the reason."""
-    link = _review_link(request, token)
-    take = link.take
+    """GET: what changed since the page's cursor, as the comment panel's live update (threads
+    rendered for a guest: hidden ones left out, no actions but reply). POST: a guest's comment;
+    its answer is the new thread, or a 400/429 with the reason. A closed link answers 404
+    with `closed`, so the page stops asking."""
+    try:
+        link = _review_link(request, token)
+    except LinkClosed:
+        return _closed()
     if request.method == "GET":
-        rows = comments.comments_on(take=take, guests=True)
-        data = [
-            comments.comment_data(c, viewer=None)
-            | {
-                "replies": [
-                    comments.comment_data(r, viewer=None)
-                    for r in c.replies.all()
-                    if r.hidden_at is None
-                ]
-            }
-            for c in rows
-        ]
-        return _public(JsonResponse({"comments": data, "fps": comments.subject_fps(take=take)}))
+        usage = hit(request, group="share-comments-poll", rate=POLL_RATE)
+        if usage.limited:
+            response = JsonResponse({"ok": False, "error": "Too many requests."}, status=429)
+            response["Retry-After"] = str(usage.retry_after)
+            return _public(response)
+        data = panel_changes(
+            request,
+            take=link.take,
+            clip=None,
+            membership=None,
+            since=poll_since(request.GET.get("since", "")),
+            urls=guest_urls(token),
+            guest=True,
+        )
+        return _public(JsonResponse(data))
+    return _guest_post(request, link, token, parent_code="")
+
+
+@require_POST
+def share_comment_reply(request: HttpRequest, token: str, code: str) -> HttpResponse:
+    """A guest's reply to the thread `code` on this link's take."""
+    try:
+        link = _review_link(request, token)
+    except LinkClosed:
+        return _closed()
+    return _guest_post(request, link, token, parent_code=code)
+
+
+def _guest_post(
+    request: HttpRequest, link: ShareLink, token: str, parent_code: str
+) -> HttpResponse:
     limits: list[tuple[str, tuple[int, int], Any]] = [
         ("guest-comment", GUEST_COMMENT_RATE, "ip"),
         ("guest-comment-hour", GUEST_COMMENT_HOURLY, "ip"),
@@ -284,40 +340,54 @@ def share_comments(request: HttpRequest, token: str) -> HttpResponse:
         usage = hit(request, group=group, rate=rate, key=key)
         if usage.limited:
             plural = "s" if usage.minutes != 1 else ""
-            answer = {"error": f"Too many comments; try again in {usage.minutes} minute{plural}."}
+            answer = {
+                "ok": False,
+                "error": f"Too many comments; try again in {usage.minutes} minute{plural}.",
+            }
             response = JsonResponse(answer, status=429)
             response["Retry-After"] = str(usage.retry_after)
             return _public(response)
     try:
-        comment = _guest_comment(request, link)
+        comment = _guest_comment(request, link, parent_code)
     except comments.Refused as refused:
-        return _public(JsonResponse({"error": str(refused)}, status=400))
+        return _public(JsonResponse({"ok": False, "error": str(refused)}, status=400))
+    # Asked once: the next comment's (and every reply's) name field starts with it.
     request.session["guest-name"] = comment.guest_name
-    return _public(JsonResponse(comments.comment_data(comment, viewer=None), status=201))
+    data = panel_thread(
+        request,
+        comment,
+        take=link.take,
+        clip=None,
+        membership=None,
+        urls=guest_urls(token),
+        guest=True,
+    )
+    note = "Reply posted." if parent_code else "Comment posted."
+    return _public(JsonResponse(data | {"note": note}, status=201))
 
 
-def _guest_comment(request: HttpRequest, link: ShareLink) -> Comment:
+def _guest_comment(request: HttpRequest, link: ShareLink, parent_code: str) -> Comment:
     raw_drawing = request.POST.get("drawing", "")
     if len(raw_drawing) > DRAWING_MAX_BYTES:
         raise comments.Refused("This drawing is too large; draw fewer or shorter lines.")
     try:
-        drawing = json.loads(raw_drawing) if raw_drawing else []
+        drawing = json.loads(raw_drawing) if raw_drawing.strip() else []
     except ValueError:
         raise comments.Refused("This drawing cannot be read.") from None
     parent = None
-    if code := request.POST.get("parent", ""):
-        parent = Comment.objects.filter(code=code, take=link.take, hidden_at=None).first()
+    if parent_code:
+        parent = Comment.objects.filter(code=parent_code, take=link.take, hidden_at=None).first()
         if parent is None:
             raise comments.Refused("That comment is not on this page any more.")
     frame_text = request.POST.get("frame", "")
     frame = int(frame_text) if frame_text.isdigit() and len(frame_text) < 9 else None
     return comments.comment_create(
         take=link.take,
-        guest_name=request.POST.get("name", ""),
+        guest_name=request.POST.get("guest_name", "")[: Comment.GUEST_NAME_MAX * 4],
         share_link=link,
-        body=request.POST.get("body", ""),
+        body=request.POST.get("body", "")[: Comment.BODY_MAX * 4],
         frame=frame,
-        side=request.POST.get("side", ""),
+        side=request.POST.get("side", "")[:10],
         drawing=drawing,
         parent=parent,
     )

@@ -484,6 +484,21 @@ def test_review_pages_pass_axe(
     comments.comment_create(take=done, author=bob, body="The sky is too dark", frame=4)
     clip, grid = studio.clip, f"/c/{studio.clip.code}/grid/?batch={made[0].batch}"
 
+    # A review link, as a guest (no account) sees it: the comment panel in guest mode.
+    _, review = history.share_create(
+        take=done, author=bob, days=7, allow_download=False, show_prompt=True, allow_comments=True
+    )
+    pages.check("review link (guest)", f"/s/{review}/", h1="Clay harbour")
+    expect(page.get_by_text("Nobody asked")).to_have_count(0)  # hidden by an editor
+    page.get_by_role("button", name="Comment by Bob at 00:00:01:08").click()
+    expect(page.locator(".drawing-layer")).to_be_visible()
+    pages.check("review link with a comment's drawing shown")
+    page.get_by_role("button", name="Comment at this frame").first.click()
+    page.get_by_role("button", name="Rectangle").click()
+    expect(page.locator("#comment-name")).to_be_visible()
+    pages.check("review link with the guest's comment box open")
+    pages.phone("review link (guest)", f"/s/{review}/", h1="Clay harbour")
+
     sign_in(page, live_server.url, "alice@example.com")
     pages.check("variation grid", grid, h1="Variations of v1")
     page.get_by_role("button", name="Approve v7").click()
@@ -510,4 +525,4 @@ def test_review_pages_pass_axe(
     pages.check("variation grid (viewer)", grid, h1="Variations of v1")
     pages.check("take review status (viewer)", f"/k/{studio.other.code}/")
     expect(page.locator("#review")).to_contain_text("Changes requested")
-    assert len(pages.checked) == 12, pages.checked
+    assert len(pages.checked) == 16, pages.checked
