@@ -7,11 +7,13 @@ import os
 # Playwright's sync API runs an event loop in the test thread; Django would refuse DB calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+import time  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+import django_ratelimit.core  # noqa: E402
 import pytest  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -25,6 +27,28 @@ PASSWORD = "correct horse battery staple"
 # The suite runs on SQLite, and again on PostgreSQL (scripts/test-postgres sets DATABASE_URL).
 # A test of one backend's own behaviour is skipped on the other, saying why.
 ON_POSTGRESQL = connection.vendor == "postgresql"
+
+
+class _HeldClock:
+    """django-ratelimit's view of the time during a test: still, unless the test moves time.time.
+
+    Its windows are fixed (staggered per key), so a burst of requests a test counts could
+    straddle a window's end and start again from zero. Held still, a burst always falls in
+    one window; a test that patches time.time to move on (tests/test_rate_limits.py) is
+    followed.
+    """
+
+    def __init__(self) -> None:
+        self.real = time.time
+        self.start = time.time()
+
+    def time(self) -> float:
+        return self.start if time.time is self.real else time.time()
+
+
+@pytest.fixture(autouse=True)
+def _rate_limit_windows_hold_still(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(django_ratelimit.core, "time", _HeldClock())
 
 
 @pytest.fixture(autouse=True)
