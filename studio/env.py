@@ -120,3 +120,20 @@ def env_decimal(name: str, default: str, *, minimum: str = "0") -> Decimal:
     if not value.is_finite() or value < Decimal(minimum):
         raise ImproperlyConfigured(f"{name} must be at least {minimum}; got {raw!r}")
     return value
+
+
+def bucket_origin(endpoint: str, bucket: str, region: str, *, path_style: bool) -> str:
+    """The origin browsers load a bucket's presigned media from, for the CSP.
+
+    Path-style addresses are on the endpoint itself; virtual-hosted ones put the bucket in the
+    host name; without an endpoint it is AWS S3's regional host.
+    """
+    if not endpoint:
+        return f"https://{bucket}.s3.{region}.amazonaws.com"
+    parts = urlsplit(endpoint)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"STUDIO_S3_ENDPOINT_URL must be an http(s) address; got {endpoint!r}"
+        )
+    host = parts.netloc.rpartition("@")[2]
+    return f"{parts.scheme}://{host}" if path_style else f"{parts.scheme}://{bucket}.{host}"

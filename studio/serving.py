@@ -5,6 +5,10 @@ unsatisfiable one with 416; several ranges, or a malformed header, with the whol
 which RFC 9110 allows. Malformed includes anything but ASCII digits (`str.isdigit` and `int`
 accept superscripts and other scripts' digits) and numbers longer than any file size.
 ETag and If-Range keep a resumed download from mixing two versions.
+
+Files in object storage are not streamed through us: the answer is a redirect to a presigned
+address that expires after `link_seconds`, so Range, seeking and large files go straight to the
+bucket. The redirect itself is never cached, so every request passes the access check again.
 """
 
 from __future__ import annotations
@@ -12,10 +16,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from django.conf import settings
 from django.db.models.fields.files import FieldFile
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header, http_date
+
+from studio.files import direct_url
 
 CHUNK = 256 * 1024
 # first-last, either may be empty; ASCII digits only, at most 18 (any file size fits, and `int`
@@ -68,7 +75,23 @@ def serve_file(
     download_name: str,
     as_attachment: bool = False,
     cache_control: str = "private, max-age=3600",  # share links: no-store, see views/shares.py
+    link_seconds: int | None = None,  # object storage: how long the presigned address works
 ) -> HttpResponseBase:
+    seconds = settings.S3_URL_SECONDS if link_seconds is None else link_seconds
+    # Never kept longer than the address works.
+    keep = cache_control if "no-store" in cache_control else f"private, max-age={seconds}"
+    url = direct_url(
+        field,
+        seconds=seconds,
+        content_type=content_type,
+        download_name=download_name,
+        as_attachment=as_attachment,
+        cache_control=keep,
+    )
+    if url is not None:
+        redirect = HttpResponseRedirect(url)
+        redirect["Cache-Control"] = "private, no-store"
+        return redirect
     storage, name = field.storage, field.name or ""
     size = storage.size(name)
     modified = storage.get_modified_time(name)

@@ -7,11 +7,13 @@ import secrets
 from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from studio.env import (
+    bucket_origin,
     env_bool,
     env_choice,
     env_decimal,
@@ -300,10 +302,55 @@ FILE_UPLOAD_TEMP_DIR = _private_dir(DATA_DIR / "uploads-tmp")
 # proxies), whatever the process's umask.
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Object storage (STUDIO_STORAGE=s3): every stored file lives in an S3-compatible bucket (AWS S3,
+# MinIO, Cloudflare R2, Ceph) through django-storages, so web and worker hosts share nothing but
+# the database and the bucket. Uploads still stream to FILE_UPLOAD_TEMP_DIR, then go up in
+# multipart parts; workers copy what PyAV reads to a scratch folder and remove it. Media is
+# served by a redirect, after the access check, to a presigned address that expires.
+STORAGE = env_choice("STUDIO_STORAGE", "local", ("local", "s3"))
+S3_BUCKET = env_str("STUDIO_S3_BUCKET", "")
+S3_ENDPOINT_URL = env_str("STUDIO_S3_ENDPOINT_URL", "").rstrip("/")
+S3_REGION = env_str("STUDIO_S3_REGION", "us-east-1")
+S3_PATH_STYLE = env_bool("STUDIO_S3_PATH_STYLE", bool(S3_ENDPOINT_URL))
+S3_PREFIX = env_str("STUDIO_S3_PREFIX", "").strip("/")
+# How long a presigned address works: media people open (players re-ask when it runs out)...
+S3_URL_SECONDS = env_int("STUDIO_S3_URL_SECONDS", 300, minimum=10, maximum=7 * 24 * 3600)
+# ...share media (a revoked link's addresses stop within this)...
+S3_SHARE_URL_SECONDS = min(S3_URL_SECONDS, env_int("STUDIO_S3_SHARE_URL_SECONDS", 60, minimum=10))
+# ...and input files the provider fetches (MODELLIX_MEDIA_MODE=url), queued at its end for a while.
+S3_PROVIDER_URL_SECONDS = env_int("STUDIO_S3_PROVIDER_URL_SECONDS", 6 * 3600, minimum=60)
+if STORAGE == "s3":
+    if not S3_BUCKET:
+        raise ImproperlyConfigured("STUDIO_STORAGE=s3 needs STUDIO_S3_BUCKET.")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": S3_ENDPOINT_URL or None,
+            "region_name": S3_REGION,
+            # Empty: boto3 finds credentials itself (AWS_* variables, an instance role).
+            "access_key": env_str("STUDIO_S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_str("STUDIO_S3_SECRET_ACCESS_KEY", "") or None,
+            "addressing_style": "path" if S3_PATH_STYLE else "virtual",
+            "signature_version": "s3v4",
+            "location": S3_PREFIX,
+            "default_acl": None,  # private objects: the bucket's own policy decides
+            "querystring_auth": True,
+            "querystring_expire": S3_URL_SECONDS,
+            "file_overwrite": False,  # never replace an object under a name already taken
+            "object_parameters": {"CacheControl": "private, max-age=86400"},
+        },
+    }
+    # Browsers load media straight from the bucket: its origin (and nothing else) is allowed.
+    S3_MEDIA_ORIGIN = env_str("STUDIO_S3_MEDIA_ORIGIN", "") or bucket_origin(
+        S3_ENDPOINT_URL, S3_BUCKET, S3_REGION, path_style=S3_PATH_STYLE
+    )
+else:
+    S3_MEDIA_ORIGIN = ""
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("STUDIO_TIME_ZONE", "UTC")
@@ -337,8 +384,8 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:", "blob:"],
-    "media-src": [CSP.SELF, "blob:"],
+    "img-src": [CSP.SELF, "data:", "blob:", *filter(None, [S3_MEDIA_ORIGIN])],
+    "media-src": [CSP.SELF, "blob:", *filter(None, [S3_MEDIA_ORIGIN])],
     "connect-src": [CSP.SELF],
     "font-src": [CSP.SELF],
     "object-src": [CSP.NONE],

@@ -22,6 +22,7 @@ from accounts.models import Membership, Role, Team, User  # noqa: E402
 from accounts.services import account_create  # noqa: E402
 from tests.cluster import Cluster, run_cluster, run_scheduler  # noqa: E402
 from tests.media import Samples  # noqa: E402
+from tests.s3 import Bucket, moto_server, new_bucket  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
 # The suite runs on SQLite, and again on PostgreSQL (scripts/test-postgres sets DATABASE_URL).
@@ -213,3 +214,20 @@ def clip_row(project: Any, **fields: Any) -> Any:
     clip.source.save("rows/source.mp4", ContentFile(b"not really a video"), save=False)
     clip.save()
     return clip
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """moto's S3 server on loopback, started once for the session (tests/s3.py)."""
+    with moto_server(tmp_path_factory.mktemp("moto") / "moto.log") as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3(s3_endpoint: str, settings: Any) -> Bucket:
+    """The default storage switched to a fresh bucket, as STUDIO_STORAGE=s3 does."""
+    bucket = new_bucket(s3_endpoint)
+    settings.STORAGE = "s3"
+    settings.STORAGES = bucket.storages()
+    settings.S3_MEDIA_ORIGIN = s3_endpoint
+    return bucket

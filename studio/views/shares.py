@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models.fields.files import FieldFile
@@ -241,6 +242,7 @@ def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponseB
         download_name=name,
         as_attachment=download,
         cache_control=PUBLIC_HEADERS["Cache-Control"],
+        link_seconds=settings.S3_SHARE_URL_SECONDS,
     )
     return _public(response)
 
