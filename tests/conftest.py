@@ -230,4 +230,5 @@ def s3(s3_endpoint: str, settings: Any) -> Bucket:
     settings.STORAGE = "s3"
     settings.STORAGES = bucket.storages()
     settings.S3_MEDIA_ORIGIN = s3_endpoint
+    settings.S3_BUCKET = bucket.name
     return bucket
