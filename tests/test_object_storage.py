@@ -259,3 +259,14 @@ def test_healthz_reports_local_storage(client, settings, tmp_path):
             "backend": "local",
             "error": "the media folder is not writable",
         }
+
+
+def test_studio_info_says_where_the_files_are(s3, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.S3_ENDPOINT_URL, settings.S3_PREFIX = s3.endpoint, "studio"
+    out = StringIO()
+    call_command("studio_info", stdout=out)
+    assert f"Media files:    s3://{s3.name}/studio ({s3.endpoint}, us-east-1)" in out.getvalue()
