@@ -184,7 +184,10 @@ def direct_url(
         )
     if cache_control:
         parameters["ResponseCacheControl"] = cache_control
-    key = (id(storage), field.name, seconds, tuple(sorted(parameters.items())))
+    where = tuple(
+        getattr(storage, name, "") for name in ("endpoint_url", "bucket_name", "location")
+    )
+    key = (where, field.name, seconds, tuple(sorted(parameters.items())))
     now = time.monotonic()
     with _signed_lock:
         made = _signed.get(key)
