@@ -85,7 +85,15 @@ def _prepare_and_send(take: Take) -> None:
         with local_copy(item.file) as video, _reference_paths(refs) as ref_media:
             request = EditRequest(
                 parameters=take.parameters,
-                video=Media("input", item.code, "file", video, "video/mp4", f"{take.code}.mp4"),
+                video=Media(
+                    "input",
+                    item.code,
+                    "file",
+                    video,
+                    "video/mp4",
+                    f"{take.code}.mp4",
+                    stored=item.file.name or "",
+                ),
                 references=tuple(ref_media),
             )
             payload = provider.prepare(request)
@@ -120,6 +128,7 @@ def _reference_paths(refs: list[Reference]) -> Iterator[list[Media]]:
                 stack.enter_context(local_copy(ref.image)),
                 ref.content_type("image"),
                 ref.original_name,
+                stored=ref.image.name or "",
             )
             for ref in refs
         ]
