@@ -229,8 +229,12 @@ def engine_host(settings, tmp_path, monkeypatch):
 
 
 def test_the_payload_names_stored_files_not_paths(tmp_path):
-    video = Media("input", "c", "file", tmp_path / "copy.mp4", "video/mp4", "x.mp4", "in/c.mp4")
-    ref = Media("ref", "r", "image", tmp_path / "copy.png", "image/png", "r.png", "refs/r.png")
+    video = Media(
+        "input", "c", "file", tmp_path / "copy.mp4", "video/mp4", "x.mp4", stored="in/c.mp4"
+    )
+    ref = Media(
+        "ref", "r", "image", tmp_path / "copy.png", "image/png", "r.png", stored="refs/r.png"
+    )
     payload = local.LocalEngine().prepare(EditRequest(CLAY, video, (ref,)))
     assert (payload["video"], payload["references"]) == ("in/c.mp4", ["refs/r.png"])
     unnamed = Media("input", "c", "file", tmp_path / "copy.mp4", "video/mp4", "x.mp4")
