@@ -18,6 +18,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -173,11 +174,72 @@ def queue_status() -> dict[str, Any]:
         return {"queued": None}
 
 
+def storage_status() -> dict[str, Any]:
+    """Whether the stored files can be reached: the media folder, or the bucket.
+
+    A bucket is asked once (HEAD bucket) with short timeouts and no retries, so a bucket that
+    is down makes /healthz answer "not ok" within seconds rather than hang.
+    """
+    if settings.STORAGE != "s3":
+        folder = Path(settings.MEDIA_ROOT)
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent  # made on first write, inside its nearest parent
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return {"ok": False, "backend": "local", "error": "the media folder is not writable"}
+        return {"ok": True, "backend": "local"}
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+    from django.core.files.storage import default_storage
+
+    status: dict[str, Any] = {"ok": False, "backend": "s3", "bucket": settings.S3_BUCKET}
+    options = settings.STORAGES["default"].get("OPTIONS", {})
+    started = time.monotonic()
+    try:
+        client = default_storage.connection.meta.client  # type: ignore[attr-defined]
+        config = Config(
+            connect_timeout=2,
+            read_timeout=3,
+            retries={"max_attempts": 1, "mode": "standard"},
+            s3={"addressing_style": options.get("addressing_style", "auto")},
+        )
+        probe = boto3_client(client, config)
+        probe.head_bucket(Bucket=options.get("bucket_name", settings.S3_BUCKET))
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "error")
+        status["error"] = f"the bucket answered {code}"
+    except (BotoCoreError, OSError) as error:
+        status["error"] = f"the bucket cannot be reached ({type(error).__name__})"
+    else:
+        status["ok"] = True
+    status["ms"] = round((time.monotonic() - started) * 1000)
+    return status
+
+
+def boto3_client(client: Any, config: Any) -> Any:
+    """A client like the storage's (endpoint, region, credentials) with another config."""
+    import boto3
+
+    credentials = client._request_signer._credentials  # the storage's resolved credentials
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=client.meta.endpoint_url,
+        region_name=client.meta.region_name,
+        aws_access_key_id=credentials.access_key if credentials else None,
+        aws_secret_access_key=credentials.secret_key if credentials else None,
+        aws_session_token=credentials.token if credentials else None,
+        config=client.meta.config.merge(config),
+    )
+
+
 def disk_status() -> dict[str, Any]:
-    """Free space where results and the database are written; a full disk fails every take."""
+    """Free space where results and the database are written; a full disk fails every take.
+
+    With object storage the media folder holds nothing; scratch copies are what need room.
+    """
     minimum = settings.MIN_FREE_BYTES
     status: dict[str, Any] = {"ok": True, "min_free_mb": minimum // 2**20}
-    for name, folder in (("media", settings.MEDIA_ROOT), ("data", settings.DATA_DIR)):
+    media = settings.FILE_UPLOAD_TEMP_DIR if settings.STORAGE == "s3" else settings.MEDIA_ROOT
+    for name, folder in (("media", media), ("data", settings.DATA_DIR)):
         try:
             # A media folder not made yet will be made on the disk of its nearest parent.
             where = Path(folder)
@@ -200,12 +262,14 @@ def health() -> dict[str, Any]:
     down = {"ok": False, "error": "database unavailable"}
     worker = worker_status() if db["ok"] else down
     scheduler = scheduler_status() if db["ok"] else down
+    disk, storage = disk_status(), storage_status()
     return {
-        "ok": (disk := disk_status())["ok"] and db["ok"] and worker["ok"] and scheduler["ok"],
+        "ok": all(part["ok"] for part in (disk, storage, db, worker, scheduler)),
         "database": db,
         "worker": worker,
         "scheduler": scheduler,
         "queue": queue_status() if db["ok"] else {"queued": None},
         "provider": settings.STUDIO_PROVIDER,
         "disk": disk,
+        "storage": storage,
     }

@@ -230,4 +230,9 @@ def s3(s3_endpoint: str, settings: Any) -> Bucket:
     settings.STORAGE = "s3"
     settings.STORAGES = bucket.storages()
     settings.S3_MEDIA_ORIGIN = s3_endpoint
+    for directive in ("img-src", "media-src"):  # as studio/settings.py adds it
+        settings.SECURE_CSP = settings.SECURE_CSP | {
+            directive: [*settings.SECURE_CSP[directive], s3_endpoint]
+        }
+    settings.S3_BUCKET = bucket.name
     return bucket

@@ -12,7 +12,7 @@ from tests.conftest import client_for, scheduler_lease
 
 pytestmark = pytest.mark.django_db
 OUTSIDE = "203.0.113.9"
-DETAILS = {"database", "worker", "scheduler", "queue", "provider", "disk"}
+DETAILS = {"database", "worker", "scheduler", "queue", "provider", "disk", "storage"}
 
 
 def get(client, **meta):

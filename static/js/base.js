@@ -46,3 +46,30 @@ if (menuButton) {
     if (!event.target.closest(".topbar")) setOpen(false);
   });
 }
+
+// Media in object storage is served by a redirect to an address that works for a few minutes
+// (STUDIO_S3_URL_SECONDS). A player that was paused longer, then seeks, gets a refusal from the
+// bucket: ask our own address again (a fresh access check and a fresh link) and carry on where
+// it was. Once a minute per element at most, so a file that is really gone stays an error.
+const RENEW_AFTER_MS = 60 * 1000;
+document.addEventListener("error", (event) => {
+  const media = event.target;
+  if (!(media instanceof HTMLMediaElement || media instanceof HTMLImageElement)) return;
+  const own = media.getAttribute("src");
+  if (!own || !own.startsWith("/")) return;  // only our own media addresses
+  const last = Number(media.dataset.renewedAt || 0);
+  if (Date.now() - last < RENEW_AFTER_MS) return;
+  media.dataset.renewedAt = String(Date.now());
+  if (media instanceof HTMLImageElement) {
+    media.src = own;
+    return;
+  }
+  const at = media.currentTime;
+  const playing = !media.paused;
+  media.addEventListener("loadedmetadata", () => {
+    if (at) media.currentTime = at;
+    if (playing) media.play().catch(() => {});
+  }, { once: true });
+  media.src = own;
+  media.load();
+}, true);

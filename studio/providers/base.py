@@ -50,6 +50,8 @@ class Media:
     path: Path
     content_type: str
     name: str
+    # A presigned address of the stored file when it is in object storage, else "".
+    url: str = ""
 
 
 @dataclass(frozen=True)

@@ -346,10 +346,12 @@ class Modellix:
     # -- submit ---------------------------------------------------------------------------
     def media_url(self, media: Media) -> str:
         if self.media_mode == "url":
+            if media.url:  # object storage: the bucket's own presigned address
+                return media.url
             if not settings.PUBLIC_URL:
                 raise ProviderError(
                     "MODELLIX_MEDIA_MODE=url needs STUDIO_PUBLIC_URL (this server's public "
-                    "address).",
+                    "address) or object storage (STUDIO_STORAGE=s3).",
                     Failure.REJECTED,
                     config=True,
                 )

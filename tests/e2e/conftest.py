@@ -170,14 +170,16 @@ def finish_take(take: Any, folder: Path) -> Any:
     from django.core.files import File
     from django.utils import timezone
 
+    from studio.files import local_copy
+
     item = services.input_clip_prepare(
         clip=take.clip, start=take.start_ms / 1000, length=take.length_ms / 1000
     )
-    source = Path(item.file.path)
     out = folder / f"{take.code}.mp4"
-    info = probe(source, max_seconds=60)
     asked = EditParameters(prompt=take.prompt, resolution=take.resolution)
-    rendered = engine.render(source, out, info=info, parameters=asked)
+    with local_copy(item.file) as source:  # the file itself, or a copy from the bucket
+        info = probe(source, max_seconds=60)
+        rendered = engine.render(source, out, info=info, parameters=asked)
     result = probe(out, max_seconds=60)
     poster = folder / f"{take.code}.jpg"
     make_poster(out, poster, result)

@@ -23,5 +23,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  Database:       {connection.vendor} ({connection.settings_dict['NAME']})"
         )
-        self.stdout.write(f"  Media files:    {settings.MEDIA_ROOT}")
+        if settings.STORAGE == "s3":
+            where = f"s3://{settings.S3_BUCKET}/{settings.S3_PREFIX}".rstrip("/")
+            endpoint = settings.S3_ENDPOINT_URL or "AWS S3"
+            self.stdout.write(f"  Media files:    {where} ({endpoint}, {settings.S3_REGION})")
+        else:
+            self.stdout.write(f"  Media files:    {settings.MEDIA_ROOT}")
         self.stdout.write(f"  Edit engine:    {engine}")

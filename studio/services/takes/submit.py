@@ -12,10 +12,11 @@ from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from studio import budget, polling
-from studio.files import local_copy
+from studio.files import direct_url, local_copy
 from studio.media.probe import MediaRejected
 from studio.models import Reference, Take, TakeState, Trigger
 from studio.providers import get_provider
@@ -85,7 +86,15 @@ def _prepare_and_send(take: Take) -> None:
         with local_copy(item.file) as video, _reference_paths(refs) as ref_media:
             request = EditRequest(
                 parameters=take.parameters,
-                video=Media("input", item.code, "file", video, "video/mp4", f"{take.code}.mp4"),
+                video=Media(
+                    "input",
+                    item.code,
+                    "file",
+                    video,
+                    "video/mp4",
+                    f"{take.code}.mp4",
+                    url=provider_url(item.file, "video/mp4"),
+                ),
                 references=tuple(ref_media),
             )
             payload = provider.prepare(request)
@@ -120,9 +129,17 @@ def _reference_paths(refs: list[Reference]) -> Iterator[list[Media]]:
                 stack.enter_context(local_copy(ref.image)),
                 ref.content_type("image"),
                 ref.original_name,
+                url=provider_url(ref.image, ref.content_type("image")),
             )
             for ref in refs
         ]
+
+
+def provider_url(field: FieldFile, content_type: str) -> str:
+    """The presigned address the provider fetches an input from, with object storage."""
+    return (
+        direct_url(field, seconds=settings.S3_PROVIDER_URL_SECONDS, content_type=content_type) or ""
+    )
 
 
 def take_submit_failed(take: Take, error: ProviderError) -> None:

@@ -1,0 +1,255 @@
+"""Several hosts that share nothing but PostgreSQL and the bucket (moto's S3 server).
+
+A web host (gunicorn, as the Procfile runs it) and two worker hosts (the Procfile's worker and
+scheduler each), every host with a data folder of its own and, as root, a host name of its own
+(tests/hosts.py). A clip is uploaded through the web host; 20 takes run on the fake Modellix,
+then 20 on the local engine; in each round one worker host is killed with SIGKILL while takes
+are on their way, and the other finishes the work. Business invariants: at most one paid POST
+per take (exactly one for every take that succeeded), every take final with a readable reason,
+every result in the bucket and served from it, and no file left on any host's disk.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+
+from studio.models import Clip, MediaState, Project, Take, TakeState
+from studio.parameters import EditParameters
+from studio.services import takes
+from tests.conftest import ON_POSTGRESQL, PASSWORD
+from tests.fake_modellix import FakeModellix
+from tests.hosts import Host, signed_in, wait_http
+from tests.s3 import Bucket, free_port
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not ON_POSTGRESQL,
+        reason="hosts share only PostgreSQL and the bucket; SQLite is one machine's file",
+    ),
+]
+TAKES = 20
+
+
+def common_env(s3: Bucket, **extra: str) -> dict[str, str]:
+    return {
+        **s3.env(),
+        "STUDIO_WORKERS": "2",
+        "STUDIO_MAX_ACTIVE_EDITS": "6",
+        "STUDIO_TAKE_LEASE_SECONDS": "6",  # a dead host's work is taken over within seconds
+        "STUDIO_SCHEDULER_LEASE_SECONDS": "3",
+        "STUDIO_WORKER_STALE_SECONDS": "8",
+        "STUDIO_TIME_SCALE": "0.05",
+        **extra,
+    }
+
+
+class Cluster:
+    """A web host and two worker hosts, started and stopped together."""
+
+    def __init__(self, folder: Path, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.web = Host("web-1", folder / "web", HOST="127.0.0.1", PORT=str(self.port), **env)
+        self.workers = [Host(f"worker-{n}", folder / f"worker-{n}", **env) for n in "ab"]
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.web.manage("collectstatic", "--noinput", "-v0")
+        self.web.start("web")
+        for host in self.workers:
+            host.start("worker")
+            host.start("scheduler")
+        wait_http(f"{self.base}/healthz")
+
+    def stop(self) -> None:
+        for host in (self.web, *self.workers):
+            host.stop()
+
+    def output(self) -> str:
+        return "\n".join(host.output() for host in (self.web, *self.workers))
+
+    def hosts(self) -> list[Host]:
+        return [self.web, *self.workers]
+
+
+@pytest.fixture
+def project(team, alice):
+    return Project.objects.create(team=team, name="Scale", created_by=alice)
+
+
+@contextmanager
+def run_hosts(tmp_path: Path, env: dict[str, str]) -> Iterator[Cluster]:
+    cluster = Cluster(tmp_path, env)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def wait(condition, timeout: float, what: str, cluster: Cluster) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}\n{cluster.output()}")
+        time.sleep(0.3)
+
+
+def upload(cluster: Cluster, session: requests.Session, project: Project, path: Path) -> Clip:
+    """Upload through the web host, as the browser does; the worker hosts prepare it."""
+    with path.open("rb") as handle:
+        answer = session.post(
+            f"{cluster.base}/p/{project.code}/clips/",
+            files={"file": ("harbour.mp4", handle, "video/mp4")},
+            data={"upload_key": str(uuid.uuid4())},
+            headers={"X-CSRFToken": session.cookies["csrftoken"], "Accept": "application/json"},
+            timeout=60,
+        )
+    assert answer.status_code in (200, 201), answer.text[:2000]
+    clip = Clip.objects.get(code=answer.json()["code"])
+    wait(
+        lambda: Clip.objects.get(pk=clip.pk).state in (MediaState.READY, MediaState.REJECTED),
+        120,
+        "the clip to be prepared",
+        cluster,
+    )
+    clip.refresh_from_db()
+    assert clip.state == MediaState.READY, clip.reason
+    return clip
+
+
+def make_takes(clip: Clip, author, count: int) -> list[Take]:
+    return [
+        takes.take_create(
+            project=clip.project,
+            author=author,
+            clip=clip,
+            parameters=EditParameters(prompt=f"take {n} in clay", resolution="720P", seed=n + 1),
+            start=0.0,
+            length=2.0,
+        )
+        for n in range(count)
+    ]
+
+
+def on_their_way(items: list[Take]) -> int:
+    return Take.objects.filter(
+        pk__in=[t.pk for t in items],
+        state__in=(TakeState.RUNNING, TakeState.DOWNLOADING),
+    ).count()
+
+
+def all_final(items: list[Take]) -> bool:
+    return not Take.objects.filter(
+        pk__in=[t.pk for t in items], state__in=[s for s in TakeState if s not in FINAL]
+    ).exists()
+
+
+FINAL = {
+    TakeState.SUCCEEDED,
+    TakeState.FAILED,
+    TakeState.CANCELED,
+    TakeState.TIMED_OUT,
+    TakeState.EXPIRED,
+    TakeState.UNCERTAIN,
+}
+
+
+def kill_one_mid_flight(cluster: Cluster, items: list[Take]) -> set[int]:
+    """SIGKILL worker host a while takes are on their way; the takes then being sent."""
+    wait(lambda: on_their_way(items) >= 2, 120, "takes on their way", cluster)
+    sending = set(
+        Take.objects.filter(pk__in=[t.pk for t in items], state=TakeState.SUBMITTING).values_list(
+            "pk", flat=True
+        )
+    )
+    cluster.workers[0].kill()
+    return sending
+
+
+def check_round(cluster: Cluster, s3: Bucket, items: list[Take], sending: set[int]) -> None:
+    wait(lambda: all_final(items), 300, "every take to be final", cluster)
+    keys = set(s3.keys())
+    for take in Take.objects.filter(pk__in=[t.pk for t in items]):
+        assert take.reason or take.state == TakeState.SUCCEEDED, take.code
+        # A take being sent when its host died may be uncertain (never sent twice); any other
+        # take succeeded, once.
+        if take.state != TakeState.SUCCEEDED:
+            assert take.pk in sending and take.state == TakeState.UNCERTAIN, (
+                take.code,
+                take.state,
+                take.reason,
+                cluster.output(),
+            )
+            assert take.submit_posts <= 1
+            continue
+        assert take.submit_posts == 1 or take.provider == "local", (take.code, take.submit_posts)
+        for field in (take.result, take.result_poster):
+            assert f"studio/{field.name}" in keys, field.name
+    # No host keeps a media file, a scratch copy or an engine file.
+    for host in cluster.hosts():
+        assert host.media_files() == [], (host.name, host.media_files())
+
+
+def fetch_through_web(cluster: Cluster, session: requests.Session, take: Take, s3: Bucket):
+    """The web host redirects to the bucket, and the bucket serves the result."""
+    answer = session.get(
+        f"{cluster.base}/media/take/{take.code}/result", allow_redirects=False, timeout=10
+    )
+    assert answer.status_code == 302, answer.text[:500]
+    assert answer.headers["Location"].startswith(f"{s3.endpoint}/{s3.name}/studio/")
+    body = requests.get(answer.headers["Location"], timeout=30)
+    assert body.status_code == 200 and body.content[4:8] == b"ftyp"
+
+
+def test_two_worker_hosts_share_only_postgresql_and_the_bucket(
+    s3, tmp_path, project, bob, samples, settings
+):
+    # The hosts hash passwords as production does (the suite's fast hasher is not theirs).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    bob.set_password(PASSWORD)
+    bob.save()
+    fake = FakeModellix(task_seconds=3, pending_seconds=0.5).start()
+    try:
+        env = common_env(
+            s3,
+            STUDIO_PROVIDER="modellix",
+            MODELLIX_API_KEY="test-key",
+            MODELLIX_BASE_URL=fake.url,
+            MODELLIX_MEDIA_MODE="url",  # the provider fetches inputs from the bucket
+            STUDIO_DOWNLOAD_ALLOW_LOOPBACK="true",
+        )
+        with run_hosts(tmp_path / "fake", env) as cluster:
+            session = signed_in(cluster.base, bob.email, PASSWORD)
+            clip = upload(cluster, session, project, samples["long.mp4"])
+            items = make_takes(clip, bob, TAKES)
+            sending = kill_one_mid_flight(cluster, items)
+            check_round(cluster, s3, items, sending)
+            succeeded = Take.objects.filter(pk__in=[t.pk for t in items], state=TakeState.SUCCEEDED)
+            assert fake.counts["submit"] == sum(t.submit_posts for t in items_now(items))
+            assert succeeded.count() >= TAKES - len(sending)
+            for url in {body["video_url"] for _, _, body in fake.requests if "video_url" in body}:
+                assert url.startswith(f"{s3.endpoint}/{s3.name}/studio/")
+            fetch_through_web(cluster, session, succeeded.first(), s3)
+    finally:
+        fake.stop()
+    env = common_env(s3, STUDIO_PROVIDER="local")
+    with run_hosts(tmp_path / "local", env) as cluster:
+        session = signed_in(cluster.base, bob.email, PASSWORD)
+        items = make_takes(clip, bob, TAKES)
+        kill_one_mid_flight(cluster, items)
+        check_round(cluster, s3, items, set())
+        assert all(t.state == TakeState.SUCCEEDED for t in items_now(items))
+        fetch_through_web(cluster, session, items[0], s3)
+
+
+def items_now(items: list[Take]) -> list[Take]:
+    return list(Take.objects.filter(pk__in=[t.pk for t in items]))
