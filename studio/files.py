@@ -11,6 +11,8 @@ import posixpath
 import re
 import shutil
 import tempfile
+import threading
+import time
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -182,5 +184,27 @@ def direct_url(
         )
     if cache_control:
         parameters["ResponseCacheControl"] = cache_control
+    where = tuple(
+        getattr(storage, name, "") for name in ("endpoint_url", "bucket_name", "location")
+    )
+    key = (where, field.name, seconds, tuple(sorted(parameters.items())))
+    now = time.monotonic()
+    with _signed_lock:
+        made = _signed.get(key)
+        if made is not None and now - made[1] < seconds / 2:
+            return made[0]
     sign: Any = storage.url  # S3Storage.url takes these; Storage.url does not
-    return str(sign(field.name, parameters=parameters, expire=seconds))
+    url = str(sign(field.name, parameters=parameters, expire=seconds))
+    with _signed_lock:
+        if len(_signed) >= SIGNED_KEPT:
+            _signed.clear()
+        _signed[key] = (url, now)
+    return url
+
+
+# The same address is given out again for the first half of its life, so that the browser's
+# cache of the object (max-age: its life) is used when a page shows it again. Each request
+# still passes the access check first; a share link's address lives a minute at most.
+SIGNED_KEPT = 10_000
+_signed: dict[tuple[Any, ...], tuple[str, float]] = {}
+_signed_lock = threading.Lock()

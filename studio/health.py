@@ -215,12 +215,19 @@ def storage_status() -> dict[str, Any]:
     return status
 
 
+_probes: dict[tuple[Any, ...], Any] = {}
+
+
 def boto3_client(client: Any, config: Any) -> Any:
-    """A client like the storage's (endpoint, region, credentials) with another config."""
+    """A client like the storage's (endpoint, region, credentials) with another config; made
+    once per process for each storage (a load balancer asks every few seconds)."""
     import boto3
 
     credentials = client._request_signer._credentials  # the storage's resolved credentials
-    return boto3.session.Session().client(
+    key = (client.meta.endpoint_url, client.meta.region_name, id(credentials))
+    if key in _probes:
+        return _probes[key]
+    _probes[key] = boto3.session.Session().client(
         "s3",
         endpoint_url=client.meta.endpoint_url,
         region_name=client.meta.region_name,
@@ -229,6 +236,7 @@ def boto3_client(client: Any, config: Any) -> Any:
         aws_session_token=credentials.token if credentials else None,
         config=client.meta.config.merge(config),
     )
+    return _probes[key]
 
 
 def disk_status() -> dict[str, Any]:

@@ -326,6 +326,13 @@ S3_PROVIDER_URL_SECONDS = env_int("STUDIO_S3_PROVIDER_URL_SECONDS", 6 * 3600, mi
 if STORAGE == "s3":
     if not S3_BUCKET:
         raise ImproperlyConfigured("STUDIO_STORAGE=s3 needs STUDIO_S3_BUCKET.")
+    from boto3.s3.transfer import TransferConfig
+
+    def transfer_config(kind: Any) -> Any:
+        config = kind(multipart_threshold=16 << 20, multipart_chunksize=5 << 20, max_concurrency=2)
+        config.max_in_memory_upload_chunks = 2  # not a constructor argument
+        return config
+
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
@@ -343,6 +350,10 @@ if STORAGE == "s3":
             "querystring_expire": S3_URL_SECONDS,
             "file_overwrite": False,  # never replace an object under a name already taken
             "object_parameters": {"CacheControl": "private, max-age=86400"},
+            # Files of 16 MB and more go up in 5 MB parts, two at a time and two in memory, so
+            # a process holds a few parts whatever the file's size (bench/upload.py --s3);
+            # boto3's defaults keep ten 8 MB parts in memory.
+            "transfer_config": transfer_config(TransferConfig),
         },
     }
     # Browsers load media straight from the bucket: its origin (and nothing else) is allowed.

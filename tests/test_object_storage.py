@@ -7,6 +7,7 @@ presigned address that expires, after the access check; share media stops with i
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -270,3 +271,26 @@ def test_studio_info_says_where_the_files_are(s3, settings):
     out = StringIO()
     call_command("studio_info", stdout=out)
     assert f"Media files:    s3://{s3.name}/studio ({s3.endpoint}, us-east-1)" in out.getvalue()
+
+
+def test_an_address_is_given_again_for_half_its_life_so_browsers_cache_the_object(
+    s3, clip, as_bob, monkeypatch
+):
+    from studio import files
+
+    first = as_bob.get(media(clip))["Location"]
+    assert as_bob.get(media(clip))["Location"] == first
+    assert as_bob.get(media(clip) + "?download=1")["Location"] != first  # other headers
+    later = time.monotonic() + 151  # past half of its 300 s
+    monkeypatch.setattr(files.time, "monotonic", lambda: later)
+    renewed = as_bob.get(media(clip))["Location"]
+    # Signed anew (within the same second the signature may come out the same).
+    assert "X-Amz-Expires=300" in renewed
+    assert [made for url, made in files._signed.values() if url == renewed] == [later]
+
+
+def test_a_missing_object_is_refused_by_the_bucket_without_asking_first(s3, clip, as_bob):
+    s3.client().delete_object(Bucket=s3.name, Key=f"studio/{clip.source.name}")
+    answer = as_bob.get(media(clip))
+    assert answer.status_code == 302
+    assert requests.get(answer["Location"], timeout=10).status_code in (403, 404)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
+from studio.files import is_remote
 from studio.models import Clip, InputClip, Reference, Take
 from studio.providers.modellix import MEDIA_SALT, MEDIA_URL_MAX_AGE
 from studio.serving import serve_file
@@ -64,7 +65,9 @@ def _serve(
     request: HttpRequest, obj: Any, variant: str, *, as_attachment: bool
 ) -> HttpResponseBase:
     field = getattr(obj, variant, None) if obj is not None else None
-    if not field or not field.storage.exists(field.name):
+    # A bucket is not asked first (a round trip per request): a missing object is the bucket's
+    # 404 at the presigned address.
+    if not field or (not is_remote(field.storage) and not field.storage.exists(field.name)):
         raise Http404("This file is not available (yet).")
     return serve_file(
         request,

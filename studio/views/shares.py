@@ -20,6 +20,7 @@ from PIL import Image, UnidentifiedImageError
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.limits import hit, peek
+from studio.files import is_remote
 from studio.forms import ShareLinkForm
 from studio.models import Comment, ShareLink, Take, TakeState
 from studio.services import comments, history
@@ -228,8 +229,8 @@ def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponseB
         "poster": take.result_poster,
         "source": take.input_clip.file if take.input_clip else None,
     }[variant]
-    if not field or not field.storage.exists(field.name or ""):
-        raise _not_found()
+    if not field or (not is_remote(field.storage) and not field.storage.exists(field.name or "")):
+        raise _not_found()  # a bucket is not asked first: see views/media.py
     # With download off, ?download=1 is served inline like any other request: never as an
     # attachment. Playing the video needs its bytes, so that is all "off" can refuse.
     download = request.GET.get("download") == "1" and link.allow_download

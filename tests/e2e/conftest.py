@@ -203,3 +203,15 @@ def finished_take(team, alice, bob, samples, tmp_path):
     project = Project.objects.create(team=team, name="Compare", created_by=alice)
     clip = upload_clip(client_for(bob), project, samples["long.mp4"], name="harbour.mp4")
     return finish_take(make_take(project, clip, bob, prompt="cool winter", seed=1), tmp_path)
+
+
+REVIEW_FPS = 25  # samples["review.mp4"]: frame-exact review tests count on it
+
+
+@pytest.fixture
+def review_take(team, alice, bob, carol, samples, tmp_path):
+    """A finished take of 2 s + 4 s of a 25 fps clip, for the review tests."""
+    project = Project.objects.create(team=team, name="Review", created_by=alice)
+    clip = upload_clip(client_for(bob), project, samples["review.mp4"], name="harbour.mp4")
+    assert clip.fps == REVIEW_FPS
+    return finish_take(make_take(project, clip, bob, prompt="Clay harbour"), tmp_path)

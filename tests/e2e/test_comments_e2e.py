@@ -16,14 +16,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from studio.models import Comment, Project
+from studio.models import Comment
 from studio.services import comments
-from tests.conftest import client_for, upload_clip
-from tests.e2e.conftest import finish_take, make_take, shot, sign_in, wait_until
+from tests.e2e.conftest import REVIEW_FPS, shot, sign_in, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-FPS = 25
+FPS = REVIEW_FPS
 READY = "() => [...document.querySelectorAll('[data-compare] video')].every(v => v.readyState >= 2)"
 TIMES = "() => [...document.querySelectorAll('[data-compare] video')].map(v => v.currentTime)"
 PAUSED = "() => [...document.querySelectorAll('[data-compare] video')].every(v => v.paused)"
@@ -39,12 +38,8 @@ BOX = [{"kind": "rect", "colour": "yellow", "points": [[0.2, 0.2], [0.6, 0.7]]}]
 
 
 @pytest.fixture
-def take(team, alice, bob, carol, samples, tmp_path):
-    """A finished take of 2 s + 4 s of a 25 fps clip."""
-    project = Project.objects.create(team=team, name="Review", created_by=alice)
-    clip = upload_clip(client_for(bob), project, samples["review.mp4"], name="harbour.mp4")
-    assert clip.fps == FPS
-    return finish_take(make_take(project, clip, bob, prompt="Clay harbour"), tmp_path)
+def take(review_take):
+    return review_take
 
 
 def open_take(page: Page, base: str, take: Any, query: str = "") -> None:

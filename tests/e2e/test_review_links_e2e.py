@@ -12,11 +12,10 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from studio.models import Comment, Project, ShareLink
+from studio.models import Comment, ShareLink
 from studio.services import comments, history
-from tests.conftest import client_for, upload_clip
-from tests.e2e.conftest import finish_take, make_take, shot, sign_in, wait_until
-from tests.e2e.test_comments_e2e import DRAWN, FPS, at_frame, body_focus, open_take
+from tests.e2e.conftest import shot, sign_in, wait_until
+from tests.e2e.test_comments_e2e import DRAWN, at_frame, body_focus, open_take
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -25,12 +24,8 @@ CLOSED = "This link no longer takes comments"
 
 
 @pytest.fixture
-def take(team, alice, bob, carol, samples, tmp_path):
-    """A finished take of 2 s + 4 s of a 25 fps clip."""
-    project = Project.objects.create(team=team, name="Review", created_by=alice)
-    clip = upload_clip(client_for(bob), project, samples["review.mp4"], name="harbour.mp4")
-    assert clip.fps == FPS
-    return finish_take(make_take(project, clip, bob, prompt="Clay harbour"), tmp_path)
+def take(review_take):
+    return review_take
 
 
 def review_link(take: Any, bob: Any, **options: Any) -> str:
