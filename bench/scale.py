@@ -275,7 +275,7 @@ def gallery_bench(*, takes: int, repeat: int, explain: bool) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")  # as autovacuum would soon after a load like this
+        cursor.execute("ANALYZE")  # planner statistics, as autovacuum keeps them
     print(f"{takes:,} takes inserted in {time.perf_counter() - started:.0f} s")
     counts_big = gallery_scenarios(client, team, repeat=repeat, show=True, explain=explain)
     same = counts_small == counts_big and len(set(counts_big.values())) == 1
