@@ -57,14 +57,20 @@ def extension_of(name: str, allowed: set[str], default: str) -> str:
 
 @contextmanager
 def local_copy(field: FieldFile) -> Iterator[Path]:
-    """A local path holding the stored file: the file itself on disk storage, else a copy.
+    """A local path holding the stored file: the file itself on disk storage, else a copy."""
+    with stored_copy(field.storage, field.name or "") as path:
+        yield path
+
+
+@contextmanager
+def stored_copy(storage: Storage, name: str) -> Iterator[Path]:
+    """A local path holding the file `name` of `storage` (local_copy for a bare storage name).
 
     Storages without local files (S3 and the like) raise NotImplementedError from path(); the
     file is then downloaded to a temporary copy that is removed afterwards.
     """
-    name = field.name or ""
     try:
-        on_disk = Path(field.storage.path(name))
+        on_disk = Path(storage.path(name))
     except NotImplementedError:
         on_disk = None
     if on_disk is not None:
@@ -72,7 +78,7 @@ def local_copy(field: FieldFile) -> Iterator[Path]:
         return
     suffix = Path(name).suffix
     with tempfile.NamedTemporaryFile(suffix=suffix, dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
-        with field.storage.open(name, "rb") as stored:
+        with storage.open(name, "rb") as stored:
             shutil.copyfileobj(stored, tmp, CHUNK)
         tmp.flush()
         yield Path(tmp.name)
@@ -93,13 +99,28 @@ def store_path(field: FieldFile, name: str, path: Path) -> None:
     # The name the storage will write to (our file fields have no upload_to, so saving under it
     # keeps it as it is), known beforehand so that a partial file can be found and removed.
     target = field.storage.get_available_name(field.field.generate_filename(field.instance, name))
+    with _nothing_partial(field.storage, target), path.open("rb") as handle:
+        field.save(target, File(handle), save=False)
+
+
+def store_file(storage: Storage, name: str, path: Path) -> str:
+    """Save a local file into `storage` as `name`, or a free name beside it; the name used.
+
+    As with store_path, a write that fails part-way leaves nothing behind.
+    """
+    target = storage.get_available_name(name)
+    with _nothing_partial(storage, target), path.open("rb") as handle:
+        return storage.save(target, File(handle))
+
+
+@contextmanager
+def _nothing_partial(storage: Storage, target: str) -> Iterator[None]:
     try:
-        with path.open("rb") as handle:
-            field.save(target, File(handle), save=False)
+        yield
     except BaseException:
         try:
-            if field.storage.exists(target):
-                field.storage.delete(target)
+            if storage.exists(target):
+                storage.delete(target)
         except OSError:
             pass  # the error being raised says more than this one
         raise

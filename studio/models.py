@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Team, User
+from studio.engine_models import LocalJob  # noqa: F401
 from studio.parameters import (
     NEGATIVE_PROMPT_MAX,
     PROMPT_MAX,

@@ -20,6 +20,7 @@ def process_reference(reference_id: int) -> None:
 def sweep() -> None:
     media.sweep()
     media.clean_temp()
+    local.forget_old(older_than=media.TEMP_MAX_AGE)
     media.clean_empty_folders_hourly()
     takes.takes_sweep()
     thumbnails.thumbnails_backfill(limit=thumbnails.SWEEP_BATCH)

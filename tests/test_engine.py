@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import threading
 import time
@@ -12,15 +11,20 @@ from pathlib import Path
 
 import av
 import pytest
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.utils import timezone
 from PIL import Image
 
+from studio.engine_models import PENDING_STALE_SECONDS, LocalJob
 from studio.media import engine
 from studio.media.probe import probe
 from studio.parameters import EditParameters
 from studio.providers import local
-from studio.providers.base import EditRequest, Media
+from studio.providers.base import EditRequest, Failure, Media, ProviderError
 
 CLAY = EditParameters("clay", "", "720P", "", 0, "auto", True, 1)
+SHORT = EditParameters("clay", "", "720P", "", 2, "auto", True, 1)  # two seconds: quick
 
 
 def render(
@@ -196,34 +200,156 @@ def test_descriptions_use_words_not_filter_names(look):
         assert chosen.done or chosen.removed
 
 
+def stored(path: Path, name: str = "") -> Media:
+    """A sample saved into the default storage, as the input of a take names it."""
+    with path.open("rb") as handle:
+        kept = default_storage.save(f"inputs/{name or path.name}", File(handle))
+    return Media("input", "c", "file", path, "video/mp4", path.name, stored=kept)
+
+
+def sent(engine_: local.LocalEngine, video: Media, parameters: EditParameters = CLAY) -> str:
+    return engine_.send(engine_.prepare(EditRequest(parameters, video))).task_id
+
+
+def leftovers(settings) -> list[str]:
+    """Files the engine left: its rendered files in the storage, scratch files on this host."""
+    results = Path(settings.MEDIA_ROOT) / local.RESULTS
+    scratch = Path(settings.FILE_UPLOAD_TEMP_DIR)
+    return [str(p) for folder in (results, scratch) if folder.exists() for p in folder.rglob("*")]
+
+
+@pytest.fixture
+def engine_host(settings, tmp_path, monkeypatch):
+    """The engine with its render tasks collected instead of queued, scratch under tmp_path."""
+    settings.FILE_UPLOAD_TEMP_DIR = tmp_path / "scratch"
+    settings.FILE_UPLOAD_TEMP_DIR.mkdir()
+    queued: list[str] = []
+    monkeypatch.setattr(local, "queue_render", queued.append)
+    return queued
+
+
+def test_the_payload_names_stored_files_not_paths(tmp_path):
+    video = Media("input", "c", "file", tmp_path / "copy.mp4", "video/mp4", "x.mp4", "in/c.mp4")
+    ref = Media("ref", "r", "image", tmp_path / "copy.png", "image/png", "r.png", "refs/r.png")
+    payload = local.LocalEngine().prepare(EditRequest(CLAY, video, (ref,)))
+    assert (payload["video"], payload["references"]) == ("in/c.mp4", ["refs/r.png"])
+    unnamed = Media("input", "c", "file", tmp_path / "copy.mp4", "video/mp4", "x.mp4")
+    with pytest.raises(ProviderError):
+        local.LocalEngine().prepare(EditRequest(CLAY, unnamed))
+
+
 @pytest.mark.django_db
-def test_cancelled_and_failed_renders_leave_no_files(samples, tmp_path, settings, monkeypatch):
-    settings.DATA_DIR = tmp_path
-    monkeypatch.setattr(local, "queue_render", lambda task_id: None)
+def test_a_render_stores_its_result_and_forget_removes_it(samples, settings, engine_host):
     engine_ = local.LocalEngine()
-    video = Media("input", "c", "file", samples["long.mp4"], "video/mp4", "x.mp4")
-    request = EditRequest(CLAY, video)
-    canceled = engine_.send(engine_.prepare(request)).task_id
+    task_id = sent(engine_, stored(samples["h264.mp4"]), SHORT)
+    assert engine_host == [task_id] and engine_.status(task_id).state == "pending"
+    local.render_job(task_id)
+    status = engine_.status(task_id)
+    assert status.state == "succeeded" and status.extra["progress"] == 1.0
+    job = LocalJob.objects.get(task_id=task_id)
+    assert job.result == f"local-engine/{task_id}.mp4" and default_storage.exists(job.result)
+    local.render_job(task_id)  # a second delivery of the task renders nothing
+    assert LocalJob.objects.get(task_id=task_id).result == job.result
+    dest = settings.FILE_UPLOAD_TEMP_DIR / "fetched.mp4"
+    assert engine_.fetch(status.result_urls[0], dest, max_bytes=10**9) == dest.stat().st_size
+    assert probe(dest, max_seconds=60).duration == pytest.approx(2.0, abs=0.1)
+    dest.unlink()
+    engine_.forget(task_id)
+    assert not LocalJob.objects.exists() and leftovers(settings) == []
+    with pytest.raises(ProviderError) as gone:
+        engine_.fetch(status.result_urls[0], dest, max_bytes=10**9)
+    assert gone.value.failure == Failure.EXPIRED
+
+
+@pytest.mark.django_db
+def test_cancelled_and_failed_renders_leave_no_files(samples, settings, engine_host):
+    engine_ = local.LocalEngine()
+    canceled = sent(engine_, stored(samples["long.mp4"]))
     local.cancel(canceled)
     local.render_job(canceled)
-    broken = Media("input", "c", "file", samples["text.mp4"], "video/mp4", "x.mp4")
-    failed = engine_.send(engine_.prepare(EditRequest(CLAY, broken))).task_id
+    failed = sent(engine_, stored(samples["text.mp4"]))
     local.render_job(failed)
     assert engine_.status(failed).state == "failed"
     local.cancel(failed)
-    assert sorted(p.name for p in (tmp_path / "local-engine").iterdir()) == []
+    assert not LocalJob.objects.exists()
+    assert leftovers(settings) == []
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("when", ["rendering", "storing"])
+def test_a_cancel_during_a_render_wins_and_the_render_removes_its_files(
+    samples, settings, engine_host, monkeypatch, when
+):
+    """The cancel lands while the render is busy (it reports progress), or after it stored its
+    result but before it recorded it: either way the job ends canceled and nothing remains."""
+    engine_ = local.LocalEngine()
+    task_id = sent(engine_, stored(samples["h264.mp4"]), SHORT)
+    real_render, real_store = engine.render, local.store_file
+
+    def render_then_cancel(*args, **kwargs):
+        local.cancel(task_id)
+        kwargs["progress"](0.5)  # the render's next report finds the job canceled
+        return real_render(*args, **kwargs)
+
+    def store_then_cancel(*args, **kwargs):
+        name = real_store(*args, **kwargs)
+        assert default_storage.exists(name)
+        local.cancel(task_id)
+        return name
+
+    if when == "rendering":
+        monkeypatch.setattr(local.engine, "render", render_then_cancel)
+    else:
+        monkeypatch.setattr(local, "store_file", store_then_cancel)
+    local.render_job(task_id)
+    assert not LocalJob.objects.exists()
+    assert leftovers(settings) == []
+
+
+@pytest.mark.django_db
+def test_a_render_on_another_host_reads_and_stores_through_the_storage_only(
+    samples, settings, engine_host, tmp_path
+):
+    """Sent with one data folder, rendered and fetched with another: the job and its files are
+    found through the database and the storage, and neither host's data folder keeps any."""
+    engine_ = local.LocalEngine()
+    task_id = sent(engine_, stored(samples["h264.mp4"]), SHORT)
+    settings.DATA_DIR = tmp_path / "worker"
+    settings.FILE_UPLOAD_TEMP_DIR = settings.DATA_DIR / "uploads-tmp"
+    settings.FILE_UPLOAD_TEMP_DIR.mkdir(parents=True)
+    local.render_job(task_id)
+    dest = tmp_path / "result.mp4"
+    engine_.fetch(engine_.status(task_id).result_urls[0], dest, max_bytes=10**9)
+    assert probe(dest, max_seconds=60).video_codec == "h264"
+    engine_.forget(task_id)
+    assert [p for p in settings.DATA_DIR.rglob("*") if p.is_file()] == []
+
+
+@pytest.mark.django_db
+def test_on_object_storage_the_result_is_an_object_and_scratch_copies_go(
+    s3, samples, settings, engine_host
+):
+    engine_ = local.LocalEngine()
+    video = stored(samples["h264.mp4"])
+    task_id = sent(engine_, video, SHORT)
+    local.render_job(task_id)
+    assert s3.keys() == sorted([f"studio/{video.stored}", f"studio/local-engine/{task_id}.mp4"])
+    assert list(settings.FILE_UPLOAD_TEMP_DIR.iterdir()) == []
+    dest = settings.FILE_UPLOAD_TEMP_DIR / "fetched.mp4"
+    engine_.fetch(engine_.status(task_id).result_urls[0], dest, max_bytes=10**9)
+    assert probe(dest, max_seconds=60).video_codec == "h264"
+    engine_.forget(task_id)
+    assert s3.keys() == [f"studio/{video.stored}"]
+
+
+@pytest.mark.django_db(transaction=True)  # the render runs in a thread of its own
 def test_a_live_render_keeps_beating_and_a_dead_one_is_queued_again_within_a_lease(
-    samples, tmp_path, settings, monkeypatch
+    samples, settings, engine_host, monkeypatch
 ):
     """A render that is alive but quiet (no progress for longer than a lease) is left alone; one
     whose worker died is queued again once a lease has passed without a beat."""
-    settings.DATA_DIR = tmp_path
     settings.TAKE_LEASE = timedelta(seconds=0.4)  # a beat every 0.1 s
-    queued: list[str] = []
-    monkeypatch.setattr(local, "queue_render", queued.append)
+    queued = engine_host
     finish = threading.Event()
 
     def quiet_render(*args, **kwargs):
@@ -232,28 +358,51 @@ def test_a_live_render_keeps_beating_and_a_dead_one_is_queued_again_within_a_lea
 
     monkeypatch.setattr(local.engine, "render", quiet_render)
     engine_ = local.LocalEngine()
-    video = Media("input", "c", "file", samples["long.mp4"], "video/mp4", "x.mp4")
-    request = EditRequest(CLAY, video)
-    alive = engine_.send(engine_.prepare(request)).task_id
+    video = stored(samples["long.mp4"])
+    alive = sent(engine_, video)
     render = threading.Thread(target=local.render_job, args=(alive,))
     render.start()
     try:
         deadline = time.monotonic() + 30
-        while local.read_job(alive)["state"] != "running" and time.monotonic() < deadline:
+        while LocalJob.objects.get(task_id=alive).state != "running":
+            assert time.monotonic() < deadline
             time.sleep(0.05)
         for _ in range(10):  # 1.5 s: almost four leases without progress
             time.sleep(0.15)
             assert engine_.status(alive).state == "running"
         assert queued == [alive]  # only the first queueing, by send()
+        # A second delivery of its task while it is alive leaves it to the live render.
+        runner = LocalJob.objects.get(task_id=alive).runner
+        local.render_job(alive)
+        assert LocalJob.objects.get(task_id=alive).runner == runner
     finally:
         finish.set()
         render.join(timeout=30)
+    assert engine_.status(alive).state == "failed"
     # A render whose worker died: running, and no beat for longer than a lease.
-    dead = engine_.send(engine_.prepare(request)).task_id
-    job = local.read_job(dead)
-    job.update(state="running", beat=time.time() - 1)
-    local.write_job(dead, job)
-    old = time.time() - 1
-    os.utime(local.folder() / f"{dead}.json", (old, old))
+    dead = sent(engine_, video)
+    LocalJob.objects.filter(task_id=dead).update(
+        state="running", runner="gone", beat=timezone.now() - timedelta(seconds=1)
+    )
+    assert engine_.status(dead).state == "pending"
+    engine_.status(dead)  # queued once: the requeue just renewed its beat
+    assert queued == [alive, dead, dead]
+    assert LocalJob.objects.get(task_id=dead).state == "pending"
+    # Queued, never started, for longer than PENDING_STALE_SECONDS: its task was lost.
+    LocalJob.objects.filter(task_id=dead).update(
+        beat=timezone.now() - timedelta(seconds=PENDING_STALE_SECONDS + 1)
+    )
     engine_.status(dead)
-    assert queued == [alive, dead, dead] and local.read_job(dead)["state"] == "pending"
+    assert queued == [alive, dead, dead, dead]
+
+
+@pytest.mark.django_db
+def test_old_jobs_are_forgotten_with_their_results(samples, settings, engine_host):
+    engine_ = local.LocalEngine()
+    old = sent(engine_, stored(samples["h264.mp4"]), SHORT)
+    local.render_job(old)
+    fresh = sent(engine_, stored(samples["h264.mp4"]), SHORT)
+    LocalJob.objects.filter(task_id=old).update(updated_at=timezone.now() - timedelta(hours=7))
+    assert local.forget_old(older_than=timedelta(hours=6)) == 1
+    assert list(LocalJob.objects.values_list("task_id", flat=True)) == [fresh]
+    assert leftovers(settings) == []

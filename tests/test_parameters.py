@@ -54,7 +54,7 @@ def test_the_modellix_request_carries_every_parameter(tmp_path):
 
 
 def test_the_local_engine_reads_back_every_parameter(tmp_path):
-    media = Media("input", "c", "file", tmp_path / "in.mp4", "video/mp4", "in.mp4")
+    media = Media("input", "c", "file", tmp_path / "in.mp4", "video/mp4", "in.mp4", "in/c.mp4")
     payload = local.LocalEngine().prepare(EditRequest(EVERYTHING, media))
     assert EditParameters.of(payload) == EVERYTHING
 

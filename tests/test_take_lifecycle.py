@@ -8,12 +8,13 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
 from studio import services
-from studio.models import ProviderGate, Take, TakeState
+from studio.models import LocalJob, ProviderGate, Take, TakeState
 from studio.parameters import EditParameters
 from studio.providers import local
 from studio.services import takes
@@ -339,6 +340,8 @@ def test_provider_media_links(client, clip):
     assert client.get(reverse("provider_media", args=[other])).status_code == 404
 
 
+# Status checks run on the poller's threads, which see the engine's job rows only once committed.
+@pytest.mark.django_db(transaction=True)
 def test_local_engine_renders_the_parameters(clip, bob, settings):
     settings.STUDIO_PROVIDER = "local"
     take = new_take(
@@ -349,6 +352,8 @@ def test_local_engine_renders_the_parameters(clip, bob, settings):
     assert (take.result_width, take.result_height) == (720, 1280)
     assert take.result_duration == pytest.approx(2.0, abs=0.1)
     assert take.provider_task_id.startswith("local-")
+    # Once the take stored its copy, the engine kept neither its record nor its file.
+    assert not LocalJob.objects.exists() and not default_storage.listdir("local-engine")[1]
     # The grid thumbnail is made with the poster: 480 px wide, the result's aspect, fewer bytes.
     assert take.result_thumb.name.endswith("/poster-thumb.jpg")
     assert (take.result_thumb_width, take.result_thumb_height) == (480, 853)

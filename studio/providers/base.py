@@ -47,11 +47,12 @@ class Media:
     kind: str  # "input" or "ref", as in the media URLs
     code: str
     variant: str
-    path: Path
+    path: Path  # a local file (maybe a copy that goes once the provider has sent it)
     content_type: str
     name: str
     # A presigned address of the stored file when it is in object storage, else "".
     url: str = ""
+    stored: str = ""  # its name in the default storage (the FieldFile's), for every host
 
 
 @dataclass(frozen=True)

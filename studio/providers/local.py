@@ -1,59 +1,50 @@
 """The local engine as a provider: renders in the worker, behind the same interface as Modellix.
 
-`send` writes a job file and queues the render task, so the take goes through the same states
-as with Modellix (running, with progress, then the result is fetched). The job file is the
-engine's own record: state, progress, a heartbeat, the looks applied. A render whose worker died
-(stale heartbeat) is simply queued again: nothing is paid, so repeating is safe. While a render
-runs, a heartbeat thread touches its job file every quarter lease, so a dead render is noticed
-within one lease (STUDIO_TAKE_LEASE_SECONDS) and a live one never is.
+`send` records a job (studio.engine_models.LocalJob) and queues the render task, so the take goes
+through the same states as with Modellix (running, with progress, then the result is fetched).
+The job row is the engine's own record: state, progress, a heartbeat, the looks applied. It
+names stored files, never paths: the render copies its inputs from the default storage to a
+scratch folder and stores the result there, so the web and the workers share nothing but the
+database and the storage, and any worker host can render a job that any web host sent.
+
+A render whose worker died (stale heartbeat) is simply queued again: nothing is paid, so
+repeating is safe. While a render runs, a heartbeat thread renews its job's beat every quarter
+lease, so a dead render is noticed within one lease (STUDIO_TAKE_LEASE_SECONDS) and a live one
+never is.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import threading
-import time
 import uuid
+from contextlib import ExitStack
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import default_storage
+from django.utils import timezone
 
+from studio.engine_models import LocalJob
+from studio.files import CHUNK, scratch_dir, store_file, stored_copy
 from studio.heartbeat import beating
 from studio.media import engine
 from studio.media.probe import MediaRejected, probe
 from studio.parameters import EditParameters
 from studio.providers.base import EditRequest, Failure, ProviderError, Submitted, TaskStatus
 
-PENDING_STALE_SECONDS = 90  # queued, never started: its task was lost
+RESULTS = "local-engine"  # the storage folder of rendered files until the take stores its own
+State = LocalJob.State
 
 
-def folder() -> Path:
-    path = Path(settings.DATA_DIR) / "local-engine"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _job_path(task_id: str) -> Path:
+def _job(task_id: str) -> LocalJob:
     if not task_id.startswith("local-") or not task_id[6:].isalnum():
         raise ProviderError("The local engine has no such task.", Failure.REJECTED)
-    return folder() / f"{task_id}.json"
-
-
-def read_job(task_id: str) -> dict[str, Any]:
-    try:
-        return json.loads(_job_path(task_id).read_text())
-    except FileNotFoundError:
-        raise ProviderError("The local engine has no such task.", Failure.REJECTED) from None
-
-
-def write_job(task_id: str, job: dict[str, Any]) -> None:
-    path = _job_path(task_id)
-    temporary = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
-    temporary.write_text(json.dumps(job))
-    temporary.replace(path)  # atomic: a reader never sees half a file
+    job = LocalJob.objects.filter(task_id=task_id).first()
+    if job is None:
+        raise ProviderError("The local engine has no such task.", Failure.REJECTED)
+    return job
 
 
 def queue_render(task_id: str) -> None:
@@ -70,46 +61,53 @@ class LocalEngine:
     can_cancel = True  # the render ends and its files go
 
     def prepare(self, request: EditRequest) -> dict[str, Any]:
-        return {
-            "video": str(request.video.path),
-            "references": [str(ref.path) for ref in request.references],
-            **request.parameters.as_dict(),
-        }
+        # Storage names, not the paths in the request: those may be copies that are gone once
+        # `send` returns, and the render may run on another host.
+        stored = [request.video.stored, *(ref.stored for ref in request.references)]
+        if not all(stored):
+            raise ProviderError(
+                "The local engine renders stored files only.",
+                Failure.REJECTED,
+                detail=f"inputs without a storage name: {request}",
+            )
+        return {"video": stored[0], "references": stored[1:], **request.parameters.as_dict()}
 
     def send(self, payload: dict[str, Any]) -> Submitted:
         task_id = f"local-{uuid.uuid4().hex[:16]}"
-        now = time.time()
-        write_job(task_id, {"state": "pending", "progress": 0.0, "beat": now, "payload": payload})
+        LocalJob.objects.create(task_id=task_id, payload=payload)
         queue_render(task_id)
         return Submitted(task_id=task_id)
 
     def status(self, task_id: str) -> TaskStatus:
-        job = read_job(task_id)
-        state = job["state"]
-        silent = time.time() - last_beat(task_id, job)
-        if state in ("pending", "running") and silent > stale_after(state):
-            job.update(state="pending", beat=time.time())
-            write_job(task_id, job)
-            queue_render(task_id)  # its worker died; rendering again costs nothing
+        job = _job(task_id)
+        now, state = timezone.now(), job.state
+        if job.stale(now) and job.requeue(now):
+            queue_render(task_id)  # its worker died or its task was lost; rendering is free
+            state = State.PENDING
         extra = {
-            "progress": job.get("progress", 0.0),
-            "looks": job.get("looks", []),
-            "extended_prompt": job.get("extended_prompt", ""),
+            "progress": job.progress,
+            "looks": job.looks,
+            "extended_prompt": job.extended_prompt,
         }
-        if state == "succeeded":
-            return TaskStatus("succeeded", (f"local://{task_id}",), raw_status=state, extra=extra)
-        if state == "failed":
-            return TaskStatus("failed", message=job.get("message", ""), raw_status=state)
+        if state == State.SUCCEEDED:
+            urls = (f"local://{task_id}",)
+            return TaskStatus("succeeded", urls, raw_status=state, extra=extra)
+        if state == State.FAILED:
+            return TaskStatus("failed", message=job.message, raw_status=state)
         return TaskStatus(
-            "pending" if state == "pending" else "running", raw_status=state, extra=extra
+            "pending" if state == State.PENDING else "running", raw_status=state, extra=extra
         )
 
     def fetch(self, url: str, dest: Path, *, max_bytes: int) -> int:
         task_id = url.removeprefix("local://")
-        source = folder() / f"{task_id}.mp4"
-        if not source.exists():
+        job = LocalJob.objects.filter(task_id=task_id).first()
+        if job is None or job.state != State.SUCCEEDED or not job.result:
             raise ProviderError("The local engine's result is gone.", Failure.EXPIRED)
-        shutil.copyfile(source, dest)
+        try:
+            with default_storage.open(job.result, "rb") as stored, dest.open("wb") as out:
+                shutil.copyfileobj(stored, out, CHUNK)
+        except FileNotFoundError:
+            raise ProviderError("The local engine's result is gone.", Failure.EXPIRED) from None
         return dest.stat().st_size
 
     def cancel(self, task_id: str) -> None:
@@ -119,77 +117,67 @@ class LocalEngine:
         forget(task_id)
 
 
-def stale_after(state: str) -> float:
-    return settings.TAKE_LEASE.total_seconds() if state == "running" else PENDING_STALE_SECONDS
-
-
-def last_beat(task_id: str, job: dict[str, Any]) -> float:
-    """The newer of the job's own beat and its file's time (which the heartbeat touches)."""
-    try:
-        touched = _job_path(task_id).stat().st_mtime
-    except FileNotFoundError:
-        touched = 0.0
-    return max(float(job.get("beat", 0.0)), touched)
-
-
-def _touch(task_id: str) -> bool:
-    try:
-        os.utime(_job_path(task_id))
-    except FileNotFoundError:
-        return False  # canceled and removed: nothing left to keep alive
-    return True
-
-
 def render_job(task_id: str) -> None:
-    """The render task: safe to run twice (the second sees the job finished and stops)."""
+    """The render task: safe to run twice (the second finds the job taken or finished)."""
+    job = LocalJob.objects.filter(task_id=task_id).first()
+    if job is not None and job.state == State.CANCELED:
+        forget(task_id)  # canceled before any render took it
+        return
+    runner = uuid.uuid4().hex
+    job = LocalJob.claim(task_id, runner)
+    if job is None:
+        return
     every = settings.TAKE_LEASE.total_seconds() / 4
-    with beating(lambda: _touch(task_id), every=every, name=f"cutroom-render-{task_id}"):
-        _render(task_id)
+    with beating(
+        lambda: LocalJob.report(task_id, runner, beat=timezone.now()),
+        every=every,
+        name=f"cutroom-render-{task_id}",
+    ):
+        _render(job, runner)
 
 
-def _render(task_id: str) -> None:
-    job = read_job(task_id)
-    if job["state"] == "canceled":
-        forget(task_id)
-        return
-    if job["state"] not in ("pending", "running"):
-        return
-    job.update(state="running", beat=time.time(), progress=0.0)
-    write_job(task_id, job)
-    payload = job["payload"]
+class Lost(Exception):
+    """The render no longer holds its job: it was canceled, or another render took it over."""
+
+
+def _render(job: LocalJob, runner: str) -> None:
+    task_id, payload = job.task_id, job.payload
     parameters = EditParameters.of(payload)
-    output = folder() / f"{task_id}.mp4"
-    partial = folder() / f"{task_id}.part.mp4"
 
     def progress(done: float) -> None:
-        if read_job(task_id)["state"] == "canceled":
-            raise Canceled
-        job.update(progress=round(done, 3), beat=time.time())
-        write_job(task_id, job)
+        if not LocalJob.report(task_id, runner, progress=round(done, 3), beat=timezone.now()):
+            raise Lost
 
+    stored = ""
     try:
-        source = Path(payload["video"])
-        info = probe(source, max_seconds=60)
-        rendered = engine.render(
-            source,
-            partial,
-            info=info,
-            parameters=parameters,
-            references=[Path(p) for p in payload["references"]],
-            progress=progress,
-        )
-    except Canceled:
-        forget(task_id)
-        return
+        # Inputs are copied from the storage (on a local disk, used where they are) and the
+        # result is rendered beside them; everything here goes when the block ends.
+        with scratch_dir() as scratch, ExitStack() as copies:
+            source = copies.enter_context(stored_copy(default_storage, payload["video"]))
+            references = [
+                copies.enter_context(stored_copy(default_storage, name))
+                for name in payload["references"]
+            ]
+            info = probe(source, max_seconds=60)
+            output = scratch / "result.mp4"
+            rendered = engine.render(
+                source,
+                output,
+                info=info,
+                parameters=parameters,
+                references=references,
+                progress=progress,
+            )
+            if not LocalJob.report(task_id, runner, beat=timezone.now()):
+                raise Lost
+            stored = store_file(default_storage, f"{RESULTS}/{task_id}.mp4", output)
+    except Lost:
+        return _let_go(task_id, stored)
     except (MediaRejected, OSError, ValueError) as error:
-        partial.unlink(missing_ok=True)
-        job.update(state="failed", message=f"The local engine could not render this clip: {error}")
-        write_job(task_id, job)
+        message = f"The local engine could not render this clip: {error}"
+        if not LocalJob.report(task_id, runner, state=State.FAILED, message=message):
+            _let_go(task_id, stored)
         return
-    if read_job(task_id)["state"] == "canceled":
-        forget(task_id)
-        return
-    partial.replace(output)
     description = ""
     if parameters.prompt_extend:
         description = engine.extended_prompt(
@@ -201,35 +189,51 @@ def _render(task_id: str) -> None:
             has_audio=rendered.encoded.has_audio,
             references=len(payload["references"]),
         )
-    job.update(
-        state="succeeded",
+    finished = LocalJob.report(
+        task_id,
+        runner,
+        state=State.SUCCEEDED,
         progress=1.0,
-        beat=time.time(),
+        beat=timezone.now(),
+        result=stored,
         looks=rendered.looks,
         removed=rendered.removed,
         extended_prompt=description,
     )
-    write_job(task_id, job)
+    if not finished:
+        _let_go(task_id, stored)
 
 
-class Canceled(Exception):
-    pass
+def _let_go(task_id: str, stored: str) -> None:
+    """A render that lost its job takes back what it stored; a canceled job goes entirely."""
+    if stored:
+        default_storage.delete(stored)
+    if LocalJob.objects.filter(task_id=task_id, state=State.CANCELED).exists():
+        forget(task_id)
 
 
 def cancel(task_id: str) -> None:
     """Stop a render: a running one notices within a second and removes its files."""
-    try:
-        job = read_job(task_id)
-    except ProviderError:
-        return
-    if job["state"] in ("pending", "running"):
-        job["state"] = "canceled"
-        write_job(task_id, job)
-    else:
-        forget(task_id)
+    if not LocalJob.cancel(task_id):
+        forget(task_id)  # already finished: nothing to stop, only files to remove
 
 
 def forget(task_id: str) -> None:
-    """Remove the engine's files for a task (after the result is stored, or on cancel)."""
-    for suffix in (".json", ".mp4", ".part.mp4"):
-        (folder() / f"{task_id}{suffix}").unlink(missing_ok=True)
+    """Remove the engine's record and stored result of a task (after the take stored its own
+    copy, or on cancel)."""
+    job = LocalJob.objects.filter(task_id=task_id).first()
+    if job is None:
+        return
+    if job.result:
+        default_storage.delete(job.result)
+    LocalJob.objects.filter(pk=job.pk).delete()
+
+
+def forget_old(*, older_than: timedelta) -> int:
+    """Forget jobs unchanged for `older_than` (their takes were deleted or gave up, or a canceled
+    render died before it noticed); returns how many."""
+    cutoff = timezone.now() - older_than
+    old = list(LocalJob.objects.filter(updated_at__lt=cutoff).values_list("task_id", flat=True))
+    for task_id in old:
+        forget(task_id)
+    return len(old)

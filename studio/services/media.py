@@ -106,7 +106,8 @@ def _newest_mtime(path: Path) -> float:
 
 
 def clean_temp() -> int:
-    """Remove temporary uploads and scratch folders left behind by processes that were killed."""
+    """Remove temporary uploads and scratch folders left behind by processes that were killed,
+    and the job files of the local engine before it kept its jobs in the database."""
     cutoff = time.time() - TEMP_MAX_AGE.total_seconds()
     removed = 0
     engine = Path(settings.DATA_DIR) / "local-engine"

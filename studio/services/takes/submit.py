@@ -94,6 +94,7 @@ def _prepare_and_send(take: Take) -> None:
                     "video/mp4",
                     f"{take.code}.mp4",
                     url=provider_url(item.file, "video/mp4"),
+                    stored=item.file.name or "",
                 ),
                 references=tuple(ref_media),
             )
@@ -130,6 +131,7 @@ def _reference_paths(refs: list[Reference]) -> Iterator[list[Media]]:
                 ref.content_type("image"),
                 ref.original_name,
                 url=provider_url(ref.image, ref.content_type("image")),
+                stored=ref.image.name or "",
             )
             for ref in refs
         ]
