@@ -163,7 +163,7 @@ def test_search_uses_the_trigram_indexes_on_postgresql(bob, team, project, clip)
 
 
 @pytest.mark.skipif(
-    not ON_POSTGRESQL, reason="trigram indexes are PostgreSQL's (migration studio 0015)"
+    not ON_POSTGRESQL, reason="trigram indexes are PostgreSQL's (migration studio 0016)"
 )
 def test_new_takes_go_straight_into_the_trigram_indexes(bob, project, clip):
     """No pending list for a search to read: new takes are in the trigram indexes at once, not

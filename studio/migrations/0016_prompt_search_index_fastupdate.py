@@ -34,6 +34,6 @@ def fastupdate_on(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("studio", "0014_prompt_search_index")]
+    dependencies = [("studio", "0015_local_job")]
 
     operations = [migrations.RunPython(fastupdate_off, fastupdate_on, elidable=False)]
