@@ -172,6 +172,11 @@ def main() -> None:
         action="store_true",
         help="give both worker hosts one data folder (a local engine that keeps renders on disk)",
     )
+    parser.add_argument(
+        "--unpinned",
+        action="store_true",
+        help="let every worker host use every core (by default each has one of its own)",
+    )
     args = parser.parse_args()
     args.takes = args.takes or (10_000 if args.quick else 100_000)
     args.renders = args.renders or (8 if args.quick else 40)
@@ -222,7 +227,12 @@ def main() -> None:
         if args.part in ("gallery", "both"):
             gallery_bench(takes=args.takes, repeat=args.repeat, explain=args.explain)
         if args.part in ("throughput", "both"):
-            throughput_bench(renders=args.renders, scratch=scratch, shared=args.shared_data_dir)
+            throughput_bench(
+                renders=args.renders,
+                scratch=scratch,
+                shared=args.shared_data_dir,
+                pinned=not args.unpinned,
+            )
         connection.close()
 
 
@@ -443,7 +453,7 @@ def explain_page(queries: list[dict[str, str]]) -> None:
 
 
 # -- B. throughput ----------------------------------------------------------------------------
-def throughput_bench(*, renders: int, scratch: Path, shared: bool) -> None:
+def throughput_bench(*, renders: int, scratch: Path, shared: bool, pinned: bool = True) -> None:
     from django.conf import settings
 
     from studio.models import Take
@@ -457,13 +467,26 @@ def throughput_bench(*, renders: int, scratch: Path, shared: bool) -> None:
             "  CAVEAT (--shared-data-dir): the worker hosts and the scheduler share one data"
             " folder (the local engine's renders on disk are seen by every host)"
         )
+    if pinned:
+        print(
+            "  each worker host runs on a core of its own (taskset), as separate machines each"
+            " have theirs; PostgreSQL, moto and this process share the machine"
+        )
+    else:
+        print("  UNPINNED: both worker hosts share every core of this one machine")
     team, clip = upload_clip(scratch)
     rates = {}
     complete = True
     for hosts in (1, 2):
         Take.objects.all().delete()  # no history: both runs poll on the same schedule
         elapsed, states = timed_run(
-            team=team, clip=clip, renders=renders, hosts=hosts, scratch=scratch, shared=shared
+            team=team,
+            clip=clip,
+            renders=renders,
+            hosts=hosts,
+            scratch=scratch,
+            shared=shared,
+            pinned=pinned,
         )
         rates[hosts] = renders / elapsed * 60
         complete = complete and states.get("succeeded", 0) == renders
@@ -511,8 +534,23 @@ def upload_clip(scratch: Path) -> tuple[Any, Any]:
     return team, clip
 
 
+def host_cpus(name: str, pinned: bool) -> str:
+    """The core a simulated worker host runs on: a, then b, each its own (as two machines each
+    have theirs); "" when not pinned."""
+    if not pinned:
+        return ""
+    return str("ab".index(name) % (os.cpu_count() or 1))
+
+
 def timed_run(
-    *, team: Any, clip: Any, renders: int, hosts: int, scratch: Path, shared: bool
+    *,
+    team: Any,
+    clip: Any,
+    renders: int,
+    hosts: int,
+    scratch: Path,
+    shared: bool,
+    pinned: bool = True,
 ) -> tuple[float, Counter[str]]:
     """Start `hosts` worker hosts, make the takes, and time them until every one has ended."""
 
@@ -527,7 +565,10 @@ def timed_run(
     for name in "ab"[:hosts]:
         # tests/hosts.py: a data folder of its own and, as root, a host name of its own.
         machine = Host(
-            f"worker-{name}", scratch / f"run{hosts}" / f"worker-{name}", STUDIO_WORKERS="1"
+            f"worker-{name}",
+            scratch / f"run{hosts}" / f"worker-{name}",
+            cpus=host_cpus(name, pinned),
+            STUDIO_WORKERS="1",
         )
         if shared:
             data = scratch / "shared"

@@ -7,6 +7,7 @@ storage (STUDIO_STORAGE=s3) serves its files itself: `direct_url` gives a presig
 from __future__ import annotations
 
 import hashlib
+import os
 import posixpath
 import re
 import shutil
@@ -77,7 +78,9 @@ def stored_copy(storage: Storage, name: str) -> Iterator[Path]:
         yield on_disk
         return
     suffix = Path(name).suffix
-    with tempfile.NamedTemporaryFile(suffix=suffix, dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
+    with tempfile.NamedTemporaryFile(
+        prefix=scratch_prefix(), suffix=suffix, dir=settings.FILE_UPLOAD_TEMP_DIR
+    ) as tmp:
         with storage.open(name, "rb") as stored:
             shutil.copyfileobj(stored, tmp, CHUNK)
         tmp.flush()
@@ -86,8 +89,37 @@ def stored_copy(storage: Storage, name: str) -> Iterator[Path]:
 
 @contextmanager
 def scratch_dir() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(dir=settings.FILE_UPLOAD_TEMP_DIR) as name:
+    with tempfile.TemporaryDirectory(
+        prefix=scratch_prefix(), dir=settings.FILE_UPLOAD_TEMP_DIR
+    ) as name:
         yield Path(name)
+
+
+SCRATCH_OWNER = re.compile(r"^cutroom-(\d+)-")
+
+
+def scratch_prefix() -> str:
+    """How this process's scratch copies and folders are named: after its process id, so that
+    those of a process that is gone (a worker killed mid-step) can be removed at once."""
+    return f"cutroom-{os.getpid()}-"
+
+
+def scratch_owner_gone(name: str) -> bool:
+    """Whether `name` is scratch of a process that no longer runs on this host.
+
+    A host's data folder is its own, so its process ids are this machine's. A process id used
+    again by another process only keeps the scratch until the age rule removes it.
+    """
+    match = SCRATCH_OWNER.match(name)
+    if match is None:
+        return False
+    try:
+        os.kill(int(match.group(1)), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
 
 
 def store_path(field: FieldFile, name: str, path: Path) -> None:

@@ -32,8 +32,11 @@ NOT_MEDIA = ("cache", "static", "secret_key")
 
 
 class Host:
-    def __init__(self, name: str, folder: Path, **env: str) -> None:
+    def __init__(self, name: str, folder: Path, *, cpus: str = "", **env: str) -> None:
         self.name = name
+        # CPUs the host's processes may run on (`taskset -c`), so that hosts simulated on one
+        # machine each have cores of their own, as separate machines do; "" is every CPU.
+        self.cpus = cpus
         self.folder = folder
         self.data = folder / "data"
         self.data.mkdir(parents=True, exist_ok=True)
@@ -47,11 +50,12 @@ class Host:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def command(self, line: str) -> list[str]:
+        pinned = ["taskset", "-c", self.cpus] if self.cpus and shutil.which("taskset") else []
         if os.geteuid() == 0 and shutil.which("unshare"):
             # A host name of its own: `hostname` inside a new UTS namespace, then the command.
             inner = f"hostname {shlex.quote(self.name)} && exec {line}"
-            return ["unshare", "--uts", "sh", "-c", inner]
-        return ["sh", "-c", f"exec {line}"]
+            return [*pinned, "unshare", "--uts", "sh", "-c", inner]
+        return [*pinned, "sh", "-c", f"exec {line}"]
 
     def start(self, process: str, *, line: str | None = None) -> None:
         log = self.folder / f"{process}.log"

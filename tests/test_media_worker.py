@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 import uuid
 from datetime import timedelta
@@ -163,3 +164,20 @@ def test_clean_temp_removes_only_old_leftovers(settings, tmp_path):
         os.utime(path, (long_ago, long_ago))
     assert media.clean_temp() == 2
     assert [p.name for p in tmp_path.iterdir()] == ["new"]
+
+
+def test_scratch_of_a_process_that_is_gone_goes_at_once(settings, tmp_path):
+    from studio.files import scratch_dir
+
+    settings.FILE_UPLOAD_TEMP_DIR = tmp_path
+    dead = subprocess.Popen(["true"])  # noqa: S607
+    dead.wait()
+    gone = tmp_path / f"cutroom-{dead.pid}-abc.mp4"
+    gone.write_bytes(b"x")
+    (tmp_path / f"cutroom-{dead.pid}-folder").mkdir()
+    with scratch_dir() as mine:
+        assert mine.name.startswith(f"cutroom-{os.getpid()}-")
+        lookalike = tmp_path / "cutroom-notapid-x"  # not ours: the age rule decides
+        lookalike.write_bytes(b"y")
+        assert media.clean_temp() == 2
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, lookalike.name])

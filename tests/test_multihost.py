@@ -194,7 +194,14 @@ def check_round(cluster: Cluster, s3: Bucket, items: list[Take], sending: set[in
         assert take.submit_posts == 1 or take.provider == "local", (take.code, take.submit_posts)
         for field in (take.result, take.result_poster):
             assert f"studio/{field.name}" in keys, field.name
-    # No host keeps a media file, a scratch copy or an engine file.
+    # No host keeps a media file, a scratch copy or an engine file. The killed host may have
+    # left scratch copies of the steps it was in: when it comes back, its worker removes them.
+    killed = cluster.workers[0]
+    assert all(name.startswith("uploads-tmp/cutroom-") for name in killed.media_files()), (
+        killed.media_files()
+    )
+    killed.start("worker")
+    wait(lambda: killed.media_files() == [], 60, "the killed host's scratch to go", cluster)
     for host in cluster.hosts():
         assert host.media_files() == [], (host.name, host.media_files())
 

@@ -18,7 +18,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from studio.files import delete_files
+from studio.files import delete_files, scratch_owner_gone
 from studio.media.probe import MediaRejected
 from studio.models import MAX_PROCESSING_ATTEMPTS, Clip, MediaState, ProcessedMedia, Reference
 
@@ -107,7 +107,9 @@ def _newest_mtime(path: Path) -> float:
 
 def clean_temp() -> int:
     """Remove temporary uploads and scratch folders left behind by processes that were killed,
-    and the job files of the local engine before it kept its jobs in the database."""
+    and the job files of the local engine before it kept its jobs in the database: a worker's
+    scratch as soon as its process is gone (studio.files.scratch_prefix), the rest after
+    TEMP_MAX_AGE."""
     cutoff = time.time() - TEMP_MAX_AGE.total_seconds()
     removed = 0
     engine = Path(settings.DATA_DIR) / "local-engine"
@@ -115,7 +117,7 @@ def clean_temp() -> int:
     leftovers += [*engine.iterdir()] if engine.exists() else []
     for entry in leftovers:
         try:
-            if _newest_mtime(entry) >= cutoff:
+            if not scratch_owner_gone(entry.name) and _newest_mtime(entry) >= cutoff:
                 continue
             if entry.is_dir():
                 shutil.rmtree(entry)

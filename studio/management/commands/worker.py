@@ -52,6 +52,11 @@ class Command(BaseCommand):
         if cluster_of:
             run_cluster(parent=cluster_of)
             return
+        # A host coming back after a crash first removes the scratch its dead workers left (the
+        # one-minute sweep does it too, but runs on whichever host's worker takes it).
+        from studio.services.media import clean_temp
+
+        clean_temp()
         cluster = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
             [
                 sys.executable,
