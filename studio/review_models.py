@@ -40,8 +40,8 @@ class Lineage(models.TextChoices):
 class Side(models.TextChoices):
     """Which player of the compare a comment was made on."""
 
-    BEFORE = "before", "Source"
-    AFTER = "after", "Result"
+    BEFORE = "before", "Before"
+    AFTER = "after", "After"
 
 
 class Comment(models.Model):

@@ -10,6 +10,7 @@ Its processes run the Procfile's own command lines, each in a process group of i
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -101,6 +102,16 @@ class Host:
             with suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=20)
         self.kill()
+
+    def unfinished_tasks(self) -> set[str]:
+        """Names of the tasks the host's workers started and did not finish, from their log
+        (django-q2 logs "<process> processing <name> '<function>'", then "Processed" or
+        "Failed '<function>' (<name>)")."""
+        log = self.folder / "worker.log"
+        text = log.read_text(errors="replace") if log.exists() else ""
+        started = set(re.findall(r" processing (\S+) '", text))
+        ended = set(re.findall(r"(?:Processed|Failed) '[^']*' \((\S+)\)", text))
+        return started - ended
 
     def media_files(self) -> list[str]:
         """Every file in the host's data folder that is not one of NOT_MEDIA's."""

@@ -163,16 +163,33 @@ FINAL = {
 }
 
 
-def kill_one_mid_flight(cluster: Cluster, items: list[Take]) -> set[int]:
-    """SIGKILL worker host a while takes are on their way; the takes then being sent."""
-    wait(lambda: on_their_way(items) >= 2, 120, "takes on their way", cluster)
+def kill_one_mid_flight(cluster: Cluster, items: list[Take]) -> tuple[set[int], set[str]]:
+    """SIGKILL worker host a while takes are on their way and it is in the middle of a step
+    of one; the takes then being sent, and the steps cut short."""
+    victim = cluster.workers[0]
+    wait(
+        lambda: on_their_way(items) >= 2 and victim.unfinished_tasks(),
+        120,
+        "takes on their way and a step at worker host a",
+        cluster,
+    )
     sending = set(
         Take.objects.filter(pk__in=[t.pk for t in items], state=TakeState.SUBMITTING).values_list(
             "pk", flat=True
         )
     )
-    cluster.workers[0].kill()
-    return sending
+    victim.kill()
+    return sending, victim.unfinished_tasks()
+
+
+def cut_short_takes(steps: set[str]) -> set[int]:
+    """The takes whose steps (prepare_take:<id>, download_take:<id>, render_local:<task>) the
+    killed host did not finish."""
+    ids = {int(name.split(":", 1)[1]) for name in steps if name.split(":")[0].endswith("_take")}
+    tasks = {name.split(":", 1)[1] for name in steps if name.startswith("render_local:")}
+    ids |= set(Take.objects.filter(provider_task_id__in=tasks).values_list("pk", flat=True))
+    assert ids, f"no take's step was cut short: {steps}"
+    return ids
 
 
 def check_round(cluster: Cluster, s3: Bucket, items: list[Take], sending: set[int]) -> None:
@@ -234,27 +251,38 @@ def test_two_worker_hosts_share_only_postgresql_and_the_bucket(
             MODELLIX_MEDIA_MODE="url",  # the provider fetches inputs from the bucket
             STUDIO_DOWNLOAD_ALLOW_LOOPBACK="true",
         )
+        # Takes are made in this process (as the web host's form would): the provider too.
+        settings.STUDIO_PROVIDER, settings.MODELLIX_API_KEY = "modellix", "test-key"
+        settings.MODELLIX_BASE_URL = fake.url
         with run_hosts(tmp_path / "fake", env) as cluster:
             session = signed_in(cluster.base, bob.email, PASSWORD)
             clip = upload(cluster, session, project, samples["long.mp4"])
             items = make_takes(clip, bob, TAKES)
-            sending = kill_one_mid_flight(cluster, items)
+            sending, cut = kill_one_mid_flight(cluster, items)
             check_round(cluster, s3, items, sending)
+            # The steps the killed host was in the middle of were finished by the other.
+            for take in Take.objects.filter(pk__in=cut_short_takes(cut)):
+                assert take.state == TakeState.SUCCEEDED or take.pk in sending, take.reason
             succeeded = Take.objects.filter(pk__in=[t.pk for t in items], state=TakeState.SUCCEEDED)
             assert fake.counts["submit"] == sum(t.submit_posts for t in items_now(items))
             assert succeeded.count() >= TAKES - len(sending)
+            assert {t.provider for t in items_now(items)} == {"modellix"}
             for url in {body["video_url"] for _, _, body in fake.requests if "video_url" in body}:
                 assert url.startswith(f"{s3.endpoint}/{s3.name}/studio/")
             fetch_through_web(cluster, session, succeeded.first(), s3)
     finally:
         fake.stop()
     env = common_env(s3, STUDIO_PROVIDER="local")
+    settings.STUDIO_PROVIDER = "local"
     with run_hosts(tmp_path / "local", env) as cluster:
         session = signed_in(cluster.base, bob.email, PASSWORD)
         items = make_takes(clip, bob, TAKES)
-        kill_one_mid_flight(cluster, items)
+        _, cut = kill_one_mid_flight(cluster, items)
         check_round(cluster, s3, items, set())
+        for take in Take.objects.filter(pk__in=cut_short_takes(cut)):
+            assert take.state == TakeState.SUCCEEDED, take.reason
         assert all(t.state == TakeState.SUCCEEDED for t in items_now(items))
+        assert {t.provider for t in items_now(items)} == {"local"}
         fetch_through_web(cluster, session, items[0], s3)
 
 

@@ -88,7 +88,7 @@ def test_comment_at_a_frame_with_a_drawing_and_find_it_again(
     expect(box).to_be_visible()
     expect(box.get_by_label("Frame", exact=True)).to_have_value("30")
     expect(box.locator("[data-box-timecode]")).to_have_text("00:00:01:05")
-    expect(box.get_by_label("Result")).to_be_checked()
+    expect(box.get_by_label("After")).to_be_checked()
     expect(box.get_by_label("Comment", exact=True)).to_be_focused()
 
     # A yellow rectangle on the result's picture, drawn with the mouse.
