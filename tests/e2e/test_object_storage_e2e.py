@@ -26,7 +26,7 @@ def bucket_take(s3, team, alice, bob, samples, tmp_path):
     return finish_take(make_take(project, clip, bob, prompt="cool winter", seed=1), tmp_path)
 
 
-READY = "[...document.querySelectorAll('video')].every(v => v.readyState >= 1)"
+READY = "[...document.querySelectorAll('video')].every(v => v.readyState >= 2)"
 
 
 @pytest.mark.parametrize(("name", "width", "height"), [("desktop", 1440, 900), ("phone", 390, 844)])
