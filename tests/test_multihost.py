@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from studio.models import Clip, MediaState, Project, Take, TakeState
+from studio.models import FINAL_TAKE_STATES, Clip, MediaState, Project, Take, TakeState
 from studio.parameters import EditParameters
 from studio.services import takes
 from tests.conftest import ON_POSTGRESQL, PASSWORD
@@ -148,19 +148,11 @@ def on_their_way(items: list[Take]) -> int:
 
 
 def all_final(items: list[Take]) -> bool:
-    return not Take.objects.filter(
-        pk__in=[t.pk for t in items], state__in=[s for s in TakeState if s not in FINAL]
-    ).exists()
-
-
-FINAL = {
-    TakeState.SUCCEEDED,
-    TakeState.FAILED,
-    TakeState.CANCELED,
-    TakeState.TIMED_OUT,
-    TakeState.EXPIRED,
-    TakeState.UNCERTAIN,
-}
+    return not (
+        Take.objects.filter(pk__in=[t.pk for t in items])
+        .exclude(state__in=FINAL_TAKE_STATES)
+        .exists()
+    )
 
 
 def kill_one_mid_flight(cluster: Cluster, items: list[Take]) -> tuple[set[int], set[str]]:

@@ -19,8 +19,9 @@ from django.urls import reverse
 
 from studio.models import Clip, MediaState, Project, TakeState
 
-# queue: an autouse fixture there, so the services' tasks run in this process (run()).
-from tests.test_take_lifecycle import new_take, queue, run  # noqa: F401
+# fake: the fake Modellix; queue: an autouse fixture there, so the services' tasks run in
+# this process (run()).
+from tests.test_take_lifecycle import fake, new_take, queue, run  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -71,20 +72,6 @@ def test_a_download_is_signed_with_its_name(s3, clip, as_bob):
 
 
 @pytest.fixture
-def fake(settings):
-    from tests.fake_modellix import FakeModellix
-
-    server = FakeModellix(task_seconds=0.4, pending_seconds=0.1).start()
-    settings.STUDIO_PROVIDER = "modellix"
-    settings.MODELLIX_API_KEY = "test-key"
-    settings.MODELLIX_BASE_URL = server.url
-    settings.DOWNLOAD_ALLOW_LOOPBACK = True
-    settings.TIME_SCALE = 0.02
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def uploaded(s3, as_bob, team, alice, samples):
     from tests.conftest import upload_clip
 
@@ -105,7 +92,7 @@ def test_an_upload_and_its_derived_files_are_all_in_the_bucket(s3, uploaded, set
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_provider_fetches_inputs_by_presigned_address(s3, fake, uploaded, bob, settings):
+def test_the_provider_fetches_inputs_by_presigned_address(s3, fake, uploaded, bob, settings):  # noqa: F811
     settings.MODELLIX_MEDIA_MODE = "url"
     settings.PUBLIC_URL = ""  # no public address of our own is needed
     take = new_take(uploaded, bob)
