@@ -165,12 +165,14 @@ def kill_one_mid_flight(cluster: Cluster, items: list[Take]) -> tuple[set[int], 
         "takes on their way and a step at worker host a",
         cluster,
     )
+    victim.kill()
+    # Takes the dead host was sending stay "submitting" until their lease runs out; any other
+    # take being sent right now is the live host's and goes on normally.
     sending = set(
         Take.objects.filter(pk__in=[t.pk for t in items], state=TakeState.SUBMITTING).values_list(
             "pk", flat=True
         )
     )
-    victim.kill()
     return sending, victim.unfinished_tasks()
 
 
