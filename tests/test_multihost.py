@@ -160,7 +160,7 @@ def kill_one_mid_flight(cluster: Cluster, items: list[Take]) -> tuple[set[int], 
     of one; the takes then being sent, and the steps cut short."""
     victim = cluster.workers[0]
     wait(
-        lambda: on_their_way(items) >= 2 and victim.unfinished_tasks(),
+        lambda: on_their_way(items) >= 2 and take_steps(victim.unfinished_tasks()),
         120,
         "takes on their way and a step at worker host a",
         cluster,
@@ -173,7 +173,15 @@ def kill_one_mid_flight(cluster: Cluster, items: list[Take]) -> tuple[set[int], 
             "pk", flat=True
         )
     )
-    return sending, victim.unfinished_tasks()
+    return sending, take_steps(victim.unfinished_tasks())
+
+
+def take_steps(names: set[str]) -> set[str]:
+    """The tasks among `names` that are a step of a take (not a sweep or a clip's)."""
+    return {name for name in names if name.startswith(TAKE_STEPS)}
+
+
+TAKE_STEPS = ("prepare_take:", "download_take:", "render_local:")
 
 
 def cut_short_takes(steps: set[str]) -> set[int]:
