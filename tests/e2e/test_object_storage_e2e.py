@@ -29,7 +29,10 @@ def bucket_take(s3, team, alice, bob, samples, tmp_path):
 READY = "[...document.querySelectorAll('video')].every(v => v.readyState >= 2)"
 
 
-@pytest.mark.parametrize(("name", "width", "height"), [("desktop", 1440, 900), ("phone", 390, 844)])
+@pytest.mark.parametrize(
+    ("name", "width", "height"),
+    [("desktop", 1440, 900), ("tablet", 1024, 768), ("phone", 390, 844)],
+)
 def test_the_compare_player_plays_from_the_bucket(
     page: Page, live_server, s3, bob, bucket_take, name, width, height, console_errors
 ):
