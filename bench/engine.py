@@ -36,7 +36,7 @@ def main() -> None:
     from studio.media.probe import probe
     from studio.media.transcode import transcode
     from studio.parameters import EditParameters
-    from tests.media import make_video
+    from tests.samples import make_video
 
     folder = Path(tempfile.mkdtemp(prefix="cutroom-engine-bench-"))
     source = make_video(

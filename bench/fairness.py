@@ -338,7 +338,7 @@ def make_member(team: str, data: Path) -> tuple[Any, Any]:
     from accounts.services import account_create
     from studio import services
     from studio.models import Clip, MediaState
-    from tests.media import make_video
+    from tests.samples import make_video
 
     user = account_create(email=f"team-{team.lower()}@example.com", password="bench-password-123")
     assert user.current_team is not None

@@ -331,7 +331,7 @@ def make_clip() -> tuple[Any, Any]:
     from accounts.services import account_create
     from studio import services
     from studio.models import Clip, MediaState
-    from tests.media import make_video
+    from tests.samples import make_video
 
     user = account_create(email="bench@example.com", password="bench-password-123")
     project = services.project_create(team=user.current_team, author=user, name="Polling")

@@ -510,7 +510,7 @@ def upload_clip(scratch: Path) -> tuple[Any, Any]:
     from accounts.services import account_create
     from studio.models import Clip
     from studio.services import clips, project_create
-    from tests.media import make_video
+    from tests.samples import make_video
 
     user = account_create(email="renders@example.com", password="bench-password-123")
     team = user.current_team

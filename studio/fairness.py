@@ -19,7 +19,7 @@ through there), so the order survives restarts and a change of scheduler.
 
 This module is pure: the scheduler (studio.services.takes.driver.takes_admit) feeds it the
 waiting takes and applies its choice; the take page uses `simulate` to tell a person their
-place in line and when their take should start; tests/test_fairness.py checks the promises as
+place in line and when their take should start; tests/takes/test_fairness.py checks the promises as
 properties over any interleaving.
 """
 

@@ -479,7 +479,7 @@ TAKE_TRANSITIONS: dict[Trigger, Transition] = {
         (TakeState.FAILED,), _DOWN, "a person asks to save a paid result again"
     ),
 }
-# Written only by Take's methods below (tests/test_take_states.py checks the source tree).
+# Written only by Take's methods below (tests/takes/test_take_states.py checks the source tree).
 GUARDED_TAKE_FIELDS = (
     "state",
     "state_changed_at",

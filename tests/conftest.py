@@ -21,8 +21,8 @@ from django.test import Client  # noqa: E402
 from accounts.models import Membership, Role, Team, User  # noqa: E402
 from accounts.services import account_create  # noqa: E402
 from tests.cluster import Cluster, run_cluster, run_scheduler  # noqa: E402
-from tests.media import Samples  # noqa: E402
 from tests.s3 import Bucket, moto_server, new_bucket  # noqa: E402
+from tests.samples import Samples  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
 # The suite runs on SQLite, and again on PostgreSQL (scripts/test-postgres sets DATABASE_URL).
@@ -35,7 +35,7 @@ class _HeldClock:
 
     Its windows are fixed (staggered per key), so a burst of requests a test counts could
     straddle a window's end and start again from zero. Held still, a burst always falls in
-    one window; a test that patches time.time to move on (tests/test_rate_limits.py) is
+    one window; a test that patches time.time to move on (tests/review/test_rate_limits.py) is
     followed.
     """
 
@@ -61,7 +61,7 @@ def _isolated_settings(settings: Any, tmp_path: Path) -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Each test gets empty caches (rate limits count per address). tests/test_rate_limits.py
+    # Each test gets empty caches (rate limits count per address). tests/review/test_rate_limits.py
     # checks the database cache the rate limits use outside tests.
     settings.CACHES = {
         "default": {
@@ -77,7 +77,8 @@ def _isolated_settings(settings: Any, tmp_path: Path) -> None:
 
 def make_user(email: str, name: str = "") -> User:
     """An account with its personal studio, made outside sign-up (whose policy is tested in
-    tests/test_signup_policy.py). The first one made administers the instance, as on a real one."""
+    tests/accounts/test_signup_policy.py). The first one made administers the instance, as on a
+    real one."""
     return account_create(email=email, password=PASSWORD, name=name)
 
 

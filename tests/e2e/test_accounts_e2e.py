@@ -181,7 +181,8 @@ def test_owner_changes_role_and_last_owner_is_kept(page: Page, live_server, alic
 def test_sign_up_from_a_withdrawn_invitation_still_makes_the_account(
     browser: Browser, live_server, alice, team, owner_membership, settings
 ):
-    """With sign-up open; invitation only, it makes no account (tests/test_signup_policy.py)."""
+    """With sign-up open; invitation only, it makes no account
+    (tests/accounts/test_signup_policy.py)."""
     settings.SIGNUP = "open"
     from accounts.models import Invitation
     from accounts.services import invitation_create, invitation_revoke

@@ -29,7 +29,7 @@ from studio.models import Clip, MediaState, Project, ReviewStatus, Take, TakeSta
 from studio.services import comments, history, takes
 from tests.conftest import PASSWORD, client_for, last_link, make_user, upload_clip
 from tests.e2e.conftest import check_axe, finish_take, make_take, shot, sign_in, sign_out
-from tests.media import make_image
+from tests.samples import make_image
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

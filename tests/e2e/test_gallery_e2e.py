@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from studio.models import Clip, MediaState, Project, Take, TakeStar, TakeState
 from studio.services.thumbnails import thumbnails_backfill
 from tests.e2e.conftest import shot, sign_in
-from tests.media import make_image
+from tests.samples import make_image
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -12,7 +12,7 @@ from studio.models import Project, TakeState
 from tests.conftest import client_for, upload_clip
 from tests.e2e.conftest import shot, sign_in
 from tests.fake_modellix import Fault
-from tests.test_take_lifecycle import fake, new_take, queue, run  # noqa: F401
+from tests.takes.test_take_lifecycle import fake, new_take, queue, run  # noqa: F401
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

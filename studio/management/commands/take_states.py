@@ -1,5 +1,5 @@
 """Print the take's state chart and table from studio.models.TAKE_TRANSITIONS, as the README
-shows them (tests/test_take_states.py checks that the README holds exactly this text)."""
+shows them (tests/takes/test_take_states.py checks that the README holds exactly this text)."""
 
 from __future__ import annotations
 

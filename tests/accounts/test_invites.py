@@ -9,8 +9,8 @@ from django.utils import timezone
 from accounts.models import Invitation, Membership, Role, User
 from accounts.services import TeamRuleError, invitation_accept, invitation_create
 from studio.models import Activity
+from tests.accounts.test_signup import sign_up
 from tests.conftest import client_for
-from tests.test_signup import sign_up
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +83,8 @@ def test_anonymous_signs_up_from_the_link_and_joins_in_one_step(as_alice, client
 def test_signup_from_a_dead_link_still_creates_the_account_when_signup_is_open(
     alice, client, team, spoil, words, settings
 ):
-    """Invitation only (the default), a dead link lets nobody in: tests/test_signup_policy.py."""
+    """Invitation only (the default), a dead link lets nobody in:
+    tests/accounts/test_signup_policy.py."""
     settings.SIGNUP = "open"
     invitation, token = invitation_create(team=team, role="editor", created_by=alice)
     path = reverse("invite_accept", args=[token])
@@ -102,7 +103,7 @@ def test_signup_from_a_dead_link_still_creates_the_account_when_signup_is_open(
 def test_link_used_between_opening_the_form_and_sending_it(alice, dave, client, team, settings):
     """The compare-and-set decides: whoever claims the link first joins, the other does not.
     (With sign-up open the other still gets an account; invitation only, they do not:
-    tests/test_signup_policy.py.)"""
+    tests/accounts/test_signup_policy.py.)"""
     settings.SIGNUP = "open"
     invitation, token = invitation_create(team=team, role="editor", created_by=alice)
     path = reverse("invite_accept", args=[token])

@@ -14,7 +14,7 @@ from PIL import Image
 
 from studio import services
 from studio.models import MediaState, Project, Reference
-from tests.media import make_image
+from tests.samples import make_image
 
 pytestmark = pytest.mark.django_db
 

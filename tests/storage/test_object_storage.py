@@ -21,7 +21,7 @@ from studio.models import Clip, MediaState, Project, TakeState
 
 # fake: the fake Modellix; queue: an autouse fixture there, so the services' tasks run in
 # this process (run()).
-from tests.test_take_lifecycle import fake, new_take, queue, run  # noqa: F401
+from tests.takes.test_take_lifecycle import fake, new_take, queue, run  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +110,7 @@ def test_the_provider_fetches_inputs_by_presigned_address(s3, fake, uploaded, bo
 
 @pytest.fixture
 def shared(s3, clip, bob):
-    from tests.test_history import make_takes
+    from tests.takes.test_history import make_takes
 
     take = make_takes(clip.project, clip, bob, 1)[0]
     take.result.save("g/result.mp4", ContentFile(BODY), save=False)
@@ -144,7 +144,7 @@ def settings_in_a_process(tmp_path, **env: str) -> dict:
     import subprocess
     import sys
 
-    from tests.test_deploy_settings import ROOT, production_env
+    from tests.ops.test_deploy_settings import ROOT, production_env
 
     code = (
         "import json, django; django.setup(); from django.conf import settings as s; "

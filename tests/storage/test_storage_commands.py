@@ -28,7 +28,7 @@ from studio.models import Clip, MediaState, Project, Take, TakeState
 from studio.services import storage as moving
 from studio.services.storage import file_fields, file_rows
 from tests.conftest import upload_clip
-from tests.media import make_image
+from tests.samples import make_image
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from studio import polling
 from studio.models import Take, TakeEvent, TakeState
-from tests.test_take_lifecycle import QUEUE, clip, fake, new_take, queue, run  # noqa: F401
+from tests.takes.test_take_lifecycle import QUEUE, clip, fake, new_take, queue, run  # noqa: F401
 
 
 def checks_until(duration: float, window: polling.Window | None) -> tuple[int, float]:

@@ -666,7 +666,7 @@ def test_a_mail_that_fails_is_tried_again_later_and_fails_nothing(
 ):
     from studio.models import BudgetAlert
 
-    settings.MAILERS = {"default": {"BACKEND": "tests.test_usage.BrokenMail"}}
+    settings.MAILERS = {"default": {"BACKEND": "tests.governance.test_usage.BrokenMail"}}
     team.budget_usd = Decimal("0.50")
     team.save()
     row(project, bob)

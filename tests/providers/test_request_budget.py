@@ -18,8 +18,8 @@ from studio.providers.base import EditRequest, Media
 from studio.services import takes
 from tests.cluster import wait_for
 from tests.fake_modellix import FakeModellix
-from tests.test_take_faults import cluster_threads, state_of
-from tests.test_take_lifecycle import QUEUE, clip, new_take, queue, run  # noqa: F401
+from tests.takes.test_take_faults import cluster_threads, state_of
+from tests.takes.test_take_lifecycle import QUEUE, clip, new_take, queue, run  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

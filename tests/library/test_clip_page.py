@@ -1,5 +1,5 @@
-"""The clip page: its takes (the version stack, see tests/test_review_versions.py), and clips too
-short to edit said so at upload time."""
+"""The clip page: its takes (the version stack, see tests/review/test_review_versions.py),
+and clips too short to edit said so at upload time."""
 
 from __future__ import annotations
 

@@ -501,7 +501,7 @@ def test_password_page_preview_reveals_nothing_it_protects(client, bob, previewe
 
 
 def test_share_pages_are_rate_limited(client, settings):
-    # More in tests/test_rate_limits.py: the window's end, proxies, the password lock.
+    # More in tests/review/test_rate_limits.py: the window's end, proxies, the password lock.
     statuses = [client.get(f"/s/unknown-{n}/").status_code for n in range(65)]
     assert statuses[:60] == [404] * 60 and statuses[-1] == 429
 

@@ -21,7 +21,7 @@ from studio.scheduler import LEASE_NAME, Scheduler
 from studio.services import takes
 from tests.cluster import run_cluster, run_scheduler, wait_for
 from tests.fake_modellix import FakeModellix
-from tests.test_media_worker import upload
+from tests.library.test_media_worker import upload
 
 
 # -- the lease ----------------------------------------------------------------------------------

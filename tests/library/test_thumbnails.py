@@ -15,7 +15,7 @@ from studio import tasks
 from studio.models import Clip, MediaState, Project, Take, TakeState
 from studio.services import thumbnails
 from tests.conftest import upload_clip
-from tests.media import make_image, make_video
+from tests.samples import make_image, make_video
 
 pytestmark = pytest.mark.django_db
 

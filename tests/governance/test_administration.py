@@ -18,7 +18,7 @@ from studio.models import Activity, Project, Take, TakeState
 from studio.services.takes import Refused, take_send_again
 from tests.conftest import client_for, clip_row, make_user
 from tests.e2e.conftest import make_take
-from tests.test_take_form import post as post_take
+from tests.takes.test_take_form import post as post_take
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:

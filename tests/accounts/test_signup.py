@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def open_signup(settings):
     """These tests are about how signing up works; who may sign up (invitation only by
-    default) is tests/test_signup_policy.py."""
+    default) is tests/accounts/test_signup_policy.py."""
     settings.SIGNUP = "open"
 
 

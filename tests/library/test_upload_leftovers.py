@@ -24,7 +24,7 @@ from studio.models import Clip, MediaState, Project, Reference
 from studio.services import media
 from tests.cluster import ROOT, cluster_env
 from tests.conftest import client_for, upload_clip
-from tests.media import make_image
+from tests.samples import make_image
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ from studio.services import takes
 from studio.services.takes import submit
 from tests.cluster import wait_for
 from tests.fake_modellix import Fault
-from tests.test_take_lifecycle import QUEUE, STEPS, clip, fake, new_take, queue, run  # noqa: F401
+from tests.takes.test_take_lifecycle import QUEUE, STEPS, clip, fake, new_take, queue, run  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from studio import health
 from studio.models import Clip, MediaState, Project, Reference, Take
 from tests.conftest import upload_clip
-from tests.media import make_image
+from tests.samples import make_image
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from studio.providers import NAMES, about, provider_class, unbilled_providers
 from studio.providers.base import Failure, Provider, ProviderError
 from studio.providers.modellix import Modellix
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # A branch on the local engine's name, however it is spelt, or reaching into its module.
 NAMED = re.compile(
     r"""(==|!=)\s*["']local["']|["']local["']\s*(==|!=)|LocalEngine\.name"""
