@@ -8,7 +8,7 @@ from accounts.views import auth, invites, teams
 urlpatterns = [
     path("accounts/signup/", auth.signup, name="signup"),
     path("accounts/signup/sent/", auth.signup_sent, name="signup_sent"),
-    # The token carries its secret: studio/logs.py redacts it from the logs.
+    # The token carries its secret: studio/core/logs.py redacts it from the logs.
     path("accounts/signup/finish/<str:token>/", auth.signup_finish, name="signup_finish"),
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

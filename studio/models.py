@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import mimetypes
-import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Team, User
+from studio.core.codes import new_code
 from studio.engine_models import LocalJob  # noqa: F401
 from studio.parameters import (
     NEGATIVE_PROMPT_MAX,
@@ -34,12 +34,8 @@ from studio.providers import About, about
 from studio.review_models import Comment, Lineage, Mention, ReviewStatus, Side  # noqa: F401
 
 
-def _code() -> str:
-    return secrets.token_urlsafe(8)
-
-
 class Project(models.Model):
-    code = models.CharField(max_length=16, unique=True, default=_code, editable=False)
+    code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="projects")
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True, max_length=2000)
@@ -86,7 +82,7 @@ class ProcessedMedia(models.Model):
     delivers at least once) cannot both work on one upload.
     """
 
-    code = models.CharField(max_length=16, unique=True, default=_code, editable=False)
+    code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
     upload_key = models.UUIDField(default=uuid.uuid4)
     original_name = models.CharField(max_length=200)
     uploaded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
@@ -301,7 +297,7 @@ class InputClip(models.Model):
     Made once per (clip, window) and reused by every take that edits the same window.
     """
 
-    code = models.CharField(max_length=16, unique=True, default=_code, editable=False)
+    code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
     clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="inputs")
     start_ms = models.PositiveIntegerField()
     length_ms = models.PositiveIntegerField()
@@ -497,7 +493,7 @@ GUARDED_TAKE_FIELDS = (
 class Take(models.Model):
     """One edit request: a clip window, parameters and references, sent to one provider."""
 
-    code = models.CharField(max_length=16, unique=True, default=_code, editable=False)
+    code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="takes")
     clip = models.ForeignKey(Clip, on_delete=models.SET_NULL, null=True, related_name="takes")
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
@@ -807,7 +803,7 @@ class ShareLink(models.Model):
     PASSWORD_MIN = 8
     PASSWORD_MAX = 200
 
-    code = models.CharField(max_length=16, unique=True, default=_code, editable=False)
+    code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
     take = models.ForeignKey(Take, on_delete=models.CASCADE, related_name="share_links")
     token_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")

@@ -5,20 +5,16 @@ Imported by studio.models, so these are the studio app's models like any other.
 
 from __future__ import annotations
 
-import secrets
 from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils import timezone
 
 from accounts.models import User
+from studio.core.codes import new_code
 
 if TYPE_CHECKING:
     from studio.models import Clip, ShareLink, Take  # noqa: F401
-
-
-def _code() -> str:
-    return secrets.token_urlsafe(8)
 
 
 class ReviewStatus(models.TextChoices):
@@ -51,7 +47,7 @@ class Comment(models.Model):
     BODY_MAX = 2000
     GUEST_NAME_MAX = 60
 
-    code = models.CharField(max_length=16, unique=True, default=_code, editable=False)
+    code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
     take = models.ForeignKey(
         "studio.Take", on_delete=models.CASCADE, null=True, blank=True, related_name="comments"
     )

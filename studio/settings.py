@@ -487,14 +487,14 @@ MODELLIX_RPM = env_int("MODELLIX_RPM", 100, minimum=10, maximum=100_000)
 # Compresses the app's polling clock for the polling benchmark (1 = real time).
 TIME_SCALE = float(env_decimal("STUDIO_TIME_SCALE", "1", minimum="0.001"))
 
-# Every handler redacts tokens from URLs in its lines (studio/logs.py). Django's own loggers
-# go through these handlers too: "django" (request warnings such as "Not Found: /s/<token>/")
-# loses the extra handlers Django gives it, and runserver's "django.server" gets a redacting
-# handler of its own. gunicorn's access and error logs are redacted by studio.logs.GunicornLogger.
+# Every handler redacts tokens from URLs in its lines (studio/core/logs.py). Django's own loggers go
+# through these handlers too: "django" (request warnings such as "Not Found: /s/<token>/") loses the
+# extra handlers Django gives it, and runserver's "django.server" gets a redacting handler of its
+# own. gunicorn's access and error logs are redacted by studio.core.logs.GunicornLogger.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "studio.logs.RedactingFilter"}},
+    "filters": {"redact": {"()": "studio.core.logs.RedactingFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
         "django.server": {
@@ -519,4 +519,4 @@ LOGGING = {
     },
 }
 
-FORM_RENDERER = "studio.forms_renderer.FormRenderer"
+FORM_RENDERER = "studio.core.forms_renderer.FormRenderer"

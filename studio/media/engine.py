@@ -18,7 +18,7 @@ from pathlib import Path
 from PIL import Image, ImageStat
 
 from studio.media.probe import VideoInfo
-from studio.media.transcode import Encoded, open_video, transcode
+from studio.media.transcode import Encoded, even, open_video, transcode
 from studio.parameters import EditParameters
 
 FPS = 30
@@ -275,11 +275,7 @@ def size_for(resolution: str, ratio: str, width: int, height: int) -> tuple[int,
             return SIZES[resolution][name]
     area = SIZES[resolution]["16:9"][0] * SIZES[resolution]["16:9"][1]
     out_w = math.sqrt(area * aspect)
-    return _even(out_w), _even(out_w / aspect)
-
-
-def _even(value: float) -> int:
-    return max(2, int(round(value / 2)) * 2)
+    return even(out_w), even(out_w / aspect)
 
 
 def crop_for(ratio: str) -> list[tuple[str, str]]:
@@ -319,7 +315,7 @@ def plan(
             kept.append(effect.says)
             if effect.name == "pixelate":  # down with nearest neighbour, back up as blocks
                 block = int(effect.args)
-                small = (_even(size[0] / block), _even(size[1] / block))
+                small = (even(size[0] / block), even(size[1] / block))
                 result.post.append(("scale", f"{small[0]}:{small[1]}:flags=neighbor"))
                 result.post.append(("scale", f"{size[0]}:{size[1]}:flags=neighbor"))
                 continue

@@ -7,7 +7,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import studio.models
+import studio.core.codes
 
 
 class Migration(migrations.Migration):
@@ -34,7 +34,10 @@ class Migration(migrations.Migration):
                 (
                     "code",
                     models.CharField(
-                        default=studio.models._code, editable=False, max_length=16, unique=True
+                        default=studio.core.codes.new_code,
+                        editable=False,
+                        max_length=16,
+                        unique=True,
                     ),
                 ),
                 ("upload_key", models.UUIDField(default=uuid.uuid4)),
@@ -108,7 +111,10 @@ class Migration(migrations.Migration):
                 (
                     "code",
                     models.CharField(
-                        default=studio.models._code, editable=False, max_length=16, unique=True
+                        default=studio.core.codes.new_code,
+                        editable=False,
+                        max_length=16,
+                        unique=True,
                     ),
                 ),
                 ("start_ms", models.PositiveIntegerField()),
@@ -143,7 +149,10 @@ class Migration(migrations.Migration):
                 (
                     "code",
                     models.CharField(
-                        default=studio.models._code, editable=False, max_length=16, unique=True
+                        default=studio.core.codes.new_code,
+                        editable=False,
+                        max_length=16,
+                        unique=True,
                     ),
                 ),
                 ("upload_key", models.UUIDField(default=uuid.uuid4)),

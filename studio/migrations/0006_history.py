@@ -5,7 +5,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import studio.models
+import studio.core.codes
 
 
 class Migration(migrations.Migration):
@@ -45,7 +45,10 @@ class Migration(migrations.Migration):
                 (
                     "code",
                     models.CharField(
-                        default=studio.models._code, editable=False, max_length=16, unique=True
+                        default=studio.core.codes.new_code,
+                        editable=False,
+                        max_length=16,
+                        unique=True,
                     ),
                 ),
                 ("token_hash", models.CharField(max_length=64, unique=True)),

@@ -5,7 +5,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import studio.review_models
+import studio.core.codes
 
 
 def name_the_lineage(apps, schema_editor):
@@ -90,7 +90,7 @@ class Migration(migrations.Migration):
                 (
                     "code",
                     models.CharField(
-                        default=studio.review_models._code,
+                        default=studio.core.codes.new_code,
                         editable=False,
                         max_length=16,
                         unique=True,

@@ -26,9 +26,9 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from studio.core.heartbeat import beating
 from studio.engine_models import LocalJob
 from studio.files import CHUNK, scratch_dir, store_file, stored_copy
-from studio.heartbeat import beating
 from studio.media import engine
 from studio.media.probe import MediaRejected, probe
 from studio.parameters import EditParameters

@@ -30,10 +30,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Instance, Membership, Team, User
+from studio.core.formatting import usd
 from studio.models import AT_PROVIDER, Take, TakeState
 from studio.services.budgets import held, instance_budget, month_bounds, takes_in_month
 from studio.services.history import activity_log
-from studio.templatetags.money import usd
 
 logger = logging.getLogger(__name__)
 

@@ -45,11 +45,11 @@ from django.utils import timezone
 
 from accounts.mail import can_send_mail
 from accounts.models import Instance, Membership, Team, User
+from studio.core.errors import Refused
+from studio.core.formatting import usd, usd_estimate
 from studio.models import BudgetAlert, Project, Take
 from studio.providers import about
 from studio.services.history import activity_log
-from studio.services.takes.common import Refused
-from studio.templatetags.money import usd, usd_estimate
 
 logger = logging.getLogger(__name__)
 

@@ -31,9 +31,9 @@ from django.utils import timezone
 
 from accounts.mail import can_send_mail
 from accounts.models import Membership, User
+from studio.core.errors import Refused
 from studio.models import Clip, Comment, Mention, ReviewStatus, ShareLink, Side, Take
 from studio.services.history import activity_log
-from studio.services.takes.common import Refused
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from studio.core.errors import Refused
+from studio.core.formatting import seconds
 from studio.models import Clip, Lineage, ReviewStatus, Take, TakeReference, TakeState
 from studio.parameters import EditParameters
 from studio.providers import about
 from studio.services.comments import comment_counts
-from studio.services.takes.common import Refused
-from studio.templatetags.durations import seconds
 
 STACK_LIMIT = 200  # the newest versions a clip page lists
 GRID_MIN, GRID_MAX = 2, 4

@@ -36,9 +36,9 @@ from accounts.services import (
     instance_signup_set,
     signup_policy,
 )
+from studio.core.formatting import usd
 from studio.services import administration as admin
 from studio.services.budgets import month_start
-from studio.templatetags.money import usd
 
 TEAMS_PER_PAGE = 20
 

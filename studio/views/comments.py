@@ -27,12 +27,12 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Membership
+from studio.core.errors import Refused
+from studio.core.http import wants_json
 from studio.models import Clip, Comment, Side, Take
 from studio.services import comments
-from studio.services.takes.common import Refused
 from studio.views.clips import clip_for
 from studio.views.takes import take_for
-from studio.views.uploads import wants_json
 
 CODE = "__code__"  # where a comment's code goes in the panel's per-comment URLs
 DRAWING_MAX_CHARS = 100_000  # a drawing's JSON as posted; a full one is about 60 000

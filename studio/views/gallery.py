@@ -14,10 +14,10 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import get_team_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
+from studio.core.http import wants_json
 from studio.models import Activity, Resolution, ReviewStatus, TakeState
 from studio.services import budgets, history, usage
 from studio.views.takes import take_for
-from studio.views.uploads import wants_json
 
 
 def _date(value: str) -> date | None:

@@ -16,9 +16,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
+from studio.core.errors import Refused
+from studio.core.http import wants_json
 from studio.models import Clip, ReviewStatus, Take
 from studio.services.comments import subject_fps, take_review_set
-from studio.services.takes.common import Refused
 from studio.services.versions import (
     Version,
     compare_pair,
@@ -27,7 +28,6 @@ from studio.services.versions import (
 )
 from studio.views.clips import clip_for
 from studio.views.takes import take_for
-from studio.views.uploads import wants_json
 
 
 def review_data(take: Take) -> dict[str, Any]:

@@ -13,16 +13,13 @@ from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
 
 from accounts.access import get_for_user
+from studio.core.http import wants_json
 from studio.files import safe_display_name
 from studio.forms import UploadForm
 from studio.media.probe import MediaRejected
 from studio.models import Project
 
 Receive = Callable[..., tuple[Any, bool]]
-
-
-def wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
 
 
 def refuse(request: HttpRequest, project: Project, message: str, status: int) -> HttpResponse:

@@ -7,7 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from studio.templatetags.money import take_cost, usd, usd_estimate, usd_estimate_for
+from studio.core.formatting import usd, usd_estimate
+from studio.templatetags.money import take_cost, usd_estimate_for
 
 
 @pytest.mark.parametrize(

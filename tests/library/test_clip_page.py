@@ -8,9 +8,9 @@ import re
 import pytest
 from django.urls import reverse
 
+from studio.core.formatting import seconds
 from studio.media.probe import human_duration
 from studio.models import Project, Take, TakeState
-from studio.templatetags.durations import seconds
 from tests.conftest import upload_clip
 
 pytestmark = pytest.mark.django_db

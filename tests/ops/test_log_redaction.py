@@ -25,7 +25,7 @@ from gunicorn.config import Config
 
 from accounts.services import invitation_create
 from studio import supervision
-from studio.logs import REDACTED, GunicornLogger, RedactingFilter, redact
+from studio.core.logs import REDACTED, GunicornLogger, RedactingFilter, redact
 from studio.models import Clip, MediaState, Project, Take, TakeState
 from studio.services import history
 from tests.cluster import ROOT, cluster_env

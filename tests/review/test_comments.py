@@ -11,9 +11,9 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.core import mail
 
+from studio.core.errors import Refused
 from studio.models import Activity, Comment, Mention, Project, ReviewStatus, Take
 from studio.services import comments
-from studio.services.takes import Refused
 from tests.conftest import clip_row
 
 pytestmark = pytest.mark.django_db

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Team
+from studio.core.errors import Refused
 from studio.models import (
     Activity,
     Lineage,
@@ -24,7 +25,6 @@ from studio.models import (
     TakeState,
 )
 from studio.services import comments, takes
-from studio.services.takes import Refused
 from studio.services.versions import grid_versions, version_stack
 from tests.conftest import clip_row, join, make_user
 

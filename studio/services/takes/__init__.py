@@ -15,8 +15,9 @@ on, so a step that runs twice does no harm.
 
 from __future__ import annotations
 
+from studio.core.errors import Refused
 from studio.services.takes import common
-from studio.services.takes.common import Refused, provider_pause, provider_paused
+from studio.services.takes.common import provider_pause, provider_paused
 from studio.services.takes.create import (
     take_adopt,
     take_cancel,

@@ -21,10 +21,6 @@ CHECK_FAILED = "Checking failed:"  # the note that marks the start of a status o
 NO_RESULT = "The provider reported the edit as finished but sent no result link."
 
 
-class Refused(Exception):
-    """A person's request that cannot be done; the message says why, for that person."""
-
-
 class StepProblem(ProviderError):
     """A failure on Cutroom's side (a full disk, a folder it cannot write, a bug): reported in
     its own words, never blamed on the provider."""

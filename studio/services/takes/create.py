@@ -13,6 +13,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Team, User
+from studio.core.errors import Refused
+from studio.core.formatting import usd_estimate
 from studio.models import Clip, Lineage, Project, Reference, Take, TakeReference, TakeState, Trigger
 from studio.parameters import MAX_SEED, EditParameters
 from studio.providers import get_provider
@@ -20,8 +22,7 @@ from studio.services import budgets
 from studio.services.history import activity_log
 from studio.services.projects import ARCHIVED_NO_TAKES, project_is_archived
 from studio.services.takes import common
-from studio.services.takes.common import ADOPTED, Refused
-from studio.templatetags.money import usd_estimate
+from studio.services.takes.common import ADOPTED
 
 NO_DECISION = "This take is no longer waiting for a decision."
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
+from studio.core.errors import Refused
 from studio.files import scratch_dir, sha256_of, store_path
 from studio.media.probe import MediaRejected, probe
 from studio.media.transcode import make_poster, make_thumbnail
@@ -22,7 +23,7 @@ from studio.models import Take, TakeState, Trigger
 from studio.providers import get_provider
 from studio.providers.base import Failure, Provider, ProviderError
 from studio.services.takes import common
-from studio.services.takes.common import Refused, StepProblem, backoff, scaled, step_problem
+from studio.services.takes.common import StepProblem, backoff, scaled, step_problem
 from studio.services.takes.leases import StepLease, holding_lease
 
 log = logging.getLogger(__name__)

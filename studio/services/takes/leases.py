@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 
-from studio.heartbeat import beating
+from studio.core.heartbeat import beating
 from studio.models import Take
 
 
