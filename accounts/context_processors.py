@@ -23,8 +23,8 @@ def teams(request: HttpRequest) -> dict[str, Any]:
 
 def signup(request: HttpRequest) -> dict[str, Any]:
     """Who may sign up, for signed-out pages: they offer sign-up only when it is open to
-    someone (README "Who may join"), and otherwise say how to get an invitation. Read only
-    when a page asks."""
+    someone (docs/governance.md "Who may join"), and otherwise say how to get an invitation.
+    Read only when a page asks."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return {}

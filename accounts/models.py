@@ -104,8 +104,9 @@ class Team(models.Model):
     name = models.CharField(max_length=80)
     personal = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
-    # Governance (README "Budgets and fair turns"). The owners set the team's monthly budget;
-    # the instance administrator may cap it, limit its takes at the provider, or suspend it.
+    # Governance (docs/governance.md "Budgets", docs/takes.md "Admission: fair turns"). The
+    # owners set the team's monthly budget; the instance administrator may cap it, limit its
+    # takes at the provider, or suspend it.
     budget_usd = _money()
     cap_usd = _money()
     max_active = models.PositiveSmallIntegerField(null=True, blank=True)

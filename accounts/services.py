@@ -40,7 +40,8 @@ class TeamRuleError(Exception):
 
 
 class SignupClosed(Exception):
-    """Sign-up does not let this address in (README "Who may join"); nothing was made or sent.
+    """Sign-up does not let this address in (docs/governance.md "Who may join"); nothing was
+    made or sent.
 
     The message is written for the person signing up: it says how to get in, and names no one.
     """

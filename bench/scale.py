@@ -23,7 +23,7 @@ B. Throughput. A 4 s 1080p clip (tests/media.py) uploaded through the upload vie
    then 40 local-engine takes of 3 s of it at 1080P, made the way the take form makes them. A
    worker host (tests/hosts.py) runs the Procfile's `worker` with STUDIO_WORKERS=1, so exactly one
    process runs tasks on it, and the Procfile's `scheduler` (one host's is active, the other
-   stands by, as README "Running at a larger scale" says to run them); it has a data folder of its
+   stands by, as docs/scaling.md says to run them); it has a data folder of its
    own and, as root, a host name of its own, and shares only PostgreSQL and the bucket. The 40
    takes are timed from their creation until the last has ended, with one worker host, then with
    two; this process plays the web host. Every take may be at the engine at once

@@ -1,4 +1,5 @@
-"""Fair turns at the provider: which waiting take starts next (README "Fair turns").
+"""Fair turns at the provider: which waiting take starts next (docs/takes.md "Admission: fair
+turns").
 
 The provider runs a few takes at once for the whole key (STUDIO_MAX_ACTIVE_EDITS). When takes
 wait, a free slot goes round-robin across teams, then round-robin across the members of the

@@ -397,7 +397,7 @@ class Trigger(StrEnum):
 class Transition:
     sources: tuple[TakeState, ...]
     target: TakeState
-    when: str  # for people: printed in the README's table (manage.py take_states)
+    when: str  # for people: printed in docs/takes.md's table (manage.py take_states)
     # The provider surely bills nothing for this take (never sent, refused, or failed: only
     # successful edits are billed), so its money reservation is given back.
     releases: bool = False
@@ -532,7 +532,7 @@ class Take(models.Model):
     extended_prompt = models.TextField(blank=True)  # the rewritten prompt, when reported
     title = models.CharField(max_length=120, blank=True)
     notes = models.TextField(blank=True, max_length=4000)
-    # Review (README "Review"): where the team's decision on this take stands, and how the take
+    # Review (docs/review.md): where the team's decision on this take stands, and how the take
     # came from `run_of`; takes made by one "Variations" share a `batch`.
     review_status = models.CharField(
         max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.NONE

@@ -1,4 +1,4 @@
-"""Review: comments pinned to a frame (with drawings), threads, mentions (README "Review").
+"""Review: comments pinned to a frame (with drawings), threads, mentions (docs/review.md).
 
 Imported by studio.models, so these are the studio app's models like any other.
 """
@@ -77,7 +77,7 @@ class Comment(models.Model):
     drawing = models.JSONField(default=list, blank=True)  # shapes, see services.comments
     created_at = models.DateTimeField(default=timezone.now)
     # Moves on with every change anyone can see (edit, delete, resolve, hide, a reply), so an
-    # open page asks only for what changed since it last looked (README "Review: comments").
+    # open page asks only for what changed since it last looked (docs/review.md "Comments").
     changed_at = models.DateTimeField(default=timezone.now, db_index=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)

@@ -199,8 +199,8 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and login hardening. ---
-# Who may make an account (README "Who may join"): by invitation (default), anyone, or addresses
-# at STUDIO_SIGNUP_DOMAINS. The administration page can change both; its choice wins.
+# Who may make an account (docs/governance.md "Who may join"): by invitation (default), anyone,
+# or addresses at STUDIO_SIGNUP_DOMAINS. The administration page can change both; its choice wins.
 SIGNUP = env_choice("STUDIO_SIGNUP", "invite", ("invite", "open", "domain"))
 SIGNUP_DOMAINS = [d.lower().lstrip("@") for d in env_list("STUDIO_SIGNUP_DOMAINS", [])]
 # The operator's monthly limit on provider spend for the whole instance (USD; 0: none). The

@@ -1,4 +1,5 @@
-"""What the instance's administrator sees and changes (README "The administration page").
+"""What the instance's administrator sees and changes (docs/governance.md "The administration
+page").
 
 Every change to a team goes into that team's history, so its members can see who suspended or
 capped it and why; nothing here deletes anything.

@@ -1,4 +1,5 @@
-"""Money budgets: hard monthly limits on what the provider may charge (README "Budgets").
+"""Money budgets: hard monthly limits on what the provider may charge (docs/governance.md
+"Budgets").
 
 Four kinds of budget can cover a take, each for the calendar month in STUDIO_TIME_ZONE:
 

@@ -1,5 +1,5 @@
 """Comments at a frame, their threads and mentions, review status, and marker exports
-(README "Review").
+(docs/review.md).
 
 A comment is pinned to a frame of what its page plays, counted at the source clip's frame rate
 (Clip.fps, never an assumed 30), on one side of the compare, and may carry a drawing on that

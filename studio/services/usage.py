@@ -1,5 +1,5 @@
 """A team's spend in one month, as its usage page, the page's chart and its CSV show it
-(README "Budgets").
+(docs/governance.md "Budgets").
 
 Every figure comes from one pass over the month's takes, so the totals, the tables, the chart
 and the CSV always agree. Each take counts as budgets count it (studio.services.budgets):

@@ -1,4 +1,4 @@
-"""Version stacks and variation grids (README "Review: approvals, version stacks and the
+"""Version stacks and variation grids (docs/review.md "Approvals, version stacks and the
 variation grid").
 
 A clip's takes are its versions, numbered v1, v2, ... in the order they were made, whatever

@@ -1,5 +1,5 @@
 """The administration page: who may sign up, the instance's budget, its administrators, and
-every team with its spend, limits and suspension (README "The administration page").
+every team with its spend, limits and suspension (docs/governance.md "The administration page").
 
 Only for administrators (accounts.access.require_administrator): everyone else gets 404.
 """

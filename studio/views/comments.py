@@ -1,5 +1,5 @@
 """Comments at a frame on take and clip pages: the comment panel and its endpoints, the
-"For you" list of mentions, and the marker exports (README "Review: comments").
+"For you" list of mentions, and the marker exports (docs/review.md "Comments").
 
 Every endpoint answers a page's script with JSON (Accept: application/json) and a plain form
 post with a redirect back to the page, so the panel works with and without JavaScript. Who may

@@ -1,5 +1,5 @@
 """Review: a take's review status, comparing two versions of a clip, and the variation grid
-(README "Review: approvals, version stacks and the variation grid")."""
+(docs/review.md "Approvals, version stacks and the variation grid")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A team's usage page, its CSV, and the owners' budget forms (README "Budgets")."""
+"""A team's usage page, its CSV, and the owners' budget forms (docs/governance.md "Budgets")."""
 
 from __future__ import annotations
 

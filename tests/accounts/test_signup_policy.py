@@ -1,5 +1,6 @@
-"""Who may join (README "Who may join"): by invitation (the default), open, or addresses at
-chosen domains, on every path that makes an account; the first account administers."""
+"""Who may join (docs/governance.md "Who may join"): by invitation (the default), open, or
+addresses at chosen domains, on every path that makes an account; the first account
+administers."""
 
 from __future__ import annotations
 

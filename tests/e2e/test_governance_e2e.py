@@ -1,4 +1,5 @@
-"""Who may join, and the administrator's page, as people meet them (README "Who may join")."""
+"""Who may join, and the administrator's page, as people meet them (docs/governance.md "Who may
+join")."""
 
 from __future__ import annotations
 

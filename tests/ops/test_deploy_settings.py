@@ -1,5 +1,5 @@
 """Production settings: `manage.py check --deploy` is clean, a placeholder SECRET_KEY stops
-start-up with a clear message, and the cookies are what the README says."""
+start-up with a clear message, and the cookies are what docs/operations.md says."""
 
 from __future__ import annotations
 
@@ -109,12 +109,12 @@ def test_without_smtp_and_debug_mail_is_logged_as_unsent_never_printed(caplog, c
 
 
 @pytest.mark.django_db
-def test_csrf_cookie_is_http_only_as_the_readme_says(client):
+def test_csrf_cookie_is_http_only_as_the_docs_say(client):
     response = client.get(reverse("login"))
     cookie = response.cookies["csrftoken"]
     assert cookie["httponly"] is True and cookie["samesite"] == "Lax"
-    readme = (ROOT / "README.md").read_text()
-    assert "Sessions and CSRF cookies are `HttpOnly`/`SameSite=Lax`" in readme
+    operations = (ROOT / "docs" / "operations.md").read_text()
+    assert "Sessions and CSRF cookies are `HttpOnly`/`SameSite=Lax`" in operations
 
 
 def test_no_script_reads_the_csrf_cookie():

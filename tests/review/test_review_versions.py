@@ -1,4 +1,4 @@
-"""Approvals and versions (README "Review: approvals, version stacks and the variation grid"):
+"""Approvals and versions (docs/review.md "Approvals, version stacks and the variation grid"):
 setting a take's review status, the gallery's review filter, the clip page's version stack
 (versions, lineage, what changed), comparing two versions, and which takes a variation grid
 plays."""

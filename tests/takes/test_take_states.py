@@ -229,14 +229,14 @@ def test_the_check_finds_a_raw_write(tmp_path, monkeypatch):
     ]
 
 
-def test_the_readme_chart_is_the_one_printed_from_the_table():
+def test_the_docs_chart_is_the_one_printed_from_the_table():
     out = StringIO()
     call_command("take_states", stdout=out)
     printed = out.getvalue()
-    readme = (ROOT / "README.md").read_text()
+    docs = (ROOT / "docs" / "takes.md").read_text()
     begin, end = printed.splitlines()[0], printed.splitlines()[-1]
-    assert readme.count(begin) == 1 and readme.count(end) == 1
-    shown = readme[readme.index(begin) : readme.index(end) + len(end)] + "\n"
+    assert docs.count(begin) == 1 and docs.count(end) == 1
+    shown = docs[docs.index(begin) : docs.index(end) + len(end)] + "\n"
     assert shown == printed
     for trigger, move in TAKE_TRANSITIONS.items():
         for source in move.sources:

@@ -1,6 +1,6 @@
 """Copy an instance's files from its local media folder into the bucket (STUDIO_STORAGE=s3).
 
-README "Moving an instance to object storage" has the whole recipe; studio.services.storage
+docs/scaling.md "Moving an instance to object storage" has the whole recipe; studio.services.storage
 says what makes a run safe to stop and repeat.
 """
 

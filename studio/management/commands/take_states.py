@@ -1,5 +1,5 @@
-"""Print the take's state chart and table from studio.models.TAKE_TRANSITIONS, as the README
-shows them (tests/takes/test_take_states.py checks that the README holds exactly this text)."""
+"""Print the take's state chart and table from studio.models.TAKE_TRANSITIONS, as docs/takes.md
+shows them (tests/takes/test_take_states.py checks that docs/takes.md holds exactly this text)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def take_states_text() -> str:
 
 
 class Command(BaseCommand):
-    help = "Print the take's state chart and table for the README."
+    help = "Print the take's state chart and table for docs/takes.md."
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write(take_states_text(), ending="")

@@ -1,4 +1,4 @@
-"""A take's life, one module per step (README, "How a take moves"):
+"""A take's life, one module per step (docs/takes.md "How a take moves"):
 
 - `create`: make takes, cancel them, run again, variations, send again, adopt a task.
 - `submit`: prepare the input and make the one paid POST (`prepare_take` task).
