@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from studio.storage import views as media
 from studio.views import (
     administration,
     clips,
@@ -10,7 +11,6 @@ from studio.views import (
     gallery,
     health,
     home,
-    media,
     projects,
     references,
     review,

@@ -56,6 +56,9 @@ def _rate_limit_windows_hold_still(monkeypatch: pytest.MonkeyPatch) -> None:
 def _isolated_settings(settings: Any, tmp_path: Path) -> None:
     # Tests never touch the real data dir, and static files are served without collectstatic.
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Uploads and scratch copies too: tests on parallel workers count what is left there.
+    settings.FILE_UPLOAD_TEMP_DIR = tmp_path.with_name(f"{tmp_path.name}-uploads")
+    settings.FILE_UPLOAD_TEMP_DIR.mkdir()
     settings.STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

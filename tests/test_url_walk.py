@@ -23,7 +23,7 @@ from studio.models import (
     ShareLink,
     Take,
 )
-from studio.views.media import MEDIA
+from studio.storage.views import MEDIA
 
 pytestmark = pytest.mark.django_db
 

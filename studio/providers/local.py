@@ -28,11 +28,11 @@ from django.utils import timezone
 
 from studio.core.heartbeat import beating
 from studio.engine_models import LocalJob
-from studio.files import CHUNK, scratch_dir, store_file, stored_copy
 from studio.media import engine
 from studio.media.probe import MediaRejected, probe
 from studio.parameters import EditParameters
 from studio.providers.base import EditRequest, Failure, ProviderError, Submitted, TaskStatus
+from studio.storage.files import CHUNK, scratch_dir, store_file, stored_copy
 
 RESULTS = "local-engine"  # the storage folder of rendered files until the take stores its own
 State = LocalJob.State

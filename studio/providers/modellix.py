@@ -31,8 +31,6 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 from django.conf import settings
-from django.core import signing
-from django.urls import reverse
 
 from studio import budget
 from studio.providers.base import (
@@ -44,14 +42,13 @@ from studio.providers.base import (
     TaskStatus,
 )
 from studio.providers.transport import Deadline, PinnedAdapter, TimedAdapter
+from studio.storage import signing
 
 USER_AGENT = "Cutroom/0.1 (+self-hosted video studio)"
 SUCCESS = {"completed", "succeeded", "success"}
 FAILED = {"canceled", "cancelled", "error", "failed"}
 DEFINITE_REJECTIONS = {400, 401, 402, 403, 404, 405, 413, 415, 422}
 MAX_BASE64_BYTES = 20 * 1024 * 1024
-MEDIA_SALT = "cutroom.provider-media"
-MEDIA_URL_MAX_AGE = 24 * 3600
 
 
 def _clip(text: str, limit: int = 500) -> str:
@@ -295,10 +292,7 @@ def check_download_url(url: str) -> None:
 
 
 def signed_media_url(media: Media) -> str:
-    token = signing.dumps(
-        {"k": media.kind, "c": media.code, "v": media.variant}, salt=MEDIA_SALT, compress=True
-    )
-    return settings.PUBLIC_URL + reverse("provider_media", args=[token])
+    return signing.signed_media_url(kind=media.kind, code=media.code, variant=media.variant)
 
 
 class Modellix:

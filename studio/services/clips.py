@@ -10,15 +10,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from studio.files import (
-    delete_files,
-    extension_of,
-    local_copy,
-    safe_display_name,
-    scratch_dir,
-    sha256_of,
-    store_path,
-)
 from studio.media.inputs import check_window, make_input
 from studio.media.probe import (
     MediaRejected,
@@ -32,6 +23,15 @@ from studio.media.transcode import fit, make_poster, make_thumbnail, transcode
 from studio.models import Clip, InputClip, MediaState, Project
 from studio.services import media
 from studio.services.history import activity_log
+from studio.storage.files import (
+    delete_files,
+    extension_of,
+    local_copy,
+    safe_display_name,
+    scratch_dir,
+    sha256_of,
+    store_path,
+)
 
 VIDEO_EXTENSIONS = {"mp4", "mov", "m4v", "webm", "mkv"}
 PROXY_BOX = {"long_max": 1920, "short_max": 1080}

@@ -243,8 +243,8 @@ def take_export_request(*, take: Take) -> bool:
 
 def take_export(*, take_id: int) -> None:
     """Render the before/after MP4 in the worker (safe to run twice)."""
-    from studio.files import local_copy, scratch_dir, store_path
     from studio.media.export import side_by_side
+    from studio.storage.files import local_copy, scratch_dir, store_path
 
     take = Take.objects.select_related("project", "input_clip").get(pk=take_id)
     if take.export_state != "working" or not take.input_clip or not take.result:

@@ -18,9 +18,9 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from studio.files import delete_files, scratch_owner_gone
 from studio.media.probe import MediaRejected
 from studio.models import MAX_PROCESSING_ATTEMPTS, Clip, MediaState, ProcessedMedia, Reference
+from studio.storage.files import delete_files, scratch_owner_gone
 
 log = logging.getLogger(__name__)
 TEMP_MAX_AGE = timedelta(hours=6)  # far beyond any upload or task (timeout 30 min)
@@ -108,7 +108,7 @@ def _newest_mtime(path: Path) -> float:
 def clean_temp() -> int:
     """Remove temporary uploads and scratch folders left behind by processes that were killed,
     and the job files of the local engine before it kept its jobs in the database: a worker's
-    scratch as soon as its process is gone (studio.files.scratch_prefix), the rest after
+    scratch as soon as its process is gone (studio.storage.files.scratch_prefix), the rest after
     TEMP_MAX_AGE."""
     cutoff = time.time() - TEMP_MAX_AGE.total_seconds()
     removed = 0

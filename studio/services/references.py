@@ -9,10 +9,16 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from studio.files import delete_files, local_copy, safe_display_name, scratch_dir, store_path
 from studio.media import images
 from studio.models import MediaState, Project, Reference
 from studio.services import media
+from studio.storage.files import (
+    delete_files,
+    local_copy,
+    safe_display_name,
+    scratch_dir,
+    store_path,
+)
 
 log = logging.getLogger(__name__)
 CLEAN_BATCH = 20  # a few at a time, so that one sweep tick stays short

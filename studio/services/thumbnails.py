@@ -14,9 +14,9 @@ from pathlib import PurePosixPath
 from django.db import models
 from PIL import UnidentifiedImageError
 
-from studio.files import delete_files, local_copy, scratch_dir, store_path
 from studio.media.transcode import make_thumbnail
 from studio.models import Clip, MediaState, Take, TakeState
+from studio.storage.files import delete_files, local_copy, scratch_dir, store_path
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 20  # a thumbnail takes milliseconds; this keeps one sweep tick short

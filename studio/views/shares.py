@@ -20,11 +20,11 @@ from PIL import Image, UnidentifiedImageError
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.limits import hit, peek
-from studio.files import is_remote
 from studio.forms import ShareLinkForm
 from studio.models import Comment, ShareLink, Take, TakeState
 from studio.services import comments, history
-from studio.serving import serve_file
+from studio.storage.files import is_remote
+from studio.storage.serving import serve_file
 from studio.views.comments import CODE, comment_panel, panel_changes, panel_thread, poll_since
 from studio.views.takes import take_for, take_page_context
 

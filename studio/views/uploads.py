@@ -14,10 +14,10 @@ from django.template.defaultfilters import filesizeformat
 
 from accounts.access import get_for_user
 from studio.core.http import wants_json
-from studio.files import safe_display_name
 from studio.forms import UploadForm
 from studio.media.probe import MediaRejected
 from studio.models import Project
+from studio.storage.files import safe_display_name
 
 Receive = Callable[..., tuple[Any, bool]]
 

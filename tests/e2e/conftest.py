@@ -170,7 +170,7 @@ def finish_take(take: Any, folder: Path) -> Any:
     from django.core.files import File
     from django.utils import timezone
 
-    from studio.files import local_copy
+    from studio.storage.files import local_copy
 
     item = services.input_clip_prepare(
         clip=take.clip, start=take.start_ms / 1000, length=take.length_ms / 1000

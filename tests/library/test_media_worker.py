@@ -167,7 +167,7 @@ def test_clean_temp_removes_only_old_leftovers(settings, tmp_path):
 
 
 def test_scratch_of_a_process_that_is_gone_goes_at_once(settings, tmp_path):
-    from studio.files import scratch_dir
+    from studio.storage.files import scratch_dir
 
     settings.FILE_UPLOAD_TEMP_DIR = tmp_path
     dead = subprocess.Popen(["true"])  # noqa: S607

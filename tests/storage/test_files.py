@@ -9,8 +9,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 from django.db.models.fields.files import FieldFile
 
-from studio.files import local_copy, safe_display_name
 from studio.models import Clip
+from studio.storage.files import local_copy, safe_display_name
 
 
 class RemoteStorage(FileSystemStorage):
@@ -67,8 +67,8 @@ def test_a_failed_store_leaves_no_partial_file(tmp_path, settings, monkeypatch):
 
     from django.core.files.storage import FileSystemStorage
 
-    from studio.files import store_path
     from studio.models import Project
+    from studio.storage.files import store_path
 
     settings.MEDIA_ROOT = tmp_path / "media"
     original = FileSystemStorage._save

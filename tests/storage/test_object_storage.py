@@ -263,7 +263,7 @@ def test_studio_info_says_where_the_files_are(s3, settings):
 def test_an_address_is_given_again_for_half_its_life_so_browsers_cache_the_object(
     s3, clip, as_bob, monkeypatch
 ):
-    from studio import files
+    from studio.storage import files
 
     first = as_bob.get(media(clip))["Location"]
     assert as_bob.get(media(clip))["Location"] == first

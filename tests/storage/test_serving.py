@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from studio.models import Clip, MediaState, Project
-from studio.serving import Unsatisfiable, parse_range
+from studio.storage.serving import Unsatisfiable, parse_range
 
 SIZE = 1000
 

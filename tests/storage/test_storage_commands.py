@@ -25,8 +25,8 @@ from django.urls import reverse
 
 from studio import services
 from studio.models import Clip, MediaState, Project, Take, TakeState
-from studio.services import storage as moving
-from studio.services.storage import file_fields, file_rows
+from studio.storage import services as moving
+from studio.storage.services import file_fields, file_rows
 from tests.conftest import upload_clip
 from tests.samples import make_image
 

@@ -328,7 +328,8 @@ def test_provider_media_links(client, clip):
 
     from studio.models import InputClip
     from studio.providers.base import Media
-    from studio.providers.modellix import MEDIA_SALT, signed_media_url
+    from studio.providers.modellix import signed_media_url
+    from studio.storage.signing import MEDIA_SALT
 
     item = services.input_clip_prepare(clip=clip, start=0, length=2)
     assert InputClip.objects.count() == 1

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from studio.services.storage import storage_check
+from studio.storage.services import storage_check
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 """Copy an instance's files from its local media folder into the bucket (STUDIO_STORAGE=s3).
 
-docs/scaling.md "Moving an instance to object storage" has the whole recipe; studio.services.storage
+docs/scaling.md "Moving an instance to object storage" has the whole recipe; studio.storage.services
 says what makes a run safe to stop and repeat.
 """
 
@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import filesizeformat
 
-from studio.services.storage import (
+from studio.storage.services import (
     MB,
     MIN_PART_SIZE,
     PART_SIZE,

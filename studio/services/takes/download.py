@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from studio.core.errors import Refused
-from studio.files import scratch_dir, sha256_of, store_path
 from studio.media.probe import MediaRejected, probe
 from studio.media.transcode import make_poster, make_thumbnail
 from studio.models import Take, TakeState, Trigger
@@ -25,6 +24,7 @@ from studio.providers.base import Failure, Provider, ProviderError
 from studio.services.takes import common
 from studio.services.takes.common import StepProblem, backoff, scaled, step_problem
 from studio.services.takes.leases import StepLease, holding_lease
+from studio.storage.files import scratch_dir, sha256_of, store_path
 
 log = logging.getLogger(__name__)
 DOWNLOAD_BUDGET = 4

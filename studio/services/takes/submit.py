@@ -16,7 +16,6 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from studio import budget, polling
-from studio.files import direct_url, local_copy
 from studio.media.probe import MediaRejected
 from studio.models import Reference, Take, TakeState, Trigger
 from studio.providers import get_provider
@@ -25,6 +24,7 @@ from studio.services.clips import input_clip_prepare
 from studio.services.takes import common
 from studio.services.takes.common import StepProblem, backoff, scaled, step_problem
 from studio.services.takes.leases import holding_lease
+from studio.storage.files import direct_url, local_copy
 
 TRANSIENT_BUDGET = 6
 CONFIG_PAUSE_SECONDS = 600

@@ -221,7 +221,7 @@ def direct_url(
 ) -> str | None:
     """A presigned address of the stored file that works for `seconds`, or None.
 
-    None for storages that cannot sign one (local files are streamed by studio.serving). The
+    None for storages that cannot sign one (local files are streamed by studio.storage.serving). The
     answer's headers are signed into the address, so the bucket sends the type, download name
     and caching we would have sent.
     """

@@ -6,17 +6,16 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_safe
 
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
-from studio.files import is_remote
 from studio.models import Clip, InputClip, Reference, Take
-from studio.providers.modellix import MEDIA_SALT, MEDIA_URL_MAX_AGE
-from studio.serving import serve_file
+from studio.storage.files import is_remote
+from studio.storage.serving import serve_file
+from studio.storage.signing import signed_media_spec
 
 # kind -> (queryset, path to the team, the variants one may fetch)
 MEDIA = {
@@ -96,11 +95,10 @@ def provider_media(request: HttpRequest, token: str) -> HttpResponseBase:
 
     The link names one file and works for 24 hours; anything else is a plain 404.
     """
-    try:
-        spec = signing.loads(token, salt=MEDIA_SALT, max_age=MEDIA_URL_MAX_AGE)
-        kind, code, variant = spec["k"], spec["c"], spec["v"]
-    except (signing.BadSignature, KeyError, TypeError):
-        raise Http404("No such file.") from None
+    spec = signed_media_spec(token)
+    if spec is None:
+        raise Http404("No such file.")
+    kind, code, variant = spec["kind"], spec["code"], spec["variant"]
     if kind not in MEDIA or variant not in MEDIA[kind][2]:
         raise Http404("No such file.")
     return _serve(request, MEDIA[kind][0].filter(code=code).first(), variant, as_attachment=False)

@@ -37,7 +37,7 @@ from django.db import models
 from s3transfer.utils import ChunksizeAdjuster
 from storages.utils import clean_name
 
-from studio.files import CHUNK, is_remote
+from studio.storage.files import CHUNK, is_remote
 
 MB = 1024 * 1024
 PART_SIZE = 16 * MB

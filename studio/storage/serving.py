@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, Streami
 from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header, http_date
 
-from studio.files import direct_url
+from studio.storage.files import direct_url
 
 CHUNK = 256 * 1024
 # first-last, either may be empty; ASCII digits only, at most 18 (any file size fits, and `int`
