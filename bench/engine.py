@@ -32,10 +32,10 @@ def main() -> None:
     import django
 
     django.setup()
-    from studio.media import engine
     from studio.media.probe import probe
     from studio.media.transcode import transcode
     from studio.parameters import EditParameters
+    from studio.providers.local import render as engine
     from tests.samples import make_video
 
     folder = Path(tempfile.mkdtemp(prefix="cutroom-engine-bench-"))

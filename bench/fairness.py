@@ -215,7 +215,8 @@ class Bench:
     def reset(self) -> None:
         from accounts.models import Membership, Team
         from studio import budget, polling
-        from studio.models import Lease, RequestBudget, Take
+        from studio.models import RequestBudget, Take
+        from studio.ops.models import Lease
 
         Take.objects.all().delete()
         RequestBudget.objects.all().delete()

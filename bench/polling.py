@@ -162,7 +162,8 @@ class Bench:
     # -- plumbing -----------------------------------------------------------------------------
     def reset(self, *, rpm: int) -> None:
         from studio import budget, polling
-        from studio.models import Lease, RequestBudget, Take
+        from studio.models import RequestBudget, Take
+        from studio.ops.models import Lease
 
         if rpm:
             self.settings.MODELLIX_RPM = rpm

@@ -27,7 +27,8 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
-from studio.models import Lease, WorkerHeartbeat
+from studio.models import WorkerHeartbeat
+from studio.ops.models import Lease
 
 log = logging.getLogger(__name__)
 SCHEDULER = "scheduler"  # the name of the scheduler's lease (studio.scheduler.LEASE_NAME)

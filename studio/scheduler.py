@@ -7,7 +7,7 @@ proxies): none is held by a loop that waits for the provider, so with STUDIO_WOR
 is prepared and a take sent while other takes are being polled.
 
 Exactly one scheduler is active across all hosts: it holds the database lease "scheduler"
-(studio.models.Lease) and renews it every 2 s (or every fifth of a shorter
+(studio.ops.models.Lease) and renews it every 2 s (or every fifth of a shorter
 STUDIO_SCHEDULER_LEASE_SECONDS; 10 s by default). The others stand by and try to take the lease
 as often. When the active
 one dies, its renewals stop and another takes over once the lease has run out: within about
@@ -36,7 +36,8 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from studio import budget, health
-from studio.models import ACTIVE_TAKE_STATES, Lease, Take
+from studio.models import ACTIVE_TAKE_STATES, Take
+from studio.ops.models import Lease
 from studio.services.takes.driver import takes_admit as admit
 from studio.services.takes.driver import takes_repair as repair
 from studio.services.takes.poll import Poller

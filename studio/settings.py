@@ -415,7 +415,7 @@ Q_CLUSTER = {
     "queue_limit": 2,
     "bulk": 1,
     # A proxy of a 10-minute 4K clip can take many minutes on two cores. Work is guarded by
-    # leases in the database (studio.models.ProcessedMedia), not by this timeout.
+    # leases in the database (studio.library.models.ProcessedMedia), not by this timeout.
     "timeout": 1800,
     # retry must exceed timeout so a slow task is not handed to a second worker while it runs.
     "retry": 1860,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from accounts.models import User
 from studio import services
 from studio.models import Project
-from studio.providers import local
+from studio.providers.local import engine as local
 from studio.services import budgets, history, media, references, takes, thumbnails
 
 

@@ -185,7 +185,7 @@ def upload_clip(client: Client, project: Any, path: Path, name: str | None = Non
 
 def scheduler_lease(seconds: float = 600) -> None:
     """Stand in for a running scheduler: /healthz and the pages read its lease."""
-    from studio.models import Lease
+    from studio.ops.models import Lease
 
     Lease.acquire("scheduler", "tests", seconds)
 

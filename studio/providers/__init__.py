@@ -15,7 +15,7 @@ def provider_class(name: str) -> type[Provider]:
 
         return Modellix
     if name == "local":
-        from studio.providers.local import LocalEngine
+        from studio.providers.local.engine import LocalEngine
 
         return LocalEngine
     raise ValueError(f"unknown provider {name!r}")

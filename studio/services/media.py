@@ -18,8 +18,9 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from studio.library.models import ProcessedMedia
 from studio.media.probe import MediaRejected
-from studio.models import MAX_PROCESSING_ATTEMPTS, Clip, MediaState, ProcessedMedia, Reference
+from studio.models import MAX_PROCESSING_ATTEMPTS, Clip, MediaState, Reference
 from studio.storage.files import delete_files, scratch_owner_gone
 
 log = logging.getLogger(__name__)

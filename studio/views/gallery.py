@@ -15,7 +15,8 @@ from accounts.access import get_team_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
 from studio.core.http import wants_json
-from studio.models import Activity, Resolution, ReviewStatus, TakeState
+from studio.models import Activity, ReviewStatus, TakeState
+from studio.parameters import Resolution
 from studio.services import budgets, history, usage
 from studio.views.takes import take_for
 

@@ -14,11 +14,11 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from studio import services
-from studio.media import engine
 from studio.media.probe import probe
 from studio.media.transcode import make_poster
 from studio.models import Project, Take, TakeState
 from studio.parameters import EditParameters
+from studio.providers.local import render as engine
 from tests.conftest import PASSWORD, client_for, upload_clip
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from studio import health
-from studio.models import Lease, WorkerHeartbeat
+from studio.models import WorkerHeartbeat
+from studio.ops.models import Lease
 from tests.conftest import scheduler_lease
 
 pytestmark = pytest.mark.django_db

@@ -16,12 +16,12 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from PIL import Image
 
-from studio.engine_models import PENDING_STALE_SECONDS, LocalJob
-from studio.media import engine
 from studio.media.probe import probe
 from studio.parameters import EditParameters
-from studio.providers import local
 from studio.providers.base import EditRequest, Failure, Media, ProviderError
+from studio.providers.local import engine as local
+from studio.providers.local import render as engine
+from studio.providers.local.models import PENDING_STALE_SECONDS, LocalJob
 
 CLAY = EditParameters("clay", "", "720P", "", 0, "auto", True, 1)
 SHORT = EditParameters("clay", "", "720P", "", 2, "auto", True, 1)  # two seconds: quick
@@ -302,7 +302,7 @@ def test_a_cancel_during_a_render_wins_and_the_render_removes_its_files(
         return name
 
     if when == "rendering":
-        monkeypatch.setattr(local.engine, "render", render_then_cancel)
+        monkeypatch.setattr(local.render, "render", render_then_cancel)
     else:
         monkeypatch.setattr(local, "store_file", store_then_cancel)
     local.render_job(task_id)
@@ -360,7 +360,7 @@ def test_a_live_render_keeps_beating_and_a_dead_one_is_queued_again_within_a_lea
         finish.wait(30)
         raise OSError("stopped by the test")
 
-    monkeypatch.setattr(local.engine, "render", quiet_render)
+    monkeypatch.setattr(local.render, "render", quiet_render)
     engine_ = local.LocalEngine()
     video = stored(samples["long.mp4"])
     alive = sent(engine_, video)

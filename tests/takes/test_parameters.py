@@ -12,8 +12,8 @@ from django import forms
 from studio.forms import TakeForm, parameter_fields
 from studio.models import Take
 from studio.parameters import MAX_SEED, EditParameters
-from studio.providers import local
 from studio.providers.base import EditRequest, Media
+from studio.providers.local import engine as local
 from studio.providers.modellix import Modellix
 from studio.views.takes import DIFF_FIELDS
 

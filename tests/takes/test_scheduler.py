@@ -15,7 +15,8 @@ from django.db import connections
 from django.db.models import Sum
 from django.utils import timezone
 
-from studio.models import Clip, Lease, MediaState, Project, Take, TakeState
+from studio.models import Clip, MediaState, Project, Take, TakeState
+from studio.ops.models import Lease
 from studio.parameters import EditParameters
 from studio.scheduler import LEASE_NAME, Scheduler
 from studio.services import takes

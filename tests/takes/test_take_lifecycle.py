@@ -16,7 +16,7 @@ from PIL import Image
 from studio import services
 from studio.models import LocalJob, ProviderGate, Take, TakeState
 from studio.parameters import EditParameters
-from studio.providers import local
+from studio.providers.local import engine as local
 from studio.services import takes
 from studio.services.takes import poll
 from tests.conftest import upload_clip

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from accounts.models import Role, Team
 from studio import health
-from studio.models import Lease, Project, Take, TakeState, WorkerHeartbeat
+from studio.models import Project, Take, TakeState, WorkerHeartbeat
+from studio.ops.models import Lease
 from studio.parameters import EditParameters
 from studio.services import takes
 from tests.conftest import client_for, join, make_user, scheduler_lease

@@ -1,4 +1,5 @@
-"""Print the take's state chart and table from studio.models.TAKE_TRANSITIONS, as docs/takes.md
+"""Print the take's state chart and table from studio.takes.models.TAKE_TRANSITIONS, as
+docs/takes.md
 shows them (tests/takes/test_take_states.py checks that docs/takes.md holds exactly this text)."""
 
 from __future__ import annotations
@@ -7,7 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from studio.models import TAKE_TRANSITIONS, TakeState
+from studio.models import TakeState
+from studio.takes.models import TAKE_TRANSITIONS
 
 BEGIN = "<!-- take-states: printed by `manage.py take_states`; do not edit by hand -->"
 END = "<!-- /take-states -->"

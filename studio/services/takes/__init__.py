@@ -8,7 +8,8 @@
 - `leases`, `common`: the step's lease on its take; queueing, the provider's pause, errors.
 
 Our table is the source of truth; django-q2 only carries kicks. A take moves only by the legal
-moves in studio.models.TAKE_TRANSITIONS (Take.fire, a compare-and-set). Every step claims the take
+moves in studio.takes.models.TAKE_TRANSITIONS (Take.fire, a compare-and-set). Every step claims the
+take
 with a lease (Take.claim), does one external thing outside any transaction, then moves the take
 on, so a step that runs twice does no harm.
 """

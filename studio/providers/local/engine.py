@@ -1,6 +1,7 @@
 """The local engine as a provider: renders in the worker, behind the same interface as Modellix.
 
-`send` records a job (studio.engine_models.LocalJob) and queues the render task, so the take goes
+`send` records a job (studio.providers.local.models.LocalJob) and queues the render task, so the
+take goes
 through the same states as with Modellix (running, with progress, then the result is fetched).
 The job row is the engine's own record: state, progress, a heartbeat, the looks applied. It
 names stored files, never paths: the render copies its inputs from the default storage to a
@@ -27,11 +28,11 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from studio.core.heartbeat import beating
-from studio.engine_models import LocalJob
-from studio.media import engine
 from studio.media.probe import MediaRejected, probe
 from studio.parameters import EditParameters
 from studio.providers.base import EditRequest, Failure, ProviderError, Submitted, TaskStatus
+from studio.providers.local import render
+from studio.providers.local.models import LocalJob
 from studio.storage.files import CHUNK, scratch_dir, store_file, stored_copy
 
 RESULTS = "local-engine"  # the storage folder of rendered files until the take stores its own
@@ -160,7 +161,7 @@ def _render(job: LocalJob, runner: str) -> None:
             ]
             info = probe(source, max_seconds=60)
             output = scratch / "result.mp4"
-            rendered = engine.render(
+            rendered = render.render(
                 source,
                 output,
                 info=info,
@@ -180,7 +181,7 @@ def _render(job: LocalJob, runner: str) -> None:
         return
     description = ""
     if parameters.prompt_extend:
-        description = engine.extended_prompt(
+        description = render.extended_prompt(
             parameters.prompt,
             rendered,
             resolution=parameters.resolution,

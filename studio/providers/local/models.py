@@ -1,4 +1,4 @@
-"""The local engine's record of each render (studio.providers.local), shared by every host.
+"""The local engine's record of each render (studio.providers.local.engine), shared by every host.
 
 Imported by studio.models, so this is the studio app's model like any other. Every change of
 state is a compare-and-set update: a cancel, a render and the poller that re-queues a dead render

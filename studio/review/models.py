@@ -1,36 +1,14 @@
-"""Review: comments pinned to a frame (with drawings), threads, mentions (docs/review.md).
-
-Imported by studio.models, so these are the studio app's models like any other.
-"""
+"""Review: comments pinned to a frame (with drawings), threads, mentions, and share links
+(docs/review.md)."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils import timezone
 
 from accounts.models import User
 from studio.core.codes import new_code
-
-if TYPE_CHECKING:
-    from studio.models import Clip, ShareLink, Take  # noqa: F401
-
-
-class ReviewStatus(models.TextChoices):
-    NONE = "none", "No review status"
-    NEEDS_REVIEW = "needs_review", "Needs review"
-    CHANGES_REQUESTED = "changes_requested", "Changes requested"
-    APPROVED = "approved", "Approved"
-
-
-class Lineage(models.TextChoices):
-    """How a take came from another (Take.run_of)."""
-
-    NEW = "", "New"
-    RUN_AGAIN = "run_again", "Run again"
-    REMIX = "remix", "Remix"
-    VARIATION = "variation", "Variation"
+from studio.takes.models import Take
 
 
 class Side(models.TextChoices):
@@ -142,3 +120,37 @@ class Mention(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.comment_id}"
+
+
+class ShareLink(models.Model):
+    """A public, revocable link to one take and its source. The token is shown once, kept hashed."""
+
+    # A password is typed by people the owner tells it to; below 8 characters it guards little,
+    # and above 200 it is a paste accident (it was once cut silently, locking the owner out).
+    PASSWORD_MIN = 8
+    PASSWORD_MAX = 200
+
+    code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
+    take = models.ForeignKey(Take, on_delete=models.CASCADE, related_name="share_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    allow_download = models.BooleanField(default=False)
+    show_prompt = models.BooleanField(default=True)
+    allow_comments = models.BooleanField(default=False)  # a review link: guests may comment
+    password_hash = models.CharField(max_length=200, blank=True)
+    views = models.PositiveIntegerField(default=0)
+    last_viewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"share {self.code} of {self.take_id}"
+
+    @property
+    def is_live(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

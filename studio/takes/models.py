@@ -1,0 +1,497 @@
+"""A take: one edit request sent to one provider, its lifecycle and its result.
+
+The transitions live in one table (TAKE_TRANSITIONS) beside the model; `Take.fire` is the
+only way a take's state changes (docs/takes.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.models import User
+from studio.core.codes import new_code
+from studio.library.models import Clip, InputClip, Poster, Reference, kind_of, media_url
+from studio.parameters import (
+    NEGATIVE_PROMPT_MAX,
+    PROMPT_MAX,
+    AudioSetting,
+    EditParameters,
+    Ratio,
+    Resolution,
+)
+from studio.projects.models import Activity, Project
+from studio.providers import About, about
+
+
+class ReviewStatus(models.TextChoices):
+    NONE = "none", "No review status"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+
+
+class Lineage(models.TextChoices):
+    """How a take came from another (Take.run_of)."""
+
+    NEW = "", "New"
+    RUN_AGAIN = "run_again", "Run again"
+    REMIX = "remix", "Remix"
+    VARIATION = "variation", "Variation"
+
+
+class TakeState(models.TextChoices):
+    QUEUED = "queued", "Waiting for a free slot"
+    PREPARING = "preparing", "Preparing the input"
+    SUBMITTING = "submitting", "Sending to the provider"
+    RUNNING = "running", "Rendering"
+    DOWNLOADING = "downloading", "Saving the result"
+    SUCCEEDED = "succeeded", "Done"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+    TIMED_OUT = "timed_out", "Timed out"
+    EXPIRED = "expired", "Result expired"
+    UNCERTAIN = "uncertain", "Submission uncertain"
+
+
+# Takes in these states hold one of the provider's concurrent slots.
+AT_PROVIDER = (TakeState.PREPARING, TakeState.SUBMITTING, TakeState.RUNNING)
+ACTIVE_TAKE_STATES = (TakeState.QUEUED, *AT_PROVIDER, TakeState.DOWNLOADING)
+FINAL_TAKE_STATES = (
+    TakeState.SUCCEEDED,
+    TakeState.FAILED,
+    TakeState.CANCELED,
+    TakeState.TIMED_OUT,
+    TakeState.EXPIRED,
+    TakeState.UNCERTAIN,
+)
+# Endings that go into the team's history (canceling and parking as uncertain are logged by
+# the person's own action, or not at all).
+LOGGED_ENDINGS = (TakeState.SUCCEEDED, TakeState.FAILED, TakeState.TIMED_OUT, TakeState.EXPIRED)
+
+
+class Trigger(StrEnum):
+    """What moves a take: a person, a worker's step, the provider's answer or the clock."""
+
+    ADMIT = "admit"
+    CANCEL = "cancel"
+    CANCEL_TASK = "cancel_task"
+    STOP_WAITING = "stop_waiting"
+    PREPARE_FAILED = "prepare_failed"
+    PREPARED = "prepared"
+    RETRY_LATER = "retry_later"
+    SUBMIT_FAILED = "submit_failed"
+    SEND_UNCERTAIN = "send_uncertain"
+    SEND_INTERRUPTED = "send_interrupted"
+    SENT = "sent"
+    PROVIDER_FINISHED = "provider_finished"
+    PROVIDER_FAILED = "provider_failed"
+    STATUS_REFUSED = "status_refused"
+    ADOPTION_REFUSED = "adoption_refused"
+    DEADLINE = "deadline"
+    SAVED = "saved"
+    SAVE_FAILED = "save_failed"
+    RESULT_EXPIRED = "result_expired"
+    SEND_AGAIN = "send_again"
+    ADOPT = "adopt"
+    CHECK_AGAIN = "check_again"
+    TRY_SAVING_AGAIN = "try_saving_again"
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: tuple[TakeState, ...]
+    target: TakeState
+    when: str  # for people: printed in docs/takes.md's table (manage.py take_states)
+    # The provider surely bills nothing for this take (never sent, refused, or failed: only
+    # successful edits are billed), so its money reservation is given back.
+    releases: bool = False
+
+
+_Q, _PREP, _SUB, _RUN, _DOWN = (
+    TakeState.QUEUED,
+    TakeState.PREPARING,
+    TakeState.SUBMITTING,
+    TakeState.RUNNING,
+    TakeState.DOWNLOADING,
+)
+
+# Every legal move of a take. Take.fire is the only way to change a take's state: it moves only
+# from the trigger's sources (compare-and-set), so a trigger from any other state does nothing.
+TAKE_TRANSITIONS: dict[Trigger, Transition] = {
+    Trigger.ADMIT: Transition((_Q,), _PREP, "a slot at the provider is free"),
+    Trigger.CANCEL: Transition(
+        (_Q, _PREP), TakeState.CANCELED, "a person cancels it", releases=True
+    ),
+    Trigger.CANCEL_TASK: Transition(
+        (_RUN,), TakeState.CANCELED, "a person cancels it, and the provider stops its task"
+    ),
+    Trigger.STOP_WAITING: Transition(
+        (_RUN,), TakeState.CANCELED, "a person stops waiting: the provider cannot cancel"
+    ),
+    Trigger.PREPARE_FAILED: Transition(
+        (_PREP,), TakeState.FAILED, "the clip is gone or its part cannot be cut", releases=True
+    ),
+    Trigger.PREPARED: Transition((_PREP,), _SUB, "the input is ready: the paid POST comes next"),
+    Trigger.RETRY_LATER: Transition(
+        (_PREP, _SUB), _PREP, "the POST was certainly not received (or our own trouble before it)"
+    ),
+    Trigger.SUBMIT_FAILED: Transition(
+        (_PREP, _SUB),
+        TakeState.FAILED,
+        "the provider refused, or the retries ran out",
+        releases=True,
+    ),
+    Trigger.SEND_UNCERTAIN: Transition(
+        (_SUB,), TakeState.UNCERTAIN, "the POST may have reached the provider"
+    ),
+    Trigger.SEND_INTERRUPTED: Transition(
+        (_SUB,), TakeState.UNCERTAIN, "the worker died while sending (its lease ran out)"
+    ),
+    Trigger.SENT: Transition((_SUB,), _RUN, "the provider said its task id"),
+    Trigger.PROVIDER_FINISHED: Transition((_RUN,), _DOWN, "the provider has a result"),
+    Trigger.PROVIDER_FAILED: Transition(
+        (_RUN,), TakeState.FAILED, "the provider failed the task", releases=True
+    ),
+    Trigger.STATUS_REFUSED: Transition(
+        (_RUN,), TakeState.FAILED, "the provider refuses to say (e.g. it does not know the task)"
+    ),
+    Trigger.ADOPTION_REFUSED: Transition(
+        (_RUN,), TakeState.UNCERTAIN, "the provider does not know a task id a person pasted"
+    ),
+    Trigger.DEADLINE: Transition((_RUN,), TakeState.TIMED_OUT, "the take's deadline passed"),
+    Trigger.SAVED: Transition((_DOWN,), TakeState.SUCCEEDED, "the result is stored"),
+    Trigger.SAVE_FAILED: Transition(
+        (_DOWN,), TakeState.FAILED, "the result cannot be saved, or the attempts ran out"
+    ),
+    Trigger.RESULT_EXPIRED: Transition(
+        (_DOWN,), TakeState.EXPIRED, "the result link expired and no fresh one is to be had"
+    ),
+    Trigger.SEND_AGAIN: Transition(
+        (TakeState.UNCERTAIN,), _Q, "a person sends it again (a new paid POST)"
+    ),
+    Trigger.ADOPT: Transition(
+        (TakeState.UNCERTAIN,), _RUN, "a person pastes the task id found at the provider"
+    ),
+    Trigger.CHECK_AGAIN: Transition(
+        (TakeState.TIMED_OUT,), _RUN, "a person asks about the known task once more"
+    ),
+    Trigger.TRY_SAVING_AGAIN: Transition(
+        (TakeState.FAILED,), _DOWN, "a person asks to save a paid result again"
+    ),
+}
+# Written only by Take's methods below (tests/takes/test_take_states.py checks the source tree).
+GUARDED_TAKE_FIELDS = (
+    "state",
+    "state_changed_at",
+    "lease_until",
+    "provider_calls",
+    "status_checks",
+    "submit_posts",
+    "transient_errors",
+    "download_attempts",
+    "reserved_usd",
+    "admitted_at",
+)
+
+
+class Take(models.Model):
+    """One edit request: a clip window, parameters and references, sent to one provider."""
+
+    code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="takes")
+    clip = models.ForeignKey(Clip, on_delete=models.SET_NULL, null=True, related_name="takes")
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    run_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True)
+    # What was asked: every parameter of the API, as sent (studio.parameters declares them).
+    prompt = models.TextField(max_length=PROMPT_MAX)
+    negative_prompt = models.TextField(max_length=NEGATIVE_PROMPT_MAX, blank=True)
+    resolution = models.CharField(max_length=5, choices=Resolution, default=Resolution.P1080)
+    ratio = models.CharField(max_length=4, choices=Ratio, blank=True, default=Ratio.KEEP)
+    duration = models.PositiveSmallIntegerField(default=0)  # 0 = keep the window's length
+    audio_setting = models.CharField(max_length=6, choices=AudioSetting, default=AudioSetting.AUTO)
+    prompt_extend = models.BooleanField(default=True)
+    seed = models.PositiveBigIntegerField()
+    seed_was_chosen = models.BooleanField(default=False)
+    start_ms = models.PositiveIntegerField(default=0)
+    length_ms = models.PositiveIntegerField()
+    references = models.ManyToManyField(Reference, through="TakeReference", blank=True)
+    input_clip = models.ForeignKey(InputClip, on_delete=models.SET_NULL, null=True, blank=True)
+    provider = models.CharField(max_length=16)
+    # Where it is.
+    state = models.CharField(max_length=12, choices=TakeState, default=TakeState.QUEUED)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deadline_at = models.DateTimeField(null=True, blank=True)
+    provider_task_id = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    provider_calls = models.PositiveIntegerField(default=0)
+    submit_posts = models.PositiveSmallIntegerField(default=0)
+    status_checks = models.PositiveIntegerField(default=0)
+    transient_errors = models.PositiveSmallIntegerField(default=0)
+    download_attempts = models.PositiveSmallIntegerField(default=0)
+    reason = models.TextField(blank=True)  # for the person
+    last_error = models.TextField(blank=True)  # for us: the provider's words, truncated
+    progress = models.FloatField(null=True, blank=True)  # 0..1 when the provider reports it
+    engine_looks = models.JSONField(default=list, blank=True)  # local engine: looks applied
+    extended_prompt = models.TextField(blank=True)  # the rewritten prompt, when reported
+    title = models.CharField(max_length=120, blank=True)
+    notes = models.TextField(blank=True, max_length=4000)
+    # Review (docs/review.md): where the team's decision on this take stands, and how the take
+    # came from `run_of`; takes made by one "Variations" share a `batch`.
+    review_status = models.CharField(
+        max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.NONE
+    )
+    review_changed_at = models.DateTimeField(null=True, blank=True)
+    review_changed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    lineage = models.CharField(max_length=10, choices=Lineage.choices, blank=True)
+    batch = models.CharField(max_length=16, blank=True, db_index=True)
+    export_state = models.CharField(max_length=10, blank=True)  # "", working, ready, failed
+    export_file = models.FileField(max_length=255, blank=True)
+    # Money and results.
+    estimate_usd = models.DecimalField(max_digits=8, decimal_places=4, default=0)
+    # Held against the budgets that cover this take until the provider reports its charge
+    # (studio.services.budgets): the estimate of each paid request sent or to be sent, 0 once
+    # the take ended without being billed, and always 0 for providers that do not bill.
+    reserved_usd = models.DecimalField(max_digits=10, decimal_places=4, default=0)
+    charged_usd = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
+    provider_duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    result_url = models.TextField(blank=True)
+    result_expires_at = models.DateTimeField(null=True, blank=True)
+    result = models.FileField(max_length=255, blank=True)
+    result_poster = models.FileField(max_length=255, blank=True)
+    result_thumb = models.FileField(max_length=255, blank=True)  # grid-sized result_poster
+    result_thumb_width = models.PositiveIntegerField(null=True, blank=True)
+    result_thumb_height = models.PositiveIntegerField(null=True, blank=True)
+    result_sha256 = models.CharField(max_length=64, blank=True)
+    result_size = models.BigIntegerField(null=True, blank=True)
+    result_width = models.PositiveIntegerField(null=True, blank=True)
+    result_height = models.PositiveIntegerField(null=True, blank=True)
+    result_duration = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    admitted_at = models.DateTimeField(null=True, blank=True)  # let through to the provider
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["state", "created_at"]),
+            models.Index(fields=["project", "-created_at"]),
+            models.Index(fields=["-created_at", "-id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prompt[:40]} ({self.code})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_TAKE_STATES
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_TAKE_STATES
+
+    @property
+    def can_save_again(self) -> bool:
+        """Failed while saving a result the provider still has (paid), for a reason that may
+        pass (a full disk, a broken transfer): its reason offers “Try saving again”."""
+        return bool(
+            self.state == TakeState.FAILED
+            and self.provider_task_id
+            and self.result_url
+            and not self.result
+            and "Try saving again" in self.reason
+        )
+
+    @property
+    def can_check_again(self) -> bool:
+        """Timed out while following a known provider task: ask about it once more."""
+        return bool(self.state == TakeState.TIMED_OUT and self.provider_task_id)
+
+    # -- the only ways a take's state, lease and counters change ---------------------------
+    def fire(
+        self, trigger: Trigger, note: str = "", *, count: Iterable[str] = (), **fields: Any
+    ) -> bool:
+        """Move the take by `trigger`, setting `fields` and adding one to each `count`ed counter,
+        and record its TakeEvent in the same transaction; then reload the take.
+
+        A compare-and-set on the trigger's source states: False, changing nothing, when the take
+        is in any other state (moved on meanwhile, or the trigger is illegal from there)."""
+        move = TAKE_TRANSITIONS[trigger]
+        now = timezone.now()
+        if move.releases:
+            fields.setdefault("reserved_usd", 0)
+        if trigger == Trigger.ADMIT:
+            fields.setdefault("admitted_at", now)
+        if move.target in FINAL_TAKE_STATES:
+            fields.setdefault("finished_at", now)
+            fields.setdefault("lease_until", None)
+            fields.setdefault("next_check_at", None)
+        with transaction.atomic():
+            changed = Take.objects.filter(pk=self.pk, state__in=move.sources).update(
+                state=move.target, state_changed_at=now, **fields, **_counted(count)
+            )
+            if not changed:
+                return False
+            TakeEvent.objects.create(take_id=self.pk, state=move.target, at=now, note=note[:2000])
+            self.refresh_from_db()
+            if move.target in LOGGED_ENDINGS:
+                self._log_ending()
+        return True
+
+    def _log_ending(self) -> None:
+        finished = self.state == TakeState.SUCCEEDED
+        Activity.objects.create(
+            team=self.project.team,
+            actor=self.created_by,
+            verb="finished" if finished else "failed",
+            summary=(
+                f"got a finished take: {self.prompt[:60]}"
+                if finished
+                else f"had a take end as {self.get_state_display().lower()}: {self.prompt[:60]}"
+            )[:300],
+            project=self.project,
+            take=self,
+        )
+
+    def note(self, text: str) -> None:
+        """Add a line to the take's history without moving it."""
+        TakeEvent.objects.create(take_id=self.pk, state=self.state, note=text[:2000])
+
+    def record(self, *, while_in: str | None, count: Iterable[str] = (), **fields: Any) -> bool:
+        """Change the take's bookkeeping, adding one to each `count`ed counter (with F(), so
+        concurrent steps never lose a count), only while it is in `while_in` (None: any state).
+        Never its state or lease: those change by fire() and the lease methods."""
+        if {"state", "state_changed_at", "lease_until"} & fields.keys():
+            raise ValueError("the state and lease of a take change only by fire() and claim()")
+        rows = Take.objects.filter(pk=self.pk)
+        if while_in is not None:
+            rows = rows.filter(state=while_in)
+        return bool(rows.update(**fields, **_counted(count)))
+
+    @classmethod
+    def claim(cls, pk: int, state: str) -> Take | None:
+        """Take the lease of a take in `state`: None when it is elsewhere or someone holds it."""
+        now = timezone.now()
+        free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+        claimed = (
+            cls.objects.filter(pk=pk, state=state)
+            .filter(free)
+            .update(lease_until=now + settings.TAKE_LEASE)
+        )
+        return cls.objects.select_related("clip", "project").get(pk=pk) if claimed else None
+
+    def renew_lease(self, held: datetime | None) -> datetime | None:
+        """Extend the lease we wrote as `held`: its new end, or None when someone else holds it
+        (compare-and-set on our value, so a lease taken over is never extended)."""
+        until = timezone.now() + settings.TAKE_LEASE
+        renewed = Take.objects.filter(pk=self.pk, lease_until=held).update(lease_until=until)
+        return until if renewed else None
+
+    def release_lease(self, *, retry_at: datetime, error: str = "") -> None:
+        """Give the lease back; the repair sweep runs the step again from `retry_at`."""
+        fields: dict[str, Any] = {"lease_until": None, "next_check_at": retry_at}
+        if error:
+            fields["last_error"] = error[:2000]
+        Take.objects.filter(pk=self.pk).update(**fields)
+
+    def reserve_estimate(self) -> None:
+        """Before the take is first saved: hold its estimate against the budgets that cover it
+        when its provider bills (studio.services.budgets)."""
+        if self.pk is not None:
+            raise ValueError("a saved take's reservation changes only by fire()")
+        self.reserved_usd = self.estimate_usd if self.engine.bills else Decimal(0)
+
+    @property
+    def parameters(self) -> EditParameters:
+        """The wan2.7-videoedit parameters of this take, as sent."""
+        return EditParameters.of({name: getattr(self, name) for name in EditParameters.names()})
+
+    @property
+    def engine(self) -> About:
+        """What pages may know of this take's provider: its label, whether it bills, is AI."""
+        return about(self.provider)
+
+    @property
+    def output_seconds(self) -> float:
+        return float(self.duration or self.length_ms / 1000)
+
+    def content_type(self, variant: str) -> str:
+        return kind_of(getattr(self, variant).name)
+
+    @property
+    def grid_poster(self) -> Poster | None:
+        """The picture shown for this take in grids: the result's, else its clip's."""
+        if self.result_thumb:
+            return Poster(
+                media_url("take", self.code, "result_thumb"),
+                self.result_thumb_width,
+                self.result_thumb_height,
+            )
+        if self.result_poster:
+            return Poster(
+                media_url("take", self.code, "result_poster"),
+                self.result_width,
+                self.result_height,
+            )
+        return self.clip.grid_poster if self.clip else None
+
+
+def _counted(counters: Iterable[str]) -> dict[str, Any]:
+    """Add one to each counter in the database, never from a value read earlier."""
+    return {name: F(name) + 1 for name in counters}
+
+
+class TakeReference(models.Model):
+    take = models.ForeignKey(Take, on_delete=models.CASCADE)
+    reference = models.ForeignKey(Reference, on_delete=models.CASCADE)
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["take", "reference"], name="take_reference_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.take_id}#{self.position}"
+
+
+class TakeEvent(models.Model):
+    """Every state change of a take, with when and why: the take's own history."""
+
+    take = models.ForeignKey(Take, on_delete=models.CASCADE, related_name="events")
+    state = models.CharField(max_length=12, choices=TakeState)
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.take_id} {self.state}"
+
+
+class TakeStar(models.Model):
+    """A person's favourite take."""
+
+    take = models.ForeignKey(Take, on_delete=models.CASCADE, related_name="stars")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["take", "user"], name="star_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ★ {self.take_id}"
