@@ -6,6 +6,7 @@
 // their data- attributes. The server renders every thread (one template for the first render,
 // form posts, live updates), so this script never builds a comment's markup from its text.
 import { Layer } from "./drawing.js";
+import { getJSON, postForm } from "./net.js";
 
 const POLL_MS = 4000;
 const SEEK_TIMEOUT_MS = 4000;
@@ -110,17 +111,10 @@ async function metadata(player) {
 
 // -- talking to the server -------------------------------------------------------------------
 async function send(form) {
-  const body = new FormData(form);
   try {
-    const response = await fetch(form.action, {
-      method: "POST",
-      body,
-      credentials: "same-origin",
-      headers: { Accept: "application/json", "X-CSRFToken": body.get("csrfmiddlewaretoken") || "" },
-    });
-    const data = await response.json().catch(() => ({}));
-    if (response.status === 429 && !data.error) data.error = "Too many comments at once; wait a minute and try again.";
-    return { ok: response.ok && data.ok !== false, data };
+    const result = await postForm(form);
+    if (result.status === 429 && !result.data.error) result.data.error = "Too many comments at once; wait a minute and try again.";
+    return result;
   } catch {
     return { ok: false, data: { error: "Cutroom could not be reached. Check the connection and try again." } };
   }
@@ -523,14 +517,12 @@ class Panel {
       try {
         const url = new URL(this.root.dataset.pollUrl, window.location.href);
         if (this.cursor) url.searchParams.set("since", this.cursor);
-        const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-        if (response.ok) {
-          const data = await response.json();
-          this.apply(data);
-          this.cursor = data.cursor || this.cursor;
-        } else if (response.status === 404) {
-          const data = await response.json().catch(() => ({}));
-          if (data.closed) this.stop(data.error);
+        const result = await getJSON(url);
+        if (result.ok) {
+          this.apply(result.data);
+          this.cursor = result.data.cursor || this.cursor;
+        } else if (result.status === 404 && result.data.closed) {
+          this.stop(result.data.error);
         }
       } catch {
         // Offline for a moment: the next look catches up (the cursor has not moved).
