@@ -6,6 +6,7 @@
 // their data- attributes. The server renders every thread (one template for the first render,
 // form posts, live updates), so this script never builds a comment's markup from its text.
 import { Layer } from "./drawing.js";
+import { every } from "./live.js";
 import { getJSON, postForm } from "./net.js";
 
 const POLL_MS = 4000;
@@ -148,8 +149,6 @@ class Panel {
     this.lookedAt = root.dataset.defaultSide || "after";
     this.player = null;
     this.layer = null;
-    this.timer = null;
-    this.stopped = false; // a review link that no longer takes comments: no more asking
     this.home = this.box.parentElement;
     this.homeNext = this.box.nextElementSibling;
 
@@ -164,7 +163,8 @@ class Panel {
     this.markers();
     this.guestNames();
     if (root.dataset.focus) this.openFocus(root.dataset.focus);
-    this.schedule();
+    // Every few seconds while the page is in sight (live.js's loop): what changed since.
+    this.poller = every(POLL_MS, () => this.poll(), { whileHidden: false });
   }
 
   wire() {
@@ -202,9 +202,6 @@ class Panel {
       }
     });
     root.addEventListener("focusout", () => setTimeout(() => this.flush(), 0));
-    document.addEventListener("visibilitychange", () => {
-      if (!document.hidden) this.schedule(true);
-    });
   }
 
   // The player may come later (the take finishes while the page is open): look again.
@@ -503,38 +500,27 @@ class Panel {
     }
   }
 
-  schedule(now = false) {
-    clearTimeout(this.timer);
-    if (this.stopped) return;
-    this.timer = setTimeout(() => this.poll(), now ? 0 : POLL_MS);
-  }
-
-  // Every few seconds while the page is in sight: what changed since the last look.
+  // What changed since the last look (the cursor moves only when the answer is applied).
   async poll() {
-    if (!this.root.isConnected) return;
-    if (!document.hidden) {
-      this.flush();
-      try {
-        const url = new URL(this.root.dataset.pollUrl, window.location.href);
-        if (this.cursor) url.searchParams.set("since", this.cursor);
-        const result = await getJSON(url);
-        if (result.ok) {
-          this.apply(result.data);
-          this.cursor = result.data.cursor || this.cursor;
-        } else if (result.status === 404 && result.data.closed) {
-          this.stop(result.data.error);
-        }
-      } catch {
-        // Offline for a moment: the next look catches up (the cursor has not moved).
-      }
+    if (!this.root.isConnected) {
+      this.poller.stop(); // a live update brought a new panel; this one is gone
+      return;
     }
-    if (!document.hidden) this.schedule();
+    this.flush();
+    const url = new URL(this.root.dataset.pollUrl, window.location.href);
+    if (this.cursor) url.searchParams.set("since", this.cursor);
+    const result = await getJSON(url);
+    if (result.ok) {
+      this.apply(result.data);
+      this.cursor = result.data.cursor || this.cursor;
+    } else if (result.status === 404 && result.data.closed) {
+      this.stop(result.data.error);
+    }
   }
 
   // A review link revoked (or expired) while its page is open: say so, and stop asking.
   stop(message) {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    this.poller.stop(); // a review link that no longer takes comments: no more asking
     this.root.dataset.closed = "true";
     this.say(message);
   }
@@ -627,5 +613,4 @@ document.addEventListener("submit", async (event) => {
 document.addEventListener("keydown", (event) => panel?.key(event));
 setUp();
 // The take page brings the panel (and the player) in when the take finishes while it is open.
-document.addEventListener("take:regions", setUp);
 document.addEventListener("live:updated", setUp);
