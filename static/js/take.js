@@ -1,8 +1,12 @@
 // The take page: live status (via live.js), a ticking clock, and a browser notification when
 // the take ends, if the person asked for one. When the take ends while the page is open, the
 // parts of the page that depend on its state (share card, actions, compare and variations) are
-// brought up to date too, and notices about the take waiting are removed.
+// brought up to date too, and notices about the take waiting are removed. The page's other
+// parts are their own modules: the compare player, the review status and the comments.
 import { refreshRegions } from "./live.js";
+import "./compare.js";
+import "./review.js";
+import "./comments.js";
 
 const button = document.getElementById("notify");
 
