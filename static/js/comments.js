@@ -5,78 +5,50 @@
 // review link for guests can give its own), the frame rate from data-fps, and the threads from
 // their data- attributes. The server renders every thread (one template for the first render,
 // form posts, live updates), so this script never builds a comment's markup from its text.
+// The player is the page's (players.js): it counts, steps and seeks the frames, at the same
+// rate as the server's, so a comment lands on the frame it names.
 import { Layer } from "./drawing.js";
+import { every } from "./live.js";
+import { getJSON, postForm } from "./net.js";
+import { FALLBACK_FPS, frameTime, pageKey, playerFor, timecode } from "./players.js";
 
 const POLL_MS = 4000;
-const SEEK_TIMEOUT_MS = 4000;
-const TYPING = "input, textarea, select, [contenteditable]:not([contenteditable=false])";
 
-const frameAt = (seconds, fps) => Math.max(0, Math.floor(seconds * fps + 0.001));
-const middleOf = (frame, fps) => (frame + 0.5) / fps; // never the frame before, after rounding
-const pad = (n) => String(n).padStart(2, "0");
-
-// HH:MM:SS:FF at the whole-number rate (23.976 counts as 24), as the server writes it.
-function timecode(frame, fps) {
-  const rate = Math.max(1, Math.round(fps));
-  const seconds = Math.floor(frame / rate);
-  return `${pad(Math.floor(seconds / 3600))}:${pad(Math.floor(seconds / 60) % 60)}:${pad(seconds % 60)}:${pad(frame % rate)}`;
-}
-
-function once(target, name, timeout = SEEK_TIMEOUT_MS) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, timeout);
-    target.addEventListener(name, () => { clearTimeout(timer); resolve(); }, { once: true });
-  });
-}
-
-// -- the page's player: the compare player (take page) or one video (clip page) -------------
-function comparePlayer(root) {
-  const a = root.querySelector("video[data-side=a]");
-  const b = root.querySelector("video[data-side=b]");
-  return {
-    root,
-    stage: root.querySelector(".compare-stage"),
-    videos: [a, b],
-    single: false,
-    video: (side) => (side === "before" ? a : b),
-    time: () => a.currentTime,
-    duration() {
-      const known = Math.min(a.duration || Infinity, b.duration || Infinity);
-      return Number.isFinite(known) ? known : Number(root.dataset.duration) || 0;
-    },
-    timeline: () => root.querySelector("[data-timeline]"),
-    controls: () => root.querySelector(".compare-controls"),
-    pause() {
-      if (!a.paused) root.querySelector("[data-action=play]").click();
-    },
-    // Both videos, paused, at `seconds` (compare.js lines them up).
-    seek(seconds) {
-      const done = once(root, "compare:seeked");
-      root.dispatchEvent(new CustomEvent("compare:seek", { detail: { time: seconds } }));
-      return done;
-    },
-    sideAt(event) {
-      if (root.dataset.mode === "wipe") {
-        const divider = root.querySelector(".wipe-handle").getBoundingClientRect();
-        return event.clientX < divider.left ? "before" : "after";
-      }
-      const figure = event.target.closest?.("figure");
-      if (!figure) return null;
-      return figure.classList.contains("compare-a") ? "before" : "after";
-    },
-  };
-}
-
-function singlePlayer(video, seconds) {
+// -- where the panel draws on the page's player (players.js moves it) ------------------------
+// The compare (take and review pages): its stage, its two sides and its timeline. The clip
+// page's lone video: its box, and a track for the markers under it.
+function surface(player) {
+  const root = player.root;
+  if (root.matches("[data-compare]")) {
+    const a = root.querySelector("video[data-side=a]");
+    const b = root.querySelector("video[data-side=b]");
+    return {
+      player,
+      root,
+      stage: root.querySelector(".compare-stage"),
+      videos: [a, b],
+      video: (side) => (side === "before" ? a : b),
+      timeline: () => root.querySelector("[data-timeline]"),
+      controls: () => root.querySelector(".compare-controls"),
+      sideAt(event) {
+        if (root.dataset.mode === "wipe") {
+          const divider = root.querySelector(".wipe-handle").getBoundingClientRect();
+          return event.clientX < divider.left ? "before" : "after";
+        }
+        const figure = event.target.closest?.("figure");
+        if (!figure) return null;
+        return figure.classList.contains("compare-a") ? "before" : "after";
+      },
+    };
+  }
+  const video = root.querySelector("video");
   let track = null;
   return {
-    root: video.closest(".player") || video.parentElement,
+    player,
+    root,
     stage: video.parentElement,
     videos: [video],
-    single: true,
     video: () => video,
-    time: () => video.currentTime,
-    duration: () => video.duration || seconds,
     timeline() {
       if (!track || !track.isConnected) {
         track = document.createElement("div");
@@ -86,41 +58,22 @@ function singlePlayer(video, seconds) {
       return track;
     },
     controls: () => null,
-    pause: () => video.pause(),
-    seek(to) {
-      video.pause();
-      const done = once(video, "seeked");
-      video.currentTime = to;
-      return done;
-    },
     sideAt: () => "before",
   };
 }
 
-function findPlayer(panel) {
-  const compare = document.querySelector("[data-compare][data-ready]");
-  if (compare) return comparePlayer(compare);
-  const video = panel.dataset.video ? document.querySelector(panel.dataset.video) : null;
-  return video ? singlePlayer(video, Number(panel.dataset.duration) || 0) : null;
-}
-
-async function metadata(player) {
-  await Promise.all(player.videos.map((v) => (v.readyState >= 1 ? null : once(v, "loadedmetadata", 15000))));
+// The player of the video the panel names (data-video, the clip page's), or the page's.
+function findView(panel) {
+  const player = playerFor(panel.dataset.video ? document.querySelector(panel.dataset.video) : null);
+  return player?.root.querySelector("video") ? surface(player) : null;
 }
 
 // -- talking to the server -------------------------------------------------------------------
 async function send(form) {
-  const body = new FormData(form);
   try {
-    const response = await fetch(form.action, {
-      method: "POST",
-      body,
-      credentials: "same-origin",
-      headers: { Accept: "application/json", "X-CSRFToken": body.get("csrfmiddlewaretoken") || "" },
-    });
-    const data = await response.json().catch(() => ({}));
-    if (response.status === 429 && !data.error) data.error = "Too many comments at once; wait a minute and try again.";
-    return { ok: response.ok && data.ok !== false, data };
+    const result = await postForm(form);
+    if (result.status === 429 && !result.data.error) result.data.error = "Too many comments at once; wait a minute and try again.";
+    return result;
   } catch {
     return { ok: false, data: { error: "Cutroom could not be reached. Check the connection and try again." } };
   }
@@ -136,7 +89,7 @@ function fromHtml(html) {
 class Panel {
   constructor(root) {
     this.root = root;
-    this.fps = Number(root.dataset.fps) || 25;
+    this.fps = Number(root.dataset.fps) || FALLBACK_FPS; // the server's, for its timecodes
     this.colours = JSON.parse(root.dataset.colours || "{}");
     this.list = root.querySelector("[data-threads]");
     this.box = root.querySelector("[data-comment-form]");
@@ -152,10 +105,8 @@ class Panel {
     this.current = null; // the chosen thread's code
     this.shownFrame = null; // the frame whose drawing is on the player
     this.lookedAt = root.dataset.defaultSide || "after";
-    this.player = null;
+    this.view = null; // where it draws on the page's player (surface)
     this.layer = null;
-    this.timer = null;
-    this.stopped = false; // a review link that no longer takes comments: no more asking
     this.home = this.box.parentElement;
     this.homeNext = this.box.nextElementSibling;
 
@@ -170,7 +121,8 @@ class Panel {
     this.markers();
     this.guestNames();
     if (root.dataset.focus) this.openFocus(root.dataset.focus);
-    this.schedule();
+    // Every few seconds while the page is in sight (live.js's loop): what changed since.
+    this.poller = every(POLL_MS, () => this.poll(), { whileHidden: false });
   }
 
   wire() {
@@ -179,9 +131,9 @@ class Panel {
     this.box.querySelector("[data-comment-cancel]").addEventListener("click", () => this.close({ focus: true }));
     this.box.addEventListener("submit", (event) => this.submit(event));
     this.frameInput.addEventListener("input", () => this.showTimecode());
-    this.frameInput.addEventListener("change", () => this.player?.seek(middleOf(this.boxFrame(), this.fps)));
+    this.frameInput.addEventListener("change", () => this.view?.player.seekFrame(this.boxFrame()));
     for (const radio of this.box.querySelectorAll("[data-box-side]")) {
-      radio.addEventListener("change", () => this.layer?.edit(this.player.video(this.boxSide()), () => this.drawn()));
+      radio.addEventListener("change", () => this.layer?.edit(this.view.video(this.boxSide()), () => this.drawn()));
     }
     for (const button of this.tools.querySelectorAll("[data-tool]")) {
       button.addEventListener("click", () => this.pickTool(button));
@@ -208,16 +160,13 @@ class Panel {
       }
     });
     root.addEventListener("focusout", () => setTimeout(() => this.flush(), 0));
-    document.addEventListener("visibilitychange", () => {
-      if (!document.hidden) this.schedule(true);
-    });
   }
 
   // The player may come later (the take finishes while the page is open): look again.
   attach() {
-    const found = findPlayer(this.root);
-    if (!found || (this.player && this.player.stage === found.stage)) return;
-    this.player = found;
+    const found = findView(this.root);
+    if (!found || (this.view && this.view.player === found.player)) return;
+    this.view = found;
     this.layer = new Layer(found.stage, this.colours);
     found.stage.addEventListener("pointermove", (event) => {
       this.lookedAt = found.sideAt(event) || this.lookedAt;
@@ -228,7 +177,7 @@ class Panel {
     }
     // A comment's drawing belongs to its frame: it goes when the videos move to another.
     found.videos[0].addEventListener("seeked", () => {
-      if (this.shownFrame !== null && frameAt(found.time(), this.fps) !== this.shownFrame) this.hideDrawing();
+      if (this.shownFrame !== null && found.player.frame() !== this.shownFrame) this.hideDrawing();
     });
     const controls = found.controls();
     if (controls && !controls.querySelector("[data-comment-here]")) {
@@ -262,29 +211,30 @@ class Panel {
   // again while open, it moves the comment to the frame now shown and keeps what was written.
   open() {
     this.attach();
-    if (!this.player) return;
-    this.player.pause();
+    if (!this.view) return;
+    const player = this.view.player;
+    player.pause();
     this.hideDrawing();
     const last = Number(this.frameInput.max);
-    this.frameInput.value = String(Math.min(Number.isFinite(last) && last > 0 ? last : Infinity, frameAt(this.player.time(), this.fps)));
+    this.frameInput.value = String(Math.min(Number.isFinite(last) && last > 0 ? last : Infinity, player.frame()));
     this.showTimecode();
     const side = this.box.querySelector(`[data-box-side][value="${this.lookedAt}"]`);
     if (side) side.checked = true;
     this.error.hidden = true;
     if (this.box.hidden) {
       // Under the player, so the picture stays in sight while drawing.
-      this.player.root.after(this.box);
+      this.view.root.after(this.box);
       this.box.hidden = false;
       this.box.classList.add("is-open");
     }
-    this.layer.edit(this.player.video(this.boxSide()), () => this.drawn());
+    this.layer.edit(this.view.video(this.boxSide()), () => this.drawn());
     this.drawn();
     // A guest who has not given a name yet starts there; everyone else with the words.
     const name = this.box.querySelector("[data-guest-name]");
     (name && !name.value.trim() ? name : this.body).focus({ preventScroll: true });
     // The picture (to draw on) at the top of the window, the box under it; a box taller than
     // what is left of a small window still shows the words being typed.
-    this.player.root.scrollIntoView({ block: "start" });
+    this.view.root.scrollIntoView({ block: "start" });
     if (this.box.getBoundingClientRect().bottom > window.innerHeight) this.body.scrollIntoView({ block: "nearest" });
   }
 
@@ -357,12 +307,13 @@ class Panel {
     thread.classList.add("is-current");
     this.markers();
     this.attach();
-    if (!this.player || thread.dataset.frame === "") return;
-    if (reveal) this.player.root.scrollIntoView({ block: "nearest" });
+    if (!this.view || thread.dataset.frame === "") return;
+    const player = this.view.player;
+    if (reveal) this.view.root.scrollIntoView({ block: "nearest" });
     const frame = Number(thread.dataset.frame);
     this.hideDrawing();
-    await metadata(this.player);
-    await this.player.seek(middleOf(frame, this.fps));
+    await player.ready();
+    await player.seekFrame(frame);
     if (this.current !== thread.dataset.thread) return; // another was chosen meanwhile
     const shapes = JSON.parse(thread.dataset.drawing || "[]");
     // Beside another take, the left video is not the source a drawing may have been made on.
@@ -371,7 +322,7 @@ class Panel {
     this.say(`Showing ${thread.dataset.who}’s comment at ${thread.dataset.timecode}.${note}`);
     if (shapes.length && onPage && !this.layer.editing) {
       this.shownFrame = frame;
-      this.layer.show(shapes, this.player.video(thread.dataset.side));
+      this.layer.show(shapes, this.view.video(thread.dataset.side));
     }
   }
 
@@ -410,8 +361,8 @@ class Panel {
 
   // One button per thread shown by the filter, at its frame on the player's timeline.
   markers() {
-    const player = this.player;
-    const host = player?.timeline();
+    const view = this.view;
+    const host = view?.timeline();
     if (!host) return;
     host.classList.add("has-markers");
     let layer = host.querySelector(".comment-markers");
@@ -422,6 +373,7 @@ class Panel {
       layer.setAttribute("aria-label", "Comments on the timeline");
       host.append(layer);
     }
+    const { player } = view;
     const duration = player.duration();
     const filter = this.list.dataset.filter;
     const buttons = [];
@@ -439,7 +391,7 @@ class Panel {
       button.setAttribute("aria-label", `Comment by ${who} at ${at}${resolved ? ", resolved" : ""}`);
       const text = thread.querySelector(".comment-body")?.textContent.trim() || "";
       button.title = `${who}, ${at}: ${text.length > 80 ? `${text.slice(0, 79)}…` : text}`;
-      const at01 = duration ? Math.min(1, middleOf(Number(frame), this.fps) / duration) : 0;
+      const at01 = duration ? Math.min(1, frameTime(Number(frame), player.fps) / duration) : 0;
       button.style.setProperty("--at", String(at01));
       button.addEventListener("click", () => this.select(thread.dataset.thread));
       buttons.push(button);
@@ -509,40 +461,27 @@ class Panel {
     }
   }
 
-  schedule(now = false) {
-    clearTimeout(this.timer);
-    if (this.stopped) return;
-    this.timer = setTimeout(() => this.poll(), now ? 0 : POLL_MS);
-  }
-
-  // Every few seconds while the page is in sight: what changed since the last look.
+  // What changed since the last look (the cursor moves only when the answer is applied).
   async poll() {
-    if (!this.root.isConnected) return;
-    if (!document.hidden) {
-      this.flush();
-      try {
-        const url = new URL(this.root.dataset.pollUrl, window.location.href);
-        if (this.cursor) url.searchParams.set("since", this.cursor);
-        const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-        if (response.ok) {
-          const data = await response.json();
-          this.apply(data);
-          this.cursor = data.cursor || this.cursor;
-        } else if (response.status === 404) {
-          const data = await response.json().catch(() => ({}));
-          if (data.closed) this.stop(data.error);
-        }
-      } catch {
-        // Offline for a moment: the next look catches up (the cursor has not moved).
-      }
+    if (!this.root.isConnected) {
+      this.poller.stop(); // a live update brought a new panel; this one is gone
+      return;
     }
-    if (!document.hidden) this.schedule();
+    this.flush();
+    const url = new URL(this.root.dataset.pollUrl, window.location.href);
+    if (this.cursor) url.searchParams.set("since", this.cursor);
+    const result = await getJSON(url);
+    if (result.ok) {
+      this.apply(result.data);
+      this.cursor = result.data.cursor || this.cursor;
+    } else if (result.status === 404 && result.data.closed) {
+      this.stop(result.data.error);
+    }
   }
 
   // A review link revoked (or expired) while its page is open: say so, and stop asking.
   stop(message) {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    this.poller.stop(); // a review link that no longer takes comments: no more asking
     this.root.dataset.closed = "true";
     this.say(message);
   }
@@ -559,35 +498,15 @@ class Panel {
     if (input?.value) sessionStorage.setItem("cutroom-guest-name", input.value);
   }
 
-  // -- keys anywhere on the page (never while typing) --------------------------------------------
+  // -- keys anywhere on the page (never while typing); the player's own are players.js's ------
   key(event) {
     if (event.key === "Escape" && !this.box.hidden && this.box.contains(event.target)) {
       this.close({ focus: true });
       return;
     }
-    if (event.defaultPrevented || event.isComposing || event.ctrlKey || event.altKey || event.metaKey) return;
-    const target = event.target instanceof Element ? event.target : document.body;
-    if (target.closest(TYPING)) return;
-    const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
-    if (key === "c" && !event.repeat) {
+    if (pageKey(event) === "c" && !event.repeat) {
       event.preventDefault();
       this.open();
-      return;
-    }
-    // The compare player has its own keys (compare.js); a lone video gets the same ones here.
-    if (!this.player?.single) return;
-    const video = this.player.videos[0];
-    if (key === "k" && !event.repeat) {
-      if (video.paused) video.play().catch(() => {});
-      else video.pause();
-    } else if (key === "j" || key === "l") {
-      const frame = frameAt(video.currentTime, this.fps) + Math.round(this.fps) * (key === "j" ? -1 : 1);
-      video.currentTime = middleOf(Math.max(0, frame), this.fps);
-    } else if (key === "," || key === ".") {
-      event.preventDefault();
-      video.pause();
-      const frame = Math.max(0, frameAt(video.currentTime, this.fps) + (key === "," ? -1 : 1));
-      video.currentTime = middleOf(frame, this.fps);
     }
   }
 }
@@ -634,6 +553,7 @@ document.addEventListener("submit", async (event) => {
 
 document.addEventListener("keydown", (event) => panel?.key(event));
 setUp();
-// The take page brings the panel (and the player) in when the take finishes while it is open.
-document.addEventListener("take:regions", setUp);
+// The take page brings the panel (and the player) in when the take finishes while it is open;
+// the clip page brings its player when the preview is ready.
 document.addEventListener("live:updated", setUp);
+document.addEventListener("player:new", setUp);

@@ -1,3 +1,5 @@
+import { postForm } from "./net.js";
+
 // Hover (or focus) a card to preview the take; the video loads only then.
 for (const link of document.querySelectorAll("a.thumb[data-preview]")) {
   let video = null;
@@ -30,17 +32,9 @@ for (const form of document.querySelectorAll("form[data-star]")) {
     if (button.disabled) return;
     button.disabled = true;
     try {
-      const response = await fetch(form.action, {
-        method: "POST",
-        body: new FormData(form),
-        headers: {
-          Accept: "application/json",
-          "X-CSRFToken": form.elements.csrfmiddlewaretoken.value,
-        },
-        credentials: "same-origin",
-      });
-      if (!response.ok) throw new Error(`star: HTTP ${response.status}`);
-      const { starred } = await response.json();
+      const { ok, status, data } = await postForm(form);
+      if (!ok) throw new Error(`star: HTTP ${status}`);
+      const { starred } = data;
       button.setAttribute("aria-pressed", String(starred));
       button.setAttribute("aria-label", starred ? button.dataset.labelOn : button.dataset.labelOff);
       button.textContent = starred ? "★" : "☆";

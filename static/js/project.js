@@ -2,6 +2,7 @@
 // one file after another, and the live clip and image lists. Without JavaScript the forms
 // still work as plain uploads.
 import { changed } from "./live.js";
+import { upload } from "./net.js";
 
 function formatBytes(bytes) {
   const units = ["B", "KB", "MB", "GB"];
@@ -52,56 +53,37 @@ function finish(view, text, kind) {
   if (kind !== "uploading") view.bar.remove();
 }
 
-function send(form, file, view) {
-  return new Promise((resolve) => {
-    const data = new FormData();
-    data.append("csrfmiddlewaretoken", form.elements.csrfmiddlewaretoken.value);
-    data.append("upload_key", crypto.randomUUID());
-    data.append("file", file, file.name);
-    const xhr = new XMLHttpRequest();
-    const started = performance.now();
-    xhr.open("POST", form.action);
-    xhr.setRequestHeader("Accept", "application/json");
-    xhr.setRequestHeader("X-CSRFToken", form.elements.csrfmiddlewaretoken.value);
-    xhr.upload.addEventListener("progress", (event) => {
-      if (!event.lengthComputable) return;
-      const percent = (event.loaded / event.total) * 100;
+async function send(form, file, view) {
+  const data = new FormData();
+  data.append("upload_key", crypto.randomUUID());
+  data.append("file", file, file.name);
+  const started = performance.now();
+  const cancel = new AbortController();
+  view.cancel.addEventListener("click", () => cancel.abort());
+  const result = await upload(form, data, {
+    signal: cancel.signal,
+    onProgress(loaded, total) {
+      const percent = (loaded / total) * 100;
       const elapsed = (performance.now() - started) / 1000;
-      const speed = elapsed > 0 ? event.loaded / elapsed : 0;
+      const speed = elapsed > 0 ? loaded / elapsed : 0;
       view.bar.value = percent;
-      view.status.textContent = `${Math.floor(percent)}% · ${formatBytes(speed)}/s · ${formatSeconds((event.total - event.loaded) / speed)}`;
-    });
-    xhr.upload.addEventListener("load", () => {
+      view.status.textContent = `${Math.floor(percent)}% · ${formatBytes(speed)}/s · ${formatSeconds((total - loaded) / speed)}`;
+    },
+    onSent() {
       view.bar.value = 100;
       view.status.textContent = "100% · saving…";
-    });
-    xhr.addEventListener("load", () => {
-      let body = {};
-      try {
-        body = JSON.parse(xhr.responseText);
-      } catch {
-        body = {};
-      }
-      if (xhr.status >= 200 && xhr.status < 300 && body.ok) {
-        finish(view, body.message, "ok");
-        changed();
-      } else {
-        const reason = body.error || `The upload failed (HTTP ${xhr.status}). Please try again.`;
-        finish(view, reason, "error");
-      }
-      resolve();
-    });
-    xhr.addEventListener("error", () => {
-      finish(view, "The connection was lost during the upload. Nothing was saved; please try again.", "error");
-      resolve();
-    });
-    xhr.addEventListener("abort", () => {
-      finish(view, "Upload canceled. Nothing was saved.", "canceled");
-      resolve();
-    });
-    view.cancel.addEventListener("click", () => xhr.abort());
-    xhr.send(data);
+    },
   });
+  if (result.failed === "network") {
+    finish(view, "The connection was lost during the upload. Nothing was saved; please try again.", "error");
+  } else if (result.failed === "aborted") {
+    finish(view, "Upload canceled. Nothing was saved.", "canceled");
+  } else if (result.ok && result.data.ok) {
+    finish(view, result.data.message, "ok");
+    changed();
+  } else {
+    finish(view, result.data.error || `The upload failed (HTTP ${result.status}). Please try again.`, "error");
+  }
 }
 
 function setUp(form) {

@@ -3,6 +3,7 @@
 // part of the page that shows that take's status follows: its badge, who set it, the pressed
 // button, and data-review on the take's container (the CSS marks an approved one). Without
 // JavaScript, or if fetch fails, the form posts and the page comes back.
+import { postForm } from "./net.js";
 
 function show(code, data) {
   for (const holder of document.querySelectorAll(`[data-review-take="${CSS.escape(code)}"]`)) {
@@ -37,18 +38,12 @@ document.addEventListener("submit", async (event) => {
   const body = new FormData(form, button);
   for (const each of form.querySelectorAll("button")) each.disabled = true;
   try {
-    const response = await fetch(form.action, {
-      method: "POST",
-      body,
-      headers: { Accept: "application/json", "X-CSRFToken": form.elements.csrfmiddlewaretoken.value },
-      credentials: "same-origin",
-    });
-    const data = await response.json().catch(() => ({}));
-    if (response.status === 400 && data.error) {
+    const { ok, status, data } = await postForm(form, { body });
+    if (status === 400 && data.error) {
       if (said) said.textContent = data.error;
       return;
     }
-    if (!response.ok || !data.ok) throw new Error(`review: HTTP ${response.status}`);
+    if (!ok || !data.ok) throw new Error(`review: HTTP ${status}`);
     show(data.code, data);
     if (said) said.textContent = `Review status: ${data.label}.`;
   } catch {

@@ -1,8 +1,12 @@
 // The take page: live status (via live.js), a ticking clock, and a browser notification when
 // the take ends, if the person asked for one. When the take ends while the page is open, the
 // parts of the page that depend on its state (share card, actions, compare and variations) are
-// brought up to date too, and notices about the take waiting are removed.
-import "./live.js";
+// brought up to date too, and notices about the take waiting are removed. The page's other
+// parts are their own modules: the compare player, the review status and the comments.
+import { refreshRegions } from "./live.js";
+import "./compare.js";
+import "./review.js";
+import "./comments.js";
 
 const button = document.getElementById("notify");
 
@@ -22,25 +26,6 @@ if ("Notification" in window && document.querySelector("#take-status[data-pendin
     const answer = await Notification.requestPermission();
     button.hidden = answer === "granted";
   });
-}
-
-// Swap in the server's current version of each live region, except one the person is using
-// (typing in it, or with focus inside): that one is left as it is until the next visit.
-async function refreshRegions() {
-  let fresh;
-  try {
-    const response = await fetch(window.location.href, { headers: { Accept: "text/html" } });
-    if (!response.ok) return;
-    fresh = new DOMParser().parseFromString(await response.text(), "text/html");
-  } catch {
-    return;
-  }
-  for (const region of document.querySelectorAll("[data-live-region]")) {
-    const next = fresh.getElementById(region.id);
-    if (!next || region.contains(document.activeElement)) continue;
-    region.replaceWith(document.importNode(next, true));
-  }
-  document.dispatchEvent(new CustomEvent("take:regions"));
 }
 
 document.addEventListener("live:updated", (event) => {

@@ -1,14 +1,18 @@
-"""The compare player's keys work anywhere on the take and share pages, except while typing."""
+"""The players' keys work anywhere on the take and share pages, except while typing; and every
+player (compare, grid, clip page, comment box) steps to the same frame."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
-from studio.models import Project
+from studio.models import Project, TakeState
 from studio.services import history
 from tests.conftest import client_for, upload_clip
-from tests.e2e.conftest import finish_take, make_take, shot, sign_in, wait_until
+from tests.e2e.conftest import REVIEW_FPS, finish_take, make_take, shot, sign_in, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -130,3 +134,80 @@ def test_keys_work_on_the_share_page(browser: Browser, live_server, bob, take):
         play_pause_step_and_wipe(page)
     finally:
         stranger.close()
+
+
+# Timeline time of every video of the page's player (a grid's source cell plays from its offset).
+PLAYER_TIMES = """(selector) => [...document.querySelectorAll(selector)]
+  .map(v => v.currentTime - Number(v.dataset.offset || 0))"""
+SETTLED = """(selector) => [...document.querySelectorAll(selector)]
+  .every(v => v.readyState >= 2 && v.paused && !v.seeking)"""
+
+
+def step_to_frame_31(page: Page, videos: str, back_button: bool) -> None:
+    """From frame 0: seven frames on, a second on, one frame back (a button, where there is one)."""
+    wait_until(page, f"() => ({SETTLED})({videos!r})")
+    focus_body(page)
+    for _ in range(7):
+        page.keyboard.press(".")
+    page.keyboard.press("l")
+    if back_button:
+        page.get_by_role("button", name="One frame back").click()
+    else:
+        page.keyboard.press(",")
+    # Every video lands in the middle of frame 31 of the clip's 25 a second: 1.26 s.
+    middle = 31.5 / REVIEW_FPS
+    wait_until(
+        page,
+        f"() => ({SETTLED})({videos!r})"
+        f" && ({PLAYER_TIMES})({videos!r}).every(t => Math.abs(t - {middle}) < 0.001)",
+    )
+    for time in page.evaluate(PLAYER_TIMES, videos):
+        assert int(time * REVIEW_FPS) == 31
+        assert time * REVIEW_FPS % 1 == pytest.approx(0.5, abs=0.01)
+
+
+def comment_box_at_frame_31(page: Page) -> None:
+    focus_body(page)
+    page.keyboard.press("c")
+    box = page.locator("[data-comment-form]")
+    expect(box.get_by_label("Frame", exact=True)).to_have_value("31")
+    expect(box.locator("[data-box-timecode]")).to_have_text("00:00:01:06")
+
+
+def test_every_player_steps_to_the_same_frame(
+    page: Page, live_server, bob, review_take, console_errors
+):
+    """The compare, the grid, the clip page and the comment box count frames one way: the same
+    keys and buttons from the start land in the middle of the same frame of the clip."""
+    take = review_take
+    other = make_take(
+        take.project,
+        take.clip,
+        bob,
+        seed=2,
+        state=TakeState.SUCCEEDED,
+        input_clip=take.input_clip,
+        result=take.result.name,
+        result_poster=take.result_poster.name,
+        result_duration=take.result_duration,
+    )
+    sign_in(page, live_server.url, bob.email)
+
+    page.goto(f"{live_server.url}/k/{take.code}/")
+    wait_until(page, "() => !!document.querySelector('[data-comments][data-ready]')")
+    ready(page)
+    step_to_frame_31(page, "[data-compare] video", back_button=True)
+    comment_box_at_frame_31(page)
+
+    grid = reverse("clip_grid", args=[take.clip.code])
+    page.goto(f"{live_server.url}{grid}?take={take.code}&take={other.code}")
+    expect(page.locator("video[data-grid-video]")).to_have_count(3)  # the source and two
+    wait_until(page, "() => document.querySelector('[data-grid]').dataset.ready === 'true'")
+    step_to_frame_31(page, "video[data-grid-video]", back_button=True)
+    expect(page.locator("[data-grid] [data-time]")).to_have_text(re.compile(r" · frame 31$"))
+
+    page.goto(f"{live_server.url}/c/{take.clip.code}/")
+    wait_until(page, "() => !!document.querySelector('[data-comments][data-ready]')")
+    wait_until(page, "() => document.querySelector('#player').dataset.ready === 'true'")
+    step_to_frame_31(page, "#clip-video", back_button=False)
+    comment_box_at_frame_31(page)
