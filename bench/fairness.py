@@ -214,9 +214,10 @@ class Bench:
 
     def reset(self) -> None:
         from accounts.models import Membership, Team
-        from studio import budget, polling
+        from studio import polling
         from studio.models import RequestBudget, Take
         from studio.ops.models import Lease
+        from studio.providers import request_budget as budget
 
         Take.objects.all().delete()
         RequestBudget.objects.all().delete()

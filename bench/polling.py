@@ -161,9 +161,10 @@ class Bench:
 
     # -- plumbing -----------------------------------------------------------------------------
     def reset(self, *, rpm: int) -> None:
-        from studio import budget, polling
+        from studio import polling
         from studio.models import RequestBudget, Take
         from studio.ops.models import Lease
+        from studio.providers import request_budget as budget
 
         if rpm:
             self.settings.MODELLIX_RPM = rpm

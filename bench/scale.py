@@ -554,8 +554,8 @@ def timed_run(
 ) -> tuple[float, Counter[str]]:
     """Start `hosts` worker hosts, make the takes, and time them until every one has ended."""
 
-    from studio.health import scheduler_running, worker_status
     from studio.models import FINAL_TAKE_STATES, Take
+    from studio.ops.health import scheduler_running, worker_status
     from studio.parameters import EditParameters
     from studio.services.takes import take_create
     from tests.hosts import Host

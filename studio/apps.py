@@ -10,7 +10,7 @@ class StudioConfig(AppConfig):
     def ready(self) -> None:
         from django_q.signals import post_spawn
 
-        from studio import health
+        from studio.ops import health
 
         # Every django-q2 worker process starts a heartbeat thread when it is spawned.
         post_spawn.connect(health.start_heartbeat, dispatch_uid="studio-heartbeat")

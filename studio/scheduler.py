@@ -15,10 +15,10 @@ one dies, its renewals stop and another takes over once the lease has run out: w
 more than one renewal period left, so two never poll at once.
 
 Each turn admits queued takes, repairs steps whose worker died or whose task was lost, hands the
-due status checks to the Poller's threads (paid for from the request budget, studio.budget) and
-handles the answers that have come in. A check that waits on a slow provider holds up neither
-the other takes nor admission. SIGTERM or SIGINT ends the loop within a second and gives the
-lease up at once, so a stand-by takes over without waiting for it to run out.
+due status checks to the Poller's threads (paid for from the request budget,
+studio.providers.request_budget) and handles the answers that have come in. A check that waits on a
+slow provider holds up neither the other takes nor admission. SIGTERM or SIGINT ends the loop within
+a second and gives the lease up at once, so a stand-by takes over without waiting for it to run out.
 """
 
 from __future__ import annotations
@@ -35,9 +35,10 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from studio import budget, health
 from studio.models import ACTIVE_TAKE_STATES, Take
+from studio.ops import health
 from studio.ops.models import Lease
+from studio.providers import request_budget
 from studio.services.takes.driver import takes_admit as admit
 from studio.services.takes.driver import takes_repair as repair
 from studio.services.takes.poll import Poller
@@ -140,7 +141,7 @@ class Scheduler:
         if wait <= 0 and not asked:
             # Due takes that could not be asked (no free thread, the budget, a paused provider):
             # not again before the budget has a token, and never in a tight loop.
-            wait = budget.status_wait() or 0.25
+            wait = request_budget.status_wait() or 0.25
         wait = min(LONGEST_TURN, self.renew_every, max(0.02, wait))
         if poller.asking:
             poller.collect(wait=wait)

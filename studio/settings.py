@@ -482,7 +482,7 @@ TAKE_LEASE = timedelta(seconds=env_int("STUDIO_TAKE_LEASE_SECONDS", 60, minimum=
 SCHEDULER_LEASE = timedelta(seconds=env_int("STUDIO_SCHEDULER_LEASE_SECONDS", 10, minimum=1))
 # Requests per minute the Modellix account allows (its smallest entitlement: 100, shared by every
 # key of the team). Cutroom keeps submits, status reads and media uploads of every process and
-# host within it (studio.budget), so it never causes a 429.
+# host within it (studio.providers.request_budget), so it never causes a 429.
 MODELLIX_RPM = env_int("MODELLIX_RPM", 100, minimum=10, maximum=100_000)
 # Compresses the app's polling clock for the polling benchmark (1 = real time).
 TIME_SCALE = float(env_decimal("STUDIO_TIME_SCALE", "1", minimum="0.001"))

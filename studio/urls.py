@@ -3,13 +3,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from studio.ops import views as health
 from studio.storage import views as media
 from studio.views import (
     administration,
     clips,
     comments,
     gallery,
-    health,
     home,
     projects,
     references,

@@ -23,7 +23,7 @@ from pathlib import Path
 import requests
 from django.conf import settings
 
-from studio import supervision
+from studio.ops import supervision
 from tests.cluster import ROOT, cluster_env
 
 PROCFILE = supervision.procfile_entries((ROOT / "Procfile").read_text())

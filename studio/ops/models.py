@@ -11,7 +11,7 @@ from django.utils import timezone
 
 
 class WorkerHeartbeat(models.Model):
-    """Written every few seconds by each live django-q2 worker process (see studio.health)."""
+    """Written every few seconds by each live django-q2 worker process (see studio.ops.health)."""
 
     worker = models.CharField(max_length=120, unique=True)
     started_at = models.DateTimeField()

@@ -13,7 +13,8 @@ Every call has an overall deadline (transport.Deadline), and result downloads co
 addresses checked after one DNS lookup (transport.PinnedAdapter).
 
 Every request to the API is paid for from the request budget that all processes share
-(studio.budget) before it is sent; without a token it is not sent (OverBudget says when to try).
+(studio.providers.request_budget) before it is sent; without a token it is not sent (OverBudget says
+when to try).
 `prepare` pays for its uploads and for the POST that follows at once, so a take is either fully
 paid for before the first upload or sent nowhere, and the paid POST never waits for the budget.
 """
@@ -32,7 +33,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import requests
 from django.conf import settings
 
-from studio import budget
+from studio.providers import request_budget
 from studio.providers.base import (
     EditRequest,
     Failure,
@@ -301,7 +302,7 @@ class Modellix:
     bills = True
     is_ai = True
     can_cancel = False  # the API has no cancel: a person can only stop waiting
-    budget = "modellix"  # the request budget it spends from (studio.budget)
+    budget = "modellix"  # the request budget it spends from (studio.providers.request_budget)
 
     def __init__(
         self,
@@ -334,7 +335,7 @@ class Modellix:
         if self.prepaid >= count:
             self.prepaid -= count
             return
-        budget.spend(self.budget, count - self.prepaid, patience=patience)
+        request_budget.spend(self.budget, count - self.prepaid, patience=patience)
         self.prepaid = 0
 
     # -- submit ---------------------------------------------------------------------------
@@ -441,7 +442,7 @@ class Modellix:
     # -- status ---------------------------------------------------------------------------
     def status(self, task_id: str) -> TaskStatus:
         total = settings.MODELLIX_STATUS_TIMEOUT
-        self._spend(patience=total)  # paid ahead by the scheduler (budget.prepay_status)
+        self._spend(patience=total)  # paid ahead by the scheduler (request_budget.prepay_status)
         deadline = Deadline(total)
         try:
             with deadline:

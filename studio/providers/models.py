@@ -18,7 +18,7 @@ class ProviderGate(models.Model):
 
 class RequestBudget(models.Model):
     """The requests a provider still allows, as a token bucket that every process and host
-    shares (studio.budget): `tokens` as they were at `updated_at`."""
+    shares (studio.providers.request_budget): `tokens` as they were at `updated_at`."""
 
     provider = models.CharField(max_length=16, unique=True)
     tokens = models.FloatField()

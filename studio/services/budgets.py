@@ -49,7 +49,7 @@ from accounts.models import Instance, Membership, Team, User
 from studio.core.errors import Refused
 from studio.core.formatting import usd, usd_estimate
 from studio.models import BudgetAlert, Project, Take
-from studio.providers import about
+from studio.providers.catalogue import about
 from studio.services.history import activity_log
 
 logger = logging.getLogger(__name__)

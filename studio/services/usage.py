@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Team
 from studio.models import Project, Take
-from studio.providers import about
+from studio.providers.catalogue import about
 from studio.services.budgets import (
     ZERO,
     Budget,

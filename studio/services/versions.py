@@ -18,7 +18,7 @@ from studio.core.errors import Refused
 from studio.core.formatting import seconds
 from studio.models import Clip, Lineage, ReviewStatus, Take, TakeReference, TakeState
 from studio.parameters import EditParameters
-from studio.providers import about
+from studio.providers.catalogue import about
 from studio.services.comments import comment_counts
 
 STACK_LIMIT = 200  # the newest versions a clip page lists

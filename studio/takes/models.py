@@ -29,7 +29,7 @@ from studio.parameters import (
     Resolution,
 )
 from studio.projects.models import Activity, Project
-from studio.providers import About, about
+from studio.providers.catalogue import About, about
 
 
 class ReviewStatus(models.TextChoices):

@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from studio.core.formatting import FREE, usd, usd_estimate
-from studio.providers import about
+from studio.providers.catalogue import about
 
 register = template.Library()
 register.filter("usd", usd)

@@ -16,10 +16,10 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Membership
 from accounts.services import team_switch
 from studio.forms import BudgetForm, ProjectForm
-from studio.health import scheduler_running, worker_running
 from studio.media.probe import human_duration
 from studio.models import Project, Take
-from studio.providers import about
+from studio.ops.health import scheduler_running, worker_running
+from studio.providers.catalogue import about
 from studio.services import budgets, project_archive, project_create, project_update
 from studio.services.budgets import Budget
 from studio.views.home import render_team_page

@@ -17,11 +17,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
-from studio import health
 from studio.forms import AdoptTaskForm, ShareLinkForm, TakeForm
 from studio.models import Clip, Lineage, MediaState, Take, TakeStar, TakeState
+from studio.ops import health
 from studio.parameters import EditParameters
-from studio.providers import about
+from studio.providers.catalogue import about
 from studio.services import budgets, takes
 from studio.services.comments import subject_fps
 from studio.services.projects import ARCHIVED_NO_TAKES

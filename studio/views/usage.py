@@ -22,7 +22,7 @@ from accounts.models import Membership, Team
 from accounts.services import team_switch
 from studio.forms import BudgetForm
 from studio.models import Project
-from studio.providers import about
+from studio.providers.catalogue import about
 from studio.services import budgets, usage
 from studio.views.projects import render_project_settings
 

@@ -24,8 +24,9 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from accounts.models import Membership, Team
 from accounts.services import invitation_create
-from studio import health, services
+from studio import services
 from studio.models import Clip, MediaState, Project, ReviewStatus, Take, TakeState
+from studio.ops import health
 from studio.services import comments, history, takes
 from tests.conftest import PASSWORD, client_for, last_link, make_user, upload_clip
 from tests.e2e.conftest import check_axe, finish_take, make_take, shot, sign_in, sign_out

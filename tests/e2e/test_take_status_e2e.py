@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.models import Role, Team
-from studio import health
 from studio.models import Project
+from studio.ops import health
 from studio.parameters import EditParameters
 from studio.services import takes
 from tests.conftest import client_for, join, scheduler_lease, upload_clip

@@ -246,7 +246,7 @@ def test_clip_page_and_player_fragment(as_carol, as_bob, project, samples):
 
 
 def test_waiting_uploads_say_when_no_worker_runs(as_bob, project, samples):
-    from studio import health
+    from studio.ops import health
 
     upload(as_bob, project, samples["h264.mp4"])
     url = reverse("project_library", args=[project.code])

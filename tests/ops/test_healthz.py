@@ -9,8 +9,8 @@ from django.db import DatabaseError
 from django.urls import reverse
 from django.utils import timezone
 
-from studio import health
 from studio.models import WorkerHeartbeat
+from studio.ops import health
 from studio.ops.models import Lease
 from tests.conftest import scheduler_lease
 

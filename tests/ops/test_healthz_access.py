@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from studio import health
+from studio.ops import health
 from tests.conftest import client_for, scheduler_lease
 
 pytestmark = pytest.mark.django_db

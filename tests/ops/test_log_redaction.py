@@ -24,9 +24,9 @@ from django.utils.http import urlsafe_base64_encode
 from gunicorn.config import Config
 
 from accounts.services import invitation_create
-from studio import supervision
 from studio.core.logs import REDACTED, GunicornLogger, RedactingFilter, redact
 from studio.models import Clip, MediaState, Project, Take, TakeState
+from studio.ops import supervision
 from studio.services import history
 from tests.cluster import ROOT, cluster_env
 

@@ -23,9 +23,9 @@ from django.utils import timezone
 from supervisor.datatypes import RestartUnconditionally
 from supervisor.options import ServerOptions
 
-from studio import supervision
 from studio.management.commands.worker import STOP_GRACE_SECONDS
 from studio.models import WorkerHeartbeat
+from studio.ops import supervision
 from tests.cluster import ROOT, cluster_env, wait_for
 from tests.cluster import run_cluster as cluster_run
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from studio.providers import NAMES, about, provider_class, unbilled_providers
 from studio.providers.base import Failure, Provider, ProviderError
+from studio.providers.catalogue import NAMES, about, provider_class, unbilled_providers
 from studio.providers.modellix import Modellix
 
 ROOT = Path(__file__).resolve().parents[2]

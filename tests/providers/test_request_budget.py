@@ -10,10 +10,9 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from studio import budget
 from studio.models import FINAL_TAKE_STATES, RequestBudget, Take, TakeState
 from studio.parameters import EditParameters
-from studio.providers import modellix
+from studio.providers import modellix, request_budget
 from studio.providers.base import EditRequest, Media
 from studio.services import takes
 from tests.cluster import wait_for
@@ -40,7 +39,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch):
     clock = Clock()
-    monkeypatch.setattr(budget.timezone, "now", clock)
+    monkeypatch.setattr(request_budget.timezone, "now", clock)
     return clock
 
 
@@ -69,12 +68,12 @@ def test_no_minute_ever_holds_more_than_the_budget(clock, settings, rpm):
     for step in range(5 * 60 * 50):
         at = step * 0.02
         count = (1, 2, 6)[step % 3]
-        keep = budget.STATUS_KEEP if count == 1 else 0
-        if budget.acquire("modellix", count, keep=keep) == 0.0:
+        keep = request_budget.STATUS_KEEP if count == 1 else 0
+        if request_budget.acquire("modellix", count, keep=keep) == 0.0:
             sent += [at] * count
         clock.advance(0.02)
     assert busiest_minute(sent) <= rpm
-    capacity, per_second = budget.limits()
+    capacity, per_second = request_budget.limits()
     assert len(sent) >= 0.9 * (capacity + per_second * 5 * 60)
     if rpm >= 100:
         assert len(sent) >= 0.8 * rpm * 5
@@ -83,15 +82,15 @@ def test_no_minute_ever_holds_more_than_the_budget(clock, settings, rpm):
 def test_a_refusal_says_when_the_tokens_are_there(clock, settings):
     settings.MODELLIX_RPM = 100  # 10 in the bucket, 80 a minute: one every 0.75 s
     settings.TIME_SCALE = 1
-    capacity, rate = budget.limits()
+    capacity, rate = request_budget.limits()
     assert (capacity, rate) == (10, 80 / 60)
-    assert budget.acquire("modellix", 10) == 0.0
-    wait = budget.acquire("modellix", 2)
+    assert request_budget.acquire("modellix", 10) == 0.0
+    wait = request_budget.acquire("modellix", 2)
     assert wait == pytest.approx(2 / rate)
     clock.advance(wait / 2)
-    assert budget.acquire("modellix", 2) == pytest.approx(wait / 2)
+    assert request_budget.acquire("modellix", 2) == pytest.approx(wait / 2)
     clock.advance(wait / 2)
-    assert budget.acquire("modellix", 2) == 0.0
+    assert request_budget.acquire("modellix", 2) == 0.0
     assert RequestBudget.objects.get(provider="modellix").tokens == pytest.approx(0)
 
 
@@ -100,10 +99,10 @@ def test_status_checks_leave_room_for_a_waiting_send(clock, settings):
     settings.TIME_SCALE = 1
     provider = modellix.Modellix(api_key="k", base_url="http://x", submit_path="/", media_mode="")
     checks = 0
-    while budget.prepay_status(provider):
+    while request_budget.prepay_status(provider):
         checks += 1
-    assert checks == 10 - budget.STATUS_KEEP and provider.prepaid == checks
-    assert budget.acquire("modellix", 2) == 0.0  # an upload and the POST go at once
+    assert checks == 10 - request_budget.STATUS_KEEP and provider.prepaid == checks
+    assert request_budget.acquire("modellix", 2) == 0.0  # an upload and the POST go at once
 
 
 @pytest.mark.django_db(transaction=True)
@@ -113,7 +112,7 @@ def test_processes_spending_at_once_never_get_a_token_twice(settings):
     locked on PostgreSQL, the database's write lock on SQLite), its first use included."""
     settings.MODELLIX_RPM = 100  # 10 in the bucket
     settings.TIME_SCALE = 1000  # and next to no refill while the test runs
-    capacity, _ = budget.limits()
+    capacity, _ = request_budget.limits()
     start = threading.Barrier(6)
     granted: list[float] = []
     errors: list[BaseException] = []
@@ -121,7 +120,7 @@ def test_processes_spending_at_once_never_get_a_token_twice(settings):
     def spend() -> None:
         try:
             start.wait()
-            granted.extend(1 for _ in range(10) if budget.acquire("modellix") == 0.0)
+            granted.extend(1 for _ in range(10) if request_budget.acquire("modellix") == 0.0)
         except BaseException as error:  # reported below
             errors.append(error)
         finally:
@@ -140,7 +139,7 @@ def test_processes_spending_at_once_never_get_a_token_twice(settings):
 def test_the_budget_is_per_clock_of_the_benchmark(settings):
     settings.MODELLIX_RPM = 100
     settings.TIME_SCALE = 0.1  # a minute is 6 s
-    assert budget.limits()[1] == pytest.approx(80 / 6)
+    assert request_budget.limits()[1] == pytest.approx(80 / 6)
 
 
 # -- the client pays before it sends -----------------------------------------------------------
@@ -175,7 +174,7 @@ def test_without_a_token_nothing_is_sent(fake, settings, tmp_path):
     request = EditRequest(EditParameters(prompt="p", resolution="720P", seed=1), video=media)
     # One token every 10 s: an upload and the POST in 20 s, a status read in 10 s.
     for call, wait in ((lambda: client.prepare(request), 20), (lambda: client.status("t"), 10)):
-        with pytest.raises(budget.OverBudget) as refused:
+        with pytest.raises(request_budget.OverBudget) as refused:
             call()
         assert refused.value.wait == pytest.approx(wait, abs=0.5)
     assert sum(fake.counts.values()) == 0

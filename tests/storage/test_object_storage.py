@@ -199,7 +199,7 @@ def test_object_storage_without_a_bucket_stops_start_up_with_a_message(tmp_path)
 
 
 def test_healthz_reports_the_bucket_reachable_then_not(s3, client, settings):
-    from studio import health
+    from studio.ops import health
     from tests.conftest import scheduler_lease
     from tests.s3 import free_port
 

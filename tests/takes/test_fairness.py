@@ -305,7 +305,7 @@ def test_a_suspended_teams_takes_wait_with_the_reason_and_go_when_lifted(teams):
     takes.takes_admit()
     assert Take.objects.get(pk=waiting.pk).state == TakeState.QUEUED
     assert Take.objects.get(pk=b[0].pk).state == TakeState.PREPARING
-    from studio import health
+    from studio.ops import health
 
     health.beat()
     page = client_for(teams["bob"]).get(reverse("take_status", args=[waiting.code]))
@@ -319,7 +319,7 @@ def test_a_suspended_teams_takes_wait_with_the_reason_and_go_when_lifted(teams):
 
 @pytest.mark.django_db
 def test_a_person_sees_their_place_and_a_start_time_but_not_other_teams(teams, settings):
-    from studio import health
+    from studio.ops import health
 
     health.beat()
     settings.MAX_ACTIVE_EDITS = 1

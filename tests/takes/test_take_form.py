@@ -6,8 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from studio import health
 from studio.models import Clip, MediaState, Project, Reference, Take
+from studio.ops import health
 from tests.conftest import upload_clip
 from tests.samples import make_image
 

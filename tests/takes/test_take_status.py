@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, Team
-from studio import health
 from studio.models import Project, Take, TakeState, WorkerHeartbeat
+from studio.ops import health
 from studio.ops.models import Lease
 from studio.parameters import EditParameters
 from studio.services import takes

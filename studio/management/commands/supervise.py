@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from studio import supervision
+from studio.ops import supervision
 
 
 class Command(BaseCommand):

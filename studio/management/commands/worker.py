@@ -32,9 +32,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from studio import health
+from studio.ops import health
 
-# Below supervisord's stopwaitsecs (see studio/supervision.py) and honcho's 5 s, so nothing is
+# Below supervisord's stopwaitsecs (see studio/ops/supervision.py) and honcho's 5 s, so nothing is
 # left running when the process manager gives up.
 STOP_GRACE_SECONDS = 4.0
 PARENT_CHECK_SECONDS = 0.5

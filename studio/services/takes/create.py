@@ -17,7 +17,7 @@ from studio.core.errors import Refused
 from studio.core.formatting import usd_estimate
 from studio.models import Clip, Lineage, Project, Reference, Take, TakeReference, TakeState, Trigger
 from studio.parameters import MAX_SEED, EditParameters
-from studio.providers import get_provider
+from studio.providers.catalogue import get_provider
 from studio.services import budgets
 from studio.services.history import activity_log
 from studio.services.projects import ARCHIVED_NO_TAKES, project_is_archived

@@ -19,8 +19,8 @@ from studio.core.errors import Refused
 from studio.media.probe import MediaRejected, probe
 from studio.media.transcode import make_poster, make_thumbnail
 from studio.models import Take, TakeState, Trigger
-from studio.providers import get_provider
 from studio.providers.base import Failure, Provider, ProviderError
+from studio.providers.catalogue import get_provider
 from studio.services.takes import common
 from studio.services.takes.common import StepProblem, backoff, scaled, step_problem
 from studio.services.takes.leases import StepLease, holding_lease

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from studio import health
 from studio.models import AT_PROVIDER, Take, TakeState, Trigger
+from studio.ops import health
 from studio.services.takes import common, queue
 from studio.services.takes.common import scaled
 from studio.services.takes.poll import deadline_reason

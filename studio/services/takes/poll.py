@@ -17,10 +17,11 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
-from studio import budget, polling
+from studio import polling
 from studio.models import Take, TakeState, Trigger
-from studio.providers import get_provider
+from studio.providers import request_budget
 from studio.providers.base import Failure, Provider, ProviderError, TaskStatus
+from studio.providers.catalogue import get_provider
 from studio.services.takes import common
 from studio.services.takes.common import ADOPTED, CHECK_FAILED, NO_RESULT, backoff, scaled
 
@@ -84,9 +85,10 @@ class Poller:
             except ProviderError as error:
                 take_poll_failed(take, error)
                 continue
-            # Paid for from the request budget every process shares (studio/budget.py); without
-            # a token the take stays due for a later turn.
-            if not budget.prepay_status(provider):
+            # Paid for from the request budget every process shares
+            # (studio/providers/request_budget.py); without a token the take stays due for a later
+            # turn.
+            if not request_budget.prepay_status(provider):
                 continue
             # Counted before asking. Not due again until this check's deadline has passed, so a
             # driver that takes over meanwhile does not ask a second time at once.

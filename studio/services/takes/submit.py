@@ -7,6 +7,8 @@ expires and the take is parked as UNCERTAIN for a person to decide, never re-sen
 
 from __future__ import annotations
 
+import math
+import random
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import timedelta
@@ -15,11 +17,12 @@ from django.conf import settings
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
-from studio import budget, polling
+from studio import polling
 from studio.media.probe import MediaRejected
 from studio.models import Reference, Take, TakeState, Trigger
-from studio.providers import get_provider
+from studio.providers import request_budget
 from studio.providers.base import EditRequest, Failure, Media, ProviderError
+from studio.providers.catalogue import get_provider
 from studio.services.clips import input_clip_prepare
 from studio.services.takes import common
 from studio.services.takes.common import StepProblem, backoff, scaled, step_problem
@@ -145,7 +148,7 @@ def provider_url(field: FieldFile, content_type: str) -> str:
 
 
 def take_submit_failed(take: Take, error: ProviderError) -> None:
-    if budget.hold(take, error):  # the request budget said "later": not a failure
+    if _budget_hold(take, error):  # the request budget said "later": not a failure
         return
     detail = error.detail[:2000]
     if error.failure == Failure.UNCERTAIN:
@@ -188,3 +191,16 @@ def take_submit_failed(take: Take, error: ProviderError) -> None:
         lease_until=None,
         next_check_at=timezone.now() + wait,
     )
+
+
+def _budget_hold(take: Take, error: ProviderError) -> bool:
+    """A take whose preparation was refused by the budget waits for it, without counting it as
+    a failure; False when the take had gone further (the usual handling then applies)."""
+    if not isinstance(error, request_budget.OverBudget) or take.state != TakeState.PREPARING:
+        return False
+    # Spread the retries: every refused take was told the same moment.
+    wait = (error.wait or 1.0) * random.uniform(1.0, 2.0)  # noqa: S311
+    take.release_lease(
+        retry_at=timezone.now() + timedelta(seconds=math.ceil(wait * 10) / 10), error=error.detail
+    )
+    return True

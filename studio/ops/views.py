@@ -7,7 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.http import client_address
-from studio.health import health
+from studio.ops.health import health
 
 
 @never_cache

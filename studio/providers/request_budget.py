@@ -20,18 +20,15 @@ pauses every caller until the provider's reset (ProviderGate).
 
 from __future__ import annotations
 
-import math
-import random
 import time
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from studio.models import RequestBudget, Take, TakeState
 from studio.providers.base import Failure, ProviderError
+from studio.providers.models import RequestBudget
 
 STATUS_KEEP = 2  # tokens a status check leaves for a waiting send
 _not_before: dict[str, float] = {}  # this process: no status token before this (monotonic)
@@ -129,16 +126,3 @@ def status_wait() -> float:
     """Seconds until this process may pay for a status check again (0.0: it may now)."""
     now = time.monotonic()
     return max([0.0, *(until - now for until in _not_before.values())])
-
-
-def hold(take: Take, error: ProviderError) -> bool:
-    """A take whose preparation was refused by the budget waits for it, without counting it as
-    a failure; False when the take had gone further (the usual handling then applies)."""
-    if not isinstance(error, OverBudget) or take.state != TakeState.PREPARING:
-        return False
-    # Spread the retries: every refused take was told the same moment.
-    wait = (error.wait or 1.0) * random.uniform(1.0, 2.0)  # noqa: S311
-    take.release_lease(
-        retry_at=timezone.now() + timedelta(seconds=math.ceil(wait * 10) / 10), error=error.detail
-    )
-    return True

@@ -13,7 +13,7 @@ Each process's output goes to the terminal. supervisorctl talks to it over a uni
 this user may open, e.g. `.venv/bin/supervisorctl -c var/supervisord.conf restart worker`.
 
 This module also holds the small event listener that prints the "gave up" message; it runs as
-`python -m studio.supervision CONF` and imports nothing from Django.
+`python -m studio.ops.supervision CONF` and imports nothing from Django.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def config_text(
             'environment=PYTHONUNBUFFERED="1"',
             "",
         ]
-    listener = f"{shlex.quote(python)} -m studio.supervision {shlex.quote(str(conf))}"
+    listener = f"{shlex.quote(python)} -m studio.ops.supervision {shlex.quote(str(conf))}"
     lines += [
         "[eventlistener:gave-up-notice]",
         f"command={_value(listener)}",
