@@ -16,27 +16,27 @@ if TYPE_CHECKING:
 
 
 def team_history(team: Team, actor: User, verb: str, summary: str) -> None:
-    from studio.services.history import activity_log
+    from studio.projects.history import activity_log
 
     activity_log(team=team, actor=actor, verb=verb, summary=summary)
 
 
 def member_share_links(team: Team, user: User) -> QuerySet[ShareLink]:
     """The live share links `user` made of the team's takes."""
-    from studio.services.history import share_links_of_member
+    from studio.review.shares import share_links_of_member
 
     return share_links_of_member(team=team, user=user)
 
 
 def former_member_share_links(team: Team) -> QuerySet[ShareLink]:
     """Live share links of the team's takes made by people who are no longer in it."""
-    from studio.services.history import share_links_of_former_members
+    from studio.review.shares import share_links_of_former_members
 
     return share_links_of_former_members(team=team)
 
 
 def revoke_share_links(links: QuerySet[ShareLink]) -> int:
-    from studio.services.history import share_links_revoke
+    from studio.review.shares import share_links_revoke
 
     return share_links_revoke(links=links)
 

@@ -50,7 +50,7 @@ def main() -> None:
     setup_test_environment()  # so responses carry their template context
     from accounts.services import account_create
     from studio.models import Clip, MediaState, Take, TakeState
-    from studio.services import project_create
+    from studio.projects.services import project_create
 
     user = account_create(email="bench@example.com", password="bench-password-123", name="Bench")
     team = user.current_team

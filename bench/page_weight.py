@@ -61,7 +61,7 @@ def main() -> None:
     from accounts.services import account_create
     from studio.media.transcode import make_thumbnail
     from studio.models import Clip, MediaState, Take, TakeState
-    from studio.services import project_create
+    from studio.projects.services import project_create
 
     user = account_create(email="bench@example.com", password="bench-password-123", name="Bench")
     team = user.current_team

@@ -300,7 +300,7 @@ def make_team() -> Any:
     from accounts.models import Membership
     from accounts.services import account_create
     from studio.models import Clip, MediaState
-    from studio.services import project_create
+    from studio.projects.services import project_create
 
     owner = account_create(email="owner@example.com", password="bench-password-123", name="Ana")
     team = owner.current_team
@@ -509,7 +509,8 @@ def upload_clip(scratch: Path) -> tuple[Any, Any]:
 
     from accounts.services import account_create
     from studio.models import Clip
-    from studio.services import clips, project_create
+    from studio.projects.services import project_create
+    from studio.services import clips
     from tests.samples import make_video
 
     user = account_create(email="renders@example.com", password="bench-password-123")

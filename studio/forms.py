@@ -15,23 +15,6 @@ from studio.models import Clip, MediaState, Reference, ShareLink
 from studio.parameters import Declared, EditParameters
 
 
-class ProjectForm(forms.Form):
-    name = forms.CharField(label="Project name", max_length=120)
-    description = forms.CharField(
-        label="Description",
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="What is this project about? Optional.",
-    )
-
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError("Give the project a name.")
-        return name
-
-
 class UploadForm(forms.Form):
     """One file per request. upload_key makes a repeated submission return the first upload."""
 

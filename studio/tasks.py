@@ -6,7 +6,8 @@ from accounts.models import User
 from studio import services
 from studio.models import Project
 from studio.providers.local import engine as local
-from studio.services import budgets, history, media, references, takes, thumbnails
+from studio.services import budgets, media, references, takes, thumbnails
+from studio.takes import gallery
 
 
 def process_clip(clip_id: int) -> None:
@@ -41,7 +42,7 @@ def download_take(take_id: int) -> None:
 
 
 def export_take(take_id: int) -> None:
-    history.take_export(take_id=take_id)
+    gallery.take_export(take_id=take_id)
 
 
 def render_local(task_id: str) -> None:

@@ -4,14 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from studio.ops import views as health
+from studio.projects import views as projects
 from studio.storage import views as media
 from studio.views import (
     administration,
     clips,
     comments,
     gallery,
-    home,
-    projects,
     references,
     review,
     shares,
@@ -20,9 +19,9 @@ from studio.views import (
 )
 
 urlpatterns = [
-    path("", home.home, name="home"),
+    path("", projects.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
-    path("t/<str:code>/", home.team_detail, name="team_detail"),
+    path("t/<str:code>/", projects.team_detail, name="team_detail"),
     path("t/<str:code>/projects/", projects.project_new, name="project_new"),
     path("p/<str:code>/", projects.project_detail, name="project_detail"),
     path("p/<str:code>/settings/", projects.project_settings, name="project_settings"),
@@ -49,7 +48,7 @@ urlpatterns = [
     path("k/<str:code>/export/", gallery.take_export, name="take_export"),
     path("shares/<str:code>/revoke/", shares.share_revoke, name="share_revoke"),
     path("t/<str:code>/gallery/", gallery.team_gallery, name="team_gallery"),
-    path("t/<str:code>/activity/", gallery.team_activity, name="team_activity"),
+    path("t/<str:code>/activity/", projects.team_activity, name="team_activity"),
     path("t/<str:code>/usage/", usage.team_usage, name="team_usage"),
     path("t/<str:code>/usage.csv", usage.team_usage_csv, name="team_usage_csv"),
     path("t/<str:code>/budget/", usage.team_budget, name="team_budget"),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from studio.projects.services import project_archive, project_create, project_update
 from studio.services.clips import (
     clip_delete,
     clip_process,
     clip_receive,
     input_clip_prepare,
 )
-from studio.services.projects import project_archive, project_create, project_update
 from studio.services.references import reference_delete, reference_process, reference_receive
 
 __all__ = [

@@ -49,8 +49,8 @@ from accounts.models import Instance, Membership, Team, User
 from studio.core.errors import Refused
 from studio.core.formatting import usd, usd_estimate
 from studio.models import BudgetAlert, Project, Take
+from studio.projects.history import activity_log
 from studio.providers.catalogue import about
-from studio.services.history import activity_log
 
 logger = logging.getLogger(__name__)
 
@@ -456,3 +456,11 @@ def _alert_mail(budget: Budget, team: Team, month: date, to: list[str]) -> None:
     subject = render_to_string("studio/email/budget_alert_subject.txt", context).strip()
     body = render_to_string("studio/email/budget_alert.txt", context)
     send_mail(subject, body, None, to)
+
+
+def budgets_warnings_shown(*, project: Project, author: User) -> list[Budget]:
+    """The budgets at 80 % or more that cover the takes `author` would send in `project`; none
+    when takes cost nothing here (the local engine)."""
+    if not about(settings.STUDIO_PROVIDER).bills:
+        return []
+    return budgets_warnings(project=project, author=author)

@@ -21,8 +21,8 @@ from studio.media.probe import (
 )
 from studio.media.transcode import fit, make_poster, make_thumbnail, transcode
 from studio.models import Clip, InputClip, MediaState, Project
+from studio.projects.history import activity_log
 from studio.services import media
-from studio.services.history import activity_log
 from studio.storage.files import (
     delete_files,
     extension_of,

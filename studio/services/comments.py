@@ -33,7 +33,7 @@ from accounts.mail import can_send_mail
 from accounts.models import Membership, User
 from studio.core.errors import Refused
 from studio.models import Clip, Comment, Mention, ReviewStatus, ShareLink, Side, Take
-from studio.services.history import activity_log
+from studio.projects.history import activity_log
 
 log = logging.getLogger(__name__)
 

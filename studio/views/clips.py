@@ -14,9 +14,8 @@ from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
 from studio.models import Clip
-from studio.services import clip_delete, clip_receive
+from studio.services import budgets, clip_delete, clip_receive
 from studio.services.versions import GRID_MAX, GRID_MIN, version_stack
-from studio.views.projects import budget_warnings_for
 from studio.views.uploads import handle_upload
 
 
@@ -56,7 +55,9 @@ def clip_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     team_switch(user=request.user, team=clip.project.team)
     context = {"clip": clip, "project": clip.project, "membership": membership}
     if membership.can_edit:
-        context["budget_warnings"] = budget_warnings_for(request, clip.project)
+        context["budget_warnings"] = budgets.budgets_warnings_shown(
+            project=clip.project, author=request.user
+        )
     context["comment_panel"] = None
     if clip.is_ready:
         from studio.views.comments import comment_panel  # it reaches clips through this module

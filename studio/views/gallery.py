@@ -15,9 +15,9 @@ from accounts.access import get_team_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
 from studio.core.http import wants_json
-from studio.models import Activity, ReviewStatus, TakeState
+from studio.models import ReviewStatus, TakeState
 from studio.parameters import Resolution
-from studio.services import budgets, history, usage
+from studio.takes import gallery
 from studio.views.takes import take_for
 
 
@@ -35,7 +35,7 @@ def team_gallery(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     team = membership.team
     team_switch(user=request.user, team=team)
     get = request.GET
-    filters = history.GalleryFilters(
+    filters = gallery.GalleryFilters(
         project=get.get("project", ""),
         member=get.get("member", ""),
         state=get.get("state", "") if get.get("state") in TakeState.values else "",
@@ -46,7 +46,7 @@ def team_gallery(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         starred=get.get("starred") == "1",
         q=get.get("q", "").strip()[:200],
     )
-    takes, next_cursor = history.gallery(
+    takes, next_cursor = gallery.gallery(
         team=team, user=request.user, filters=filters, before=get.get("before", "")
     )
     query = get.copy()
@@ -72,7 +72,7 @@ def team_gallery(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 def take_star(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     take, _ = take_for(request, code)
     wanted = {"1": True, "0": False}.get(request.POST.get("starred", ""))
-    starred = history.take_star(take=take, user=request.user, starred=wanted)
+    starred = gallery.take_star(take=take, user=request.user, starred=wanted)
     if wants_json(request):  # the gallery stars in place
         return JsonResponse({"starred": starred})
     back = request.POST.get("next", "")
@@ -86,7 +86,7 @@ def take_star(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 @require_POST
 def take_describe(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     take, _ = take_for(request, code, need="edit")
-    history.take_describe(
+    gallery.take_describe(
         take=take,
         title=request.POST.get("title", "")[:120],
         notes=request.POST.get("notes", "")[:4000],
@@ -98,32 +98,6 @@ def take_describe(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 @require_POST
 def take_export(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     take, _ = take_for(request, code, need="edit")
-    if history.take_export_request(take=take):
+    if gallery.take_export_request(take=take):
         messages.success(request, "The side-by-side video is being made; reload to get it.")
     return redirect("take_detail", code=take.code)
-
-
-@login_required
-@require_GET
-def team_activity(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    membership = get_team_for_user(request.user, code)
-    team = membership.team
-    team_switch(user=request.user, team=team)
-    feed = Activity.objects.filter(team=team).select_related("actor", "project", "take")
-    member = request.GET.get("member", "")
-    if member:
-        feed = feed.filter(actor__email__iexact=member)
-    context = {
-        "team": team,
-        "membership": membership,
-        "feed": feed[:200],
-        "member": member,
-        "members": team.memberships.select_related("user").order_by("user__email"),
-        # This month by member, counted as the usage page counts it.
-        "figures": [
-            group
-            for group in usage.team_usage(team=team, month=budgets.month_start()).members
-            if group.tally.takes
-        ],
-    }
-    return render(request, "studio/activity.html", context)

@@ -22,7 +22,8 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.limits import hit, peek
 from studio.forms import ShareLinkForm
 from studio.models import Comment, ShareLink, Take, TakeState
-from studio.services import comments, history
+from studio.review import shares
+from studio.services import comments
 from studio.storage.files import is_remote
 from studio.storage.serving import serve_file
 from studio.views.comments import CODE, comment_panel, panel_changes, panel_thread, poll_since
@@ -70,7 +71,7 @@ def share_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         messages.error(request, "The share link was not created; see the Share card.")
         context = take_page_context(request, take, membership, share_form=form)
         return render(request, "studio/take_detail.html", context, status=400)
-    link, token = history.share_create(
+    link, token = shares.share_create(
         take=take,
         author=request.user,
         days=form.days,
@@ -97,7 +98,7 @@ def share_revoke(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         team_path="take__project__team",
         code=code,
     )
-    history.share_revoke(link=link, actor=request.user)
+    shares.share_revoke(link=link, actor=request.user)
     messages.success(request, "The share link no longer works.")
     return redirect("take_detail", code=link.take.code)
 
@@ -121,13 +122,13 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
             status=429,
             headers={"Retry-After": str(usage.retry_after)},
         )
-    link = history.share_find(token)
+    link = shares.share_find(token)
     if link is None:
         raise _not_found()
     unlocked = request.session.get(f"share-ok-{link.code}", False)
     if link.password_hash and not unlocked:
         return _password_page(request, link, token)
-    history.share_viewed(link)
+    shares.share_viewed(link)
     take = link.take
     share_url = request.build_absolute_uri(reverse("share_page", args=[token]))
     context = {
@@ -167,7 +168,7 @@ def _password_page(request: HttpRequest, link: ShareLink, token: str) -> HttpRes
         response = render(request, "studio/share_password.html", context, status=429)
         response["Retry-After"] = str(usage.retry_after)
         return _public(response)
-    if history.share_password_ok(link, request.POST.get("password", "")):
+    if shares.share_password_ok(link, request.POST.get("password", "")):
         request.session[f"share-ok-{link.code}"] = True
         return redirect("share_page", token=token)
     hit(request, group="share-password", rate=PASSWORD_RATE, key=this_link)
@@ -218,7 +219,7 @@ def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponseB
     usage = hit(request, group="share-media", rate=MEDIA_RATE)
     if usage.limited:
         return HttpResponse(status=429, headers={"Retry-After": str(usage.retry_after)})
-    link = history.share_find(token)
+    link = shares.share_find(token)
     if link is None or variant not in ("result", "source", "poster"):
         raise _not_found()
     if link.password_hash and not request.session.get(f"share-ok-{link.code}", False):
@@ -261,7 +262,7 @@ class LinkClosed(Exception):
 
 def _review_link(request: HttpRequest, token: str) -> ShareLink:
     """The live link behind a guest's comment request, or LinkClosed."""
-    link = history.share_find(token)
+    link = shares.share_find(token)
     if link is None or not link.allow_comments:
         raise LinkClosed
     if link.password_hash and not request.session.get(f"share-ok-{link.code}", False):

@@ -21,12 +21,11 @@ from studio.forms import AdoptTaskForm, ShareLinkForm, TakeForm
 from studio.models import Clip, Lineage, MediaState, Take, TakeStar, TakeState
 from studio.ops import health
 from studio.parameters import EditParameters
+from studio.projects.services import ARCHIVED_NO_TAKES
 from studio.providers.catalogue import about
 from studio.services import budgets, takes
 from studio.services.comments import subject_fps
-from studio.services.projects import ARCHIVED_NO_TAKES
 from studio.services.takes.queue import take_place
-from studio.views.projects import budget_warnings_for
 
 
 def take_for(request: AuthenticatedHttpRequest, code: str, need: str = "view"):
@@ -90,7 +89,9 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "form": form,
         "prices": {k: str(v) for k, v in settings.PRICE_PER_SECOND.items()},
         "engine": about(settings.STUDIO_PROVIDER),
-        "budget_warnings": budget_warnings_for(request, clip.project),
+        "budget_warnings": budgets.budgets_warnings_shown(
+            project=clip.project, author=request.user
+        ),
     }
     return render(request, "studio/take_new.html", context, status=400 if form.errors else 200)
 

@@ -22,9 +22,9 @@ from accounts.models import Membership, Team
 from accounts.services import team_switch
 from studio.forms import BudgetForm
 from studio.models import Project
+from studio.projects.pages import render_project_settings
 from studio.providers.catalogue import about
 from studio.services import budgets, usage
-from studio.views.projects import render_project_settings
 
 Bound = tuple[str, BudgetForm] | None  # the form that was sent back with errors, by its key
 

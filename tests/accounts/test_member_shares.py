@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Membership
 from accounts.services import TeamRuleError, membership_remove
 from studio.models import Activity, Clip, MediaState, Project, ShareLink, Take, TakeState
-from studio.services import history
+from studio.review import shares
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def finished(project, author, prompt: str) -> Take:
 
 
 def share(take: Take, author, **fields) -> tuple[ShareLink, str]:
-    link, token = history.share_create(
+    link, token = shares.share_create(
         take=take, author=author, days=7, allow_download=False, show_prompt=True
     )
     if fields:

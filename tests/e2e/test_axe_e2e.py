@@ -27,7 +27,9 @@ from accounts.services import invitation_create
 from studio import services
 from studio.models import Clip, MediaState, Project, ReviewStatus, Take, TakeState
 from studio.ops import health
-from studio.services import comments, history, takes
+from studio.review import shares
+from studio.services import comments, takes
+from studio.takes import gallery
 from tests.conftest import PASSWORD, client_for, last_link, make_user, upload_clip
 from tests.e2e.conftest import check_axe, finish_take, make_take, shot, sign_in, sign_out
 from tests.samples import make_image
@@ -98,7 +100,7 @@ def studio(team, alice, bob, carol, samples, tmp_path) -> Studio:
         state=TakeState.FAILED,
         reason="The provider refused the prompt: it breaks the content rules.",
     )
-    history.take_star(take=succeeded, user=alice)
+    gallery.take_star(take=succeeded, user=alice)
     # Comments on the finished take: a drawing, a reply, a resolved one, a hidden one, a guest.
     boat = comments.comment_create(
         take=succeeded,
@@ -119,10 +121,10 @@ def studio(team, alice, bob, carol, samples, tmp_path) -> Studio:
         take=succeeded, author=None, guest_name="Sam", body="Nobody asked", frame=40
     )
     comments.comment_hide(comment=rude, user=alice, hidden=True)
-    _, token = history.share_create(
+    _, token = shares.share_create(
         take=succeeded, author=bob, days=7, allow_download=True, show_prompt=True
     )
-    _, protected = history.share_create(
+    _, protected = shares.share_create(
         take=succeeded,
         author=bob,
         days=None,
@@ -486,7 +488,7 @@ def test_review_pages_pass_axe(
     clip, grid = studio.clip, f"/c/{studio.clip.code}/grid/?batch={made[0].batch}"
 
     # A review link, as a guest (no account) sees it: the comment panel in guest mode.
-    _, review = history.share_create(
+    _, review = shares.share_create(
         take=done, author=bob, days=7, allow_download=False, show_prompt=True, allow_comments=True
     )
     pages.check("review link (guest)", f"/s/{review}/", h1="Clay harbour")

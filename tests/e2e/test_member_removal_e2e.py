@@ -9,7 +9,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from studio.models import Clip, MediaState, Project, Take, TakeState
-from studio.services import history
+from studio.review import shares
 from tests.e2e.conftest import shot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -28,7 +28,7 @@ def shared_take(project: Project, author, title: str) -> str:
         provider="local",
         state=TakeState.SUCCEEDED,
     )
-    _, token = history.share_create(
+    _, token = shares.share_create(
         take=take, author=author, days=7, allow_download=False, show_prompt=True
     )
     return reverse("share_page", args=[token])

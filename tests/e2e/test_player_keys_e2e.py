@@ -10,7 +10,7 @@ from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
 from studio.models import Project, TakeState
-from studio.services import history
+from studio.review import shares
 from tests.conftest import client_for, upload_clip
 from tests.e2e.conftest import REVIEW_FPS, finish_take, make_take, shot, sign_in, wait_until
 
@@ -123,7 +123,7 @@ def test_keys_work_with_focus_on_the_take_page(page: Page, live_server, bob, tak
 
 
 def test_keys_work_on_the_share_page(browser: Browser, live_server, bob, take):
-    _, token = history.share_create(
+    _, token = shares.share_create(
         take=take, author=bob, days=7, allow_download=False, show_prompt=True
     )
     stranger = browser.new_context()

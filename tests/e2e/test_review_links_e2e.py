@@ -13,7 +13,8 @@ from django.urls import reverse
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from studio.models import Comment, ShareLink
-from studio.services import comments, history
+from studio.review import shares
+from studio.services import comments
 from tests.e2e.conftest import shot, sign_in, wait_until
 from tests.e2e.test_comments_e2e import DRAWN, at_frame, body_focus, open_take
 
@@ -29,7 +30,7 @@ def take(review_take):
 
 
 def review_link(take: Any, bob: Any, **options: Any) -> str:
-    _, token = history.share_create(
+    _, token = shares.share_create(
         take=take,
         author=bob,
         days=7,

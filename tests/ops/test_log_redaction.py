@@ -27,7 +27,7 @@ from accounts.services import invitation_create
 from studio.core.logs import REDACTED, GunicornLogger, RedactingFilter, redact
 from studio.models import Clip, MediaState, Project, Take, TakeState
 from studio.ops import supervision
-from studio.services import history
+from studio.review import shares
 from tests.cluster import ROOT, cluster_env
 
 
@@ -62,7 +62,7 @@ def secrets_in_urls(transactional_db, alice, team, owner_membership, bob):
         provider="local",
         state=TakeState.SUCCEEDED,
     )
-    _, share = history.share_create(
+    _, share = shares.share_create(
         take=take, author=bob, days=1, allow_download=False, show_prompt=False
     )
     _, invite = invitation_create(team=team, role="viewer", created_by=alice)

@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from studio.models import Project, Take, TakeEvent, TakeState
 from studio.parameters import EditParameters
-from studio.services import projects, takes
+from studio.projects import services as projects
+from studio.services import takes
 from tests.conftest import clip_row
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import Client
 
 from studio.models import Clip, MediaState, Project, Take, TakeState
-from studio.services import history
+from studio.review import shares
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +131,7 @@ def protected(bob, team) -> tuple[Any, str]:
         state=TakeState.SUCCEEDED,
     )
     take.result.save("g/result.mp4", ContentFile(b"video"))
-    return history.share_create(
+    return shares.share_create(
         take=take,
         author=bob,
         days=7,
@@ -167,7 +167,7 @@ def test_a_link_refuses_passwords_after_ten_wrong_ones_from_anywhere(protected, 
 
 def test_wrong_passwords_on_one_link_do_not_lock_another(protected, bob):
     link, token = protected
-    _, other = history.share_create(
+    _, other = shares.share_create(
         take=link.take,
         author=bob,
         days=7,

@@ -10,7 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from studio.models import Comment, Project, ShareLink, Take, TakeState
-from studio.services import comments, history
+from studio.review import shares as share_links
+from studio.services import comments
 from studio.views import shares
 from tests.conftest import clip_row
 
@@ -35,7 +36,7 @@ def take(team, alice, bob):
 
 def link_for(take, bob, **options):
     options = {"allow_download": False, "show_prompt": True} | options
-    link, token = history.share_create(take=take, author=bob, days=7, **options)
+    link, token = share_links.share_create(take=take, author=bob, days=7, **options)
     return link, reverse("share_comments", args=[token]), token
 
 
@@ -79,7 +80,7 @@ def test_revoking_the_link_stops_commenting_at_once(take, bob):
     link, url, token = link_for(take, bob, allow_comments=True)
     guest = Client()
     assert post(guest, url).status_code == 201
-    history.share_revoke(link=link, actor=bob)
+    share_links.share_revoke(link=link, actor=bob)
     # The open page's next post and poll learn it: a message, and `closed` stops the poll.
     refused = post(guest, url)
     assert refused.status_code == 404 and refused.json()["closed"] is True

@@ -119,9 +119,9 @@ def shared(s3, clip, bob):
 
 
 def test_share_media_redirects_briefly_and_stops_when_revoked(s3, shared, bob, settings):
-    from studio.services import history
+    from studio.review import shares
 
-    link, token = history.share_create(
+    link, token = shares.share_create(
         take=shared, author=bob, days=7, allow_download=False, show_prompt=True
     )
     guest = Client()
@@ -134,7 +134,7 @@ def test_share_media_redirects_briefly_and_stops_when_revoked(s3, shared, bob, s
     assert part.status_code == 206 and part.content == BODY[:100]
     assert part.headers["Cache-Control"] == "private, no-store"
     # Revoked: the next request gets no address, at once.
-    history.share_revoke(link=link, actor=bob)
+    shares.share_revoke(link=link, actor=bob)
     assert guest.get(f"/s/{token}/media/result").status_code == 404
 
 

@@ -210,7 +210,7 @@ def test_any_range_header_gives_200_206_or_416_never_an_error():
 def test_public_share_media_ignores_malformed_ranges(client, clip, bob, header):
     """Through the public share link, where anyone can send these headers."""
     from studio.models import Take, TakeState
-    from studio.services import history
+    from studio.review import shares
 
     take = Take.objects.create(
         project=clip.project,
@@ -223,7 +223,7 @@ def test_public_share_media_ignores_malformed_ranges(client, clip, bob, header):
         state=TakeState.SUCCEEDED,
     )
     take.result.save("x/result.mp4", ContentFile(bytes(range(256)) * 4))
-    _, token = history.share_create(
+    _, token = shares.share_create(
         take=take, author=bob, days=1, allow_download=False, show_prompt=False
     )
     response = client.get(f"/s/{token}/media/result", HTTP_RANGE=header)

@@ -24,7 +24,8 @@ from studio.models import (
     TakeStar,
     TakeState,
 )
-from studio.services import history
+from studio.review import shares
+from studio.takes import gallery
 from tests.conftest import ON_POSTGRESQL, upload_clip
 
 pytestmark = pytest.mark.django_db
@@ -68,14 +69,14 @@ def test_gallery_pages_with_a_cursor(as_bob, bob, team, project, clip):
     url = reverse("team_gallery", args=[team.code])
     first = as_bob.get(url)
     codes = [t.code for t in first.context["takes"]]
-    assert codes == [t.code for t in made[: history.PAGE_SIZE]]
+    assert codes == [t.code for t in made[: gallery.PAGE_SIZE]]
     cursor = first.context["next_cursor"]
     second = as_bob.get(url, {"before": cursor})
     assert [t.code for t in second.context["takes"]] == [
-        t.code for t in made[history.PAGE_SIZE : 2 * history.PAGE_SIZE]
+        t.code for t in made[gallery.PAGE_SIZE : 2 * gallery.PAGE_SIZE]
     ]
     third = as_bob.get(url, {"before": second.context["next_cursor"]})
-    assert len(third.context["takes"]) == 60 - 2 * history.PAGE_SIZE
+    assert len(third.context["takes"]) == 60 - 2 * gallery.PAGE_SIZE
     assert third.context["next_cursor"] == ""
     assert "Older takes" in first.content.decode() and "Older takes" not in third.content.decode()
 
@@ -149,8 +150,8 @@ def test_search_uses_the_trigram_indexes_on_postgresql(bob, team, project, clip)
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(capture):
-        page, _ = history.gallery(
-            team=team, user=bob, filters=history.GalleryFilters(q="LIGHTHOUSE")
+        page, _ = gallery.gallery(
+            team=team, user=bob, filters=gallery.GalleryFilters(q="LIGHTHOUSE")
         )
     assert len(page) == 2 and len(searches) == 1
     sql, params = searches[0]
@@ -250,7 +251,7 @@ def test_share_link_lifecycle(as_bob, client, bob, shared):
     page = as_bob.get(response.url).content.decode()
     url = page.split('readonly value="', 1)[1].split('"', 1)[0]
     token = url.rstrip("/").rsplit("/", 1)[1]
-    assert len(token) >= 40 and link.token_hash == history.token_digest(token)
+    assert len(token) >= 40 and link.token_hash == shares.token_digest(token)
     assert token not in str(ShareLink.objects.values_list())  # only the hash is kept
     assert "shown only now" not in as_bob.get(response.url).content.decode()  # shown once
     public = client.get(f"/s/{token}/")
@@ -283,17 +284,17 @@ def test_share_link_lifecycle(as_bob, client, bob, shared):
 
 
 def test_unknown_expired_and_revoked_look_the_same(client, bob, shared):
-    live, live_token = history.share_create(
+    live, live_token = shares.share_create(
         take=shared, author=bob, days=1, allow_download=True, show_prompt=False
     )
-    expired, expired_token = history.share_create(
+    expired, expired_token = shares.share_create(
         take=shared, author=bob, days=1, allow_download=True, show_prompt=False
     )
     ShareLink.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    revoked, revoked_token = history.share_create(
+    revoked, revoked_token = shares.share_create(
         take=shared, author=bob, days=None, allow_download=True, show_prompt=False
     )
-    history.share_revoke(link=revoked, actor=bob)
+    shares.share_revoke(link=revoked, actor=bob)
     bodies = set()
     for token in (expired_token, revoked_token, "x" * 43, "nope"):
         response = client.get(f"/s/{token}/")
@@ -308,7 +309,7 @@ def test_unknown_expired_and_revoked_look_the_same(client, bob, shared):
 
 
 def test_password_protected_share(client, bob, shared):
-    link, token = history.share_create(
+    link, token = shares.share_create(
         take=shared,
         author=bob,
         days=7,
@@ -343,7 +344,7 @@ def test_password_form_passes_the_csrf_origin_checks(bob, shared):
 
     Under "no-referrer" a browser sends `Origin: null` on a form POST; Django refuses it.
     """
-    _, token = history.share_create(
+    _, token = shares.share_create(
         take=shared,
         author=bob,
         days=7,
@@ -397,7 +398,7 @@ def test_share_password_at_the_limits_works_for_its_owner(as_bob, client, shared
         assert client.post(f"/s/{token}/", {"password": password}).status_code == 302
         assert client.get(f"/s/{token}/media/result").status_code == 200
     with pytest.raises(ValueError):
-        history.share_create(
+        shares.share_create(
             take=shared, author=None, days=1, allow_download=False, show_prompt=False, password="x"
         )
 
@@ -442,7 +443,7 @@ def previewed(shared, tmp_path):
 
 
 def test_link_previews_show_poster_title_and_team(client, bob, team, previewed):
-    _, token = history.share_create(
+    _, token = shares.share_create(
         take=previewed, author=bob, days=7, allow_download=False, show_prompt=True
     )
     tags = HeadTags(client.get(f"/s/{token}/").content.decode()).tags
@@ -472,7 +473,7 @@ def test_link_previews_show_poster_title_and_team(client, bob, team, previewed):
 def test_link_previews_leave_the_prompt_out_when_it_is_hidden(client, bob, previewed):
     previewed.title = ""
     previewed.save(update_fields=["title"])
-    _, token = history.share_create(
+    _, token = shares.share_create(
         take=previewed, author=bob, days=7, allow_download=False, show_prompt=False
     )
     page = client.get(f"/s/{token}/").content.decode()
@@ -482,7 +483,7 @@ def test_link_previews_leave_the_prompt_out_when_it_is_hidden(client, bob, previ
 
 
 def test_password_page_preview_reveals_nothing_it_protects(client, bob, previewed):
-    _, token = history.share_create(
+    _, token = shares.share_create(
         take=previewed,
         author=bob,
         days=7,
@@ -603,7 +604,7 @@ def test_side_by_side_export(as_bob, bob, project, samples, tmp_path):
     assert response.status_code == 302
     take.refresh_from_db()
     assert take.export_state == "working"
-    history.take_export(take_id=take.pk)
+    gallery.take_export(take_id=take.pk)
     take.refresh_from_db()
     assert take.export_state == "ready"
     info = probe(Path(take.export_file.path), max_seconds=60)

@@ -17,10 +17,10 @@ from studio.core.errors import Refused
 from studio.core.formatting import usd_estimate
 from studio.models import Clip, Lineage, Project, Reference, Take, TakeReference, TakeState, Trigger
 from studio.parameters import MAX_SEED, EditParameters
+from studio.projects.history import activity_log
+from studio.projects.services import ARCHIVED_NO_TAKES, project_is_archived
 from studio.providers.catalogue import get_provider
 from studio.services import budgets
-from studio.services.history import activity_log
-from studio.services.projects import ARCHIVED_NO_TAKES, project_is_archived
 from studio.services.takes import common
 from studio.services.takes.common import ADOPTED
 

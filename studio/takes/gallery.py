@@ -1,35 +1,18 @@
-"""The team's history: the take gallery, favourites, share links and the activity feed."""
+"""The team's gallery of takes (filters, search, keyset pages), stars, descriptions and side-by-side
+exports (docs/review.md)."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime
 
-from django.contrib.auth.hashers import check_password, make_password
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Team, User
-from studio.models import Activity, Project, ShareLink, Take, TakeStar
+from studio.models import Take, TakeStar
 
 PAGE_SIZE = 24
-
-
-def activity_log(
-    *,
-    team: Team,
-    actor: User | None,
-    verb: str,
-    summary: str,
-    project: Project | None = None,
-    take: Take | None = None,
-) -> Activity:
-    return Activity.objects.create(
-        team=team, actor=actor, verb=verb, summary=summary[:300], project=project, take=take
-    )
 
 
 @dataclass
@@ -120,110 +103,6 @@ def take_describe(*, take: Take, title: str, notes: str) -> Take:
     take.title, take.notes = title.strip(), notes.strip()
     take.save(update_fields=["title", "notes"])
     return take
-
-
-# -- share links ----------------------------------------------------------------------------
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def share_create(
-    *,
-    take: Take,
-    author: User,
-    days: int | None,
-    allow_download: bool,
-    show_prompt: bool,
-    password: str = "",
-    allow_comments: bool = False,
-) -> tuple[ShareLink, str]:
-    """Returns the link and its token; the token is not stored and cannot be shown again."""
-    if password and not ShareLink.PASSWORD_MIN <= len(password) <= ShareLink.PASSWORD_MAX:
-        raise ValueError("A share link password has 8 to 200 characters.")  # forms check first
-    token = secrets.token_urlsafe(32)
-    link = ShareLink.objects.create(
-        take=take,
-        token_hash=token_digest(token),
-        created_by=author,
-        expires_at=timezone.now() + timedelta(days=days) if days else None,
-        allow_download=allow_download,
-        show_prompt=show_prompt,
-        allow_comments=allow_comments,
-        password_hash=make_password(password) if password else "",
-    )
-    activity_log(
-        team=take.project.team,
-        actor=author,
-        verb="shared",
-        summary=f"shared a take of {take.project.name}"
-        + (" for review (guests may comment)" if allow_comments else ""),
-        project=take.project,
-        take=take,
-    )
-    return link, token
-
-
-def share_find(token: str) -> ShareLink | None:
-    """The live link for a token, or None for unknown, expired and revoked alike."""
-    if not token or len(token) > 100:
-        return None
-    link = (
-        ShareLink.objects.select_related("take__project__team", "take__clip", "take__input_clip")
-        .filter(token_hash=token_digest(token))
-        .first()
-    )
-    return link if link is not None and link.is_live else None
-
-
-def share_password_ok(link: ShareLink, password: str) -> bool:
-    if not link.password_hash:
-        return True
-    # No stored password is longer, so a longer guess is wrong without hashing it.
-    return len(password) <= ShareLink.PASSWORD_MAX and check_password(password, link.password_hash)
-
-
-def share_viewed(link: ShareLink) -> None:
-    ShareLink.objects.filter(pk=link.pk).update(views=link.views + 1, last_viewed_at=timezone.now())
-
-
-def share_revoke(*, link: ShareLink, actor: User) -> None:
-    if link.revoked_at is None:
-        link.revoked_at = timezone.now()
-        link.save(update_fields=["revoked_at"])
-        activity_log(
-            team=link.take.project.team,
-            actor=actor,
-            verb="revoked",
-            summary=f"revoked a share link of a take in {link.take.project.name}",
-            project=link.take.project,
-            take=link.take,
-        )
-
-
-def share_links_live(**lookup: Any) -> QuerySet[ShareLink]:
-    """Links that still open (neither revoked nor expired), newest first, with their takes."""
-    return (
-        ShareLink.objects.filter(revoked_at__isnull=True, **lookup)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-        .select_related("take__project", "created_by")
-        .order_by("-created_at")
-    )
-
-
-def share_links_of_member(*, team: Team, user: User) -> QuerySet[ShareLink]:
-    """The live links that `user` made of this team's takes."""
-    return share_links_live(take__project__team=team, created_by=user)
-
-
-def share_links_of_former_members(*, team: Team) -> QuerySet[ShareLink]:
-    """Live links of this team's takes made by people no longer in it (or deleted accounts)."""
-    members = team.memberships.values("user_id")
-    return share_links_live(take__project__team=team).exclude(created_by__in=members)
-
-
-def share_links_revoke(*, links: QuerySet[ShareLink]) -> int:
-    """Revoke every link of `links` that is still live; how many were. The caller records it."""
-    return links.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
 def take_export_request(*, take: Take) -> bool:

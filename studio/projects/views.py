@@ -1,4 +1,5 @@
-"""Projects: create, look at, rename, archive."""
+"""The home page, the team page, projects (new, page, library, archive, settings) and the team
+history."""
 
 from __future__ import annotations
 
@@ -7,22 +8,65 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import get_for_user, get_team_for_user
 from accounts.http import AuthenticatedHttpRequest
-from accounts.models import Membership
-from accounts.services import team_switch
-from studio.forms import BudgetForm, ProjectForm
+from accounts.services import current_team_for, team_switch
 from studio.media.probe import human_duration
-from studio.models import Project, Take
+from studio.models import Activity, Project
 from studio.ops.health import scheduler_running, worker_running
-from studio.providers.catalogue import about
-from studio.services import budgets, project_archive, project_create, project_update
-from studio.services.budgets import Budget
-from studio.views.home import render_team_page
+from studio.projects.forms import ProjectForm
+from studio.projects.pages import render_project_settings, render_team_page
+from studio.projects.services import project_archive, project_create, project_update
+from studio.services import budgets, usage
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "studio/landing.html")
+    team = current_team_for(request.user)
+    if team is None:
+        return redirect("team_list")
+    return redirect("team_detail", code=team.code)
+
+
+@login_required
+@require_GET
+def team_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    membership = get_team_for_user(request.user, code)
+    team = membership.team
+    team_switch(user=request.user, team=team)  # the navigation follows what is on screen
+    return render_team_page(request, membership, ProjectForm())
+
+
+@login_required
+@require_GET
+def team_activity(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    membership = get_team_for_user(request.user, code)
+    team = membership.team
+    team_switch(user=request.user, team=team)
+    feed = Activity.objects.filter(team=team).select_related("actor", "project", "take")
+    member = request.GET.get("member", "")
+    if member:
+        feed = feed.filter(actor__email__iexact=member)
+    context = {
+        "team": team,
+        "membership": membership,
+        "feed": feed[:200],
+        "member": member,
+        "members": team.memberships.select_related("user").order_by("user__email"),
+        # This month by member, counted as the usage page counts it.
+        "figures": [
+            group
+            for group in usage.team_usage(team=team, month=budgets.month_start()).members
+            if group.tally.takes
+        ],
+    }
+    return render(request, "studio/activity.html", context)
 
 
 @login_required
@@ -74,16 +118,10 @@ def project_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
     team_switch(user=request.user, team=project.team)
     context = _library(project, membership)
     if membership.can_edit:
-        context["budget_warnings"] = budget_warnings_for(request, project)
+        context["budget_warnings"] = budgets.budgets_warnings_shown(
+            project=project, author=request.user
+        )
     return render(request, "studio/project_detail.html", context)
-
-
-def budget_warnings_for(request: AuthenticatedHttpRequest, project: Project) -> list[Budget]:
-    """The budgets at 80 % or more that cover the takes this person would send in `project`;
-    none when takes cost nothing here (the local engine)."""
-    if not about(settings.STUDIO_PROVIDER).bills:
-        return []
-    return budgets.budgets_warnings(project=project, author=request.user)
 
 
 @login_required
@@ -128,51 +166,3 @@ def project_settings(request: AuthenticatedHttpRequest, code: str) -> HttpRespon
         messages.success(request, "Project saved.")
         return redirect("project_detail", code=project.code)
     return render_project_settings(request, project, membership, form=form)
-
-
-def render_project_settings(
-    request: AuthenticatedHttpRequest,
-    project: Project,
-    membership: Membership,
-    *,
-    form: ProjectForm | None = None,
-    budget_form: BudgetForm | None = None,
-) -> HttpResponse:
-    """The project's details and its monthly budget: owners change the budget (a form of its
-    own, posted to project_budget), editors see it."""
-    if form is None:
-        form = ProjectForm(initial={"name": project.name, "description": project.description})
-    month = budgets.month_start()
-    limit = project.budget_usd
-    budget = (
-        budgets.budget_measure(
-            "project",
-            project.code,
-            f"the monthly budget of the project {project.name}",
-            limit,
-            Take.objects.filter(project_id=project.pk),
-            budgets.owners_phrase(project.team),
-            month,
-        )
-        if limit is not None
-        else None
-    )
-    spent, charged = budgets.held_split(
-        budgets.takes_in_month(Take.objects.filter(project_id=project.pk), month)
-    )
-    if budget_form is None and membership.is_owner:
-        budget_form = BudgetForm(
-            initial={"limit": "" if limit is None else f"{limit:.2f}"}, key=project.code
-        )
-    context = {
-        "project": project,
-        "membership": membership,
-        "form": form,
-        "budget": budget,
-        "spent": spent,
-        "charged": charged,
-        "estimated": spent - charged,
-        "budget_form": budget_form,
-    }
-    status = 400 if form.errors or (budget_form is not None and budget_form.errors) else 200
-    return render(request, "studio/project_settings.html", context, status=status)
