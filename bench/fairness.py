@@ -338,8 +338,9 @@ def make_member(team: str, data: Path) -> tuple[Any, Any]:
     from django.core.files import File
 
     from accounts.services import account_create
-    from studio import services
+    from studio.library import clips
     from studio.models import Clip, MediaState
+    from studio.projects import services
     from tests.samples import make_video
 
     user = account_create(email=f"team-{team.lower()}@example.com", password="bench-password-123")
@@ -350,7 +351,7 @@ def make_member(team: str, data: Path) -> tuple[Any, Any]:
     with path.open("rb") as handle:
         clip.source.save(f"clips/{project.code}/{clip.code}/source.mp4", File(handle), save=False)
     clip.save()
-    services.clip_process(clip_id=clip.pk)
+    clips.clip_process(clip_id=clip.pk)
     clip.refresh_from_db()
     return user, clip
 

@@ -508,9 +508,9 @@ def upload_clip(scratch: Path) -> tuple[Any, Any]:
     from django.urls import reverse
 
     from accounts.services import account_create
+    from studio.library import clips
     from studio.models import Clip
     from studio.projects.services import project_create
-    from studio.services import clips
     from tests.samples import make_video
 
     user = account_create(email="renders@example.com", password="bench-password-123")

@@ -15,13 +15,6 @@ from studio.models import Clip, MediaState, Reference, ShareLink
 from studio.parameters import Declared, EditParameters
 
 
-class UploadForm(forms.Form):
-    """One file per request. upload_key makes a repeated submission return the first upload."""
-
-    file = forms.FileField(label="File", allow_empty_file=True, max_length=1000)
-    upload_key = forms.UUIDField(widget=forms.HiddenInput)
-
-
 def parameter_fields() -> dict[str, forms.Field]:
     """A form field for each edit parameter, with the limits its declaration gives."""
     made: dict[str, forms.Field] = {}
@@ -212,7 +205,7 @@ class ShareLinkForm(forms.Form):
 
 
 def window_problem(clip: Clip, start: float, length: float) -> str | None:
-    from studio.services.clips import video_info
+    from studio.library.clips import video_info
 
     try:
         check_window(video_info(clip), start, length)

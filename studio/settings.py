@@ -140,7 +140,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything reads the body (CSRF reads the POST data).
-    "studio.uploads.ChunkedUploadMiddleware",
+    "studio.library.uploads.ChunkedUploadMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -293,10 +293,11 @@ STATIC_ROOT = _private_dir(DATA_DIR / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env_path("STUDIO_MEDIA_DIR", DATA_DIR / "media")
 # Uploads stream to a temporary file next to the media (so storing one is a rename), hashed and
-# size-capped chunk by chunk by studio.uploads; the web process never holds a file in memory.
+# size-capped chunk by chunk by studio.library.uploads; the web process never holds a file in
+# memory.
 MAX_UPLOAD_BYTES = env_int("STUDIO_MAX_UPLOAD_MB", 1024, minimum=1) * 1024 * 1024
 MAX_SOURCE_SECONDS = env_int("STUDIO_MAX_SOURCE_SECONDS", 600, minimum=2)
-FILE_UPLOAD_HANDLERS = ["studio.uploads.CappedUploadHandler"]
+FILE_UPLOAD_HANDLERS = ["studio.library.uploads.CappedUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = _private_dir(DATA_DIR / "uploads-tmp")
 # Every file and folder the storage writes (uploads and the worker's results, posters and
 # proxies), whatever the process's umask.

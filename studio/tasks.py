@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from accounts.models import User
-from studio import services
+from studio.library import clips, references, thumbnails
+from studio.library import processing as media
 from studio.models import Project
 from studio.providers.local import engine as local
-from studio.services import budgets, media, references, takes, thumbnails
+from studio.services import budgets, takes
 from studio.takes import gallery
 
 
 def process_clip(clip_id: int) -> None:
-    services.clip_process(clip_id=clip_id)
+    clips.clip_process(clip_id=clip_id)
 
 
 def process_reference(reference_id: int) -> None:
-    services.reference_process(reference_id=reference_id)
+    references.reference_process(reference_id=reference_id)
 
 
 def sweep() -> None:

@@ -3,20 +3,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from studio.library import views as clips
+from studio.library import views as references
 from studio.ops import views as health
 from studio.projects import views as projects
 from studio.storage import views as media
-from studio.views import (
-    administration,
-    clips,
-    comments,
-    gallery,
-    references,
-    review,
-    shares,
-    takes,
-    usage,
-)
+from studio.views import administration, comments, gallery, review, shares, takes, usage
 
 urlpatterns = [
     path("", projects.home, name="home"),

@@ -167,7 +167,7 @@ def upload_clip(client: Client, project: Any, path: Path, name: str | None = Non
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.urls import reverse
 
-    from studio import services
+    from studio.library import clips
     from studio.models import Clip
 
     data = {
@@ -178,7 +178,7 @@ def upload_clip(client: Client, project: Any, path: Path, name: str | None = Non
         reverse("clip_upload", args=[project.code]), data, HTTP_ACCEPT="application/json"
     )
     clip = Clip.objects.get(code=response.json()["code"])
-    services.clip_process(clip_id=clip.pk)
+    clips.clip_process(clip_id=clip.pk)
     clip.refresh_from_db()
     return clip
 

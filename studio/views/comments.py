@@ -29,9 +29,9 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Membership
 from studio.core.errors import Refused
 from studio.core.http import wants_json
+from studio.library.access import clip_for
 from studio.models import Clip, Comment, Side, Take
 from studio.services import comments
-from studio.views.clips import clip_for
 from studio.views.takes import take_for
 
 CODE = "__code__"  # where a comment's code goes in the panel's per-comment URLs

@@ -18,6 +18,7 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
 from studio.core.errors import Refused
 from studio.core.http import wants_json
+from studio.library.access import clip_for
 from studio.models import Clip, ReviewStatus, Take
 from studio.services.comments import subject_fps, take_review_set
 from studio.services.versions import (
@@ -26,7 +27,6 @@ from studio.services.versions import (
     grid_versions,
     version_index,
 )
-from studio.views.clips import clip_for
 from studio.views.takes import take_for
 
 

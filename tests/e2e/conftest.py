@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from studio import services
+from studio.library import clips
 from studio.media.probe import probe
 from studio.media.transcode import make_poster
 from studio.models import Project, Take, TakeState
@@ -172,7 +172,7 @@ def finish_take(take: Any, folder: Path) -> Any:
 
     from studio.storage.files import local_copy
 
-    item = services.input_clip_prepare(
+    item = clips.input_clip_prepare(
         clip=take.clip, start=take.start_ms / 1000, length=take.length_ms / 1000
     )
     out = folder / f"{take.code}.mp4"

@@ -24,7 +24,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from accounts.models import Membership, Team
 from accounts.services import invitation_create
-from studio import services
+from studio.library import references
 from studio.models import Clip, MediaState, Project, ReviewStatus, Take, TakeState
 from studio.ops import health
 from studio.review import shares
@@ -74,10 +74,10 @@ def studio(team, alice, bob, carol, samples, tmp_path) -> Studio:
         reason="This file is not a video.",
     )
     image = SimpleUploadedFile("palette.png", make_image(None, (640, 480)))
-    reference, _ = services.reference_receive(
+    reference, _ = references.reference_receive(
         project=project, author=bob, upload=image, upload_key=uuid.uuid4()
     )
-    services.reference_process(reference_id=reference.pk)
+    references.reference_process(reference_id=reference.pk)
     succeeded = finish_take(make_take(project, clip, bob, title="Clay harbour"), tmp_path)
     other = finish_take(make_take(project, clip, bob, prompt="cool winter", seed=8), tmp_path)
     now = timezone.now()

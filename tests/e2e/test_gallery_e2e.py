@@ -9,8 +9,8 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from studio.library.thumbnails import thumbnails_backfill
 from studio.models import Clip, MediaState, Project, Take, TakeStar, TakeState
-from studio.services.thumbnails import thumbnails_backfill
 from tests.e2e.conftest import shot, sign_in
 from tests.samples import make_image
 

@@ -12,8 +12,9 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from studio import services
+from studio.library import clips
 from studio.models import Clip, MediaState, Project
+from studio.projects import services
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ def stored_files() -> list[Path]:
 
 def process_all() -> None:
     for pk in Clip.objects.values_list("pk", flat=True):
-        services.clip_process(clip_id=pk)
+        clips.clip_process(clip_id=pk)
 
 
 def test_upload_then_process_a_playable_clip(as_bob, bob, project, samples):

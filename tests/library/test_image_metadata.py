@@ -13,10 +13,9 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 
-from studio import services
+from studio.library import references
 from studio.media.transcode import make_thumbnail
 from studio.models import MediaState, Project, Reference
-from studio.services import references
 from tests.conftest import upload_clip
 
 pytestmark = pytest.mark.django_db
@@ -79,10 +78,10 @@ def project(team, alice):
 
 def add_reference(project, bob, name: str, data: bytes) -> Reference:
     upload = SimpleUploadedFile(name, data)
-    reference, _ = services.reference_receive(
+    reference, _ = references.reference_receive(
         project=project, author=bob, upload=upload, upload_key=uuid.uuid4()
     )
-    services.reference_process(reference_id=reference.pk)
+    references.reference_process(reference_id=reference.pk)
     reference.refresh_from_db()
     assert reference.state == MediaState.READY, reference.reason
     return reference

@@ -8,7 +8,7 @@ import av
 import pytest
 from django.urls import reverse
 
-from studio import services
+from studio.library import clips
 from studio.media.probe import MediaRejected, probe
 from studio.models import Clip, InputClip, Project
 from tests.conftest import upload_clip
@@ -39,7 +39,7 @@ def frame_mark(path: Path, at: float = 0.0) -> float:
 
 def test_window_is_cut_and_conforms(as_bob, project, samples):
     clip = ready_clip(as_bob, project, samples["long.mp4"])
-    made = services.input_clip_prepare(clip=clip, start=4.0, length=5.0)
+    made = clips.input_clip_prepare(clip=clip, start=4.0, length=5.0)
     info = probe(Path(made.file.path), max_seconds=60)
     assert (info.container, info.video_codec, info.audio_codec) == ("mp4", "h264", "aac")
     assert info.duration == pytest.approx(5.0, abs=0.1)
@@ -54,14 +54,14 @@ def test_window_is_cut_and_conforms(as_bob, project, samples):
 
 def test_same_window_is_made_once(as_bob, project, samples):
     clip = ready_clip(as_bob, project, samples["long.mp4"])
-    first = services.input_clip_prepare(clip=clip, start=1.0, length=2.0)
-    again = services.input_clip_prepare(clip=clip, start=1.0, length=2.0)
+    first = clips.input_clip_prepare(clip=clip, start=1.0, length=2.0)
+    again = clips.input_clip_prepare(clip=clip, start=1.0, length=2.0)
     assert first.pk == again.pk and InputClip.objects.count() == 1
 
 
 def test_phone_clip_input_is_upright(as_bob, project, samples):
     clip = ready_clip(as_bob, project, samples["hevc-portrait.mov"])
-    made = services.input_clip_prepare(clip=clip, start=0.5, length=2.5)
+    made = clips.input_clip_prepare(clip=clip, start=0.5, length=2.5)
     info = probe(Path(made.file.path), max_seconds=60)
     assert (info.width, info.height, info.rotation) == (240, 320, 0)
     assert info.has_audio
@@ -81,14 +81,14 @@ def test_phone_clip_input_is_upright(as_bob, project, samples):
 def test_windows_that_cannot_conform(as_bob, project, samples, sample, start, length, message):
     clip = ready_clip(as_bob, project, samples[sample])
     with pytest.raises(MediaRejected) as caught:
-        services.input_clip_prepare(clip=clip, start=start, length=length)
+        clips.input_clip_prepare(clip=clip, start=start, length=length)
     assert message in caught.value.message
     assert not InputClip.objects.exists()
 
 
 def test_input_clip_is_served_to_members_only(as_bob, as_dave, project, samples):
     clip = ready_clip(as_bob, project, samples["long.mp4"])
-    made = services.input_clip_prepare(clip=clip, start=0, length=2)
+    made = clips.input_clip_prepare(clip=clip, start=0, length=2)
     url = reverse("media_file", args=["input", made.code, "file"])
     response = as_bob.get(url + "?download=1")
     assert response.status_code == 200 and response["Content-Type"] == "video/mp4"

@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import OrmQ
 
-from studio import services
+from studio.library import clips
+from studio.library import processing as media
 from studio.models import MAX_PROCESSING_ATTEMPTS, Clip, MediaState, Project
-from studio.services import media
 from tests.cluster import wait_for
 
 
@@ -72,7 +72,7 @@ def test_sweep_requeues_lost_work_only(as_bob, project, samples):
     }
     assert fresh.pk not in {lost.pk, dead.pk}
     # A lease that expired means the worker died: the next run takes over and finishes.
-    services.clip_process(clip_id=dead.pk)
+    clips.clip_process(clip_id=dead.pk)
     dead.refresh_from_db()
     assert dead.state == MediaState.READY and dead.attempts == 1
 
@@ -81,7 +81,7 @@ def test_sweep_requeues_lost_work_only(as_bob, project, samples):
 def test_a_held_lease_keeps_a_second_delivery_out(as_bob, project, samples):
     clip = upload(as_bob, project, samples["h264.mp4"])
     assert clip.claim()
-    services.clip_process(clip_id=clip.pk)  # the duplicate delivery
+    clips.clip_process(clip_id=clip.pk)  # the duplicate delivery
     clip.refresh_from_db()
     assert clip.state == MediaState.PROCESSING and clip.attempts == 1
 
@@ -90,7 +90,7 @@ def test_a_held_lease_keeps_a_second_delivery_out(as_bob, project, samples):
 def test_gives_up_after_repeated_crashes(as_bob, project, samples):
     clip = upload(as_bob, project, samples["h264.mp4"])
     Clip.objects.filter(pk=clip.pk).update(attempts=MAX_PROCESSING_ATTEMPTS)
-    services.clip_process(clip_id=clip.pk)
+    clips.clip_process(clip_id=clip.pk)
     clip.refresh_from_db()
     assert clip.state == MediaState.FAILED
     assert "failed 3 times" in clip.reason and "Upload it again" in clip.reason
@@ -104,14 +104,14 @@ def test_unexpected_error_keeps_the_file_for_a_retry(as_bob, project, samples, m
     def broken(*args, **kwargs):
         raise RuntimeError("disk hiccup")
 
-    monkeypatch.setattr("studio.services.clips.make_poster", broken)
+    monkeypatch.setattr("studio.library.clips.make_poster", broken)
     with pytest.raises(RuntimeError):
-        services.clip_process(clip_id=clip.pk)
+        clips.clip_process(clip_id=clip.pk)
     clip.refresh_from_db()
     assert clip.state == MediaState.RECEIVED and clip.lease_until is None
     assert clip.source.storage.exists(clip.source.name)
     monkeypatch.undo()
-    services.clip_process(clip_id=clip.pk)
+    clips.clip_process(clip_id=clip.pk)
     clip.refresh_from_db()
     assert clip.state == MediaState.READY and clip.attempts == 2
 

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from studio import services
+from studio.library import references
 from studio.models import MediaState, Project, Reference
 from tests.samples import make_image
 
@@ -39,7 +39,7 @@ def test_png_is_accepted_and_thumbnailed(as_bob, project):
     response = send(as_bob, project, "style.png", make_image(None, (1200, 800)))
     assert response.status_code == 201, response.content
     reference = Reference.objects.get()
-    services.reference_process(reference_id=reference.pk)
+    references.reference_process(reference_id=reference.pk)
     reference.refresh_from_db()
     assert reference.state == MediaState.READY
     assert (reference.format, reference.width, reference.height) == ("PNG", 1200, 800)
@@ -57,7 +57,7 @@ def test_exif_orientation_is_applied(as_bob, project):
     send(as_bob, project, "phone.jpg", buffer.getvalue())
     reference = Reference.objects.get()
     assert (reference.width, reference.height) == (400, 800)
-    services.reference_process(reference_id=reference.pk)
+    references.reference_process(reference_id=reference.pk)
     reference.refresh_from_db()
     with Image.open(reference.image.path) as upright:
         assert upright.size == (400, 800)
@@ -101,7 +101,7 @@ def test_damaged_image_is_rejected_by_the_worker(as_bob, project):
     data = make_image(None, (800, 600), "JPEG")
     send(as_bob, project, "cut.jpg", data[: len(data) // 3])
     reference = Reference.objects.get()
-    services.reference_process(reference_id=reference.pk)
+    references.reference_process(reference_id=reference.pk)
     reference.refresh_from_db()
     assert reference.state == MediaState.REJECTED
     assert "damaged or incomplete" in reference.reason

@@ -12,8 +12,8 @@ from django.urls import reverse
 from PIL import Image
 
 from studio import tasks
+from studio.library import thumbnails
 from studio.models import Clip, MediaState, Project, Take, TakeState
-from studio.services import thumbnails
 from tests.conftest import upload_clip
 from tests.samples import make_image, make_video
 

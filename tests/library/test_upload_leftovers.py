@@ -19,9 +19,9 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from studio import services
+from studio.library import clips, references
+from studio.library import processing as media
 from studio.models import Clip, MediaState, Project, Reference
-from studio.services import media
 from tests.cluster import ROOT, cluster_env
 from tests.conftest import client_for, upload_clip
 from tests.samples import make_image
@@ -58,7 +58,7 @@ def test_a_rejected_clip_leaves_no_folder(as_bob, project, samples):
     send_clip(as_bob, project, samples["truncated.mp4"])
     clip = Clip.objects.get()
     assert f"clips/{project.code}/{clip.code}" in folders()
-    services.clip_process(clip_id=clip.pk)
+    clips.clip_process(clip_id=clip.pk)
     clip.refresh_from_db()
     assert clip.state == MediaState.REJECTED
     assert f"clips/{project.code}/{clip.code}" not in folders()
@@ -67,7 +67,7 @@ def test_a_rejected_clip_leaves_no_folder(as_bob, project, samples):
 @pytest.mark.django_db
 def test_a_deleted_clip_leaves_no_folder(as_bob, project, samples):
     clip = upload_clip(as_bob, project, samples["long.mp4"])
-    services.input_clip_prepare(clip=clip, start=1.0, length=3.0)  # a provider input, too
+    clips.input_clip_prepare(clip=clip, start=1.0, length=3.0)  # a provider input, too
     assert f"clips/{project.code}/{clip.code}" in folders()
     as_bob.post(reverse("clip_delete", args=[clip.code]))
     assert f"clips/{project.code}/{clip.code}" not in folders()
@@ -80,7 +80,7 @@ def test_a_rejected_or_deleted_reference_leaves_no_folder(as_bob, project):
     send_reference(as_bob, project, "fine.png", make_image(None, (800, 600)))
     damaged, fine = Reference.objects.order_by("pk")
     for reference in (damaged, fine):
-        services.reference_process(reference_id=reference.pk)
+        references.reference_process(reference_id=reference.pk)
     damaged.refresh_from_db()
     assert damaged.state == MediaState.REJECTED
     assert f"refs/{project.code}/{damaged.code}" not in folders()
@@ -274,7 +274,7 @@ def test_chunked_upload_through_gunicorn_is_stored_whole(bob, team, alice, sampl
 
 
 def test_a_chunked_body_is_read_to_its_end_but_never_past_the_cap(rf):
-    from studio.uploads import EndedBody
+    from studio.library.uploads import EndedBody
 
     request = rf.post("/")
     body = EndedBody(io.BytesIO(b"line one\nline two\n" + b"x" * 100), 30, request)

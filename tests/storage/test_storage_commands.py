@@ -23,7 +23,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from studio import services
+from studio.library import clips, references
 from studio.models import Clip, MediaState, Project, Take, TakeState
 from studio.storage import services as moving
 from studio.storage.services import file_fields, file_rows
@@ -64,15 +64,15 @@ def instance(project, as_bob, bob, samples) -> dict[str, Any]:
     """An instance with every kind of stored file, written to the local media folder."""
     clip = upload_clip(as_bob, project, samples["tiny.mp4"])
     assert clip.state == MediaState.READY and clip.size and clip.sha256
-    cut = services.input_clip_prepare(clip=clip, start=0.5, length=2.0)
+    cut = clips.input_clip_prepare(clip=clip, start=0.5, length=2.0)
     picture = make_image(size=(320, 240), fmt="PNG")
-    reference, _ = services.reference_receive(
+    reference, _ = references.reference_receive(
         project=project,
         author=bob,
         upload=SimpleUploadedFile("mood.png", picture),
         upload_key=uuid.uuid4(),
     )
-    services.reference_process(reference_id=reference.pk)
+    references.reference_process(reference_id=reference.pk)
     reference.refresh_from_db()
     assert reference.state == MediaState.READY
     result = os.urandom(40_000)

@@ -576,13 +576,13 @@ def test_side_by_side_export(as_bob, bob, project, samples, tmp_path):
 
     from django.core.files import File
 
-    from studio import services
+    from studio.library import clips
     from studio.media.probe import probe
     from studio.parameters import EditParameters
     from studio.providers.local import render as engine
 
     clip = upload_clip(as_bob, project, samples["long.mp4"])
-    item = services.input_clip_prepare(clip=clip, start=0, length=2)
+    item = clips.input_clip_prepare(clip=clip, start=0, length=2)
     out = tmp_path / "r.mp4"
     source = Path(item.file.path)
     noir = EditParameters(prompt="noir", resolution="720P")

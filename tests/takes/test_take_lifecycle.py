@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from studio import services
+from studio.library import clips
 from studio.models import LocalJob, ProviderGate, Take, TakeState
 from studio.parameters import EditParameters
 from studio.providers.local import engine as local
@@ -331,7 +331,7 @@ def test_provider_media_links(client, clip):
     from studio.providers.modellix import signed_media_url
     from studio.storage.signing import MEDIA_SALT
 
-    item = services.input_clip_prepare(clip=clip, start=0, length=2)
+    item = clips.input_clip_prepare(clip=clip, start=0, length=2)
     assert InputClip.objects.count() == 1
     url = signed_media_url(Media("input", item.code, "file", item.file.path, "video/mp4", "x"))
     response = client.get(url, HTTP_RANGE="bytes=0-9")

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from studio.services.thumbnails import SPECS, missing, thumbnails_backfill
+from studio.library.thumbnails import SPECS, missing, thumbnails_backfill
 
 
 class Command(BaseCommand):

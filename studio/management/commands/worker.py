@@ -54,7 +54,7 @@ class Command(BaseCommand):
             return
         # A host coming back after a crash first removes the scratch its dead workers left (the
         # one-minute sweep does it too, but runs on whichever host's worker takes it).
-        from studio.services.media import clean_temp
+        from studio.library.processing import clean_temp
 
         clean_temp()
         cluster = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)

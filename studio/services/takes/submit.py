@@ -18,12 +18,12 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from studio import polling
+from studio.library.clips import input_clip_prepare
 from studio.media.probe import MediaRejected
 from studio.models import Reference, Take, TakeState, Trigger
 from studio.providers import request_budget
 from studio.providers.base import EditRequest, Failure, Media, ProviderError
 from studio.providers.catalogue import get_provider
-from studio.services.clips import input_clip_prepare
 from studio.services.takes import common
 from studio.services.takes.common import StepProblem, backoff, scaled, step_problem
 from studio.services.takes.leases import holding_lease

@@ -1,4 +1,5 @@
-"""Source clips: upload, watch, delete."""
+"""The library's pages and endpoints: clip upload, page, takes, player and removal; reference image
+upload and removal."""
 
 from __future__ import annotations
 
@@ -13,26 +14,19 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
-from studio.models import Clip
-from studio.services import budgets, clip_delete, clip_receive
+from studio.library.access import clip_for
+from studio.library.clips import clip_delete, clip_receive
+from studio.library.references import reference_delete, reference_receive
+from studio.library.uploads import handle_upload
+from studio.models import Clip, Reference
+from studio.services import budgets
 from studio.services.versions import GRID_MAX, GRID_MIN, version_stack
-from studio.views.uploads import handle_upload
 
 
 @login_required
 @require_POST
 def clip_upload(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     return handle_upload(request, code, clip_receive, "video")
-
-
-def clip_for(request: AuthenticatedHttpRequest, code: str, need: str = "view"):
-    return get_for_user(
-        request.user,
-        Clip.objects.select_related("project__team", "uploaded_by"),
-        need=need,
-        team_path="project__team",
-        code=code,
-    )
 
 
 def _takes_context(request: AuthenticatedHttpRequest, clip: Clip) -> dict[str, Any]:
@@ -93,4 +87,26 @@ def clip_remove(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     name = clip.original_name
     clip_delete(clip=clip, actor=request.user)
     messages.success(request, f"{name} was deleted.")
+    return redirect("project_detail", code=project.code)
+
+
+@login_required
+@require_POST
+def reference_upload(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    return handle_upload(request, code, reference_receive, "image")
+
+
+@login_required
+@require_POST
+def reference_remove(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    reference, _ = get_for_user(
+        request.user,
+        Reference.objects.select_related("project__team"),
+        need="edit",
+        team_path="project__team",
+        code=code,
+    )
+    project = reference.project
+    reference_delete(reference=reference)
+    messages.success(request, f"{reference.original_name} was removed from the library.")
     return redirect("project_detail", code=project.code)

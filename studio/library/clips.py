@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from studio.library import processing as media
 from studio.media.inputs import check_window, make_input
 from studio.media.probe import (
     MediaRejected,
@@ -22,7 +23,6 @@ from studio.media.probe import (
 from studio.media.transcode import fit, make_poster, make_thumbnail, transcode
 from studio.models import Clip, InputClip, MediaState, Project
 from studio.projects.history import activity_log
-from studio.services import media
 from studio.storage.files import (
     delete_files,
     extension_of,

@@ -9,9 +9,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from studio.library import processing as media
 from studio.media import images
 from studio.models import MediaState, Project, Reference
-from studio.services import media
 from studio.storage.files import (
     delete_files,
     local_copy,
