@@ -34,8 +34,8 @@ def main() -> None:
     django.setup()
     from studio.media.probe import probe
     from studio.media.transcode import transcode
-    from studio.parameters import EditParameters
     from studio.providers.local import render as engine
+    from studio.takes.parameters import EditParameters
     from tests.samples import make_video
 
     folder = Path(tempfile.mkdtemp(prefix="cutroom-engine-bench-"))

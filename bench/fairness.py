@@ -7,7 +7,7 @@ Three teams of one member each. Team A queues --batch takes at once; once A's ta
 slot (STUDIO_MAX_ACTIVE_EDITS=5), teams B and C submit 5 takes each. Every task runs 20 s at the
 provider. The same scene runs twice: with first-come admission (the order before fair turns:
 every queued take oldest first, whatever its team) and with the fair-turns policy
-(studio.fairness). A run stops once every take of B and C has been let through (admitted), and
+(studio.takes.fairness). A run stops once every take of B and C has been let through (admitted), and
 A's takes still waiting are cancelled: what comes after does not change B's and C's waits.
 
 Prints one table: policy | team | takes let through | wait p50 / max | first take's wait, where
@@ -18,12 +18,12 @@ target, the floor no policy can beat and the bound the policy promises. All figu
 provider seconds (the clock is compressed by --scale in the fake and the app).
 
 What is real: takes go through the fake Modellix (tests/fake_modellix.py) over HTTP with the
-real client; the scheduler (studio.scheduler.Scheduler, the `manage.py scheduler` loop, in a
-thread) admits them with the real studio.services.takes.driver.takes_admit and polls them on
+real client; the scheduler (studio.takes.scheduler.Scheduler, the `manage.py scheduler` loop, in a
+thread) admits them with the real studio.takes.driver.takes_admit and polls them on
 its real schedule; two worker threads run the prepare and download steps, as a two-worker
 cluster does; the database is a throwaway SQLite file. What is not: the provider is the fake
 (20 s tasks, 5 s of them pending); the first-come run replaces only
-studio.services.takes.queue.takes_to_admit, for that run, by the query takes_admit used before
+studio.takes.queue.takes_to_admit, for that run, by the query takes_admit used before
 fair turns. The steps Cutroom does itself (cutting and uploading the input, the database, the
 scheduler's turns) run at real speed, so in provider seconds they weigh 1/--scale times more
 than they would in use: a smaller scale makes every wait look longer. At the default 0.1 the
@@ -143,15 +143,14 @@ class Bench:
         from django.db import connection
 
         from studio.models import AT_PROVIDER, Take, TakeState
-        from studio.scheduler import Scheduler
-        from studio.services import takes
-        from studio.services.takes import queue
+        from studio.takes import common, create, download, queue, submit
+        from studio.takes.scheduler import Scheduler
 
         self.reset()
         pool = ThreadPoolExecutor(2)
         steps: dict[str, Callable[[int], None]] = {
-            "prepare_take": takes.take_submit,
-            "download_take": takes.take_download,
+            "prepare_take": submit.take_submit,
+            "download_take": download.take_download,
         }
 
         def step(task: str, take_id: int) -> None:
@@ -163,7 +162,7 @@ class Bench:
         def dispatch(task: str, take_id: int) -> None:
             pool.submit(step, task, take_id)
 
-        takes.common.dispatch = dispatch
+        common.dispatch = dispatch
         order = mock.patch.object(queue, "takes_to_admit", first_come)
         with order if policy == "first-come" else nullcontext():
             a_takes = self.submit("A", batch)
@@ -178,7 +177,7 @@ class Bench:
                 self.wait_for(lambda: not waiting.exists())
                 elapsed = (time.monotonic() - began) / self.scale
                 for take in Take.objects.filter(state=TakeState.QUEUED):
-                    takes.take_cancel(take=take)
+                    create.take_cancel(take=take)
             pool.shutdown()
         wall = time.monotonic() - began
         rows = [
@@ -190,12 +189,12 @@ class Bench:
 
     # -- the scene ----------------------------------------------------------------------------
     def submit(self, team: str, count: int) -> list[Any]:
-        from studio.parameters import EditParameters
-        from studio.services import takes
+        from studio.takes import create
+        from studio.takes.parameters import EditParameters
 
         user, clip = self.teams[team]
         return [
-            takes.take_create(
+            create.take_create(
                 project=clip.project,
                 author=user,
                 clip=clip,
@@ -214,10 +213,10 @@ class Bench:
 
     def reset(self) -> None:
         from accounts.models import Membership, Team
-        from studio import polling
         from studio.models import RequestBudget, Take
         from studio.ops.models import Lease
         from studio.providers import request_budget as budget
+        from studio.takes import polling
 
         Take.objects.all().delete()
         RequestBudget.objects.all().delete()
@@ -308,8 +307,8 @@ class Bench:
 
 def first_come(free: int) -> list[Any]:
     """Admission before fair turns: the oldest queued takes, whatever their team."""
-    from studio import fairness
     from studio.models import Take, TakeState
+    from studio.takes import fairness
 
     rows = (
         Take.objects.filter(state=TakeState.QUEUED)

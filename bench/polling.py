@@ -8,7 +8,7 @@ The delay is from the moment the provider finished a task until a status read fi
 all figures are provider seconds (the clock is compressed by --scale in the fake and the app).
 
 Cutroom's rows are real: takes go through the fake Modellix over HTTP with the real client, the
-scheduler (studio.scheduler.Scheduler, the `manage.py scheduler` loop, in a thread) admits and
+scheduler (studio.takes.scheduler.Scheduler, the `manage.py scheduler` loop, in a thread) admits and
 polls them with its request budget and learned windows, and two worker threads run the prepare
 and download steps, as a two-worker cluster does. The fixed poller is simulated on the very same
 task durations: a read every 2 s from submission, against the same per-minute limit as the fake.
@@ -161,10 +161,10 @@ class Bench:
 
     # -- plumbing -----------------------------------------------------------------------------
     def reset(self, *, rpm: int) -> None:
-        from studio import polling
         from studio.models import RequestBudget, Take
         from studio.ops.models import Lease
         from studio.providers import request_budget as budget
+        from studio.takes import polling
 
         if rpm:
             self.settings.MODELLIX_RPM = rpm
@@ -187,14 +187,14 @@ class Bench:
         from django.db import connection
 
         from studio.models import ACTIVE_TAKE_STATES, Take
-        from studio.parameters import EditParameters
-        from studio.scheduler import Scheduler
-        from studio.services import takes
+        from studio.takes import common, create, download, submit
+        from studio.takes.parameters import EditParameters
+        from studio.takes.scheduler import Scheduler
 
         pool = ThreadPoolExecutor(2)
         steps: dict[str, Callable[[int], None]] = {
-            "prepare_take": takes.take_submit,
-            "download_take": takes.take_download,
+            "prepare_take": submit.take_submit,
+            "download_take": download.take_download,
         }
 
         def step(task: str, take_id: int) -> None:
@@ -203,10 +203,10 @@ class Bench:
             finally:
                 connection.close()
 
-        takes.common.dispatch = lambda task, take_id: pool.submit(step, task, take_id)
+        common.dispatch = lambda task, take_id: pool.submit(step, task, take_id)
         for prompt, seconds, resolution, length in jobs:
             self.durations[prompt] = seconds
-            takes.take_create(
+            create.take_create(
                 project=self.clip.project,
                 author=self.user,
                 clip=self.clip,

@@ -557,8 +557,8 @@ def timed_run(
 
     from studio.models import FINAL_TAKE_STATES, Take
     from studio.ops.health import scheduler_running, worker_status
-    from studio.parameters import EditParameters
-    from studio.services.takes import take_create
+    from studio.takes.create import take_create
+    from studio.takes.parameters import EditParameters
     from tests.hosts import Host
 
     author = team.memberships.get(role="owner").user

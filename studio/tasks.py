@@ -7,8 +7,8 @@ from studio.library import clips, references, thumbnails
 from studio.library import processing as media
 from studio.models import Project
 from studio.providers.local import engine as local
-from studio.services import budgets, takes
-from studio.takes import gallery
+from studio.services import budgets
+from studio.takes import download, driver, gallery, submit
 
 
 def process_clip(clip_id: int) -> None:
@@ -24,22 +24,22 @@ def sweep() -> None:
     media.clean_temp()
     local.forget_old(older_than=media.TEMP_MAX_AGE)
     media.clean_empty_folders_hourly()
-    takes.takes_sweep()
+    driver.takes_sweep()
     thumbnails.thumbnails_backfill(limit=thumbnails.SWEEP_BATCH)
     references.references_clean_backfill(limit=references.CLEAN_BATCH)
 
 
 def drive_takes() -> None:
     """Kicks queued by a version before the scheduler process (issue 13) end here quietly: the
-    scheduler (studio/scheduler.py) now admits and polls."""
+    scheduler (studio/takes/scheduler.py) now admits and polls."""
 
 
 def prepare_take(take_id: int) -> None:
-    takes.take_submit(take_id)
+    submit.take_submit(take_id)
 
 
 def download_take(take_id: int) -> None:
-    takes.take_download(take_id)
+    download.take_download(take_id)
 
 
 def export_take(take_id: int) -> None:

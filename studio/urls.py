@@ -8,7 +8,9 @@ from studio.library import views as references
 from studio.ops import views as health
 from studio.projects import views as projects
 from studio.storage import views as media
-from studio.views import administration, comments, gallery, review, shares, takes, usage
+from studio.takes import views as gallery
+from studio.takes import views as takes
+from studio.views import administration, comments, review, shares, usage
 
 urlpatterns = [
     path("", projects.home, name="home"),

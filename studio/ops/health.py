@@ -6,7 +6,7 @@ fire on one slow beat), while pages say "no worker is running" after three misse
 person watching a queued take should not be told to wait for something that cannot happen. A worker
 that stops cleanly removes its rows (`forget_cluster`), so both know at once.
 
-The scheduler (studio/scheduler.py) proves it is alive by renewing its lease, the `Lease` row
+The scheduler (studio/takes/scheduler.py) proves it is alive by renewing its lease, the `Lease` row
 "scheduler", every 2 s (STUDIO_SCHEDULER_LEASE_SECONDS is 10 s); one that stops cleanly gives
 the lease up at once. It is alive while the lease it last wrote holds.
 """
@@ -31,7 +31,7 @@ from studio.models import WorkerHeartbeat
 from studio.ops.models import Lease
 
 log = logging.getLogger(__name__)
-SCHEDULER = "scheduler"  # the name of the scheduler's lease (studio.scheduler.LEASE_NAME)
+SCHEDULER = "scheduler"  # the name of the scheduler's lease (studio.takes.scheduler.LEASE_NAME)
 
 
 def heartbeat_interval() -> float:

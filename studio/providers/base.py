@@ -9,7 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
-from studio.parameters import EditParameters
+from studio.takes.parameters import EditParameters
 
 
 class Failure(StrEnum):

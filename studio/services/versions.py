@@ -17,9 +17,9 @@ from typing import Any
 from studio.core.errors import Refused
 from studio.core.formatting import seconds
 from studio.models import Clip, Lineage, ReviewStatus, Take, TakeReference, TakeState
-from studio.parameters import EditParameters
 from studio.providers.catalogue import about
 from studio.services.comments import comment_counts
+from studio.takes.parameters import EditParameters
 
 STACK_LIMIT = 200  # the newest versions a clip page lists
 GRID_MIN, GRID_MAX = 2, 4

@@ -20,7 +20,9 @@ from django.utils import timezone
 from accounts.models import User
 from studio.core.codes import new_code
 from studio.library.models import Clip, InputClip, Poster, Reference, kind_of, media_url
-from studio.parameters import (
+from studio.projects.models import Activity, Project
+from studio.providers.catalogue import About, about
+from studio.takes.parameters import (
     NEGATIVE_PROMPT_MAX,
     PROMPT_MAX,
     AudioSetting,
@@ -28,8 +30,6 @@ from studio.parameters import (
     Ratio,
     Resolution,
 )
-from studio.projects.models import Activity, Project
-from studio.providers.catalogue import About, about
 
 
 class ReviewStatus(models.TextChoices):
@@ -211,7 +211,7 @@ class Take(models.Model):
     clip = models.ForeignKey(Clip, on_delete=models.SET_NULL, null=True, related_name="takes")
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     run_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True)
-    # What was asked: every parameter of the API, as sent (studio.parameters declares them).
+    # What was asked: every parameter of the API, as sent (studio.takes.parameters declares them).
     prompt = models.TextField(max_length=PROMPT_MAX)
     negative_prompt = models.TextField(max_length=NEGATIVE_PROMPT_MAX, blank=True)
     resolution = models.CharField(max_length=5, choices=Resolution, default=Resolution.P1080)

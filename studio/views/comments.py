@@ -32,7 +32,7 @@ from studio.core.http import wants_json
 from studio.library.access import clip_for
 from studio.models import Clip, Comment, Side, Take
 from studio.services import comments
-from studio.views.takes import take_for
+from studio.takes.access import take_for
 
 CODE = "__code__"  # where a comment's code goes in the panel's per-comment URLs
 DRAWING_MAX_CHARS = 100_000  # a drawing's JSON as posted; a full one is about 60 000

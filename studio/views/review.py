@@ -27,7 +27,7 @@ from studio.services.versions import (
     grid_versions,
     version_index,
 )
-from studio.views.takes import take_for
+from studio.takes.access import take_for
 
 
 def review_data(take: Take) -> dict[str, Any]:

@@ -26,8 +26,9 @@ from studio.review import shares
 from studio.services import comments
 from studio.storage.files import is_remote
 from studio.storage.serving import serve_file
+from studio.takes.access import take_for
+from studio.takes.pages import take_page_context
 from studio.views.comments import CODE, comment_panel, panel_changes, panel_thread, poll_since
-from studio.views.takes import take_for, take_page_context
 
 # Fixed windows of (requests, seconds), counted by accounts.limits (django-ratelimit).
 PAGE_RATE = (60, 60)  # share page views per address per minute

@@ -17,8 +17,8 @@ from studio.library import clips
 from studio.media.probe import probe
 from studio.media.transcode import make_poster
 from studio.models import Project, Take, TakeState
-from studio.parameters import EditParameters
 from studio.providers.local import render as engine
+from studio.takes.parameters import EditParameters
 from tests.conftest import PASSWORD, client_for, upload_clip
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"

@@ -28,8 +28,8 @@ from studio.library import references
 from studio.models import Clip, MediaState, Project, ReviewStatus, Take, TakeState
 from studio.ops import health
 from studio.review import shares
-from studio.services import comments, takes
-from studio.takes import gallery
+from studio.services import comments
+from studio.takes import create, gallery
 from tests.conftest import PASSWORD, client_for, last_link, make_user, upload_clip
 from tests.e2e.conftest import check_axe, finish_take, make_take, shot, sign_in, sign_out
 from tests.samples import make_image
@@ -473,7 +473,7 @@ def test_review_pages_pass_axe(
     page.route(REVIEW_LIVE_PARTIALS, _abort)
     pages = Pages(page, live_server.url, subtests)
     done = studio.succeeded
-    made = takes.take_variations(take=done, author=bob, count=3)
+    made = create.take_variations(take=done, author=bob, count=3)
     for take in made[:2]:
         Take.objects.filter(pk=take.pk).update(
             state=TakeState.SUCCEEDED,

@@ -8,8 +8,8 @@ from playwright.sync_api import Page, expect
 from accounts.models import Role, Team
 from studio.models import Project
 from studio.ops import health
-from studio.parameters import EditParameters
-from studio.services import takes
+from studio.takes import create
+from studio.takes.parameters import EditParameters
 from tests.conftest import client_for, join, scheduler_lease, upload_clip
 from tests.e2e.conftest import shot, sign_in
 
@@ -25,7 +25,7 @@ def test_queued_take_says_no_worker_runs_until_one_does(
     join(dave, rival, Role.OWNER)
     theirs = Project.objects.create(team=rival, name="Their film", created_by=dave)
     for n in range(3):  # another team's takes, queued first
-        takes.take_create(
+        create.take_create(
             project=theirs,
             author=dave,
             clip=None,
@@ -33,7 +33,7 @@ def test_queued_take_says_no_worker_runs_until_one_does(
             start=0,
             length=3,
         )
-    take = takes.take_create(
+    take = create.take_create(
         project=project,
         author=bob,
         clip=clip,

@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import Instance, Team, User
 from studio.core.errors import Refused
 from studio.models import Activity, Project, Take, TakeState
-from studio.services.takes import take_send_again
+from studio.takes.create import take_send_again
 from tests.conftest import client_for, clip_row, make_user
 from tests.e2e.conftest import make_take
 from tests.takes.test_take_form import post as post_take

@@ -17,9 +17,9 @@ from django.utils import timezone
 from accounts.models import Instance, Membership
 from studio.core.errors import Refused
 from studio.models import Project, Take, TakeState, Trigger
-from studio.parameters import EditParameters
 from studio.services import budgets
-from studio.services.takes import take_cancel, take_create, take_send_again, take_variations
+from studio.takes.create import take_cancel, take_create, take_send_again, take_variations
+from studio.takes.parameters import EditParameters
 from tests.conftest import client_for, clip_row
 
 pytestmark = pytest.mark.django_db

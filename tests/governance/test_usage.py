@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role
 from studio.models import Activity, Project, Take, TakeState
-from studio.parameters import EditParameters
 from studio.services import budgets, usage
-from studio.services.takes import take_create
+from studio.takes.create import take_create
+from studio.takes.parameters import EditParameters
 from tests.conftest import client_for, clip_row, join, make_user
 
 pytestmark = pytest.mark.django_db

@@ -9,10 +9,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from studio.core import errors
 from studio.models import Project, Take, TakeEvent, TakeState
-from studio.parameters import EditParameters
 from studio.projects import services as projects
-from studio.services import takes
+from studio.takes import common, create
+from studio.takes.parameters import EditParameters
 from tests.conftest import clip_row
 
 pytestmark = pytest.mark.django_db
@@ -66,8 +67,8 @@ def uncertain(project, clip, bob) -> Take:
 
 @pytest.fixture(autouse=True)
 def no_queue(monkeypatch):
-    monkeypatch.setattr(takes.common, "kick", lambda: None)
-    monkeypatch.setattr(takes.common, "dispatch", lambda task, take_id: None)
+    monkeypatch.setattr(common, "kick", lambda: None)
+    monkeypatch.setattr(common, "dispatch", lambda task, take_id: None)
 
 
 def archive(project: Project) -> None:
@@ -81,32 +82,32 @@ def said(response) -> list[str]:
 # -- the services refuse, whoever calls them ------------------------------------------------
 def test_take_create_refuses_in_an_archived_project(project, clip, bob):
     archive(project)
-    with pytest.raises(takes.Refused, match="archived"):
-        takes.take_create(project=project, author=bob, clip=clip, parameters=CLAY, length=3.0)
+    with pytest.raises(errors.Refused, match="archived"):
+        create.take_create(project=project, author=bob, clip=clip, parameters=CLAY, length=3.0)
     assert not Take.objects.exists()
 
 
 def test_the_check_reads_the_database_not_a_stale_object(project, clip, bob):
     stale = Project.objects.get(pk=project.pk)  # loaded before another request archived it
     archive(project)
-    with pytest.raises(takes.Refused, match="archived"):
-        takes.take_create(project=stale, author=bob, clip=clip, parameters=CLAY, length=3.0)
+    with pytest.raises(errors.Refused, match="archived"):
+        create.take_create(project=stale, author=bob, clip=clip, parameters=CLAY, length=3.0)
 
 
 def test_run_again_and_variations_refuse(project, finished, bob):
     archive(project)
-    with pytest.raises(takes.Refused) as refused:
-        takes.take_run_again(take=finished, author=bob)
+    with pytest.raises(errors.Refused) as refused:
+        create.take_run_again(take=finished, author=bob)
     assert str(refused.value) == ARCHIVED
-    with pytest.raises(takes.Refused):
-        takes.take_variations(take=finished, author=bob, count=3)
+    with pytest.raises(errors.Refused):
+        create.take_variations(take=finished, author=bob, count=3)
     assert Take.objects.count() == 1
 
 
 def test_send_again_refuses_and_the_take_stays_uncertain(project, uncertain, bob):
     archive(project)
-    with pytest.raises(takes.Refused, match="archived"):
-        takes.take_send_again(take=uncertain, author=bob)
+    with pytest.raises(errors.Refused, match="archived"):
+        create.take_send_again(take=uncertain, author=bob)
     uncertain.refresh_from_db()
     assert uncertain.state == TakeState.UNCERTAIN and uncertain.submit_posts == 1
 
@@ -114,7 +115,7 @@ def test_send_again_refuses_and_the_take_stays_uncertain(project, uncertain, bob
 def test_restored_project_makes_takes_again(project, finished, bob):
     archive(project)
     projects.project_archive(project=project, archived=False)
-    again = takes.take_run_again(take=finished, author=bob)
+    again = create.take_run_again(take=finished, author=bob)
     assert again.run_of == finished
 
 

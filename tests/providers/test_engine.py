@@ -17,11 +17,11 @@ from django.utils import timezone
 from PIL import Image
 
 from studio.media.probe import probe
-from studio.parameters import EditParameters
 from studio.providers.base import EditRequest, Failure, Media, ProviderError
 from studio.providers.local import engine as local
 from studio.providers.local import render as engine
 from studio.providers.local.models import PENDING_STALE_SECONDS, LocalJob
+from studio.takes.parameters import EditParameters
 
 CLAY = EditParameters("clay", "", "720P", "", 0, "auto", True, 1)
 SHORT = EditParameters("clay", "", "720P", "", 2, "auto", True, 1)  # two seconds: quick

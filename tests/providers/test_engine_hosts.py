@@ -14,8 +14,8 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 
 from studio.models import LocalJob, Project, Take, TakeState
-from studio.parameters import EditParameters
-from studio.services import takes
+from studio.takes import common, create, driver, submit
+from studio.takes.parameters import EditParameters
 from tests.cluster import run_cluster, run_scheduler, wait_for
 from tests.conftest import upload_clip
 
@@ -31,7 +31,7 @@ def project(team, alice, settings):
 
 def new_take(project, author, samples, client) -> Take:
     clip = upload_clip(client, project, samples["long.mp4"])
-    return takes.take_create(
+    return create.take_create(
         project=project, author=author, clip=clip, parameters=QUICK, start=0.0, length=2.0
     )
 
@@ -101,9 +101,9 @@ def test_a_render_and_its_fetch_on_another_host_than_the_submitter(
     bucket = request.getfixturevalue("s3") if storage == "s3" else None
     shared = bucket.env() if bucket else {}
     take = new_take(project, bob, samples, as_bob)
-    monkeypatch.setattr(takes.common, "dispatch", lambda task, take_id: None)
-    takes.takes_admit()
-    takes.take_submit(take.pk)  # the cluster below never sees this task: it ran here
+    monkeypatch.setattr(common, "dispatch", lambda task, take_id: None)
+    driver.takes_admit()
+    submit.take_submit(take.pk)  # the cluster below never sees this task: it ran here
     take.refresh_from_db()
     assert take.state == TakeState.RUNNING, take.reason
     job = LocalJob.objects.get(task_id=take.provider_task_id)

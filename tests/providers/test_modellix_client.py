@@ -9,9 +9,9 @@ from email.utils import formatdate
 import pytest
 import requests
 
-from studio.parameters import EditParameters
 from studio.providers.base import EditRequest, Failure, Media, ProviderError
 from studio.providers.modellix import Modellix, classify, parse_status, retry_after
+from studio.takes.parameters import EditParameters
 
 
 @pytest.fixture

@@ -74,5 +74,5 @@ def test_no_page_or_service_branches_on_a_provider_name():
 
 def test_the_take_service_does_not_import_the_local_engine():
     engine = re.compile(r"providers\.local|from studio\.providers import .*\blocal\b")
-    for path in (ROOT / "studio" / "services" / "takes").glob("*.py"):
+    for path in (ROOT / "studio" / "takes").glob("*.py"):
         assert not engine.search(path.read_text()), path

@@ -11,10 +11,10 @@ from django.db import connections
 from django.utils import timezone
 
 from studio.models import FINAL_TAKE_STATES, RequestBudget, Take, TakeState
-from studio.parameters import EditParameters
 from studio.providers import modellix, request_budget
 from studio.providers.base import EditRequest, Media
-from studio.services import takes
+from studio.takes import driver, submit
+from studio.takes.parameters import EditParameters
 from tests.cluster import wait_for
 from tests.fake_modellix import FakeModellix
 from tests.takes.test_take_faults import cluster_threads, state_of
@@ -187,8 +187,8 @@ def test_a_take_refused_by_the_budget_waits_and_is_sent_once(fake, clip, bob, se
     # Spent, and 300 more in debt: the next tokens come in about 2.3 s.
     RequestBudget.objects.create(provider="modellix", tokens=-300.0, updated_at=timezone.now())
     take = new_take(clip, bob)
-    takes.takes_admit()
-    takes.take_submit(take.pk)
+    driver.takes_admit()
+    submit.take_submit(take.pk)
     take.refresh_from_db()
     assert take.state == TakeState.PREPARING and take.transient_errors == 0
     assert take.lease_until is None and take.next_check_at > timezone.now()

@@ -24,8 +24,9 @@ from studio.models import (
     TakeReference,
     TakeState,
 )
-from studio.services import comments, takes
+from studio.services import comments
 from studio.services.versions import grid_versions, version_stack
+from studio.takes import create
 from tests.conftest import clip_row, join, make_user
 
 pytestmark = pytest.mark.django_db
@@ -439,7 +440,7 @@ def test_approving_from_the_grid_marks_the_winner(as_bob, bob, clip):
 
 def test_takes_made_from_the_form_and_by_run_again_keep_their_lineage(as_bob, bob, clip):
     first = make(clip, bob)
-    again = takes.take_run_again(take=first, author=bob)
+    again = create.take_run_again(take=first, author=bob)
     assert again.run_of == first and again.lineage == Lineage.RUN_AGAIN and again.batch == ""
     versions, _ = version_stack(clip=clip)
     assert versions[-1].lineage == "run again of v1"

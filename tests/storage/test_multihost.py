@@ -21,8 +21,8 @@ import pytest
 import requests
 
 from studio.models import FINAL_TAKE_STATES, Clip, MediaState, Project, Take, TakeState
-from studio.parameters import EditParameters
-from studio.services import takes
+from studio.takes import create
+from studio.takes.parameters import EditParameters
 from tests.conftest import ON_POSTGRESQL, PASSWORD
 from tests.fake_modellix import FakeModellix
 from tests.hosts import Host, signed_in, wait_http
@@ -128,7 +128,7 @@ def upload(cluster: Cluster, session: requests.Session, project: Project, path: 
 
 def make_takes(clip: Clip, author, count: int) -> list[Take]:
     return [
-        takes.take_create(
+        create.take_create(
             project=clip.project,
             author=author,
             clip=clip,

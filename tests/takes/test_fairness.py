@@ -18,11 +18,11 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from accounts.models import Membership, Role, Team
-from studio import fairness
+from studio.core import errors
 from studio.models import Clip, Project, Take, TakeState, Trigger
-from studio.parameters import EditParameters
-from studio.services import budgets, takes
-from studio.services.takes import queue
+from studio.services import budgets
+from studio.takes import common, create, driver, fairness, queue
+from studio.takes.parameters import EditParameters
 from tests.conftest import client_for, clip_row, join, make_user
 
 
@@ -189,7 +189,7 @@ def teams(db, monkeypatch, settings):
     """Team A (alice, bob) and team B (dave), each with a project; dispatch recorded."""
     settings.MAX_ACTIVE_EDITS = 2
     sent: list[int] = []
-    monkeypatch.setattr(takes.common, "dispatch", lambda task, take_id: sent.append(take_id))
+    monkeypatch.setattr(common, "dispatch", lambda task, take_id: sent.append(take_id))
     alice, bob, dave = (make_user(f"{n}@example.com", n.title()) for n in ("alice", "bob", "dave"))
     a, b = Team.objects.create(name="A"), Team.objects.create(name="B")
     join(alice, a, Role.OWNER)
@@ -206,7 +206,7 @@ def submit(project, author, count=1):
     made = []
     for _ in range(count):
         made.append(
-            takes.take_create(
+            create.take_create(
                 project=project,
                 author=author,
                 clip=Clip.objects.filter(project=project).first(),
@@ -230,7 +230,7 @@ def test_the_scheduler_lets_teams_and_members_through_in_turns(teams):
     b = submit(teams["pb"], teams["dave"], 2)
     order = []
     for _ in range(5):  # two slots, ten takes
-        assert takes.takes_admit() == 2
+        assert driver.takes_admit() == 2
         now = Take.objects.filter(state=TakeState.PREPARING).order_by("admitted_at")
         for take in now:
             if take.pk not in order:
@@ -260,7 +260,7 @@ def test_a_departed_members_queued_takes_still_take_turns_with_the_others(teams,
         Membership.objects.filter(team=teams["A"], user=teams["bob"]).delete()
     order = []
     for _ in range(6):  # one slot, one take at a time
-        assert takes.takes_admit() == 1
+        assert driver.takes_admit() == 1
         take = Take.objects.get(state=TakeState.PREPARING)
         order.append(take.pk)
         finish(take)
@@ -274,13 +274,13 @@ def test_a_team_at_its_limit_waits_and_others_go_ahead(teams, settings):
     Team.objects.filter(pk=teams["A"].pk).update(max_active=1)
     a = submit(teams["pa"], teams["bob"], 3)
     b = submit(teams["pb"], teams["dave"], 3)
-    takes.takes_admit()
+    driver.takes_admit()
     preparing = set(Take.objects.filter(state=TakeState.PREPARING).values_list("pk", flat=True))
     assert preparing == {a[0].pk, b[0].pk, b[1].pk}
     place = queue.take_place(Take.objects.get(pk=a[1].pk))
     assert place is not None and place.starts_at is not None  # after its own take is done
     finish(a[0])
-    takes.takes_admit()
+    driver.takes_admit()
     assert Take.objects.get(pk=a[1].pk).state == TakeState.PREPARING
 
 
@@ -299,10 +299,10 @@ def test_a_suspended_teams_takes_wait_with_the_reason_and_go_when_lifted(teams):
         provider="local",
     )
     teams["pa"].team.refresh_from_db()
-    with pytest.raises(takes.Refused, match="suspended by the administrator"):
+    with pytest.raises(errors.Refused, match="suspended by the administrator"):
         submit(teams["pa"], teams["bob"])
     b = submit(teams["pb"], teams["dave"])
-    takes.takes_admit()
+    driver.takes_admit()
     assert Take.objects.get(pk=waiting.pk).state == TakeState.QUEUED
     assert Take.objects.get(pk=b[0].pk).state == TakeState.PREPARING
     from studio.ops import health
@@ -313,7 +313,7 @@ def test_a_suspended_teams_takes_wait_with_the_reason_and_go_when_lifted(teams):
         page.content.decode()
     )
     Team.objects.filter(pk=teams["A"].pk).update(suspended_at=None)
-    takes.takes_admit()
+    driver.takes_admit()
     assert Take.objects.get(pk=waiting.pk).state == TakeState.PREPARING
 
 
@@ -325,7 +325,7 @@ def test_a_person_sees_their_place_and_a_start_time_but_not_other_teams(teams, s
     settings.MAX_ACTIVE_EDITS = 1
     submit(teams["pa"], teams["alice"], 30)  # another team's flood... from team A's owner
     mine = submit(teams["pb"], teams["dave"], 2)
-    takes.takes_admit()  # one of A's takes holds the only slot
+    driver.takes_admit()  # one of A's takes holds the only slot
     place = queue.take_place(Take.objects.get(pk=mine[1].pk))
     assert place is not None and place.team_ahead == 1  # only dave's own first take
     assert place.starts_at is not None
@@ -379,4 +379,4 @@ def test_reservations_never_exceed_any_budget(teams, settings, requests_, budget
 
 def _variations(project, author, count):
     first = submit(project, author)[0]
-    return takes.take_variations(take=first, author=author, count=count - 1)
+    return create.take_variations(take=first, author=author, count=count - 1)

@@ -517,11 +517,11 @@ def test_viewer_cannot_share(as_carol, shared):
 
 
 def test_activity_feed_and_figures(as_bob, bob, team, project, clip):
-    from studio.parameters import EditParameters
-    from studio.services import takes
+    from studio.takes import create
+    from studio.takes.parameters import EditParameters
 
     first = EditParameters(prompt="first")
-    takes.take_create(project=project, author=bob, clip=clip, parameters=first, length=3)
+    create.take_create(project=project, author=bob, clip=clip, parameters=first, length=3)
     page = as_bob.get(reverse("team_activity", args=[team.code]))
     text = page.content.decode()
     assert "submitted a take: first" in text
@@ -578,8 +578,8 @@ def test_side_by_side_export(as_bob, bob, project, samples, tmp_path):
 
     from studio.library import clips
     from studio.media.probe import probe
-    from studio.parameters import EditParameters
     from studio.providers.local import render as engine
+    from studio.takes.parameters import EditParameters
 
     clip = upload_clip(as_bob, project, samples["long.mp4"])
     item = clips.input_clip_prepare(clip=clip, start=0, length=2)

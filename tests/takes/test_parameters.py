@@ -1,4 +1,4 @@
-"""The edit's parameters are declared once (studio/parameters.py): the declarations make the
+"""The edit's parameters are declared once (studio/takes/parameters.py): the declarations make the
 form's fields, match the take's fields, and every provider maps every one of them."""
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from django import forms
 
-from studio.forms import TakeForm, parameter_fields
 from studio.models import Take
-from studio.parameters import MAX_SEED, EditParameters
 from studio.providers.base import EditRequest, Media
 from studio.providers.local import engine as local
 from studio.providers.modellix import Modellix
-from studio.views.takes import DIFF_FIELDS
+from studio.takes.forms import TakeForm, parameter_fields
+from studio.takes.parameters import MAX_SEED, EditParameters
+from studio.takes.pages import DIFF_FIELDS
 
 # Every parameter set to a value that is not its default, nor empty.
 EVERYTHING = EditParameters(

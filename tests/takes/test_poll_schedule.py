@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from studio import polling
 from studio.models import Take, TakeEvent, TakeState
+from studio.takes import polling
 from tests.takes.test_take_lifecycle import QUEUE, clip, fake, new_take, queue, run  # noqa: F401
 
 

@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from studio.models import Clip, MediaState, Project, Take, TakeState
 from studio.ops.models import Lease
-from studio.parameters import EditParameters
-from studio.scheduler import LEASE_NAME, Scheduler
-from studio.services import takes
+from studio.takes import create
+from studio.takes.parameters import EditParameters
+from studio.takes.scheduler import LEASE_NAME, Scheduler
 from tests.cluster import run_cluster, run_scheduler, wait_for
 from tests.fake_modellix import FakeModellix
 from tests.library.test_media_worker import upload
@@ -140,7 +140,7 @@ def ready_clip(as_bob, project, samples) -> Clip:
 
 
 def new_take(clip: Clip, bob, prompt: str) -> Take:
-    return takes.take_create(
+    return create.take_create(
         project=clip.project,
         author=bob,
         clip=clip,

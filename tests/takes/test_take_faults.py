@@ -35,9 +35,8 @@ from django.utils import timezone
 
 from studio.models import FINAL_TAKE_STATES, Take, TakeState
 from studio.providers import modellix
-from studio.scheduler import Scheduler
-from studio.services import takes
-from studio.services.takes import submit
+from studio.takes import create, download, driver, poll, submit
+from studio.takes.scheduler import Scheduler
 from tests.cluster import wait_for
 from tests.fake_modellix import Fault
 from tests.takes.test_take_lifecycle import QUEUE, STEPS, clip, fake, new_take, queue, run  # noqa: F401
@@ -137,7 +136,7 @@ def test_refused_connection_is_retried_and_makes_one_task(fake, clip, bob, scrat
     closed.close()  # nothing listens there: connections are refused before anything is sent
     settings.MODELLIX_BASE_URL = f"http://127.0.0.1:{port}"
     take = new_take(clip, bob)
-    takes.takes_admit()
+    driver.takes_admit()
     while QUEUE:
         task, take_id = QUEUE.pop(0)
         STEPS[task](take_id)
@@ -159,7 +158,7 @@ def test_adopting_the_task_found_at_the_provider_saves_its_result(fake, clip, bo
     run(take)
     assert take.state == TakeState.UNCERTAIN
     (task_id,) = fake.tasks
-    takes.take_adopt(take=take, task_id=task_id, author=bob)
+    create.take_adopt(take=take, task_id=task_id, author=bob)
     run(take)
     assert take.state == TakeState.SUCCEEDED, take.reason
     assert take.provider_task_id == task_id and take.reason == ""
@@ -196,7 +195,7 @@ def test_send_it_again_is_a_second_paid_post_on_the_same_take(fake, clip, bob, s
     take = new_take(clip, bob)
     run(take)
     assert take.state == TakeState.UNCERTAIN
-    takes.take_send_again(take=take, author=bob)
+    create.take_send_again(take=take, author=bob)
     run(take)
     assert take.state == TakeState.SUCCEEDED
     assert fake.counts["submit"] == 2 and len(fake.tasks) == 1
@@ -296,7 +295,7 @@ def test_a_result_truncated_every_time_fails_within_the_budget(fake, clip, bob, 
     take = new_take(clip, bob)
     run(take, seconds=60)
     assert take.state == TakeState.FAILED
-    assert fake.counts["file"] == takes.DOWNLOAD_BUDGET
+    assert fake.counts["file"] == download.DOWNLOAD_BUDGET
     assert take.reason.startswith("The provider returned a file that is not a usable video")
     assert "Try saving again" in take.reason and take.can_save_again
     check(take, fake, scratch)
@@ -349,7 +348,9 @@ def test_storage_errors_end_the_take_and_keep_the_paid_result(
     assert take.state == TakeState.FAILED
     assert take.reason.startswith(says), take.reason
     assert "The paid result stays at the provider until" in take.reason
-    assert len(tried) == takes.DOWNLOAD_BUDGET and fake.counts["file"] == takes.DOWNLOAD_BUDGET
+    assert (
+        len(tried) == download.DOWNLOAD_BUDGET and fake.counts["file"] == download.DOWNLOAD_BUDGET
+    )
     assert take.result_url and take.can_save_again and not take.result
     check(take, fake, scratch)
     page = as_bob.get(reverse("take_detail", args=[take.code])).content.decode()
@@ -378,7 +379,7 @@ def test_disk_full_while_streaming_to_scratch_leaves_nothing(fake, clip, bob, sc
     run(take, seconds=60)
     assert take.state == TakeState.FAILED
     assert take.reason.startswith("The media disk is full")
-    assert take.download_attempts == takes.DOWNLOAD_BUDGET
+    assert take.download_attempts == download.DOWNLOAD_BUDGET
     check(take, fake, scratch)
 
 
@@ -416,9 +417,9 @@ def test_workers_dying_while_saving_stop_at_the_budget(fake, clip, bob, scratch,
     monkeypatch.setattr(modellix.Modellix, "fetch", die)
     for _ in range(100):
         now = timezone.now()
-        takes.takes_admit()
-        takes.takes_repair(now)
-        takes.takes_poll(now)
+        driver.takes_admit()
+        driver.takes_repair(now)
+        poll.takes_poll(now)
         while QUEUE:
             task, take_id = QUEUE.pop(0)
             try:
@@ -431,8 +432,8 @@ def test_workers_dying_while_saving_stop_at_the_budget(fake, clip, bob, scratch,
             break
         time.sleep(0.1)
     assert take.state == TakeState.FAILED
-    assert len(fetches) == takes.DOWNLOAD_BUDGET
-    assert take.reason.startswith(f"Saving the result was interrupted {takes.DOWNLOAD_BUDGET}")
+    assert len(fetches) == download.DOWNLOAD_BUDGET
+    assert take.reason.startswith(f"Saving the result was interrupted {download.DOWNLOAD_BUDGET}")
     assert take.can_save_again
     check(take, fake, scratch)
 

@@ -15,10 +15,9 @@ from PIL import Image
 
 from studio.library import clips
 from studio.models import LocalJob, ProviderGate, Take, TakeState
-from studio.parameters import EditParameters
 from studio.providers.local import engine as local
-from studio.services import takes
-from studio.services.takes import poll
+from studio.takes import common, create, download, driver, poll, submit
+from studio.takes.parameters import EditParameters
 from tests.conftest import upload_clip
 from tests.fake_modellix import FakeModellix, Fault
 
@@ -48,7 +47,7 @@ def clip(as_bob, team, alice, samples):
 
 def new_take(clip, bob, *, start: float = 1.0, length: float = 3.0, **params) -> Take:
     asked = EditParameters(**({"prompt": "Turn the scene into clay style"} | params))
-    return takes.take_create(
+    return create.take_create(
         project=clip.project, author=bob, clip=clip, parameters=asked, start=start, length=length
     )
 
@@ -58,15 +57,15 @@ def queue(monkeypatch):
     """Tasks the services enqueue; run() plays them as the cluster would."""
     QUEUE.clear()
     monkeypatch.setattr(
-        takes.common, "dispatch", lambda task, take_id: QUEUE.append((task, take_id))
+        common, "dispatch", lambda task, take_id: QUEUE.append((task, take_id))
     )
     monkeypatch.setattr(local, "queue_render", lambda task_id: QUEUE.append(("render", task_id)))
     return QUEUE
 
 
 STEPS = {
-    "prepare_take": takes.take_submit,
-    "download_take": takes.take_download,
+    "prepare_take": submit.take_submit,
+    "download_take": download.take_download,
     "render": local.render_job,
 }
 
@@ -76,9 +75,9 @@ def run(*items: Take, seconds: float = 20.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         now = timezone.now()
-        takes.takes_admit()
-        takes.takes_repair(now)
-        takes.takes_poll(now)
+        driver.takes_admit()
+        driver.takes_repair(now)
+        poll.takes_poll(now)
         while QUEUE:
             task, take_id = QUEUE.pop(0)
             STEPS[task](take_id)
@@ -267,7 +266,7 @@ def test_at_most_max_active_edits_at_the_provider(fake, clip, bob, settings):
     settings.MAX_ACTIVE_EDITS = 2
     fake.task_seconds = 3600
     items = [new_take(clip, bob, prompt=f"take {n}") for n in range(3)]
-    takes.takes_admit()
+    driver.takes_admit()
     states = [Take.objects.get(pk=t.pk).state for t in items]
     assert states == [TakeState.PREPARING, TakeState.PREPARING, TakeState.QUEUED]
 
@@ -275,19 +274,19 @@ def test_at_most_max_active_edits_at_the_provider(fake, clip, bob, settings):
 def test_cancel_before_and_stop_waiting_after_submission(fake, clip, bob):
     fake.task_seconds = 3600
     queued = new_take(clip, bob)
-    assert takes.take_cancel(take=queued) and queued.state == TakeState.CANCELED
+    assert create.take_cancel(take=queued) and queued.state == TakeState.CANCELED
     running = new_take(clip, bob)
-    takes.takes_admit()
-    takes.take_submit(running.pk)
+    driver.takes_admit()
+    submit.take_submit(running.pk)
     running.refresh_from_db()
     assert running.state == TakeState.RUNNING
-    assert takes.take_cancel(take=running)
+    assert create.take_cancel(take=running)
     assert "may still finish" in running.reason
 
 
 def test_run_again_copies_every_parameter(fake, clip, bob):
     take = new_take(clip, bob, seed=7, ratio="1:1", duration=2)
-    again = takes.take_run_again(take=take, author=bob)
+    again = create.take_run_again(take=take, author=bob)
     for field in ("prompt", "seed", "ratio", "duration", "start_ms", "length_ms", "resolution"):
         assert getattr(again, field) == getattr(take, field)
     assert again.run_of == take and again.seed_was_chosen
@@ -514,12 +513,12 @@ def test_a_take_that_breaks_polling_does_not_stop_the_others(fake, clip, bob, mo
 def test_a_bad_key_holds_the_queue_and_says_so(fake, clip, bob, settings, as_bob):
     settings.MODELLIX_API_KEY = "wrong"
     first, second = new_take(clip, bob), new_take(clip, bob, prompt="second")
-    takes.takes_admit()
-    takes.take_submit(first.pk)
+    driver.takes_admit()
+    submit.take_submit(first.pk)
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.state == TakeState.FAILED and "MODELLIX_API_KEY" in first.reason
-    takes.takes_admit()
+    driver.takes_admit()
     second.refresh_from_db()
     assert second.state in (TakeState.QUEUED, TakeState.PREPARING)
     assert Take.objects.filter(state=TakeState.FAILED).count() == 1  # the rest wait

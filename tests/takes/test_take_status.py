@@ -14,8 +14,8 @@ from accounts.models import Role, Team
 from studio.models import Project, Take, TakeState, WorkerHeartbeat
 from studio.ops import health
 from studio.ops.models import Lease
-from studio.parameters import EditParameters
-from studio.services import takes
+from studio.takes import common, create
+from studio.takes.parameters import EditParameters
 from tests.conftest import client_for, join, make_user, scheduler_lease
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ def rival(dave):
 
 
 def queue_take(project, author, prompt: str = "clay") -> Take:
-    return takes.take_create(
+    return create.take_create(
         project=project,
         author=author,
         clip=None,
@@ -158,7 +158,7 @@ def test_pages_say_when_no_scheduler_runs_and_stop_when_one_does(as_bob, bob, pr
 # -- item 7: the provider-pause notice goes to whom it concerns ---------------------------------
 @pytest.fixture
 def paused(settings):
-    takes.provider_pause(settings.STUDIO_PROVIDER, 300, "The provider asked us to slow down.")
+    common.provider_pause(settings.STUDIO_PROVIDER, 300, "The provider asked us to slow down.")
 
 
 def notice(client) -> str | None:

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from studio.models import Activity, Project, Take, TakeEvent, TakeState
-from studio.services import takes
+from studio.takes import common
 from tests.conftest import clip_row
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,7 @@ def uncertain(project, bob) -> Take:
 def no_queue(monkeypatch) -> list[tuple[str, int]]:
     sent: list[tuple[str, int]] = []
     monkeypatch.setattr(
-        takes.common, "dispatch", lambda task, take_id: sent.append((task, take_id))
+        common, "dispatch", lambda task, take_id: sent.append((task, take_id))
     )
     return sent
 

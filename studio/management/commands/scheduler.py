@@ -1,7 +1,7 @@
 """Run the scheduler: admission, polling and repair of takes, outside the worker pool.
 
 Start one on every worker host (the Procfile does, for `make run`); exactly one is active at a
-time and another takes over within seconds when it dies (see studio/scheduler.py).
+time and another takes over within seconds when it dies (see studio/takes/scheduler.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from studio.scheduler import Scheduler
+from studio.takes.scheduler import Scheduler
 
 
 class Command(BaseCommand):

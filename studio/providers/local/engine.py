@@ -29,11 +29,11 @@ from django.utils import timezone
 
 from studio.core.heartbeat import beating
 from studio.media.probe import MediaRejected, probe
-from studio.parameters import EditParameters
 from studio.providers.base import EditRequest, Failure, ProviderError, Submitted, TaskStatus
 from studio.providers.local import render
 from studio.providers.local.models import LocalJob
 from studio.storage.files import CHUNK, scratch_dir, store_file, stored_copy
+from studio.takes.parameters import EditParameters
 
 RESULTS = "local-engine"  # the storage folder of rendered files until the take stores its own
 State = LocalJob.State

@@ -19,7 +19,7 @@ from PIL import Image, ImageStat
 
 from studio.media.probe import VideoInfo
 from studio.media.transcode import Encoded, even, open_video, transcode
-from studio.parameters import EditParameters
+from studio.takes.parameters import EditParameters
 
 FPS = 30
 # The real model's output sizes (provider notes, section 2.3).

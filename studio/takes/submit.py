@@ -17,17 +17,16 @@ from django.conf import settings
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
-from studio import polling
 from studio.library.clips import input_clip_prepare
 from studio.media.probe import MediaRejected
 from studio.models import Reference, Take, TakeState, Trigger
 from studio.providers import request_budget
 from studio.providers.base import EditRequest, Failure, Media, ProviderError
 from studio.providers.catalogue import get_provider
-from studio.services.takes import common
-from studio.services.takes.common import StepProblem, backoff, scaled, step_problem
-from studio.services.takes.leases import holding_lease
 from studio.storage.files import direct_url, local_copy
+from studio.takes import common, polling
+from studio.takes.common import StepProblem, backoff, scaled, step_problem
+from studio.takes.leases import holding_lease
 
 TRANSIENT_BUDGET = 6
 CONFIG_PAUSE_SECONDS = 600
@@ -114,7 +113,7 @@ def _prepare_and_send(take: Take) -> None:
         provider_task_id=submitted.task_id,
         submitted_at=now,
         deadline_at=now + settings.EDIT_DEADLINE,
-        next_check_at=now + polling.first_wait(take),  # studio/polling.py
+        next_check_at=now + polling.first_wait(take),  # studio/takes/polling.py
         lease_until=None,
         transient_errors=0,
     )

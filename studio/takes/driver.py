@@ -1,4 +1,4 @@
-"""Admission and repair, which the scheduler process (studio/scheduler.py) runs on every turn,
+"""Admission and repair, which the scheduler process (studio/takes/scheduler.py) runs on every turn,
 outside the worker pool, beside the Poller (poll.py)."""
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from django.utils import timezone
 
 from studio.models import AT_PROVIDER, Take, TakeState, Trigger
 from studio.ops import health
-from studio.services.takes import common, queue
-from studio.services.takes.common import scaled
-from studio.services.takes.poll import deadline_reason
+from studio.takes import common, queue
+from studio.takes.common import scaled
+from studio.takes.poll import deadline_reason
 
 
 def takes_admit() -> int:
     """Let queued takes through while fewer than MAX_ACTIVE_EDITS are at the provider, in the
-    order of the fair-turns policy (studio.fairness): round-robin across teams, then across
+    order of the fair-turns policy (studio.takes.fairness): round-robin across teams, then across
     the members of a team, oldest first; suspended teams and teams at their own limit wait."""
     if common.provider_paused(settings.STUDIO_PROVIDER):
         return 0
@@ -68,7 +68,7 @@ def takes_repair(now: datetime) -> None:
 
 
 def takes_sweep() -> None:
-    """Once a minute. No driver to restart: the scheduler process (studio/scheduler.py) admits
+    """Once a minute. No driver to restart: the scheduler process (studio/takes/scheduler.py) admits
     and polls. While no scheduler is active, steps whose worker died or whose task was lost are
     still repaired here."""
     if not health.scheduler_running():

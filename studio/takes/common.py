@@ -29,7 +29,7 @@ class StepProblem(ProviderError):
 # Called as common.kick() and common.dispatch(...) by the steps, so that tests and the bench can
 # stand in for the queue in one place.
 def kick() -> None:
-    """Nothing to start: the scheduler process (studio/scheduler.py) sees every change on its
+    """Nothing to start: the scheduler process (studio/takes/scheduler.py) sees every change on its
     next turn, within a second, and no worker waits in a driver loop. Kept as the one place to
     hook a wake-up into, should the scheduler ever sleep longer."""
 

@@ -18,7 +18,7 @@ the turns were last given is kept in the database (Team.last_admitted_at,
 Membership.last_admitted_at; for takes of someone no longer in the team, their latest let
 through there), so the order survives restarts and a change of scheduler.
 
-This module is pure: the scheduler (studio.services.takes.driver.takes_admit) feeds it the
+This module is pure: the scheduler (studio.takes.driver.takes_admit) feeds it the
 waiting takes and applies its choice; the take page uses `simulate` to tell a person their
 place in line and when their take should start; tests/takes/test_fairness.py checks the promises as
 properties over any interleaving.

@@ -17,13 +17,12 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
-from studio import polling
 from studio.models import Take, TakeState, Trigger
 from studio.providers import request_budget
 from studio.providers.base import Failure, Provider, ProviderError, TaskStatus
 from studio.providers.catalogue import get_provider
-from studio.services.takes import common
-from studio.services.takes.common import ADOPTED, CHECK_FAILED, NO_RESULT, backoff, scaled
+from studio.takes import common, polling
+from studio.takes.common import ADOPTED, CHECK_FAILED, NO_RESULT, backoff, scaled
 
 log = logging.getLogger(__name__)
 STATUS_BACKOFF_CAP = 60.0  # seconds between status checks while the provider is in trouble
@@ -145,7 +144,7 @@ def take_poll_answer(take: Take, status: TaskStatus) -> None:
             take.note("The provider answers again")
         take.record(
             while_in=TakeState.RUNNING,
-            # Densely around the likely finish, sparsely before (studio/polling.py).
+            # Densely around the likely finish, sparsely before (studio/takes/polling.py).
             next_check_at=now + polling.wait_after_check(take, elapsed),
             transient_errors=0,
             progress=status.extra.get("progress", take.progress),

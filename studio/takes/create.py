@@ -16,13 +16,13 @@ from accounts.models import Team, User
 from studio.core.errors import Refused
 from studio.core.formatting import usd_estimate
 from studio.models import Clip, Lineage, Project, Reference, Take, TakeReference, TakeState, Trigger
-from studio.parameters import MAX_SEED, EditParameters
 from studio.projects.history import activity_log
 from studio.projects.services import ARCHIVED_NO_TAKES, project_is_archived
 from studio.providers.catalogue import get_provider
 from studio.services import budgets
-from studio.services.takes import common
-from studio.services.takes.common import ADOPTED
+from studio.takes import common
+from studio.takes.common import ADOPTED
+from studio.takes.parameters import MAX_SEED, EditParameters
 
 NO_DECISION = "This take is no longer waiting for a decision."
 

@@ -39,9 +39,9 @@ from studio.models import ACTIVE_TAKE_STATES, Take
 from studio.ops import health
 from studio.ops.models import Lease
 from studio.providers import request_budget
-from studio.services.takes.driver import takes_admit as admit
-from studio.services.takes.driver import takes_repair as repair
-from studio.services.takes.poll import Poller
+from studio.takes.driver import takes_admit as admit
+from studio.takes.driver import takes_repair as repair
+from studio.takes.poll import Poller
 
 log = logging.getLogger(__name__)
 LEASE_NAME = health.SCHEDULER

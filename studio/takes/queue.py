@@ -1,4 +1,4 @@
-"""The waiting line, as the database holds it, for the fair-turns policy (studio.fairness):
+"""The waiting line, as the database holds it, for the fair-turns policy (studio.takes.fairness):
 which takes the scheduler lets through now, and where a person's take stands."""
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from accounts.models import Membership, Team
-from studio import fairness
 from studio.models import AT_PROVIDER, Take, TakeState
-from studio.services.takes import common
+from studio.takes import common, fairness
 
 HOLD_SAMPLES = 20  # the latest finished takes whose time at the provider makes the estimate
 DEFAULT_HOLD = 60.0  # seconds a take holds its slot, before any take has finished

@@ -1,42 +1,35 @@
-"""Takes: the edit form, the take page with its live status, cancel, run again."""
+"""A take's pages and endpoints: the edit form, the take page and its live status, cancel, run
+again, variations, send again, adopt, save again; and the team's gallery with stars,
+descriptions and side-by-side exports."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import get_for_user
+from accounts.access import get_for_user, get_team_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
-from studio.forms import AdoptTaskForm, ShareLinkForm, TakeForm
-from studio.models import Clip, Lineage, MediaState, Take, TakeStar, TakeState
-from studio.ops import health
-from studio.parameters import EditParameters
+from studio.core import errors
+from studio.core.http import wants_json
+from studio.models import Clip, Lineage, MediaState, ReviewStatus, Take, TakeState
 from studio.projects.services import ARCHIVED_NO_TAKES
 from studio.providers.catalogue import about
-from studio.services import budgets, takes
-from studio.services.comments import subject_fps
-from studio.services.takes.queue import take_place
-
-
-def take_for(request: AuthenticatedHttpRequest, code: str, need: str = "view"):
-    """The take with this code and the user's membership, through the access helper."""
-    return get_for_user(
-        request.user,
-        Take.objects.select_related("project__team", "clip", "created_by", "input_clip"),
-        need=need,
-        team_path="project__team",
-        code=code,
-    )
+from studio.services import budgets
+from studio.takes import create, download, gallery
+from studio.takes.access import take_for
+from studio.takes.forms import AdoptTaskForm, TakeForm
+from studio.takes.pages import status_context, take_page_context
+from studio.takes.parameters import Resolution
 
 
 @login_required
@@ -72,7 +65,7 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             take = _create_from_form(request, clip, form, remix_of=source)
         except budgets.OverBudget as over:  # the form stays filled in, with the reason
             form.add_error(None, str(over))
-        except takes.Refused as refused:
+        except errors.Refused as refused:
             if not clip.project.team.is_suspended:  # archived since the form was opened
                 messages.error(request, str(refused))
                 return redirect("clip_detail", code=clip.code)
@@ -99,7 +92,7 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 def _create_from_form(
     request: AuthenticatedHttpRequest, clip: Clip, form: TakeForm, remix_of: Take | None = None
 ) -> Take:
-    return takes.take_create(
+    return create.take_create(
         run_of=remix_of,
         lineage=Lineage.REMIX,
         project=clip.project,
@@ -112,33 +105,6 @@ def _create_from_form(
     )
 
 
-def _status_context(take: Take, membership: Any) -> dict[str, Any]:
-    worker_down = take.is_active and not health.worker_running()
-    place = None
-    if take.state == TakeState.QUEUED and not worker_down:
-        # Only the team's own takes are counted: others' would tell how busy other teams are.
-        place = take_place(take)
-    next_check = None
-    if take.state == TakeState.RUNNING and take.next_check_at:
-        next_check = max(0, round((take.next_check_at - timezone.now()).total_seconds()))
-    return {
-        "take": take,
-        "project": take.project,
-        "membership": membership,
-        "place": place,
-        "now_soon": timezone.now() + timedelta(seconds=5),
-        "team_ahead": place.team_ahead if place else None,
-        "shared_slots": settings.MAX_ACTIVE_EDITS,
-        "worker_down": worker_down,
-        # Takes are admitted and polled by the scheduler process: say so when none runs.
-        "scheduler_down": take.is_active and not worker_down and not health.scheduler_running(),
-        "next_check": next_check,
-        "events": take.events.all(),
-        "engine_label": take.engine.label,
-        "fps": subject_fps(take=take),  # the compare player's frame steps
-    }
-
-
 @login_required
 @require_GET
 def take_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
@@ -148,73 +114,18 @@ def take_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     return render(request, "studio/take_detail.html", context)
 
 
-def take_page_context(
-    request: AuthenticatedHttpRequest,
-    take: Take,
-    membership: Any,
-    share_form: ShareLinkForm | None = None,
-) -> dict[str, Any]:
-    """Everything the take page shows; share_create renders it again with its form's errors."""
-    context = _status_context(take, membership)
-    context["references"] = take.references.order_by("takereference__position")
-    siblings = Take.objects.filter(clip=take.clip, state=TakeState.SUCCEEDED).exclude(pk=take.pk)
-    context["other_takes"] = list(siblings.order_by("-created_at")[:50]) if take.clip else []
-    other = next((t for t in context["other_takes"] if t.code == request.GET.get("with")), None)
-    context["with_take"] = other
-    context["diff"] = parameter_diff(other, take) if other else []
-    context["starred"] = TakeStar.objects.filter(take=take, user=request.user).exists()
-    links = list(take.share_links.all()) if membership.can_edit else []
-    context["share_links"] = links
-    # A new link's address is shown once, just after it was made (share_create put it there).
-    new = ((link.code, request.session.pop(f"share-{link.code}", "")) for link in links)
-    context["new_share_urls"] = [(code, url) for code, url in new if url]
-    context["variation_costs"] = [(n, take.estimate_usd * n) for n in (2, 3, 4)]
-    context["provider"] = settings.STUDIO_PROVIDER  # variations go to today's provider
-    context["share_form"] = share_form or ShareLinkForm()
-    context["comment_panel"] = None
-    if take.state == TakeState.SUCCEEDED:
-        from studio.views.comments import comment_panel  # it reaches takes through this module
-
-        context["comment_panel"] = comment_panel(request, take=take, membership=membership)
-        if other is not None:  # the left video is another take: comments go on this one
-            context["comment_panel"]["sides"] = ["after"]
-    return context
-
-
-DIFF_FIELDS = [
-    *((name, spec.metadata["declared"].short) for name, spec in EditParameters.declared().items()),
-    ("start_ms", "Start (ms)"),
-    ("length_ms", "Length (ms)"),
-    ("provider", "Engine"),
-]
-
-
-def parameter_diff(a: Take, b: Take) -> list[dict[str, Any]]:
-    """Every parameter of two takes, marking the ones that differ."""
-    refs_a = [r.original_name for r in a.references.order_by("takereference__position")]
-    refs_b = [r.original_name for r in b.references.order_by("takereference__position")]
-    rows = [
-        {"label": label, "a": getattr(a, name), "b": getattr(b, name)}
-        for name, label in DIFF_FIELDS
-    ]
-    rows.append({"label": "References", "a": ", ".join(refs_a), "b": ", ".join(refs_b)})
-    for row in rows:
-        row["changed"] = row["a"] != row["b"]
-    return rows
-
-
 @login_required
 @require_GET
 def take_status(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     take, membership = take_for(request, code)
-    return render(request, "studio/take_detail.html#status", _status_context(take, membership))
+    return render(request, "studio/take_detail.html#status", status_context(take, membership))
 
 
 @login_required
 @require_POST
 def take_cancel(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     take, _ = take_for(request, code, need="edit")
-    if takes.take_cancel(take=take):
+    if create.take_cancel(take=take):
         messages.success(
             request,
             "Canceled." if not take.provider_task_id else "Cutroom stopped waiting for this take.",
@@ -237,8 +148,8 @@ def take_variations(request: AuthenticatedHttpRequest, code: str) -> HttpRespons
         messages.error(request, "Choose 2 to 4 variations of a take whose clip still exists.")
         return redirect("take_detail", code=take.code)
     try:
-        made = takes.take_variations(take=take, author=request.user, count=count)
-    except takes.Refused as refused:
+        made = create.take_variations(take=take, author=request.user, count=count)
+    except errors.Refused as refused:
         messages.error(request, str(refused))
         return redirect("take_detail", code=take.code)
     messages.success(
@@ -258,8 +169,8 @@ def take_again(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         messages.error(request, "The source clip of this take is gone, so it cannot run again.")
         return redirect("take_detail", code=take.code)
     try:
-        again = takes.take_run_again(take=take, author=request.user)
-    except takes.Refused as refused:
+        again = create.take_run_again(take=take, author=request.user)
+    except errors.Refused as refused:
         messages.error(request, str(refused))
         return redirect("take_detail", code=take.code)
     messages.success(request, "A new take with the same parameters is queued.")
@@ -277,8 +188,8 @@ def take_send_again(request: AuthenticatedHttpRequest, code: str) -> HttpRespons
         messages.error(request, "This take cannot be sent again: its source clip is gone.")
     else:
         try:
-            takes.take_send_again(take=take, author=request.user)
-        except takes.Refused as refused:
+            create.take_send_again(take=take, author=request.user)
+        except errors.Refused as refused:
             messages.error(request, str(refused))
         else:
             messages.success(request, "The edit is queued to be sent again, as a new request.")
@@ -295,8 +206,8 @@ def take_adopt(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         return redirect("take_detail", code=take.code)
     task_id = form.cleaned_data["task_id"]
     try:
-        takes.take_adopt(take=take, task_id=task_id, author=request.user)
-    except takes.Refused as refused:
+        create.take_adopt(take=take, task_id=task_id, author=request.user)
+    except errors.Refused as refused:
         messages.error(request, str(refused))
     else:
         messages.success(
@@ -310,9 +221,91 @@ def take_adopt(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 def take_save_again(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     take, _ = take_for(request, code, need="edit")
     try:
-        takes.take_save_again(take=take, author=request.user)
-    except takes.Refused as refused:
+        download.take_save_again(take=take, author=request.user)
+    except errors.Refused as refused:
         messages.error(request, str(refused))
     else:
         messages.success(request, "Cutroom is fetching the result from the provider again.")
+    return redirect("take_detail", code=take.code)
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@login_required
+@require_GET
+def team_gallery(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    membership = get_team_for_user(request.user, code)
+    team = membership.team
+    team_switch(user=request.user, team=team)
+    get = request.GET
+    filters = gallery.GalleryFilters(
+        project=get.get("project", ""),
+        member=get.get("member", ""),
+        state=get.get("state", "") if get.get("state") in TakeState.values else "",
+        review=get.get("review", "") if get.get("review") in ReviewStatus.values else "",
+        resolution=get.get("resolution", "") if get.get("resolution") in Resolution.values else "",
+        since=_date(get.get("since", "")),
+        until=_date(get.get("until", "")),
+        starred=get.get("starred") == "1",
+        q=get.get("q", "").strip()[:200],
+    )
+    takes, next_cursor = gallery.gallery(
+        team=team, user=request.user, filters=filters, before=get.get("before", "")
+    )
+    query = get.copy()
+    query.pop("before", None)
+    context = {
+        "team": team,
+        "membership": membership,
+        "takes": takes,
+        "filters": filters,
+        "next_cursor": next_cursor,
+        "query": query.urlencode(),
+        "paged": bool(get.get("before")),
+        "projects": team.projects.order_by("name"),
+        "members": team.memberships.select_related("user").order_by("user__email"),
+        "states": TakeState.choices,
+        "resolutions": Resolution.choices,
+    }
+    return render(request, "studio/gallery.html", context)
+
+
+@login_required
+@require_POST
+def take_star(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    take, _ = take_for(request, code)
+    wanted = {"1": True, "0": False}.get(request.POST.get("starred", ""))
+    starred = gallery.take_star(take=take, user=request.user, starred=wanted)
+    if wants_json(request):  # the gallery stars in place
+        return JsonResponse({"starred": starred})
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        # Without JavaScript the page reloads; the fragment brings the person back to the card.
+        return redirect(f"{back.split('#', 1)[0]}#take-{take.code}")
+    return redirect("take_detail", code=take.code)
+
+
+@login_required
+@require_POST
+def take_describe(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    take, _ = take_for(request, code, need="edit")
+    gallery.take_describe(
+        take=take,
+        title=request.POST.get("title", "")[:120],
+        notes=request.POST.get("notes", "")[:4000],
+    )
+    return redirect("take_detail", code=take.code)
+
+
+@login_required
+@require_POST
+def take_export(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    take, _ = take_for(request, code, need="edit")
+    if gallery.take_export_request(take=take):
+        messages.success(request, "The side-by-side video is being made; reload to get it.")
     return redirect("take_detail", code=take.code)

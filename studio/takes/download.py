@@ -21,10 +21,10 @@ from studio.media.transcode import make_poster, make_thumbnail
 from studio.models import Take, TakeState, Trigger
 from studio.providers.base import Failure, Provider, ProviderError
 from studio.providers.catalogue import get_provider
-from studio.services.takes import common
-from studio.services.takes.common import StepProblem, backoff, scaled, step_problem
-from studio.services.takes.leases import StepLease, holding_lease
 from studio.storage.files import scratch_dir, sha256_of, store_path
+from studio.takes import common
+from studio.takes.common import StepProblem, backoff, scaled, step_problem
+from studio.takes.leases import StepLease, holding_lease
 
 log = logging.getLogger(__name__)
 DOWNLOAD_BUDGET = 4

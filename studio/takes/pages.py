@@ -1,0 +1,100 @@
+"""What a take's page shows, for members (studio.takes.views) and for a share link's guests
+(studio.review.share_views)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.http import AuthenticatedHttpRequest
+from studio.forms import ShareLinkForm
+from studio.models import Take, TakeStar, TakeState
+from studio.ops import health
+from studio.services.comments import subject_fps
+from studio.takes.parameters import EditParameters
+from studio.takes.queue import take_place
+
+
+def status_context(take: Take, membership: Any) -> dict[str, Any]:
+    worker_down = take.is_active and not health.worker_running()
+    place = None
+    if take.state == TakeState.QUEUED and not worker_down:
+        # Only the team's own takes are counted: others' would tell how busy other teams are.
+        place = take_place(take)
+    next_check = None
+    if take.state == TakeState.RUNNING and take.next_check_at:
+        next_check = max(0, round((take.next_check_at - timezone.now()).total_seconds()))
+    return {
+        "take": take,
+        "project": take.project,
+        "membership": membership,
+        "place": place,
+        "now_soon": timezone.now() + timedelta(seconds=5),
+        "team_ahead": place.team_ahead if place else None,
+        "shared_slots": settings.MAX_ACTIVE_EDITS,
+        "worker_down": worker_down,
+        # Takes are admitted and polled by the scheduler process: say so when none runs.
+        "scheduler_down": take.is_active and not worker_down and not health.scheduler_running(),
+        "next_check": next_check,
+        "events": take.events.all(),
+        "engine_label": take.engine.label,
+        "fps": subject_fps(take=take),  # the compare player's frame steps
+    }
+
+
+def take_page_context(
+    request: AuthenticatedHttpRequest,
+    take: Take,
+    membership: Any,
+    share_form: ShareLinkForm | None = None,
+) -> dict[str, Any]:
+    """Everything the take page shows; share_create renders it again with its form's errors."""
+    context = status_context(take, membership)
+    context["references"] = take.references.order_by("takereference__position")
+    siblings = Take.objects.filter(clip=take.clip, state=TakeState.SUCCEEDED).exclude(pk=take.pk)
+    context["other_takes"] = list(siblings.order_by("-created_at")[:50]) if take.clip else []
+    other = next((t for t in context["other_takes"] if t.code == request.GET.get("with")), None)
+    context["with_take"] = other
+    context["diff"] = parameter_diff(other, take) if other else []
+    context["starred"] = TakeStar.objects.filter(take=take, user=request.user).exists()
+    links = list(take.share_links.all()) if membership.can_edit else []
+    context["share_links"] = links
+    # A new link's address is shown once, just after it was made (share_create put it there).
+    new = ((link.code, request.session.pop(f"share-{link.code}", "")) for link in links)
+    context["new_share_urls"] = [(code, url) for code, url in new if url]
+    context["variation_costs"] = [(n, take.estimate_usd * n) for n in (2, 3, 4)]
+    context["provider"] = settings.STUDIO_PROVIDER  # variations go to today's provider
+    context["share_form"] = share_form or ShareLinkForm()
+    context["comment_panel"] = None
+    if take.state == TakeState.SUCCEEDED:
+        from studio.views.comments import comment_panel  # it reaches takes through this module
+
+        context["comment_panel"] = comment_panel(request, take=take, membership=membership)
+        if other is not None:  # the left video is another take: comments go on this one
+            context["comment_panel"]["sides"] = ["after"]
+    return context
+
+
+def parameter_diff(a: Take, b: Take) -> list[dict[str, Any]]:
+    """Every parameter of two takes, marking the ones that differ."""
+    refs_a = [r.original_name for r in a.references.order_by("takereference__position")]
+    refs_b = [r.original_name for r in b.references.order_by("takereference__position")]
+    rows = [
+        {"label": label, "a": getattr(a, name), "b": getattr(b, name)}
+        for name, label in DIFF_FIELDS
+    ]
+    rows.append({"label": "References", "a": ", ".join(refs_a), "b": ", ".join(refs_b)})
+    for row in rows:
+        row["changed"] = row["a"] != row["b"]
+    return rows
+
+
+DIFF_FIELDS = [
+    *((name, spec.metadata["declared"].short) for name, spec in EditParameters.declared().items()),
+    ("start_ms", "Start (ms)"),
+    ("length_ms", "Length (ms)"),
+    ("provider", "Engine"),
+]
