@@ -7,10 +7,13 @@ from studio.library import views as clips
 from studio.library import views as references
 from studio.ops import views as health
 from studio.projects import views as projects
+from studio.review import comment_views as comments
+from studio.review import share_views as shares
+from studio.review import views as review
 from studio.storage import views as media
 from studio.takes import views as gallery
 from studio.takes import views as takes
-from studio.views import administration, comments, review, shares, usage
+from studio.views import administration, usage
 
 urlpatterns = [
     path("", projects.home, name="home"),
@@ -89,7 +92,7 @@ urlpatterns = [
         administration.administration_team_lift,
         name="administration_team_lift",
     ),
-    # Review: comments at a frame (studio/views/comments.py).
+    # Review: comments at a frame (studio/review/comment_views.py).
     path("k/<str:code>/comments/", comments.take_comments, name="take_comments"),
     path("k/<str:code>/comments/new/", comments.take_comment_create, name="take_comment_create"),
     path("c/<str:code>/comments/", comments.clip_comments, name="clip_comments"),
@@ -123,7 +126,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-# Review: approvals, version stacks and the variation grid (studio/views/review.py).
+# Review: approvals, version stacks and the variation grid (studio/review/views.py).
 urlpatterns += [
     path("k/<str:code>/review/", review.take_review, name="take_review"),
     path("k/<str:code>/cell/", review.take_grid_cell, name="take_grid_cell"),

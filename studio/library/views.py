@@ -19,8 +19,8 @@ from studio.library.clips import clip_delete, clip_receive
 from studio.library.references import reference_delete, reference_receive
 from studio.library.uploads import handle_upload
 from studio.models import Clip, Reference
+from studio.review.versions import GRID_MAX, GRID_MIN, version_stack
 from studio.services import budgets
-from studio.services.versions import GRID_MAX, GRID_MIN, version_stack
 
 
 @login_required
@@ -30,7 +30,7 @@ def clip_upload(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 
 
 def _takes_context(request: AuthenticatedHttpRequest, clip: Clip) -> dict[str, Any]:
-    """The version stack: the clip's takes as versions v1, v2, ... (studio.services.versions)."""
+    """The version stack: the clip's takes as versions v1, v2, ... (studio.review.versions)."""
     versions, total = version_stack(clip=clip)
     return {
         "versions": versions,
@@ -54,7 +54,7 @@ def clip_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         )
     context["comment_panel"] = None
     if clip.is_ready:
-        from studio.views.comments import comment_panel  # it reaches clips through this module
+        from studio.review.panels import comment_panel  # it reaches clips through this module
 
         context["comment_panel"] = comment_panel(request, clip=clip, membership=membership)
     return render(request, "studio/clip_detail.html", context | _takes_context(request, clip))

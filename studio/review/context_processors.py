@@ -19,7 +19,7 @@ def for_you(request: HttpRequest) -> dict[str, Callable[[], int]]:
 
     @cache
     def unread() -> int:
-        from studio.services.comments import mentions_for
+        from studio.review.mentions import mentions_for
 
         return mentions_for(user).filter(seen_at=None).count()
 

@@ -37,5 +37,3 @@ def provider_notice(request: HttpRequest) -> dict[str, Any]:
             return {}
     scope = "all" if user.is_staff else "team"
     return {"provider_notice": {"until": gate.not_before, "reason": gate.reason, "scope": scope}}
-
-

@@ -10,10 +10,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.http import AuthenticatedHttpRequest
-from studio.forms import ShareLinkForm
 from studio.models import Take, TakeStar, TakeState
 from studio.ops import health
-from studio.services.comments import subject_fps
+from studio.review.comments import subject_fps
+from studio.review.forms import ShareLinkForm
 from studio.takes.parameters import EditParameters
 from studio.takes.queue import take_place
 
@@ -70,7 +70,7 @@ def take_page_context(
     context["share_form"] = share_form or ShareLinkForm()
     context["comment_panel"] = None
     if take.state == TakeState.SUCCEEDED:
-        from studio.views.comments import comment_panel  # it reaches takes through this module
+        from studio.review.panels import comment_panel  # it reaches takes through this module
 
         context["comment_panel"] = comment_panel(request, take=take, membership=membership)
         if other is not None:  # the left video is another take: comments go on this one

@@ -157,7 +157,7 @@ def take_variations(request: AuthenticatedHttpRequest, code: str) -> HttpRespons
         f"{len(made)} variations are queued, each with a new seed. Each cell below fills in "
         "as its take finishes; approve the one that ships.",
     )
-    # The variation grid of the new set (studio/views/review.py).
+    # The variation grid of the new set (studio/review/views.py).
     return redirect(f"{reverse('clip_grid', args=[take.clip.code])}?batch={made[0].batch}")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 
 from studio.models import Comment, Side
-from studio.services.comments import page_timecode
+from studio.review.comments import page_timecode
 
 register = template.Library()
 

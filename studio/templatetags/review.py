@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 
 from studio.models import ReviewStatus, Take
-from studio.services.versions import version_number
+from studio.review.versions import version_number
 
 register = template.Library()
 

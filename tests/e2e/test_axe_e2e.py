@@ -27,8 +27,7 @@ from accounts.services import invitation_create
 from studio.library import references
 from studio.models import Clip, MediaState, Project, ReviewStatus, Take, TakeState
 from studio.ops import health
-from studio.review import shares
-from studio.services import comments
+from studio.review import comments, shares
 from studio.takes import create, gallery
 from tests.conftest import PASSWORD, client_for, last_link, make_user, upload_clip
 from tests.e2e.conftest import check_axe, finish_take, make_take, shot, sign_in, sign_out

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from studio.models import Comment
-from studio.services import comments
+from studio.review import comments
 from tests.e2e.conftest import REVIEW_FPS, shot, sign_in, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -13,8 +13,7 @@ from django.urls import reverse
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from studio.models import Comment, ShareLink
-from studio.review import shares
-from studio.services import comments
+from studio.review import comments, shares
 from tests.e2e.conftest import shot, sign_in, wait_until
 from tests.e2e.test_comments_e2e import DRAWN, at_frame, body_focus, open_take
 

@@ -1,6 +1,6 @@
-"""The comment panel's endpoints (studio/views/comments.py): who may do what, JSON for the page's
-script and redirects for plain forms, CSRF, size limits, escaping, live updates since a cursor,
-"For you" and the marker exports."""
+"""The comment panel's endpoints (studio/review/comment_views.py): who may do what, JSON for the
+page's script and redirects for plain forms, CSRF, size limits, escaping, live updates since a
+cursor, "For you" and the marker exports."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def post_comment(client: Client, take: Take, json_: bool = True, **fields: Any) 
 
 
 def a_comment(take: Take, author: Any, body: str = "Too dark here", **fields: Any) -> Comment:
-    from studio.services import comments
+    from studio.review import comments
 
     return comments.comment_create(
         take=take, author=author, body=body, frame=fields.pop("frame", 30), **fields

@@ -1,4 +1,4 @@
-"""Comments at a frame (studio/services/comments.py): frames at the clip's own rate, drawings
+"""Comments at a frame (studio/review/comments.py): frames at the clip's own rate, drawings
 that are checked, threads, mentions, review status, and exports read back with their
 timecodes relative to the source clip."""
 
@@ -13,7 +13,7 @@ from django.core import mail
 
 from studio.core.errors import Refused
 from studio.models import Activity, Comment, Mention, Project, ReviewStatus, Take
-from studio.services import comments
+from studio.review import comments, exports, mentions
 from tests.conftest import clip_row
 
 pytestmark = pytest.mark.django_db
@@ -99,15 +99,15 @@ def test_mentions_reach_the_named_member_once_and_never_the_author(take, bob, al
         frame=3,
     )
     assert {m.user for m in Mention.objects.filter(comment=comment)} == {alice, carol}
-    assert [m.comment for m in comments.mentions_for(alice)] == [comment]
-    assert comments.mentions_seen(user=alice) == 1
-    assert comments.mentions_for(alice).get().seen_at is not None
+    assert [m.comment for m in mentions.mentions_for(alice)] == [comment]
+    assert mentions.mentions_seen(user=alice) == 1
+    assert mentions.mentions_for(alice).get().seen_at is not None
 
 
 def test_mentions_are_mailed_when_mail_is_configured(
     take, bob, alice, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(comments, "can_send_mail", lambda: True)
+    monkeypatch.setattr(mentions, "can_send_mail", lambda: True)
     with django_capture_on_commit_callbacks(execute=True):
         comments.comment_create(take=take, author=bob, body="@alice look here", frame=3)
     assert [m.to for m in mail.outbox] == [["alice@example.com"]]
@@ -164,7 +164,7 @@ def _three(take, bob):
 
 def test_csv_export_reads_back_with_source_timecodes(take, bob):
     _three(take, bob)
-    rows = list(csv.DictReader(io.StringIO(comments.comments_csv(take))))
+    rows = list(csv.DictReader(io.StringIO(exports.comments_csv(take))))
     assert [r["source timecode"] for r in rows] == ["00:00:01:12", "00:00:02:00", "00:00:03:12"]
     assert [r["take frame"] for r in rows] == ["0", "12", "48"]
     assert rows[1]["comment"] == "'=HYPERLINK(evil)"  # never a formula
@@ -174,7 +174,7 @@ def test_csv_export_reads_back_with_source_timecodes(take, bob):
 
 def test_edl_markers_read_back_with_source_timecodes(take, bob):
     _three(take, bob)
-    edl = comments.comments_edl(take)
+    edl = exports.comments_edl(take)
     assert edl.startswith("TITLE: Turn the ferry into clay\r\nFCM: NON-DROP FRAME")
     events = [line.split() for line in edl.splitlines() if line[:3].isdigit()]
     assert [(e[0], e[4], e[5]) for e in events] == [
@@ -189,7 +189,7 @@ def test_edl_markers_read_back_with_source_timecodes(take, bob):
 
 def test_premiere_xml_markers_read_back_in_frames(take, bob):
     _three(take, bob)
-    root = ET.fromstring(comments.comments_fcpxml(take).split("\n", 2)[2])  # noqa: S314
+    root = ET.fromstring(exports.comments_fcpxml(take).split("\n", 2)[2])  # noqa: S314
     assert root.find("sequence/rate/timebase").text == "24"
     found = [(m.find("name").text, int(m.find("in").text)) for m in root.iter("marker")]
     assert found == [("Bob", 36), ("Bob", 48), ("Kim", 84)]

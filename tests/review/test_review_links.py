@@ -10,9 +10,9 @@ from django.test import Client
 from django.urls import reverse
 
 from studio.models import Comment, Project, ShareLink, Take, TakeState
+from studio.review import comments
+from studio.review import share_views as shares
 from studio.review import shares as share_links
-from studio.services import comments
-from studio.views import shares
 from tests.conftest import clip_row
 
 pytestmark = pytest.mark.django_db

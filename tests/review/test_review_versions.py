@@ -24,8 +24,8 @@ from studio.models import (
     TakeReference,
     TakeState,
 )
-from studio.services import comments
-from studio.services.versions import grid_versions, version_stack
+from studio.review import comments
+from studio.review.versions import grid_versions, version_stack
 from studio.takes import create
 from tests.conftest import clip_row, join, make_user
 

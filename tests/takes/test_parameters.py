@@ -14,8 +14,8 @@ from studio.providers.base import EditRequest, Media
 from studio.providers.local import engine as local
 from studio.providers.modellix import Modellix
 from studio.takes.forms import TakeForm, parameter_fields
-from studio.takes.parameters import MAX_SEED, EditParameters
 from studio.takes.pages import DIFF_FIELDS
+from studio.takes.parameters import MAX_SEED, EditParameters
 
 # Every parameter set to a value that is not its default, nor empty.
 EVERYTHING = EditParameters(

@@ -56,9 +56,7 @@ def new_take(clip, bob, *, start: float = 1.0, length: float = 3.0, **params) ->
 def queue(monkeypatch):
     """Tasks the services enqueue; run() plays them as the cluster would."""
     QUEUE.clear()
-    monkeypatch.setattr(
-        common, "dispatch", lambda task, take_id: QUEUE.append((task, take_id))
-    )
+    monkeypatch.setattr(common, "dispatch", lambda task, take_id: QUEUE.append((task, take_id)))
     monkeypatch.setattr(local, "queue_render", lambda task_id: QUEUE.append(("render", task_id)))
     return QUEUE
 

@@ -44,9 +44,7 @@ def uncertain(project, bob) -> Take:
 @pytest.fixture(autouse=True)
 def no_queue(monkeypatch) -> list[tuple[str, int]]:
     sent: list[tuple[str, int]] = []
-    monkeypatch.setattr(
-        common, "dispatch", lambda task, take_id: sent.append((task, take_id))
-    )
+    monkeypatch.setattr(common, "dispatch", lambda task, take_id: sent.append((task, take_id)))
     return sent
 
 

@@ -10,16 +10,12 @@ their own; editors and owners also resolve, reopen, hide and unhide. Outsiders g
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
@@ -30,160 +26,13 @@ from accounts.models import Membership
 from studio.core.errors import Refused
 from studio.core.http import wants_json
 from studio.library.access import clip_for
-from studio.models import Clip, Comment, Side, Take
-from studio.services import comments
+from studio.models import Clip, Comment, Take
+from studio.review import comments, exports, mentions
+from studio.review.panels import panel_changes, panel_thread, poll_since
 from studio.takes.access import take_for
 
-CODE = "__code__"  # where a comment's code goes in the panel's per-comment URLs
 DRAWING_MAX_CHARS = 100_000  # a drawing's JSON as posted; a full one is about 60 000
 FIELD_MAX_CHARS = 20_000  # any other posted field, far above what the service keeps
-FILTERS = ("all", "open", "resolved")
-
-
-# -- the panel --------------------------------------------------------------------------------
-def panel_urls(*, take: Take | None = None, clip: Clip | None = None) -> dict[str, str]:
-    """A member's endpoints. A review link for guests passes its own to `comment_panel`."""
-    kind, code = ("take", take.code) if take is not None else ("clip", clip.code)  # type: ignore[union-attr]
-    poll = reverse(f"{kind}_comments", args=[code])
-    create = reverse(f"{kind}_comment_create", args=[code])
-    each = {
-        name: reverse(f"comment_{name}", args=[CODE])
-        for name in ("reply", "edit", "delete", "resolve", "hide")
-    }
-    return {"poll": poll, "create": create, **each}
-
-
-def comment_panel(
-    request: HttpRequest,
-    *,
-    take: Take | None = None,
-    clip: Clip | None = None,
-    membership: Membership | None,
-    urls: dict[str, str] | None = None,
-    guest: bool = False,
-    threads: bool = True,
-) -> dict[str, Any]:
-    """What templates/studio/_comments.html needs (its threads too, unless `threads` is off:
-    a live update renders single threads with the rest). A `guest` (a review link's visitor,
-    studio/views/shares.py) sees no hidden comment and has no account: the name they gave
-    before is kept in their session."""
-    fps = comments.subject_fps(take=take, clip=clip)
-    seconds = comments.subject_seconds(take=take, clip=clip)
-    team = (take.project if take is not None else clip.project).team  # type: ignore[union-attr]
-    panel: dict[str, Any] = {
-        "subject": "take" if take is not None else "clip",
-        "urls": urls or panel_urls(take=take, clip=clip),
-        "guest": guest,
-        "guest_name": request.session.get("guest-name", "") if guest else "",
-        "user": None if guest else request.user,
-        "can_moderate": bool(membership and membership.can_edit),
-        "fps": fps,
-        "rate": comments.timecode_rate(fps),
-        "last_frame": max(0, int(seconds * fps) - 1),
-        "duration": seconds,
-        # On a take, both sides of the compare; a clip page plays the source alone.
-        "sides": [Side.AFTER, Side.BEFORE] if take is not None else [Side.BEFORE],
-        "colours": comments.COLOURS,
-        "names": [],
-        "cursor": timezone.now().isoformat(),
-        "filter": request.GET.get("comments") if request.GET.get("comments") in FILTERS else "all",
-        "focus": "",
-        "exports": None,
-    }
-    if take is not None and not guest:
-        panel["exports"] = {
-            name: reverse(f"take_comments_{name}", args=[take.code])
-            for name in ("csv", "edl", "xml")
-        }
-    if threads:  # the whole panel: also who can be mentioned, and the comment to open
-        if not guest:
-            panel["names"] = [u.display_name for u in comments.mention_candidates(team)]
-        found = list(comments.comments_on(take=take, clip=clip, guests=guest))
-        panel["threads"] = found
-        panel["open_count"] = sum(1 for t in found if t.resolved_at is None)
-        panel["resolved_count"] = len(found) - panel["open_count"]
-        focus = comments.comment_on_page(take=take, clip=clip, code=request.GET.get("c", ""))
-        if focus is not None and not (guest and focus.hidden_at is not None):
-            panel["focus"] = focus.code
-            if not guest:  # opened from "For you": the mention has been seen
-                user = cast(AuthenticatedHttpRequest, request).user
-                comments.mentions_seen(user=user, comment=focus)
-    return panel
-
-
-def _thread_html(request: HttpRequest, thread: Comment, panel: dict[str, Any]) -> str:
-    return render_to_string(
-        "studio/_comment_thread.html", {"thread": thread, "panel": panel}, request=request
-    )
-
-
-def _thread_json(request: HttpRequest, thread: Comment, panel: dict[str, Any]) -> dict[str, Any]:
-    viewer = panel["user"]
-    return {
-        "code": thread.code,
-        "html": _thread_html(request, thread, panel),
-        "comment": comments.comment_data(thread, viewer=viewer),
-        "replies": [comments.comment_data(r, viewer=viewer) for r in thread.replies.all()],
-    }
-
-
-def panel_changes(
-    request: HttpRequest,
-    *,
-    take: Take | None,
-    clip: Clip | None,
-    membership: Membership | None,
-    since: datetime | None,
-    urls: dict[str, str] | None = None,
-    guest: bool = False,
-) -> dict[str, Any]:
-    """The panel's update: the threads changed since `since` (all of them without it), and the
-    codes of every thread in their order. A `guest`'s leave hidden comments out, so a thread
-    an editor hides goes from a review link's page at its next look."""
-    panel = comment_panel(
-        request, take=take, clip=clip, membership=membership, urls=urls, guest=guest, threads=False
-    )
-    changes = comments.comments_since(take=take, clip=clip, since=since, guests=guest)
-    return {
-        "ok": True,
-        "cursor": changes.cursor.isoformat(),
-        "threads": [_thread_json(request, t, panel) for t in changes.threads],
-        "codes": changes.codes,
-    }
-
-
-def panel_thread(
-    request: HttpRequest,
-    comment: Comment | None,
-    *,
-    take: Take | None,
-    clip: Clip | None,
-    membership: Membership | None,
-    urls: dict[str, str] | None = None,
-    guest: bool = False,
-) -> dict[str, Any]:
-    """The panel's update after one change: `comment`'s thread as it is now (none when the
-    change took the thread away), and the codes of every thread."""
-    panel = comment_panel(
-        request, take=take, clip=clip, membership=membership, urls=urls, guest=guest, threads=False
-    )
-    on_page = comments.comments_on(take=take, clip=clip, guests=guest)
-    threads = []
-    if comment is not None:
-        threads = list(on_page.filter(pk=comment.parent_id or comment.pk))
-    return {
-        "ok": True,
-        "threads": [_thread_json(request, t, panel) for t in threads],
-        "codes": list(on_page.values_list("code", flat=True)),
-    }
-
-
-def poll_since(value: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-    return moment if moment is None or moment.tzinfo is not None else None
 
 
 def _page(take: Take | None, clip: Clip | None, code: str = "") -> str:
@@ -417,9 +266,9 @@ def comment_hide(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 
 # -- exports ----------------------------------------------------------------------------------
 EXPORTS = {
-    "csv": (comments.comments_csv, "text/csv; charset=utf-8"),
-    "edl": (comments.comments_edl, "text/plain; charset=utf-8"),
-    "xml": (comments.comments_fcpxml, "application/xml; charset=utf-8"),
+    "csv": (exports.comments_csv, "text/csv; charset=utf-8"),
+    "edl": (exports.comments_edl, "text/plain; charset=utf-8"),
+    "xml": (exports.comments_fcpxml, "application/xml; charset=utf-8"),
 }
 
 
@@ -440,13 +289,13 @@ def take_comments_export(request: AuthenticatedHttpRequest, code: str, fmt: str)
 @login_required
 @require_GET
 def for_you(request: AuthenticatedHttpRequest) -> HttpResponse:
-    mentions = list(
-        comments.mentions_for(request.user).select_related(
+    found = list(
+        mentions.mentions_for(request.user).select_related(
             "comment__take__project", "comment__clip__project", "comment__parent"
         )[:100]
     )
     rows = []
-    for mention in mentions:
+    for mention in found:
         comment = mention.comment
         at = comment.parent or comment
         rows.append(
@@ -459,12 +308,12 @@ def for_you(request: AuthenticatedHttpRequest) -> HttpResponse:
                 "project": (comment.take or comment.clip).project,  # type: ignore[union-attr]
             }
         )
-    unread = sum(1 for m in mentions if m.seen_at is None)
+    unread = sum(1 for m in found if m.seen_at is None)
     return render(request, "studio/for_you.html", {"rows": rows, "unread": unread})
 
 
 @login_required
 @require_POST
 def for_you_seen(request: AuthenticatedHttpRequest) -> HttpResponse:
-    comments.mentions_seen(user=request.user)
+    mentions.mentions_seen(user=request.user)
     return redirect("for_you")

@@ -20,8 +20,8 @@ from studio.core.errors import Refused
 from studio.core.http import wants_json
 from studio.library.access import clip_for
 from studio.models import Clip, ReviewStatus, Take
-from studio.services.comments import subject_fps, take_review_set
-from studio.services.versions import (
+from studio.review.comments import subject_fps, take_review_set
+from studio.review.versions import (
     Version,
     compare_pair,
     grid_versions,

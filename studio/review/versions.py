@@ -18,7 +18,7 @@ from studio.core.errors import Refused
 from studio.core.formatting import seconds
 from studio.models import Clip, Lineage, ReviewStatus, Take, TakeReference, TakeState
 from studio.providers.catalogue import about
-from studio.services.comments import comment_counts
+from studio.review.comments import comment_counts
 from studio.takes.parameters import EditParameters
 
 STACK_LIMIT = 200  # the newest versions a clip page lists

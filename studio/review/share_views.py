@@ -20,15 +20,14 @@ from PIL import Image, UnidentifiedImageError
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.limits import hit, peek
-from studio.forms import ShareLinkForm
 from studio.models import Comment, ShareLink, Take, TakeState
-from studio.review import shares
-from studio.services import comments
+from studio.review import comments, shares
+from studio.review.forms import ShareLinkForm
+from studio.review.panels import CODE, comment_panel, panel_changes, panel_thread, poll_since
 from studio.storage.files import is_remote
 from studio.storage.serving import serve_file
 from studio.takes.access import take_for
 from studio.takes.pages import take_page_context
-from studio.views.comments import CODE, comment_panel, panel_changes, panel_thread, poll_since
 
 # Fixed windows of (requests, seconds), counted by accounts.limits (django-ratelimit).
 PAGE_RATE = (60, 60)  # share page views per address per minute

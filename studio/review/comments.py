@@ -15,27 +15,20 @@ Timeline Markers from EDL) and Final Cut Pro 7 XML markers (Premiere Pro: File >
 
 from __future__ import annotations
 
-import csv
-import io
-import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from xml.sax.saxutils import escape
 
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from accounts.mail import can_send_mail
-from accounts.models import Membership, User
+from accounts.models import User
 from studio.core.errors import Refused
 from studio.models import Clip, Comment, Mention, ReviewStatus, ShareLink, Side, Take
 from studio.projects.history import activity_log
-
-log = logging.getLogger(__name__)
+from studio.review.mentions import _mentioned, mail_mentions, mentions_add
+from studio.review.timecodes import timecode, timecode_rate
 
 COLOURS = {
     "red": "#e5484d",
@@ -48,13 +41,6 @@ SHAPES = ("rect", "arrow", "pen")
 MAX_SHAPES = 20
 MAX_POINTS = 400  # a freehand stroke
 FALLBACK_FPS = 25.0  # a clip whose frame rate could not be read (said so on the page)
-_RESOLVE_COLOURS = {
-    "red": "ResolveColorRed",
-    "yellow": "ResolveColorYellow",
-    "green": "ResolveColorGreen",
-    "blue": "ResolveColorBlue",
-    "white": "ResolveColorCream",
-}
 
 
 # -- validation ------------------------------------------------------------------------------
@@ -176,7 +162,7 @@ def comment_create(
             side=side,
             drawing=shapes,
         )
-        mentioned = _mentions_add(comment, team)
+        mentioned = mentions_add(comment, team)
         where = f"take “{take.prompt[:40]}”" if take else f"clip {clip.original_name}"  # type: ignore[union-attr]
         activity_log(
             team=team,
@@ -188,63 +174,8 @@ def comment_create(
             take=take,
         )
     if mentioned:
-        transaction.on_commit(lambda: _mail_mentions(comment, mentioned))
+        transaction.on_commit(lambda: mail_mentions(comment, mentioned))
     return comment
-
-
-def mention_candidates(team: Any) -> list[User]:
-    return [m.user for m in Membership.objects.filter(team=team).select_related("user")]
-
-
-def _named(text: str, name: str) -> bool:
-    """Whether `text` has "@name" not followed by more of a word."""
-    for match in re.finditer(re.escape("@" + name), text):
-        after = text[match.end() : match.end() + 1]
-        if not after or not (after.isalnum() or after == "_"):
-            return True
-    return False
-
-
-def _mentioned(body: str, team: Any) -> list[User]:
-    """Members named with @: by their name, the part of their e-mail before @, or the whole
-    e-mail, ignoring case."""
-    text = body.lower()
-    return [
-        user
-        for user in mention_candidates(team)
-        if any(
-            _named(text, name)
-            for name in {
-                user.email.lower(),
-                user.email.split("@")[0].lower(),
-                user.display_name.lower(),
-            }
-            if name
-        )
-    ]
-
-
-def _mentions_add(comment: Comment, team: Any) -> list[User]:
-    users = [u for u in _mentioned(comment.body, team) if u.pk != comment.author_id]
-    for user in users:
-        Mention.objects.get_or_create(comment=comment, user=user)
-    return users
-
-
-def _mail_mentions(comment: Comment, users: list[User]) -> None:
-    if not can_send_mail():
-        return
-    subject_of = comment.take or comment.clip
-    for user in users:
-        try:
-            send_mail(
-                f"{comment.who} mentioned you in Cutroom",
-                f"{comment.who} wrote on {subject_of}:\n\n{comment.body}\n",
-                None,
-                [user.email],
-            )
-        except Exception:  # a mail server that fails never loses the comment
-            log.exception("mention mail not sent")
 
 
 def comment_edit(*, comment: Comment, user: User, body: str) -> Comment:
@@ -259,11 +190,11 @@ def comment_edit(*, comment: Comment, user: User, body: str) -> Comment:
         ).delete()
         added = [
             u
-            for u in _mentions_add(comment, _team_of(comment.take, comment.clip))
+            for u in mentions_add(comment, _team_of(comment.take, comment.clip))
             if not u.mentions.filter(comment=comment, seen_at__isnull=False).exists()
         ]
     if added:
-        transaction.on_commit(lambda: _mail_mentions(comment, added))
+        transaction.on_commit(lambda: mail_mentions(comment, added))
     return comment
 
 
@@ -306,26 +237,6 @@ def comment_hide(*, comment: Comment, user: User, hidden: bool) -> Comment:
     comment.hidden_by = user if hidden else None
     comment.save(update_fields=["hidden_at", "hidden_by", "changed_at"])
     return comment
-
-
-def mentions_for(user: User) -> QuerySet[Mention]:
-    """The "For you" list: where `user` was mentioned, newest first, in teams they are in."""
-    teams = Membership.objects.filter(user=user).values("team_id")
-    return (
-        Mention.objects.filter(user=user, comment__hidden_at=None, comment__deleted_at=None)
-        .filter(
-            Q(comment__take__project__team_id__in=teams)
-            | Q(comment__clip__project__team_id__in=teams)
-        )
-        .select_related("comment__author", "comment__take", "comment__clip")
-    )
-
-
-def mentions_seen(*, user: User, comment: Comment | None = None) -> int:
-    rows = Mention.objects.filter(user=user, seen_at=None)
-    if comment is not None:
-        rows = rows.filter(comment__in=[comment, *comment.replies.all()])
-    return rows.update(seen_at=timezone.now())
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -458,177 +369,3 @@ def take_review_set(*, take: Take, status: str, user: User) -> Take:
             take=take,
         )
     return take
-
-
-# -- exports ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Marker:
-    number: int
-    seconds: float  # from the start of the source clip
-    frames: int  # at the timecode rate
-    rate: int
-    timecode: str
-    take_frame: int
-    side: str
-    who: str
-    guest: bool
-    body: str
-    colour: str
-    resolved: bool
-    replies: list[str]
-    created_at: str
-
-
-def timecode_rate(fps: float) -> int:
-    """The whole-number rate timecodes count in (23.976 counts as 24, non-drop-frame)."""
-    return max(1, round(fps))
-
-
-def timecode(frames: int, rate: int) -> str:
-    seconds, ff = divmod(frames, rate)
-    minutes, ss = divmod(seconds, 60)
-    hh, mm = divmod(minutes, 60)
-    return f"{hh:02d}:{mm:02d}:{ss:02d}:{ff:02d}"
-
-
-def markers(take: Take) -> list[Marker]:
-    """A take's threads as markers on the source clip's timeline (hidden and deleted ones
-    left out), in time order."""
-    offset = take.start_ms / 1000
-    found = []
-    threads = [c for c in comments_on(take=take) if c.hidden_at is None and c.deleted_at is None]
-    for number, comment in enumerate(threads, start=1):
-        fps = comment.fps or subject_fps(take=take)
-        rate = timecode_rate(fps)
-        seconds = offset + (comment.frame or 0) / fps
-        frames = round(seconds * rate)
-        colour = comment.drawing[0]["colour"] if comment.drawing else "blue"
-        found.append(
-            Marker(
-                number=number,
-                seconds=seconds,
-                frames=frames,
-                rate=rate,
-                timecode=timecode(frames, rate),
-                take_frame=comment.frame or 0,
-                side=comment.side,
-                who=comment.who,
-                guest=comment.is_guest,
-                body=comment.body,
-                colour=colour,
-                resolved=comment.resolved_at is not None,
-                replies=[
-                    f"{r.who}: {r.body}"
-                    for r in comment.replies.all()
-                    if r.hidden_at is None and r.deleted_at is None
-                ],
-                created_at=comment.created_at.isoformat(timespec="seconds"),
-            )
-        )
-    return found
-
-
-def _cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet never runs as a formula."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def comments_csv(take: Take) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            "number",
-            "source timecode",
-            "source seconds",
-            "take frame",
-            "side",
-            "author",
-            "guest",
-            "comment",
-            "drawing colour",
-            "resolved",
-            "replies",
-            "written at",
-        ]
-    )
-    for m in markers(take):
-        writer.writerow(
-            [
-                m.number,
-                m.timecode,
-                f"{m.seconds:.3f}",
-                m.take_frame,
-                Side(m.side).label if m.side else "",
-                _cell(m.who),
-                "yes" if m.guest else "no",
-                _cell(m.body),
-                m.colour,
-                "yes" if m.resolved else "no",
-                _cell(" | ".join(m.replies)),
-                m.created_at,
-            ]
-        )
-    return out.getvalue()
-
-
-def _one_line(text: str, limit: int = 200) -> str:
-    return " ".join(text.split())[:limit]
-
-
-def comments_edl(take: Take) -> str:
-    """CMX 3600 with one marker event per thread, as DaVinci Resolve imports markers."""
-    title = _one_line(take.title or take.prompt, 60).replace("|", "/")
-    lines = [f"TITLE: {title or take.code}", "FCM: NON-DROP FRAME", ""]
-    for m in markers(take):
-        start, end = m.timecode, timecode(m.frames + 1, m.rate)
-        lines.append(f"{m.number:03d}  001      V     C        {start} {end} {start} {end}  ")
-        note = _one_line(f"{m.who}: {m.body}").replace("|", "/")
-        colour = _RESOLVE_COLOURS.get(m.colour, "ResolveColorBlue")
-        lines.append(f" |C:{colour} |M:{note} |D:1")
-        lines.append("")
-    return "\r\n".join(lines)
-
-
-def comments_fcpxml(take: Take) -> str:
-    """Final Cut Pro 7 XML (xmeml): a sequence with one marker per thread, which Premiere Pro
-    imports with File > Import."""
-    fps = subject_fps(take=take)
-    rate = timecode_rate(fps)
-    ntsc = "TRUE" if abs(fps - rate) > 0.01 else "FALSE"
-    clip_seconds = float(take.clip.duration) if take.clip and take.clip.duration else 0.0
-    all_markers = markers(take)
-    duration = max([round(clip_seconds * rate), *(m.frames + 1 for m in all_markers), 1])
-    name = escape(_one_line(take.title or take.prompt, 80) or take.code)
-    parts = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        "<!DOCTYPE xmeml>",
-        '<xmeml version="4">',
-        "  <sequence>",
-        f"    <name>{name}</name>",
-        f"    <duration>{duration}</duration>",
-        f"    <rate><timebase>{rate}</timebase><ntsc>{ntsc}</ntsc></rate>",
-        "    <timecode>",
-        f"      <rate><timebase>{rate}</timebase><ntsc>{ntsc}</ntsc></rate>",
-        "      <string>00:00:00:00</string><frame>0</frame><displayformat>NDF</displayformat>",
-        "    </timecode>",
-    ]
-    for m in all_markers:
-        parts += [
-            "    <marker>",
-            f"      <name>{escape(_one_line(m.who, 60))}</name>",
-            f"      <comment>{escape(_one_line(m.body, 1000))}</comment>",
-            f"      <in>{m.frames}</in>",
-            "      <out>-1</out>",
-            "    </marker>",
-        ]
-    parts += [
-        "    <media><video><format><samplecharacteristics>",
-        f"      <rate><timebase>{rate}</timebase><ntsc>{ntsc}</ntsc></rate>",
-        "    </samplecharacteristics></format></video></media>",
-        "  </sequence>",
-        "</xmeml>",
-        "",
-    ]
-    return "\n".join(parts)

@@ -1,0 +1,184 @@
+"""A take's comments as markers for editing software: CSV, EDL and FCPXML."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape
+
+from studio.models import Side, Take
+from studio.review.comments import comments_on, subject_fps
+from studio.review.timecodes import timecode, timecode_rate
+
+
+# -- exports ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Marker:
+    number: int
+    seconds: float  # from the start of the source clip
+    frames: int  # at the timecode rate
+    rate: int
+    timecode: str
+    take_frame: int
+    side: str
+    who: str
+    guest: bool
+    body: str
+    colour: str
+    resolved: bool
+    replies: list[str]
+    created_at: str
+
+
+def markers(take: Take) -> list[Marker]:
+    """A take's threads as markers on the source clip's timeline (hidden and deleted ones
+    left out), in time order."""
+    offset = take.start_ms / 1000
+    found = []
+    threads = [c for c in comments_on(take=take) if c.hidden_at is None and c.deleted_at is None]
+    for number, comment in enumerate(threads, start=1):
+        fps = comment.fps or subject_fps(take=take)
+        rate = timecode_rate(fps)
+        seconds = offset + (comment.frame or 0) / fps
+        frames = round(seconds * rate)
+        colour = comment.drawing[0]["colour"] if comment.drawing else "blue"
+        found.append(
+            Marker(
+                number=number,
+                seconds=seconds,
+                frames=frames,
+                rate=rate,
+                timecode=timecode(frames, rate),
+                take_frame=comment.frame or 0,
+                side=comment.side,
+                who=comment.who,
+                guest=comment.is_guest,
+                body=comment.body,
+                colour=colour,
+                resolved=comment.resolved_at is not None,
+                replies=[
+                    f"{r.who}: {r.body}"
+                    for r in comment.replies.all()
+                    if r.hidden_at is None and r.deleted_at is None
+                ],
+                created_at=comment.created_at.isoformat(timespec="seconds"),
+            )
+        )
+    return found
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet never runs as a formula."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def comments_csv(take: Take) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "number",
+            "source timecode",
+            "source seconds",
+            "take frame",
+            "side",
+            "author",
+            "guest",
+            "comment",
+            "drawing colour",
+            "resolved",
+            "replies",
+            "written at",
+        ]
+    )
+    for m in markers(take):
+        writer.writerow(
+            [
+                m.number,
+                m.timecode,
+                f"{m.seconds:.3f}",
+                m.take_frame,
+                Side(m.side).label if m.side else "",
+                _cell(m.who),
+                "yes" if m.guest else "no",
+                _cell(m.body),
+                m.colour,
+                "yes" if m.resolved else "no",
+                _cell(" | ".join(m.replies)),
+                m.created_at,
+            ]
+        )
+    return out.getvalue()
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    return " ".join(text.split())[:limit]
+
+
+def comments_edl(take: Take) -> str:
+    """CMX 3600 with one marker event per thread, as DaVinci Resolve imports markers."""
+    title = _one_line(take.title or take.prompt, 60).replace("|", "/")
+    lines = [f"TITLE: {title or take.code}", "FCM: NON-DROP FRAME", ""]
+    for m in markers(take):
+        start, end = m.timecode, timecode(m.frames + 1, m.rate)
+        lines.append(f"{m.number:03d}  001      V     C        {start} {end} {start} {end}  ")
+        note = _one_line(f"{m.who}: {m.body}").replace("|", "/")
+        colour = _RESOLVE_COLOURS.get(m.colour, "ResolveColorBlue")
+        lines.append(f" |C:{colour} |M:{note} |D:1")
+        lines.append("")
+    return "\r\n".join(lines)
+
+
+def comments_fcpxml(take: Take) -> str:
+    """Final Cut Pro 7 XML (xmeml): a sequence with one marker per thread, which Premiere Pro
+    imports with File > Import."""
+    fps = subject_fps(take=take)
+    rate = timecode_rate(fps)
+    ntsc = "TRUE" if abs(fps - rate) > 0.01 else "FALSE"
+    clip_seconds = float(take.clip.duration) if take.clip and take.clip.duration else 0.0
+    all_markers = markers(take)
+    duration = max([round(clip_seconds * rate), *(m.frames + 1 for m in all_markers), 1])
+    name = escape(_one_line(take.title or take.prompt, 80) or take.code)
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        "<!DOCTYPE xmeml>",
+        '<xmeml version="4">',
+        "  <sequence>",
+        f"    <name>{name}</name>",
+        f"    <duration>{duration}</duration>",
+        f"    <rate><timebase>{rate}</timebase><ntsc>{ntsc}</ntsc></rate>",
+        "    <timecode>",
+        f"      <rate><timebase>{rate}</timebase><ntsc>{ntsc}</ntsc></rate>",
+        "      <string>00:00:00:00</string><frame>0</frame><displayformat>NDF</displayformat>",
+        "    </timecode>",
+    ]
+    for m in all_markers:
+        parts += [
+            "    <marker>",
+            f"      <name>{escape(_one_line(m.who, 60))}</name>",
+            f"      <comment>{escape(_one_line(m.body, 1000))}</comment>",
+            f"      <in>{m.frames}</in>",
+            "      <out>-1</out>",
+            "    </marker>",
+        ]
+    parts += [
+        "    <media><video><format><samplecharacteristics>",
+        f"      <rate><timebase>{rate}</timebase><ntsc>{ntsc}</ntsc></rate>",
+        "    </samplecharacteristics></format></video></media>",
+        "  </sequence>",
+        "</xmeml>",
+        "",
+    ]
+    return "\n".join(parts)
+
+
+_RESOLVE_COLOURS = {
+    "red": "ResolveColorRed",
+    "yellow": "ResolveColorYellow",
+    "green": "ResolveColorGreen",
+    "blue": "ResolveColorBlue",
+    "white": "ResolveColorCream",
+}

@@ -1,0 +1,92 @@
+"""Mentions: who can be @named in a comment, the mentions made, mailed and seen ("For you")."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from django.core.mail import send_mail
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.mail import can_send_mail
+from accounts.models import Membership, User
+from studio.models import Comment, Mention
+
+log = logging.getLogger(__name__)
+
+
+def mention_candidates(team: Any) -> list[User]:
+    return [m.user for m in Membership.objects.filter(team=team).select_related("user")]
+
+
+def _named(text: str, name: str) -> bool:
+    """Whether `text` has "@name" not followed by more of a word."""
+    for match in re.finditer(re.escape("@" + name), text):
+        after = text[match.end() : match.end() + 1]
+        if not after or not (after.isalnum() or after == "_"):
+            return True
+    return False
+
+
+def _mentioned(body: str, team: Any) -> list[User]:
+    """Members named with @: by their name, the part of their e-mail before @, or the whole
+    e-mail, ignoring case."""
+    text = body.lower()
+    return [
+        user
+        for user in mention_candidates(team)
+        if any(
+            _named(text, name)
+            for name in {
+                user.email.lower(),
+                user.email.split("@")[0].lower(),
+                user.display_name.lower(),
+            }
+            if name
+        )
+    ]
+
+
+def mentions_add(comment: Comment, team: Any) -> list[User]:
+    users = [u for u in _mentioned(comment.body, team) if u.pk != comment.author_id]
+    for user in users:
+        Mention.objects.get_or_create(comment=comment, user=user)
+    return users
+
+
+def mail_mentions(comment: Comment, users: list[User]) -> None:
+    if not can_send_mail():
+        return
+    subject_of = comment.take or comment.clip
+    for user in users:
+        try:
+            send_mail(
+                f"{comment.who} mentioned you in Cutroom",
+                f"{comment.who} wrote on {subject_of}:\n\n{comment.body}\n",
+                None,
+                [user.email],
+            )
+        except Exception:  # a mail server that fails never loses the comment
+            log.exception("mention mail not sent")
+
+
+def mentions_for(user: User) -> QuerySet[Mention]:
+    """The "For you" list: where `user` was mentioned, newest first, in teams they are in."""
+    teams = Membership.objects.filter(user=user).values("team_id")
+    return (
+        Mention.objects.filter(user=user, comment__hidden_at=None, comment__deleted_at=None)
+        .filter(
+            Q(comment__take__project__team_id__in=teams)
+            | Q(comment__clip__project__team_id__in=teams)
+        )
+        .select_related("comment__author", "comment__take", "comment__clip")
+    )
+
+
+def mentions_seen(*, user: User, comment: Comment | None = None) -> int:
+    rows = Mention.objects.filter(user=user, seen_at=None)
+    if comment is not None:
+        rows = rows.filter(comment__in=[comment, *comment.replies.all()])
+    return rows.update(seen_at=timezone.now())
