@@ -133,7 +133,7 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices)
 
 
-# -- the administration page (studio/views/administration.py) ----------------------------------
+# -- the administration page (studio/governance/admin_views.py) ----------------------------------
 def _money_field(label: str, help_text: str) -> forms.DecimalField:
     return forms.DecimalField(
         label=label,

@@ -96,7 +96,8 @@ def setup(env: dict[str, str]) -> str:
     for command in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"]):
         subprocess.run([PY, "manage.py", *command], cwd=ROOT, env=env, check=True)
     script = (
-        "from accounts.services import account_create; from studio.services import project_create;"
+        "from accounts.services import account_create;"
+        "from studio.projects.services import project_create;"
         "u = account_create(email='bench@example.com', password='bench-password-123', name='B');"
         "p = project_create(team=u.current_team, author=u, name='Bench'); print(p.code)"
     )

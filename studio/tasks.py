@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from accounts.models import User
+from studio.governance import budgets
 from studio.library import clips, references, thumbnails
 from studio.library import processing as media
 from studio.models import Project
 from studio.providers.local import engine as local
-from studio.services import budgets
 from studio.takes import download, driver, gallery, submit
 
 

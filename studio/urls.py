@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from studio.governance import admin_views as administration
+from studio.governance import usage_views as usage
 from studio.library import views as clips
 from studio.library import views as references
 from studio.ops import views as health
@@ -13,7 +15,6 @@ from studio.review import views as review
 from studio.storage import views as media
 from studio.takes import views as gallery
 from studio.takes import views as takes
-from studio.views import administration, usage
 
 urlpatterns = [
     path("", projects.home, name="home"),

@@ -88,7 +88,7 @@ class EndedBody:
     """A request body that its server ends, read to its end but never past `limit` bytes.
 
     Past the limit the request is marked `upload_too_large`, which the upload views answer with
-    413 (studio.views.uploads), as they do when CappedUploadHandler stops a file.
+    413 (handle_upload, above), as they do when CappedUploadHandler stops a file.
     """
 
     def __init__(self, stream: Any, limit: int, request: HttpRequest) -> None:

@@ -14,13 +14,13 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
+from studio.governance import budgets
 from studio.library.access import clip_for
 from studio.library.clips import clip_delete, clip_receive
 from studio.library.references import reference_delete, reference_receive
 from studio.library.uploads import handle_upload
 from studio.models import Clip, Reference
 from studio.review.versions import GRID_MAX, GRID_MIN, version_stack
-from studio.services import budgets
 
 
 @login_required

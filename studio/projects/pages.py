@@ -11,10 +11,10 @@ from django.shortcuts import render
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Membership
-from studio.forms import BudgetForm
+from studio.governance import budgets
+from studio.governance.forms import BudgetForm
 from studio.models import Clip, MediaState, Project, Take
 from studio.projects.forms import ProjectForm
-from studio.services import budgets
 
 
 def render_team_page(

@@ -15,13 +15,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import get_for_user, get_team_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import current_team_for, team_switch
+from studio.governance import budgets, usage
 from studio.media.probe import human_duration
 from studio.models import Activity, Project
 from studio.ops.health import scheduler_running, worker_running
 from studio.projects.forms import ProjectForm
 from studio.projects.pages import render_project_settings, render_team_page
 from studio.projects.services import project_archive, project_create, project_update
-from studio.services import budgets, usage
 
 
 @require_GET

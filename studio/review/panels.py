@@ -44,7 +44,7 @@ def comment_panel(
 ) -> dict[str, Any]:
     """What templates/studio/_comments.html needs (its threads too, unless `threads` is off:
     a live update renders single threads with the rest). A `guest` (a review link's visitor,
-    studio/views/shares.py) sees no hidden comment and has no account: the name they gave
+    studio/review/share_views.py) sees no hidden comment and has no account: the name they gave
     before is kept in their session."""
     fps = comments.subject_fps(take=take, clip=clip)
     seconds = comments.subject_seconds(take=take, clip=clip)

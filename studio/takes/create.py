@@ -15,11 +15,11 @@ from django.utils import timezone
 from accounts.models import Team, User
 from studio.core.errors import Refused
 from studio.core.formatting import usd_estimate
+from studio.governance import budgets
 from studio.models import Clip, Lineage, Project, Reference, Take, TakeReference, TakeState, Trigger
 from studio.projects.history import activity_log
 from studio.projects.services import ARCHIVED_NO_TAKES, project_is_archived
 from studio.providers.catalogue import get_provider
-from studio.services import budgets
 from studio.takes import common
 from studio.takes.common import ADOPTED
 from studio.takes.parameters import MAX_SEED, EditParameters

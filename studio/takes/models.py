@@ -261,7 +261,7 @@ class Take(models.Model):
     # Money and results.
     estimate_usd = models.DecimalField(max_digits=8, decimal_places=4, default=0)
     # Held against the budgets that cover this take until the provider reports its charge
-    # (studio.services.budgets): the estimate of each paid request sent or to be sent, 0 once
+    # (studio.governance.budgets): the estimate of each paid request sent or to be sent, 0 once
     # the take ended without being billed, and always 0 for providers that do not bill.
     reserved_usd = models.DecimalField(max_digits=10, decimal_places=4, default=0)
     charged_usd = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
@@ -408,7 +408,7 @@ class Take(models.Model):
 
     def reserve_estimate(self) -> None:
         """Before the take is first saved: hold its estimate against the budgets that cover it
-        when its provider bills (studio.services.budgets)."""
+        when its provider bills (studio.governance.budgets)."""
         if self.pk is not None:
             raise ValueError("a saved take's reservation changes only by fire()")
         self.reserved_usd = self.estimate_usd if self.engine.bills else Decimal(0)

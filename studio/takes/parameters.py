@@ -1,7 +1,7 @@
 """The parameters of an edit (wan2.7-videoedit's own), declared once with their limits.
 
 One `EditParameters` value carries them from the form to the provider: the edit form's fields
-are made from these declarations (studio.forms.parameter_fields), a take stores them in fields
+are made from these declarations (studio.takes.forms.parameter_fields), a take stores them in fields
 of the same names (Take.parameters), and each provider maps them onto its request
 (Modellix.body, LocalEngine.prepare). Adding a parameter means a declaration here, a Take field
 with its migration, and the providers' mapping.

@@ -21,10 +21,10 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
 from studio.core import errors
 from studio.core.http import wants_json
+from studio.governance import budgets
 from studio.models import Clip, Lineage, MediaState, ReviewStatus, Take, TakeState
 from studio.projects.services import ARCHIVED_NO_TAKES
 from studio.providers.catalogue import about
-from studio.services import budgets
 from studio.takes import create, download, gallery
 from studio.takes.access import take_for
 from studio.takes.forms import AdoptTaskForm, TakeForm

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from accounts.models import Instance, Membership
 from studio.core.errors import Refused
+from studio.governance import budgets
 from studio.models import Project, Take, TakeState, Trigger
-from studio.services import budgets
 from studio.takes.create import take_cancel, take_create, take_send_again, take_variations
 from studio.takes.parameters import EditParameters
 from tests.conftest import client_for, clip_row

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Role
+from studio.governance import budgets, usage
 from studio.models import Activity, Project, Take, TakeState
-from studio.services import budgets, usage
 from studio.takes.create import take_create
 from studio.takes.parameters import EditParameters
 from tests.conftest import client_for, clip_row, join, make_user

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from accounts.models import Membership, Role, Team
 from studio.core import errors
+from studio.governance import budgets
 from studio.models import Clip, Project, Take, TakeState, Trigger
-from studio.services import budgets
 from studio.takes import common, create, driver, fairness, queue
 from studio.takes.parameters import EditParameters
 from tests.conftest import client_for, clip_row, join, make_user

@@ -37,8 +37,8 @@ from accounts.services import (
     signup_policy,
 )
 from studio.core.formatting import usd
-from studio.services import administration as admin
-from studio.services.budgets import month_start
+from studio.governance import administration as admin
+from studio.governance.budgets import month_start
 
 TEAMS_PER_PAGE = 20
 

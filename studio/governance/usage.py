@@ -2,7 +2,7 @@
 (docs/governance.md "Budgets").
 
 Every figure comes from one pass over the month's takes, so the totals, the tables, the chart
-and the CSV always agree. Each take counts as budgets count it (studio.services.budgets):
+and the CSV always agree. Each take counts as budgets count it (studio.governance.budgets):
 
 - "charge": the provider reported what it billed (`Take.charged_usd`); that amount counts;
 - "estimate": not charged yet; its reservation (`Take.reserved_usd`) counts;
@@ -21,9 +21,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import Membership, Team
-from studio.models import Project, Take
-from studio.providers.catalogue import about
-from studio.services.budgets import (
+from studio.governance.budgets import (
     ZERO,
     Budget,
     month_after,
@@ -32,6 +30,8 @@ from studio.services.budgets import (
     month_start,
     owners_phrase,
 )
+from studio.models import Project, Take
+from studio.providers.catalogue import about
 
 CHARGE, ESTIMATE, RELEASED, FREE = "charge", "estimate", "released", "free"
 

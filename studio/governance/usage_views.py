@@ -20,11 +20,11 @@ from accounts.access import get_for_user, get_team_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Membership, Team
 from accounts.services import team_switch
-from studio.forms import BudgetForm
+from studio.governance import budgets, usage
+from studio.governance.forms import BudgetForm
 from studio.models import Project
 from studio.projects.pages import render_project_settings
 from studio.providers.catalogue import about
-from studio.services import budgets, usage
 
 Bound = tuple[str, BudgetForm] | None  # the form that was sent back with errors, by its key
 

@@ -32,9 +32,9 @@ from django.utils import timezone
 
 from accounts.models import Instance, Membership, Team, User
 from studio.core.formatting import usd
+from studio.governance.budgets import held, instance_budget, month_bounds, takes_in_month
 from studio.models import AT_PROVIDER, Take, TakeState
 from studio.projects.history import activity_log
-from studio.services.budgets import held, instance_budget, month_bounds, takes_in_month
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Forms validate and normalise input; the work happens in studio.services."""
+"""The budget form: a monthly limit in USD, or none."""
 
 from __future__ import annotations
 
