@@ -404,6 +404,17 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     return membership
 
 
+def invitation_join(*, invitation: Invitation, user: User) -> str:
+    """Accept the invitation for `user` and record it in the team history; the role, in words.
+
+    Raises TeamRuleError (with words for the person) when the link can no longer be used.
+    """
+    invitation_accept(invitation=invitation, user=user)
+    role = invitation.get_role_display().lower()
+    team_history(invitation.team, user, "joined", f"joined the team as {role}")
+    return role
+
+
 def invitation_problem(invitation: Invitation) -> str | None:
     """Why the invitation can no longer be used, in words for the person holding the link."""
     return {

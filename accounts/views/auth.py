@@ -32,13 +32,13 @@ from accounts.services import (
     SignupClosed,
     TeamRuleError,
     invitation_find,
+    invitation_join,
     invitation_problem,
     signup_link_read,
     signup_policy,
     signup_request,
     user_signup,
 )
-from accounts.views.invites import join_from_invitation
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -166,7 +166,9 @@ def _welcome(
     # Signing up from an invitation link accepts it in the same step. The account stands
     # even when the link turns out to be used, withdrawn or expired meanwhile.
     try:
-        return join_from_invitation(request, invitation, user)
+        role = invitation_join(invitation=invitation, user=user)
+        messages.success(request, f"You joined {invitation.team.name} as {role}.")
+        return redirect("team_detail", code=invitation.team.code)
     except TeamRuleError as error:
         messages.error(
             request,

@@ -8,9 +8,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import membership_for
-from accounts.history import team_history
 from accounts.models import Invitation, User
-from accounts.services import TeamRuleError, invitation_accept, invitation_find, invitation_problem
+from accounts.services import TeamRuleError, invitation_find, invitation_join, invitation_problem
 
 
 def join_from_invitation(request: HttpRequest, invitation: Invitation, user: User) -> HttpResponse:
@@ -18,9 +17,7 @@ def join_from_invitation(request: HttpRequest, invitation: Invitation, user: Use
 
     Raises TeamRuleError (with words for the person) when the link can no longer be used.
     """
-    invitation_accept(invitation=invitation, user=user)
-    role = invitation.get_role_display().lower()
-    team_history(invitation.team, user, "joined", f"joined the team as {role}")
+    role = invitation_join(invitation=invitation, user=user)
     messages.success(request, f"You joined {invitation.team.name} as {role}.")
     return redirect("team_detail", code=invitation.team.code)
 
