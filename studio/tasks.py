@@ -29,11 +29,6 @@ def sweep() -> None:
     references.references_clean_backfill(limit=references.CLEAN_BATCH)
 
 
-def drive_takes() -> None:
-    """Kicks queued by a version before the scheduler process (issue 13) end here quietly: the
-    scheduler (studio/takes/scheduler.py) now admits and polls."""
-
-
 def prepare_take(take_id: int) -> None:
     submit.take_submit(take_id)
 

@@ -1,36 +1,34 @@
+"""Every page's address, grouped by the domain whose views answer it."""
+
 from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
 
-from studio.governance import admin_views as administration
-from studio.governance import usage_views as usage
-from studio.library import views as clips
-from studio.library import views as references
-from studio.ops import views as health
+from studio.governance import admin_views, usage_views
+from studio.library import views as library
+from studio.ops import views as ops
 from studio.projects import views as projects
-from studio.review import comment_views as comments
-from studio.review import share_views as shares
+from studio.review import comment_views, share_views
 from studio.review import views as review
-from studio.storage import views as media
-from studio.takes import views as gallery
+from studio.storage import views as storage
 from studio.takes import views as takes
 
 urlpatterns = [
     path("", projects.home, name="home"),
-    path("healthz", health.healthz, name="healthz"),
+    path("healthz", ops.healthz, name="healthz"),
     path("t/<str:code>/", projects.team_detail, name="team_detail"),
     path("t/<str:code>/projects/", projects.project_new, name="project_new"),
     path("p/<str:code>/", projects.project_detail, name="project_detail"),
     path("p/<str:code>/settings/", projects.project_settings, name="project_settings"),
     path("p/<str:code>/archive/", projects.project_archive_toggle, name="project_archive"),
     path("p/<str:code>/library/", projects.project_library, name="project_library"),
-    path("p/<str:code>/clips/", clips.clip_upload, name="clip_upload"),
-    path("p/<str:code>/references/", references.reference_upload, name="reference_upload"),
-    path("c/<str:code>/", clips.clip_detail, name="clip_detail"),
-    path("c/<str:code>/player/", clips.clip_player, name="clip_player"),
-    path("c/<str:code>/takes/", clips.clip_takes, name="clip_takes"),
-    path("c/<str:code>/delete/", clips.clip_remove, name="clip_delete"),
+    path("p/<str:code>/clips/", library.clip_upload, name="clip_upload"),
+    path("p/<str:code>/references/", library.reference_upload, name="reference_upload"),
+    path("c/<str:code>/", library.clip_detail, name="clip_detail"),
+    path("c/<str:code>/player/", library.clip_player, name="clip_player"),
+    path("c/<str:code>/takes/", library.clip_takes, name="clip_takes"),
+    path("c/<str:code>/delete/", library.clip_remove, name="clip_delete"),
     path("c/<str:code>/edit/", takes.take_new, name="take_new"),
     path("k/<str:code>/", takes.take_detail, name="take_detail"),
     path("k/<str:code>/status/", takes.take_status, name="take_status"),
@@ -40,89 +38,91 @@ urlpatterns = [
     path("k/<str:code>/send-again/", takes.take_send_again, name="take_send_again"),
     path("k/<str:code>/adopt/", takes.take_adopt, name="take_adopt"),
     path("k/<str:code>/save-again/", takes.take_save_again, name="take_save_again"),
-    path("k/<str:code>/star/", gallery.take_star, name="take_star"),
-    path("k/<str:code>/describe/", gallery.take_describe, name="take_describe"),
-    path("k/<str:code>/share/", shares.share_create, name="share_create"),
-    path("k/<str:code>/export/", gallery.take_export, name="take_export"),
-    path("shares/<str:code>/revoke/", shares.share_revoke, name="share_revoke"),
-    path("t/<str:code>/gallery/", gallery.team_gallery, name="team_gallery"),
+    path("k/<str:code>/star/", takes.take_star, name="take_star"),
+    path("k/<str:code>/describe/", takes.take_describe, name="take_describe"),
+    path("k/<str:code>/share/", share_views.share_create, name="share_create"),
+    path("k/<str:code>/export/", takes.take_export, name="take_export"),
+    path("shares/<str:code>/revoke/", share_views.share_revoke, name="share_revoke"),
+    path("t/<str:code>/gallery/", takes.team_gallery, name="team_gallery"),
     path("t/<str:code>/activity/", projects.team_activity, name="team_activity"),
-    path("t/<str:code>/usage/", usage.team_usage, name="team_usage"),
-    path("t/<str:code>/usage.csv", usage.team_usage_csv, name="team_usage_csv"),
-    path("t/<str:code>/budget/", usage.team_budget, name="team_budget"),
-    path("t/<str:code>/members/<uuid:member>/budget/", usage.member_budget, name="member_budget"),
-    path("p/<str:code>/budget/", usage.project_budget, name="project_budget"),
-    path("s/<str:token>/", shares.share_page, name="share_page"),
-    path("s/<str:token>/media/<str:variant>", shares.share_media, name="share_media"),
-    path("s/<str:token>/comments/", shares.share_comments, name="share_comments"),
+    path("t/<str:code>/usage/", usage_views.team_usage, name="team_usage"),
+    path("t/<str:code>/usage.csv", usage_views.team_usage_csv, name="team_usage_csv"),
+    path("t/<str:code>/budget/", usage_views.team_budget, name="team_budget"),
+    path(
+        "t/<str:code>/members/<uuid:member>/budget/",
+        usage_views.member_budget,
+        name="member_budget",
+    ),
+    path("p/<str:code>/budget/", usage_views.project_budget, name="project_budget"),
+    path("s/<str:token>/", share_views.share_page, name="share_page"),
+    path("s/<str:token>/media/<str:variant>", share_views.share_media, name="share_media"),
+    path("s/<str:token>/comments/", share_views.share_comments, name="share_comments"),
     path(
         "s/<str:token>/comments/<str:code>/reply/",
-        shares.share_comment_reply,
+        share_views.share_comment_reply,
         name="share_comment_reply",
     ),
-    path("r/<str:code>/delete/", references.reference_remove, name="reference_delete"),
-    path("media/<str:kind>/<str:code>/<str:variant>", media.media_file, name="media_file"),
-    path("provider-media/<str:token>", media.provider_media, name="provider_media"),
-    path("administration/", administration.administration, name="administration"),
-    path(
-        "administration/signup/", administration.administration_signup, name="administration_signup"
-    ),
-    path(
-        "administration/budget/", administration.administration_budget, name="administration_budget"
-    ),
-    path(
-        "administration/administrators/", administration.administrator_add, name="administrator_add"
-    ),
+    path("r/<str:code>/delete/", library.reference_remove, name="reference_delete"),
+    path("media/<str:kind>/<str:code>/<str:variant>", storage.media_file, name="media_file"),
+    path("provider-media/<str:token>", storage.provider_media, name="provider_media"),
+    path("administration/", admin_views.administration, name="administration"),
+    path("administration/signup/", admin_views.administration_signup, name="administration_signup"),
+    path("administration/budget/", admin_views.administration_budget, name="administration_budget"),
+    path("administration/administrators/", admin_views.administrator_add, name="administrator_add"),
     path(
         "administration/administrators/remove/",
-        administration.administrator_remove,
+        admin_views.administrator_remove,
         name="administrator_remove",
     ),
     path(
         "administration/t/<str:code>/limits/",
-        administration.administration_team_limits,
+        admin_views.administration_team_limits,
         name="administration_team_limits",
     ),
     path(
         "administration/t/<str:code>/suspend/",
-        administration.administration_team_suspend,
+        admin_views.administration_team_suspend,
         name="administration_team_suspend",
     ),
     path(
         "administration/t/<str:code>/lift/",
-        administration.administration_team_lift,
+        admin_views.administration_team_lift,
         name="administration_team_lift",
     ),
     # Review: comments at a frame (studio/review/comment_views.py).
-    path("k/<str:code>/comments/", comments.take_comments, name="take_comments"),
-    path("k/<str:code>/comments/new/", comments.take_comment_create, name="take_comment_create"),
-    path("c/<str:code>/comments/", comments.clip_comments, name="clip_comments"),
-    path("c/<str:code>/comments/new/", comments.clip_comment_create, name="clip_comment_create"),
-    path("comments/<str:code>/reply/", comments.comment_reply, name="comment_reply"),
-    path("comments/<str:code>/edit/", comments.comment_edit, name="comment_edit"),
-    path("comments/<str:code>/delete/", comments.comment_delete, name="comment_delete"),
-    path("comments/<str:code>/resolve/", comments.comment_resolve, name="comment_resolve"),
-    path("comments/<str:code>/hide/", comments.comment_hide, name="comment_hide"),
+    path("k/<str:code>/comments/", comment_views.take_comments, name="take_comments"),
+    path(
+        "k/<str:code>/comments/new/", comment_views.take_comment_create, name="take_comment_create"
+    ),
+    path("c/<str:code>/comments/", comment_views.clip_comments, name="clip_comments"),
+    path(
+        "c/<str:code>/comments/new/", comment_views.clip_comment_create, name="clip_comment_create"
+    ),
+    path("comments/<str:code>/reply/", comment_views.comment_reply, name="comment_reply"),
+    path("comments/<str:code>/edit/", comment_views.comment_edit, name="comment_edit"),
+    path("comments/<str:code>/delete/", comment_views.comment_delete, name="comment_delete"),
+    path("comments/<str:code>/resolve/", comment_views.comment_resolve, name="comment_resolve"),
+    path("comments/<str:code>/hide/", comment_views.comment_hide, name="comment_hide"),
     path(
         "k/<str:code>/comments.csv",
-        comments.take_comments_export,
+        comment_views.take_comments_export,
         {"fmt": "csv"},
         name="take_comments_csv",
     ),
     path(
         "k/<str:code>/comments.edl",
-        comments.take_comments_export,
+        comment_views.take_comments_export,
         {"fmt": "edl"},
         name="take_comments_edl",
     ),
     path(
         "k/<str:code>/comments.xml",
-        comments.take_comments_export,
+        comment_views.take_comments_export,
         {"fmt": "xml"},
         name="take_comments_xml",
     ),
-    path("for-you/", comments.for_you, name="for_you"),
-    path("for-you/seen/", comments.for_you_seen, name="for_you_seen"),
+    path("for-you/", comment_views.for_you, name="for_you"),
+    path("for-you/seen/", comment_views.for_you_seen, name="for_you_seen"),
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]
