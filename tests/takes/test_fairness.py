@@ -23,7 +23,7 @@ from studio.models import Clip, Project, Take, TakeState, Trigger
 from studio.parameters import EditParameters
 from studio.services import budgets, takes
 from studio.services.takes import queue
-from tests.conftest import client_for, clip_row, join, make_user
+from tests.conftest import client_for, clip_row, join, make_user, take_row
 
 
 # -- the policy, played over any interleaving -------------------------------------------------
@@ -290,14 +290,7 @@ def test_a_suspended_teams_takes_wait_with_the_reason_and_go_when_lifted(teams):
         suspended_at=timezone.now(), suspended_reason="unpaid invoice"
     )
     # Queued before the suspension; new ones are refused.
-    waiting = Take.objects.create(
-        project=teams["pa"],
-        created_by=teams["bob"],
-        prompt="x",
-        seed=1,
-        length_ms=3000,
-        provider="local",
-    )
+    waiting = take_row(teams["pa"], state=TakeState.QUEUED, created_by=teams["bob"], prompt="x")
     teams["pa"].team.refresh_from_db()
     with pytest.raises(takes.Refused, match="suspended by the administrator"):
         submit(teams["pa"], teams["bob"])

@@ -1,7 +1,6 @@
 """Polling learns how long takes run: densely around the likely finish, sparsely before, and the
 old schedule (5 s, then a quarter of the time so far, at most 15 s) without history."""
 
-# ruff: noqa: F811 (the fixtures imported from test_take_lifecycle)
 from __future__ import annotations
 
 import random
@@ -13,7 +12,9 @@ from django.utils import timezone
 
 from studio import polling
 from studio.models import Take, TakeEvent, TakeState
-from tests.takes.test_take_lifecycle import QUEUE, clip, fake, new_take, queue, run  # noqa: F401
+from tests.pipeline import new_take, run
+
+pytestmark = pytest.mark.usefixtures("queue")
 
 
 def checks_until(duration: float, window: polling.Window | None) -> tuple[int, float]:
@@ -128,9 +129,9 @@ def test_the_learned_schedule_polls_a_real_take_less(fake, clip, bob, settings, 
     fake.task_seconds = 120 * 0.04
     monkeypatch.setattr(polling, "CACHE_SECONDS", 0.0)
     first = [new_take(clip, bob, prompt=f"first {n}", duration=3) for n in range(5)]
-    run(*first, seconds=60)
+    run(*first)
     later = [new_take(clip, bob, prompt=f"later {n}", duration=3) for n in range(3)]
-    run(*later, seconds=60)
+    run(*later)
     assert {t.state for t in (*first, *later)} == {TakeState.SUCCEEDED}
     old = statistics.mean(t.status_checks for t in first)
     learned = statistics.mean(t.status_checks for t in later)

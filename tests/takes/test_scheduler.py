@@ -15,13 +15,12 @@ from django.db import connections
 from django.db.models import Sum
 from django.utils import timezone
 
-from studio.models import Clip, Lease, MediaState, Project, Take, TakeState
-from studio.parameters import EditParameters
+from studio.models import Lease, MediaState, Take, TakeState
 from studio.scheduler import LEASE_NAME, Scheduler
-from studio.services import takes
 from tests.cluster import run_cluster, run_scheduler, wait_for
+from tests.conftest import upload_clip
 from tests.fake_modellix import FakeModellix
-from tests.library.test_media_worker import upload
+from tests.pipeline import new_take, state_of
 
 
 # -- the lease ----------------------------------------------------------------------------------
@@ -127,33 +126,6 @@ def env_for(fake: FakeModellix, **extra: str) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Scheduling", created_by=alice)
-
-
-def ready_clip(as_bob, project, samples) -> Clip:
-    from tests.conftest import upload_clip
-
-    return upload_clip(as_bob, project, samples["long.mp4"])
-
-
-def new_take(clip: Clip, bob, prompt: str) -> Take:
-    return takes.take_create(
-        project=clip.project,
-        author=bob,
-        clip=clip,
-        parameters=EditParameters(prompt=prompt),
-        length=2.0,
-        start=1.0,
-    )
-
-
-def state_of(take: Take) -> str:
-    take.refresh_from_db()
-    return take.state
-
-
 def checks_of(items: list[Take]) -> int:
     rows = Take.objects.filter(pk__in=[t.pk for t in items])
     return rows.aggregate(checks=Sum("status_checks"))["checks"] or 0
@@ -162,12 +134,11 @@ def checks_of(items: list[Take]) -> int:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_with_one_worker_an_upload_and_a_take_proceed_while_others_are_polled(
-    slow_fake, as_bob, bob, project, samples, tmp_path
+    slow_fake, as_bob, bob, project, clip, samples, tmp_path
 ):
     """Polling runs in the scheduler process, not in a worker: the only worker is free for an
     upload and for preparing, sending and saving a new take while three takes are polled."""
-    clip = ready_clip(as_bob, project, samples)
-    long = [new_take(clip, bob, f"long {n}") for n in range(3)]
+    long = [new_take(clip, bob, prompt=f"long {n}", length=2.0) for n in range(3)]
     env = env_for(slow_fake)
     with run_cluster(tmp_path, **env) as cluster, run_scheduler(tmp_path, **env) as scheduler:
         wait_for(
@@ -177,7 +148,7 @@ def test_with_one_worker_an_upload_and_a_take_proceed_while_others_are_polled(
             scheduler,
         )
         wait_for(lambda: checks_of(long) >= 6, 60, "the long takes to be polled", scheduler)
-        fresh = upload(as_bob, project, samples["hevc-portrait.mov"])
+        fresh = upload_clip(as_bob, project, samples["hevc-portrait.mov"], prepare=False)
 
         def prepared() -> bool:
             fresh.refresh_from_db()
@@ -185,7 +156,7 @@ def test_with_one_worker_an_upload_and_a_take_proceed_while_others_are_polled(
 
         wait_for(prepared, 90, "the upload to be prepared", cluster)
         assert fresh.state == MediaState.READY, fresh.reason
-        quick = new_take(clip, bob, "quick")
+        quick = new_take(clip, bob, prompt="quick", length=2.0)
         polled_before = checks_of(long)
         wait_for(lambda: state_of(quick) == TakeState.SUCCEEDED, 90, "the new take", cluster)
         assert checks_of(long) > polled_before  # polling went on meanwhile
@@ -212,13 +183,10 @@ def status_gaps(fake: FakeModellix) -> list[float]:
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_two_schedulers_one_active_and_a_killed_one_is_replaced(
-    slow_fake, as_bob, bob, project, samples, tmp_path
-):
+def test_two_schedulers_one_active_and_a_killed_one_is_replaced(slow_fake, bob, clip, tmp_path):
     """Two scheduler processes (two hosts): exactly one polls. kill -9 of it: the other takes
     over within a few seconds and finishes every take, each sent exactly once."""
-    clip = ready_clip(as_bob, project, samples)
-    items = [new_take(clip, bob, f"long {n}") for n in range(4)]
+    items = [new_take(clip, bob, prompt=f"long {n}", length=2.0) for n in range(4)]
     env = env_for(slow_fake, STUDIO_SCHEDULER_LEASE_SECONDS="3")
     with (
         run_cluster(tmp_path, **env) as cluster,

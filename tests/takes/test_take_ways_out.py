@@ -3,42 +3,20 @@ and for a paid result in doubt: check again, try saving again. Editors act; view
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from django.urls import reverse
 
-from studio.models import Activity, Project, Take, TakeEvent, TakeState
+from studio.models import Activity, Take, TakeState
 from studio.services import takes
-from tests.conftest import clip_row
 
 pytestmark = pytest.mark.django_db
 REASON = "The provider answered with an error (HTTP 504) after the edit was sent, so it may or ..."
 
 
 @pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Ferry ad", created_by=alice)
-
-
-@pytest.fixture
-def uncertain(project, bob) -> Take:
-    clip = clip_row(project)
-    take = Take.objects.create(
-        project=project,
-        clip=clip,
-        created_by=bob,
-        prompt="clay",
-        seed=1,
-        length_ms=3000,
-        provider="modellix",
-        state=TakeState.UNCERTAIN,
-        reason=REASON,
-        submit_posts=1,
-        estimate_usd=Decimal("0.3494"),
-    )
-    TakeEvent.objects.create(take=take, state=TakeState.UNCERTAIN, note="HTTP 504")
-    return take
+def uncertain(make_take) -> Take:
+    """Sent once, 3 s at 1080P: about 0.35 USD."""
+    return make_take(TakeState.UNCERTAIN, "modellix", reason=REASON, event="HTTP 504")
 
 
 @pytest.fixture(autouse=True)
@@ -135,10 +113,8 @@ def test_adopt_refuses_ids_of_the_wrong_shape(uncertain, as_bob, task_id):
     assert uncertain.state == TakeState.UNCERTAIN and uncertain.provider_task_id is None
 
 
-def test_adopt_refuses_an_id_another_take_follows(uncertain, as_bob, project):
-    Take.objects.create(
-        project=project, prompt="other", seed=2, length_ms=2000, provider_task_id="task-taken"
-    )
+def test_adopt_refuses_an_id_another_take_follows(uncertain, as_bob, make_take):
+    make_take(TakeState.RUNNING, "modellix", prompt="other", seed=2, provider_task_id="task-taken")
     response = as_bob.post(
         reverse("take_adopt", args=[uncertain.code]), {"task_id": "task-taken"}, follow=True
     )
