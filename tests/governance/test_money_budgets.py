@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Instance, Membership
-from studio.models import Project, Take, TakeState, Trigger
+from studio.models import Take, TakeState, Trigger
 from studio.parameters import EditParameters
 from studio.services import budgets
 from studio.services.takes import (
@@ -36,11 +36,6 @@ PRICE = Decimal("0.4658")
 @pytest.fixture(autouse=True)
 def _paid(settings):
     settings.STUDIO_PROVIDER = "modellix"
-
-
-@pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Ferry", created_by=alice)
 
 
 @pytest.fixture
