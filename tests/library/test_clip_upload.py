@@ -13,14 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from studio import services
-from studio.models import Clip, MediaState, Project
+from studio.models import Clip, MediaState
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Launch film", created_by=alice)
 
 
 def upload(client, project, path: Path, name: str | None = None, key: uuid.UUID | None = None):
