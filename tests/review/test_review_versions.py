@@ -26,14 +26,9 @@ from studio.models import (
 from studio.services import comments, takes
 from studio.services.takes import Refused
 from studio.services.versions import grid_versions, version_stack
-from tests.conftest import clip_row, join, make_user
+from tests.conftest import clip_row, join, make_user, take_row
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Ferry", created_by=alice)
 
 
 @pytest.fixture
@@ -45,21 +40,18 @@ _minute = [0]
 
 
 def make(clip, author, **fields):
-    """A take of `clip`, each made a minute after the one before."""
+    """A finished take of `clip` (unless `fields` say otherwise), each made a minute after
+    the one before."""
     _minute[0] += 1
     defaults = {
         "prompt": "Turn the ferry into clay",
         "seed": 7,
         "start_ms": 1000,
         "length_ms": 4000,
-        "provider": "local",
         "resolution": "720P",
-        "state": TakeState.SUCCEEDED,
         "created_at": timezone.now() - timedelta(days=30) + timedelta(minutes=_minute[0]),
     }
-    return Take.objects.create(
-        project=clip.project, clip=clip, created_by=author, **defaults | fields
-    )
+    return take_row(clip.project, clip=clip, created_by=author, **defaults | fields)
 
 
 def review(client, take, status, **extra):
