@@ -111,7 +111,7 @@ def test_real_cluster_prepares_an_upload(as_bob, project, samples, qcluster):
         clip.refresh_from_db()
         return clip.state not in (MediaState.RECEIVED, MediaState.PROCESSING)
 
-    wait_for(ready, 90, "the worker to prepare the clip", qcluster)
+    wait_for(ready, 120, "the worker to prepare the clip", qcluster)
     assert clip.state == MediaState.READY, clip.reason
     assert clip.proxy and clip.poster
 
@@ -134,7 +134,7 @@ def test_real_cluster_finishes_work_of_a_killed_worker(as_bob, project, samples,
             clip.refresh_from_db()
             return clip.state == MediaState.READY
 
-        wait_for(done, 90, "the swept clip to be ready", cluster)
+        wait_for(done, 120, "the swept clip to be ready", cluster)
     assert clip.attempts == 2
 
 

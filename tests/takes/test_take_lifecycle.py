@@ -316,7 +316,8 @@ def test_cluster_killed_mid_download_still_ends_with_one_result(fake, clip, bob,
 
     from tests.cluster import run_cluster, run_scheduler, wait_for
 
-    fake.script("file", Fault(hang=4))
+    release = threading.Event()  # the first download waits until the test is done with it
+    fake.script("file", Fault(hang=600, hold=release))
     env = {
         "STUDIO_PROVIDER": "modellix",
         "MODELLIX_API_KEY": "test-key",
@@ -326,19 +327,22 @@ def test_cluster_killed_mid_download_still_ends_with_one_result(fake, clip, bob,
         "STUDIO_TAKE_LEASE_SECONDS": "3",
     }
     take = new_take(clip, bob)
-    with run_scheduler(tmp_path, **env):
-        with run_cluster(tmp_path, **env) as first:
-            wait_for(lambda: fake.counts["file"] >= 1, 60, "the download to start", first)
-            first.kill()
-        take.refresh_from_db()
-        assert take.state == TakeState.DOWNLOADING
-        with run_cluster(tmp_path, **env) as second:
+    try:
+        with run_scheduler(tmp_path, **env):
+            with run_cluster(tmp_path, **env) as first:
+                wait_for(lambda: fake.counts["file"] >= 1, 120, "the download to start", first)
+                first.kill()
+            take.refresh_from_db()
+            assert take.state == TakeState.DOWNLOADING
+            with run_cluster(tmp_path, **env) as second:
 
-            def done() -> bool:
-                take.refresh_from_db()
-                return take.is_final
+                def done() -> bool:
+                    take.refresh_from_db()
+                    return take.is_final
 
-            wait_for(done, 60, "the take to finish", second)
+                wait_for(done, 120, "the take to finish", second)
+    finally:
+        release.set()
     assert take.state == TakeState.SUCCEEDED, take.reason
     assert fake.counts["submit"] == 1 and take.submit_posts == 1
     folder = Path(settings.MEDIA_ROOT) / "takes" / take.project.code / take.code
@@ -378,16 +382,16 @@ def test_a_cluster_killed_while_sending_is_noticed_within_a_lease(fake, clip, bo
     take = new_take(clip, bob)
     try:
         with run_cluster(tmp_path, **env) as first, run_scheduler(tmp_path, **env) as scheduler:
-            wait_for(lambda: fake.active["submit"] == 1, 60, "the POST to hang", first)
+            wait_for(lambda: fake.active["submit"] == 1, 120, "the POST to hang", first)
             sending = _lease(take)
-            wait_for(lambda: _lease(take) > sending, 30, "a renewal while it waits", first)
+            wait_for(lambda: _lease(take) > sending, 120, "a renewal while it waits", first)
             first.kill()
             killed_at = timezone.now()
             left = _lease(take)
             assert take.state == TakeState.SUBMITTING
             assert left <= killed_at + timedelta(seconds=6)  # at most one lease left behind
             # The scheduler's repair notices the dead send (no worker is needed for that).
-            wait_for(lambda: _lease(take) is None, 60, "the dead send to be noticed", scheduler)
+            wait_for(lambda: _lease(take) is None, 120, "the dead send to be noticed", scheduler)
     finally:
         release.set()
     assert take.state == TakeState.UNCERTAIN
@@ -415,9 +419,9 @@ def test_a_long_download_keeps_its_lease_and_is_never_taken_over(fake, clip, bob
 
     env = _scaled_defaults(fake)
     with run_cluster(tmp_path, **env) as cluster, run_scheduler(tmp_path, **env):
-        wait_for(lambda: fake.active["file"] == 1, 60, "the download to start", cluster)
+        wait_for(lambda: fake.active["file"] == 1, 120, "the download to start", cluster)
         first = _lease(take)
-        wait_for(done, 90, "the take to finish", cluster)
+        wait_for(done, 120, "the take to finish", cluster)
     assert take.state == TakeState.SUCCEEDED, take.reason
     assert max(lease for lease in seen if lease) > first + timedelta(seconds=2 * 6)
     assert fake.counts["file"] == 1 and take.download_attempts == 1
