@@ -22,7 +22,7 @@ from django.urls import reverse
 from studio import services
 from studio.models import Clip, MediaState, Reference
 from studio.services import media
-from tests.cluster import ROOT, cluster_env
+from tests.cluster import ROOT, Cluster, cluster_env, wait_for
 from tests.conftest import client_for, upload_clip
 from tests.samples import make_image
 
@@ -247,14 +247,15 @@ def test_chunked_upload_through_gunicorn_is_stored_whole(bob, project, samples, 
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
+
+        def listening() -> bool:
+            with contextlib.suppress(OSError):
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
-                time.sleep(0.2)
+                return True
+            return False
+
+        watched = Cluster(server, tmp_path / "gunicorn.log")  # its log, if it exits
+        wait_for(listening, 120, "gunicorn to listen", watched)
         url = reverse("clip_upload", args=[project.code])
         answer = chunked_post("127.0.0.1", port, url, body, headers)
     finally:
