@@ -7,9 +7,8 @@ import pytest
 from django.urls import reverse
 
 from studio.models import Activity, Take, TakeState
-from studio.services import takes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queue")]
 REASON = "The provider answered with an error (HTTP 504) after the edit was sent, so it may or ..."
 
 
@@ -17,15 +16,6 @@ REASON = "The provider answered with an error (HTTP 504) after the edit was sent
 def uncertain(make_take) -> Take:
     """Sent once, 3 s at 1080P: about 0.35 USD."""
     return make_take(TakeState.UNCERTAIN, "modellix", reason=REASON, event="HTTP 504")
-
-
-@pytest.fixture(autouse=True)
-def no_queue(monkeypatch) -> list[tuple[str, int]]:
-    sent: list[tuple[str, int]] = []
-    monkeypatch.setattr(
-        takes.common, "dispatch", lambda task, take_id: sent.append((task, take_id))
-    )
-    return sent
 
 
 def said(response) -> list[str]:
@@ -151,7 +141,7 @@ def test_check_again_is_offered_for_a_timed_out_take(uncertain, as_bob, as_carol
     assert "Check again" not in page(as_carol, uncertain)
 
 
-def test_save_again_downloads_the_paid_result_once_more(uncertain, as_bob, as_carol, no_queue):
+def test_save_again_downloads_the_paid_result_once_more(uncertain, as_bob, as_carol, queue):
     Take.objects.filter(pk=uncertain.pk).update(
         state=TakeState.FAILED,
         provider_task_id="task-paid",
@@ -166,16 +156,16 @@ def test_save_again_downloads_the_paid_result_once_more(uncertain, as_bob, as_ca
     assert said(response) == ["Cutroom is fetching the result from the provider again."]
     uncertain.refresh_from_db()
     assert uncertain.state == TakeState.DOWNLOADING and uncertain.download_attempts == 0
-    assert no_queue == [("download_take", uncertain.pk)]
+    assert queue == [("download_take", uncertain.pk)]
     again = as_bob.post(reverse("take_save_again", args=[uncertain.code]), follow=True)
     assert said(again) == ["This take has no result waiting at the provider to save."]
 
 
-def test_save_again_refused_without_a_result_at_the_provider(uncertain, as_bob, no_queue):
+def test_save_again_refused_without_a_result_at_the_provider(uncertain, as_bob, queue):
     Take.objects.filter(pk=uncertain.pk).update(state=TakeState.FAILED, reason="Moderation.")
     response = as_bob.post(reverse("take_save_again", args=[uncertain.code]), follow=True)
     assert said(response) == ["This take has no result waiting at the provider to save."]
-    assert no_queue == []
+    assert queue == []
 
 
 @pytest.mark.parametrize("name", ["take_send_again", "take_adopt", "take_save_again"])
