@@ -134,7 +134,7 @@ def wait_http(url: str, timeout: float = 120) -> None:
 def signed_in(base: str, email: str, password: str) -> requests.Session:
     """A browser-like session signed in through the web host's own sign-in form."""
     session = requests.Session()
-    session.get(f"{base}/accounts/login/", timeout=10)
+    session.get(f"{base}/accounts/login/", timeout=60)
     answer = session.post(
         f"{base}/accounts/login/",
         data={
@@ -142,7 +142,7 @@ def signed_in(base: str, email: str, password: str) -> requests.Session:
             "password": password,
             "csrfmiddlewaretoken": session.cookies["csrftoken"],
         },
-        timeout=10,
+        timeout=60,
         allow_redirects=False,
     )
     assert answer.status_code == 302, answer.text[:2000]

@@ -106,7 +106,7 @@ def test_gunicorn_as_the_procfile_runs_it_logs_no_token(secrets_in_urls, tmp_pat
                 base + path, headers={"Referer": base + paths[0]}
             )
             try:
-                with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
                     statuses[path] = response.status
             except urllib.error.HTTPError as error:
                 statuses[path] = error.code

@@ -215,7 +215,7 @@ def check_round(cluster: Cluster, s3: Bucket, items: list[Take], sending: set[in
 def fetch_through_web(cluster: Cluster, session: requests.Session, take: Take, s3: Bucket):
     """The web host redirects to the bucket, and the bucket serves the result."""
     answer = session.get(
-        f"{cluster.base}/media/take/{take.code}/result", allow_redirects=False, timeout=10
+        f"{cluster.base}/media/take/{take.code}/result", allow_redirects=False, timeout=60
     )
     assert answer.status_code == 302, answer.text[:500]
     assert answer.headers["Location"].startswith(f"{s3.endpoint}/{s3.name}/studio/")
