@@ -269,6 +269,7 @@ def clip(as_bob: Client, project: Project, samples: Samples) -> Clip:
 
 # What a take in each state has besides its state, as the services leave it (studio.services.
 # takes): the provider's task from the paid POST on, the reason a person reads at each ending.
+# A failed take is one the provider failed (a take can fail before sending too: override).
 _SENT = (
     TakeState.RUNNING,
     TakeState.DOWNLOADING,
@@ -367,8 +368,9 @@ def take_row(
 
 @pytest.fixture
 def make_take(request: pytest.FixtureRequest) -> Callable[..., Take]:
-    """make_take(state=..., provider=..., **overrides): a take row (see take_row), by default
-    of the `project` fixture and made by bob."""
+    """make_take(state=SUCCEEDED, provider="local", **overrides): a take in any state, with
+    the fields a take in that state has (see take_row), of the `project` fixture and made by
+    bob unless `overrides` say otherwise."""
 
     def make(state: str = TakeState.SUCCEEDED, provider: str = "local", **overrides: Any) -> Take:
         project = overrides.pop("project", None) or request.getfixturevalue("project")
