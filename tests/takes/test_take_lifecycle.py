@@ -24,14 +24,14 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queue")]
 
 
 # tests/e2e/test_uncertain_e2e.py imports `fake, new_take, queue, run` from here, and counts on
-# `queue` running for every test of its module. Kept until it takes them from tests/conftest.py
-# and tests/pipeline.py.
+# `queue` running for every test of its module. Both kept until it takes the fixtures from
+# tests/conftest.py and the helpers from tests/pipeline.py.
+fake = conftest.fake
+
+
 @pytest.fixture(autouse=True)
 def queue(queue):
     return queue
-
-
-fake = conftest.fake
 
 
 def test_happy_path_sends_every_parameter_once(fake, clip, bob):
