@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote
 
 from django.conf import settings
@@ -58,6 +60,28 @@ def cluster_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A deployment's environment: nothing inherited from this machine's STUDIO_ variables."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("STUDIO_", "MODELLIX_", "DJANGO_"))
+        and key not in ("SECRET_KEY", "DATABASE_URL")
+    }
+    env.update(
+        {
+            "STUDIO_DATA_DIR": str(tmp_path / "data"),
+            "STUDIO_DEBUG": "false",
+            "STUDIO_HTTPS": "true",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "STUDIO_ALLOWED_HOSTS": "studio.example.com",
+            "STUDIO_CSRF_TRUSTED_ORIGINS": "https://studio.example.com",
+        }
+    )
+    env.update(extra)
+    return env
+
+
 def database_env() -> dict[str, str]:
     """The variables that point a child process at the test database, not the one it is named
     after: pytest-django made it (a file of its own on SQLite, `test_<name>` on PostgreSQL)."""
@@ -100,16 +124,35 @@ def run_scheduler(log_dir: Path, **extra_env: str) -> Iterator[Cluster]:
         yield scheduler
 
 
+class HasOutput(Protocol):
+    def output(self) -> str: ...
+
+
 def wait_for(
-    condition: Callable[[], object], timeout: float, what: str, cluster: Cluster | None = None
+    condition: Callable[[], object],
+    timeout: float,
+    what: str,
+    cluster: HasOutput | None = None,
+    *,
+    every: float = 0.2,
 ) -> None:
+    """Return as soon as `condition()` holds; fail after `timeout` seconds, or at once when the
+    process `cluster` watches has exited, showing its log.
+
+    Tests wait for what they need, never for a fixed time: give a timeout far beyond what an
+    idle machine needs, since it costs nothing when the condition comes true in time and a busy
+    machine (a full run on two cores) can be many times slower.
+    """
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
+    process = getattr(cluster, "process", None)
+    while True:
+        if condition():  # once more after the deadline: a slow check may have crossed it
             return
-        if cluster is not None and cluster.process.poll() is not None:
-            command = " ".join(str(arg) for arg in cluster.process.args[1:])
+        if process is not None and process.poll() is not None:
+            command = " ".join(str(arg) for arg in process.args[1:])
             raise AssertionError(f"{command} exited while waiting for {what}:\n{cluster.output()}")
-        time.sleep(0.2)
+        if time.monotonic() > deadline:
+            break
+        time.sleep(every)
     log = cluster.output() if cluster is not None else ""
     raise AssertionError(f"timed out after {timeout} s waiting for {what}:\n{log}")

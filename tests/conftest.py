@@ -1,4 +1,7 @@
-"""Shared fixtures: alice owns a team, bob edits in it, carol views it, dave is an outsider."""
+"""Shared fixtures: alice owns a team, bob edits in it, carol views it, dave is an outsider;
+`project` is a project of that team, `clip` a ready clip in it, and `make_take(...)` makes a take
+in any state. `fake` is the fake Modellix (tests/fake_modellix.py) as the provider; with `queue`
+the tasks the services dispatch are played in this process by tests/pipeline.py."""
 
 from __future__ import annotations
 
@@ -7,20 +10,41 @@ import os
 # Playwright's sync API runs an event loop in the test thread; Django would refuse DB calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+import hashlib  # noqa: E402
+import io  # noqa: E402
+import logging  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from datetime import datetime, timedelta  # noqa: E402
+from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import django_ratelimit.core  # noqa: E402
 import pytest  # noqa: E402
+from django.conf import settings as django_settings  # noqa: E402
+from django.core.files.base import ContentFile  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
+from django.urls import reverse  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from accounts.models import Membership, Role, Team, User  # noqa: E402
 from accounts.services import account_create  # noqa: E402
+from studio.models import (  # noqa: E402
+    FINAL_TAKE_STATES,
+    Clip,
+    MediaState,
+    Project,
+    Take,
+    TakeEvent,
+    TakeState,
+)
+from studio.providers.catalogue import about  # noqa: E402
+from tests import pipeline  # noqa: E402
 from tests.cluster import Cluster, run_cluster, run_scheduler  # noqa: E402
+from tests.fake_modellix import FakeModellix  # noqa: E402
 from tests.s3 import Bucket, moto_server, new_bucket  # noqa: E402
 from tests.samples import Samples  # noqa: E402
 
@@ -162,13 +186,14 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> Samples:
     return Samples(tmp_path_factory.mktemp("samples"))
 
 
-def upload_clip(client: Client, project: Any, path: Path, name: str | None = None) -> Any:
-    """Upload a video through the real view and prepare it as the worker would; a ready Clip."""
+def upload_clip(
+    client: Client, project: Project, path: Path, name: str | None = None, *, prepare: bool = True
+) -> Clip:
+    """Upload a video through the real view; prepared as the worker would (a ready Clip), or,
+    with prepare=False, as the upload leaves it (waiting for the worker)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.urls import reverse
 
     from studio.library import clips
-    from studio.models import Clip
 
     data = {
         "file": SimpleUploadedFile(name or path.name, path.read_bytes()),
@@ -177,15 +202,17 @@ def upload_clip(client: Client, project: Any, path: Path, name: str | None = Non
     response = client.post(
         reverse("clip_upload", args=[project.code]), data, HTTP_ACCEPT="application/json"
     )
+    assert response.status_code == 201, response.content
     clip = Clip.objects.get(code=response.json()["code"])
-    clips.clip_process(clip_id=clip.pk)
-    clip.refresh_from_db()
+    if prepare:
+        clips.clip_process(clip_id=clip.pk)
+        clip.refresh_from_db()
     return clip
 
 
 def scheduler_lease(seconds: float = 600) -> None:
     """Stand in for a running scheduler: /healthz and the pages read its lease."""
-    from studio.ops.models import Lease
+    from studio.models import Lease
 
     Lease.acquire("scheduler", "tests", seconds)
 
@@ -200,24 +227,238 @@ def last_link(kind: str) -> str:
 
 def sign_up(client: Client, email: str, name: str = "", next_url: str = "") -> Any:
     """Both steps, as a person does them: the form, then the link in the mail."""
-    from django.urls import reverse
-
     query = f"?next={next_url}" if next_url else ""
     client.post(reverse("signup") + query, {"email": email, "name": name})
     return client.post(last_link("/signup/finish/"), {"password1": PASSWORD, "password2": PASSWORD})
 
 
-def clip_row(project: Any, **fields: Any) -> Any:
+def post_take(client: Client, clip: Clip, **fields: Any) -> Any:
+    """The edit form of `clip` posted with every field filled as a person leaves it, but
+    `fields`."""
+    data = {
+        "start": "1",
+        "length": "4",
+        "prompt": "Turn the scene into clay style",
+        "resolution": "1080P",
+        "ratio": "",
+        "duration": "0",
+        "audio_setting": "auto",
+        "prompt_extend": "on",
+        "seed": "",
+    } | fields
+    return client.post(reverse("take_new", args=[clip.code]), data)
+
+
+def clip_row(project: Project, **fields: Any) -> Clip:
     """A ready clip row with a placeholder source file, for tests that never decode it."""
-    from django.core.files.base import ContentFile
-
-    from studio.models import Clip, MediaState
-
     defaults = {"original_name": "ferry.mp4", "duration": 12.0, "width": 640, "height": 360}
     clip = Clip(project=project, state=MediaState.READY, **defaults | fields)
     clip.source.save("rows/source.mp4", ContentFile(b"not really a video"), save=False)
     clip.save()
     return clip
+
+
+@pytest.fixture
+def project(team: Team, alice: User) -> Project:
+    """A project of alice's team."""
+    return Project.objects.create(team=team, name="Ferry", created_by=alice)
+
+
+@pytest.fixture
+def clip(as_bob: Client, project: Project, samples: Samples) -> Clip:
+    """A real 12 s clip (samples' long.mp4) uploaded by bob and prepared as the worker does."""
+    return upload_clip(as_bob, project, samples["long.mp4"])
+
+
+# What a take in each state has besides its state, as the services leave it (studio.services.
+# takes): the provider's task from the paid POST on, the reason a person reads at each ending.
+# A failed take is one the provider failed (a take can fail before sending too: override).
+_SENT = (
+    TakeState.RUNNING,
+    TakeState.DOWNLOADING,
+    TakeState.SUCCEEDED,
+    TakeState.FAILED,
+    TakeState.TIMED_OUT,
+    TakeState.EXPIRED,
+)
+_REASONS = {
+    TakeState.FAILED: "Content moderation flagged the input.",
+    TakeState.TIMED_OUT: "The provider did not finish within 30 minutes, so Cutroom stopped "
+    "waiting. It may still finish and bill it; run the take again if you need it.",
+    TakeState.EXPIRED: "The provider's link to the result expired before Cutroom could save "
+    "it. Run the take again.",
+    TakeState.UNCERTAIN: "The provider answered with an error (HTTP 504) after the edit was "
+    "sent, so it may or may not have started it. Cutroom never re-sends a paid request by "
+    "itself: check your provider dashboard, then run it again if needed.",
+}
+# Endings that give the reservation back: the provider bills nothing for them (canceled while
+# queued, failed by the provider).
+_RELEASED = (TakeState.CANCELED, TakeState.FAILED)
+
+
+def _state_fields(state: str, provider: str, at: datetime, code: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {"state": state, "state_changed_at": at}
+    if state not in (TakeState.QUEUED, TakeState.CANCELED):
+        fields["admitted_at"] = at
+    if state == TakeState.SUBMITTING:
+        fields["lease_until"] = at + django_settings.TAKE_LEASE  # the worker sending it
+    if state in (TakeState.SUBMITTING, TakeState.UNCERTAIN, *_SENT):
+        fields |= {"submit_posts": 1, "provider_calls": 1}
+    if state in _SENT:
+        fields |= {"provider_task_id": f"{provider}-{code}", "submitted_at": at}
+        fields["deadline_at"] = at + django_settings.EDIT_DEADLINE
+    if state == TakeState.RUNNING:
+        fields["next_check_at"] = at + timedelta(seconds=5 * django_settings.TIME_SCALE)
+    if state in (TakeState.DOWNLOADING, TakeState.SUCCEEDED, TakeState.EXPIRED):
+        fields |= {"provider_calls": 2, "status_checks": 1}
+        fields["result_url"] = f"https://results.example.com/{code}/result.mp4"
+    if state in (TakeState.SUCCEEDED, TakeState.EXPIRED):
+        fields["download_attempts"] = 1
+    if state in FINAL_TAKE_STATES:
+        fields["finished_at"] = at
+    if state in _REASONS:
+        fields["reason"] = _REASONS[state]
+    if state == TakeState.UNCERTAIN:
+        fields["last_error"] = "HTTP 504"
+    return fields
+
+
+def take_row(
+    project: Project,
+    *,
+    state: str = TakeState.SUCCEEDED,
+    provider: str = "local",
+    result: bytes | None = None,
+    event: str = "",
+    **overrides: Any,
+) -> Take:
+    """A take row in `state`, with the fields a take in that state has (its provider task,
+    timestamps, counters, reason, estimate and reservation; a succeeded one has a stored
+    result, `result`'s bytes if given, none if b""); `overrides` set any field. Its clip is the
+    project's first one (a placeholder row if it has none); `event` records a TakeEvent note.
+    """
+    at = overrides.get("created_at") or timezone.now()
+    take = Take(project=project, provider=provider, prompt="clay", seed=1, length_ms=3000)
+    code = overrides.get("code", take.code)
+    if "clip" not in overrides:
+        take.clip = project.clips.order_by("pk").first() or clip_row(project)
+    for name, value in ({"created_at": at} | _state_fields(state, provider, at, code)).items():
+        setattr(take, name, value)
+    for name, value in overrides.items():
+        setattr(take, name, value)
+    if "estimate_usd" not in overrides:  # as studio.takes.create.estimate does
+        price = Decimal(django_settings.PRICE_PER_SECOND[take.resolution])
+        seconds = Decimal(str(round(take.output_seconds, 3)))
+        take.estimate_usd = (price * seconds).quantize(Decimal("0.0001"))
+    bills = about(provider).bills
+    if "reserved_usd" not in overrides:
+        take.reserved_usd = take.estimate_usd if bills and state not in _RELEASED else Decimal(0)
+    if "charged_usd" not in overrides and state in (TakeState.DOWNLOADING, TakeState.SUCCEEDED):
+        take.charged_usd = take.estimate_usd if bills else None
+    if result is None and state == TakeState.SUCCEEDED:
+        result = f"the result of take {code}".encode()
+    if result:
+        name = f"takes/{project.code}/{code}/result.mp4"
+        take.result.save(name, ContentFile(result), save=False)
+        take.result_sha256 = hashlib.sha256(result).hexdigest()
+        take.result_size = len(result)
+        take.result_duration = take.output_seconds
+    take.save()
+    if event:
+        TakeEvent.objects.create(take=take, state=state, note=event)
+    return take
+
+
+@pytest.fixture
+def make_take(request: pytest.FixtureRequest) -> Callable[..., Take]:
+    """make_take(state=SUCCEEDED, provider="local", **overrides): a take in any state, with
+    the fields a take in that state has (see take_row), of the `project` fixture and made by
+    bob unless `overrides` say otherwise."""
+
+    def make(state: str = TakeState.SUCCEEDED, provider: str = "local", **overrides: Any) -> Take:
+        project = overrides.pop("project", None) or request.getfixturevalue("project")
+        if "created_by" not in overrides:
+            overrides["created_by"] = request.getfixturevalue("bob")
+        return take_row(project, state=state, provider=provider, **overrides)
+
+    return make
+
+
+@pytest.fixture
+def fake(settings: Any) -> Iterator[FakeModellix]:
+    """The fake Modellix as the studio's provider, on a clock fifty times faster (a check every
+    0.1 s instead of every 5 s); its tasks take 0.6 s."""
+    server = FakeModellix(task_seconds=0.6, pending_seconds=0.2).start()
+    settings.STUDIO_PROVIDER = "modellix"
+    settings.MODELLIX_API_KEY = "test-key"
+    settings.MODELLIX_BASE_URL = server.url
+    settings.DOWNLOAD_ALLOW_LOOPBACK = True
+    settings.TIME_SCALE = 0.02
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def queue(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """The tasks the services dispatch, collected in tests/pipeline.py's QUEUE instead of sent
+    to django-q2; pipeline.run() plays them as the cluster would."""
+    from studio.providers.local import engine as local
+    from studio.takes import common
+
+    pipeline.QUEUE.clear()
+    monkeypatch.setattr(
+        common, "dispatch", lambda task, take_id: pipeline.QUEUE.append((task, take_id))
+    )
+    monkeypatch.setattr(
+        local, "queue_render", lambda task_id: pipeline.QUEUE.append(("render", task_id))
+    )
+    return pipeline.QUEUE
+
+
+class Clock:
+    """timezone.now() under the test's control: the real time when made, then moved only by
+    advance(). (Code that imported `now` itself, such as Django's database cache, is not
+    moved.)"""
+
+    def __init__(self) -> None:
+        self.now = timezone.now()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(timezone, "now", clock)
+    return clock
+
+
+class Logs:
+    """What the studio's log handler wrote, as an operator reads it: formatted and redacted."""
+
+    def __init__(self) -> None:
+        self.stream = io.StringIO()
+
+    @property
+    def text(self) -> str:
+        return self.stream.getvalue()
+
+
+@pytest.fixture
+def logs() -> Iterator[Logs]:
+    """The lines of the console handler settings.LOGGING gives the root logger, during the
+    test (pytest's caplog sees the records before that handler's filters and format)."""
+    handler = next(h for h in logging.getLogger().handlers if h.name == "console")
+    captured = Logs()
+    previous = handler.setStream(captured.stream)  # type: ignore[attr-defined]
+    try:
+        yield captured
+    finally:
+        handler.setStream(previous)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")

@@ -98,7 +98,7 @@ class Task:
     fail_message: str | None = None
     seconds: float = 3.0
     expired_fetches: int = 0
-    checks: list[float] = field(default_factory=list)  # when each status read came (monotonic)
+    checks: list[float] = field(default_factory=list)  # when each status read came (its clock)
     noticed: float | None = None  # when a status read first answered "success"
 
 
@@ -114,8 +114,12 @@ class FakeModellix:
         billing: bool = True,
         rpm: int = 0,
         minute: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.api_key = api_key
+        # The provider's time in seconds: how long tasks have run, the rate limit's minute. A
+        # test may give it the studio's own clock, so that both move only when it says.
+        self.clock = clock
         self.task_seconds = task_seconds
         self.pending_seconds = pending_seconds
         self.billing = billing
@@ -274,7 +278,7 @@ class FakeModellix:
         """Count an API request against the rate limit; answer 429 (and True) beyond it."""
         if not self.rpm:
             return False
-        now = time.monotonic()
+        now = self.clock()
         with self.lock:
             while self.answered and self.answered[0] <= now - self.minute:
                 self.answered.popleft()
@@ -339,7 +343,7 @@ class FakeModellix:
         task = Task(
             task_id=f"task-{uuid.uuid4().hex[:12]}",
             body=body,
-            created=time.monotonic(),
+            created=self.clock(),
             video=self._video_bytes(str(body.get("video_url", ""))),
             fail_message=self.fail_next.popleft() if self.fail_next else None,
             seconds=self.task_seconds(body) if callable(self.task_seconds) else self.task_seconds,
@@ -367,7 +371,7 @@ class FakeModellix:
             return self._send(
                 handler, 404, {"code": 404, "message": "Resource not found: task not found"}
             )
-        now = time.monotonic()
+        now = self.clock()
         task.checks.append(now)
         age = now - task.created
         data: dict[str, Any] = {"task_id": task.task_id, "model_id": "model-123"}

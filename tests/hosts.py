@@ -16,7 +16,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from contextlib import suppress
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import requests
 from django.conf import settings
 
 from studio.ops import supervision
-from tests.cluster import ROOT, cluster_env
+from tests.cluster import ROOT, cluster_env, wait_for
 
 PROCFILE = supervision.procfile_entries((ROOT / "Procfile").read_text())
 # Files a host may keep in its data folder that hold no media: its cache entries (django-q2's
@@ -122,20 +121,20 @@ class Host:
         )
 
 
-def wait_http(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_http(url: str, timeout: float = 120) -> None:
+    def answers() -> bool:
         with suppress(requests.RequestException):
             requests.get(url, timeout=2)
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer within {timeout} s")
+            return True
+        return False
+
+    wait_for(answers, timeout, f"{url} to answer")
 
 
 def signed_in(base: str, email: str, password: str) -> requests.Session:
     """A browser-like session signed in through the web host's own sign-in form."""
     session = requests.Session()
-    session.get(f"{base}/accounts/login/", timeout=10)
+    session.get(f"{base}/accounts/login/", timeout=60)
     answer = session.post(
         f"{base}/accounts/login/",
         data={
@@ -143,7 +142,7 @@ def signed_in(base: str, email: str, password: str) -> requests.Session:
             "password": password,
             "csrfmiddlewaretoken": session.cookies["csrftoken"],
         },
-        timeout=10,
+        timeout=60,
         allow_redirects=False,
     )
     assert answer.status_code == 302, answer.text[:2000]

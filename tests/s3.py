@@ -42,7 +42,7 @@ def moto_server(log: Path) -> Iterator[str]:
         )
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a busy machine starts it slowly
         while True:
             with suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
                 break

@@ -127,6 +127,4 @@ def test_the_graph_sees_every_kind_of_import(tmp_path):
     assert cycles(graph) == [
         ["studio.takes.gallery_views", "studio.takes.models", "studio.takes.views"]
     ]
-    assert views_importing_views(graph) == [
-        "studio.takes.views imports studio.takes.gallery_views"
-    ]
+    assert views_importing_views(graph) == ["studio.takes.views imports studio.takes.gallery_views"]

@@ -18,10 +18,9 @@ from studio.models import (
     Comment,
     InputClip,
     MediaState,
-    Project,
     Reference,
     ShareLink,
-    Take,
+    TakeState,
 )
 from studio.storage.views import MEDIA
 
@@ -151,17 +150,14 @@ def test_every_route_is_classified():
 
 
 @pytest.fixture
-def world(alice, bob, carol, team) -> dict[str, Any]:
-    project = Project.objects.create(team=team, name="Trailer")
+def world(alice, bob, carol, team, project, make_take) -> dict[str, Any]:
     clip = Clip(project=project, original_name="beach.mp4", state=MediaState.READY)
     clip.source.save("walk/source.mp4", ContentFile(b"not really a video"), save=False)
     clip.save()
     reference = Reference(project=project, original_name="style.png", state=MediaState.READY)
     reference.image.save("walk/style.png", ContentFile(b"not really an image"), save=False)
     reference.save()
-    take = Take.objects.create(
-        project=project, clip=clip, prompt="clay", seed=1, length_ms=2000, provider="local"
-    )
+    take = make_take(TakeState.QUEUED, clip=clip, created_by=None, length_ms=2000)
     share = ShareLink.objects.create(take=take, token_hash="x" * 64)
     comment = Comment.objects.create(take=take, author=alice, body="Too dark", frame=0, fps=25)
     invitation, token = invitation_create(team=team, role="editor", created_by=alice)

@@ -78,8 +78,7 @@ def test_get_team_by_role(request, alice, bob, carol, team, who, need, allowed):
             get_team_for_user(user, team.code, need=need)
 
 
-def test_get_for_user_object_branches(alice, bob, carol, dave, team):
-    project = Project.objects.create(team=team, name="Trailer")
+def test_get_for_user_object_branches(alice, bob, carol, dave, project):
     obj, membership = get_for_user(bob, Project.objects.all(), need="edit", code=project.code)
     assert obj == project and membership.role == Role.EDITOR
     with pytest.raises(PermissionDenied):
@@ -97,8 +96,7 @@ def test_get_for_user_bad_uuid_is_404(alice, team):
         get_for_user(alice, Membership.objects.all(), code=uuid.uuid4())
 
 
-def test_get_for_user_follows_team_path(alice, dave, team, owner_membership):
-    project = Project.objects.create(team=team, name="Trailer")
+def test_get_for_user_follows_team_path(alice, dave, team, owner_membership, project):
     # A path through a relation: a project's membership-like lookup through project__team.
     obj, _ = get_for_user(
         alice, Project.objects.all(), team_path="team", code=project.code, team=team

@@ -9,8 +9,7 @@ from django.utils import timezone
 from accounts.models import Invitation, Membership, Role, User
 from accounts.services import TeamRuleError, invitation_accept, invitation_create
 from studio.models import Activity
-from tests.accounts.test_signup import sign_up
-from tests.conftest import client_for
+from tests.conftest import client_for, sign_up
 
 pytestmark = pytest.mark.django_db
 

@@ -13,30 +13,15 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from accounts.services import TeamRuleError, membership_remove
-from studio.models import Activity, Clip, MediaState, Project, ShareLink, Take, TakeState
+from studio.models import Activity, ShareLink, Take
 from studio.review import shares
+from tests.conftest import take_row
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Harbour film", created_by=alice)
-
-
 def finished(project, author, prompt: str) -> Take:
-    clip = Clip.objects.create(project=project, original_name="harbour.mp4", state=MediaState.READY)
-    return Take.objects.create(
-        project=project,
-        clip=clip,
-        created_by=author,
-        prompt=prompt,
-        title=prompt.title(),
-        seed=1,
-        length_ms=3000,
-        provider="local",
-        state=TakeState.SUCCEEDED,
-    )
+    return take_row(project, created_by=author, prompt=prompt, title=prompt.title())
 
 
 def share(take: Take, author, **fields) -> tuple[ShareLink, str]:

@@ -122,8 +122,7 @@ def test_project_form_errors(as_bob, team):
     assert "This field is required" in response.content.decode()
 
 
-def test_viewer_sees_no_editor_controls(as_bob, as_carol, team):
-    project = Project.objects.create(team=team, name="Trailer")
+def test_viewer_sees_no_editor_controls(as_bob, as_carol, team, project):
     for client, visible in ((as_bob, True), (as_carol, False)):
         team_page = client.get(reverse("team_detail", args=[team.code])).content.decode()
         project_page = client.get(reverse("project_detail", args=[project.code])).content.decode()
@@ -131,8 +130,7 @@ def test_viewer_sees_no_editor_controls(as_bob, as_carol, team):
         assert ("data-editor-controls" in project_page) is visible
 
 
-def test_project_settings(as_bob, team):
-    project = Project.objects.create(team=team, name="Trailer")
+def test_project_settings(as_bob, project):
     as_bob.post(
         reverse("project_settings", args=[project.code]), {"name": "Teaser", "description": "cut 2"}
     )

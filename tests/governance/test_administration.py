@@ -1,6 +1,5 @@
-"""The administration page (docs/governance.md "The administration page"): only administrators
-reach it; sign-up, the instance's budget, administrators, and every team's limits and
-suspension."""
+"""The administration page (README "The administration page"): only administrators reach it;
+sign-up, the instance's budget, administrators, and every team's limits and suspension."""
 
 from __future__ import annotations
 
@@ -18,9 +17,7 @@ from accounts.models import Instance, Team, User
 from studio.core.errors import Refused
 from studio.models import Activity, Project, Take, TakeState
 from studio.takes.create import take_send_again
-from tests.conftest import client_for, clip_row, make_user
-from tests.e2e.conftest import make_take
-from tests.takes.test_take_form import post as post_take
+from tests.conftest import client_for, clip_row, make_user, post_take
 
 pytestmark = pytest.mark.django_db
 
@@ -38,12 +35,8 @@ def as_root(root: User) -> Client:
 
 
 @pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Harbour", created_by=alice)
-
-
-@pytest.fixture
 def clip(project):
+    """The forms never decode the clip: a placeholder row is enough."""
     return clip_row(project)
 
 
@@ -106,19 +99,14 @@ def test_the_forms_need_post(as_root, team):
 
 # -- what it shows ----------------------------------------------------------------------------
 def test_every_team_with_its_members_spend_and_active_takes(
-    as_root, team, alice, bob, carol, project, clip, dave
+    as_root, team, alice, bob, carol, make_take, dave
 ):
-    now = timezone.now()
-
-    def take(state: str, **money: Any) -> Take:
-        return make_take(project, clip, bob, state=state, **money)
-
-    take(TakeState.SUCCEEDED, charged_usd=Decimal("1.25"), reserved_usd=Decimal("0.40"))
-    take(TakeState.RUNNING, reserved_usd=Decimal("0.50"))
-    take(TakeState.QUEUED, reserved_usd=Decimal("0.25"))
-    take(TakeState.QUEUED, reserved_usd=Decimal("0.25"))
-    old = take(TakeState.SUCCEEDED, charged_usd=Decimal("9"))
-    Take.objects.filter(pk=old.pk).update(created_at=now - timedelta(days=40))  # last month
+    make_take(TakeState.SUCCEEDED, charged_usd=Decimal("1.25"), reserved_usd=Decimal("0.40"))
+    make_take(TakeState.RUNNING, reserved_usd=Decimal("0.50"))
+    make_take(TakeState.QUEUED, reserved_usd=Decimal("0.25"))
+    make_take(TakeState.QUEUED, reserved_usd=Decimal("0.25"))
+    last_month = timezone.now() - timedelta(days=40)
+    make_take(TakeState.SUCCEEDED, charged_usd=Decimal("9"), created_at=last_month)
     team.budget_usd = Decimal("100")
     team.save()
     body = page(as_root)
@@ -180,10 +168,10 @@ def test_domain_signup_needs_valid_domains(as_root, client):
 
 # -- the instance's budget ---------------------------------------------------------------------
 def test_the_instance_budget_is_set_and_shown_against_this_months_spend(
-    as_root, settings, project, clip, bob
+    as_root, settings, make_take
 ):
     settings.INSTANCE_BUDGET_USD = Decimal("20")
-    make_take(project, clip, bob, charged_usd=Decimal("5"))
+    make_take(charged_usd=Decimal("5"))
     body = page(as_root)
     assert "5.00 USD</strong> held by every team's takes, of 20.00 USD (25 %)" in body
     assert "from STUDIO_INSTANCE_BUDGET_USD" in body
@@ -334,9 +322,9 @@ def test_a_suspension_needs_a_reason(as_root, team):
 
 
 def test_suspending_a_team_holds_its_takes_and_tells_its_members(
-    as_root, root, team, project, clip, as_bob, bob
+    as_root, root, team, project, clip, as_bob, bob, make_take
 ):
-    queued = make_take(project, clip, bob)
+    queued = make_take(TakeState.QUEUED)
     response = suspend(as_root, team, "Unpaid invoice for November")
     assert response.status_code == 302
     team.refresh_from_db()

@@ -1,6 +1,6 @@
 """Money budgets: a take reserves its estimate against every budget that covers it, the
 provider's charge replaces the reservation, takes that end unbilled give it back, and no two
-submissions together can go over a budget (docs/governance.md "Budgets")."""
+submissions together can go over a budget (README "Budgets")."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import Instance, Membership
 from studio.core.errors import Refused
 from studio.governance import budgets
-from studio.models import Project, Take, TakeState, Trigger
+from studio.models import Take, TakeState, Trigger
 from studio.takes.create import take_cancel, take_create, take_send_again, take_variations
 from studio.takes.parameters import EditParameters
 from tests.conftest import client_for, clip_row
@@ -31,11 +31,6 @@ PRICE = Decimal("0.4658")
 @pytest.fixture(autouse=True)
 def _paid(settings):
     settings.STUDIO_PROVIDER = "modellix"
-
-
-@pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Ferry", created_by=alice)
 
 
 @pytest.fixture

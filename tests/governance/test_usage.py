@@ -19,7 +19,7 @@ from studio.governance import budgets, usage
 from studio.models import Activity, Project, Take, TakeState
 from studio.takes.create import take_create
 from studio.takes.parameters import EditParameters
-from tests.conftest import client_for, clip_row, join, make_user
+from tests.conftest import client_for, clip_row, join, make_user, take_row
 
 pytestmark = pytest.mark.django_db
 
@@ -32,11 +32,6 @@ def _paid(settings):
 
 
 @pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Ferry", created_by=alice)
-
-
-@pytest.fixture
 def harbour(team, alice):
     return Project.objects.create(team=team, name="Harbour", created_by=alice)
 
@@ -46,27 +41,20 @@ def clip(project):
     return clip_row(project)
 
 
-def row(project, author, *, at=None, provider="modellix", reserved=None, charged=None, **fields):
-    """A take row as the service leaves it: a paid provider's reserves its estimate."""
-    estimate = Decimal(fields.pop("estimate", PRICE))
-    if reserved is None:
-        reserved = estimate if provider == "modellix" else Decimal(0)
-    take = Take.objects.create(
-        project=project,
-        clip=fields.pop("clip", None),
-        created_by=author,
-        prompt="clay",
-        seed=1,
-        length_ms=fields.pop("length_ms", 4000),
-        provider=provider,
-        estimate_usd=estimate,
-        reserved_usd=reserved,
-        charged_usd=charged,
-        **fields,
-    )
+def row(project, author, *, at=None, state=TakeState.QUEUED, reserved=None, charged=None, **fields):
+    """A take row (tests/conftest.py's take_row), 4 s at 1080P on the paid provider unless
+    `fields` say otherwise, made by `author` at `at`; `reserved` and `charged` set its money,
+    else it holds what the services leave (a paid provider's reserves its estimate)."""
+    fields = {"provider": "modellix", "length_ms": 4000} | fields
+    if "estimate" in fields:
+        fields["estimate_usd"] = Decimal(fields.pop("estimate"))
+    if reserved is not None:
+        fields["reserved_usd"] = reserved
+    if charged is not None:
+        fields["charged_usd"] = charged
     if at is not None:
-        Take.objects.filter(pk=take.pk).update(created_at=at)
-    return take
+        fields["created_at"] = at
+    return take_row(project, state=state, created_by=author, **fields)
 
 
 def last_month_day():

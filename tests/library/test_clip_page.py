@@ -10,41 +10,18 @@ from django.urls import reverse
 
 from studio.core.formatting import seconds
 from studio.media.probe import human_duration
-from studio.models import Project, Take, TakeState
+from studio.models import TakeState
 from tests.conftest import upload_clip
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Clips", created_by=alice)
-
-
 def test_clip_page_lists_its_takes_as_versions_with_state_prompt_seed_and_when(
-    as_bob, bob, project, samples
+    as_bob, project, samples, make_take
 ):
     clip = upload_clip(as_bob, project, samples["long.mp4"], name="harbour.mp4")
-    done = Take.objects.create(
-        project=project,
-        clip=clip,
-        created_by=bob,
-        prompt="clay harbour",
-        seed=7,
-        length_ms=4000,
-        provider="local",
-        state=TakeState.SUCCEEDED,
-    )
-    Take.objects.create(
-        project=project,
-        clip=clip,
-        created_by=bob,
-        prompt="neon harbour",
-        seed=99,
-        length_ms=3000,
-        provider="local",
-        state=TakeState.QUEUED,
-    )
+    done = make_take(clip=clip, prompt="clay harbour", seed=7, length_ms=4000)
+    make_take(TakeState.QUEUED, clip=clip, prompt="neon harbour", seed=99)
     page = as_bob.get(reverse("clip_detail", args=[clip.code])).content.decode()
     # The tab title is the clip's name only, not a swallowed section of the page.
     assert re.search(r"<title>harbour\.mp4 · Cutroom</title>", page)

@@ -13,15 +13,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from studio.library import clips
-from studio.models import Clip, MediaState, Project
+from studio.models import Clip, MediaState
 from studio.projects import services
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Launch film", created_by=alice)
 
 
 def upload(client, project, path: Path, name: str | None = None, key: uuid.UUID | None = None):

@@ -15,7 +15,7 @@ from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 
 from studio.library import references
 from studio.media.transcode import make_thumbnail
-from studio.models import MediaState, Project, Reference
+from studio.models import MediaState, Reference
 from tests.conftest import upload_clip
 
 pytestmark = pytest.mark.django_db
@@ -69,11 +69,6 @@ def assert_clean(path: Path) -> None:
 
 def stored_files() -> list[Path]:
     return sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file())
-
-
-@pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Look book", created_by=alice)
 
 
 def add_reference(project, bob, name: str, data: bytes) -> Reference:

@@ -10,19 +10,10 @@ from django.urls import reverse
 
 from studio.library import clips
 from studio.media.probe import MediaRejected, probe
-from studio.models import Clip, InputClip, Project
+from studio.models import InputClip
 from tests.conftest import upload_clip
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Cuts", created_by=alice)
-
-
-def ready_clip(client, project, path: Path) -> Clip:
-    return upload_clip(client, project, path)
 
 
 def frame_mark(path: Path, at: float = 0.0) -> float:
@@ -37,8 +28,7 @@ def frame_mark(path: Path, at: float = 0.0) -> float:
     raise AssertionError("no frame")
 
 
-def test_window_is_cut_and_conforms(as_bob, project, samples):
-    clip = ready_clip(as_bob, project, samples["long.mp4"])
+def test_window_is_cut_and_conforms(clip, samples):
     made = clips.input_clip_prepare(clip=clip, start=4.0, length=5.0)
     info = probe(Path(made.file.path), max_seconds=60)
     assert (info.container, info.video_codec, info.audio_codec) == ("mp4", "h264", "aac")
@@ -52,15 +42,14 @@ def test_window_is_cut_and_conforms(as_bob, project, samples):
     assert mark == pytest.approx(5 * 48, abs=3)  # frame 48 = 4 s at 12 fps
 
 
-def test_same_window_is_made_once(as_bob, project, samples):
-    clip = ready_clip(as_bob, project, samples["long.mp4"])
+def test_same_window_is_made_once(clip):
     first = clips.input_clip_prepare(clip=clip, start=1.0, length=2.0)
     again = clips.input_clip_prepare(clip=clip, start=1.0, length=2.0)
     assert first.pk == again.pk and InputClip.objects.count() == 1
 
 
 def test_phone_clip_input_is_upright(as_bob, project, samples):
-    clip = ready_clip(as_bob, project, samples["hevc-portrait.mov"])
+    clip = upload_clip(as_bob, project, samples["hevc-portrait.mov"])
     made = clips.input_clip_prepare(clip=clip, start=0.5, length=2.5)
     info = probe(Path(made.file.path), max_seconds=60)
     assert (info.width, info.height, info.rotation) == (240, 320, 0)
@@ -79,15 +68,14 @@ def test_phone_clip_input_is_upright(as_bob, project, samples):
     ],
 )
 def test_windows_that_cannot_conform(as_bob, project, samples, sample, start, length, message):
-    clip = ready_clip(as_bob, project, samples[sample])
+    clip = upload_clip(as_bob, project, samples[sample])
     with pytest.raises(MediaRejected) as caught:
         clips.input_clip_prepare(clip=clip, start=start, length=length)
     assert message in caught.value.message
     assert not InputClip.objects.exists()
 
 
-def test_input_clip_is_served_to_members_only(as_bob, as_dave, project, samples):
-    clip = ready_clip(as_bob, project, samples["long.mp4"])
+def test_input_clip_is_served_to_members_only(as_bob, as_dave, clip):
     made = clips.input_clip_prepare(clip=clip, start=0, length=2)
     url = reverse("media_file", args=["input", made.code, "file"])
     response = as_bob.get(url + "?download=1")

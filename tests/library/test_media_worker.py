@@ -5,38 +5,24 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
 from django.utils import timezone
 from django_q.models import OrmQ
 
 from studio.library import clips
 from studio.library import processing as media
-from studio.models import MAX_PROCESSING_ATTEMPTS, Clip, MediaState, Project
+from studio.models import MAX_PROCESSING_ATTEMPTS, Clip, MediaState
 from tests.cluster import wait_for
-
-
-@pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Night shoot", created_by=alice)
+from tests.conftest import upload_clip
 
 
 def upload(client, project, path: Path) -> Clip:
-    data = {
-        "file": SimpleUploadedFile(path.name, path.read_bytes()),
-        "upload_key": str(uuid.uuid4()),
-    }
-    response = client.post(
-        reverse("clip_upload", args=[project.code]), data, HTTP_ACCEPT="application/json"
-    )
-    assert response.status_code == 201, response.content
-    return Clip.objects.get(code=response.json()["code"])
+    """Uploaded, waiting for the worker."""
+    return upload_clip(client, project, path, prepare=False)
 
 
 @pytest.mark.django_db
@@ -125,7 +111,7 @@ def test_real_cluster_prepares_an_upload(as_bob, project, samples, qcluster):
         clip.refresh_from_db()
         return clip.state not in (MediaState.RECEIVED, MediaState.PROCESSING)
 
-    wait_for(ready, 90, "the worker to prepare the clip", qcluster)
+    wait_for(ready, 120, "the worker to prepare the clip", qcluster)
     assert clip.state == MediaState.READY, clip.reason
     assert clip.proxy and clip.poster
 
@@ -148,7 +134,7 @@ def test_real_cluster_finishes_work_of_a_killed_worker(as_bob, project, samples,
             clip.refresh_from_db()
             return clip.state == MediaState.READY
 
-        wait_for(done, 90, "the swept clip to be ready", cluster)
+        wait_for(done, 120, "the swept clip to be ready", cluster)
     assert clip.attempts == 2
 
 

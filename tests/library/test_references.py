@@ -13,15 +13,10 @@ from django.urls import reverse
 from PIL import Image
 
 from studio.library import references
-from studio.models import MediaState, Project, Reference
+from studio.models import MediaState, Reference
 from tests.samples import make_image
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Look book", created_by=alice)
 
 
 def send(client, project, name: str, data: bytes):

@@ -13,16 +13,11 @@ from PIL import Image
 
 from studio import tasks
 from studio.library import thumbnails
-from studio.models import Clip, MediaState, Project, Take, TakeState
-from tests.conftest import upload_clip
+from studio.models import Clip, MediaState, Take, TakeState
+from tests.conftest import take_row, upload_clip
 from tests.samples import make_image, make_video
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Thumbs", created_by=alice)
 
 
 def jpeg(size: tuple[int, int]) -> bytes:
@@ -43,15 +38,12 @@ def old_clip(project, name="old.mp4", poster: bytes | None = None) -> Clip:
 
 
 def old_take(project, clip, user, poster: bytes | None = None) -> Take:
-    take = Take.objects.create(
-        project=project,
+    """A finished take from before thumbnails: a poster, no thumbnail."""
+    take = take_row(
+        project,
         clip=clip,
         created_by=user,
         prompt="grade it warm",
-        seed=1,
-        length_ms=3000,
-        provider="local",
-        state=TakeState.SUCCEEDED,
         result_width=1080,
         result_height=1920,
     )
@@ -81,9 +73,7 @@ def test_small_posters_are_not_enlarged(as_bob, project, samples):
 def test_gallery_uses_thumbnails_with_their_size(as_bob, bob, team, project):
     clip = old_clip(project)
     take = old_take(project, clip, bob)
-    bare = Take.objects.create(
-        project=project, clip=clip, prompt="queued", seed=2, length_ms=3000, provider="local"
-    )
+    bare = take_row(project, state=TakeState.QUEUED, clip=clip, prompt="queued", seed=2)
     url = reverse("team_gallery", args=[team.code])
     page = as_bob.get(url).content.decode()
     # No thumbnails yet: the full posters, still with their aspect as width and height.

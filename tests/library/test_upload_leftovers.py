@@ -21,15 +21,10 @@ from django.urls import reverse
 
 from studio.library import clips, references
 from studio.library import processing as media
-from studio.models import Clip, MediaState, Project, Reference
-from tests.cluster import ROOT, cluster_env
+from studio.models import Clip, MediaState, Reference
+from tests.cluster import ROOT, Cluster, cluster_env, wait_for
 from tests.conftest import client_for, upload_clip
 from tests.samples import make_image
-
-
-@pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Leftovers", created_by=alice)
 
 
 def folders() -> list[str]:
@@ -217,10 +212,9 @@ def test_chunked_upload_over_the_cap_is_stopped(as_bob, project, samples, settin
 
 @pytest.mark.django_db(transaction=True)
 def test_chunked_upload_to_a_server_that_cannot_end_the_body_says_what_is_wrong(
-    live_server, bob, team, alice, samples
+    live_server, bob, project
 ):
     """Django's development server (live_server) hands the raw chunked bytes on: refused, 411."""
-    project = Project.objects.create(team=team, name="Leftovers", created_by=alice)
     body, boundary = multipart({"upload_key": str(uuid.uuid4())}, "chunked.mp4", b"\0" * 1000)
     headers = signed_in_headers(bob) | {"Content-Type": f"multipart/form-data; boundary={boundary}"}
     host, port = live_server.thread.host, live_server.thread.port
@@ -235,9 +229,8 @@ def test_chunked_upload_to_a_server_that_cannot_end_the_body_says_what_is_wrong(
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_chunked_upload_through_gunicorn_is_stored_whole(bob, team, alice, samples, tmp_path):
+def test_chunked_upload_through_gunicorn_is_stored_whole(bob, project, samples, tmp_path):
     """What `make run` serves with: gunicorn de-chunks the body and ends it."""
-    project = Project.objects.create(team=team, name="Leftovers", created_by=alice)
     data = samples["h264.mp4"].read_bytes()
     body, boundary = multipart({"upload_key": str(uuid.uuid4())}, "chunked.mp4", data)
     headers = signed_in_headers(bob) | {"Content-Type": f"multipart/form-data; boundary={boundary}"}
@@ -254,14 +247,15 @@ def test_chunked_upload_through_gunicorn_is_stored_whole(bob, team, alice, sampl
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
+
+        def listening() -> bool:
+            with contextlib.suppress(OSError):
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
-                time.sleep(0.2)
+                return True
+            return False
+
+        watched = Cluster(server, tmp_path / "gunicorn.log")  # its log, if it exits
+        wait_for(listening, 120, "gunicorn to listen", watched)
         url = reverse("clip_upload", args=[project.code])
         answer = chunked_post("127.0.0.1", port, url, body, headers)
     finally:

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from studio.models import Project
 from tests.cluster import ROOT, database_env
 from tests.conftest import ON_POSTGRESQL, upload_clip
 
@@ -101,8 +100,7 @@ def test_a_new_data_folder_on_postgresql_is_private_and_has_no_sqlite_file(
 
 
 @pytest.mark.django_db
-def test_uploaded_and_derived_media_are_private(as_alice, team, alice, samples, settings):
-    project = Project.objects.create(team=team, name="Private", created_by=alice)
+def test_uploaded_and_derived_media_are_private(as_alice, project, samples, settings):
     clip = upload_clip(as_alice, project, samples["tiny.mp4"])
     assert clip.poster  # the worker's files too, not only the upload
     media = Path(settings.MEDIA_ROOT)

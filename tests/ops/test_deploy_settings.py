@@ -4,40 +4,16 @@ start-up with a clear message, and the cookies are what docs/operations.md says.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import secrets
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.core import mail
 from django.urls import reverse
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """A deployment's environment: nothing inherited from this machine's STUDIO_ variables."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("STUDIO_", "MODELLIX_", "DJANGO_"))
-        and key not in ("SECRET_KEY", "DATABASE_URL")
-    }
-    env.update(
-        {
-            "STUDIO_DATA_DIR": str(tmp_path / "data"),
-            "STUDIO_DEBUG": "false",
-            "STUDIO_HTTPS": "true",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "STUDIO_ALLOWED_HOSTS": "studio.example.com",
-            "STUDIO_CSRF_TRUSTED_ORIGINS": "https://studio.example.com",
-        }
-    )
-    env.update(extra)
-    return env
+from tests.cluster import ROOT, production_env
 
 
 def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -9,9 +9,9 @@ from django.db import DatabaseError
 from django.urls import reverse
 from django.utils import timezone
 
-from studio.models import WorkerHeartbeat
+from studio.models import Lease, WorkerHeartbeat
 from studio.ops import health
-from studio.ops.models import Lease
+from tests.cluster import wait_for
 from tests.conftest import scheduler_lease
 
 pytestmark = pytest.mark.django_db
@@ -69,9 +69,7 @@ def test_old_heartbeats_are_pruned():
 def test_heartbeat_thread_writes_and_stops(transactional_db):
     stop = health.start_heartbeat(proc_name="test")
     try:
-        deadline = timezone.now() + timedelta(seconds=5)
-        while not WorkerHeartbeat.objects.exists() and timezone.now() < deadline:
-            pass
+        wait_for(WorkerHeartbeat.objects.exists, 120, "the first heartbeat")
         assert WorkerHeartbeat.objects.filter(worker=health.worker_name()).exists()
     finally:
         stop.set()

@@ -139,7 +139,8 @@ class Supervised:
     def healthz(self) -> int | None:
         """The HTTP status, or None when the web server did not answer."""
         try:
-            with urllib.request.urlopen(self.url, timeout=5) as response:  # noqa: S310
+            # Slow is not silent: on a busy machine an answer may take seconds.
+            with urllib.request.urlopen(self.url, timeout=30) as response:  # noqa: S310
                 return response.status
         except urllib.error.HTTPError as error:
             return error.code
@@ -215,7 +216,7 @@ def beats_from_new_worker(old: set[int], since: datetime) -> bool:
 def test_worker_dies_and_returns_while_web_keeps_answering(settings, tmp_path):
     settings.WORKER_STALE_AFTER = timedelta(seconds=4)  # passed on to the processes
     with supervised(tmp_path) as run:
-        wait_for(lambda: run.healthz() == 200, 60, f"web and worker:\n{run.output()}")
+        wait_for(lambda: run.healthz() == 200, 120, f"web and worker:\n{run.output()}")
         watch = Watch(run)
         watch.start()
 
@@ -225,7 +226,7 @@ def test_worker_dies_and_returns_while_web_keeps_answering(settings, tmp_path):
             assert len(old) > 2, run.output()
             since = timezone.now()
             os.kill(worker, how)
-            wait_for(lambda old=old: not alive(old), 10, f"old cluster to go ({how.name})")
+            wait_for(lambda old=old: not alive(old), 120, f"old cluster to go ({how.name})")
             if how == signal.SIGTERM:  # a clean stop takes its heartbeats with it at once
                 assert not heartbeat_pids() & old
             wait_for(
@@ -234,7 +235,7 @@ def test_worker_dies_and_returns_while_web_keeps_answering(settings, tmp_path):
                     and beats_from_new_worker(old, since)
                     and run.healthz() == 200
                 ),
-                40,
+                120,
                 f"the worker to come back after {how.name}:\n{run.output()}",
             )
 
@@ -245,8 +246,8 @@ def test_worker_dies_and_returns_while_web_keeps_answering(settings, tmp_path):
         everything = process_tree(run.process.pid)
         assert len(everything) >= 6
         run.process.send_signal(signal.SIGINT)
-        run.process.wait(timeout=15)
-        wait_for(lambda: not alive(everything), 10, "every process to stop")
+        run.process.wait(timeout=60)
+        wait_for(lambda: not alive(everything), 120, "every process to stop")
         assert run.healthz() is None
 
 
@@ -288,7 +289,7 @@ def test_no_cluster_process_survives_its_worker_command(settings, tmp_path, kill
         wrapper = worker.process.pid
         wait_for(
             lambda: len(cluster_of(wrapper)) >= 4 and WorkerHeartbeat.objects.exists(),
-            60,
+            120,
             "the cluster to start its sentinel and workers",
             worker,
         )
@@ -297,10 +298,10 @@ def test_no_cluster_process_survives_its_worker_command(settings, tmp_path, kill
         assert cluster_of(wrapper) <= everything
         try:
             kill(wrapper, cluster_main)
-            worker.process.wait(timeout=10)
+            worker.process.wait(timeout=60)
             wait_for(
                 lambda: not alive(everything) and not cluster_of(wrapper),
-                10,
+                120,
                 f"every cluster process to die after {kill.__name__}",
             )
         finally:

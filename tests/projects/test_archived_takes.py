@@ -4,13 +4,11 @@ why in words a person can act on."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from django.urls import reverse
 
 from studio.core import errors
-from studio.models import Project, Take, TakeEvent, TakeState
+from studio.models import Project, Take, TakeState
 from studio.projects import services as projects
 from studio.takes import common, create
 from studio.takes.parameters import EditParameters
@@ -22,47 +20,19 @@ ARCHIVED = "This project is archived: restore it on the project page to make new
 
 
 @pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Ferry ad", created_by=alice)
-
-
-@pytest.fixture
-def clip(project, bob):
+def clip(project):
+    """The forms never decode the clip: a placeholder row is enough."""
     return clip_row(project)
 
 
 @pytest.fixture
-def finished(project, clip, bob) -> Take:
-    return Take.objects.create(
-        project=project,
-        clip=clip,
-        created_by=bob,
-        prompt="clay",
-        seed=1,
-        length_ms=3000,
-        provider="local",
-        state=TakeState.SUCCEEDED,
-        estimate_usd=Decimal("0.3494"),
-    )
+def finished(clip, make_take) -> Take:
+    return make_take()
 
 
 @pytest.fixture
-def uncertain(project, clip, bob) -> Take:
-    take = Take.objects.create(
-        project=project,
-        clip=clip,
-        created_by=bob,
-        prompt="clay",
-        seed=1,
-        length_ms=3000,
-        provider="modellix",
-        state=TakeState.UNCERTAIN,
-        reason="The provider answered with an error (HTTP 504) after the edit was sent.",
-        submit_posts=1,
-        estimate_usd=Decimal("0.3494"),
-    )
-    TakeEvent.objects.create(take=take, state=TakeState.UNCERTAIN, note="HTTP 504")
-    return take
+def uncertain(clip, make_take) -> Take:
+    return make_take(TakeState.UNCERTAIN, "modellix", event="HTTP 504")
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from studio.providers.local import engine as local
 from studio.providers.local import render as engine
 from studio.providers.local.models import PENDING_STALE_SECONDS, LocalJob
 from studio.takes.parameters import EditParameters
+from tests.cluster import wait_for
 
 CLAY = EditParameters("clay", "", "720P", "", 0, "auto", True, 1)
 SHORT = EditParameters("clay", "", "720P", "", 2, "auto", True, 1)  # two seconds: quick
@@ -348,17 +348,23 @@ def test_on_object_storage_the_result_is_an_object_and_scratch_copies_go(
 
 @pytest.mark.django_db(transaction=True)  # the render runs in a thread of its own
 def test_a_live_render_keeps_beating_and_a_dead_one_is_queued_again_within_a_lease(
-    samples, settings, engine_host, monkeypatch
+    samples, settings, engine_host, monkeypatch, clock
 ):
     """A render that is alive but quiet (no progress for longer than a lease) is left alone; one
-    whose worker died is queued again once a lease has passed without a beat."""
+    whose worker died is queued again once a lease has passed without a beat.
+
+    The test moves the clock (timezone.now, which the beats and the checks read) and waits for
+    the render's heartbeat to catch up, so a busy machine only makes it slower, never wrong."""
     settings.TAKE_LEASE = timedelta(seconds=0.4)  # a beat every 0.1 s
     queued = engine_host
     finish = threading.Event()
 
     def quiet_render(*args, **kwargs):
-        finish.wait(30)
+        finish.wait(120)
         raise OSError("stopped by the test")
+
+    def job(task_id: str) -> LocalJob:
+        return LocalJob.objects.get(task_id=task_id)
 
     monkeypatch.setattr(local.render, "render", quiet_render)
     engine_ = local.LocalEngine()
@@ -367,21 +373,19 @@ def test_a_live_render_keeps_beating_and_a_dead_one_is_queued_again_within_a_lea
     render = threading.Thread(target=local.render_job, args=(alive,))
     render.start()
     try:
-        deadline = time.monotonic() + 30
-        while LocalJob.objects.get(task_id=alive).state != "running":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        for _ in range(10):  # 1.5 s: almost four leases without progress
-            time.sleep(0.15)
+        wait_for(lambda: job(alive).state == "running", 120, "the render to start")
+        for _ in range(4):  # three leases without progress, a beat within each
+            clock.advance(0.3)
+            wait_for(lambda: job(alive).beat == clock.now, 120, "a beat at the new time")
             assert engine_.status(alive).state == "running"
         assert queued == [alive]  # only the first queueing, by send()
         # A second delivery of its task while it is alive leaves it to the live render.
-        runner = LocalJob.objects.get(task_id=alive).runner
+        runner = job(alive).runner
         local.render_job(alive)
-        assert LocalJob.objects.get(task_id=alive).runner == runner
+        assert job(alive).runner == runner
     finally:
         finish.set()
-        render.join(timeout=30)
+        render.join(timeout=120)
     assert engine_.status(alive).state == "failed"
     # A render whose worker died: running, and no beat for longer than a lease.
     dead = sent(engine_, video)

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-from studio.models import LocalJob, Project, Take, TakeState
+from studio.models import LocalJob, Take, TakeState
 from studio.takes import common, create, driver, submit
 from studio.takes.parameters import EditParameters
 from tests.cluster import run_cluster, run_scheduler, wait_for
@@ -23,10 +23,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 QUICK = EditParameters(prompt="black and white film", resolution="720P", duration=2)
 
 
-@pytest.fixture
-def project(team, alice, settings):
+@pytest.fixture(autouse=True)
+def _local_engine(settings):
     settings.STUDIO_PROVIDER = "local"
-    return Project.objects.create(team=team, name="Hosts", created_by=alice)
 
 
 def new_take(project, author, samples, client) -> Take:

@@ -4,7 +4,6 @@ more requests than the account allows, so Cutroom never causes a 429, however ma
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
 
 import pytest
 from django.db import connections
@@ -17,30 +16,9 @@ from studio.takes import driver, submit
 from studio.takes.parameters import EditParameters
 from tests.cluster import wait_for
 from tests.fake_modellix import FakeModellix
-from tests.takes.test_take_faults import cluster_threads, state_of
-from tests.takes.test_take_lifecycle import QUEUE, clip, new_take, queue, run  # noqa: F401
+from tests.pipeline import cluster_threads, new_take, run, state_of
 
-pytestmark = pytest.mark.django_db
-
-
-class Clock:
-    """timezone.now() under the test's control."""
-
-    def __init__(self) -> None:
-        self.now = timezone.now()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    clock = Clock()
-    monkeypatch.setattr(request_budget.timezone, "now", clock)
-    return clock
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queue")]
 
 
 def busiest_minute(times: list[float]) -> int:
@@ -143,18 +121,6 @@ def test_the_budget_is_per_clock_of_the_benchmark(settings):
 
 
 # -- the client pays before it sends -----------------------------------------------------------
-@pytest.fixture
-def fake(settings):
-    server = FakeModellix(task_seconds=0.5, pending_seconds=0.1).start()
-    settings.STUDIO_PROVIDER = "modellix"
-    settings.MODELLIX_API_KEY = "test-key"
-    settings.MODELLIX_BASE_URL = server.url
-    settings.DOWNLOAD_ALLOW_LOOPBACK = True
-    settings.TIME_SCALE = 0.02
-    yield server
-    server.stop()
-
-
 def spent(settings) -> None:
     """Nothing left in the bucket, and a slow refill (MODELLIX_RPM=10: one every 10 s)."""
     settings.MODELLIX_RPM = 10
@@ -180,7 +146,7 @@ def test_without_a_token_nothing_is_sent(fake, settings, tmp_path):
     assert sum(fake.counts.values()) == 0
 
 
-def test_a_take_refused_by_the_budget_waits_and_is_sent_once(fake, clip, bob, settings):  # noqa: F811
+def test_a_take_refused_by_the_budget_waits_and_is_sent_once(fake, clip, bob, settings):
     """The refusal is not a failure: no retry counted, no event, then one upload and one POST."""
     settings.MODELLIX_RPM = 200  # 160 a minute, and a minute is 1.2 s: 133 a second
     settings.TIME_SCALE = 0.02
@@ -205,7 +171,7 @@ def test_a_take_refused_by_the_budget_waits_and_is_sent_once(fake, clip, bob, se
 # -- many takes, a small account -----------------------------------------------------------------
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_thirty_takes_at_once_on_twenty_requests_a_minute_get_no_429(clip, bob, settings):  # noqa: F811
+def test_thirty_takes_at_once_on_twenty_requests_a_minute_get_no_429(clip, bob, settings):
     """30 takes at once against a provider that allows 20 requests a minute (a minute is 2.4 s
     on this clock): every upload, POST and status read waits its turn, none is refused, and
     every take finishes with one POST."""

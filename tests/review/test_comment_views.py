@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from studio.models import Comment, InputClip, Mention, Project, Take, TakeState
+from studio.models import Comment, InputClip, Mention, Take
 from tests.conftest import clip_row
 
 pytestmark = pytest.mark.django_db
@@ -25,17 +25,12 @@ BOX = [{"kind": "rect", "colour": "yellow", "points": [[0.1, 0.2], [0.5, 0.6]]}]
 
 
 @pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Ferry", created_by=alice)
-
-
-@pytest.fixture
 def clip(project):
     return clip_row(project, fps=25.0, duration=12.0)
 
 
 @pytest.fixture
-def take(project, clip, bob):
+def take(clip, make_take):
     """A finished take of 2 s + 4 s of a 25 fps clip (its files are never read here)."""
     part = InputClip.objects.create(
         clip=clip,
@@ -48,18 +43,8 @@ def take(project, clip, bob):
         size=1,
         sha256="0" * 64,
     )
-    return Take.objects.create(
-        project=project,
-        clip=clip,
-        created_by=bob,
-        prompt="Turn the ferry into clay",
-        seed=1,
-        start_ms=2000,
-        length_ms=4000,
-        provider="local",
-        state=TakeState.SUCCEEDED,
-        input_clip=part,
-        result_duration=4.0,
+    return make_take(
+        clip=clip, prompt="Turn the ferry into clay", start_ms=2000, length_ms=4000, input_clip=part
     )
 
 
@@ -351,18 +336,15 @@ def test_the_csv_and_edl_give_source_timecodes(as_carol, take, bob):
     assert "00:00:03:05 00:00:03:06" in edl and "|M:Bob: Too dark" in edl
 
 
-def test_beside_another_take_comments_go_on_this_take_only(as_bob, take):
-    other = Take.objects.create(
-        project=take.project,
+def test_beside_another_take_comments_go_on_this_take_only(as_bob, take, make_take):
+    other = make_take(
         clip=take.clip,
+        created_by=None,
         prompt="Warm sunset",
         seed=2,
         start_ms=2000,
         length_ms=4000,
-        provider="local",
-        state=TakeState.SUCCEEDED,
         input_clip=take.input_clip,
-        result_duration=4.0,
     )
     plain = as_bob.get(reverse("take_detail", args=[take.code])).content.decode()
     assert 'data-sides="after before"' in plain and 'value="before" data-box-side' in plain

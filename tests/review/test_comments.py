@@ -12,7 +12,7 @@ import pytest
 from django.core import mail
 
 from studio.core.errors import Refused
-from studio.models import Activity, Comment, Mention, Project, ReviewStatus, Take
+from studio.models import Activity, Comment, Mention, ReviewStatus
 from studio.review import comments, exports, mentions
 from tests.conftest import clip_row
 
@@ -22,23 +22,10 @@ BOX = [{"kind": "rect", "colour": "red", "points": [[0.1, 0.2], [0.5, 0.6]]}]
 
 
 @pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Ferry", created_by=alice)
-
-
-@pytest.fixture
-def take(project, bob):
+def take(project, make_take):
+    """A take of 1.5 s + 4 s of a 24 fps clip."""
     clip = clip_row(project, fps=24.0, duration=12.0)
-    return Take.objects.create(
-        project=project,
-        clip=clip,
-        created_by=bob,
-        prompt="Turn the ferry into clay",
-        seed=1,
-        start_ms=1500,
-        length_ms=4000,
-        provider="local",
-    )
+    return make_take(clip=clip, prompt="Turn the ferry into clay", start_ms=1500, length_ms=4000)
 
 
 def test_a_comment_records_its_frame_at_the_clips_rate_and_its_drawing(take, bob):

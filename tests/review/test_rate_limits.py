@@ -6,15 +6,16 @@ from __future__ import annotations
 import re
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.cache import caches
-from django.core.files.base import ContentFile
+from django.core.cache.backends import db as db_cache
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
-from studio.models import Clip, MediaState, Project, Take, TakeState
 from studio.review import shares
 
 pytestmark = pytest.mark.django_db
@@ -22,8 +23,9 @@ pytestmark = pytest.mark.django_db
 PAGE_LIMIT = 60
 
 
-class Clock:
-    """A controllable time.time: starts at the real time and moves only when told."""
+class WallClock:
+    """A controllable time.time (what django-ratelimit's windows follow): starts at the real
+    time and moves only when told."""
 
     def __init__(self) -> None:
         self.now = time.time()
@@ -52,14 +54,14 @@ def production_caches(settings: Any, tmp_path: Any) -> None:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
+def wall_clock(monkeypatch: pytest.MonkeyPatch) -> WallClock:
+    clock = WallClock()
     monkeypatch.setattr(time, "time", clock)
     return clock
 
 
 def test_the_page_limit_is_a_fixed_minute_that_refused_requests_do_not_extend(
-    client, production_caches, clock
+    client, production_caches, wall_clock
 ):
     statuses = [client.get(f"/s/unknown-{n}/").status_code for n in range(PAGE_LIMIT)]
     assert statuses == [404] * PAGE_LIMIT
@@ -70,9 +72,9 @@ def test_the_page_limit_is_a_fixed_minute_that_refused_requests_do_not_extend(
     # Knocking on every second while the window lasts keeps getting 429 but does not
     # move its end.
     for _ in range(retry_after - 1):
-        clock.advance(1)
+        wall_clock.advance(1)
         assert client.get("/s/unknown/").status_code == 429
-    clock.advance(1)
+    wall_clock.advance(1)
     assert client.get("/s/unknown/").status_code == 404
     assert [client.get(f"/s/u-{n}/").status_code for n in range(PAGE_LIMIT - 1)] == [404] * (
         PAGE_LIMIT - 1
@@ -115,22 +117,8 @@ def test_sign_in_counts_failures_by_the_same_address(settings, alice):
 
 
 @pytest.fixture
-def protected(bob, team) -> tuple[Any, str]:
-    project = Project.objects.create(team=team, name="Ad")
-    clip = Clip(project=project, original_name="a.mp4", state=MediaState.READY, duration=5)
-    clip.source.save("g/a.mp4", ContentFile(b"v"), save=False)
-    clip.save()
-    take = Take.objects.create(
-        project=project,
-        clip=clip,
-        created_by=bob,
-        prompt="p",
-        seed=1,
-        length_ms=3000,
-        provider="local",
-        state=TakeState.SUCCEEDED,
-    )
-    take.result.save("g/result.mp4", ContentFile(b"video"))
+def protected(make_take, bob) -> tuple[Any, str]:
+    take = make_take(result=b"video")
     return shares.share_create(
         take=take,
         author=bob,
@@ -141,7 +129,7 @@ def protected(bob, team) -> tuple[Any, str]:
     )
 
 
-def test_a_link_refuses_passwords_after_ten_wrong_ones_from_anywhere(protected, clock):
+def test_a_link_refuses_passwords_after_ten_wrong_ones_from_anywhere(protected, wall_clock):
     link, token = protected
     viewer = Client(REMOTE_ADDR="192.0.2.200")
     viewer.post(f"/s/{token}/", {"password": "open sesame"})  # unlocked before the attack
@@ -160,7 +148,7 @@ def test_a_link_refuses_passwords_after_ten_wrong_ones_from_anywhere(protected, 
     assert latecomer.get(f"/s/{token}/media/result").status_code == 404
     # Someone who unlocked the link before keeps watching.
     assert viewer.get(f"/s/{token}/").status_code == 200
-    clock.advance(int(locked["Retry-After"]))
+    wall_clock.advance(int(locked["Retry-After"]))
     assert latecomer.post(f"/s/{token}/", {"password": "open sesame"}).status_code == 302
     assert latecomer.get(f"/s/{token}/media/result").status_code == 200
 
@@ -209,9 +197,10 @@ def test_incr_keeps_the_expiry_it_was_added_with(counters):
         counters.incr("missing")
 
 
-def test_incr_of_an_expired_counter_is_missing(counters):
+def test_incr_of_an_expired_counter_is_missing(counters, monkeypatch):
     counters.add("short", 0, timeout=1)
-    time.sleep(1.1)
+    later = timezone.now() + timedelta(seconds=2)
+    monkeypatch.setattr(db_cache, "tz_now", lambda: later)  # the clock the cache expires by
     with pytest.raises(ValueError):
         counters.incr("short")
     assert counters.add("short", 0, timeout=60)  # a new window starts from zero

@@ -1,5 +1,5 @@
 """Review links: a share link that allows comments lets guests comment at a frame under a
-name; limits, escaping, hiding and revocation (docs/review.md "Review links")."""
+name; limits, escaping, hiding and revocation (README "Review links")."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from studio.models import Comment, Project, ShareLink, Take, TakeState
+from studio.models import Comment, ShareLink
 from studio.review import comments
 from studio.review import share_views as shares
 from studio.review import shares as share_links
@@ -19,19 +19,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def take(team, alice, bob):
-    project = Project.objects.create(team=team, name="Ferry", created_by=alice)
-    clip = clip_row(project, fps=25.0, duration=10.0)
-    return Take.objects.create(
-        project=project,
-        clip=clip,
-        created_by=bob,
-        prompt="clay",
-        seed=1,
-        length_ms=4000,
-        provider="local",
-        state=TakeState.SUCCEEDED,
-    )
+def take(project, make_take):
+    """A finished take of 4 s of a 25 fps clip."""
+    return make_take(clip=clip_row(project, fps=25.0, duration=10.0), length_ms=4000)
 
 
 def link_for(take, bob, **options):
@@ -221,23 +211,14 @@ def test_a_plain_or_locked_share_page_has_no_comment_panel(take, bob, alice):
     assert "data-comments" in page and "Internal note" in page
 
 
-def test_guests_never_see_hidden_comments_or_other_takes(take, bob, alice):
+def test_guests_never_see_hidden_comments_or_other_takes(take, bob, alice, make_take):
     _, url, token = link_for(take, bob, allow_comments=True)
     hidden = comments.comment_create(take=take, author=alice, body="Budget talk", frame=5)
     comments.comment_hide(comment=hidden, user=alice, hidden=True)
     shown = comments.comment_create(take=take, author=alice, body="Shown", frame=6)
     secret = comments.comment_create(take=take, author=alice, body="Hush", parent=shown)
     comments.comment_hide(comment=secret, user=alice, hidden=True)
-    other = Take.objects.create(
-        project=take.project,
-        clip=take.clip,
-        created_by=bob,
-        prompt="other",
-        seed=2,
-        length_ms=4000,
-        provider="local",
-        state=TakeState.SUCCEEDED,
-    )
+    other = make_take(clip=take.clip, prompt="other", seed=2, length_ms=4000)
     comments.comment_create(take=other, author=alice, body="Elsewhere", frame=1)
     page = Client().get(reverse("share_page", args=[token]), {"c": hidden.code}).content.decode()
     assert "Budget talk" not in page and "Hush" not in page and "Elsewhere" not in page

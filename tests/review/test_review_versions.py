@@ -1,4 +1,4 @@
-"""Approvals and versions (docs/review.md "Approvals, version stacks and the variation grid"):
+"""Approvals and versions (README "Review: approvals, version stacks and the variation grid"):
 setting a take's review status, the gallery's review filter, the clip page's version stack
 (versions, lineage, what changed), comparing two versions, and which takes a variation grid
 plays."""
@@ -27,14 +27,9 @@ from studio.models import (
 from studio.review import comments
 from studio.review.versions import grid_versions, version_stack
 from studio.takes import create
-from tests.conftest import clip_row, join, make_user
+from tests.conftest import clip_row, join, make_user, take_row
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Ferry", created_by=alice)
 
 
 @pytest.fixture
@@ -46,21 +41,18 @@ _minute = [0]
 
 
 def make(clip, author, **fields):
-    """A take of `clip`, each made a minute after the one before."""
+    """A finished take of `clip` (unless `fields` say otherwise), each made a minute after
+    the one before."""
     _minute[0] += 1
     defaults = {
         "prompt": "Turn the ferry into clay",
         "seed": 7,
         "start_ms": 1000,
         "length_ms": 4000,
-        "provider": "local",
         "resolution": "720P",
-        "state": TakeState.SUCCEEDED,
         "created_at": timezone.now() - timedelta(days=30) + timedelta(minutes=_minute[0]),
     }
-    return Take.objects.create(
-        project=clip.project, clip=clip, created_by=author, **defaults | fields
-    )
+    return take_row(clip.project, clip=clip, created_by=author, **defaults | fields)
 
 
 def review(client, take, status, **extra):
@@ -338,7 +330,7 @@ def test_variations_land_on_the_grid_of_their_set(as_bob, bob, clip):
         assert "Waiting for a free slot" in cell and "data-pending" in cell
         assert reverse("take_grid_cell", args=[take.code]) in cell
         assert f'seed <span class="mono">{take.seed}</span>' in cell
-    assert 'id="cell-source"' in page and 'data-fps="24"' in page
+    assert 'id="cell-source"' in page and 'data-fps="24.000000"' in page
 
 
 def test_a_cell_refreshes_into_the_finished_take(as_carol, bob, clip):

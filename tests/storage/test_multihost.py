@@ -11,7 +11,6 @@ every result in the bucket and served from it, and no file left on any host's di
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ import requests
 from studio.models import FINAL_TAKE_STATES, Clip, MediaState, Project, Take, TakeState
 from studio.takes import create
 from studio.takes.parameters import EditParameters
+from tests.cluster import wait_for
 from tests.conftest import ON_POSTGRESQL, PASSWORD
 from tests.fake_modellix import FakeModellix
 from tests.hosts import Host, signed_in, wait_http
@@ -80,11 +80,6 @@ class Cluster:
         return [self.web, *self.workers]
 
 
-@pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Scale", created_by=alice)
-
-
 @contextmanager
 def run_hosts(tmp_path: Path, env: dict[str, str]) -> Iterator[Cluster]:
     cluster = Cluster(tmp_path, env)
@@ -93,14 +88,6 @@ def run_hosts(tmp_path: Path, env: dict[str, str]) -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.stop()
-
-
-def wait(condition, timeout: float, what: str, cluster: Cluster) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}\n{cluster.output()}")
-        time.sleep(0.3)
 
 
 def upload(cluster: Cluster, session: requests.Session, project: Project, path: Path) -> Clip:
@@ -115,7 +102,7 @@ def upload(cluster: Cluster, session: requests.Session, project: Project, path: 
         )
     assert answer.status_code in (200, 201), answer.text[:2000]
     clip = Clip.objects.get(code=answer.json()["code"])
-    wait(
+    wait_for(
         lambda: Clip.objects.get(pk=clip.pk).state in (MediaState.READY, MediaState.REJECTED),
         120,
         "the clip to be prepared",
@@ -159,7 +146,7 @@ def kill_one_mid_flight(cluster: Cluster, items: list[Take]) -> tuple[set[int], 
     """SIGKILL worker host a while takes are on their way and it is in the middle of a step
     of one; the takes then being sent, and the steps cut short."""
     victim = cluster.workers[0]
-    wait(
+    wait_for(
         lambda: on_their_way(items) >= 2 and take_steps(victim.unfinished_tasks()),
         120,
         "takes on their way and a step at worker host a",
@@ -195,7 +182,7 @@ def cut_short_takes(steps: set[str]) -> set[int]:
 
 
 def check_round(cluster: Cluster, s3: Bucket, items: list[Take], sending: set[int]) -> None:
-    wait(lambda: all_final(items), 300, "every take to be final", cluster)
+    wait_for(lambda: all_final(items), 300, "every take to be final", cluster)
     keys = set(s3.keys())
     for take in Take.objects.filter(pk__in=[t.pk for t in items]):
         assert take.reason or take.state == TakeState.SUCCEEDED, take.code
@@ -220,7 +207,7 @@ def check_round(cluster: Cluster, s3: Bucket, items: list[Take], sending: set[in
         killed.media_files()
     )
     killed.start("worker")
-    wait(lambda: killed.media_files() == [], 60, "the killed host's scratch to go", cluster)
+    wait_for(lambda: killed.media_files() == [], 120, "the killed host's scratch to go", cluster)
     for host in cluster.hosts():
         assert host.media_files() == [], (host.name, host.media_files())
 
@@ -228,7 +215,7 @@ def check_round(cluster: Cluster, s3: Bucket, items: list[Take], sending: set[in
 def fetch_through_web(cluster: Cluster, session: requests.Session, take: Take, s3: Bucket):
     """The web host redirects to the bucket, and the bucket serves the result."""
     answer = session.get(
-        f"{cluster.base}/media/take/{take.code}/result", allow_redirects=False, timeout=10
+        f"{cluster.base}/media/take/{take.code}/result", allow_redirects=False, timeout=60
     )
     assert answer.status_code == 302, answer.text[:500]
     assert answer.headers["Location"].startswith(f"{s3.endpoint}/{s3.name}/studio/")

@@ -17,11 +17,10 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
 
-from studio.models import Clip, MediaState, Project, TakeState
-
-# fake: the fake Modellix; queue: an autouse fixture there, so the services' tasks run in
-# this process (run()).
-from tests.takes.test_take_lifecycle import fake, new_take, queue, run  # noqa: F401
+from studio.models import Clip, MediaState, TakeState
+from tests.cluster import ROOT, production_env
+from tests.conftest import upload_clip
+from tests.pipeline import new_take, run
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +28,8 @@ BODY = bytes(range(256)) * 64
 
 
 @pytest.fixture
-def clip(s3, team):
-    project = Project.objects.create(team=team, name="Ad")
+def clip(s3, project):
+    """A clip row whose source is BODY, in the bucket."""
     clip = Clip(project=project, original_name="Plage à Nice.mp4", state=MediaState.READY)
     clip.source.save("x/source.mp4", ContentFile(BODY), save=False)
     clip.save()
@@ -72,10 +71,7 @@ def test_a_download_is_signed_with_its_name(s3, clip, as_bob):
 
 
 @pytest.fixture
-def uploaded(s3, as_bob, team, alice, samples):
-    from tests.conftest import upload_clip
-
-    project = Project.objects.create(team=team, name="Bucket", created_by=alice)
+def uploaded(s3, as_bob, project, samples):
     return upload_clip(as_bob, project, samples["long.mp4"])
 
 
@@ -91,8 +87,8 @@ def test_an_upload_and_its_derived_files_are_all_in_the_bucket(s3, uploaded, set
     assert files_under(Path(settings.FILE_UPLOAD_TEMP_DIR)) == []
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_provider_fetches_inputs_by_presigned_address(s3, fake, uploaded, bob, settings):  # noqa: F811
+@pytest.mark.usefixtures("queue")
+def test_the_provider_fetches_inputs_by_presigned_address(s3, fake, uploaded, bob, settings):
     settings.MODELLIX_MEDIA_MODE = "url"
     settings.PUBLIC_URL = ""  # no public address of our own is needed
     take = new_take(uploaded, bob)
@@ -109,13 +105,8 @@ def test_the_provider_fetches_inputs_by_presigned_address(s3, fake, uploaded, bo
 
 
 @pytest.fixture
-def shared(s3, clip, bob):
-    from tests.takes.test_history import make_takes
-
-    take = make_takes(clip.project, clip, bob, 1)[0]
-    take.result.save("g/result.mp4", ContentFile(BODY), save=False)
-    take.save()
-    return take
+def shared(s3, clip, make_take):
+    return make_take(clip=clip, result=BODY)
 
 
 def test_share_media_redirects_briefly_and_stops_when_revoked(s3, shared, bob, settings):
@@ -143,8 +134,6 @@ def settings_in_a_process(tmp_path, **env: str) -> dict:
     import json
     import subprocess
     import sys
-
-    from tests.ops.test_deploy_settings import ROOT, production_env
 
     code = (
         "import json, django; django.setup(); from django.conf import settings as s; "

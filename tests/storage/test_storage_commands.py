@@ -24,7 +24,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from studio.library import clips, references
-from studio.models import Clip, MediaState, Project, Take, TakeState
+from studio.models import Clip, MediaState
 from studio.storage import services as moving
 from studio.storage.services import file_fields, file_rows
 from tests.conftest import upload_clip
@@ -55,12 +55,7 @@ def local(name: str) -> Path:
 
 
 @pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Harbour", created_by=alice)
-
-
-@pytest.fixture
-def instance(project, as_bob, bob, samples) -> dict[str, Any]:
+def instance(project, as_bob, bob, samples, make_take) -> dict[str, Any]:
     """An instance with every kind of stored file, written to the local media folder."""
     clip = upload_clip(as_bob, project, samples["tiny.mp4"])
     assert clip.state == MediaState.READY and clip.size and clip.sha256
@@ -76,21 +71,10 @@ def instance(project, as_bob, bob, samples) -> dict[str, Any]:
     reference.refresh_from_db()
     assert reference.state == MediaState.READY
     result = os.urandom(40_000)
-    take = Take(
-        project=project,
-        clip=clip,
-        created_by=bob,
-        prompt="golden hour",
-        seed=7,
-        length_ms=2000,
-        provider="local",
-        state=TakeState.SUCCEEDED,
-        input_clip=cut,
-        result_size=len(result),
-        result_sha256=hashlib.sha256(result).hexdigest(),
+    take = make_take(
+        clip=clip, prompt="golden hour", seed=7, length_ms=2000, input_clip=cut, result=result
     )
     base = f"takes/{project.code}/{take.code}"
-    take.result.save(f"{base}/result.mp4", ContentFile(result), save=False)
     take.result_poster.save(f"{base}/poster.jpg", ContentFile(b"poster " * 300), save=False)
     take.result_thumb.save(f"{base}/poster-thumb.jpg", ContentFile(b"thumb " * 90), save=False)
     take.export_file.save(f"{base}/side-by-side.mp4", ContentFile(os.urandom(9000)), save=False)

@@ -1,5 +1,5 @@
-"""Fair turns at the provider (docs/takes.md "Admission: fair turns"): the policy's promises as
-properties over any interleaving of submissions, then the scheduler's admission on real rows."""
+"""Fair turns at the provider (README "Fair turns"): the policy's promises as properties over
+any interleaving of submissions, then the scheduler's admission on real rows."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from studio.governance import budgets
 from studio.models import Clip, Project, Take, TakeState, Trigger
 from studio.takes import common, create, driver, fairness, queue
 from studio.takes.parameters import EditParameters
-from tests.conftest import client_for, clip_row, join, make_user
+from tests.conftest import client_for, clip_row, join, make_user, take_row
 
 
 # -- the policy, played over any interleaving -------------------------------------------------
@@ -290,14 +290,7 @@ def test_a_suspended_teams_takes_wait_with_the_reason_and_go_when_lifted(teams):
         suspended_at=timezone.now(), suspended_reason="unpaid invoice"
     )
     # Queued before the suspension; new ones are refused.
-    waiting = Take.objects.create(
-        project=teams["pa"],
-        created_by=teams["bob"],
-        prompt="x",
-        seed=1,
-        length_ms=3000,
-        provider="local",
-    )
+    waiting = take_row(teams["pa"], state=TakeState.QUEUED, created_by=teams["bob"], prompt="x")
     teams["pa"].team.refresh_from_db()
     with pytest.raises(errors.Refused, match="suspended by the administrator"):
         submit(teams["pa"], teams["bob"])

@@ -121,10 +121,9 @@ def test_a_value_outside_its_limits_is_refused(change):
 
 
 @pytest.fixture
-def clip_for_form(team, alice, tmp_path):
-    from studio.models import Clip, MediaState, Project
+def clip_for_form(project):
+    from studio.models import Clip, MediaState
 
-    project = Project.objects.create(team=team, name="Form", created_by=alice)
     return Clip.objects.create(
         project=project,
         original_name="c.mp4",

@@ -1,7 +1,6 @@
 """Polling learns how long takes run: densely around the likely finish, sparsely before, and the
 old schedule (5 s, then a quarter of the time so far, at most 15 s) without history."""
 
-# ruff: noqa: F811 (the fixtures imported from test_take_lifecycle)
 from __future__ import annotations
 
 import random
@@ -13,7 +12,9 @@ from django.utils import timezone
 
 from studio.models import Take, TakeEvent, TakeState
 from studio.takes import polling
-from tests.takes.test_take_lifecycle import QUEUE, clip, fake, new_take, queue, run  # noqa: F401
+from tests.pipeline import drive, new_take
+
+pytestmark = pytest.mark.usefixtures("queue")
 
 
 def checks_until(duration: float, window: polling.Window | None) -> tuple[int, float]:
@@ -120,17 +121,35 @@ def test_history_from_the_quick_ones_of_a_running_batch_is_not_trusted(fake, cli
     assert polling.window_for(asked) is not None  # now they all finished within it
 
 
+def run_on(clock, *items: Take, step: float = 0.02) -> None:
+    """Drive the takes until they are final, moving the clock `step` seconds before each turn:
+    checks fall due by the clock, not by how fast this machine is."""
+    for _ in range(100_000):
+        clock.advance(step)
+        drive()
+        for item in items:
+            item.refresh_from_db()
+        if all(item.is_final for item in items):
+            return
+    raise AssertionError(f"not final: {[(t.code, t.state, t.reason) for t in items]}")
+
+
 @pytest.mark.django_db
-def test_the_learned_schedule_polls_a_real_take_less(fake, clip, bob, settings, monkeypatch):
+def test_the_learned_schedule_polls_a_real_take_less(fake, clip, bob, settings, monkeypatch, clock):
     """Against the fake, every edit of this configuration runs 120 provider seconds: the first
-    ones are polled on the old schedule, the later ones far less often, and still noticed."""
+    ones are polled on the old schedule, the later ones far less often, and still noticed.
+
+    The fake and the studio share one clock that the test moves, so how often a take is
+    checked is the schedule's doing only, however busy the machine is."""
     settings.TIME_SCALE = 0.04
     fake.task_seconds = 120 * 0.04
+    start = clock.now
+    fake.clock = lambda: (clock.now - start).total_seconds()
     monkeypatch.setattr(polling, "CACHE_SECONDS", 0.0)
     first = [new_take(clip, bob, prompt=f"first {n}", duration=3) for n in range(5)]
-    run(*first, seconds=60)
+    run_on(clock, *first)
     later = [new_take(clip, bob, prompt=f"later {n}", duration=3) for n in range(3)]
-    run(*later, seconds=60)
+    run_on(clock, *later)
     assert {t.state for t in (*first, *later)} == {TakeState.SUCCEEDED}
     old = statistics.mean(t.status_checks for t in first)
     learned = statistics.mean(t.status_checks for t in later)

@@ -15,14 +15,12 @@ from django.db import connections
 from django.db.models import Sum
 from django.utils import timezone
 
-from studio.models import Clip, MediaState, Project, Take, TakeState
-from studio.ops.models import Lease
-from studio.takes import create
-from studio.takes.parameters import EditParameters
+from studio.models import Lease, MediaState, Take, TakeState
 from studio.takes.scheduler import LEASE_NAME, Scheduler
 from tests.cluster import run_cluster, run_scheduler, wait_for
+from tests.conftest import upload_clip
 from tests.fake_modellix import FakeModellix
-from tests.library.test_media_worker import upload
+from tests.pipeline import new_take, state_of
 
 
 # -- the lease ----------------------------------------------------------------------------------
@@ -72,19 +70,19 @@ def test_two_schedulers_in_one_process_take_turns_never_together():
     for thread in threads:
         thread.start()
     try:
-        wait_for(lambda: Lease.holder(LEASE_NAME) is not None, 10, "one to take the lease")
+        wait_for(lambda: Lease.holder(LEASE_NAME) is not None, 120, "one to take the lease")
         active = first if Lease.holder(LEASE_NAME).owner == "first" else second
         standby = second if active is first else first
-        wait_for(lambda: len(turns) > 3, 10, "a few turns of the holder")
+        wait_for(lambda: len(turns) > 3, 120, "a few turns of the holder")
         active.stop()
-        wait_for(lambda: standby.active, 10, "the stand-by to take over")
+        wait_for(lambda: standby.active, 120, "the stand-by to take over")
         assert Lease.holder(LEASE_NAME).owner == standby.owner
-        wait_for(lambda: turns[-1][0] == standby.owner, 10, "a turn of the new holder")
+        wait_for(lambda: turns[-1][0] == standby.owner, 120, "a turn of the new holder")
     finally:
         first.stop()
         second.stop()
         for thread in threads:
-            thread.join(timeout=10)
+            thread.join(timeout=60)
     assert {owner for owner, _, _ in turns} == {"first", "second"}
     ordered = sorted(turns, key=lambda turn: turn[1])
     for (owner, _, ended), (other, started, _) in itertools.pairwise(ordered):
@@ -128,33 +126,6 @@ def env_for(fake: FakeModellix, **extra: str) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Scheduling", created_by=alice)
-
-
-def ready_clip(as_bob, project, samples) -> Clip:
-    from tests.conftest import upload_clip
-
-    return upload_clip(as_bob, project, samples["long.mp4"])
-
-
-def new_take(clip: Clip, bob, prompt: str) -> Take:
-    return create.take_create(
-        project=clip.project,
-        author=bob,
-        clip=clip,
-        parameters=EditParameters(prompt=prompt),
-        length=2.0,
-        start=1.0,
-    )
-
-
-def state_of(take: Take) -> str:
-    take.refresh_from_db()
-    return take.state
-
-
 def checks_of(items: list[Take]) -> int:
     rows = Take.objects.filter(pk__in=[t.pk for t in items])
     return rows.aggregate(checks=Sum("status_checks"))["checks"] or 0
@@ -163,38 +134,37 @@ def checks_of(items: list[Take]) -> int:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_with_one_worker_an_upload_and_a_take_proceed_while_others_are_polled(
-    slow_fake, as_bob, bob, project, samples, tmp_path
+    slow_fake, as_bob, bob, project, clip, samples, tmp_path
 ):
     """Polling runs in the scheduler process, not in a worker: the only worker is free for an
     upload and for preparing, sending and saving a new take while three takes are polled."""
-    clip = ready_clip(as_bob, project, samples)
-    long = [new_take(clip, bob, f"long {n}") for n in range(3)]
+    long = [new_take(clip, bob, prompt=f"long {n}", length=2.0) for n in range(3)]
     env = env_for(slow_fake)
     with run_cluster(tmp_path, **env) as cluster, run_scheduler(tmp_path, **env) as scheduler:
         wait_for(
             lambda: all(state_of(t) == TakeState.RUNNING for t in long),
-            90,
+            120,
             "the long takes to run",
             scheduler,
         )
-        wait_for(lambda: checks_of(long) >= 6, 60, "the long takes to be polled", scheduler)
-        fresh = upload(as_bob, project, samples["hevc-portrait.mov"])
+        wait_for(lambda: checks_of(long) >= 6, 120, "the long takes to be polled", scheduler)
+        fresh = upload_clip(as_bob, project, samples["hevc-portrait.mov"], prepare=False)
 
         def prepared() -> bool:
             fresh.refresh_from_db()
             return fresh.state not in (MediaState.RECEIVED, MediaState.PROCESSING)
 
-        wait_for(prepared, 90, "the upload to be prepared", cluster)
+        wait_for(prepared, 120, "the upload to be prepared", cluster)
         assert fresh.state == MediaState.READY, fresh.reason
-        quick = new_take(clip, bob, "quick")
+        quick = new_take(clip, bob, prompt="quick", length=2.0)
         polled_before = checks_of(long)
-        wait_for(lambda: state_of(quick) == TakeState.SUCCEEDED, 90, "the new take", cluster)
+        wait_for(lambda: state_of(quick) == TakeState.SUCCEEDED, 120, "the new take", cluster)
         assert checks_of(long) > polled_before  # polling went on meanwhile
         assert all(state_of(t) == TakeState.RUNNING for t in long)
         for take in long:
             slow_fake.finish_now(take.provider_task_id)
         wait_for(
-            lambda: all(state_of(t) == TakeState.SUCCEEDED for t in long), 90, "the long takes"
+            lambda: all(state_of(t) == TakeState.SUCCEEDED for t in long), 120, "the long takes"
         )
     assert slow_fake.counts["submit"] == 4 and len(slow_fake.tasks) == 4
 
@@ -213,47 +183,48 @@ def status_gaps(fake: FakeModellix) -> list[float]:
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_two_schedulers_one_active_and_a_killed_one_is_replaced(
-    slow_fake, as_bob, bob, project, samples, tmp_path
-):
+def test_two_schedulers_one_active_and_a_killed_one_is_replaced(slow_fake, bob, clip, tmp_path):
     """Two scheduler processes (two hosts): exactly one polls. kill -9 of it: the other takes
-    over within a few seconds and finishes every take, each sent exactly once."""
-    clip = ready_clip(as_bob, project, samples)
-    items = [new_take(clip, bob, f"long {n}") for n in range(4)]
+    over once the dead one's lease (3 s) has run out, and finishes every take, each sent
+    exactly once."""
+    items = [new_take(clip, bob, prompt=f"long {n}", length=2.0) for n in range(4)]
     env = env_for(slow_fake, STUDIO_SCHEDULER_LEASE_SECONDS="3")
     with (
         run_cluster(tmp_path, **env) as cluster,
         run_scheduler(tmp_path, **env) as one,
         run_scheduler(tmp_path, **env) as two,
     ):
-        wait_for(lambda: Lease.holder(LEASE_NAME) is not None, 60, "a scheduler to start", one)
+        wait_for(lambda: Lease.holder(LEASE_NAME) is not None, 120, "a scheduler to start", one)
         wait_for(
-            lambda: all(state_of(t) == TakeState.RUNNING for t in items), 90, "the takes", cluster
+            lambda: all(state_of(t) == TakeState.RUNNING for t in items), 120, "the takes", cluster
         )
-        wait_for(lambda: checks_of(items) >= 12, 60, "the takes to be polled", one)
+        wait_for(lambda: checks_of(items) >= 12, 120, "the takes to be polled", one)
         holder = Lease.holder(LEASE_NAME).owner
         active, standby = (one, two) if scheduler_pid(holder) == one.process.pid else (two, one)
         assert scheduler_pid(holder) == active.process.pid
-        wait_for(lambda: "standing by" in standby.output(), 30, "the stand-by to say so")
+        wait_for(lambda: "standing by" in standby.output(), 120, "the stand-by to say so")
         assert ": active" in active.output() and ": active" not in standby.output()
         # Every check reached the fake after its scheduler counted it (none went uncounted).
         assert slow_fake.counts["status"] <= checks_of(items)
 
         os.killpg(active.process.pid, signal.SIGKILL)
-        active.process.wait(timeout=10)
+        active.process.wait(timeout=60)
         wait_for(
             lambda: (h := Lease.holder(LEASE_NAME)) is not None and h.owner != holder,
-            3 * 3 + 5,
+            120,
             "the stand-by to take over",
             standby,
         )
         assert ": active" in standby.output()
         polled = checks_of(items)
-        wait_for(lambda: checks_of(items) > polled, 30, "polling to go on", standby)
+        wait_for(lambda: checks_of(items) > polled, 120, "polling to go on", standby)
         for take in items:
             slow_fake.finish_now(take.provider_task_id)
         wait_for(
-            lambda: all(state_of(t) == TakeState.SUCCEEDED for t in items), 90, "the takes", standby
+            lambda: all(state_of(t) == TakeState.SUCCEEDED for t in items),
+            120,
+            "the takes",
+            standby,
         )
     assert slow_fake.counts["submit"] == 4 and len(slow_fake.tasks) == 4
     assert [t.submit_posts for t in Take.objects.all()] == [1, 1, 1, 1]
@@ -267,19 +238,19 @@ def test_two_schedulers_one_active_and_a_killed_one_is_replaced(
 def test_sigterm_gives_the_lease_up_and_a_stand_by_takes_over_at_once(slow_fake, tmp_path):
     env = env_for(slow_fake, STUDIO_SCHEDULER_LEASE_SECONDS="600")  # it would never run out
     with run_scheduler(tmp_path, **env) as one, run_scheduler(tmp_path, **env) as two:
-        wait_for(lambda: Lease.holder(LEASE_NAME) is not None, 60, "a scheduler to start", one)
+        wait_for(lambda: Lease.holder(LEASE_NAME) is not None, 120, "a scheduler to start", one)
         holder = Lease.holder(LEASE_NAME).owner
         active, standby = (one, two) if scheduler_pid(holder) == one.process.pid else (two, one)
-        wait_for(lambda: "standing by" in standby.output(), 30, "the stand-by to say so")
+        wait_for(lambda: "standing by" in standby.output(), 120, "the stand-by to say so")
         active.process.send_signal(signal.SIGTERM)
-        assert active.process.wait(timeout=15) == 0, active.output()
+        assert active.process.wait(timeout=60) == 0, active.output()
         assert "stopped after" in active.output()
         wait_for(
             lambda: (h := Lease.holder(LEASE_NAME)) is not None and h.owner != holder,
-            30,
+            120,
             "the stand-by to take over",
             standby,
         )
         standby.process.send_signal(signal.SIGINT)
-        assert standby.process.wait(timeout=15) == 0, standby.output()
+        assert standby.process.wait(timeout=60) == 0, standby.output()
     assert Lease.holder(LEASE_NAME) is None

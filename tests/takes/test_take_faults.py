@@ -9,10 +9,6 @@ against the real client and services, each checked against the business invarian
   every external call ends by a deadline, and a step that is alive keeps its lease.
 """
 
-# The fixtures shared with test_take_lifecycle are imported, and pytest passes them back in as
-# arguments of the same name, which ruff would take for redefinitions.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import errno
@@ -21,27 +17,22 @@ import json
 import os
 import socket
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.files.storage import FileSystemStorage
-from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
 from studio.models import FINAL_TAKE_STATES, Take, TakeState
 from studio.providers import modellix
-from studio.takes import create, download, driver, poll, submit
-from studio.takes.scheduler import Scheduler
+from studio.takes import create, download, driver, submit
 from tests.cluster import wait_for
 from tests.fake_modellix import Fault
-from tests.takes.test_take_lifecycle import QUEUE, STEPS, clip, fake, new_take, queue, run  # noqa: F401
+from tests.pipeline import QUEUE, STEPS, cluster_threads, new_take, run, state_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queue")]
 
 
 @pytest.fixture(autouse=True)
@@ -223,7 +214,7 @@ def test_a_one_minute_status_outage_does_not_fail_a_finished_take(
     settings.TIME_SCALE = 0.005  # the 60 s backoff cap becomes 0.3 s
     fake.outage("status", 30)
     take = new_take(clip, bob)
-    run(take, seconds=60)
+    run(take)
     assert take.state == TakeState.SUCCEEDED, take.reason
     assert fake.counts["status"] >= 31 and fake.counts["submit"] == 1
     notes = list(take.events.values_list("note", flat=True))
@@ -237,7 +228,7 @@ def test_an_outage_past_the_deadline_times_out_with_the_task_id(
     settings.EDIT_DEADLINE = timedelta(seconds=2)
     fake.outage("status", 100_000)
     take = new_take(clip, bob)
-    run(take, seconds=30)
+    run(take)
     assert take.state == TakeState.TIMED_OUT
     assert take.reason.startswith("For ")
     assert "Cutroom could not reach the provider" in take.reason
@@ -261,7 +252,7 @@ def test_success_without_a_result_says_so_at_the_deadline(fake, clip, bob, scrat
     empty = json.dumps({"code": 0, "message": "success", "data": {"status": "success"}})
     fake.outage("status", 100_000, status=200, body=empty)
     take = new_take(clip, bob)
-    run(take, seconds=30)
+    run(take)
     assert take.state == TakeState.TIMED_OUT
     assert take.reason.startswith(
         "The provider reported this edit as finished but sent no result link"
@@ -293,7 +284,7 @@ def test_a_truncated_result_is_fetched_again(fake, clip, bob, scratch, announced
 def test_a_result_truncated_every_time_fails_within_the_budget(fake, clip, bob, scratch):
     fake.script("file", *[Fault(truncate=0.5, content_length=False)] * 10)
     take = new_take(clip, bob)
-    run(take, seconds=60)
+    run(take)
     assert take.state == TakeState.FAILED
     assert fake.counts["file"] == download.DOWNLOAD_BUDGET
     assert take.reason.startswith("The provider returned a file that is not a usable video")
@@ -344,7 +335,7 @@ def test_storage_errors_end_the_take_and_keep_the_paid_result(
 ):
     tried = failing_storage(monkeypatch, code)
     take = new_take(clip, bob)
-    run(take, seconds=60)
+    run(take)
     assert take.state == TakeState.FAILED
     assert take.reason.startswith(says), take.reason
     assert "The paid result stays at the provider until" in take.reason
@@ -376,7 +367,7 @@ def test_disk_full_while_streaming_to_scratch_leaves_nothing(fake, clip, bob, sc
 
     monkeypatch.setattr(Path, "open", open_)
     take = new_take(clip, bob)
-    run(take, seconds=60)
+    run(take)
     assert take.state == TakeState.FAILED
     assert take.reason.startswith("The media disk is full")
     assert take.download_attempts == download.DOWNLOAD_BUDGET
@@ -391,7 +382,7 @@ def test_disk_full_while_preparing_the_input_fails_before_paying(
 
     monkeypatch.setattr(submit, "input_clip_prepare", full)
     take = new_take(clip, bob)
-    run(take, seconds=60)
+    run(take)
     assert take.state == TakeState.FAILED
     assert take.reason == (
         "The media disk is full: free space on the server, then run the take again."
@@ -412,25 +403,18 @@ def test_workers_dying_while_saving_stop_at_the_budget(fake, clip, bob, scratch,
         fetches.append(url)
         raise Killed
 
+    def download_on_a_dying_worker(take_id: int) -> None:
+        try:
+            download.take_download(take_id)
+        except Killed:  # its lease is left behind; let it run out at once
+            past = timezone.now() - timedelta(seconds=1)
+            Take.objects.filter(pk=take_id).update(lease_until=past, next_check_at=past)
+
     take = new_take(clip, bob)
     fake.task_seconds = 0.2
     monkeypatch.setattr(modellix.Modellix, "fetch", die)
-    for _ in range(100):
-        now = timezone.now()
-        driver.takes_admit()
-        driver.takes_repair(now)
-        poll.takes_poll(now)
-        while QUEUE:
-            task, take_id = QUEUE.pop(0)
-            try:
-                STEPS[task](take_id)
-            except Killed:
-                past = timezone.now() - timedelta(seconds=1)
-                Take.objects.filter(pk=take_id).update(lease_until=past, next_check_at=past)
-        take.refresh_from_db()
-        if take.is_final:
-            break
-        time.sleep(0.1)
+    monkeypatch.setitem(STEPS, "download_take", download_on_a_dying_worker)
+    run(take)
     assert take.state == TakeState.FAILED
     assert len(fetches) == download.DOWNLOAD_BUDGET
     assert take.reason.startswith(f"Saving the result was interrupted {download.DOWNLOAD_BUDGET}")
@@ -447,7 +431,7 @@ def test_disk_full_while_storing_the_input_leaves_no_partial_file(
     before = files_under(inputs)
     failing_storage(monkeypatch, errno.ENOSPC, prefix="clips/")
     take = new_take(clip, bob)
-    run(take, seconds=60)
+    run(take)
     assert take.state == TakeState.FAILED
     assert take.reason.startswith("The media disk is full")
     assert fake.counts["submit"] == 0
@@ -456,56 +440,6 @@ def test_disk_full_while_storing_the_input_leaves_no_partial_file(
 
 
 # -- 6. one slow call never holds up the others ----------------------------------------------
-@contextmanager
-def cluster_threads(workers: int = 2) -> Iterator[None]:
-    """A cluster in threads of this process: the scheduler admits, repairs and polls, and
-    `workers` workers run the dispatched steps one at a time each (as django-q2's worker
-    processes do)."""
-    stop = threading.Event()
-    errors: list[BaseException] = []
-    scheduler = Scheduler()
-
-    def driver() -> None:
-        try:
-            scheduler.run()
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    def worker() -> None:
-        try:
-            while not stop.is_set():
-                try:
-                    task, take_id = QUEUE.pop(0)
-                except IndexError:
-                    stop.wait(0.02)
-                    continue
-                STEPS[task](take_id)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=driver, daemon=True)]
-    threads += [threading.Thread(target=worker, daemon=True) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        scheduler.stop()
-        for thread in threads:
-            thread.join(timeout=60)
-    assert not errors, errors
-
-
-def state_of(take: Take) -> str:
-    take.refresh_from_db()
-    return take.state
-
-
 def lease_of(take: Take):
     take.refresh_from_db()
     return take.lease_until
@@ -515,25 +449,26 @@ def lease_of(take: Take):
 def test_a_stalled_download_holds_up_no_other_take(fake, clip, bob, scratch, settings):
     """A host sends half the result and waits. Another take is admitted, sent, checked and saved
     meanwhile; the stalled download keeps its lease, so it is never started a second time."""
-    settings.TAKE_LEASE = timedelta(seconds=2)  # renewed every half second
+    # Renewed every quarter lease: a beat may come more than 2 s late before the lease runs out.
+    settings.TAKE_LEASE = timedelta(seconds=3)
     release = threading.Event()
     fake.script("file", Fault(stall=120, hold=release))
     stalled = new_take(clip, bob, prompt="stalled")
     with cluster_threads(workers=2):
-        wait_for(lambda: fake.active["file"] == 1, 60, "the stalled download to start")
+        wait_for(lambda: fake.active["file"] == 1, 120, "the stalled download to start")
         first_lease = lease_of(stalled)
         healthy = new_take(clip, bob, prompt="healthy")
-        wait_for(lambda: state_of(healthy) == TakeState.SUCCEEDED, 60, "the healthy take")
+        wait_for(lambda: state_of(healthy) == TakeState.SUCCEEDED, 120, "the healthy take")
         # Longer than two leases without a byte: a lease left alone would have run out.
         wait_for(
             lambda: lease_of(stalled) > first_lease + 2 * settings.TAKE_LEASE,
-            60,
+            120,
             "the stalled download's lease to be renewed",
         )
         assert state_of(stalled) == TakeState.DOWNLOADING
         assert fake.active[f"file:{stalled.provider_task_id}"] == 1
         release.set()
-        wait_for(lambda: state_of(stalled) in FINAL_TAKE_STATES, 60, "the stalled take")
+        wait_for(lambda: state_of(stalled) in FINAL_TAKE_STATES, 120, "the stalled take")
     assert stalled.state == TakeState.SUCCEEDED, stalled.reason
     assert fake.peak[f"file:{stalled.provider_task_id}"] == 1  # one download at a time
     assert fake.counts["file"] == 2 and stalled.download_attempts == 1
@@ -549,13 +484,13 @@ def test_a_result_dripping_in_is_cut_at_the_deadline_and_fetched_again(
     settings.DOWNLOAD_TIMEOUT = 1
     fake.script("file", Fault(drip=0.5, pieces=20))  # 10 s for the whole body
     take = new_take(clip, bob)
-    run(take, seconds=60)
+    run(take)
     assert take.state == TakeState.SUCCEEDED, take.reason
     assert fake.counts["file"] == 2 and take.download_attempts == 2
     assert take.last_error.startswith(
         "The download of the result took longer than 1 s, so Cutroom stopped it."
     )
-    wait_for(lambda: fake.hung_up["file"] == 1, 15, "the fake to see Cutroom hang up")
+    wait_for(lambda: fake.hung_up["file"] == 1, 120, "the fake to see Cutroom hang up")
     check(take, fake, scratch)
 
 
@@ -574,7 +509,7 @@ def test_hanging_status_checks_hold_up_neither_admission_nor_sending(
     with cluster_threads(workers=2):
         wait_for(lambda: fake.active["status"] == threads, 120, "the checks to hang")
         late = new_take(clip, bob, prompt="late")
-        wait_for(lambda: state_of(late) == TakeState.RUNNING, 60, "the late take to be sent")
+        wait_for(lambda: state_of(late) == TakeState.RUNNING, 120, "the late take to be sent")
         assert fake.active["status"] == threads  # all still hanging
         release.set()
         everyone = [*slow, late]
@@ -594,23 +529,23 @@ def test_hanging_status_checks_hold_up_neither_admission_nor_sending(
 def test_a_hanging_submit_holds_up_no_other_take(fake, clip, bob, scratch, settings):
     """A paid POST waits long for its answer: the sending worker keeps its lease (the sweep does
     not call it dead), and another take goes all the way meanwhile."""
-    settings.TAKE_LEASE = timedelta(seconds=2)
+    settings.TAKE_LEASE = timedelta(seconds=3)  # renewed every 0.75 s: room for a late beat
     release = threading.Event()
     fake.script("submit", Fault(create=True, hang=120, hold=release))
     hung = new_take(clip, bob, prompt="hung")
     with cluster_threads(workers=2):
-        wait_for(lambda: fake.active["submit"] == 1, 60, "the POST to hang")
+        wait_for(lambda: fake.active["submit"] == 1, 120, "the POST to hang")
         first_lease = lease_of(hung)
         other = new_take(clip, bob, prompt="other")
-        wait_for(lambda: state_of(other) == TakeState.SUCCEEDED, 60, "the other take")
+        wait_for(lambda: state_of(other) == TakeState.SUCCEEDED, 120, "the other take")
         wait_for(
             lambda: lease_of(hung) > first_lease + 2 * settings.TAKE_LEASE,
-            60,
+            120,
             "the sending worker's lease to be renewed",
         )
         assert state_of(hung) == TakeState.SUBMITTING
         release.set()
-        wait_for(lambda: state_of(hung) in FINAL_TAKE_STATES, 60, "the hung take")
+        wait_for(lambda: state_of(hung) in FINAL_TAKE_STATES, 120, "the hung take")
     assert hung.state == TakeState.SUCCEEDED, hung.reason
     assert fake.counts["submit"] == 2 and len(fake.tasks) == 2
     check(hung, fake, scratch)

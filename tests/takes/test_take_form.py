@@ -6,26 +6,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from studio.models import Clip, MediaState, Project, Reference, Take
+from studio.models import MediaState, Reference, Take
 from studio.ops import health
-from tests.conftest import upload_clip
+from tests.conftest import post_take, upload_clip
 from tests.samples import make_image
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Form", created_by=alice)
-
-
-def ready(client, project, path) -> Clip:
-    return upload_clip(client, project, path)
-
-
-@pytest.fixture
-def clip(as_bob, project, samples):
-    return ready(as_bob, project, samples["long.mp4"])
 
 
 def refs(project, count: int) -> list[Reference]:
@@ -43,21 +29,6 @@ def refs(project, count: int) -> list[Reference]:
     return made
 
 
-def post(client, clip, **fields):
-    data = {
-        "start": "1",
-        "length": "4",
-        "prompt": "Turn the scene into clay style",
-        "resolution": "1080P",
-        "ratio": "",
-        "duration": "0",
-        "audio_setting": "auto",
-        "prompt_extend": "on",
-        "seed": "",
-    } | fields
-    return client.post(reverse("take_new", args=[clip.code]), data)
-
-
 def test_form_page_shows_the_clip_and_estimate(as_bob, clip):
     page = as_bob.get(reverse("take_new", args=[clip.code])).content.decode()
     assert 'id="window-video"' in page and "Estimated cost" in page
@@ -66,7 +37,7 @@ def test_form_page_shows_the_clip_and_estimate(as_bob, clip):
 
 def test_create_a_take(as_bob, bob, clip, project):
     chosen = refs(project, 2)
-    response = post(
+    response = post_take(
         as_bob, clip, seed="123", ratio="9:16", duration="3", references=[r.pk for r in chosen]
     )
     take = Take.objects.get()
@@ -79,14 +50,14 @@ def test_create_a_take(as_bob, bob, clip, project):
 
 
 def test_random_seed_is_recorded(as_bob, clip):
-    post(as_bob, clip)
+    post_take(as_bob, clip)
     take = Take.objects.get()
     assert 0 <= take.seed <= 2_147_483_647 and not take.seed_was_chosen
 
 
 def test_prompt_counts_characters_not_bytes(as_bob, clip):
-    assert post(as_bob, clip, prompt="粘" * 5000).status_code == 302  # 15000 bytes
-    response = post(as_bob, clip, prompt="粘" * 5001)
+    assert post_take(as_bob, clip, prompt="粘" * 5000).status_code == 302  # 15000 bytes
+    response = post_take(as_bob, clip, prompt="粘" * 5001)
     assert response.status_code == 400
     assert "at most 5000 characters (it has 5001)" in response.content.decode()
 
@@ -117,7 +88,7 @@ def test_prompt_counts_characters_not_bytes(as_bob, clip):
     ],
 )
 def test_invalid_parameters(as_bob, clip, fields, field, message):
-    response = post(as_bob, clip, **fields)
+    response = post_take(as_bob, clip, **fields)
     assert response.status_code == 400
     html = response.content.decode()
     error = html.split(f'id="id_{field}_error"', 1)[1].split("</ul>", 1)[0]
@@ -126,13 +97,13 @@ def test_invalid_parameters(as_bob, clip, fields, field, message):
 
 
 def test_at_most_four_references(as_bob, clip, project):
-    response = post(as_bob, clip, references=[r.pk for r in refs(project, 5)])
+    response = post_take(as_bob, clip, references=[r.pk for r in refs(project, 5)])
     assert "Choose at most 4 reference images" in response.content.decode()
     assert not Take.objects.exists()
 
 
 def test_clip_that_cannot_conform(as_bob, project, samples):
-    tall = ready(as_bob, project, samples["tall.mp4"])
+    tall = upload_clip(as_bob, project, samples["tall.mp4"])
     assert not tall.is_editable
     response = as_bob.post(
         reverse("take_new", args=[tall.code]),
@@ -147,11 +118,11 @@ def test_clip_that_cannot_conform(as_bob, project, samples):
 
 def test_viewer_cannot_open_the_form(as_carol, clip):
     assert as_carol.get(reverse("take_new", args=[clip.code])).status_code == 403
-    assert post(as_carol, clip).status_code == 403
+    assert post_take(as_carol, clip).status_code == 403
 
 
 def test_take_page_and_status_fragment(as_carol, as_bob, clip):
-    post(as_bob, clip)
+    post_take(as_bob, clip)
     take = Take.objects.get()
     health.beat()  # a worker runs, so the page talks about the queue
     page = as_carol.get(reverse("take_detail", args=[take.code])).content.decode()
@@ -162,7 +133,7 @@ def test_take_page_and_status_fragment(as_carol, as_bob, clip):
 
 
 def test_cancel_and_run_again(as_bob, clip):
-    post(as_bob, clip, seed="5")
+    post_take(as_bob, clip, seed="5")
     take = Take.objects.get()
     as_bob.post(reverse("take_cancel", args=[take.code]))
     take.refresh_from_db()
@@ -175,7 +146,7 @@ def test_cancel_and_run_again(as_bob, clip):
 
 def test_remix_prefills_the_form(as_bob, clip, project):
     chosen = refs(project, 1)
-    post(as_bob, clip, seed="99", prompt="neon rain", ratio="1:1", references=[chosen[0].pk])
+    post_take(as_bob, clip, seed="99", prompt="neon rain", ratio="1:1", references=[chosen[0].pk])
     take = Take.objects.get()
     page = as_bob.get(reverse("take_new", args=[clip.code]) + f"?from={take.code}").content.decode()
     assert "neon rain</textarea>" in page and 'value="99"' in page
@@ -184,7 +155,7 @@ def test_remix_prefills_the_form(as_bob, clip, project):
 
 
 def test_variations_differ_only_in_seed_and_show_their_cost(as_bob, clip, settings):
-    post(as_bob, clip, seed="5", prompt="clay")
+    post_take(as_bob, clip, seed="5", prompt="clay")
     take = Take.objects.get()
     assert str(take.estimate_usd) == "0.4658"  # 4 s x 0.11645
     page = as_bob.get(reverse("take_detail", args=[take.code])).content.decode()
@@ -204,6 +175,6 @@ def test_variations_differ_only_in_seed_and_show_their_cost(as_bob, clip, settin
 
 
 def test_clip_page_lists_its_takes(as_carol, as_bob, clip):
-    post(as_bob, clip, prompt="first idea")
+    post_take(as_bob, clip, prompt="first idea")
     page = as_carol.get(reverse("clip_detail", args=[clip.code])).content.decode()
     assert "Versions of this clip" in page and "first idea" in page

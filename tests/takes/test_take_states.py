@@ -16,7 +16,6 @@ from studio.models import (
     FINAL_TAKE_STATES,
     GUARDED_TAKE_FIELDS,
     Activity,
-    Project,
     Take,
     TakeEvent,
     TakeState,
@@ -29,14 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="States", created_by=alice)
-
-
-def take_in(project, state: str) -> Take:
-    return Take.objects.create(
-        project=project, prompt="clay", seed=1, length_ms=3000, provider="local", state=state
-    )
+def take_in(make_take):
+    """take_in(state): a take in `state` whose counters start from zero."""
+    return lambda state: make_take(state, provider_calls=0, submit_posts=0, status_checks=0)
 
 
 def snapshot(take: Take) -> dict[str, object]:
@@ -51,10 +45,10 @@ def test_every_trigger_has_a_move_and_every_state_is_reached():
 
 
 @pytest.mark.parametrize("trigger", list(Trigger))
-def test_a_legal_move_changes_the_state_and_records_it(project, trigger):
+def test_a_legal_move_changes_the_state_and_records_it(take_in, trigger):
     move = TAKE_TRANSITIONS[trigger]
     for source in move.sources:
-        take = take_in(project, source)
+        take = take_in(source)
         assert take.fire(trigger, f"because {trigger}", last_error="why", count=["provider_calls"])
         assert take.state == move.target
         stored = Take.objects.get(pk=take.pk)
@@ -74,19 +68,19 @@ def test_a_legal_move_changes_the_state_and_records_it(project, trigger):
 
 
 @pytest.mark.parametrize("trigger", list(Trigger))
-def test_an_illegal_move_is_refused_and_changes_nothing(project, trigger):
+def test_an_illegal_move_is_refused_and_changes_nothing(take_in, trigger):
     illegal = [state for state in TakeState if state not in TAKE_TRANSITIONS[trigger].sources]
     assert illegal
     for state in illegal:
-        take = take_in(project, state)
+        take = take_in(state)
         before = snapshot(take)
         assert not take.fire(trigger, "should not happen", reason="no", count=["submit_posts"])
         assert snapshot(take) == before, (trigger, state)
         assert take.state == state
 
 
-def test_counters_add_up_in_the_database_not_from_a_stale_copy(project):
-    take = take_in(project, TakeState.RUNNING)
+def test_counters_add_up_in_the_database_not_from_a_stale_copy(take_in):
+    take = take_in(TakeState.RUNNING)
     stale = Take.objects.get(pk=take.pk)
     assert take.record(while_in=TakeState.RUNNING, count=["status_checks", "provider_calls"])
     assert stale.record(while_in=TakeState.RUNNING, count=["status_checks", "provider_calls"])
@@ -94,8 +88,8 @@ def test_counters_add_up_in_the_database_not_from_a_stale_copy(project):
     assert (take.status_checks, take.provider_calls) == (2, 2)
 
 
-def test_record_changes_only_a_take_still_in_its_state_and_never_the_state(project):
-    take = take_in(project, TakeState.CANCELED)
+def test_record_changes_only_a_take_still_in_its_state_and_never_the_state(take_in):
+    take = take_in(TakeState.CANCELED)
     assert not take.record(while_in=TakeState.RUNNING, progress=0.5)
     assert take.record(while_in=None, progress=0.5)
     with pytest.raises(ValueError, match="fire"):
@@ -104,8 +98,8 @@ def test_record_changes_only_a_take_still_in_its_state_and_never_the_state(proje
         take.record(while_in=None, lease_until=None)
 
 
-def test_a_lease_is_claimed_once_and_renewed_only_by_its_holder(project):
-    take = take_in(project, TakeState.DOWNLOADING)
+def test_a_lease_is_claimed_once_and_renewed_only_by_its_holder(take_in):
+    take = take_in(TakeState.DOWNLOADING)
     claimed = Take.claim(take.pk, TakeState.DOWNLOADING)
     assert claimed is not None and claimed.lease_until is not None
     assert Take.claim(take.pk, TakeState.DOWNLOADING) is None  # held
@@ -119,8 +113,8 @@ def test_a_lease_is_claimed_once_and_renewed_only_by_its_holder(project):
     assert Take.claim(take.pk, TakeState.DOWNLOADING) is not None
 
 
-def test_a_note_keeps_the_state(project):
-    take = take_in(project, TakeState.RUNNING)
+def test_a_note_keeps_the_state(take_in):
+    take = take_in(TakeState.RUNNING)
     take.note("The provider answers again")
     assert list(TakeEvent.objects.filter(take=take).values_list("state", "note")) == [
         ("running", "The provider answers again")

@@ -22,11 +22,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Launch film", created_by=alice)
-
-
-@pytest.fixture
 def rival(dave):
     """Dave's own team, a stranger to alice's."""
     team = Team.objects.create(name="Rival Pictures")

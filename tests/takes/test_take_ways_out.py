@@ -3,49 +3,19 @@ and for a paid result in doubt: check again, try saving again. Editors act; view
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from django.urls import reverse
 
-from studio.models import Activity, Project, Take, TakeEvent, TakeState
-from studio.takes import common
-from tests.conftest import clip_row
+from studio.models import Activity, Take, TakeState
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queue")]
 REASON = "The provider answered with an error (HTTP 504) after the edit was sent, so it may or ..."
 
 
 @pytest.fixture
-def project(team, alice):
-    return Project.objects.create(team=team, name="Ferry ad", created_by=alice)
-
-
-@pytest.fixture
-def uncertain(project, bob) -> Take:
-    clip = clip_row(project)
-    take = Take.objects.create(
-        project=project,
-        clip=clip,
-        created_by=bob,
-        prompt="clay",
-        seed=1,
-        length_ms=3000,
-        provider="modellix",
-        state=TakeState.UNCERTAIN,
-        reason=REASON,
-        submit_posts=1,
-        estimate_usd=Decimal("0.3494"),
-    )
-    TakeEvent.objects.create(take=take, state=TakeState.UNCERTAIN, note="HTTP 504")
-    return take
-
-
-@pytest.fixture(autouse=True)
-def no_queue(monkeypatch) -> list[tuple[str, int]]:
-    sent: list[tuple[str, int]] = []
-    monkeypatch.setattr(common, "dispatch", lambda task, take_id: sent.append((task, take_id)))
-    return sent
+def uncertain(make_take) -> Take:
+    """Sent once, 3 s at 1080P: about 0.35 USD."""
+    return make_take(TakeState.UNCERTAIN, "modellix", reason=REASON, event="HTTP 504")
 
 
 def said(response) -> list[str]:
@@ -133,10 +103,8 @@ def test_adopt_refuses_ids_of_the_wrong_shape(uncertain, as_bob, task_id):
     assert uncertain.state == TakeState.UNCERTAIN and uncertain.provider_task_id is None
 
 
-def test_adopt_refuses_an_id_another_take_follows(uncertain, as_bob, project):
-    Take.objects.create(
-        project=project, prompt="other", seed=2, length_ms=2000, provider_task_id="task-taken"
-    )
+def test_adopt_refuses_an_id_another_take_follows(uncertain, as_bob, make_take):
+    make_take(TakeState.RUNNING, "modellix", prompt="other", seed=2, provider_task_id="task-taken")
     response = as_bob.post(
         reverse("take_adopt", args=[uncertain.code]), {"task_id": "task-taken"}, follow=True
     )
@@ -173,7 +141,7 @@ def test_check_again_is_offered_for_a_timed_out_take(uncertain, as_bob, as_carol
     assert "Check again" not in page(as_carol, uncertain)
 
 
-def test_save_again_downloads_the_paid_result_once_more(uncertain, as_bob, as_carol, no_queue):
+def test_save_again_downloads_the_paid_result_once_more(uncertain, as_bob, as_carol, queue):
     Take.objects.filter(pk=uncertain.pk).update(
         state=TakeState.FAILED,
         provider_task_id="task-paid",
@@ -188,16 +156,16 @@ def test_save_again_downloads_the_paid_result_once_more(uncertain, as_bob, as_ca
     assert said(response) == ["Cutroom is fetching the result from the provider again."]
     uncertain.refresh_from_db()
     assert uncertain.state == TakeState.DOWNLOADING and uncertain.download_attempts == 0
-    assert no_queue == [("download_take", uncertain.pk)]
+    assert queue == [("download_take", uncertain.pk)]
     again = as_bob.post(reverse("take_save_again", args=[uncertain.code]), follow=True)
     assert said(again) == ["This take has no result waiting at the provider to save."]
 
 
-def test_save_again_refused_without_a_result_at_the_provider(uncertain, as_bob, no_queue):
+def test_save_again_refused_without_a_result_at_the_provider(uncertain, as_bob, queue):
     Take.objects.filter(pk=uncertain.pk).update(state=TakeState.FAILED, reason="Moderation.")
     response = as_bob.post(reverse("take_save_again", args=[uncertain.code]), follow=True)
     assert said(response) == ["This take has no result waiting at the provider to save."]
-    assert no_queue == []
+    assert queue == []
 
 
 @pytest.mark.parametrize("name", ["take_send_again", "take_adopt", "take_save_again"])
