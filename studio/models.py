@@ -20,23 +20,18 @@ from studio.projects.models import Activity, Project
 from studio.providers.local.models import LocalJob
 from studio.providers.models import ProviderGate, RequestBudget
 from studio.review.models import Comment, Mention, ShareLink, Side
-from studio.takes.models import (
+from studio.takes.lifecycle import (
     ACTIVE_TAKE_STATES,
     AT_PROVIDER,
     FINAL_TAKE_STATES,
     GUARDED_TAKE_FIELDS,
     LOGGED_ENDINGS,
     TAKE_TRANSITIONS,
-    Lineage,
-    ReviewStatus,
-    Take,
-    TakeEvent,
-    TakeReference,
-    TakeStar,
     TakeState,
     Transition,
     Trigger,
 )
+from studio.takes.models import Lineage, ReviewStatus, Take, TakeEvent, TakeReference, TakeStar
 
 __all__ = [
     "ACTIVE_TAKE_STATES",

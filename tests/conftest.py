@@ -270,8 +270,8 @@ def clip(as_bob: Client, project: Project, samples: Samples) -> Clip:
     return upload_clip(as_bob, project, samples["long.mp4"])
 
 
-# What a take in each state has besides its state, as the services leave it (studio.services.
-# takes): the provider's task from the paid POST on, the reason a person reads at each ending.
+# What a take in each state has besides its state, as the services leave it (studio.takes):
+# the provider's task from the paid POST on, the reason a person reads at each ending.
 # A failed take is one the provider failed (a take can fail before sending too: override).
 _SENT = (
     TakeState.RUNNING,

@@ -1,5 +1,6 @@
-"""The administration page (README "The administration page"): only administrators reach it;
-sign-up, the instance's budget, administrators, and every team's limits and suspension."""
+"""The administration page (docs/governance.md "The administration page"): only administrators
+reach it; sign-up, the instance's budget, administrators, and every team's limits and
+suspension."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Money budgets: a take reserves its estimate against every budget that covers it, the
 provider's charge replaces the reservation, takes that end unbilled give it back, and no two
-submissions together can go over a budget (README "Budgets")."""
+submissions together can go over a budget (docs/governance.md "Budgets")."""
 
 from __future__ import annotations
 

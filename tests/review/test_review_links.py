@@ -1,5 +1,5 @@
 """Review links: a share link that allows comments lets guests comment at a frame under a
-name; limits, escaping, hiding and revocation (README "Review links")."""
+name; limits, escaping, hiding and revocation (docs/review.md "Review links")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Fair turns at the provider (README "Fair turns"): the policy's promises as properties over
-any interleaving of submissions, then the scheduler's admission on real rows."""
+"""Fair turns at the provider (docs/takes.md "Admission: fair turns"): the policy's promises as
+properties over any interleaving of submissions, then the scheduler's admission on real rows."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The take's state machine (studio.takes.models.TAKE_TRANSITIONS): every legal move works, every
+"""The take's state machine (studio.takes.lifecycle.TAKE_TRANSITIONS): every legal move works, every
 illegal one is refused and changes nothing, and the Take methods are the only writers."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from studio.models import (
     TakeState,
     Trigger,
 )
-from studio.takes.models import TAKE_TRANSITIONS
+from studio.takes.lifecycle import TAKE_TRANSITIONS
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]

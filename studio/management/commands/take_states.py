@@ -1,4 +1,4 @@
-"""Print the take's state chart and table from studio.takes.models.TAKE_TRANSITIONS, as
+"""Print the take's state chart and table from studio.takes.lifecycle.TAKE_TRANSITIONS, as
 docs/takes.md
 shows them (tests/takes/test_take_states.py checks that docs/takes.md holds exactly this text)."""
 
@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from studio.models import TakeState
-from studio.takes.models import TAKE_TRANSITIONS
+from studio.takes.lifecycle import TAKE_TRANSITIONS
 
 BEGIN = "<!-- take-states: printed by `manage.py take_states`; do not edit by hand -->"
 END = "<!-- /take-states -->"
