@@ -1,4 +1,4 @@
-// The comment panel (templates/studio/_comments.html): comments at a frame of the page's player,
+// The comment panel (templates/review/_comments.html): comments at a frame of the page's player,
 // with a drawing on the frame, markers on the player's timeline, threads, and live updates.
 //
 // It reads everything from the page: its endpoints from data- attributes and form actions (so a

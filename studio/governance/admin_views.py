@@ -99,7 +99,7 @@ def _page(request: HttpRequest, status: int = 200, **bound: Any) -> HttpResponse
         "default_active": default_active,
         "month": month,
     }
-    return render(request, "studio/administration.html", context, status=status)
+    return render(request, "governance/administration.html", context, status=status)
 
 
 def _back(request: HttpRequest, anchor: str = "") -> HttpResponse:

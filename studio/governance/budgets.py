@@ -453,8 +453,8 @@ def _alert_mail(budget: Budget, team: Team, month: date, to: list[str]) -> None:
         "month": month,
         "usage_url": (settings.PUBLIC_URL + usage) if settings.PUBLIC_URL else usage,
     }
-    subject = render_to_string("studio/email/budget_alert_subject.txt", context).strip()
-    body = render_to_string("studio/email/budget_alert.txt", context)
+    subject = render_to_string("governance/email/budget_alert_subject.txt", context).strip()
+    body = render_to_string("governance/email/budget_alert.txt", context)
     send_mail(subject, body, None, to)
 
 

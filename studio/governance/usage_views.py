@@ -113,7 +113,7 @@ def _render_usage(
 ) -> HttpResponse:
     month = budgets.month_start() if bound else _month(request)
     context = usage_context(request, membership, month, bound)
-    return render(request, "studio/usage.html", context, status=400 if bound else 200)
+    return render(request, "governance/usage.html", context, status=400 if bound else 200)
 
 
 @login_required

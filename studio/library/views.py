@@ -57,7 +57,7 @@ def clip_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         from studio.review.panels import comment_panel  # it reaches clips through this module
 
         context["comment_panel"] = comment_panel(request, clip=clip, membership=membership)
-    return render(request, "studio/clip_detail.html", context | _takes_context(request, clip))
+    return render(request, "library/clip_detail.html", context | _takes_context(request, clip))
 
 
 @login_required
@@ -67,7 +67,7 @@ def clip_takes(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     clip, membership = clip_for(request, code)
     context = {"clip": clip, "project": clip.project, "membership": membership}
     context |= _takes_context(request, clip)
-    return render(request, "studio/clip_detail.html#takes", context)
+    return render(request, "library/clip_detail.html#takes", context)
 
 
 @login_required
@@ -76,7 +76,7 @@ def clip_player(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The part of the clip page that changes while the worker prepares the clip."""
     clip, membership = clip_for(request, code)
     context = {"clip": clip, "project": clip.project, "membership": membership}
-    return render(request, "studio/clip_detail.html#player", context)
+    return render(request, "library/clip_detail.html#player", context)
 
 
 @login_required

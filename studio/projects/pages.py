@@ -45,7 +45,7 @@ def render_team_page(
         "project_form": form,
         "member_count": team.memberships.count(),
     }
-    return render(request, "studio/team_detail.html", context, status=status)
+    return render(request, "projects/team_detail.html", context, status=status)
 
 
 def render_project_settings(
@@ -93,4 +93,4 @@ def render_project_settings(
         "budget_form": budget_form,
     }
     status = 400 if form.errors or (budget_form is not None and budget_form.errors) else 200
-    return render(request, "studio/project_settings.html", context, status=status)
+    return render(request, "projects/project_settings.html", context, status=status)

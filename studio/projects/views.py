@@ -27,7 +27,7 @@ from studio.projects.services import project_archive, project_create, project_up
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
-        return render(request, "studio/landing.html")
+        return render(request, "projects/landing.html")
     team = current_team_for(request.user)
     if team is None:
         return redirect("team_list")
@@ -66,7 +66,7 @@ def team_activity(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             if group.tally.takes
         ],
     }
-    return render(request, "studio/activity.html", context)
+    return render(request, "projects/activity.html", context)
 
 
 @login_required
@@ -121,7 +121,7 @@ def project_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
         context["budget_warnings"] = budgets.budgets_warnings_shown(
             project=project, author=request.user
         )
-    return render(request, "studio/project_detail.html", context)
+    return render(request, "projects/project_detail.html", context)
 
 
 @login_required
@@ -131,7 +131,7 @@ def project_library(request: AuthenticatedHttpRequest, code: str) -> HttpRespons
     project, membership = get_for_user(
         request.user, Project.objects.select_related("team"), code=code
     )
-    return render(request, "studio/project_detail.html#library", _library(project, membership))
+    return render(request, "projects/project_detail.html#library", _library(project, membership))
 
 
 @login_required

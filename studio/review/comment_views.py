@@ -309,7 +309,7 @@ def for_you(request: AuthenticatedHttpRequest) -> HttpResponse:
             }
         )
     unread = sum(1 for m in found if m.seen_at is None)
-    return render(request, "studio/for_you.html", {"rows": rows, "unread": unread})
+    return render(request, "review/for_you.html", {"rows": rows, "unread": unread})
 
 
 @login_required

@@ -42,7 +42,7 @@ def comment_panel(
     guest: bool = False,
     threads: bool = True,
 ) -> dict[str, Any]:
-    """What templates/studio/_comments.html needs (its threads too, unless `threads` is off:
+    """What templates/review/_comments.html needs (its threads too, unless `threads` is off:
     a live update renders single threads with the rest). A `guest` (a review link's visitor,
     studio/review/share_views.py) sees no hidden comment and has no account: the name they gave
     before is kept in their session."""
@@ -92,7 +92,7 @@ def comment_panel(
 
 def _thread_html(request: HttpRequest, thread: Comment, panel: dict[str, Any]) -> str:
     return render_to_string(
-        "studio/_comment_thread.html", {"thread": thread, "panel": panel}, request=request
+        "review/_comment_thread.html", {"thread": thread, "panel": panel}, request=request
     )
 
 

@@ -70,7 +70,7 @@ def share_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         # The take page again, with the reason next to the field; no link was made.
         messages.error(request, "The share link was not created; see the Share card.")
         context = take_page_context(request, take, membership, share_form=form)
-        return render(request, "studio/take_detail.html", context, status=400)
+        return render(request, "takes/take_detail.html", context, status=400)
     link, token = shares.share_create(
         take=take,
         author=request.user,
@@ -145,7 +145,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
         "comment_panel": guest_panel(request, link, token),
         **_poster(request, token, take),
     }
-    return _public(render(request, "studio/share.html", context))
+    return _public(render(request, "review/share.html", context))
 
 
 def _password_page(request: HttpRequest, link: ShareLink, token: str) -> HttpResponse:
@@ -155,7 +155,7 @@ def _password_page(request: HttpRequest, link: ShareLink, token: str) -> HttpRes
         "share_url": request.build_absolute_uri(reverse("share_page", args=[token]))
     }
     if request.method != "POST":
-        return _public(render(request, "studio/share_password.html", context))
+        return _public(render(request, "review/share_password.html", context))
 
     def this_link(group: str, request: HttpRequest) -> str:
         return link.code
@@ -165,7 +165,7 @@ def _password_page(request: HttpRequest, link: ShareLink, token: str) -> HttpRes
     usage = peek(request, group="share-password", rate=PASSWORD_RATE, key=this_link)
     if usage.limited:
         context["locked_minutes"] = usage.minutes
-        response = render(request, "studio/share_password.html", context, status=429)
+        response = render(request, "review/share_password.html", context, status=429)
         response["Retry-After"] = str(usage.retry_after)
         return _public(response)
     if shares.share_password_ok(link, request.POST.get("password", "")):
@@ -173,7 +173,7 @@ def _password_page(request: HttpRequest, link: ShareLink, token: str) -> HttpRes
         return redirect("share_page", token=token)
     hit(request, group="share-password", rate=PASSWORD_RATE, key=this_link)
     context["error"] = "That password is not right."
-    return _public(render(request, "studio/share_password.html", context, status=401))
+    return _public(render(request, "review/share_password.html", context, status=401))
 
 
 def _title(link: ShareLink, take: Take) -> str:

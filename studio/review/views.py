@@ -122,7 +122,7 @@ def clip_grid(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     context = _grid_context(clip, versions, membership)
     context["batch"] = batch
     context["grid_url"] = request.get_full_path()
-    return render(request, "studio/grid.html", context)
+    return render(request, "review/grid.html", context)
 
 
 @login_required
@@ -139,4 +139,4 @@ def take_grid_cell(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
         "project": take.project,
         "grid_url": request.GET.get("next", ""),
     }
-    return render(request, "studio/_grid_cell.html", context)
+    return render(request, "review/_grid_cell.html", context)

@@ -86,7 +86,7 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             project=clip.project, author=request.user
         ),
     }
-    return render(request, "studio/take_new.html", context, status=400 if form.errors else 200)
+    return render(request, "takes/take_new.html", context, status=400 if form.errors else 200)
 
 
 def _create_from_form(
@@ -111,14 +111,14 @@ def take_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     take, membership = take_for(request, code)
     team_switch(user=request.user, team=take.project.team)
     context = take_page_context(request, take, membership)
-    return render(request, "studio/take_detail.html", context)
+    return render(request, "takes/take_detail.html", context)
 
 
 @login_required
 @require_GET
 def take_status(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     take, membership = take_for(request, code)
-    return render(request, "studio/take_detail.html#status", status_context(take, membership))
+    return render(request, "takes/take_detail.html#status", status_context(take, membership))
 
 
 @login_required
@@ -177,7 +177,7 @@ def take_again(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     return redirect("take_detail", code=again.code)
 
 
-# -- ways out of an uncertain or stuck take (templates/studio/_uncertain.html) ---------------
+# -- ways out of an uncertain or stuck take (templates/takes/_uncertain.html) ---------------
 @login_required
 @require_POST
 def take_send_again(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
@@ -272,7 +272,7 @@ def team_gallery(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "states": TakeState.choices,
         "resolutions": Resolution.choices,
     }
-    return render(request, "studio/gallery.html", context)
+    return render(request, "takes/gallery.html", context)
 
 
 @login_required

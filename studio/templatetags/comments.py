@@ -1,4 +1,4 @@
-"""The comment panel's small helpers (templates/studio/_comments.html)."""
+"""The comment panel's small helpers (templates/review/_comments.html)."""
 
 from __future__ import annotations
 
