@@ -4,6 +4,7 @@
 - A non-zero amount that would round to 0.00 shows as "< 0.01 USD".
 - A provider's charge is shown plain; an estimate always says so: "about 0.42 USD (estimate)".
 - Work of the local engine costs nothing: "free (local engine)".
+- A take of a provider this Cutroom does not know has no estimate: "not known (unknown provider)".
 
 static/js/take_form.js writes its live estimate the same way; change the two together.
 """
@@ -22,6 +23,7 @@ register = template.Library()
 CENT = Decimal("0.01")
 HALF_CENT = Decimal("0.005")
 FREE = "free (local engine)"
+NOT_KNOWN = "not known (unknown provider)"
 UNKNOWN = "—"
 
 
@@ -68,8 +70,10 @@ def usd_estimate_for(value: Any, provider: str) -> str:
 @register.filter
 def take_cost(take: Any) -> str:
     """What a take costs: the provider's charge once reported, else its estimate."""
-    if not about(take.provider).bills:
+    engine = about(take.provider)
+    if not engine.bills:
         return FREE
     if take.charged_usd is not None:
         return usd(take.charged_usd)
-    return usd_estimate(take.estimate_usd)
+    # The estimate is the price of today's provider, which need not be the one that did it.
+    return usd_estimate(take.estimate_usd) if engine.known else NOT_KNOWN
