@@ -86,6 +86,7 @@ def main() -> None:
             length_ms=4000,
             state=TakeState.SUCCEEDED,
             resolution="1080P",
+            provider=settings.STUDIO_PROVIDER,  # as take_create sets it
         )
         with poster.open("rb") as p, thumb.open("rb") as t:
             take.result_poster.save(f"takes/{n}/poster.jpg", File(p), save=False)
