@@ -5,7 +5,12 @@
 Makes a 10 s 1080p H.264 clip, then times (a) a plain decode + encode with the engine's encoder
 settings (libx264 veryfast, CRF 20, 1920x1080, 30 fps, AAC) and (b) the engine rendering a
 typical look at 1080P. Prints frames per second for both and their ratio; the target is that the
-look costs at most 30 % over the plain transcode (ratio >= 0.7).
+look costs at most 30 % over the plain transcode (ratio >= 0.7). Beside the speed: each file's
+size and the CPU time of the run (all threads), which other load on the machine does not
+inflate as it does the wall clock.
+
+Anchors for the default 10 s: 4.0 MB plain and 4.8 MB for the look while libx264 copied the
+source's frame types (issue 20: 2.4 MB and 3.4 MB once it chose them itself).
 """
 
 from __future__ import annotations
@@ -82,6 +87,7 @@ def main() -> None:
         f"ratio engine/plain: {plain[0] / look[0]:.2f}, in CPU time {plain[1] / look[1]:.2f} "
         "(target >= 0.70)"
     )
+    print("anchor (10 s): 4.0 MB plain, 4.8 MB look, with the source's frame types copied")
 
 
 if __name__ == "__main__":
