@@ -4,14 +4,16 @@ take answers, and says the provider is unknown in words instead of guessing."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from studio.models import Lineage, Project, Take, TakeState
 from studio.providers import about
-from studio.services import history
+from studio.services import history, takes
 from studio.templatetags.money import take_cost
 from tests.conftest import clip_row
 
@@ -106,13 +108,7 @@ def test_a_running_take_of_an_unknown_provider_can_be_stopped(as_bob, bob, proje
 
 
 @pytest.mark.parametrize("name", UNKNOWN)
-def test_the_workers_end_such_a_take_and_keep_polling_the_others(bob, project, name, settings):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from studio.services import takes
-
+def test_polling_such_a_take_says_why_and_stops_no_worker(bob, project, name, settings):
     settings.STUDIO_PROVIDER = "local"
     now = timezone.now()
     running = make_take(
@@ -124,7 +120,10 @@ def test_the_workers_end_such_a_take_and_keep_polling_the_others(bob, project, n
         next_check_at=now - timedelta(seconds=1),
         deadline_at=now + timedelta(hours=1),
     )
-    takes.takes_poll(now)  # does not raise: the other running takes are still asked about
+    # Polling asks about every due take in one loop: this one must not end the loop (it raised
+    # ValueError), and it is asked about again later, until its deadline, in case the provider
+    # comes back.
+    takes.takes_poll(now)
     running.refresh_from_db()
     assert running.state == TakeState.RUNNING and running.next_check_at > now
     assert "cannot reach it" in running.last_error
