@@ -16,7 +16,9 @@ source's frame types (issue 20: 2.4 MB and 3.4 MB once it chose them itself).
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -25,7 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
-os.environ.setdefault("STUDIO_DATA_DIR", tempfile.mkdtemp(prefix="cutroom-engine-"))
+if "STUDIO_DATA_DIR" not in os.environ:
+    os.environ["STUDIO_DATA_DIR"] = tempfile.mkdtemp(prefix="cutroom-engine-")
+    atexit.register(shutil.rmtree, os.environ["STUDIO_DATA_DIR"], True)
 
 
 def main() -> None:
@@ -44,6 +48,7 @@ def main() -> None:
     from tests.samples import make_video
 
     folder = Path(tempfile.mkdtemp(prefix="cutroom-engine-bench-"))
+    atexit.register(shutil.rmtree, folder, True)
     source = make_video(
         folder / "source.mp4", seconds=args.seconds, width=1920, height=1080, fps=30
     )

@@ -11,7 +11,9 @@ beside the anchor: p50 at most 60 ms, and the same number of queries on every pa
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -28,8 +30,10 @@ def main() -> None:
     parser.add_argument("--takes", type=int, default=10_000)
     parser.add_argument("--pages", type=int, default=40)
     args = parser.parse_args()
+    data = tempfile.mkdtemp(prefix="cutroom-gallery-")
+    atexit.register(shutil.rmtree, data, True)
     os.environ.update(
-        STUDIO_DATA_DIR=tempfile.mkdtemp(prefix="cutroom-gallery-"),
+        STUDIO_DATA_DIR=data,
         DJANGO_SETTINGS_MODULE="studio.settings",
         STUDIO_LOG_LEVEL="WARNING",
     )

@@ -13,8 +13,10 @@ Anchor (issue 11): full-size posters were ~90 KB each, ~2 MB per gallery page.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -39,6 +41,7 @@ def main() -> None:
     parser.add_argument("--takes", type=int, default=24)
     args = parser.parse_args()
     data = tempfile.mkdtemp(prefix="cutroom-weight-")
+    atexit.register(shutil.rmtree, data, True)
     os.environ.update(
         STUDIO_DATA_DIR=data,
         DJANGO_SETTINGS_MODULE="studio.settings",
