@@ -13,8 +13,10 @@ Anchor (issue 11): full-size posters were ~90 KB each, ~2 MB per gallery page.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -39,6 +41,7 @@ def main() -> None:
     parser.add_argument("--takes", type=int, default=24)
     args = parser.parse_args()
     data = tempfile.mkdtemp(prefix="cutroom-weight-")
+    atexit.register(shutil.rmtree, data, True)
     os.environ.update(
         STUDIO_DATA_DIR=data,
         DJANGO_SETTINGS_MODULE="studio.settings",
@@ -86,6 +89,7 @@ def main() -> None:
             length_ms=4000,
             state=TakeState.SUCCEEDED,
             resolution="1080P",
+            provider=settings.STUDIO_PROVIDER,  # as take_create sets it
         )
         with poster.open("rb") as p, thumb.open("rb") as t:
             take.result_poster.save(f"takes/{n}/poster.jpg", File(p), save=False)

@@ -5,6 +5,12 @@ Tasks go pending -> processing -> success (or failed); the result is the input v
 served by the fake as a file host. Counters record every call, so tests can assert "exactly one
 POST per take".
 
+The fake fetches `video_url` itself, as Modellix does. When it cannot (a link it cannot reach,
+an HTTP error, an unknown upload, bad base64), what the real service does is not documented, so
+`unfetchable` plays either reading: "reject" answers the POST with a 400 in the provider's error
+shape and creates no task; "fail" accepts it and fails the task with a reason. The reason of a
+failed task is left out with `failure_reasons=False`, as in the only failed task on record.
+
 With `rpm`, the API (submits, status reads, media uploads; not the file host) answers at most
 that many requests in any `minute` (60 s, or less on a compressed clock), wherever the minute
 starts, and 429 with Retry-After and X-RateLimit-* beyond, as Modellix does per team.
@@ -13,11 +19,15 @@ starts, and 429 with Retry-After and X-RateLimit-* beyond, as Modellix does per 
 from __future__ import annotations
 
 import base64
+import binascii
+import http.client
 import json
 import re
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable
@@ -89,6 +99,10 @@ class Fault:
         )
 
 
+class Unfetchable(Exception):
+    """The fake could not fetch an input it was given; the message says why, in a few words."""
+
+
 @dataclass
 class Task:
     task_id: str
@@ -115,6 +129,8 @@ class FakeModellix:
         rpm: int = 0,
         minute: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        unfetchable: str = "reject",
+        failure_reasons: bool = True,
     ) -> None:
         self.api_key = api_key
         # The provider's time in seconds: how long tasks have run, the rate limit's minute. A
@@ -125,6 +141,8 @@ class FakeModellix:
         self.billing = billing
         self.rpm = rpm  # 0: no limit
         self.minute = minute
+        self.unfetchable = unfetchable  # "reject" or "fail" (see the module docstring)
+        self.failure_reasons = failure_reasons
         self.answered: deque[float] = deque()  # API requests answered in the last minute
         self.rate_limited: Counter[str] = Counter()  # 429s sent for the rate limit, per endpoint
         self.tasks: dict[str, Task] = {}
@@ -317,7 +335,14 @@ class FakeModellix:
         problem = validate(body)
         if problem:
             return self._send(handler, 400, {"code": 400, "message": problem})
-        return self._accepted(handler, self._create(raw))
+        try:
+            video = self._video_bytes(str(body.get("video_url", "")))
+        except Unfetchable as why:
+            if self.unfetchable == "reject":
+                said = f"Invalid parameters: parameter 'video_url' could not be downloaded ({why})"
+                return self._send(handler, 400, {"code": 400, "message": said})
+            return self._accepted(handler, self._create(raw, video=b"", unfetched=str(why)))
+        return self._accepted(handler, self._create(raw, video=video))
 
     def _accepted(self, handler, task: Task) -> None:
         return self._send(
@@ -338,14 +363,24 @@ class FakeModellix:
             },
         )
 
-    def _create(self, raw: bytes) -> Task:
+    def _create(self, raw: bytes, *, video: bytes | None = None, unfetched: str = "") -> Task:
+        """A new task. Without `video`, the input is fetched now; one that cannot be fails the
+        task (a scripted fault answers the POST, so it cannot be refused)."""
         body = json.loads(raw or b"{}")
+        if video is None:
+            try:
+                video = self._video_bytes(str(body.get("video_url", "")))
+            except Unfetchable as why:
+                video, unfetched = b"", str(why)
+        fail_message = self.fail_next.popleft() if self.fail_next else None
+        if unfetched:
+            fail_message = f"Failed to download video_url ({unfetched})"
         task = Task(
             task_id=f"task-{uuid.uuid4().hex[:12]}",
             body=body,
             created=self.clock(),
-            video=self._video_bytes(str(body.get("video_url", ""))),
-            fail_message=self.fail_next.popleft() if self.fail_next else None,
+            video=video,
+            fail_message=fail_message,
             seconds=self.task_seconds(body) if callable(self.task_seconds) else self.task_seconds,
         )
         with self.lock:
@@ -353,17 +388,31 @@ class FakeModellix:
         return task
 
     def _video_bytes(self, url: str) -> bytes:
+        """The input at `url`, as the provider would fetch it; Unfetchable when it cannot."""
         if url.startswith("data:"):
-            return base64.b64decode(url.split(",", 1)[1])
+            try:
+                return base64.b64decode(url.split(",", 1)[1], validate=True)
+            except (IndexError, binascii.Error):
+                raise Unfetchable("the data: URL is not valid base64") from None
         media = MEDIA.match(url.replace(self.url, ""))
-        if media and media.group(1) in self.media:
+        if media:
+            if media.group(1) not in self.media:
+                raise Unfetchable("no uploaded file has this address")
             return self.media[media.group(1)]
-        if url.startswith("http"):
-            import urllib.request
-
+        if not url.startswith(("http://", "https://")):
+            raise Unfetchable("only http, https and data: URLs can be fetched")
+        try:
             with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (test fake)
-                return response.read()
-        return b""
+                data = response.read()
+        except urllib.error.HTTPError as error:
+            raise Unfetchable(f"HTTP {error.code}") from None
+        except (OSError, http.client.HTTPException) as error:  # refused, timed out, cut short
+            cause = getattr(error, "reason", error)
+            said = getattr(cause, "strerror", None) or str(cause) or type(cause).__name__
+            raise Unfetchable(said.lower()) from None
+        if not data:
+            raise Unfetchable("the file is empty")
+        return data
 
     def _status(self, handler, match, raw: bytes) -> None:
         task = self.tasks.get(match.group(1))
@@ -381,7 +430,7 @@ class FakeModellix:
             data["status"] = "processing"
         elif task.fail_message is not None or not task.video:
             data["status"] = "failed"
-            if task.fail_message:
+            if task.fail_message and self.failure_reasons:
                 data["error"] = {"message": task.fail_message}
         else:
             width, height = (1280, 720) if task.body.get("resolution") == "720P" else (1920, 1080)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import subprocess
+import sys
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +26,7 @@ from studio.providers.local.models import PENDING_STALE_SECONDS, LocalJob
 from studio.takes.parameters import EditParameters
 from tests.cluster import wait_for
 
+ROOT = Path(__file__).resolve().parents[2]
 CLAY = EditParameters("clay", "", "720P", "", 0, "auto", True, 1)
 SHORT = EditParameters("clay", "", "720P", "", 2, "auto", True, 1)  # two seconds: quick
 
@@ -414,3 +418,45 @@ def test_old_jobs_are_forgotten_with_their_results(samples, settings, engine_hos
     assert local.forget_old(older_than=timedelta(hours=6)) == 1
     assert list(LocalJob.objects.values_list("task_id", flat=True)) == [fresh]
     assert leftovers(settings) == []
+
+
+RENDER_ALONE = """
+import sys
+from pathlib import Path
+
+import django
+
+django.setup()
+from studio.providers.local import render as engine
+from studio.media.probe import probe
+from studio.takes.parameters import EditParameters
+
+src, dest = Path(sys.argv[1]), Path(sys.argv[2])
+asked = EditParameters(prompt="clay", resolution="720P", seed=7)
+engine.render(src, dest, info=probe(src, max_seconds=60), parameters=asked)
+"""
+
+
+@pytest.mark.slow
+def test_a_render_does_not_depend_on_what_memory_held(samples, tmp_path):
+    """The same render in two processes whose fresh memory holds different bytes (glibc's
+    MALLOC_PERTURB_) writes the same file: the encoder reads nothing it did not write. The
+    source has B-frames, as phone clips do, and the output a size x264's AVX-512 code got
+    wrong (studio.media.transcode.x264_options)."""
+    made = []
+    for perturb in ("42", "165"):
+        dest = tmp_path / f"render-{perturb}.mp4"
+        env = os.environ | {
+            "MALLOC_PERTURB_": perturb,
+            "DJANGO_SETTINGS_MODULE": "studio.settings",
+            "STUDIO_DATA_DIR": str(tmp_path / "data"),
+        }
+        subprocess.run(  # noqa: S603 (our own interpreter and script)
+            [sys.executable, "-c", RENDER_ALONE, str(samples["hevc-portrait.mov"]), str(dest)],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            timeout=300,
+        )
+        made.append(dest.read_bytes())
+    assert made[0] == made[1]

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from studio.providers.base import Failure, Provider, ProviderError
-from studio.providers.catalogue import NAMES, about, provider_class, unbilled_providers
+from studio.providers.catalogue import (
+    NAMES,
+    about,
+    get_provider,
+    provider_class,
+    unbilled_providers,
+)
 from studio.providers.modellix import Modellix
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,8 +46,14 @@ def test_what_pages_may_know_of_each_provider():
     assert local.label == "Local engine: filters, not AI"
     assert (modellix.bills, modellix.is_ai, modellix.can_cancel) == (True, True, False)
     assert unbilled_providers() == ["local"]
+    # A take may name a provider this Cutroom does not have (tests/takes/test_unknown_provider.py):
+    # pages describe it as unknown, and only asking for the provider itself fails.
+    assert about("elsewhere").label == "Unknown provider (elsewhere)"
     with pytest.raises(ValueError, match="unknown provider"):
-        about("elsewhere")
+        provider_class("elsewhere")
+    with pytest.raises(ProviderError, match="a provider this Cutroom no longer has") as missing:
+        get_provider("elsewhere")
+    assert missing.value.failure == Failure.REJECTED and missing.value.config
 
 
 def test_modellix_cannot_cancel_and_keeps_nothing_to_forget():

@@ -583,3 +583,53 @@ def test_a_status_answer_dripping_past_its_deadline_is_asked_again(
         "asking until the deadline." in notes
     )
     check(take, fake, scratch)
+
+
+# -- 7. an input the provider cannot fetch ---------------------------------------------------
+# Modellix fetches `video_url` itself. Whether it refuses the POST (400) or accepts it and fails
+# the task is not documented (docs/provider-api.md): the fake plays both, and a failed task with
+# and without a reason (the only failed task evidenced has none).
+@pytest.fixture
+def unreachable_input(settings) -> str:
+    """Signed media links on a STUDIO_PUBLIC_URL where nothing listens, as when the provider
+    cannot reach this server."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    settings.MODELLIX_MEDIA_MODE = "url"
+    settings.PUBLIC_URL = f"http://127.0.0.1:{port}"
+    return settings.PUBLIC_URL
+
+
+def test_an_input_the_provider_cannot_fetch_refused_on_submit(
+    fake, clip, bob, scratch, unreachable_input
+):
+    fake.unfetchable = "reject"
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.FAILED
+    assert fake.counts["submit"] == 1 and fake.tasks == {}
+    assert take.reason.startswith(
+        "The provider rejected the request: Invalid parameters: parameter 'video_url' could not "
+        "be downloaded (connection refused"
+    )
+    assert "HTTP 400" in take.last_error
+    check(take, fake, scratch)
+
+
+@pytest.mark.parametrize("reasons", [True, False], ids=["with-reason", "without-reason"])
+def test_an_input_the_provider_cannot_fetch_fails_the_task(
+    fake, clip, bob, scratch, unreachable_input, reasons
+):
+    fake.unfetchable = "fail"
+    fake.failure_reasons = reasons
+    take = new_take(clip, bob)
+    run(take)
+    assert take.state == TakeState.FAILED
+    assert fake.counts["submit"] == 1 and list(fake.tasks) == [take.provider_task_id]
+    if reasons:
+        assert take.reason.startswith("Failed to download video_url (connection refused")
+    else:
+        assert take.reason == "The provider could not complete this edit and gave no reason."
+    check(take, fake, scratch)

@@ -15,12 +15,21 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8788)
         parser.add_argument("--api-key", default="test-key")
         parser.add_argument("--task-seconds", type=float, default=20.0)
+        parser.add_argument(
+            "--unfetchable",
+            choices=["reject", "fail"],
+            default="reject",
+            help="an input video it cannot fetch: answer the POST with 400, or fail the task",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from tests.fake_modellix import FakeModellix
 
         fake = FakeModellix(
-            api_key=options["api_key"], task_seconds=options["task_seconds"], port=options["port"]
+            api_key=options["api_key"],
+            task_seconds=options["task_seconds"],
+            port=options["port"],
+            unfetchable=options["unfetchable"],
         ).start()
         self.stdout.write(f"Fake Modellix on {fake.url} (Ctrl-C stops it). Run Cutroom with:")
         self.stdout.write(
