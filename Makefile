@@ -23,15 +23,24 @@ run: $(VENV)/.installed-run
 	@echo "  Cutroom is running at http://$${HOST:-127.0.0.1}:$(PORT)  (Ctrl-C stops everything)"
 	umask 077 && exec $(PY) manage.py supervise
 
-# The whole suite twice: on SQLite (the default install), then on a throwaway PostgreSQL server
-# that scripts/test-postgres starts and removes. Both passes run even when the first fails.
+# pytest's options for both passes: two worker processes (pytest-xdist; each has its own test
+# database, live server and browser), handed out test by test so that a long test does not
+# hold back a queue of short ones; the 25 slowest tests are listed at the end of each pass.
+PYTEST_ARGS ?= -n 2 --dist worksteal --durations=25
+
+# The suite twice: on SQLite (the default install) with the browser tests, then on a throwaway
+# PostgreSQL server that scripts/test-postgres starts and removes, without them. The browser
+# tests drive the same views the fast tests check on both databases, so they run once, on the
+# database `make run` gives a newcomer. Both passes run even when the first fails.
 test: $(VENV)/.installed-test chromium postgresql axe
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	@status=0; \
-	echo "== pytest on SQLite"; $(VENV)/bin/pytest || status=1; \
-	echo "== pytest on PostgreSQL"; VENV=$(VENV) scripts/test-postgres || status=1; \
+	echo "== pytest on SQLite, browser tests included"; \
+	$(VENV)/bin/pytest $(PYTEST_ARGS) || status=1; \
+	echo "== pytest on PostgreSQL, browser tests excluded"; \
+	VENV=$(VENV) scripts/test-postgres $(PYTEST_ARGS) -m "not e2e" || status=1; \
 	exit $$status
 
 # The suite on PostgreSQL alone (pytest arguments: make test-postgres ARGS="-m 'not e2e'").

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,6 +166,37 @@ def make_take(project: Any, clip: Any, author: Any, **fields: Any) -> Any:
     return Take.objects.create(project=project, clip=clip, created_by=author, **defaults | fields)
 
 
+# What the local engine made of an input, by the input's sha256 and the parameters asked, for
+# this test process (each xdist worker has its own). The engine is deterministic and rendering
+# is most of a finished take's cost (seconds each on a loaded 2-core machine), so every window
+# and prompt is rendered once per session and copied after that. The render itself is the
+# subject of the engine's own tests (tests/providers/); here it is only a take's set-up.
+_RENDERS: dict[tuple[str, EditParameters], tuple[Path, list[str]]] = {}
+
+
+def _render(source: Path, out: Path, *, sha256: str, asked: EditParameters) -> list[str]:
+    """Render source into out as the worker would (or copy the session's earlier render)."""
+    key = (sha256, asked)
+    if key in _RENDERS:
+        kept, looks = _RENDERS[key]
+        shutil.copyfile(kept, out)
+        return list(looks)
+    info = probe(source, max_seconds=60)
+    rendered = engine.render(source, out, info=info, parameters=asked)
+    kept = Path(tempfile.mkdtemp(prefix="cutroom-render-")) / out.name
+    shutil.copyfile(out, kept)
+    _RENDERS[key] = (kept, list(rendered.looks))
+    return list(rendered.looks)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _forget_renders() -> Iterator[None]:
+    yield
+    for kept, _ in _RENDERS.values():
+        shutil.rmtree(kept.parent, ignore_errors=True)
+    _RENDERS.clear()
+
+
 def finish_take(take: Any, folder: Path) -> Any:
     """Render the take with the local engine, as the worker would, and store its result."""
     from django.core.files import File
@@ -178,13 +210,12 @@ def finish_take(take: Any, folder: Path) -> Any:
     out = folder / f"{take.code}.mp4"
     asked = EditParameters(prompt=take.prompt, resolution=take.resolution)
     with local_copy(item.file) as source:  # the file itself, or a copy from the bucket
-        info = probe(source, max_seconds=60)
-        rendered = engine.render(source, out, info=info, parameters=asked)
+        looks = _render(source, out, sha256=item.sha256, asked=asked)
     result = probe(out, max_seconds=60)
     poster = folder / f"{take.code}.jpg"
     make_poster(out, poster, result)
     take.input_clip = item
-    take.engine_looks = rendered.looks
+    take.engine_looks = looks
     take.state = TakeState.SUCCEEDED
     take.finished_at = timezone.now()
     take.result_width, take.result_height = result.width, result.height

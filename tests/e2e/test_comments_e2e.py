@@ -34,6 +34,7 @@ DRAWN = """() => {
   for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) return true;
   return false;
 }"""
+POLL = "/comments/?since="  # the comment panel's look for what changed
 BOX = [{"kind": "rect", "colour": "yellow", "points": [[0.2, 0.2], [0.6, 0.7]]}]
 
 
@@ -149,10 +150,11 @@ def test_keys_work_across_the_page_but_not_while_typing(
     wait_until(page, f"() => !({PAUSED})()")
     page.keyboard.press("k")  # pauses
     wait_until(page, PAUSED)
+    paused_at = int(page.evaluate(TIMES)[0] * FPS + 0.001)
     page.keyboard.press(".")
     page.keyboard.press(".")
-    page.wait_for_timeout(300)
-    frame = int(page.evaluate(TIMES)[0] * FPS)
+    frame = paused_at + 2
+    at_frame(page, frame)
     page.keyboard.press("l")
     at_frame(page, frame + FPS)
     page.keyboard.press("j")
@@ -285,16 +287,17 @@ def test_a_mention_shows_for_you_and_comments_arrive_live(
         # Carol starts a reply in that thread while Bob resolves it: her page learns of it
         # but leaves the thread she is typing in alone, and takes the change in when she posts.
         polls: list[Any] = []
-        carols.on("response", lambda r: polls.append(r) if "/comments/?since=" in r.url else None)
+        carols.on("response", lambda r: polls.append(r) if POLL in r.url else None)
         arrived.locator("summary", has_text="Reply").click()
         arrived.get_by_label("Reply to Bob").fill("On it")
         page.locator(".thread").get_by_role("button", name="Resolve").click()
         expect(page.locator(".thread .badge-resolved")).to_be_visible()
-        deadline = 15000
-        while not any("Resolved by Bob" in r.text() for r in polls if r.ok):
-            assert deadline > 0, "Carol's page never asked again"
-            carols.wait_for_timeout(250)
-            deadline -= 250
+        # Her page looks again every 4 s: wait for the look that brings the resolution.
+        looks = 0
+        while not any(r.ok and "Resolved by Bob" in r.text() for r in polls):
+            assert looks < 4, "Carol's page never learnt of the resolution"
+            carols.wait_for_event("response", lambda r: POLL in r.url, timeout=15000)
+            looks += 1
         expect(arrived.get_by_label("Reply to Bob")).to_have_value("On it")
         expect(arrived.locator(".badge-resolved")).to_have_count(0)
         arrived.get_by_role("button", name="Post reply").click()

@@ -14,9 +14,21 @@ from tests.e2e.conftest import SCREENSHOTS, shot, sign_in, wait_until
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-DRIFT = (
-    "() => { const [a, b] = document.querySelectorAll('[data-compare] video');"
-    " return Math.abs(a.currentTime - b.currentTime); }"
+# Five readings of the gap between the two videos, one per animation frame.
+DRIFTS = """async () => {
+  const [a, b] = document.querySelectorAll('[data-compare] video');
+  const readings = [];
+  for (let n = 0; n < 5; n++) {
+    readings.push(Math.abs(a.currentTime - b.currentTime));
+    await new Promise(requestAnimationFrame);
+  }
+  return readings;
+}"""
+B_TIME = "document.querySelector('[data-compare] video[data-side=b]').currentTime"
+# Both videos have finished seeking and show a frame.
+SETTLED = (
+    "[...document.querySelectorAll('[data-compare] video')]"
+    ".every(v => !v.seeking && v.readyState >= 2)"
 )
 
 
@@ -29,25 +41,20 @@ def assert_plays(page: Page) -> None:
         "() => document.querySelectorAll('[data-compare] video').forEach(v => v.muted = true)"
     )
     page.get_by_role("button", name="Play").click()
-    page.wait_for_timeout(1200)
-    current = "() => document.querySelector('[data-compare] video[data-side=b]').currentTime"
-    assert page.evaluate(current) > 0.5
+    wait_until(page, f"() => {B_TIME} > 0.5")
 
 
 def drift(page: Page) -> float:
-    """The gap between the two videos, as the median of five readings 100 ms apart.
+    """The gap between the two videos, as the median of five readings on successive frames.
 
     One reading can land in the instant a loaded CI machine delays one decoder; the median
     says where the two videos are kept.
     """
-    readings = []
-    for _ in range(5):
-        readings.append(page.evaluate(DRIFT))
-        page.wait_for_timeout(100)
-    return statistics.median(readings)
+    return statistics.median(page.evaluate(DRIFTS))
 
 
-FIRST_TIME = "() => document.querySelector('[data-compare] video').currentTime"
+A_TIME = "document.querySelector('[data-compare] video').currentTime"
+FIRST_TIME = f"() => {A_TIME}"
 
 
 def test_two_videos_stay_within_a_frame(
@@ -65,14 +72,18 @@ def test_two_videos_stay_within_a_frame(
         "() => document.querySelectorAll('[data-compare] video').forEach(v => v.muted = true)"
     )
     player.get_by_role("button", name="Play").click()
-    page.wait_for_timeout(2000)
-    assert page.evaluate(FIRST_TIME) > 1.0
+    wait_until(page, f"() => {A_TIME} > 1.0")
     assert drift(page) < 1 / 30
-    # Seek to the middle with the shared scrub bar.
+    # Seek to the middle with the shared scrub bar: both land there and play on together.
     page.locator(".scrub").evaluate(
         "(s) => { s.value = 500; s.dispatchEvent(new Event('input')); }"
     )
-    page.wait_for_timeout(600)
+    middle = page.evaluate("() => document.querySelector('[data-compare] video').duration / 2")
+    wait_until(
+        page,
+        f"() => {SETTLED} && [...document.querySelectorAll('[data-compare] video')]"
+        f".every(v => !v.paused && v.currentTime > {middle})",
+    )
     assert drift(page) < 1 / 30
     # Keyboard: space pauses, arrow steps one frame of the clip (12 fps) on both, to the
     # middle of the next frame.
@@ -80,7 +91,7 @@ def test_two_videos_stay_within_a_frame(
     page.keyboard.press("Space")
     before = page.evaluate(FIRST_TIME)
     page.keyboard.press("ArrowRight")
-    page.wait_for_timeout(400)
+    wait_until(page, f"() => {SETTLED} && {A_TIME} !== {before}")
     after = page.evaluate(FIRST_TIME)
     assert int(after * 12) == int(before * 12 + 0.001) + 1
     assert after * 12 % 1 == pytest.approx(0.5, abs=0.01)

@@ -19,6 +19,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 READY = "() => [...document.querySelectorAll('[data-compare] video')].every(v => v.readyState >= 2)"
 TIMES = "() => [...document.querySelectorAll('[data-compare] video')].map(v => v.currentTime)"
 PLAYING = "() => [...document.querySelectorAll('[data-compare] video')].map(v => !v.paused)"
+# Both videos have finished seeking and show a frame.
+SETTLED = (
+    "[...document.querySelectorAll('[data-compare] video')]"
+    ".every(v => !v.seeking && v.readyState >= 2)"
+)
+A_TIME = "document.querySelector('[data-compare] video').currentTime"
 FPS = 12  # long.mp4's frame rate: frame steps follow the clip, not an assumed 30
 
 
@@ -50,23 +56,23 @@ def play_pause_step_and_wipe(page: Page) -> None:
         page, "() => [...document.querySelectorAll('[data-compare] video')].every(v => !v.paused)"
     )
     expect(player.get_by_role("button", name="Pause")).to_be_visible()
-    page.wait_for_timeout(300)
+    wait_until(page, f"() => {A_TIME} > 0")  # it really plays
     page.keyboard.press("Space")
     wait_until(
         page, "() => [...document.querySelectorAll('[data-compare] video')].every(v => v.paused)"
     )
     expect(player.get_by_role("button", name="Play")).to_be_visible()
-    page.wait_for_timeout(300)
+    wait_until(page, f"() => {SETTLED}")
     before = page.evaluate(TIMES)
     page.keyboard.press("ArrowRight")
-    page.wait_for_timeout(500)
+    wait_until(page, f"() => {SETTLED} && {A_TIME} !== {before[0]}")
     after = page.evaluate(TIMES)
     # One frame of the clip on, landing in the middle of it on both sides.
     assert int(after[0] * FPS) == int(before[0] * FPS + 0.001) + 1
     assert after[0] * FPS % 1 == pytest.approx(0.5, abs=0.01)
     assert after[1] == pytest.approx(after[0], abs=1 / FPS)
     page.keyboard.press("ArrowLeft")
-    page.wait_for_timeout(500)
+    wait_until(page, f"() => {SETTLED} && {A_TIME} !== {after[0]}")
     assert int(page.evaluate(TIMES)[0] * FPS) == int(before[0] * FPS + 0.001)
     expect(player).to_have_attribute("data-mode", "side")
     page.keyboard.press("w")
@@ -90,7 +96,8 @@ def test_keys_work_with_focus_on_the_take_page(page: Page, live_server, bob, tak
     before = page.evaluate(TIMES)
     page.keyboard.press("ArrowRight")
     expect(handle).to_have_attribute("aria-valuenow", "55")
-    page.wait_for_timeout(300)
+    # A frame step would have set the videos' time in the same keydown that moved the divider
+    # (static/js/compare.js steps synchronously), so there is nothing more to wait for.
     assert page.evaluate(TIMES) == before
     page.keyboard.press("w")
     expect(player).to_have_attribute("data-mode", "side")

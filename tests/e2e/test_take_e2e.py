@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from studio.models import Project, Take
 from tests.conftest import client_for, upload_clip
-from tests.e2e.conftest import shot, sign_in, uploads_ready
+from tests.e2e.conftest import shot, sign_in, uploads_ready, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -92,12 +92,8 @@ def test_fresh_start_upload_edit_and_watch_the_take_play(
     expect(page.locator("#take-status")).to_contain_text("watercolor")
     expect(page.locator("#take-status")).to_contain_text("Extended prompt")
     page.locator("video[data-side=b]").evaluate("(v) => { v.muted = true; v.play(); }")
-    page.wait_for_timeout(1500)
-    assert (
-        page.evaluate(
-            "() => document.querySelector('[data-compare] video[data-side=b]').currentTime"
-        )
-        > 0.3
+    wait_until(
+        page, "() => document.querySelector('[data-compare] video[data-side=b]').currentTime > 0.3"
     )
     take = Take.objects.get()
     assert (take.result_width, take.result_height) == (960, 960)
