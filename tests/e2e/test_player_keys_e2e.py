@@ -146,13 +146,13 @@ def test_keys_work_on_the_share_page(browser: Browser, live_server, bob, take):
 # Timeline time of every video of the page's player (a grid's source cell plays from its offset).
 PLAYER_TIMES = """(selector) => [...document.querySelectorAll(selector)]
   .map(v => v.currentTime - Number(v.dataset.offset || 0))"""
-SETTLED = """(selector) => [...document.querySelectorAll(selector)]
+SETTLED_IN = """(selector) => [...document.querySelectorAll(selector)]
   .every(v => v.readyState >= 2 && v.paused && !v.seeking)"""
 
 
 def step_to_frame_31(page: Page, videos: str, back_button: bool) -> None:
     """From frame 0: seven frames on, a second on, one frame back (a button, where there is one)."""
-    wait_until(page, f"() => ({SETTLED})({videos!r})")
+    wait_until(page, f"() => ({SETTLED_IN})({videos!r})")
     focus_body(page)
     for _ in range(7):
         page.keyboard.press(".")
@@ -165,7 +165,7 @@ def step_to_frame_31(page: Page, videos: str, back_button: bool) -> None:
     middle = 31.5 / REVIEW_FPS
     wait_until(
         page,
-        f"() => ({SETTLED})({videos!r})"
+        f"() => ({SETTLED_IN})({videos!r})"
         f" && ({PLAYER_TIMES})({videos!r}).every(t => Math.abs(t - {middle}) < 0.001)",
     )
     for time in page.evaluate(PLAYER_TIMES, videos):
