@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from django.db import connections
@@ -43,12 +44,20 @@ def new_take(
     )
 
 
+def takes_poll(now: datetime) -> None:
+    """Check every running take that is due, concurrently, and wait for the answers, as one
+    scheduler turn does (studio.takes.scheduler)."""
+    with poll.Poller() as poller:
+        while poller.ask_due(now) or poller.asking:
+            poller.collect(wait=1.0)
+
+
 def drive() -> None:
     """One turn of the scheduler (admit, repair, poll), then every queued step."""
     now = timezone.now()
     driver.takes_admit()
     driver.takes_repair(now)
-    poll.takes_poll(now)
+    takes_poll(now)
     while QUEUE:
         task, take_id = QUEUE.pop(0)
         STEPS[task](take_id)

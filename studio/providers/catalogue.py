@@ -76,8 +76,3 @@ def about(name: str) -> About:
         label = f"Unknown provider ({name})" if name else "Unknown provider"
         return About(name, label, bills=True, is_ai=True, can_cancel=False, known=False)
     return About(kind.name, kind.label, kind.bills, kind.is_ai, kind.can_cancel)
-
-
-def unbilled_providers() -> list[str]:
-    """The names of the providers whose work costs nothing."""
-    return [name for name in NAMES if not about(name).bills]

@@ -28,13 +28,6 @@ log = logging.getLogger(__name__)
 STATUS_BACKOFF_CAP = 60.0  # seconds between status checks while the provider is in trouble
 
 
-def takes_poll(now: datetime) -> None:
-    """Check every running take that is due, concurrently, and wait for the answers."""
-    with Poller() as poller:
-        while poller.ask_due(now) or poller.asking:
-            poller.collect(wait=1.0)
-
-
 def _ask(provider: Provider, task_id: str) -> TaskStatus:
     """One status check, on a Poller thread (it ends by the client's own deadline)."""
     try:

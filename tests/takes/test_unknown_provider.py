@@ -14,9 +14,9 @@ from django.utils import timezone
 from studio.models import Lineage, Project, Take, TakeState
 from studio.providers.catalogue import about
 from studio.review import shares
-from studio.takes import poll
 from studio.templatetags.money import take_cost
 from tests.conftest import clip_row
+from tests.pipeline import takes_poll
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +124,7 @@ def test_polling_such_a_take_says_why_and_stops_no_worker(bob, project, name, se
     # Polling asks about every due take in one loop: this one must not end the loop (it raised
     # ValueError), and it is asked about again later, until its deadline, in case the provider
     # comes back.
-    poll.takes_poll(now)
+    takes_poll(now)
     running.refresh_from_db()
     assert running.state == TakeState.RUNNING and running.next_check_at > now
     assert "cannot reach it" in running.last_error
