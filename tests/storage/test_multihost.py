@@ -14,12 +14,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import requests
+from django.utils import timezone
 
-from studio.models import FINAL_TAKE_STATES, Clip, MediaState, Project, Take, TakeState
+from studio.models import (
+    FINAL_TAKE_STATES,
+    Clip,
+    MediaState,
+    Project,
+    Take,
+    TakeEvent,
+    TakeState,
+)
 from studio.takes import create
 from studio.takes.parameters import EditParameters
 from tests.cluster import wait_for
@@ -142,14 +152,14 @@ def all_final(items: list[Take]) -> bool:
     )
 
 
-def kill_one_mid_flight(cluster: Cluster, items: list[Take]) -> tuple[set[int], set[str]]:
+def kill_one_mid_flight(cluster: Cluster, items: list[Take]) -> tuple[list[datetime], set[str]]:
     """SIGKILL worker host a while takes are on their way and it is in the middle of a step
-    of one; the takes then being sent, and the steps cut short.
+    of one; the moments of the kills, and the steps cut short.
 
     On a busy machine the step seen may end in the moment before the kill; the host is then
     started again and killed in a later step (every kill's takes being sent count)."""
     victim = cluster.workers[0]
-    sending: set[int] = set()
+    kills: list[datetime] = []
     for _attempt in range(3):
         wait_for(
             lambda: on_their_way(items) >= 2 and take_steps(victim.unfinished_tasks()),
@@ -158,18 +168,27 @@ def kill_one_mid_flight(cluster: Cluster, items: list[Take]) -> tuple[set[int], 
             cluster,
         )
         victim.kill()
-        # Takes the dead host was sending stay "submitting" until their lease runs out; any
-        # other take being sent right now is the live host's and goes on normally.
-        sending |= set(
-            Take.objects.filter(
-                pk__in=[t.pk for t in items], state=TakeState.SUBMITTING
-            ).values_list("pk", flat=True)
-        )
+        kills.append(timezone.now())
         cut = take_steps(victim.unfinished_tasks())
         if cut:
-            return sending, cut
+            return kills, cut
         victim.start("worker")
     raise AssertionError(f"no kill of worker host a cut a step short: {cluster.output()}")
+
+
+def sending_at(items: list[Take], kills: list[datetime]) -> set[int]:
+    """The takes that were being sent (their last move before a kill was into "submitting").
+
+    Read from the takes' histories once the round is over, not right after the kill: a move
+    the killed host committed in its last instant may reach the database a moment later."""
+    sending: set[int] = set()
+    for take in items:
+        events = list(TakeEvent.objects.filter(take_id=take.pk).order_by("at", "pk"))
+        for killed in kills:
+            before = [event for event in events if event.at <= killed]
+            if before and before[-1].state == TakeState.SUBMITTING:
+                sending.add(take.pk)
+    return sending
 
 
 def take_steps(names: set[str]) -> set[str]:
@@ -190,8 +209,11 @@ def cut_short_takes(steps: set[str]) -> set[int]:
     return ids
 
 
-def check_round(cluster: Cluster, s3: Bucket, items: list[Take], sending: set[int]) -> None:
+def check_round(cluster: Cluster, s3: Bucket, items: list[Take], kills: list[datetime]) -> set[int]:
+    """Every take final, each succeeded once or (being sent when its host died) uncertain;
+    the takes that were being sent."""
     wait_for(lambda: all_final(items), 300, "every take to be final", cluster)
+    sending = sending_at(items, kills)
     keys = set(s3.keys())
     for take in Take.objects.filter(pk__in=[t.pk for t in items]):
         assert take.reason or take.state == TakeState.SUCCEEDED, take.code
@@ -219,6 +241,7 @@ def check_round(cluster: Cluster, s3: Bucket, items: list[Take], sending: set[in
     wait_for(lambda: killed.media_files() == [], 120, "the killed host's scratch to go", cluster)
     for host in cluster.hosts():
         assert host.media_files() == [], (host.name, host.media_files())
+    return sending
 
 
 def fetch_through_web(cluster: Cluster, session: requests.Session, take: Take, s3: Bucket):
@@ -256,8 +279,8 @@ def test_two_worker_hosts_share_only_postgresql_and_the_bucket(
             session = signed_in(cluster.base, bob.email, PASSWORD)
             clip = upload(cluster, session, project, samples["long.mp4"])
             items = make_takes(clip, bob, TAKES)
-            sending, cut = kill_one_mid_flight(cluster, items)
-            check_round(cluster, s3, items, sending)
+            kills, cut = kill_one_mid_flight(cluster, items)
+            sending = check_round(cluster, s3, items, kills)
             # The steps the killed host was in the middle of were finished by the other.
             for take in Take.objects.filter(pk__in=cut_short_takes(cut)):
                 assert take.state == TakeState.SUCCEEDED or take.pk in sending, take.reason
@@ -275,8 +298,8 @@ def test_two_worker_hosts_share_only_postgresql_and_the_bucket(
     with run_hosts(tmp_path / "local", env) as cluster:
         session = signed_in(cluster.base, bob.email, PASSWORD)
         items = make_takes(clip, bob, TAKES)
-        _, cut = kill_one_mid_flight(cluster, items)
-        check_round(cluster, s3, items, set())
+        kills, cut = kill_one_mid_flight(cluster, items)
+        check_round(cluster, s3, items, kills)
         for take in Take.objects.filter(pk__in=cut_short_takes(cut)):
             assert take.state == TakeState.SUCCEEDED, take.reason
         assert all(t.state == TakeState.SUCCEEDED for t in items_now(items))
