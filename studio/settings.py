@@ -474,6 +474,9 @@ PRICE_PER_SECOND = {
     "720P": env_decimal("STUDIO_PRICE_720P", "0.07055"),
     "1080P": env_decimal("STUDIO_PRICE_1080P", "0.11645"),
 }
+# How long a worker keeps retrying a database write that records a paid task's id while the
+# database cannot be reached (studio/takes/journal.py); the id waits in its journal meanwhile.
+DATABASE_RETRY = timedelta(seconds=env_int("STUDIO_DATABASE_RETRY_SECONDS", 600, minimum=1))
 # How long a worker may hold a take's step before another may take over (a worker that died).
 # A step renews its lease every quarter lease while it runs, so a dead worker is noticed within
 # one lease and a long live one is never taken over. Shortened only by crash tests.

@@ -40,16 +40,26 @@ def takes_admit() -> int:
     return started
 
 
+SEND_SILENT = (
+    "The step sending this edit stopped answering before it recorded the provider's reply: its "
+    "worker stopped, or could not reach the database. If the provider gave a task id, that "
+    "worker kept it on its disk and this take follows the task by itself once the worker and "
+    "the database are back. Otherwise Cutroom does not know whether the provider received the "
+    "edit: check your provider dashboard, then run it again if needed; Cutroom never re-sends a "
+    "paid request by itself."
+)
+
+
 def takes_repair(now: datetime) -> None:
     """Steps whose worker died or whose task was lost; and takes past their deadline."""
     lost_send = Take.objects.filter(state=TakeState.SUBMITTING, lease_until__lt=now)
     for take in lost_send:
+        # What is known: the step stopped renewing its hold. Not why: its worker may have died,
+        # or lost the database (it then keeps a task id it got in its journal).
         take.fire(
             Trigger.SEND_INTERRUPTED,
-            "The worker stopped while sending",
-            reason="Cutroom was interrupted while sending this edit, so it does not know whether "
-            "the provider received it. Check your provider dashboard, then run it again if "
-            "needed; Cutroom never re-sends a paid request by itself.",
+            "The sending step went silent (its lease ran out)",
+            reason=SEND_SILENT,
         )
     for state, task in (
         (TakeState.PREPARING, "prepare_take"),

@@ -67,6 +67,7 @@ class Trigger(StrEnum):
     RESULT_EXPIRED = "result_expired"
     SEND_AGAIN = "send_again"
     ADOPT = "adopt"
+    HELD_ID_RECORDED = "held_id_recorded"
     CHECK_AGAIN = "check_again"
     TRY_SAVING_AGAIN = "try_saving_again"
 
@@ -119,7 +120,9 @@ TAKE_TRANSITIONS: dict[Trigger, Transition] = {
         (_SUB,), TakeState.UNCERTAIN, "the POST may have reached the provider"
     ),
     Trigger.SEND_INTERRUPTED: Transition(
-        (_SUB,), TakeState.UNCERTAIN, "the worker died while sending (its lease ran out)"
+        (_SUB,),
+        TakeState.UNCERTAIN,
+        "the sending step went silent: its worker died or lost the database (its lease ran out)",
     ),
     Trigger.SENT: Transition((_SUB,), _RUN, "the provider said its task id"),
     Trigger.PROVIDER_FINISHED: Transition((_RUN,), _DOWN, "the provider has a result"),
@@ -145,6 +148,11 @@ TAKE_TRANSITIONS: dict[Trigger, Transition] = {
     ),
     Trigger.ADOPT: Transition(
         (TakeState.UNCERTAIN,), _RUN, "a person pastes the task id found at the provider"
+    ),
+    Trigger.HELD_ID_RECORDED: Transition(
+        (TakeState.UNCERTAIN,),
+        _RUN,
+        "the task id its worker kept on disk while the database was down is recorded",
     ),
     Trigger.CHECK_AGAIN: Transition(
         (TakeState.TIMED_OUT,), _RUN, "a person asks about the known task once more"

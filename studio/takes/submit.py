@@ -3,6 +3,8 @@ provider, then make the one paid POST.
 
 The POST is preceded by a committed move to SUBMITTING: if the worker dies during it, the lease
 expires and the take is parked as UNCERTAIN for a person to decide, never re-sent by the machine.
+The task id the POST answers with is written to this host's journal (studio/takes/journal.py)
+before the database, so a database that cannot be reached at that moment loses nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
@@ -24,7 +27,7 @@ from studio.providers import request_budget
 from studio.providers.base import EditRequest, Failure, Media, ProviderError
 from studio.providers.catalogue import get_provider
 from studio.storage.files import direct_url, local_copy
-from studio.takes import common, polling
+from studio.takes import common, journal
 from studio.takes.common import StepProblem, backoff, scaled, step_problem
 from studio.takes.leases import holding_lease
 
@@ -44,11 +47,18 @@ def take_submit(take_id: int) -> None:
         _submit_held(take)
 
 
+class HeldInJournal(Exception):
+    """The provider's task id could not be written to the database in time; the journal holds
+    it, and the worker records it once the database answers (journal_adopt)."""
+
+
 def _submit_held(take: Take) -> None:
     try:
         _prepare_and_send(take)
     except ProviderError as error:
         return take_submit_failed(take, error)
+    except HeldInJournal:
+        raise  # not uncertain: the id is known, and kept
     except Exception as error:  # counted and ended like any failure, never left leased
         if take.state == TakeState.SUBMITTING:
             # The paid POST may have gone out before this happened.
@@ -106,18 +116,22 @@ def _prepare_and_send(take: Take) -> None:
             submitted = provider.send(payload)
     except ProviderError as error:
         return take_submit_failed(take, error)
-    now = timezone.now()
-    take.fire(
-        Trigger.SENT,
-        f"Provider task {submitted.task_id}",
-        provider_task_id=submitted.task_id,
-        submitted_at=now,
-        deadline_at=now + settings.EDIT_DEADLINE,
-        next_check_at=now + polling.first_wait(take),  # studio/takes/polling.py
-        lease_until=None,
-        transient_errors=0,
-    )
+    sent_record(take, submitted.task_id)
     common.kick()
+
+
+def sent_record(take: Take, task_id: str) -> None:
+    """Write the task id of the paid POST: first to this host's journal, then to the database,
+    retrying while the database cannot be reached; the journal keeps it if that runs out."""
+    path, held = journal.journal_hold(take, task_id)
+    try:
+        recorded = journal.with_database_retry(
+            lambda: journal.held_id_adopt(held), what=f"take {take.code}: provider task {task_id}"
+        )
+    except DatabaseError as error:
+        raise HeldInJournal(f"provider task {task_id} kept in {path}") from error
+    if recorded:
+        journal.journal_release(path)
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import logging
 import os
 import signal
 import subprocess
@@ -31,14 +32,20 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connections
 
 from studio.ops import health
+from studio.takes import journal
+from studio.takes.common import scaled
+
+log = logging.getLogger(__name__)
 
 # Below supervisord's stopwaitsecs (see studio/ops/supervision.py) and honcho's 5 s, so nothing is
 # left running when the process manager gives up.
 STOP_GRACE_SECONDS = 4.0
 PARENT_CHECK_SECONDS = 0.5
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+JOURNAL_EVERY_SECONDS = 30
 
 
 class Command(BaseCommand):
@@ -57,6 +64,10 @@ class Command(BaseCommand):
         from studio.library.processing import clean_temp
 
         clean_temp()
+        # Task ids this host got while the database could not be reached (studio/takes/journal.py)
+        # are recorded now, and every half minute while the database keeps refusing.
+        adopt_every = scaled(JOURNAL_EVERY_SECONDS).total_seconds()
+        next_adopt = time.monotonic()
         cluster = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
             [
                 sys.executable,
@@ -78,6 +89,9 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
         while cluster.poll() is None:
+            if deadline is None and time.monotonic() >= next_adopt:
+                adopt_held_ids()
+                next_adopt = time.monotonic() + adopt_every
             if deadline is not None and time.monotonic() > deadline:
                 self.stderr.write("worker: cluster did not stop in time; killing it")
                 with suppress(ProcessLookupError):
@@ -90,6 +104,16 @@ class Command(BaseCommand):
         health.forget_cluster(cluster.pid)
         if deadline is None and cluster.returncode:
             sys.exit(cluster.returncode)
+
+
+def adopt_held_ids() -> None:
+    """Record the task ids in this host's journal; never let a database outage end the worker."""
+    try:
+        journal.journal_adopt()
+    except Exception:
+        log.exception("worker: the journal of task ids could not be read back; will retry")
+    finally:
+        connections.close_all()
 
 
 def die_with_parent(parent: int) -> bool:
