@@ -50,6 +50,8 @@ def cluster_env(**extra: str) -> dict[str, str]:
         {
             "DJANGO_SETTINGS_MODULE": "studio.settings",
             "STUDIO_MEDIA_DIR": str(settings.MEDIA_ROOT),
+            "STUDIO_DATA_DIR": str(settings.DATA_DIR),
+            "SECRET_KEY": settings.SECRET_KEY,  # django-q2 signs what it queues with it
             "STUDIO_WORKER_STALE_SECONDS": str(int(settings.WORKER_STALE_AFTER.total_seconds())),
             "STUDIO_PROVIDER": settings.STUDIO_PROVIDER,
             "PYTHONUNBUFFERED": "1",

@@ -80,6 +80,10 @@ def _rate_limit_windows_hold_still(monkeypatch: pytest.MonkeyPatch) -> None:
 def _isolated_settings(settings: Any, tmp_path: Path) -> None:
     # Tests never touch the real data dir, and static files are served without collectstatic.
     settings.MEDIA_ROOT = tmp_path / "media"
+    # The data folder of this test's "host" (its journal of task ids, studio/takes/journal.py);
+    # child processes get it too (tests/cluster.py cluster_env).
+    settings.DATA_DIR = tmp_path.with_name(f"{tmp_path.name}-data")
+    settings.DATA_DIR.mkdir()
     # Uploads and scratch copies too: tests on parallel workers count what is left there.
     settings.FILE_UPLOAD_TEMP_DIR = tmp_path.with_name(f"{tmp_path.name}-uploads")
     settings.FILE_UPLOAD_TEMP_DIR.mkdir()
