@@ -123,3 +123,18 @@ def test_an_account_stored_before_normalisation_still_signs_in(alice):
     client = Client()
     client.post(reverse("login"), {"username": "old@ｅｘａｍｐｌｅ.com", "password": PASSWORD})
     assert "_auth_user_id" in client.session
+
+
+@pytest.mark.parametrize("add", [False, True])
+def test_the_django_admin_normalises_an_e_mail_change(alice, rf, add):
+    """The only place an address changes after sign-up is Django's admin (/admin/)."""
+    from django import forms
+    from django.contrib.admin.sites import site
+
+    request = rf.get("/")
+    request.user = alice
+    form = site._registry[User].get_form(request, None if add else alice)
+    field = form.base_fields["email"]
+    assert field.clean("Gus@ＥＸＡＭＰＬＥ.com") == "gus@example.com"
+    with pytest.raises(forms.ValidationError, match="invisible"):
+        field.clean("gus@example.com\u200b")
