@@ -95,7 +95,14 @@ class SignupForm(NewPasswordForm):
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]
-        if User.objects.filter(email__iexact=email).exists():
+        existing = User.objects.filter(email__iexact=email).first()
+        if existing is not None and existing.awaiting_approval_since is not None:
+            raise forms.ValidationError(
+                "An account with this e-mail already waits for an administrator's approval. "
+                "If you did not make it, tell an administrator of this Cutroom: refusing it "
+                "frees the address."
+            )
+        if existing is not None:
             raise forms.ValidationError(
                 "An account with this e-mail already exists. Sign in or reset your password."
             )

@@ -101,6 +101,10 @@ def test_without_mail_a_domain_signup_waits_for_approval(client, domain_from_env
     assert "waits for an administrator" in text(login) and not signed_in(client)
     wrong = client.post(reverse("login"), {"username": "ceo@example.com", "password": "nope-123"})
     assert "waits for" not in text(wrong)
+    # The real owner of the address learns what to do.
+    again = text(at_once(Client(), "ceo@example.com"))
+    assert "already waits for an administrator" in again and "frees the address" in again
+    assert User.objects.filter(email="ceo@example.com").count() == 1
 
 
 def test_the_administrator_approves_a_held_account(
