@@ -2,12 +2,31 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from accounts.forms import AddressField
 from accounts.models import Invitation, Membership, Team, User
+
+
+class AddressChangeForm(UserChangeForm):
+    """Django's form, with the address in its one spelling (accounts/addresses.py)."""
+
+    class Meta(UserChangeForm.Meta):
+        model = User
+        field_classes = {"email": AddressField}
+
+
+class AddressCreationForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("email",)
+        field_classes = {"email": AddressField}
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = AddressChangeForm
+    add_form = AddressCreationForm
     ordering = ["email"]
     list_display = ["email", "name", "is_staff", "is_active", "date_joined"]
     search_fields = ["email", "name"]

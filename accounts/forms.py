@@ -2,18 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
+from accounts.addresses import AddressRefused, email_lookup, email_normalise
+from accounts.mail import can_send_mail
 from accounts.models import Role, SignupMode, User
 from accounts.services import signup_domains_parse
 
 
+class AddressField(forms.EmailField):
+    """An e-mail address in its one spelling (accounts/addresses.py); look-alikes are refused
+    with the reason."""
+
+    def to_python(self, value: Any) -> str:
+        value = super().to_python(value)
+        if not value:
+            return value
+        try:
+            return email_normalise(value)
+        except AddressRefused as refused:
+            raise forms.ValidationError(str(refused), code="invalid") from None
+
+
+class LookupAddressField(forms.EmailField):
+    """An address typed to find an account (sign-in, password reset), kept as typed: the
+    lookup tries its one spelling, then the address as typed, so an account stored before
+    addresses were normalised is still found. It is checked in its one spelling, so a
+    full-width @ is not refused."""
+
+    def run_validators(self, value: Any) -> None:
+        super().run_validators(email_lookup(value)[0] if value else value)
+
+
 def _email_field() -> forms.EmailField:
-    return forms.EmailField(
+    return AddressField(
         label="E-mail", widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
     )
 
@@ -67,8 +94,15 @@ class SignupForm(NewPasswordForm):
     field_order = ["email", "name", "password1", "password2"]
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
+        email = self.cleaned_data["email"]
+        existing = User.objects.filter(email__iexact=email).first()
+        if existing is not None and existing.awaiting_approval_since is not None:
+            raise forms.ValidationError(
+                "An account with this e-mail already waits for an administrator's approval. "
+                "If you did not make it, tell an administrator of this Cutroom: refusing it "
+                "frees the address."
+            )
+        if existing is not None:
             raise forms.ValidationError(
                 "An account with this e-mail already exists. Sign in or reset your password."
             )
@@ -81,9 +115,6 @@ class SignupStartForm(forms.Form):
     email = _email_field()
     name = _name_field()
 
-    def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
-
 
 class SignupFinishForm(NewPasswordForm):
     def __init__(self, *args: Any, email: str, name: str, **kwargs: Any) -> None:
@@ -94,8 +125,15 @@ class SignupFinishForm(NewPasswordForm):
         return User(email=self.email, name=self.name)
 
 
+AWAITING_APPROVAL = (
+    "Your account waits for an administrator's approval: this Cutroom cannot send e-mail to "
+    "confirm your address, so an administrator checks it instead. You can sign in once they "
+    "approve it; nothing else is needed from you."
+)
+
+
 class EmailAuthenticationForm(AuthenticationForm):
-    username = forms.EmailField(
+    username = LookupAddressField(
         label="E-mail",
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
@@ -103,6 +141,35 @@ class EmailAuthenticationForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "invalid_login": "That e-mail and password do not match an account. Check both and retry.",
     }
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            # Only someone who knows the password learns that the account waits.
+            held = User.objects.filter(
+                email__in=email_lookup(self.cleaned_data.get("username") or ""),
+                is_active=False,
+                awaiting_approval_since__isnull=False,
+            ).first()
+            if held is not None and held.check_password(self.cleaned_data.get("password") or ""):
+                raise forms.ValidationError(AWAITING_APPROVAL, code="inactive") from None
+            raise
+
+
+class AddressPasswordResetForm(PasswordResetForm):
+    """Django's reset form, looking the account up by the address's one spelling."""
+
+    email = LookupAddressField(
+        label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+    def get_users(self, email: str) -> Iterator[Any]:
+        for spelling in email_lookup(email):
+            found = list(super().get_users(spelling))
+            if found:
+                return iter(found)
+        return iter(())
 
 
 class ProfileForm(forms.Form):
@@ -153,6 +220,13 @@ def _money_field(label: str, help_text: str) -> forms.DecimalField:
     )
 
 
+NO_MAIL_FOR_DOMAINS = (
+    "This Cutroom cannot send e-mail (no SMTP server: set STUDIO_EMAIL_HOST), so it could not "
+    "check that people own the addresses they sign up with: anyone could sign up as "
+    "someone@your-domain. Nothing was changed. Set up mail first, or keep sign-up by invitation."
+)
+
+
 class SignupPolicyForm(forms.Form):
     mode = forms.ChoiceField(
         label="Who may sign up", choices=SignupMode.choices, widget=forms.RadioSelect
@@ -177,6 +251,8 @@ class SignupPolicyForm(forms.Form):
         data = super().clean() or {}
         if data.get("mode") == SignupMode.DOMAIN and "domains" in data and not data["domains"]:
             self.add_error("domains", "Give at least one domain, such as example.com.")
+        if data.get("mode") == SignupMode.DOMAIN and not can_send_mail():
+            self.add_error("mode", NO_MAIL_FOR_DOMAINS)
         return data
 
 
@@ -189,7 +265,7 @@ class InstanceBudgetForm(forms.Form):
 
 
 class AdministratorForm(forms.Form):
-    email = forms.EmailField(label="E-mail of the account", max_length=254)
+    email = LookupAddressField(label="E-mail of the account", max_length=254)
 
 
 class TeamLimitsForm(forms.Form):

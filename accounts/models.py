@@ -12,6 +12,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
+from accounts.addresses import email_lookup, email_normalise
+
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
@@ -30,7 +32,8 @@ class UserManager(BaseUserManager["User"]):
     def _create(self, email: str, password: str | None, **extra: Any) -> User:
         if not email:
             raise ValueError("An e-mail address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        # AddressRefused (a ValueError) for an address that would pass for another one.
+        user = self.model(email=email_normalise(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -46,8 +49,13 @@ class UserManager(BaseUserManager["User"]):
         return self._create(email, password, **extra)
 
     def get_by_natural_key(self, username: str | None) -> User:
-        # E-mail addresses are stored lower-cased, so sign-in ignores case.
-        return self.get(email__iexact=username or "")
+        # Addresses are stored normalised (accounts/addresses.py), so sign-in ignores case and
+        # look-alike spellings; an account stored before that is found as typed.
+        for email in email_lookup(username or ""):
+            user = self.filter(email__iexact=email).first()
+            if user is not None:
+                return user
+        raise self.model.DoesNotExist("No account uses this e-mail address.")
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -56,6 +64,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # When the address was proven: the mailed sign-up link was followed, or an administrator
+    # approved the account. Empty for accounts made otherwise (invitations without mail, scripts).
+    email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # A sign-up at the chosen domains that could not be proven (no mail): the account is
+    # inactive, with no team, until an administrator approves or refuses it.
+    awaiting_approval_since = models.DateTimeField(null=True, blank=True)
     current_team = models.ForeignKey(
         "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

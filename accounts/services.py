@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.addresses import email_lookup
 from accounts.history import links_phrase, member_share_links, revoke_share_links, team_history
 from accounts.models import (
     Instance,
@@ -113,6 +114,12 @@ class SignupPolicy:
         domain = email.rsplit("@", 1)[-1].strip().lower()
         return self.mode == SignupMode.DOMAIN and domain in self.domains
 
+    def needs_approval(self, *, address_proven: bool) -> bool:
+        """Whether an account this policy admits by its address's domain waits for an
+        administrator: its address is the whole credential, so unless the mailed link proved
+        it, anyone could sign up as someone@that-domain."""
+        return self.mode == SignupMode.DOMAIN and not self.first and not address_proven
+
     def refusal(self, email: str) -> str:
         """Why `email` may not sign up without an invitation, for the person typing it."""
         if self.mode == SignupMode.DOMAIN and self.domains:
@@ -166,26 +173,48 @@ def _instance_lock() -> None:
 
 
 def user_signup(
-    *, email: str, password: str, name: str = "", invitation: Invitation | None = None
+    *,
+    email: str,
+    password: str,
+    name: str = "",
+    invitation: Invitation | None = None,
+    address_proven: bool = False,
 ) -> User:
-    """Sign up: create a user with their personal team, which becomes the current team.
+    """Sign up: create a user; the sign-up policy decides first (SignupClosed when it refuses;
+    nothing is made). The first account on a fresh instance may always be made, and becomes
+    the instance's administrator.
 
-    The sign-up policy decides first (SignupClosed when it refuses; nothing is made). When the
-    invitation is what lets the person in, it is accepted in the same transaction, so a link
-    used by someone else meanwhile makes no account either. The first account on a fresh
-    instance may always be made, and becomes the instance's administrator.
+    - A usable invitation is accepted in the same transaction, and the account joins that team
+      only: no personal team (a link used by someone else meanwhile makes no account either,
+      unless the policy admits the address on its own).
+    - Otherwise the account gets its personal team, which becomes the current team; except a
+      domain sign-up whose address is not proven (`address_proven`: the mailed link was
+      followed), which is held inactive, with no team, for an administrator's approval.
     """
     with transaction.atomic():
         _instance_lock()
         policy = signup_policy()
         if problem := policy.refusal_for(email, invitation):
             raise SignupClosed(problem)
-        user = _account_make(email=email, password=password, name=name)
-        if invitation is not None and not policy.admits(email):
+        user = User.objects.create_user(email=email, password=password, name=name)
+        joined = False
+        if invitation is not None and invitation_problem(invitation) is None:
             try:
                 invitation_accept(invitation=invitation, user=user)
-            except TeamRuleError as error:  # used or withdrawn a moment ago: undo the account
-                raise SignupClosed(f"{error} {policy.refusal(email)}") from error
+                joined = True
+            except TeamRuleError as error:  # used or withdrawn a moment ago
+                if not policy.admits(email):  # it was what let them in: undo the account
+                    raise SignupClosed(f"{error} {policy.refusal(email)}") from error
+        held = not joined and policy.needs_approval(address_proven=address_proven)
+        if address_proven or held:
+            user.email_confirmed_at = timezone.now() if address_proven else None
+            user.awaiting_approval_since = timezone.now() if held else None
+            user.is_active = not held
+            user.save(update_fields=["email_confirmed_at", "awaiting_approval_since", "is_active"])
+        if held:
+            logger.info("Account #%s waits for an administrator's approval.", user.pk)
+        elif not joined:
+            _personal_team_make(user)
         _administrator_ensure(user)
     return user
 
@@ -195,23 +224,76 @@ def account_create(*, email: str, password: str | None, name: str = "") -> User:
     scripts and the tests. Like a sign-up, it administers the instance when nobody does."""
     with transaction.atomic():
         _instance_lock()
-        user = _account_make(email=email, password=password, name=name)
+        user = User.objects.create_user(email=email, password=password, name=name)
+        _personal_team_make(user)
         _administrator_ensure(user)
     return user
 
 
-def _account_make(*, email: str, password: str | None, name: str) -> User:
-    user = User.objects.create_user(email=email, password=password, name=name)
+def _personal_team_make(user: User) -> Team:
     team = team_create(owner=user, name=f"{user.display_name}'s studio", personal=True)
     user.current_team = team
     user.save(update_fields=["current_team"])
-    return user
+    return team
 
 
 def _administrator_ensure(user: User) -> None:
     promoted = administrator_ensure()
     if promoted is not None and promoted.pk == user.pk:
         user.is_staff = user.is_superuser = True
+
+
+# -- accounts held for approval (domain sign-up without mail) ---------------------------------
+def accounts_awaiting_approval() -> list[User]:
+    return list(
+        User.objects.filter(is_active=False, awaiting_approval_since__isnull=False).order_by(
+            "awaiting_approval_since", "pk"
+        )
+    )
+
+
+def _held(email: str) -> User:
+    user = _account_by_email(email, is_active=False, awaiting_approval_since__isnull=False)
+    if user is None:
+        raise TeamRuleError("No account with this e-mail waits for approval (any more).")
+    return user
+
+
+def account_approve(*, email: str, actor: User) -> User:
+    """Let a held account in: active, with its personal team; the administrator vouches for
+    its address."""
+    with transaction.atomic():
+        _instance_lock()
+        user = _held(email)
+        user.is_active = True
+        user.awaiting_approval_since = None
+        user.email_confirmed_at = timezone.now()
+        user.save(update_fields=["is_active", "awaiting_approval_since", "email_confirmed_at"])
+        _personal_team_make(user)
+    logger.info("Account #%s approved account #%s.", actor.pk, user.pk)
+    return user
+
+
+def account_refuse(*, email: str, actor: User) -> str:
+    """Delete a held account (it has no team and nothing else), so the address is free for its
+    real owner; the address, for the page."""
+    with transaction.atomic():
+        _instance_lock()
+        user = _held(email)
+        address, pk = user.email, user.pk
+        user.delete()
+    logger.info("Account #%s refused held account #%s.", actor.pk, pk)
+    return address
+
+
+def _account_by_email(email: str, **filters: Any) -> User | None:
+    """The account this address means (its one spelling first, then as typed), among those
+    matching `filters`."""
+    for spelling in email_lookup(email):
+        user = User.objects.filter(email__iexact=spelling, **filters).first()
+        if user is not None:
+            return user
+    return None
 
 
 # -- the instance's administrators ------------------------------------------------------------
@@ -240,7 +322,7 @@ def administrator_grant(*, email: str, actor: User) -> User:
     """Make the active account with this e-mail an administrator of this Cutroom."""
     with transaction.atomic():
         _instance_lock()
-        user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+        user = _account_by_email(email, is_active=True)
         if user is None:
             raise TeamRuleError(
                 "No account uses this e-mail address. The person signs up (or is invited) first."
@@ -256,7 +338,7 @@ def administrator_revoke(*, email: str, actor: User) -> User:
     """Stop the account with this e-mail administering this Cutroom; never the last one."""
     with transaction.atomic():
         _instance_lock()
-        user = User.objects.filter(email__iexact=email.strip(), is_staff=True).first()
+        user = _account_by_email(email, is_staff=True)
         if user is None:
             raise TeamRuleError("That account does not administer this Cutroom.")
         others = User.objects.filter(is_staff=True, is_active=True).exclude(pk=user.pk)
@@ -338,6 +420,39 @@ def team_create(*, owner: User, name: str, personal: bool = False) -> Team:
         team = Team.objects.create(name=name.strip(), personal=personal)
         Membership.objects.create(team=team, user=owner, role=Role.OWNER)
     return team
+
+
+def team_create_refusal(*, user: User) -> str:
+    """Why `user` may not make a team of their own ("" when they may).
+
+    A team of one's own is where one uploads and spends, so it is what the sign-up policy
+    guards: whoever could sign up alone now may make one (at the chosen domains, with an
+    address the mailed link or an administrator proved), and so may administrators and anyone
+    who already owns a team. Someone who came in through an invitation otherwise works only in
+    the teams that invited them.
+    """
+    if user.is_staff or user.memberships.filter(role=Role.OWNER).exists():
+        return ""
+    policy = signup_policy()
+    if policy.admits(user.email) and not (
+        policy.needs_approval(address_proven=user.email_confirmed_at is not None)
+    ):
+        return ""
+    if policy.mode == SignupMode.DOMAIN and policy.admits(user.email):
+        return (
+            "Making a team of your own needs a confirmed address, and this Cutroom could not "
+            "confirm yours (it cannot send e-mail). Ask an administrator of this Cutroom to make "
+            "a team for you, or work in the teams that invited you."
+        )
+    if policy.mode == SignupMode.DOMAIN:
+        rule = f"sign-up is open to addresses ending in {policy.domains_said} only"
+    else:
+        rule = "sign-up is by invitation only"
+    return (
+        f"On this Cutroom {rule}, so new teams are made by its administrators and by team "
+        "owners; you work in the teams that invite you. Ask an administrator of this Cutroom "
+        "if you need a team of your own."
+    )
 
 
 def team_rename(*, team: Team, name: str) -> Team:

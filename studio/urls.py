@@ -67,6 +67,16 @@ urlpatterns = [
     path("provider-media/<str:token>", storage.provider_media, name="provider_media"),
     path("administration/", admin_views.administration, name="administration"),
     path("administration/signup/", admin_views.administration_signup, name="administration_signup"),
+    path(
+        "administration/held/approve/",
+        admin_views.administration_held_approve,
+        name="administration_held_approve",
+    ),
+    path(
+        "administration/held/refuse/",
+        admin_views.administration_held_refuse,
+        name="administration_held_refuse",
+    ),
     path("administration/budget/", admin_views.administration_budget, name="administration_budget"),
     path("administration/administrators/", admin_views.administrator_add, name="administrator_add"),
     path(

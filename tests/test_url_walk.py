@@ -99,6 +99,8 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "share_comment_reply": (PUBLIC, None),
     "administration": (ADMINISTRATOR, None),
     "administration_signup": (ADMINISTRATOR, None),
+    "administration_held_approve": (ADMINISTRATOR, None),
+    "administration_held_refuse": (ADMINISTRATOR, None),
     "administration_budget": (ADMINISTRATOR, None),
     "administrator_add": (ADMINISTRATOR, None),
     "administrator_remove": (ADMINISTRATOR, None),

@@ -17,7 +17,9 @@ from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
+from accounts.addresses import email_lookup
 from accounts.forms import (
+    AddressPasswordResetForm,
     EmailAuthenticationForm,
     ProfileForm,
     SignupFinishForm,
@@ -146,6 +148,9 @@ def _signup_at_once(request: HttpRequest, context: dict[str, Any]) -> HttpRespon
         except SignupClosed as closed:
             form.add_error("email", str(closed))
             return render(request, "accounts/signup.html", context, status=403)
+        if user.awaiting_approval_since is not None:
+            # Not signed in: nobody has proven this address yet (docs/governance.md).
+            return render(request, "accounts/signup_held.html", {"email": user.email})
         return _welcome(request, user, context["invitation"], context["next"])
     return render(request, "accounts/signup.html", context)
 
@@ -212,6 +217,7 @@ def signup_finish(request: HttpRequest, token: str) -> HttpResponse:
                 password=form.cleaned_data["password1"],
                 name=data["name"],
                 invitation=invitation,
+                address_proven=True,  # only the mailbox's reader has this link
             )
         except IntegrityError:  # the same link used twice at once
             return redirect("login")
@@ -230,7 +236,8 @@ def login_username(request: HttpRequest, credentials: dict[str, Any] | None) -> 
     """
     credentials = credentials or {}
     value = credentials.get("email") or credentials.get("username") or request.POST.get("username")
-    return str(value or "").strip().lower()
+    # Look-alike spellings of one address count as that address (accounts/addresses.py).
+    return email_lookup(str(value or ""))[0]
 
 
 def locked_out(request: HttpRequest, response: Any = None, credentials: Any = None) -> HttpResponse:
@@ -304,6 +311,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     """Django's reset, throttled per address and per e-mail, and honest when no mail can go."""
 
     template_name = "accounts/password_reset.html"
+    form_class = AddressPasswordResetForm
     email_template_name = "accounts/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"
 

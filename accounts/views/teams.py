@@ -31,6 +31,7 @@ from accounts.services import (
     membership_change_role,
     membership_remove,
     team_create,
+    team_create_refusal,
     team_rename,
     team_switch,
 )
@@ -40,13 +41,19 @@ from accounts.services import (
 @require_http_methods(["GET", "POST"])
 def team_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = TeamForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    refusal = team_create_refusal(user=request.user)
+    if request.method == "POST" and refusal:
+        status = 403
+    elif request.method == "POST" and form.is_valid():
         team = team_create(owner=request.user, name=form.cleaned_data["name"])
         team_switch(user=request.user, team=team)
         messages.success(request, f"Team “{team.name}” created. Invite people from Members.")
         return redirect("team_detail", code=team.code)
+    else:
+        status = 200
     memberships = request.user.memberships.select_related("team").order_by("team__name")
-    return render(request, "accounts/team_list.html", {"form": form, "memberships": memberships})
+    context = {"form": form, "memberships": memberships, "refusal": refusal}
+    return render(request, "accounts/team_list.html", context, status=status)
 
 
 @login_required

@@ -27,9 +27,13 @@ from accounts.forms import (
     TeamLimitsForm,
     TeamSuspendForm,
 )
+from accounts.mail import can_send_mail
 from accounts.models import Instance, SignupMode, Team, User
 from accounts.services import (
     TeamRuleError,
+    account_approve,
+    account_refuse,
+    accounts_awaiting_approval,
     administrator_grant,
     administrator_revoke,
     administrators,
@@ -93,6 +97,8 @@ def _page(request: HttpRequest, status: int = 200, **bound: Any) -> HttpResponse
         or InstanceBudgetForm(initial={"budget_usd": instance.budget_usd}),
         "admin_form": bound.get("admin_form") or AdministratorForm(),
         "administrators": administrators(),
+        "mail": can_send_mail(),
+        "held": accounts_awaiting_approval(),
         "rows": rows,
         "page": page,
         "query": query,
@@ -124,6 +130,37 @@ def administration_signup(request: HttpRequest) -> HttpResponse:
     }[SignupMode(mode)]
     messages.success(request, f"Sign-up is now {said}. Invitations keep working.")
     return _back(request, "signup")
+
+
+@require_POST
+def administration_held_approve(request: HttpRequest) -> HttpResponse:
+    user = require_administrator(request.user)
+    try:
+        approved = account_approve(email=request.POST.get("email", ""), actor=user)
+    except TeamRuleError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"{approved.email} is approved: they can sign in now, with a personal studio.",
+        )
+    return _back(request, "held")
+
+
+@require_POST
+def administration_held_refuse(request: HttpRequest) -> HttpResponse:
+    user = require_administrator(request.user)
+    try:
+        address = account_refuse(email=request.POST.get("email", ""), actor=user)
+    except TeamRuleError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"The account of {address} was refused and removed; it had no team and nothing "
+            "else. The address can sign up again.",
+        )
+    return _back(request, "held")
 
 
 @require_POST
