@@ -250,3 +250,14 @@ def test_guest_names_are_marked_in_the_history_too(review_url):
     guest_post(review_url, guest_name="Alice")
     assert "(guest Alice)" in Activity.objects.get(verb="commented").summary
 
+
+# -- cursors ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "since", ["0001-01-01T00:00:00+00:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]
+)
+def test_a_cursor_at_the_ends_of_the_calendar_gets_everything(as_bob, bob, take, review_url, since):
+    comments.comment_create(take=take, author=bob, body="x", frame=1)
+    member = as_bob.get(reverse("take_comments", args=[take.code]), {"since": since})
+    guest = Client().get(review_url, {"since": since})
+    for answer in (member, guest):
+        assert answer.status_code == 200 and len(answer.json()["threads"]) == 1
