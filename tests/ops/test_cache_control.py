@@ -54,6 +54,8 @@ def test_refusals_redirects_and_posts_are_not_stored_either(as_alice, as_dave, t
         Client().get(reverse("for_you")),  # a redirect to sign in
         as_alice.get(reverse("home")),  # a redirect to alice's team
         as_alice.post(reverse("for_you_seen")),
+        as_alice.post(reverse("administration_signup"), {}),  # an administration form
+        as_alice.post(reverse("administration_budget"), {"limit": "-0"}),
     ]
     for response in answers:
         assert response["Cache-Control"] == PRIVATE, response
