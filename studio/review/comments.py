@@ -48,6 +48,9 @@ FALLBACK_FPS = 25.0  # a clip whose frame rate could not be read (said so on the
 FRAME_MAX = 2**31 - 1
 # What the player draws nests four deep: the shapes, a shape, its points, a point.
 DRAWING_DEPTH = 4
+UNREADABLE_DRAWING = (
+    "This drawing cannot be read. Nothing was posted: press Clear, draw again and post."
+)
 NOT_A_FRAME = (
     "A frame is a whole number written with the digits 0 to 9. Nothing was posted: correct "
     "the frame (or pause the video where the comment belongs) and post again."
@@ -100,11 +103,11 @@ def drawing_parse(raw: str) -> list[dict[str, Any]]:
     if not raw.strip():
         return []
     if not _nesting_within(raw, DRAWING_DEPTH):
-        raise Refused("This drawing cannot be read.")
+        raise Refused(UNREADABLE_DRAWING)
     try:
         drawing = json.loads(raw)
     except ValueError:  # not JSON, or an integer too long to read
-        raise Refused("This drawing cannot be read.") from None
+        raise Refused(UNREADABLE_DRAWING) from None
     return drawing_clean(drawing)
 
 
@@ -114,13 +117,13 @@ def drawing_clean(raw: Any) -> list[dict[str, Any]]:
     if raw in (None, "", []):
         return []
     if not isinstance(raw, list):
-        raise Refused("This drawing cannot be read.")
+        raise Refused(UNREADABLE_DRAWING)
     if len(raw) > MAX_SHAPES:
         raise Refused(f"A drawing has at most {MAX_SHAPES} shapes.")
     shapes = []
     for shape in raw:
         if not isinstance(shape, dict):
-            raise Refused("This drawing cannot be read.")
+            raise Refused(UNREADABLE_DRAWING)
         kind, colour, points = shape.get("kind"), shape.get("colour"), shape.get("points")
         if kind not in SHAPES:
             raise Refused("A drawing is made of rectangles, arrows and freehand lines.")
