@@ -139,6 +139,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files keep its caching); sees every other answer last.
+    "studio.core.http.PrivateByDefaultMiddleware",
     # Before anything reads the body (CSRF reads the POST data).
     "studio.library.uploads.ChunkedUploadMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",

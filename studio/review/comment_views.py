@@ -9,8 +9,6 @@ their own; editors and owners also resolve, reopen, hide and unhide. Outsiders g
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
@@ -124,27 +122,14 @@ def _create(
     membership: Membership,
 ) -> HttpResponse:
     try:
-        frame = int(_field(request, "frame", 12))
-    except (Refused, ValueError):
-        return _refuse(
-            request, "Pause the video where the comment belongs.", 400, _page(take, clip)
-        )
-    try:
-        raw = _field(request, "drawing", DRAWING_MAX_CHARS)
-        drawing = json.loads(raw) if raw.strip() else []
-    except ValueError:
-        return _refuse(request, "This drawing cannot be read.", 400, _page(take, clip))
-    except Refused as refused:
-        return _refuse(request, str(refused), 400, _page(take, clip))
-    try:
         comment = comments.comment_create(
             take=take,
             clip=clip,
             author=request.user,
             body=_field(request, "body"),
-            frame=frame,
+            frame=comments.frame_parse(_field(request, "frame")),
             side=_field(request, "side", 10),
-            drawing=drawing,
+            drawing=comments.drawing_parse(_field(request, "drawing", DRAWING_MAX_CHARS)),
         )
     except Refused as refused:
         return _refuse(request, str(refused), 400, _page(take, clip))

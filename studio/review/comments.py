@@ -15,6 +15,7 @@ Timeline Markers from EDL) and Final Cut Pro 7 XML markers (Premiere Pro: File >
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from studio.core.errors import Refused
+from studio.core.text import printable
 from studio.models import Clip, Comment, Mention, ReviewStatus, ShareLink, Side, Take
 from studio.projects.history import activity_log
 from studio.review.mentions import _mentioned, mail_mentions, mentions_add
@@ -41,20 +43,87 @@ SHAPES = ("rect", "arrow", "pen")
 MAX_SHAPES = 20
 MAX_POINTS = 400  # a freehand stroke
 FALLBACK_FPS = 25.0  # a clip whose frame rate could not be read (said so on the page)
+# The database's integer: about 2.7 years at 25 fps, past the end of any video (a clip whose
+# length could not be read has no end to check against).
+FRAME_MAX = 2**31 - 1
+# What the player draws nests four deep: the shapes, a shape, its points, a point.
+DRAWING_DEPTH = 4
+UNREADABLE_DRAWING = (
+    "This drawing cannot be read. Nothing was posted: press Clear, draw again and post."
+)
+NOT_A_FRAME = (
+    "A frame is a whole number written with the digits 0 to 9. Nothing was posted: correct "
+    "the frame (or pause the video where the comment belongs) and post again."
+)
 
 
 # -- validation ------------------------------------------------------------------------------
+def frame_parse(text: str) -> int | None:
+    """A frame number as a person types it: the digits 0 to 9, maybe between spaces; None
+    when empty. Refused otherwise: "²" and "١٢" pass str.isdigit() (and int() reads the
+    second), "-1", "1_0", "1e1" and "+5" are things int() or float() accept, and none is a
+    frame anyone meant."""
+    text = (text or "").strip(" ")
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()):
+        raise Refused(NOT_A_FRAME)
+    if len(text) > len(str(FRAME_MAX)) or int(text) > FRAME_MAX:
+        raise Refused("That frame is past the end of the video.")
+    return int(text)
+
+
+def _nesting_within(text: str, limit: int) -> bool:
+    """Whether no array or object in the JSON `text` nests deeper than `limit` (strings
+    skipped). Checked before parsing: json.loads recurses once a level, so a few thousand
+    "[" raise RecursionError instead of a ValueError."""
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return False
+        elif char in "]}":
+            depth -= 1
+    return True
+
+
+def drawing_parse(raw: str) -> list[dict[str, Any]]:
+    """A drawing as posted (JSON), checked as drawing_clean checks it; Refused with the reason
+    when it cannot be read or is not a drawing. The caller limits its length first."""
+    if not raw.strip():
+        return []
+    if not _nesting_within(raw, DRAWING_DEPTH):
+        raise Refused(UNREADABLE_DRAWING)
+    try:
+        drawing = json.loads(raw)
+    except ValueError:  # not JSON, or an integer too long to read
+        raise Refused(UNREADABLE_DRAWING) from None
+    return drawing_clean(drawing)
+
+
 def drawing_clean(raw: Any) -> list[dict[str, Any]]:
     """A drawing as stored: a list of {"kind", "colour", "points": [[x, y], ...]} with x, y in
     0..1 rounded to 4 places; Refused with the reason when it is not one."""
     if raw in (None, "", []):
         return []
-    if not isinstance(raw, list) or len(raw) > MAX_SHAPES:
+    if not isinstance(raw, list):
+        raise Refused(UNREADABLE_DRAWING)
+    if len(raw) > MAX_SHAPES:
         raise Refused(f"A drawing has at most {MAX_SHAPES} shapes.")
     shapes = []
     for shape in raw:
         if not isinstance(shape, dict):
-            raise Refused("This drawing cannot be read.")
+            raise Refused(UNREADABLE_DRAWING)
         kind, colour, points = shape.get("kind"), shape.get("colour"), shape.get("points")
         if kind not in SHAPES:
             raise Refused("A drawing is made of rectangles, arrows and freehand lines.")
@@ -78,7 +147,8 @@ def drawing_clean(raw: Any) -> list[dict[str, Any]]:
 
 
 def _body_clean(body: str) -> str:
-    body = (body or "").replace("\x00", "").strip()
+    # Control characters go: they would break the XML export or act on a terminal.
+    body = printable(body or "").strip()
     if not body:
         raise Refused("Write something to comment.")
     if len(body) > Comment.BODY_MAX:
@@ -122,7 +192,7 @@ def comment_create(
         raise ValueError("a comment is on a take or on a clip")
     body = _body_clean(body)
     if author is None:
-        guest_name = " ".join((guest_name or "").split())
+        guest_name = " ".join(printable(guest_name or "").split())
         if not guest_name:
             raise Refused("Give your name, so the team knows who wrote this.")
         if len(guest_name) > Comment.GUEST_NAME_MAX:
@@ -141,6 +211,8 @@ def comment_create(
     else:
         if frame is None or frame < 0:
             raise Refused("Pause the video where the comment belongs.")
+        if frame > FRAME_MAX:
+            raise Refused("That frame is past the end of the video.")
         last = int(subject_seconds(take=take, clip=clip) * fps)
         if last and frame >= last:  # frames count from 0: the last starts before the end
             raise Refused("That frame is past the end of the video.")

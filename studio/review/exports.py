@@ -1,4 +1,9 @@
-"""A take's comments as markers for editing software: CSV, EDL and FCPXML."""
+"""A take's comments as markers for editing software: CSV, EDL and FCPXML.
+
+A guest's name is marked "(guest)" in every format (docs/review.md "How the team sees them").
+Every text goes through `printable` first: a control character that an old comment still holds
+would make the XML unreadable (XML 1.0 cannot hold it, escaped or not) and reach a terminal
+from the EDL or CSV."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
+from studio.core.text import printable
 from studio.models import Side, Take
 from studio.review.comments import comments_on, subject_fps
 from studio.review.timecodes import timecode, timecode_rate
@@ -23,7 +29,7 @@ class Marker:
     timecode: str
     take_frame: int
     side: str
-    who: str
+    who: str  # "Kim (guest)" for a guest
     guest: bool
     body: str
     colour: str
@@ -53,13 +59,13 @@ def markers(take: Take) -> list[Marker]:
                 timecode=timecode(frames, rate),
                 take_frame=comment.frame or 0,
                 side=comment.side,
-                who=comment.who,
+                who=printable(comment.byline),
                 guest=comment.is_guest,
-                body=comment.body,
+                body=printable(comment.body),
                 colour=colour,
                 resolved=comment.resolved_at is not None,
                 replies=[
-                    f"{r.who}: {r.body}"
+                    printable(f"{r.byline}: {r.body}")
                     for r in comment.replies.all()
                     if r.hidden_at is None and r.deleted_at is None
                 ],
@@ -115,7 +121,7 @@ def comments_csv(take: Take) -> str:
 
 
 def _one_line(text: str, limit: int = 200) -> str:
-    return " ".join(text.split())[:limit]
+    return " ".join(printable(text).split())[:limit]
 
 
 def comments_edl(take: Take) -> str:
@@ -158,7 +164,7 @@ def comments_fcpxml(take: Take) -> str:
     for m in all_markers:
         parts += [
             "    <marker>",
-            f"      <name>{escape(_one_line(m.who, 60))}</name>",
+            f"      <name>{escape(_one_line(m.who, 80))}</name>",
             f"      <comment>{escape(_one_line(m.body, 1000))}</comment>",
             f"      <in>{m.frames}</in>",
             "      <out>-1</out>",

@@ -50,6 +50,11 @@ def _mentioned(body: str, team: Any) -> list[User]:
 
 
 def mentions_add(comment: Comment, team: Any) -> list[User]:
+    """The members `comment` names, each given a mention once (never its author). A guest's
+    comment names nobody: a guest may not put a member's "For you" or inbox to work, nor have
+    a mail sent with a member's name on it; the @ stays as they wrote it, as text."""
+    if comment.author_id is None:
+        return []
     users = [u for u in _mentioned(comment.body, team) if u.pk != comment.author_id]
     for user in users:
         Mention.objects.get_or_create(comment=comment, user=user)
@@ -57,7 +62,7 @@ def mentions_add(comment: Comment, team: Any) -> list[User]:
 
 
 def mail_mentions(comment: Comment, users: list[User]) -> None:
-    if not can_send_mail():
+    if not can_send_mail() or comment.author_id is None:
         return
     subject_of = comment.take or comment.clip
     for user in users:
@@ -73,10 +78,12 @@ def mail_mentions(comment: Comment, users: list[User]) -> None:
 
 
 def mentions_for(user: User) -> QuerySet[Mention]:
-    """The "For you" list: where `user` was mentioned, newest first, in teams they are in."""
+    """The "For you" list: where `user` was mentioned, newest first, in teams they are in.
+    Mentions a guest's comment made before guests stopped mentioning are left out."""
     teams = Membership.objects.filter(user=user).values("team_id")
     return (
         Mention.objects.filter(user=user, comment__hidden_at=None, comment__deleted_at=None)
+        .exclude(comment__author=None, comment__guest_name__gt="")
         .filter(
             Q(comment__take__project__team_id__in=teams)
             | Q(comment__clip__project__team_id__in=teams)

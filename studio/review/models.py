@@ -98,6 +98,12 @@ class Comment(models.Model):
         return self.author_id is None and bool(self.guest_name)
 
     @property
+    def byline(self) -> str:
+        """Who wrote it, as text for the team: a guest's name is marked "(guest)", so a guest
+        who calls themselves after a member is never taken for one (the panel, the exports)."""
+        return f"{self.who} (guest)" if self.is_guest else self.who
+
+    @property
     def seconds(self) -> float | None:
         if self.frame is None or not self.fps:
             return None

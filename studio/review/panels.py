@@ -3,7 +3,7 @@ HTML or JSON, and what changed since the page's last poll (docs/review.md "Comme
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from django.http import HttpRequest
@@ -157,12 +157,23 @@ def panel_thread(
     }
 
 
+# Cursors are moments this server handed out: one outside these bounds is a bad cursor (and
+# at the ends of the calendar, going back CURSOR_OVERLAP from it raised OverflowError).
+CURSOR_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+CURSOR_AHEAD = timedelta(days=1)  # another host's clock may run ahead a little
+
+
 def poll_since(value: str) -> datetime | None:
+    """The cursor a page sent, or None (a bad cursor: the page gets everything)."""
     try:
         moment = datetime.fromisoformat(value) if value else None
     except ValueError:
         return None
-    return moment if moment is None or moment.tzinfo is not None else None
+    if moment is None or moment.tzinfo is None:
+        return None
+    if not CURSOR_EARLIEST <= moment <= timezone.now() + CURSOR_AHEAD:
+        return None
+    return moment
 
 
 FILTERS = ("all", "open", "resolved")

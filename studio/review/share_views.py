@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
@@ -374,23 +373,18 @@ def _guest_comment(request: HttpRequest, link: ShareLink, parent_code: str) -> C
     raw_drawing = request.POST.get("drawing", "")
     if len(raw_drawing) > DRAWING_MAX_BYTES:
         raise comments.Refused("This drawing is too large; draw fewer or shorter lines.")
-    try:
-        drawing = json.loads(raw_drawing) if raw_drawing.strip() else []
-    except ValueError:
-        raise comments.Refused("This drawing cannot be read.") from None
+    drawing = comments.drawing_parse(raw_drawing)
     parent = None
     if parent_code:
         parent = Comment.objects.filter(code=parent_code, take=link.take, hidden_at=None).first()
         if parent is None:
             raise comments.Refused("That comment is not on this page any more.")
-    frame_text = request.POST.get("frame", "")
-    frame = int(frame_text) if frame_text.isdigit() and len(frame_text) < 9 else None
     return comments.comment_create(
         take=link.take,
         guest_name=request.POST.get("guest_name", "")[: Comment.GUEST_NAME_MAX * 4],
         share_link=link,
         body=request.POST.get("body", "")[: Comment.BODY_MAX * 4],
-        frame=frame,
+        frame=comments.frame_parse(request.POST.get("frame", "")) if not parent else None,
         side=request.POST.get("side", "")[:10],
         drawing=drawing,
         parent=parent,

@@ -37,6 +37,5 @@ def side_label(side: str) -> str:
 
 @register.filter
 def who(comment: Comment) -> str:
-    """Who wrote it, as the panel names them: a guest's name is marked "(guest)", so a guest
-    who calls themselves after a member is never taken for one."""
-    return f"{comment.who} (guest)" if comment.is_guest else comment.who
+    """Who wrote it, as the panel names them (Comment.byline: "Kim (guest)")."""
+    return comment.byline
