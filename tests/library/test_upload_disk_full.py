@@ -203,3 +203,16 @@ def test_a_media_folder_that_cannot_be_written_says_why(
     monkeypatch.setattr(FileSystemStorage, "_save", refuse)
     response = post_upload(as_bob, project, "clip.mp4", samples["h264.mp4"].read_bytes())
     nothing_kept(response, says)
+
+
+def test_a_temporary_folder_that_cannot_be_written_says_why(as_bob, project, samples, monkeypatch):
+    def read_only(**kwargs: Any) -> Any:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(temp, "NamedTemporaryFile", read_only)
+    response = post_upload(as_bob, project, "clip.mp4", samples["h264.mp4"].read_bytes())
+    nothing_kept(
+        response,
+        "Cutroom cannot write to the folder for temporary uploads (read-only file system), so "
+        "clip.mp4 was not kept. An administrator must make it writable",
+    )
