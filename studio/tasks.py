@@ -8,6 +8,7 @@ from studio.library import clips, references, thumbnails
 from studio.library import processing as media
 from studio.models import Project
 from studio.providers.local import engine as local
+from studio.storage import multipart
 from studio.takes import download, driver, gallery, submit
 
 
@@ -24,6 +25,7 @@ def sweep() -> None:
     media.clean_temp()
     local.forget_old(older_than=media.TEMP_MAX_AGE)
     media.clean_empty_folders_hourly()
+    multipart.uploads_abort_abandoned_hourly()
     driver.takes_sweep()
     thumbnails.thumbnails_backfill(limit=thumbnails.SWEEP_BATCH)
     references.references_clean_backfill(limit=references.CLEAN_BATCH)

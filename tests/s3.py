@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 
@@ -125,3 +127,81 @@ class Bucket:
 
 def new_bucket(endpoint: str) -> Bucket:
     return Bucket(endpoint, f"cutroom-{uuid.uuid4().hex[:12]}").create()
+
+
+class FlakyProxy:
+    """A bucket that goes away: a TCP proxy on loopback in front of moto's server.
+
+    It forwards every connection until refuse() (or, with `fail_at` set, until a request that
+    holds those bytes arrives, which is cut before it reaches moto): then it refuses new
+    connections, as an unreachable host does, and cuts the open ones, until restore().
+    """
+
+    def __init__(self, endpoint: str) -> None:
+        target = urlsplit(endpoint)
+        self.target = (str(target.hostname), int(target.port or 80))
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.fail_at: bytes | None = None
+        self.lock = threading.Lock()
+        self.open: set[socket.socket] = set()
+        self.listener: socket.socket | None = None
+        self.restore()
+
+    def restore(self) -> None:
+        """The bucket is back: connections are forwarded again."""
+        self.fail_at = None
+        with self.lock:
+            if self.listener is not None:
+                return
+            listener = socket.socket()
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(("127.0.0.1", self.port))
+            listener.listen(16)
+            self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def refuse(self) -> None:
+        """The bucket goes away: new connections are refused and open ones cut."""
+        with self.lock:
+            listener, self.listener = self.listener, None
+            sockets, self.open = self.open, set()
+        for each in ([listener] if listener else []) + list(sockets):
+            with suppress(OSError):
+                each.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in accept() or recv()
+            each.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # refused from now on
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.open |= {client, upstream}
+            for source, sink, outgoing in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(
+                    target=self._pump, args=(source, sink, outgoing), daemon=True
+                ).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, outgoing: bool) -> None:
+        tail = b""
+        try:
+            while data := source.recv(65536):
+                if outgoing and self.fail_at is not None and self.fail_at in tail + data:
+                    self.refuse()
+                    return
+                tail = data[-256:]
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for each in (source, sink):
+                with suppress(OSError):
+                    each.shutdown(socket.SHUT_RDWR)
+                each.close()

@@ -30,6 +30,7 @@ from studio.storage.files import (
     safe_display_name,
     scratch_dir,
     sha256_of,
+    store_content,
     store_path,
 )
 
@@ -57,7 +58,8 @@ def clip_receive(
         sha256=getattr(upload, "sha256", ""),
     )
     ext = extension_of(upload.name or "", VIDEO_EXTENSIONS, "bin")
-    clip.source.save(f"clips/{project.code}/{clip.code}/source.{ext}", upload, save=False)
+    # A disk or bucket that fails part-way leaves nothing, and no row (the view answers 503).
+    store_content(clip.source, f"clips/{project.code}/{clip.code}/source.{ext}", upload)
     try:
         with transaction.atomic():
             clip.save()

@@ -21,10 +21,13 @@ from django_q.tasks import async_task
 from studio.library.models import ProcessedMedia
 from studio.media.probe import MediaRejected
 from studio.models import MAX_PROCESSING_ATTEMPTS, Clip, MediaState, Reference
-from studio.storage.files import delete_files, scratch_owner_gone
+from studio.storage.files import SCRATCH_OWNER, delete_files, scratch_owner_gone
 
 log = logging.getLogger(__name__)
 TEMP_MAX_AGE = timedelta(hours=6)  # far beyond any upload or task (timeout 30 min)
+# A temporary upload is written to until its request has it all, then moved or sent into the
+# storage at once: one untouched this long was left by a request that failed or was killed.
+UPLOAD_MAX_AGE = timedelta(hours=1)
 # An empty folder this old is no folder about to get its file (that takes a moment).
 EMPTY_FOLDER_AGE = timedelta(hours=1)
 EMPTY_FOLDER_SWEEP_EVERY = 60 * 60  # seconds; walking every media folder each minute is waste
@@ -109,16 +112,22 @@ def _newest_mtime(path: Path) -> float:
 def clean_temp() -> int:
     """Remove temporary uploads and scratch folders left behind by processes that were killed,
     and the job files of the local engine before it kept its jobs in the database: a worker's
-    scratch as soon as its process is gone (studio.storage.files.scratch_prefix), the rest after
-    TEMP_MAX_AGE."""
-    cutoff = time.time() - TEMP_MAX_AGE.total_seconds()
+    scratch as soon as its process is gone (studio.storage.files.scratch_prefix), or after
+    TEMP_MAX_AGE; anything else in the temporary-upload folder (Django names its temporary
+    uploads tmp….upload.<ext>) once it is untouched for UPLOAD_MAX_AGE."""
+    now = time.time()
     removed = 0
     engine = Path(settings.DATA_DIR) / "local-engine"
-    leftovers = [*Path(settings.FILE_UPLOAD_TEMP_DIR).iterdir()]
-    leftovers += [*engine.iterdir()] if engine.exists() else []
-    for entry in leftovers:
+    temporary = [*Path(settings.FILE_UPLOAD_TEMP_DIR).iterdir()]
+    leftovers = [*engine.iterdir()] if engine.exists() else []
+    for entry in temporary + leftovers:
+        scratch = entry in leftovers or SCRATCH_OWNER.match(entry.name) is not None
+        max_age = TEMP_MAX_AGE if scratch else UPLOAD_MAX_AGE
         try:
-            if not scratch_owner_gone(entry.name) and _newest_mtime(entry) >= cutoff:
+            if (
+                not scratch_owner_gone(entry.name)
+                and _newest_mtime(entry) >= now - max_age.total_seconds()
+            ):
                 continue
             if entry.is_dir():
                 shutil.rmtree(entry)

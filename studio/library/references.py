@@ -17,6 +17,7 @@ from studio.storage.files import (
     local_copy,
     safe_display_name,
     scratch_dir,
+    store_content,
     store_path,
 )
 
@@ -49,7 +50,7 @@ def reference_receive(
         height=info.height,
     )
     name = f"refs/{project.code}/{reference.code}/original.{info.extension}"
-    reference.image.save(name, upload, save=False)
+    store_content(reference.image, name, upload)  # nothing partial is kept, nor any row
     try:
         with transaction.atomic():
             reference.save()

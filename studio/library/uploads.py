@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import logging
+import os
 import uuid
 from collections.abc import Callable
-from typing import Any
+from contextlib import suppress
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.files.storage import default_storage
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 
 from accounts.access import get_for_user
@@ -19,7 +24,9 @@ from studio.core.http import wants_json
 from studio.library.forms import UploadForm
 from studio.media.probe import MediaRejected
 from studio.models import Project
-from studio.storage.files import safe_display_name
+from studio.storage.files import STORAGE_ERRORS, is_remote, safe_display_name
+
+log = logging.getLogger(__name__)
 
 
 class CappedUploadHandler(TemporaryFileUploadHandler):
@@ -27,7 +34,9 @@ class CappedUploadHandler(TemporaryFileUploadHandler):
 
     Past settings.MAX_UPLOAD_BYTES the upload stops at once: the partial file is deleted, the
     rest of the request body is read and discarded (memory stays flat), and the view finds
-    `request.upload_too_large` set, so it can answer with a clear message.
+    `request.upload_too_large` set, so it can answer with a clear message. A temporary folder
+    that cannot take the file (full, read-only) stops it the same way: the partial file is
+    deleted and the view finds the error and the file's name in `request.upload_failed`.
     """
 
     # Django reads the body in the smallest chunk of its handlers (64 KiB by default), and
@@ -37,9 +46,12 @@ class CappedUploadHandler(TemporaryFileUploadHandler):
     chunk_size = 1024 * 1024
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
-        super().new_file(*args, **kwargs)
         self.received = 0
         self.digest = hashlib.sha256()
+        try:
+            super().new_file(*args, **kwargs)
+        except OSError as error:
+            self._failed(error)
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         self.received += len(raw_data)
@@ -48,12 +60,27 @@ class CappedUploadHandler(TemporaryFileUploadHandler):
             self.request.upload_too_large = True  # type: ignore[union-attr]
             raise StopUpload(connection_reset=False)
         self.digest.update(raw_data)
-        return super().receive_data_chunk(raw_data, start)
+        try:
+            return super().receive_data_chunk(raw_data, start)
+        except OSError as error:
+            self._failed(error)
 
     def file_complete(self, file_size: int) -> Any:
-        uploaded: Any = super().file_complete(file_size)
+        try:
+            uploaded: Any = super().file_complete(file_size)  # flushes the last bytes
+        except OSError as error:
+            self._failed(error)
         uploaded.sha256 = self.digest.hexdigest()
         return uploaded
+
+    def _failed(self, error: OSError) -> NoReturn:
+        """Stop an upload the temporary folder cannot hold, deleting the part written."""
+        if hasattr(self, "file"):
+            # Closing deletes the temporary file, even when flushing what is buffered fails.
+            with suppress(OSError):
+                self.file.close()
+        self.request.upload_failed = (error, self.file_name)  # type: ignore[union-attr]
+        raise StopUpload(connection_reset=False)
 
 
 NO_LENGTH = (
@@ -149,9 +176,13 @@ def handle_upload(request: HttpRequest, code: str, receive: Receive, noun: str) 
         return refuse(request, project, "This project is archived; restore it to add files.", 409)
     form = UploadForm(request.POST, request.FILES)
     # studio.library.uploads.CappedUploadHandler stopped this upload at the cap while it streamed
-    # in.
+    # in, or because the temporary folder could not hold it.
     if getattr(request, "upload_too_large", False):
         return refuse(request, project, too_large_message(), 413)
+    failed = getattr(request, "upload_failed", None)
+    if failed is not None:
+        error, name = failed
+        return not_kept(request, project, error, where="temporary", name=name)
     if not form.is_valid():
         error = form.errors.get("file") or form.errors.get("upload_key") or ["Choose a file."]
         return refuse(request, project, f"{error[0]}", 400)
@@ -166,6 +197,11 @@ def handle_upload(request: HttpRequest, code: str, receive: Receive, noun: str) 
     except MediaRejected as rejected:
         name = safe_display_name(upload.name or "", "upload")
         return refuse(request, project, f"{name}: {rejected.message}", 400)
+    except STORAGE_ERRORS as error:
+        # The receiving service stored nothing and made no row; the temporary file goes too.
+        upload.close()
+        where = "bucket" if is_remote(default_storage) else "media"
+        return not_kept(request, project, error, where=where, name=upload.name or "")
     note = f"{item.original_name} uploaded; Cutroom is checking the {noun}."
     if not created:
         note = f"{item.original_name} was already uploaded."
@@ -176,3 +212,62 @@ def handle_upload(request: HttpRequest, code: str, receive: Receive, noun: str) 
         )
     messages.success(request, note)
     return redirect("project_detail", code=project.code)
+
+
+# -- a disk or a bucket that cannot keep the upload -----------------------------------------
+FULL = (errno.ENOSPC, errno.EDQUOT)
+NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def not_kept(
+    request: HttpRequest, project: Project, error: BaseException, *, where: str, name: str = ""
+) -> HttpResponse:
+    """503: the upload was not kept, why, and what to do; nothing of it is left anywhere.
+
+    `where` is "temporary" (the folder uploads stream into), "media" (the media folder) or
+    "bucket" (object storage).
+    """
+    shown = safe_display_name(name, "the file")
+    message = upload_problem(error, where=where, name=shown)
+    log.error("an upload to project %s was not kept (%s): %r", project.code, where, error)
+    if wants_json(request):
+        return JsonResponse({"ok": False, "kept": False, "error": message}, status=503)
+    context = {"project": project, "message": message}
+    return render(request, "library/upload_not_kept.html", context, status=503)
+
+
+def upload_problem(error: BaseException, *, where: str, name: str) -> str:
+    """What went wrong with an upload, that it was not kept, and what the person can do."""
+    if isinstance(error, OSError) and where != "bucket":
+        folder = "the folder for temporary uploads" if where == "temporary" else "the media disk"
+        if error.errno in FULL:
+            return (
+                f"{folder[0].upper()}{folder[1:]} is full, so {name} was not kept (nothing of it "
+                "is stored). Free space on the server, or ask an administrator to, then upload "
+                "it again."
+            )
+        if error.errno in NOT_WRITABLE:
+            why = os.strerror(error.errno).lower()
+            return (
+                f"Cutroom cannot write to {folder} ({why}), so {name} was not kept. An "
+                "administrator must make it writable; then upload it again."
+            )
+        why = error.strerror or type(error).__name__
+        return (
+            f"Cutroom could not write to {folder} ({why}), so {name} was not kept. Upload it "
+            "again in a few minutes; if this keeps happening, tell an administrator."
+        )
+    return (
+        f"Cutroom could not store {name} in its storage bucket ({_bucket_error(error)}), so it "
+        "was not kept. Upload it again in a few minutes; if this keeps happening, tell an "
+        "administrator."
+    )
+
+
+def _bucket_error(error: BaseException) -> str:
+    response = getattr(error, "response", None)
+    if isinstance(response, dict) and response.get("Error", {}).get("Code"):
+        return f"it answered {response['Error']['Code']}"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror.lower()
+    return "it could not be reached"

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from boto3.exceptions import S3UploadFailedError
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage
@@ -28,6 +30,9 @@ from django.utils.http import content_disposition_header
 
 CHUNK = 1024 * 1024
 NAME_LIMIT = 120
+# What a storage raises when it cannot keep a file: the disk (full, read-only, not ours) or the
+# bucket (unreachable, or answering with an error).
+STORAGE_ERRORS = (OSError, BotoCoreError, ClientError, S3UploadFailedError)
 
 
 def safe_display_name(name: str, fallback: str = "upload") -> str:
@@ -128,11 +133,20 @@ def store_path(field: FieldFile, name: str, path: Path) -> None:
     A write that fails part-way (a full disk) leaves nothing behind: the storage would keep the
     partial file, and the next attempt would be stored beside it under another name.
     """
+    with path.open("rb") as handle:
+        store_content(field, name, File(handle))
+
+
+def store_content(field: FieldFile, name: str, content: File) -> None:
+    """Save `content` (an open file, an upload) into `field` under the generated `name`.
+
+    As with store_path, a write that fails part-way leaves nothing behind.
+    """
     # The name the storage will write to (our file fields have no upload_to, so saving under it
     # keeps it as it is), known beforehand so that a partial file can be found and removed.
     target = field.storage.get_available_name(field.field.generate_filename(field.instance, name))
-    with _nothing_partial(field.storage, target), path.open("rb") as handle:
-        field.save(target, File(handle), save=False)
+    with _nothing_partial(field.storage, target):
+        field.save(target, content, save=False)
 
 
 def store_file(storage: Storage, name: str, path: Path) -> str:
@@ -147,13 +161,17 @@ def store_file(storage: Storage, name: str, path: Path) -> str:
 
 @contextmanager
 def _nothing_partial(storage: Storage, target: str) -> Iterator[None]:
+    """Remove what a failed write of `target` left: the partial file, and its folder if that
+    left it empty. (A bucket shows no partial object; a multipart upload its failure could not
+    abort is aborted by studio.storage.multipart.)"""
     try:
         yield
     except BaseException:
         try:
             if storage.exists(target):
                 storage.delete(target)
-        except OSError:
+            remove_empty_folder(storage, posixpath.dirname(target))
+        except STORAGE_ERRORS:
             pass  # the error being raised says more than this one
         raise
 

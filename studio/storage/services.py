@@ -24,6 +24,7 @@ import hashlib
 import mimetypes
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -229,11 +230,26 @@ class Bucket:
         """Multipart uploads begun under the prefix and never completed or aborted: the upload
         ids by key."""
         found: dict[str, list[str]] = {}
+        for key, upload_id, _ in self.multipart_uploads():
+            found.setdefault(key, []).append(upload_id)
+        return found
+
+    def multipart_uploads(self) -> Iterator[tuple[str, str, datetime]]:
+        """Each open multipart upload under the prefix: its key, upload id and start."""
         pages = self.client.get_paginator("list_multipart_uploads")
         for page in pages.paginate(Bucket=self.name, Prefix=self.prefix):
             for upload in page.get("Uploads", []):
-                found.setdefault(upload["Key"], []).append(upload["UploadId"])
-        return found
+                yield str(upload["Key"]), str(upload["UploadId"]), upload["Initiated"]
+
+    def last_part(self, key: str, upload_id: str) -> datetime | None:
+        """When the newest part of an open multipart upload arrived; None without parts."""
+        newest = None
+        pages = self.client.get_paginator("list_parts")
+        for page in pages.paginate(Bucket=self.name, Key=key, UploadId=upload_id):
+            for part in page.get("Parts", []):
+                if newest is None or part["LastModified"] > newest:
+                    newest = part["LastModified"]
+        return newest
 
     def abort(self, key: str, upload_id: str) -> None:
         self.client.abort_multipart_upload(Bucket=self.name, Key=key, UploadId=upload_id)

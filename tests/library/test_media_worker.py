@@ -152,6 +152,28 @@ def test_clean_temp_removes_only_old_leftovers(settings, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["new"]
 
 
+def test_a_temporary_upload_goes_after_an_hour_whatever_its_name(settings, tmp_path):
+    """Django names them tmp<random>.upload.<ext>; a request that failed or was killed leaves
+    one. A live process's scratch keeps the longer rule (a step may use it for a while)."""
+    settings.FILE_UPLOAD_TEMP_DIR = tmp_path
+    names = [
+        "tmpa1b2c3.upload.mp4",
+        "tmpd4e5f6.upload",
+        "any-other-name",
+        f"cutroom-{os.getpid()}-x",
+    ]
+    for name in names:
+        (tmp_path / name).write_bytes(b"x" * 1000)
+    fresh = tmp_path / "tmpfresh.upload.mp4"
+    fresh.write_bytes(b"y")
+    over_an_hour = time.time() - media.UPLOAD_MAX_AGE.total_seconds() - 60
+    assert over_an_hour > time.time() - media.TEMP_MAX_AGE.total_seconds()
+    for name in names:
+        os.utime(tmp_path / name, (over_an_hour, over_an_hour))
+    assert media.clean_temp() == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fresh.name, names[-1]])
+
+
 def test_scratch_of_a_process_that_is_gone_goes_at_once(settings, tmp_path):
     from studio.storage.files import scratch_dir
 

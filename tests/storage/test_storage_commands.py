@@ -288,6 +288,76 @@ def test_check_finds_a_deleted_object_and_lists_orphans(instance, bucket):
     assert "0 problem(s), 1 orphan(s)." in out
 
 
+def test_orphan_names_are_printed_escaped(instance, bucket):
+    """A key can hold a terminal's escape sequences: they reach the screen as text."""
+    run("storage_copy")
+    client = bucket.client()
+    key = "studio/clips/\x1b[31mred\x1b]0;owned\x07.mp4"  # red, and a new window title
+    client.put_object(Bucket=bucket.name, Key=key, Body=b"x")
+    out, _ = run("storage_check", "--orphans")
+    assert "\x1b" not in out and "\x07" not in out
+    assert "orphan    clips/\\x1b[31mred\\x1b]0;owned\\x07.mp4" in out
+
+
+def open_multipart(bucket) -> list[str]:
+    uploads = bucket.client().list_multipart_uploads(Bucket=bucket.name).get("Uploads", [])
+    return sorted(upload["Key"] for upload in uploads)
+
+
+def test_check_lists_open_multipart_uploads_and_aborts_the_abandoned(instance, bucket, clock):
+    """An upload that failed mid-way (or a killed process) leaves its multipart upload open:
+    no object, but parts the bucket keeps. --orphans lists them; --abort-multipart aborts those
+    with no new part for an hour, and only those."""
+    run("storage_copy")
+    client = bucket.client()
+    # C1's CSI (as ESC [ does) and a right-to-left override (moto refuses ESC in these keys).
+    stuck = "studio/clips/p1/c1/\x9b31msource\u202e4pm.mp4"
+    begun = client.create_multipart_upload(Bucket=bucket.name, Key=stuck)["UploadId"]
+    client.upload_part(Bucket=bucket.name, Key=stuck, UploadId=begun, PartNumber=1, Body=b"x")
+    # moto says every upload began in 2010: the parts' times (real ones) tell the age here.
+    for key in ("studio/takes/p1/t1/result.mp4", "elsewhere/not-ours.mp4"):
+        other = client.create_multipart_upload(Bucket=bucket.name, Key=key)["UploadId"]
+        client.upload_part(Bucket=bucket.name, Key=key, UploadId=other, PartNumber=1, Body=b"y")
+    out, _ = run("storage_check", "--orphans")
+    assert "multipart clips/p1/c1/\\x9b31msource\\u202e4pm.mp4 (open multipart upload begun" in out
+    assert f"upload id {begun})" in out and "\x9b" not in out and "\u202e" not in out
+    assert "multipart takes/p1/t1/result.mp4 (open multipart upload" in out
+    assert "not-ours" not in out
+    assert "0 problem(s), 0 orphan(s), 2 open multipart upload(s)." in out
+    clock.advance(30 * 60)  # still under way, maybe
+    out, _ = run("storage_check", "--abort-multipart")
+    assert out.count("under way within the hour, left open") == 2
+    assert "2 open multipart upload(s), 0 aborted." in out
+    assert len(open_multipart(bucket)) == 3
+    clock.advance(31 * 60)
+    out, _ = run("storage_check", "--abort-multipart")
+    assert "aborted   clips/p1/c1/\\x9b31msource\\u202e4pm.mp4 (open multipart upload" in out
+    assert "aborted   takes/p1/t1/result.mp4" in out
+    assert "2 open multipart upload(s), 2 aborted." in out
+    assert open_multipart(bucket) == ["elsewhere/not-ours.mp4"]  # outside Cutroom's prefix
+    out, _ = run("storage_check", "--orphans")
+    assert "multipart" not in out and "0 problem(s), 0 orphan(s)." in out
+
+
+def test_the_sweep_aborts_abandoned_multipart_uploads_once_an_hour(instance, bucket, clock):
+    from studio import tasks
+    from studio.storage import multipart
+
+    client = bucket.client()
+    key = f"studio/{instance['clip'].source.name}.part"
+    begun = client.create_multipart_upload(Bucket=bucket.name, Key=key)["UploadId"]
+    client.upload_part(Bucket=bucket.name, Key=key, UploadId=begun, PartNumber=1, Body=b"x")
+    assert multipart.uploads_abort_abandoned() == []  # parts arrived just now
+    clock.advance(multipart.ABANDONED_AFTER.total_seconds() + 60)
+    assert multipart.uploads_abort_abandoned_hourly() == 1
+    assert open_multipart(bucket) == []
+    client.create_multipart_upload(Bucket=bucket.name, Key=key)
+    clock.advance(multipart.ABANDONED_AFTER.total_seconds() + 60)
+    assert multipart.uploads_abort_abandoned_hourly() == 0  # once an hour: next time
+    tasks.sweep()  # also once an hour, with the rest of the sweep
+    assert open_multipart(bucket) == [key]
+
+
 def test_a_dry_run_writes_nothing(instance, bucket):
     take = instance["take"]
     key = f"studio/{take.result.name}"
