@@ -16,7 +16,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,8 @@ from django.core.files import File
 from django.core.files.storage import Storage
 from django.db.models.fields.files import FieldFile
 from django.utils.http import content_disposition_header
+
+from studio.storage.disks import writing_to
 
 CHUNK = 1024 * 1024
 NAME_LIMIT = 120
@@ -81,17 +83,25 @@ def stored_copy(storage: Storage, name: str) -> Iterator[Path]:
     with tempfile.NamedTemporaryFile(
         prefix=scratch_prefix(), suffix=suffix, dir=settings.FILE_UPLOAD_TEMP_DIR
     ) as tmp:
-        with storage.open(name, "rb") as stored:
+        with writing_to(tmp.name), storage.open(name, "rb") as stored:
             shutil.copyfileobj(stored, tmp, CHUNK)
-        tmp.flush()
+            tmp.flush()
         yield Path(tmp.name)
 
 
 @contextmanager
 def scratch_dir() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(
-        prefix=scratch_prefix(), dir=settings.FILE_UPLOAD_TEMP_DIR
-    ) as name:
+    """A folder of this process's own in the scratch folder, removed with what is in it.
+
+    A write in it that meets a full disk names it, unless the error already names its file
+    (a store to the media folder inside the block names the media file).
+    """
+    with (
+        tempfile.TemporaryDirectory(
+            prefix=scratch_prefix(), dir=settings.FILE_UPLOAD_TEMP_DIR
+        ) as name,
+        writing_to(name),
+    ):
         yield Path(name)
 
 
@@ -148,7 +158,8 @@ def store_file(storage: Storage, name: str, path: Path) -> str:
 @contextmanager
 def _nothing_partial(storage: Storage, target: str) -> Iterator[None]:
     try:
-        yield
+        with writing_to(storage.path(target)) if not is_remote(storage) else nullcontext():
+            yield
     except BaseException:
         try:
             if storage.exists(target):
