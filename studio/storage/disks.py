@@ -23,7 +23,7 @@ DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 # Errors that belong to the folder being written (a full or read-only disk), as opposed to
 # network errors, which are OSErrors too.
 DISK_ERRORS = (*DISK_FULL, errno.EROFS)
-SCRATCH_PREFIX = "cutroom-"  # studio.storage.files.scratch_prefix: how scratch copies are named
+SCRATCH_PREFIX = "cutroom-"  # how scratch copies begin (studio.storage.files.scratch_prefix)
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Folder:
 
     @property
     def named(self) -> str:
-        """ "the scratch folder (/var/cutroom/uploads-tmp)", to put in a sentence."""
+        """As put in a sentence: the scratch folder (/var/cutroom/uploads-tmp)."""
         return f"{self.label} ({self.path})"
 
     def holds(self, entry: str) -> bool:

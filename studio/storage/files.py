@@ -26,7 +26,7 @@ from django.core.files.storage import Storage
 from django.db.models.fields.files import FieldFile
 from django.utils.http import content_disposition_header
 
-from studio.storage.disks import writing_to
+from studio.storage.disks import SCRATCH_PREFIX, writing_to
 
 CHUNK = 1024 * 1024
 NAME_LIMIT = 120
@@ -105,13 +105,13 @@ def scratch_dir() -> Iterator[Path]:
         yield Path(name)
 
 
-SCRATCH_OWNER = re.compile(r"^cutroom-(\d+)-")
+SCRATCH_OWNER = re.compile(rf"^{SCRATCH_PREFIX}(\d+)-")
 
 
 def scratch_prefix() -> str:
     """How this process's scratch copies and folders are named: after its process id, so that
     those of a process that is gone (a worker killed mid-step) can be removed at once."""
-    return f"cutroom-{os.getpid()}-"
+    return f"{SCRATCH_PREFIX}{os.getpid()}-"
 
 
 def scratch_owner_gone(name: str) -> bool:
