@@ -468,7 +468,8 @@ TEAM_MAX_ACTIVE = env_int("STUDIO_TEAM_MAX_ACTIVE", 0, minimum=0, maximum=1000)
 DOWNLOAD_ALLOW_LOOPBACK = env_bool("STUDIO_DOWNLOAD_ALLOW_LOOPBACK", False)
 RESULT_HOSTS = env_list("STUDIO_RESULT_HOSTS", [])
 MAX_RESULT_BYTES = env_int("STUDIO_MAX_RESULT_MB", 500, minimum=1) * 1024 * 1024
-# /healthz reports not ok when the media or data folder has less free space than this.
+# /healthz reports not ok when a folder Cutroom writes to (studio.storage.disks) has less free
+# space than this.
 MIN_FREE_BYTES = env_int("STUDIO_MIN_FREE_MB", 500, minimum=0) * 1024 * 1024
 # Estimated price per output second (USD), shown before submitting; the real charge is stored
 # when the provider reports it. Defaults: reseller prices in the provider notes.

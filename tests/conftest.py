@@ -45,6 +45,7 @@ from studio.providers.catalogue import about  # noqa: E402
 from tests import pipeline  # noqa: E402
 from tests.cluster import Cluster, run_cluster, run_scheduler  # noqa: E402
 from tests.fake_modellix import FakeModellix  # noqa: E402
+from tests.full_disk import FullDisks  # noqa: E402
 from tests.s3 import Bucket, moto_server, new_bucket  # noqa: E402
 from tests.samples import Samples  # noqa: E402
 
@@ -485,3 +486,13 @@ def s3(s3_endpoint: str, settings: Any) -> Bucket:
         }
     settings.S3_BUCKET = bucket.name
     return bucket
+
+
+@pytest.fixture
+def full_disks() -> Iterator[FullDisks]:
+    """Small tmpfs disks mounted on folders and filled (tests/full_disk.py), unmounted after."""
+    disks = FullDisks()
+    try:
+        yield disks
+    finally:
+        disks.unmount()

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from studio.models import WorkerHeartbeat
 from studio.ops.models import Lease
+from studio.storage.disks import nearest_existing, written_folders
 
 log = logging.getLogger(__name__)
 SCHEDULER = "scheduler"  # the name of the scheduler's lease (studio.takes.scheduler.LEASE_NAME)
@@ -241,28 +242,32 @@ def boto3_client(client: Any, config: Any) -> Any:
 
 
 def disk_status() -> dict[str, Any]:
-    """Free space where results and the database are written; a full disk fails every take.
+    """Free space in every folder Cutroom writes to on this host; a full one fails takes or
+    uploads (studio.storage.disks.written_folders: the media folder with local storage, the
+    scratch folder, temporary uploads, the SQLite database's folder, the data folder).
 
-    With object storage the media folder holds nothing; scratch copies are what need room.
+    Each is reported by kind with its path; `error` names the folders in trouble.
     """
     minimum = settings.MIN_FREE_BYTES
     status: dict[str, Any] = {"ok": True, "min_free_mb": minimum // 2**20}
-    media = settings.FILE_UPLOAD_TEMP_DIR if settings.STORAGE == "s3" else settings.MEDIA_ROOT
-    for name, folder in (("media", media), ("data", settings.DATA_DIR)):
+    trouble = []
+    for folder in written_folders():
+        report: dict[str, Any] = {"path": str(folder.path)}
+        status[folder.kind] = report
         try:
-            # A media folder not made yet will be made on the disk of its nearest parent.
-            where = Path(folder)
-            while not where.exists() and where != where.parent:
-                where = where.parent
-            free = shutil.disk_usage(where).free
+            free = shutil.disk_usage(nearest_existing(folder.path)).free
         except OSError as error:
-            status[name] = {"free_mb": None, "error": error.strerror or type(error).__name__}
-            status["ok"] = False
+            report |= {"free_bytes": None, "free_mb": None}
+            report["error"] = error.strerror or type(error).__name__
+            trouble.append(f"{folder.named} cannot be checked")
             continue
-        status[name] = {"free_mb": free // 2**20}
+        report |= {"free_bytes": free, "free_mb": free // 2**20}
         if free < minimum:
-            status["ok"] = False
-            status[name]["error"] = f"less than {minimum // 2**20} MB free"
+            report["error"] = f"less than {minimum // 2**20} MB free"
+            trouble.append(f"{folder.named} has {report['error']}")
+    if trouble:
+        status["ok"] = False
+        status["error"] = "; ".join(trouble)
     return status
 
 

@@ -16,7 +16,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,8 @@ from django.core.files import File
 from django.core.files.storage import Storage
 from django.db.models.fields.files import FieldFile
 from django.utils.http import content_disposition_header
+
+from studio.storage.disks import SCRATCH_PREFIX, writing_to
 
 CHUNK = 1024 * 1024
 NAME_LIMIT = 120
@@ -86,27 +88,35 @@ def stored_copy(storage: Storage, name: str) -> Iterator[Path]:
     with tempfile.NamedTemporaryFile(
         prefix=scratch_prefix(), suffix=suffix, dir=settings.FILE_UPLOAD_TEMP_DIR
     ) as tmp:
-        with storage.open(name, "rb") as stored:
+        with writing_to(tmp.name), storage.open(name, "rb") as stored:
             shutil.copyfileobj(stored, tmp, CHUNK)
-        tmp.flush()
+            tmp.flush()
         yield Path(tmp.name)
 
 
 @contextmanager
 def scratch_dir() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(
-        prefix=scratch_prefix(), dir=settings.FILE_UPLOAD_TEMP_DIR
-    ) as name:
+    """A folder of this process's own in the scratch folder, removed with what is in it.
+
+    A write in it that meets a full disk names it, unless the error already names its file
+    (a store to the media folder inside the block names the media file).
+    """
+    with (
+        tempfile.TemporaryDirectory(
+            prefix=scratch_prefix(), dir=settings.FILE_UPLOAD_TEMP_DIR
+        ) as name,
+        writing_to(name),
+    ):
         yield Path(name)
 
 
-SCRATCH_OWNER = re.compile(r"^cutroom-(\d+)-")
+SCRATCH_OWNER = re.compile(rf"^{SCRATCH_PREFIX}(\d+)-")
 
 
 def scratch_prefix() -> str:
     """How this process's scratch copies and folders are named: after its process id, so that
     those of a process that is gone (a worker killed mid-step) can be removed at once."""
-    return f"cutroom-{os.getpid()}-"
+    return f"{SCRATCH_PREFIX}{os.getpid()}-"
 
 
 def scratch_owner_gone(name: str) -> bool:
@@ -165,7 +175,8 @@ def _nothing_partial(storage: Storage, target: str) -> Iterator[None]:
     left it empty. (A bucket shows no partial object; a multipart upload its failure could not
     abort is aborted by studio.storage.multipart.)"""
     try:
-        yield
+        with writing_to(storage.path(target)) if not is_remote(storage) else nullcontext():
+            yield
     except BaseException:
         try:
             if storage.exists(target):

@@ -14,6 +14,7 @@ from django_q.tasks import async_task
 
 from studio.models import ProviderGate
 from studio.providers.base import Failure, ProviderError
+from studio.storage.disks import DISK_FULL, disk_full_reason, folder_name_of
 
 log = logging.getLogger(__name__)
 ADOPTED = "Adopted provider task"  # the note that marks a task id a person pasted
@@ -67,13 +68,14 @@ def provider_pause(provider: str, seconds: float, reason: str) -> datetime:
 # -- our own trouble ------------------------------------------------------------------------
 def storage_problem(error: OSError, then: str) -> str:
     """What a person can do about a failed file write; `then` says what to do once fixed."""
-    if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"The media disk is full: free space on the server, then {then}."
+    if error.errno in DISK_FULL:
+        return disk_full_reason(error, then)
     if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         why = os.strerror(error.errno).lower()
+        where = folder_name_of(error) or "one of its folders"
         return (
-            f"Cutroom cannot write to its media folder ({why}): an administrator must make it "
-            f"writable, then {then}."
+            f"Cutroom cannot write to {where}: {why}. An administrator must make it writable, "
+            f"then {then}."
         )
     return f"Cutroom could not write a file ({error.strerror or error}): {then}."
 

@@ -5,7 +5,7 @@ import socket
 from datetime import timedelta
 
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -119,6 +119,14 @@ def test_disk_space_is_reported(client, settings):
     data = client.get(reverse("healthz")).json()
     assert data["disk"]["ok"] is True and data["disk"]["min_free_mb"] == 500
     assert data["disk"]["media"]["free_mb"] > 0 and data["disk"]["data"]["free_mb"] > 0
+    # Every folder Cutroom writes to, by name, with its path and free bytes.
+    kinds = {"media", "scratch", "uploads", "data"} | (
+        {"database"} if connection.vendor == "sqlite" else set()
+    )
+    assert kinds <= data["disk"].keys()
+    assert data["disk"]["scratch"]["path"] == str(settings.FILE_UPLOAD_TEMP_DIR)
+    assert data["disk"]["media"]["path"] == str(settings.MEDIA_ROOT)
+    assert all(data["disk"][kind]["free_bytes"] > 0 for kind in kinds)
 
 
 def test_low_disk_space_is_not_ok(client, settings, monkeypatch):
@@ -135,12 +143,19 @@ def test_low_disk_space_is_not_ok(client, settings, monkeypatch):
     data = response.json()
     assert data["worker"]["ok"] is True and data["database"]["ok"] is True
     assert data["disk"]["ok"] is False
-    assert data["disk"]["media"] == {"free_mb": 100, "error": "less than 500 MB free"}
+    assert data["disk"]["media"] == {
+        "path": str(settings.MEDIA_ROOT),
+        "free_bytes": 100 * 2**20,
+        "free_mb": 100,
+        "error": "less than 500 MB free",
+    }
     settings.MIN_FREE_BYTES = 50 * 2**20
     assert client.get(reverse("healthz")).status_code == 200
 
 
-def test_unreadable_folder_is_not_ok_and_a_down_database_still_reports_disk(client, monkeypatch):
+def test_unreadable_folder_is_not_ok_and_a_down_database_still_reports_disk(
+    client, monkeypatch, settings
+):
     def broken(path):
         raise PermissionError(13, "Permission denied")
 
@@ -148,7 +163,50 @@ def test_unreadable_folder_is_not_ok_and_a_down_database_still_reports_disk(clie
     monkeypatch.setattr(health.connection, "cursor", lambda: (_ for _ in ()).throw(DatabaseError()))
     data = client.get(reverse("healthz")).json()
     assert data["ok"] is False
-    assert data["disk"]["data"] == {"free_mb": None, "error": "Permission denied"}
+    assert data["disk"]["data"] == {
+        "path": str(settings.DATA_DIR),
+        "free_bytes": None,
+        "free_mb": None,
+        "error": "Permission denied",
+    }
+
+
+def test_a_full_scratch_folder_is_named_while_the_others_are_fine(
+    client, settings, tmp_path, full_disks, monkeypatch
+):
+    """Issue 21, item 3: the scratch folder on a full disk of its own made /healthz say ok."""
+    scratch = tmp_path / "scratch-disk"
+    if full_disks.mount(scratch):
+        full_disks.fill(scratch)
+    else:  # no mount here: the disk of that folder reports what a full one would
+        usage = health.shutil.disk_usage
+        full = type(usage(tmp_path))(2**20, 2**20, 0)
+        monkeypatch.setattr(
+            health.shutil, "disk_usage", lambda path: full if path == scratch else usage(path)
+        )
+    settings.FILE_UPLOAD_TEMP_DIR = scratch
+    settings.MIN_FREE_BYTES = 2**20  # so that this host's other disks are surely fine
+    health.beat()
+    scheduler_lease()
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    disk = response.json()["disk"]
+    assert disk["ok"] is False
+    assert disk["scratch"] == {
+        "path": str(scratch),
+        "free_bytes": 0,
+        "free_mb": 0,
+        "error": "less than 1 MB free",
+    }
+    # Scratch copies and temporary uploads share the folder, so both are short of room.
+    assert disk["uploads"]["error"] == "less than 1 MB free"
+    assert disk["error"] == (
+        f"the scratch folder ({scratch}) has less than 1 MB free; "
+        f"the temporary-upload folder ({scratch}) has less than 1 MB free"
+    )
+    others = [kind for kind in ("media", "data", "database") if kind in disk]
+    assert others and all("error" not in disk[kind] for kind in others)
+    assert all(disk[kind]["free_bytes"] >= 2**20 for kind in others)
 
 
 # -- the scheduler's liveness: its lease ------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -280,6 +281,35 @@ def test_cancelled_and_failed_renders_leave_no_files(samples, settings, engine_h
     assert engine_.status(failed).state == "failed"
     local.cancel(failed)
     assert not LocalJob.objects.exists()
+    assert leftovers(settings) == []
+
+
+@pytest.mark.django_db
+def test_a_render_on_a_full_scratch_disk_names_the_scratch_folder(
+    samples, settings, engine_host, full_disks, tmp_path, monkeypatch
+):
+    """Not "could not render this clip": the clip is fine, the scratch disk is full."""
+    disk = tmp_path / "scratch-disk"
+    if full_disks.mount(disk):
+        full_disks.fill(disk)
+    else:
+
+        def full(source, output, **kwargs):
+            raise OSError(errno.ENOSPC, "No space left on device", str(output))  # as PyAV does
+
+        monkeypatch.setattr(engine, "render", full)
+    settings.FILE_UPLOAD_TEMP_DIR = disk / "uploads-tmp"
+    settings.FILE_UPLOAD_TEMP_DIR.mkdir()
+    engine_ = local.LocalEngine()
+    task_id = sent(engine_, stored(samples["h264.mp4"]), SHORT)
+    local.render_job(task_id)
+    status = engine_.status(task_id)
+    assert status.state == "failed"
+    assert status.message == (
+        f"The scratch folder ({settings.FILE_UPLOAD_TEMP_DIR}) is full: free space there, then "
+        "run the take again."
+    )
+    local.forget(task_id)
     assert leftovers(settings) == []
 
 

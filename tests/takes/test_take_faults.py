@@ -325,19 +325,19 @@ def failing_storage(monkeypatch, code: int, prefix: str = "takes/") -> list[str]
 @pytest.mark.parametrize(
     ("code", "says"),
     [
-        (errno.ENOSPC, "The media disk is full: free space on the server, then choose"),
-        (errno.EACCES, "Cutroom cannot write to its media folder (permission denied)"),
-        (errno.EROFS, "Cutroom cannot write to its media folder (read-only file system)"),
+        (errno.ENOSPC, "The media folder ({media}) is full: free space there, then choose"),
+        (errno.EACCES, "Cutroom cannot write to the media folder ({media}): permission denied."),
+        (errno.EROFS, "Cutroom cannot write to the media folder ({media}): read-only file system."),
     ],
 )
 def test_storage_errors_end_the_take_and_keep_the_paid_result(
-    fake, clip, bob, as_bob, scratch, monkeypatch, code, says
+    fake, clip, bob, as_bob, scratch, monkeypatch, settings, code, says
 ):
     tried = failing_storage(monkeypatch, code)
     take = new_take(clip, bob)
     run(take)
     assert take.state == TakeState.FAILED
-    assert take.reason.startswith(says), take.reason
+    assert take.reason.startswith(says.format(media=settings.MEDIA_ROOT)), take.reason
     assert "The paid result stays at the provider until" in take.reason
     assert (
         len(tried) == download.DOWNLOAD_BUDGET and fake.counts["file"] == download.DOWNLOAD_BUDGET
@@ -369,7 +369,7 @@ def test_disk_full_while_streaming_to_scratch_leaves_nothing(fake, clip, bob, sc
     take = new_take(clip, bob)
     run(take)
     assert take.state == TakeState.FAILED
-    assert take.reason.startswith("The media disk is full")
+    assert take.reason.startswith(f"The scratch folder ({scratch}) is full: free space there")
     assert take.download_attempts == download.DOWNLOAD_BUDGET
     check(take, fake, scratch)
 
@@ -384,8 +384,9 @@ def test_disk_full_while_preparing_the_input_fails_before_paying(
     take = new_take(clip, bob)
     run(take)
     assert take.state == TakeState.FAILED
+    # Nothing says where (no filename, outside any step's folder): the reason does not guess.
     assert take.reason == (
-        "The media disk is full: free space on the server, then run the take again."
+        "A disk Cutroom writes to is full: free space on the server, then run the take again."
     )
     assert fake.counts["submit"] == 0
     check(take, fake, scratch, posts=0)
@@ -433,7 +434,7 @@ def test_disk_full_while_storing_the_input_leaves_no_partial_file(
     take = new_take(clip, bob)
     run(take)
     assert take.state == TakeState.FAILED
-    assert take.reason.startswith("The media disk is full")
+    assert take.reason.startswith(f"The media folder ({settings.MEDIA_ROOT}) is full")
     assert fake.counts["submit"] == 0
     assert files_under(inputs) == before  # no input-*.mp4 left half-written
     check(take, fake, scratch, posts=0)

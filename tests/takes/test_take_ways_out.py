@@ -147,8 +147,8 @@ def test_save_again_downloads_the_paid_result_once_more(uncertain, as_bob, as_ca
         provider_task_id="task-paid",
         result_url="https://cdn.example/x.mp4",
         download_attempts=4,
-        reason="The media disk is full: free space on the server, then choose “Try saving "
-        "again” on the take's page.",
+        reason="The media folder (/srv/media) is full: free space there, then choose “Try "
+        "saving again” on the take's page.",
     )
     assert "Try saving again" in page(as_bob, uncertain)
     assert f'action="/k/{uncertain.code}/save-again/"' not in page(as_carol, uncertain)

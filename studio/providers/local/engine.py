@@ -32,6 +32,7 @@ from studio.media.probe import MediaRejected, probe
 from studio.providers.base import EditRequest, Failure, ProviderError, Submitted, TaskStatus
 from studio.providers.local import render
 from studio.providers.local.models import LocalJob
+from studio.storage.disks import DISK_FULL, disk_full_reason
 from studio.storage.files import CHUNK, scratch_dir, store_file, stored_copy
 from studio.takes.parameters import EditParameters
 
@@ -176,6 +177,9 @@ def _render(job: LocalJob, runner: str) -> None:
         return _let_go(task_id, stored)
     except (MediaRejected, OSError, ValueError) as error:
         message = f"The local engine could not render this clip: {error}"
+        if isinstance(error, OSError) and error.errno in DISK_FULL:
+            # Not the clip's fault: say which disk needs room.
+            message = disk_full_reason(error, "run the take again")
         if not LocalJob.report(task_id, runner, state=State.FAILED, message=message):
             _let_go(task_id, stored)
         return
