@@ -24,6 +24,7 @@ from studio.core.http import wants_json
 from studio.library.forms import UploadForm
 from studio.media.probe import MediaRejected
 from studio.models import Project
+from studio.storage import disks
 from studio.storage.files import STORAGE_ERRORS, is_remote, safe_display_name
 
 log = logging.getLogger(__name__)
@@ -215,7 +216,7 @@ def handle_upload(request: HttpRequest, code: str, receive: Receive, noun: str) 
 
 
 # -- a disk or a bucket that cannot keep the upload -----------------------------------------
-FULL = (errno.ENOSPC, errno.EDQUOT)
+FULL = disks.DISK_FULL
 NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
@@ -239,7 +240,8 @@ def not_kept(
 def upload_problem(error: BaseException, *, where: str, name: str) -> str:
     """What went wrong with an upload, that it was not kept, and what the person can do."""
     if isinstance(error, OSError) and where != "bucket":
-        folder = "the folder for temporary uploads" if where == "temporary" else "the media disk"
+        # Named as /healthz and take reasons name them (studio/storage/disks.py).
+        folder = disks.FOLDER_LABELS["uploads" if where == "temporary" else "media"]
         if error.errno in FULL:
             return (
                 f"{folder[0].upper()}{folder[1:]} is full, so {name} was not kept (nothing of it "

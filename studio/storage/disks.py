@@ -24,6 +24,13 @@ DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 # network errors, which are OSErrors too.
 DISK_ERRORS = (*DISK_FULL, errno.EROFS)
 SCRATCH_PREFIX = "cutroom-"  # how scratch copies begin (studio.storage.files.scratch_prefix)
+FOLDER_LABELS = {
+    "media": "the media folder",
+    "scratch": "the scratch folder",
+    "uploads": "the temporary-upload folder",
+    "database": "the database folder",
+    "data": "the data folder",
+}
 
 
 @dataclass(frozen=True)
@@ -55,15 +62,17 @@ def written_folders() -> list[Folder]:
     temporary = Path(settings.FILE_UPLOAD_TEMP_DIR)
     folders = []
     if settings.STORAGE != "s3":
-        folders.append(Folder("media", "the media folder", Path(settings.MEDIA_ROOT)))
+        folders.append(Folder("media", FOLDER_LABELS["media"], Path(settings.MEDIA_ROOT)))
     folders += [
-        Folder("scratch", "the scratch folder", temporary, prefix=SCRATCH_PREFIX),
-        Folder("uploads", "the temporary-upload folder", temporary),
+        Folder("scratch", FOLDER_LABELS["scratch"], temporary, prefix=SCRATCH_PREFIX),
+        Folder("uploads", FOLDER_LABELS["uploads"], temporary),
     ]
     if connection.vendor == "sqlite":
         database = Path(str(connection.settings_dict["NAME"]))
-        folders.append(Folder("database", "the database folder", database.parent, database.name))
-    folders.append(Folder("data", "the data folder", Path(settings.DATA_DIR)))
+        folders.append(
+            Folder("database", FOLDER_LABELS["database"], database.parent, database.name)
+        )
+    folders.append(Folder("data", FOLDER_LABELS["data"], Path(settings.DATA_DIR)))
     return folders
 
 

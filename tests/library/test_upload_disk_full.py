@@ -145,8 +145,8 @@ def test_a_full_disk_keeps_nothing_of_the_upload_and_the_next_upload_works(
 ):
     where = Path(settings.MEDIA_ROOT if folder == "media" else settings.FILE_UPLOAD_TEMP_DIR)
     says = {
-        "media": "The media disk is full, so clip.mp4 was not kept",
-        "temporary": "The folder for temporary uploads is full, so clip.mp4 was not kept",
+        "media": "The media folder is full, so clip.mp4 was not kept",
+        "temporary": "The temporary-upload folder is full, so clip.mp4 was not kept",
     }[folder]
     with full_disk(where, monkeypatch, disk):
         nothing_kept(post_upload(as_bob, project, "clip.mp4", big_video(samples)), says)
@@ -169,7 +169,7 @@ def test_a_plain_form_gets_a_page_that_says_the_file_was_not_kept(
     assert response.status_code == 503
     page = response.content.decode()
     assert "The upload was not kept" in page
-    assert "The media disk is full, so clip.mp4 was not kept" in page
+    assert "The media folder is full, so clip.mp4 was not kept" in page
     assert reverse("project_detail", args=[project.code]) in page
     assert not Clip.objects.exists()
     assert left_behind() == {"media": [], "temporary": []}
@@ -180,15 +180,15 @@ def test_a_reference_image_on_a_full_disk_is_not_kept(as_bob, project, monkeypat
     picture += os.urandom(2 * MB)  # past the image's end: only its header is read here
     with full_disk(Path(settings.MEDIA_ROOT), monkeypatch, disk):
         response = post_upload(as_bob, project, "mood.png", picture)
-    nothing_kept(response, "The media disk is full, so mood.png was not kept")
+    nothing_kept(response, "The media folder is full, so mood.png was not kept")
 
 
 @pytest.mark.parametrize(
     ("code", "says"),
     [
-        (errno.EROFS, "Cutroom cannot write to the media disk (read-only file system)"),
-        (errno.EACCES, "Cutroom cannot write to the media disk (permission denied)"),
-        (errno.EDQUOT, "The media disk is full"),
+        (errno.EROFS, "Cutroom cannot write to the media folder (read-only file system)"),
+        (errno.EACCES, "Cutroom cannot write to the media folder (permission denied)"),
+        (errno.EDQUOT, "The media folder is full"),
     ],
 )
 def test_a_media_folder_that_cannot_be_written_says_why(
@@ -213,6 +213,6 @@ def test_a_temporary_folder_that_cannot_be_written_says_why(as_bob, project, sam
     response = post_upload(as_bob, project, "clip.mp4", samples["h264.mp4"].read_bytes())
     nothing_kept(
         response,
-        "Cutroom cannot write to the folder for temporary uploads (read-only file system), so "
+        "Cutroom cannot write to the temporary-upload folder (read-only file system), so "
         "clip.mp4 was not kept. An administrator must make it writable",
     )
