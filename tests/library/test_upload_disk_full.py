@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
-import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,19 +25,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from studio.models import Clip, Reference
+from tests.full_disk import FullDisks
 from tests.samples import make_image
 
 pytestmark = pytest.mark.django_db
 
 MB = 1024 * 1024
 DISK = 1 * MB
-
-
-MOUNT, UMOUNT = shutil.which("mount"), shutil.which("umount")
-
-
-def _can_mount() -> bool:
-    return os.geteuid() == 0 and MOUNT is not None and UMOUNT is not None
 
 
 @pytest.fixture(params=["tmpfs", "stand-in"])
@@ -50,19 +42,13 @@ def disk(request: pytest.FixtureRequest) -> str:
 @contextmanager
 def full_disk(folder: Path, monkeypatch: pytest.MonkeyPatch, kind: str) -> Iterator[str]:
     """`folder` on a disk of DISK bytes: a real tmpfs, or the stand-in (see above)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    if kind == "tmpfs" and _can_mount():
-        mounted = subprocess.run(  # noqa: S603 (fixed arguments)
-            [str(MOUNT), "-t", "tmpfs", "-o", f"size={DISK},mode=0700", "tmpfs", str(folder)],
-            capture_output=True,
-        )
-        if mounted.returncode == 0:
-            try:
-                yield "tmpfs"
-            finally:
-                # Lazily: a file a failing request still holds open must not keep the disk mounted.
-                subprocess.run([str(UMOUNT), "-l", str(folder)], check=True)  # noqa: S603
-            return
+    disks = FullDisks()
+    if kind == "tmpfs" and disks.mount(folder, megabytes=DISK // MB):
+        try:
+            yield "tmpfs"
+        finally:
+            disks.unmount()
+        return
     with monkeypatch.context() as patched:
         _simulate_full(folder, patched)
         yield "stand-in"
