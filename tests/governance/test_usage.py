@@ -490,11 +490,12 @@ def test_the_csv_has_one_row_per_take_with_its_basis(team, month_of_takes, as_ca
         "0.2400",
         "0.2400",
         "charge",
+        "0.0000",  # charged less than estimated: nothing over
     ]
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", charged[0])
-    assert by_code[takes["estimated"].code][-4:] == ["0.4658", "", "0.4658", "estimate"]
-    assert by_code[takes["released"].code][-4:] == ["0.4658", "", "0.0000", "released"]
-    assert by_code[takes["local"].code][-5:] == ["6.0", "0.0000", "", "0.0000", "free"]
+    assert by_code[takes["estimated"].code][-5:] == ["0.4658", "", "0.4658", "estimate", ""]
+    assert by_code[takes["released"].code][-5:] == ["0.4658", "", "0.0000", "released", ""]
+    assert by_code[takes["local"].code][-6:] == ["6.0", "0.0000", "", "0.0000", "free", ""]
     # Last month's page has last month's take.
     last = budgets.month_before(month)
     url = reverse("team_usage_csv", args=[team.code]) + f"?month={last:%Y-%m}"
