@@ -66,12 +66,20 @@ def take_admit(pk: int, *, at: datetime) -> bool:
         amount = take.reserved_usd + raised
         over = budgets.budget_exceeded_at_start(take=take, amount=amount)
         if over is not None:
+            # A take sent again keeps holding its first request, which may have been billed.
+            earlier = max(Decimal(0), take.reserved_usd - take.estimate_usd)
+            kept = (
+                "This request was not sent; the first one may have been billed, so its "
+                "estimate stays held."
+                if earlier
+                else "Nothing was sent or charged, and what it held is given back."
+            )
             take.fire(
                 Trigger.OVER_BUDGET,
                 f"Not started: over budget ({over.name}: {usd(over.spent)} spent of "
                 f"{usd(over.limit)})",
-                reason=f"{budgets.over_budget_words(over, amount, 'this take')} Nothing was "
-                "sent or charged, and what it held against the budgets is given back. "
+                reserved_usd=earlier,
+                reason=f"{budgets.over_budget_words(over, amount, 'this take')} {kept} "
                 f"{over.raise_by[0].upper()}{over.raise_by[1:]} can raise it; then run the "
                 "take again.",
             )

@@ -128,6 +128,22 @@ def test_a_queued_take_is_refused_when_a_slot_frees_once_the_budget_is_spent(
     assert waiting.events.last().note.startswith("Not started: over budget")
 
 
+def test_a_take_sent_again_and_refused_keeps_holding_its_first_request(
+    priced, project, team, bob, queue
+):
+    team.budget_usd = Decimal("1.00")
+    team.save()
+    again = queued(project, bob, reserved_usd=Decimal("0.4000"), submit_posts=1)
+    charged(project, bob, "1.0000")
+
+    assert driver.takes_admit() == 0
+
+    again.refresh_from_db()
+    assert again.state == TakeState.FAILED
+    assert again.reserved_usd == Decimal("0.2000")  # the first request may have been billed
+    assert "the first one may have been billed" in again.reason
+
+
 def test_a_queued_take_starts_with_the_learned_estimate_when_it_fits(
     priced, project, team, bob, queue
 ):
