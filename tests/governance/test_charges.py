@@ -198,6 +198,8 @@ def test_a_charge_above_the_estimate_shows_the_difference(priced, project, team,
     )
     page = as_bob.get(reverse("take_detail", args=[take.code])).content.decode()
     assert "Charged 0.50 USD, 0.36 USD more than the 0.14 USD estimate" in page
+    # Variations are offered at what they would now reserve: 0.25 USD a second, as charged.
+    assert "2 variations · about 1.00 USD (estimate)" in page
 
     found = usage.team_usage(team=team, month=budgets.month_start())
     assert found.total.charged == Decimal("0.5000")
