@@ -58,6 +58,7 @@ def take_admit(pk: int, *, at: datetime) -> bool:
         return take.fire(Trigger.ADMIT, "Started", **fields)
     with transaction.atomic():
         budgets.budgets_lock()
+        take.refresh_from_db()  # as it is under the lock
         learned = estimates.take_estimate(
             provider=take.provider, resolution=take.resolution, seconds=take.output_seconds
         )
@@ -66,23 +67,7 @@ def take_admit(pk: int, *, at: datetime) -> bool:
         amount = take.reserved_usd + raised
         over = budgets.budget_exceeded_at_start(take=take, amount=amount)
         if over is not None:
-            # A take sent again keeps holding its first request, which may have been billed.
-            earlier = max(Decimal(0), take.reserved_usd - take.estimate_usd)
-            kept = (
-                "This request was not sent; the first one may have been billed, so its "
-                "estimate stays held."
-                if earlier
-                else "Nothing was sent or charged, and what it held is given back."
-            )
-            take.fire(
-                Trigger.OVER_BUDGET,
-                f"Not started: over budget ({over.name}: {usd(over.spent)} spent of "
-                f"{usd(over.limit)})",
-                reserved_usd=earlier,
-                reason=f"{budgets.over_budget_words(over, amount, 'this take')} {kept} "
-                f"{over.raise_by[0].upper()}{over.raise_by[1:]} can raise it; then run the "
-                "take again.",
-            )
+            _refuse_over_budget(take, over, amount)
             return False
         note = "Started"
         if raised:
@@ -92,6 +77,24 @@ def take_admit(pk: int, *, at: datetime) -> bool:
             )
             fields |= {"estimate_usd": learned, "reserved_usd": amount}
         return take.fire(Trigger.ADMIT, note, **fields)
+
+
+def _refuse_over_budget(take: Take, over: budgets.Budget, amount: Decimal) -> None:
+    """Fail a queued take that `over` has no room for any more, saying why."""
+    # A take sent again keeps holding its first request, which may have been billed.
+    earlier = max(Decimal(0), take.reserved_usd - take.estimate_usd)
+    kept = (
+        "This request was not sent; the first one may have been billed, so its estimate stays held."
+        if earlier
+        else "Nothing was sent or charged, and what it held is given back."
+    )
+    take.fire(
+        Trigger.OVER_BUDGET,
+        f"Not started: over budget ({over.name}: {usd(over.spent)} spent of {usd(over.limit)})",
+        reserved_usd=earlier,
+        reason=f"{budgets.over_budget_words(over, amount, 'this take')} {kept} "
+        f"{over.raise_by[0].upper()}{over.raise_by[1:]} can raise it; then run the take again.",
+    )
 
 
 def takes_repair(now: datetime) -> None:
