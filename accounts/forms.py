@@ -13,6 +13,7 @@ from accounts.addresses import AddressRefused, email_lookup, email_normalise
 from accounts.mail import can_send_mail
 from accounts.models import Role, SignupMode, User
 from accounts.services import signup_domains_parse
+from studio.governance.forms import UsdField
 
 
 class AddressField(forms.EmailField):
@@ -201,21 +202,12 @@ class RoleForm(forms.Form):
 
 
 # -- the administration page (studio/governance/admin_views.py) ----------------------------------
-def _money_field(label: str, help_text: str) -> forms.DecimalField:
-    return forms.DecimalField(
+def _money_field(label: str, help_text: str) -> UsdField:
+    # The same reading as the owners' budget forms: plain amounts only, never "1_000", "-0" or
+    # full-width digits (which Python's Decimal would take).
+    return UsdField(
         label=label,
-        required=False,
-        min_value=0,
-        max_digits=10,
-        decimal_places=2,
         help_text=help_text,
-        error_messages={
-            "max_digits": "Write an amount below 100,000,000 USD, with at most two decimals.",
-            "max_decimal_places": "Write the amount in dollars and cents: at most two decimals.",
-            "max_whole_digits": "Write an amount below 100,000,000 USD.",
-            "min_value": "Write an amount of 0 or more; leave it empty for no limit.",
-            "invalid": "Write an amount in USD, such as 250 or 99.50.",
-        },
         widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
     )
 

@@ -14,6 +14,10 @@ failed task is left out with `failure_reasons=False`, as in the only failed task
 With `rpm`, the API (submits, status reads, media uploads; not the file host) answers at most
 that many requests in any `minute` (60 s, or less on a compressed clock), wherever the minute
 starts, and 429 with Retry-After and X-RateLimit-* beyond, as Modellix does per team.
+
+A succeeded task is billed (`billing.amount`) `price_per_second` for each second of its
+`duration` (5 s when it asks for none), times `charge_factor`: 3 plays a provider that charges
+three times its price list.
 """
 
 from __future__ import annotations
@@ -126,6 +130,8 @@ class FakeModellix:
         host: str = "127.0.0.1",
         port: int = 0,
         billing: bool = True,
+        price_per_second: float = 0.1,
+        charge_factor: float = 1.0,
         rpm: int = 0,
         minute: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
@@ -139,6 +145,8 @@ class FakeModellix:
         self.task_seconds = task_seconds
         self.pending_seconds = pending_seconds
         self.billing = billing
+        self.price_per_second = price_per_second
+        self.charge_factor = charge_factor
         self.rpm = rpm  # 0: no limit
         self.minute = minute
         self.unfetchable = unfetchable  # "reject" or "fail" (see the module docstring)
@@ -454,7 +462,8 @@ class FakeModellix:
                 task.noticed = now
             if self.billing:
                 seconds = task.body.get("duration") or 5
-                data["billing"] = {"status": "succeeded", "amount": f"{0.1 * seconds:.4f}"}
+                amount = self.price_per_second * seconds * self.charge_factor
+                data["billing"] = {"status": "succeeded", "amount": f"{amount:.4f}"}
         return self._send(handler, 200, {"code": 0, "message": "success", "data": data})
 
     def _upload(self, handler, match, raw: bytes) -> None:

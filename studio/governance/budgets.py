@@ -19,6 +19,13 @@ transaction that holds the instance's lock: two submissions at the same moment a
 after the other, so together they can never go over a budget. Work of providers that do not
 bill (the local engine) is never refused, but still counts takes and seconds.
 
+The provider can charge more than estimated. Estimates learn from its charges
+(studio/takes/estimates.py), and when a slot frees, the scheduler checks a queued take's budgets
+again under the same lock (`budget_exceeded_at_start`), with its estimate raised to what the
+provider has lately charged, counting charges and the takes let through before it (not those
+waiting behind it). So once a budget is spent, nothing new starts, and a budget is gone over by
+no more than what the takes already at the provider are charged above their estimates.
+
 Owners change the team's, members' and projects' budgets (`team_budget_set`,
 `member_budget_set`, `project_budget_set`; each goes in the team's history). A submission that
 brings a budget to 80 % or 100 % mails the people who can raise it, once per budget, level and
@@ -48,7 +55,7 @@ from accounts.mail import can_send_mail
 from accounts.models import Instance, Membership, Team, User
 from studio.core.errors import Refused
 from studio.core.formatting import usd, usd_estimate
-from studio.models import BudgetAlert, Project, Take
+from studio.models import BudgetAlert, Project, Take, TakeState
 from studio.projects.history import activity_log
 from studio.providers.catalogue import about
 
@@ -88,9 +95,11 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
     return midnight(month), midnight(month_after(month))
 
 
-def takes_in_month(takes: QuerySet[Take], month: date) -> QuerySet[Take]:
+def takes_in_month(takes: QuerySet[Take], month: date, *, queued: bool = True) -> QuerySet[Take]:
+    """The takes made in `month`; without those still waiting in the queue when not `queued`."""
     start, end = month_bounds(month)
-    return takes.filter(created_at__gte=start, created_at__lt=end)
+    takes = takes.filter(created_at__gte=start, created_at__lt=end)
+    return takes if queued else takes.exclude(state=TakeState.QUEUED)
 
 
 # -- what takes hold ------------------------------------------------------------------------
@@ -203,13 +212,15 @@ def budget_measure(
     takes: QuerySet[Take],
     raise_by: str,
     month: date,
+    queued: bool = True,
 ) -> Budget:
-    """The budget `limit` with what `takes` hold against it in `month`."""
-    spent, charged = held_split(takes_in_month(takes, month))
+    """The budget `limit` with what `takes` hold against it in `month` (not counting the takes
+    still in the queue when not `queued`)."""
+    spent, charged = held_split(takes_in_month(takes, month, queued=queued))
     return Budget(scope, key, name, limit, spent, raise_by, charged)
 
 
-def instance_budget_measure(month: date | None = None) -> Budget | None:
+def instance_budget_measure(month: date | None = None, *, queued: bool = True) -> Budget | None:
     """The instance's budget with every team's spend in `month`; None when it has no limit."""
     limit = instance_budget()
     if limit is None:
@@ -217,26 +228,34 @@ def instance_budget_measure(month: date | None = None) -> Budget | None:
     name = "this Cutroom's monthly budget"
     raise_by = administrators_phrase()
     return budget_measure(
-        "instance", "instance", name, limit, Take.objects.all(), raise_by, month or month_start()
+        "instance",
+        "instance",
+        name,
+        limit,
+        Take.objects.all(),
+        raise_by,
+        month or month_start(),
+        queued,
     )
 
 
 def team_budgets_covering(
-    *, team: Team, author: User | None, month: date | None = None
+    *, team: Team, author: User | None, month: date | None = None, queued: bool = True
 ) -> list[Budget]:
     """The budgets that cover every take `author` makes in `team`, whatever the project: the
-    instance's, the team's cap and budget, and the author's own budget in the team."""
+    instance's, the team's cap and budget, and the author's own budget in the team. Takes still
+    in the queue count when `queued`: a new take waits behind them."""
     month = month or month_start()
     team_takes = Take.objects.filter(project__team_id=team.pk)
     owners = owners_phrase(team)
     found: list[Budget] = []
-    if (instance := instance_budget_measure(month)) is not None:
+    if (instance := instance_budget_measure(month, queued=queued)) is not None:
         found.append(instance)
 
     def add(scope: str, key: str, name: str, limit: Decimal | None, takes: QuerySet[Take]) -> None:
         if limit is not None:
             raise_by = administrators_phrase() if scope == "cap" else owners
-            found.append(budget_measure(scope, key, name, limit, takes, raise_by, month))
+            found.append(budget_measure(scope, key, name, limit, takes, raise_by, month, queued))
 
     add("cap", team.code, f"the monthly cap on {team.name}", team.cap_usd, team_takes)
     add("team", team.code, f"{team.name}'s monthly budget", team.budget_usd, team_takes)
@@ -255,13 +274,14 @@ def team_budgets_covering(
 
 
 def budgets_covering(
-    *, project: Project, author: User | None, month: date | None = None
+    *, project: Project, author: User | None, month: date | None = None, queued: bool = True
 ) -> list[Budget]:
     """Every budget that covers a take `author` makes in `project`, with its spend in `month`
-    (this month when None); budgets without a limit are left out."""
+    (this month when None); budgets without a limit are left out. Takes still in the queue
+    count when `queued`."""
     month = month or month_start()
     team = project.team
-    found = team_budgets_covering(team=team, author=author, month=month)
+    found = team_budgets_covering(team=team, author=author, month=month, queued=queued)
     if project.budget_usd is not None:
         found.append(
             budget_measure(
@@ -272,9 +292,36 @@ def budgets_covering(
                 Take.objects.filter(project_id=project.pk),
                 owners_phrase(team),
                 month,
+                queued,
             )
         )
     return found
+
+
+def over_budget_words(budget: Budget, amount: Decimal, what: str) -> str:
+    """Why `what`, which would cost `amount`, cannot go: the budget, its limit and what is spent.
+    A budget can be used up, even gone over, when the provider charged more than estimated."""
+    cost = f"{what[0].upper()}{what[1:]} would cost {usd_estimate(amount)}."
+    if budget.limit <= 0:
+        return f"Not sent: {budget.name} is {usd(budget.limit)}: no paid takes. {cost}"
+    if budget.used_up:
+        over = budget.spent - budget.limit
+        beyond = f", {usd(over)} more than its limit" if over > 0 else ""
+        held = (
+            f"{usd(budget.charged)} charged by the provider and {usd(budget.estimated)} held "
+            "by takes not charged yet"
+            if budget.estimated
+            else "all of it charged by the provider"
+        )
+        return (
+            f"Not sent: {budget.name} ({usd(budget.limit)}) is used up this month: "
+            f"{usd(budget.spent)} spent{beyond} ({held}). {cost}"
+        )
+    return (
+        f"Not sent: {what} would cost {usd_estimate(amount)}, but {budget.name} "
+        f"({usd(budget.limit)}) has {usd(budget.left)} left this month ({usd(budget.spent)} "
+        f"spent), so it would go over by {usd(budget.spent + amount - budget.limit)}."
+    )
 
 
 class OverBudget(Refused):
@@ -283,16 +330,13 @@ class OverBudget(Refused):
     def __init__(self, budget: Budget, amount: Decimal, what: str) -> None:
         self.budget = budget
         self.amount = amount
-        over = budget.spent + amount - budget.limit
         super().__init__(
-            f"Not sent: {what} would cost {usd_estimate(amount)}, but {budget.name} "
-            f"({usd(budget.limit)}) has {usd(budget.left)} left this month, so it would go over "
-            f"by {usd(over)}. Nothing was sent or charged. {budget.raise_by[0].upper()}"
-            f"{budget.raise_by[1:]} can raise it."
+            f"{over_budget_words(budget, amount, what)} Nothing was sent or charged. "
+            f"{budget.raise_by[0].upper()}{budget.raise_by[1:]} can raise it."
         )
 
 
-def _lock() -> None:
+def budgets_lock() -> None:
     """Serialise every reservation of the instance until the transaction ends.
 
     On PostgreSQL a row lock on the instance's settings; on SQLite the database's write lock,
@@ -312,7 +356,7 @@ def budgets_reserve(
     with transaction.atomic():
         alert = False
         if about(provider).bills and amount > 0:
-            _lock()
+            budgets_lock()
             for budget in budgets_covering(project=project, author=author):
                 if budget.spent + amount > budget.limit:
                     raise OverBudget(budget, amount, what)
@@ -322,6 +366,25 @@ def budgets_reserve(
         if alert and can_send_mail():
             author_id = author.pk if author else None
             transaction.on_commit(lambda: _alert_later(project.pk, author_id), robust=True)
+
+
+def budget_exceeded_at_start(*, take: Take, amount: Decimal) -> Budget | None:
+    """The first budget covering `take` that it would take over if it held `amount` when it
+    is let through to the provider; None when every one has room (or the provider does not
+    bill). Call inside a transaction after budgets_lock().
+
+    What counts is what the provider has charged and what the takes let through before it
+    hold; takes still waiting behind it in the queue do not, or they would hold back the takes
+    ahead of them."""
+    if not about(take.provider).bills or amount <= 0:
+        return None
+    covering = budgets_covering(
+        project=take.project,
+        author=take.created_by,
+        month=month_start(take.created_at),
+        queued=False,
+    )
+    return next((b for b in covering if b.spent + amount > b.limit), None)
 
 
 def budgets_warnings(*, project: Project, author: User | None) -> list[Budget]:

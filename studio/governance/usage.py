@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from django.utils import timezone
 
@@ -96,6 +97,13 @@ class TakeLine:
         reservation)."""
         return self.charged if self.charged is not None else self.reserved
 
+    @property
+    def overcharge(self) -> Decimal:
+        """How much more the provider charged than this take's estimate (0 when no more)."""
+        if self.charged is None or not self.bills:
+            return ZERO
+        return max(ZERO, self.charged - self.estimate)
+
 
 @dataclass
 class Tally:
@@ -107,6 +115,11 @@ class Tally:
     estimated: Decimal = ZERO
     free: int = 0  # takes of the local engine
     released: int = 0  # takes that ended unbilled and gave their reservation back
+    # The charged takes' estimates, against their charges: how much more the provider charged
+    # than estimated (takes charged less count as 0), and for how many takes.
+    charged_estimates: Decimal = ZERO
+    overcharge: Decimal = ZERO
+    overcharged: int = 0
 
     def add(self, line: TakeLine) -> None:
         self.takes += 1
@@ -114,6 +127,10 @@ class Tally:
         basis = line.basis
         if basis == CHARGE:
             self.charged += line.counted
+            self.charged_estimates += line.estimate
+            if line.overcharge:
+                self.overcharge += line.overcharge
+                self.overcharged += 1
         elif basis == ESTIMATE:
             self.estimated += line.counted
         elif basis == FREE:
@@ -150,6 +167,12 @@ class Usage:
     @property
     def is_current(self) -> bool:
         return self.month == month_start()
+
+    @cached_property
+    def overcharged(self) -> list[TakeLine]:
+        """The month's takes the provider charged more than their estimate, the dearest
+        surprise first."""
+        return sorted((t for t in self.lines if t.overcharge), key=lambda t: -t.overcharge)
 
 
 def _lines(team: Team, month: date) -> list[TakeLine]:
@@ -383,6 +406,7 @@ CSV_HEADER = [
     "charged (USD)",
     "counted (USD)",
     "basis",
+    "charged over estimate (USD)",
 ]
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -412,6 +436,7 @@ def csv_rows(usage: Usage) -> Iterator[list[str]]:
                 "" if line.charged is None else f"{line.charged:.4f}",
                 f"{line.counted:.4f}",
                 line.basis,
+                "" if line.charged is None else f"{line.overcharge:.4f}",
             )
         ]
 

@@ -25,6 +25,7 @@ from studio.governance.forms import BudgetForm
 from studio.models import Project
 from studio.projects.pages import render_project_settings
 from studio.providers.catalogue import about
+from studio.takes import estimates
 
 Bound = tuple[str, BudgetForm] | None  # the form that was sent back with errors, by its key
 
@@ -98,6 +99,8 @@ def usage_context(
         "members": members,
         "projects": projects,
         "chart": usage.day_chart(found),
+        "estimate_history": estimates.HISTORY,
+        "estimate_days": estimates.LOOKBACK.days,
         "budget_warnings": budgets.team_budgets_warnings(team=team, author=request.user)
         if found.is_current and about(settings.STUDIO_PROVIDER).bills
         else [],

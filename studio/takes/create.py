@@ -20,16 +20,19 @@ from studio.models import Clip, Lineage, Project, Reference, Take, TakeReference
 from studio.projects.history import activity_log
 from studio.projects.services import ARCHIVED_NO_TAKES, project_is_archived
 from studio.providers.catalogue import get_provider
-from studio.takes import common
+from studio.takes import common, estimates
 from studio.takes.common import ADOPTED
 from studio.takes.parameters import MAX_SEED, EditParameters
 
 NO_DECISION = "This take is no longer waiting for a decision."
 
 
-def estimate(resolution: str, seconds: float) -> Decimal:
-    price = Decimal(settings.PRICE_PER_SECOND[resolution])
-    return (price * Decimal(str(round(seconds, 3)))).quantize(Decimal("0.0001"))
+def estimate(resolution: str, seconds: float, provider: str | None = None) -> Decimal:
+    """What a new take is reserved: the price list's estimate, or more when the provider has
+    charged more lately (studio/takes/estimates.py)."""
+    return estimates.take_estimate(
+        provider=provider or settings.STUDIO_PROVIDER, resolution=resolution, seconds=seconds
+    )
 
 
 def take_create(

@@ -47,6 +47,7 @@ class Trigger(StrEnum):
     """What moves a take: a person, a worker's step, the provider's answer or the clock."""
 
     ADMIT = "admit"
+    OVER_BUDGET = "over_budget"
     CANCEL = "cancel"
     CANCEL_TASK = "cancel_task"
     STOP_WAITING = "stop_waiting"
@@ -94,6 +95,12 @@ _Q, _PREP, _SUB, _RUN, _DOWN = (
 # from the trigger's sources (compare-and-set), so a trigger from any other state does nothing.
 TAKE_TRANSITIONS: dict[Trigger, Transition] = {
     Trigger.ADMIT: Transition((_Q,), _PREP, "a slot at the provider is free"),
+    Trigger.OVER_BUDGET: Transition(
+        (_Q,),
+        TakeState.FAILED,
+        "a slot is free, but a budget no longer has room for it (charges above estimates)",
+        releases=True,
+    ),
     Trigger.CANCEL: Transition(
         (_Q, _PREP), TakeState.CANCELED, "a person cancels it", releases=True
     ),

@@ -265,6 +265,14 @@ class Take(models.Model):
         self.reserved_usd = self.estimate_usd if self.engine.bills else Decimal(0)
 
     @property
+    def overcharge(self) -> Decimal | None:
+        """How much more the provider charged than this take's estimate; None when it charged
+        no more (or nothing yet)."""
+        if self.charged_usd is None or self.charged_usd <= self.estimate_usd:
+            return None
+        return self.charged_usd - self.estimate_usd if self.engine.bills else None
+
+    @property
     def parameters(self) -> EditParameters:
         """The wan2.7-videoedit parameters of this take, as sent."""
         return EditParameters.of({name: getattr(self, name) for name in EditParameters.names()})

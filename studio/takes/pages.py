@@ -14,6 +14,7 @@ from studio.models import Take, TakeStar, TakeState
 from studio.ops import health
 from studio.review.comments import subject_fps
 from studio.review.forms import ShareLinkForm
+from studio.takes import estimates
 from studio.takes.parameters import EditParameters
 from studio.takes.queue import take_place
 
@@ -65,8 +66,12 @@ def take_page_context(
     # A new link's address is shown once, just after it was made (share_create put it there).
     new = ((link.code, request.session.pop(f"share-{link.code}", "")) for link in links)
     context["new_share_urls"] = [(code, url) for code, url in new if url]
-    context["variation_costs"] = [(n, take.estimate_usd * n) for n in (2, 3, 4)]
     context["provider"] = settings.STUDIO_PROVIDER  # variations go to today's provider
+    # What take_variations reserves: today's estimate, learned from recent charges.
+    each = estimates.take_estimate(
+        provider=settings.STUDIO_PROVIDER, resolution=take.resolution, seconds=take.output_seconds
+    )
+    context["variation_costs"] = [(n, each * n) for n in (2, 3, 4)]
     context["share_form"] = share_form or ShareLinkForm()
     context["comment_panel"] = None
     if take.state == TakeState.SUCCEEDED:

@@ -25,7 +25,7 @@ from studio.governance import budgets
 from studio.models import Clip, Lineage, MediaState, ReviewStatus, Take, TakeState
 from studio.projects.services import ARCHIVED_NO_TAKES
 from studio.providers.catalogue import about
-from studio.takes import create, download, gallery
+from studio.takes import create, download, estimates, gallery
 from studio.takes.access import take_for
 from studio.takes.forms import AdoptTaskForm, TakeForm
 from studio.takes.pages import status_context, take_page_context
@@ -80,7 +80,10 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "project": clip.project,
         "membership": membership,
         "form": form,
-        "prices": {k: str(v) for k, v in settings.PRICE_PER_SECOND.items()},
+        # The price list, or what the provider has lately charged when that is more.
+        "prices": {
+            k: str(v) for k, v in estimates.prices_per_second(settings.STUDIO_PROVIDER).items()
+        },
         "engine": about(settings.STUDIO_PROVIDER),
         "budget_warnings": budgets.budgets_warnings_shown(
             project=clip.project, author=request.user

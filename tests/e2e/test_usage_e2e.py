@@ -96,7 +96,8 @@ def test_an_owners_budget_refuses_then_lets_through_an_editors_take(
     refusal = bob_page.get_by_role("alert")
     expect(refusal).to_contain_text(
         "Not sent: this take would cost about 0.47 USD (estimate), but Northwind Films's "
-        "monthly budget (1.00 USD) has 0.07 USD left this month, so it would go over by "
+        "monthly budget (1.00 USD) has 0.07 USD left this month (0.93 USD spent), so it would "
+        "go over by "
         "0.40 USD. Nothing was sent or charged. An owner of Northwind Films (Alice) can raise it."
     )
     expect(bob_page.get_by_label("What should change?")).to_have_value("Turn the ferry into clay")

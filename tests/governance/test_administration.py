@@ -188,10 +188,14 @@ def test_the_instance_budget_is_set_and_shown_against_this_months_spend(
 @pytest.mark.parametrize(
     ("value", "words"),
     [
-        ("-1", "0 or more"),
+        ("-1", "cannot be below 0"),
         ("12.345", "at most two decimals"),
-        ("1e308", "below 100,000,000 USD"),
+        ("1e308", "Write an amount in USD"),
+        ("100000000", "at most 99,999,999.99 USD"),
         ("lots", "Write an amount in USD"),
+        ("-0", "without a sign"),
+        ("1_000", "not underscores"),
+        ("\uff15\uff10", "digits 0 to 9 only"),
     ],
 )
 def test_the_instance_budget_is_validated(as_root, value, words):
@@ -277,7 +281,9 @@ def test_the_administrator_caps_a_team_and_limits_its_takes_at_once(as_root, roo
 @pytest.mark.parametrize(
     ("cap", "active", "words"),
     [
-        ("-5", "", "0 or more"),
+        ("-5", "", "cannot be below 0"),
+        ("-0", "", "without a sign"),
+        ("1_000", "", "not underscores"),
         ("", "0", "suspend the team to stop its takes"),
         ("", "1001", "At most 1000"),
         ("", "two", "Write a whole number"),

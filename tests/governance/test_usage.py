@@ -144,6 +144,12 @@ def test_budget_posts_only_take_post(team, as_alice):
         ("1,250.75", Decimal("1250.75")),
         ("$40", Decimal("40.00")),
         (" 40 USD ", Decimal("40.00")),
+        ("25", Decimal("25.00")),
+        ("25.50", Decimal("25.50")),
+        ("1,000.00", Decimal("1000.00")),
+        ("1 000", Decimal("1000.00")),
+        ("12,345,678", Decimal("12345678.00")),
+        (".5", Decimal("0.50")),
         ("", None),
     ],
 )
@@ -169,10 +175,23 @@ def test_an_owner_sets_the_team_budget(team, as_alice, typed, stored):
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
-        ("abc", "Write an amount in USD such as 25 or 12.50, or leave it empty for no limit."),
+        ("abc", "Write an amount in USD such as 25, 12.50 or 1,250.50, or leave it empty"),
         ("1e3", "Write an amount in USD"),
         ("NaN", "Write an amount in USD"),
+        ("Infinity", "Write an amount in USD"),
         ("-5", "A budget cannot be below 0. Use 0 for no paid takes"),
+        # What Python's Decimal() reads but no person means by a budget.
+        ("-0", "Write the amount without a sign"),
+        ("-0.00", "Write the amount without a sign"),
+        ("+5", "Write the amount without a sign"),
+        ("1_000", "Group thousands with commas (1,000), not underscores."),
+        ("\uff11\uff10\uff10", "Type the digits 0 to 9 only."),  # full-width 100
+        ("\u0661\u0662", "Type the digits 0 to 9 only."),  # Arabic-Indic 12
+        ("1,00", "Commas group thousands in threes (1,250.50)"),
+        ("1,0000", "Commas group thousands in threes"),
+        ("12.5.1", "Write an amount in USD"),
+        ("0x10", "Write an amount in USD"),
+        (".", "Write an amount in USD"),
         ("12.345", "Use at most two decimals (whole cents), such as 12.50."),
         ("100000000", "A monthly budget is at most 99,999,999.99 USD."),
         ("1" + "0" * 400, "A monthly budget is at most 99,999,999.99 USD."),
@@ -471,11 +490,12 @@ def test_the_csv_has_one_row_per_take_with_its_basis(team, month_of_takes, as_ca
         "0.2400",
         "0.2400",
         "charge",
+        "0.0000",  # charged less than estimated: nothing over
     ]
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", charged[0])
-    assert by_code[takes["estimated"].code][-4:] == ["0.4658", "", "0.4658", "estimate"]
-    assert by_code[takes["released"].code][-4:] == ["0.4658", "", "0.0000", "released"]
-    assert by_code[takes["local"].code][-5:] == ["6.0", "0.0000", "", "0.0000", "free"]
+    assert by_code[takes["estimated"].code][-5:] == ["0.4658", "", "0.4658", "estimate", ""]
+    assert by_code[takes["released"].code][-5:] == ["0.4658", "", "0.0000", "released", ""]
+    assert by_code[takes["local"].code][-6:] == ["6.0", "0.0000", "", "0.0000", "free", ""]
     # Last month's page has last month's take.
     last = budgets.month_before(month)
     url = reverse("team_usage_csv", args=[team.code]) + f"?month={last:%Y-%m}"
