@@ -46,7 +46,7 @@ from studio.providers.local.render import FPS, RATIOS, crop_for, size_for
 TONE_HZ = 660.0  # the model's "own" sound: the samples' tone is 440 Hz
 TONE_LEVEL = 0.25
 POSTERIZE_STEP = 32  # 8 levels of luma
-CACHE_SIZE = 32
+CACHE_BYTES = 256 * 1024 * 1024  # a 10 s 1080p result of the samples' gradient is ~16 MB
 
 Shift = tuple[float, float, float]
 
@@ -102,7 +102,7 @@ def make_result(
             src.write_bytes(video)
             result = _render(src, dest, *key[1:5], extra_frames=extra_frames, shift=shift)
         _cache[key] = result
-        while len(_cache) > CACHE_SIZE:
+        while sum(len(kept.data) for kept in _cache.values()) > CACHE_BYTES:
             _cache.popitem(last=False)
         return result
 
