@@ -11,9 +11,9 @@ Frames are resampled by time: output frame n, at n/30 s, shows the input frame o
 that instant. The "edit" is deterministic and plain to see (luma posterized to 8 levels,
 chroma mirrored around grey), so a frame differs clearly from its source while the picture
 moves with it. Two knobs play an imperfect model: `extra_frames` makes the result that many
-frames longer than asked (the last frames hold the input's last picture when it runs out), and
-`colour_shift` adds a small global shift, given in RGB levels (0-255) as (dr, dg, db) or one
-number for all three.
+frames longer than asked (the last frames hold the input's last picture when it runs out;
+negative: shorter), and `colour_shift` adds a small global shift, given in RGB levels (0-255)
+as (dr, dg, db) or one number for all three.
 
 Frames are streamed one at a time; finished results are cached per input and parameters, so the
 many takes of a test suite pay for each distinct result once.
@@ -124,7 +124,7 @@ def _render(
     if ratio:
         width, height = min(width, height * RATIOS[ratio]), min(height, width / RATIOS[ratio])
     size = size_for(resolution, ratio, int(width), int(height))
-    count = max(1, round(length * FPS)) + extra_frames
+    count = max(1, round(length * FPS) + extra_frames)
     filters = [
         *_rotate_filters(info.rotation),
         *crop_for(ratio),

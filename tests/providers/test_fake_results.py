@@ -140,6 +140,7 @@ def test_results_are_30_fps_at_the_model_size_and_the_asked_length(
 def test_extra_frames_make_the_result_longer_than_asked(samples: Samples, tmp_path: Path) -> None:
     video = samples["fake-input-25.mp4"].read_bytes()
     assert len(decoded(make_result(video, BODY, extra_frames=3).data, tmp_path).times) == 63
+    assert len(decoded(make_result(video, BODY, extra_frames=-2).data, tmp_path).times) == 58
     # Past the input's end (2.4 s = 72 frames) the last picture is held.
     whole = make_result(video, {"resolution": "720P"}, extra_frames=2)
     assert len(decoded(whole.data, tmp_path).times) == 74
