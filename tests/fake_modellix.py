@@ -5,6 +5,13 @@ Tasks go pending -> processing -> success (or failed); the result is the input v
 served by the fake as a file host. Counters record every call, so tests can assert "exactly one
 POST per take".
 
+With `realistic=True` (off by default: tests compare the stored result with the input the fake
+was paid for, `Task.video`, and most need no real encode) the result is made from the input as
+the model returns it: 30 fps, the model's size for the resolution and ratio, the requested
+length, its own sound or the input's per `audio_setting`, and a visible edit
+(tests/fake_results.py). `extra_frames` and `colour_shift` make it imperfect, for every task or,
+with `next_result`, for the next one. A test may switch `realistic` on a running fake.
+
 The fake fetches `video_url` itself, as Modellix does. When it cannot (a link it cannot reach,
 an HTTP error, an unknown upload, bad base64), what the real service does is not documented, so
 `unfetchable` plays either reading: "reject" answers the POST with a 400 in the provider's error
@@ -35,10 +42,13 @@ import urllib.request
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.fake_results import Result, make_result
 
 SUBMIT = re.compile(r"^/api/v1/alibaba/wan2\.7-videoedit(/async)?$")
 TASK = re.compile(r"^/api/v1/tasks/([\w-]+)$")
@@ -118,6 +128,8 @@ class Task:
     expired_fetches: int = 0
     checks: list[float] = field(default_factory=list)  # when each status read came (its clock)
     noticed: float | None = None  # when a status read first answered "success"
+    making: Future[Result] | None = None  # the realistic result, being made (or made)
+    result: Result | None = None
 
 
 class FakeModellix:
@@ -137,6 +149,9 @@ class FakeModellix:
         clock: Callable[[], float] = time.monotonic,
         unfetchable: str = "reject",
         failure_reasons: bool = True,
+        realistic: bool = False,
+        extra_frames: int = 0,
+        colour_shift: float | tuple[float, float, float] = 0.0,
     ) -> None:
         self.api_key = api_key
         # The provider's time in seconds: how long tasks have run, the rate limit's minute. A
@@ -151,6 +166,11 @@ class FakeModellix:
         self.minute = minute
         self.unfetchable = unfetchable  # "reject" or "fail" (see the module docstring)
         self.failure_reasons = failure_reasons
+        self.realistic = realistic  # results made from the input (see the module docstring)
+        self.extra_frames = extra_frames
+        self.colour_shift = colour_shift
+        self.next_results: deque[dict[str, Any]] = deque()
+        self.maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fake-modellix-result")
         self.answered: deque[float] = deque()  # API requests answered in the last minute
         self.rate_limited: Counter[str] = Counter()  # 429s sent for the rate limit, per endpoint
         self.tasks: dict[str, Task] = {}
@@ -182,6 +202,7 @@ class FakeModellix:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        self.maker.shutdown(wait=False, cancel_futures=True)
 
     def script(self, endpoint: str, *faults: Fault) -> None:
         """Answer the next calls to `endpoint` (submit, status, upload, file) with these faults."""
@@ -194,6 +215,13 @@ class FakeModellix:
 
     def fail_next_task(self, message: str | None = "The model could not edit this video.") -> None:
         self.fail_next.append(message)
+
+    def next_result(
+        self, *, extra_frames: int = 0, colour_shift: float | tuple[float, float, float] = 0.0
+    ) -> None:
+        """The next realistic result is `extra_frames` longer and shifted by `colour_shift`
+        (instead of the fake's own settings); calls queue up, one per task."""
+        self.next_results.append({"extra_frames": extra_frames, "colour_shift": colour_shift})
 
     def finish_now(self, task_id: str) -> None:
         self.tasks[task_id].seconds = 0.0
@@ -391,9 +419,28 @@ class FakeModellix:
             fail_message=fail_message,
             seconds=self.task_seconds(body) if callable(self.task_seconds) else self.task_seconds,
         )
+        options = self.next_results.popleft() if self.next_results else None
+        if self.realistic and video and fail_message is None:
+            # Made while the task runs, as the model works; a status read waits for it.
+            options = options or {
+                "extra_frames": self.extra_frames,
+                "colour_shift": self.colour_shift,
+            }
+            task.making = self.maker.submit(make_result, video, body, **options)
         with self.lock:
             self.tasks[task.task_id] = task
         return task
+
+    def _made(self, task: Task) -> Result | None:
+        """The task's realistic result, once made; an input the model cannot read fails it."""
+        if task.making is None or task.result is not None:
+            return task.result
+        try:
+            task.result = task.making.result()
+        except Exception as error:  # the model cannot decode what it was given
+            task.fail_message = f"The model could not read the input video ({error})."
+            task.making = None
+        return task.result
 
     def _video_bytes(self, url: str) -> bytes:
         """The input at `url`, as the provider would fetch it; Unfetchable when it cannot."""
@@ -436,12 +483,14 @@ class FakeModellix:
             data["status"] = "pending"
         elif age < task.seconds:
             data["status"] = "processing"
-        elif task.fail_message is not None or not task.video:
+        elif self._made(task) is None and (task.fail_message is not None or not task.video):
             data["status"] = "failed"
             if task.fail_message and self.failure_reasons:
                 data["error"] = {"message": task.fail_message}
         else:
             width, height = (1280, 720) if task.body.get("resolution") == "720P" else (1920, 1080)
+            if task.result is not None:
+                width, height = task.result.width, task.result.height
             data.update(
                 status="success",
                 duration=int(task.seconds * 1000),
@@ -503,7 +552,8 @@ class FakeModellix:
             return self._send_raw(
                 handler, 403, b"<Error>AccessDenied: Request has expired</Error>", "application/xml"
             )
-        return self._send_raw(handler, 200, task.video, "video/mp4")
+        made = self._made(task)
+        return self._send_raw(handler, 200, made.data if made else task.video, "video/mp4")
 
     # -- plumbing --------------------------------------------------------------------------
     def _send(self, handler, status: int, payload: dict[str, Any]) -> None:

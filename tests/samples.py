@@ -168,6 +168,8 @@ class Samples:
         "tiny.mp4": {"width": 160, "height": 120, "seconds": 3.0},
         # Comments count frames at the clip's own rate: 25 fps, so an assumed 1/30 s shows.
         "review.mp4": {"seconds": 8.0, "fps": 25, "width": 320, "height": 180},
+        # An input for the fake Modellix's realistic results: 25 fps, so 30 fps results show.
+        "fake-input-25.mp4": {"seconds": 2.4, "fps": 25, "width": 480, "height": 270},
     }
 
     def __init__(self, folder: Path) -> None:

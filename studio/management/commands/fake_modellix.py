@@ -9,7 +9,10 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Serve a fake Modellix API on 127.0.0.1 (no AI: the 'edit' returns the input video)."
+    help = (
+        "Serve a fake Modellix API on 127.0.0.1 (no AI: the 'edit' returns the input video, or "
+        "with --realistic a 30 fps result of the asked size, length and sound made from it)."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--port", type=int, default=8788)
@@ -21,6 +24,11 @@ class Command(BaseCommand):
             default="reject",
             help="an input video it cannot fetch: answer the POST with 400, or fail the task",
         )
+        parser.add_argument(
+            "--realistic",
+            action="store_true",
+            help="return results shaped like the model's (30 fps, size, length, sound, an edit)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from tests.fake_modellix import FakeModellix
@@ -30,6 +38,7 @@ class Command(BaseCommand):
             task_seconds=options["task_seconds"],
             port=options["port"],
             unfetchable=options["unfetchable"],
+            realistic=options["realistic"],
         ).start()
         self.stdout.write(f"Fake Modellix on {fake.url} (Ctrl-C stops it). Run Cutroom with:")
         self.stdout.write(
