@@ -170,6 +170,16 @@ class Samples:
         "review.mp4": {"seconds": 8.0, "fps": 25, "width": 320, "height": 180},
         # An input for the fake Modellix's realistic results: 25 fps, so 30 fps results show.
         "fake-input-25.mp4": {"seconds": 2.4, "fps": 25, "width": 480, "height": 270},
+        # Sources for cuts (studio/media/cut.py): long enough for two windows with handles.
+        "cut-25.mp4": {"seconds": 9.0, "fps": 25, "width": 480, "height": 270},
+        "cut-30.mp4": {"seconds": 6.0, "fps": 30, "width": 480, "height": 270},
+        "cut-23976.mp4": {
+            "seconds": 6.0,
+            "fps": Fraction(24000, 1001),
+            "width": 480,
+            "height": 270,
+        },
+        "cut-silent.mp4": {"seconds": 6.0, "fps": 25, "width": 480, "height": 270, "audio": False},
     }
 
     def __init__(self, folder: Path) -> None:
