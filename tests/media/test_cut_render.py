@@ -313,3 +313,44 @@ def test_a_hard_jump_at_a_join_is_flagged_and_a_crossfade_softens_it(samples, wo
     assert [seam.flagged for seam in hard.seams] == [True, True]
     for rough, smooth in zip(hard.seams, soft.seams, strict=True):
         assert smooth.score < rough.score / 2
+
+
+def test_a_turned_source_keeps_its_rotation_and_takes_are_turned_to_match(samples, work):
+    source = samples["hevc-portrait.mov"]  # coded 320x240, shown upright as 240x320
+    splice = take(source, work, 1.0, 2.0, ratio="")
+    out = work / "turned.mp4"
+    cut_render(source, [splice], out)
+    info = probe(out, max_seconds=60)
+    assert (info.rotation, info.width, info.height) == (270, 240, 320)
+    before, after = pictures(source), pictures(out)
+    assert len(before) == len(after)
+    for (t, original), (_, cut) in zip(before, after, strict=True):
+        if not inside(t, [(1.0 - 6 / 24, 2.0 + 6 / 24)]):
+            assert psnr(original, cut) >= 40, t
+        elif inside(t, [(1.0, 2.0)]):
+            assert psnr(original, cut) < 30, t
+
+
+@pytest.fixture(scope="module")
+def anamorphic_source(work: Path) -> Path:
+    """360x240 pixels 32:27 wide each, shown as 16:9 (as DV and some phones store video)."""
+    path = work / "anamorphic.mp4"
+    with av.open(str(path), "w") as out, av.open(str(make_cut_25_copy(work))) as container:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 360, 240, "yuv420p"
+        stream.codec_context.sample_aspect_ratio = Fraction(32, 27)
+        stream.options = {"preset": "ultrafast"}
+        for frame in container.decode(video=0):
+            picture = frame.reformat(width=360, height=240)
+            picture.pict_type = av.video.frame.PictureType.NONE
+            out.mux(stream.encode(picture))
+        out.mux(stream.encode())
+    return path
+
+
+def test_the_cut_keeps_the_sources_pixel_aspect(work, anamorphic_source):
+    out = work / "anamorphic-cut.mp4"
+    report = cut_render(anamorphic_source, [take(anamorphic_source, work, 1.0, 2.0)], out)
+    assert (report.width, report.height) == (360, 240)
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].sample_aspect_ratio == Fraction(32, 27)
