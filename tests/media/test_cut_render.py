@@ -354,3 +354,26 @@ def test_the_cut_keeps_the_sources_pixel_aspect(work, anamorphic_source):
     assert (report.width, report.height) == (360, 240)
     with av.open(str(out)) as container:
         assert container.streams.video[0].sample_aspect_ratio == Fraction(32, 27)
+
+
+def test_two_windows_closer_than_two_crossfades_share_the_gap(samples, work):
+    source = samples["cut-25.mp4"]
+    first, second = take(source, work, 2.0, 4.0), take(source, work, 4.4, 6.0)  # 10 frames apart
+    report = cut_render(source, [first, second], work / "close.mp4", crossfade_frames=6)
+    before, after = pictures(source), pictures(work / "close.mp4")
+    assert report.frames == len(after) == len(before)
+    for index in range(100, 110):  # the gap: 5 frames fade out of the first, 5 into the second
+        assert psnr(before[index][1], after[index][1]) < 40
+    edges = [(seam.window, seam.edge) for seam in report.seams]
+    assert edges == [(0, "in"), (0, "out"), (1, "in"), (1, "out")]
+
+
+def test_overlapping_windows_are_refused(samples, work):
+    source = samples["cut-25.mp4"]
+    with pytest.raises(CutRefused, match="overlaps the window before it"):
+        cut_render(
+            source,
+            [take(source, work, 2.0, 4.0), take(source, work, 3.0, 5.0)],
+            work / "overlap.mp4",
+        )
+    assert not (work / "overlap.mp4").exists()
