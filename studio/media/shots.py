@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import av
+from PIL import Image, ImageChops, ImageStat
 
 from studio.media.transcode import open_video
 
@@ -39,10 +40,13 @@ MIN_SCORE = 12.0
 MIN_SHOT = 0.5  # seconds
 
 
+Planes = tuple[Image.Image, Image.Image, Image.Image]
+
+
 @dataclass(frozen=True)
 class _Frame:
     time: float
-    thumb: bytes
+    planes: Planes
     score: float
 
 
@@ -94,26 +98,35 @@ def _plane_bytes(plane: Any) -> bytes:
     return b"".join(data[row * stride : row * stride + width] for row in range(plane.height))
 
 
-def difference(a: bytes, b: bytes) -> float:
+def _planes(thumb: bytes) -> Planes:
+    """The Y, U and V planes of a thumbnail as Pillow images (their difference is done in C)."""
+    width, height = SIZE
+    luma, chroma = width * height, width * height // 4
+    return (
+        Image.frombytes("L", (width, height), thumb[:luma]),
+        Image.frombytes("L", (width // 2, height // 2), thumb[luma : luma + chroma]),
+        Image.frombytes("L", (width // 2, height // 2), thumb[luma + chroma :]),
+    )
+
+
+def difference(a: Planes, b: Planes) -> float:
     """The mean absolute difference of two thumbnails, 0-255 (Y, U and V weigh the same)."""
-    luma = SIZE[0] * SIZE[1]
-    chroma = luma // 4
-    y = sum(map(abs, map(int.__sub__, a[:luma], b[:luma]))) / luma
-    u = sum(map(abs, map(int.__sub__, a[luma : luma + chroma], b[luma : luma + chroma]))) / chroma
-    v = sum(map(abs, map(int.__sub__, a[luma + chroma :], b[luma + chroma :]))) / chroma
-    return (y + u + v) / 3
+    means = (ImageStat.Stat(ImageChops.difference(p, q)).mean[0] for p, q in zip(a, b, strict=True))
+    return sum(means) / 3
 
 
 def hard_cuts(frames: Iterable[tuple[float, bytes]]) -> Iterator[float]:
-    """The times of the frames that start a new shot, from (time, thumbnail) in order.
+    """The times of the frames that start a new shot, from (time, thumbnail) in order; a
+    thumbnail is the bytes of its Y (64x36), U and V (32x18) planes, one after the other.
 
     Keeps 2 * WINDOW + 2 frames at a time, so memory stays flat with the clip's length.
     """
     recent: deque[_Frame] = deque(maxlen=2 * WINDOW + 2)
     last_cut = -math.inf
     for at, thumb in frames:
-        score = difference(recent[-1].thumb, thumb) if recent else 0.0
-        recent.append(_Frame(at, thumb, score))
+        planes = _planes(thumb)
+        score = difference(recent[-1].planes, planes) if recent else 0.0
+        recent.append(_Frame(at, planes, score))
         if len(recent) < 2 * WINDOW + 2:
             continue
         # recent: W+1 frames before the candidate, the candidate, W frames after it.
@@ -132,4 +145,4 @@ def _is_cut(recent: deque[_Frame]) -> bool:
         return False
     # A flash (or one damaged frame) comes back: the picture before the window and at its end
     # must differ too.
-    return difference(recent[0].thumb, recent[-1].thumb) >= MIN_SCORE
+    return difference(recent[0].planes, recent[-1].planes) >= MIN_SCORE

@@ -70,3 +70,18 @@ def test_a_clip_that_is_not_ready_is_left_alone(as_bob, project, samples):
     assert clips.clip_shots_detect(clip=clip) is False
     clip.refresh_from_db()
     assert clip.shot_cuts is None
+
+
+def test_the_issue_clip_gets_windows_on_its_two_shot_cuts(as_bob, project, samples):
+    # The 40 s 25 fps 1080p clip with a tone and hard cuts at 12 s and 27 s, prepared as the
+    # worker does: its cuts are stored, and the proposed windows have their edges on them.
+    from studio.cuts.windows import windows_propose
+
+    clip = upload_clip(as_bob, project, samples["shots-40s-1080p.mp4"])
+    assert clip.state == MediaState.READY and clip.has_audio and clip.fps == 25
+    assert clip.shot_cuts == [12.0, 27.0]
+    proposal = windows_propose(duration=clip.duration, shot_cuts=clip.shot_cuts, fps=clip.fps)
+    edges = {window.start for window in proposal.windows}
+    assert {12.0, 27.0} <= edges
+    assert not any(window.crosses_cut for window in proposal.windows)
+    assert proposal.windows[-1].end == 40.0
