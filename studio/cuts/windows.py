@@ -117,6 +117,8 @@ def windows_propose(
     first = grid.nearest(max(0.0, start))
     last = grid.last if end is None or end >= duration else grid.nearest(end)
     span = grid.time(last) - grid.time(first) if last > first else 0.0
+    if span <= 0:
+        return Proposal((), "The part of the clip to split ends where it starts.")
     if span < shortest - EPSILON:
         what = "This clip" if start <= 0 and end is None else "This part of the clip"
         return Proposal(

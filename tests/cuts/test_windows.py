@@ -63,7 +63,8 @@ def test_the_fewest_windows_of_a_shot(length: float, count: int):
         (1.5, 0.0, None, "This clip is 1.5 seconds long; a window needs at least 2 seconds."),
         (0.04, 0.0, None, "This clip is 0.04 seconds long; a window needs at least 2 seconds."),
         (30.0, 5.0, 6.0, "This part of the clip is 1 second long; a window needs at least 2"),
-        (30.0, 8.0, 8.0, "This part of the clip is 0.01 seconds long"),
+        (30.0, 8.0, 8.0, "The part of the clip to split ends where it starts."),
+        (30.0, 9.0, 8.0, "The part of the clip to split ends where it starts."),
         (30.0, 29.0, None, "This part of the clip is 1 second long"),
     ],
 )
