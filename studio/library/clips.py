@@ -112,7 +112,7 @@ def _prepare(clip: Clip) -> None:
         thumb_width, thumb_height = make_thumbnail(tmp / "poster.jpg", tmp / "poster-thumb.jpg")
         proxy = not browser_can_play(info)
         share = 0.95 * (SHOTS_SHARE if proxy else 1.0)
-        cuts = detect_shots(
+        cuts = _shots_or_none(
             clip,
             path,
             info.duration,
@@ -146,7 +146,7 @@ def _prepare(clip: Clip) -> None:
         delete_files(clip.poster, clip.poster_thumb, clip.proxy)
 
 
-def detect_shots(
+def _shots_or_none(
     clip: Clip, path: Path, duration: float, *, progress: Callable[[float], None] | None = None
 ) -> list[float] | None:
     """The clip's hard shot cuts, or None when they cannot be found.
@@ -166,7 +166,7 @@ def clip_shots_detect(*, clip: Clip, again: bool = False) -> bool:
     """Find and store the shot cuts of a ready clip that has none yet (any ready clip with
     `again`). True when this call stored them."""
     with local_copy(clip.source) as path:
-        cuts = detect_shots(clip, path, clip.duration or 0.0)
+        cuts = _shots_or_none(clip, path, clip.duration or 0.0)
     if cuts is None:
         return False
     rows = Clip.objects.filter(pk=clip.pk, state=MediaState.READY)
