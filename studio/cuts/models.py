@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import User
@@ -37,7 +38,8 @@ class Cut(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["clip", "name"], name="cut_name_once_per_clip"),
+            # "Winter" and "winter" would be two cuts nobody could tell apart.
+            models.UniqueConstraint("clip", Lower("name"), name="cut_name_once_per_clip"),
             models.CheckConstraint(
                 condition=Q(crossfade_frames__lte=MAX_CROSSFADE_FRAMES), name="cut_crossfade_range"
             ),

@@ -166,6 +166,10 @@ class Request:
     before: float  # handle before the window's start (where the window starts in the take)
     after: float
 
+    @property
+    def end(self) -> float:
+        return self.start + self.length
+
 
 def window_request(window: CutWindow) -> Request:
     """Up to HANDLE_SECONDS of source before and after the window, the whole at most 10 s,
