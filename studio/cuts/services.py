@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from studio.core.errors import Refused
+from studio.core.formatting import timecode
 from studio.cuts.models import (
     CROSSFADE_FRAMES,
     HANDLE_SECONDS,
@@ -260,4 +261,4 @@ def _touch(cut: Cut) -> None:
 
 
 def _at(window: CutWindow) -> str:
-    return f"{human_duration(window.start)}-{human_duration(window.end)}"
+    return f"{timecode(window.start)}–{timecode(window.end)}"

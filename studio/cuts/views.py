@@ -114,10 +114,10 @@ def _page(
     return render(request, "cuts/cut_detail.html", context, status=status)
 
 
-def _ticks(duration: float) -> list[float]:
-    """Ruler marks: about ten along the clip, at a round step."""
-    step = next((s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600) if duration / s <= 12), 1200)
-    return [float(at) for at in range(0, int(duration) + 1, step)]
+def _ticks(duration: float) -> list[tuple[float, str]]:
+    """Ruler marks and their labels (m:ss): at most six along the clip, to fit a phone."""
+    step = next((s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600) if duration / s <= 6), 1200)
+    return [(float(at), f"{at // 60}:{at % 60:02d}") for at in range(0, int(duration) + 1, step)]
 
 
 @login_required

@@ -79,7 +79,7 @@ def test_the_page_shows_windows_handles_shot_cuts_and_the_price(as_bob, cut, set
 def test_a_window_across_a_shot_cut_is_flagged(as_bob, long_clip, bob):
     cut = services.cut_create(clip=long_clip, author=bob, name="Across")
     services.window_add(cut=cut, start=10.0, end=15.0)
-    assert "Crosses a shot cut at 12" in page(as_bob, cut)
+    assert "Crosses a shot cut at 0:12.00" in page(as_bob, cut)
 
 
 def test_editing_every_window_queues_one_take_each(as_bob, cut):

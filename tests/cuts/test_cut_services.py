@@ -174,3 +174,19 @@ def test_only_a_finished_take_of_the_window_is_chosen(cut, bob):
     services.window_remove(window=first)
     take.refresh_from_db()
     assert take.window is None and take.state == TakeState.SUCCEEDED
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (0, "0:00.00"),
+        (4.0, "0:04.00"),
+        (72.48, "1:12.48"),
+        (3723.5, "1:02:03.50"),
+        (9.999, "0:10.00"),
+    ],
+)
+def test_points_on_the_timeline_are_timecodes(seconds, shown):
+    from studio.core.formatting import timecode
+
+    assert timecode(seconds) == shown

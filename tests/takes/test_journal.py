@@ -128,7 +128,9 @@ def test_a_silent_send_of_the_free_engine_is_sent_again_not_parked(make_take):
     from studio.takes import driver
 
     past = timezone.now() - timedelta(seconds=1)
-    free = make_take(TakeState.SUBMITTING, provider="local", provider_task_id=None, lease_until=past)
+    free = make_take(
+        TakeState.SUBMITTING, provider="local", provider_task_id=None, lease_until=past
+    )
     paid = sending(make_take, lease_until=past)
     driver.takes_repair(timezone.now())
     free.refresh_from_db()
