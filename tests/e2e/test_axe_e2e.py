@@ -309,7 +309,7 @@ def test_every_signed_out_page_passes_axe(
     pages.check("protected share page, unlocked")
     pages.check("404 (signed out)", "/no-such-page/", h1="Not found")
 
-    assert len(pages.checked) == 38, pages.checked
+    assert len(pages.checked) == 35, pages.checked
 
 
 def alice_user() -> Any:
