@@ -5,6 +5,7 @@ The models live with their domain (studio/<domain>/models.py); this module holds
 
 from __future__ import annotations
 
+from studio.cuts.models import Cut, CutWindow
 from studio.governance.models import BudgetAlert
 from studio.library.models import (
     MAX_PROCESSING_ATTEMPTS,
@@ -45,6 +46,8 @@ __all__ = [
     "Activity",
     "BudgetAlert",
     "Clip",
+    "Cut",
+    "CutWindow",
     "Comment",
     "InputClip",
     "Lease",

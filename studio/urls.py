@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from studio.cuts import views as cuts
 from studio.governance import admin_views, usage_views
 from studio.library import views as library
 from studio.ops import views as ops
@@ -30,6 +31,14 @@ urlpatterns = [
     path("c/<str:code>/takes/", library.clip_takes, name="clip_takes"),
     path("c/<str:code>/delete/", library.clip_remove, name="clip_delete"),
     path("c/<str:code>/edit/", takes.take_new, name="take_new"),
+    path("c/<str:code>/cuts/", cuts.cut_new, name="cut_new"),
+    path("x/<str:code>/", cuts.cut_detail, name="cut_detail"),
+    path("x/<str:code>/split/", cuts.cut_split, name="cut_split"),
+    path("x/<str:code>/edit/", cuts.cut_edit, name="cut_edit"),
+    path("x/<str:code>/windows/", cuts.window_add, name="window_add"),
+    path("x/<str:code>/w/<int:pk>/", cuts.window_move, name="window_move"),
+    path("x/<str:code>/w/<int:pk>/remove/", cuts.window_remove, name="window_remove"),
+    path("x/<str:code>/w/<int:pk>/choose/", cuts.window_choose, name="window_choose"),
     path("k/<str:code>/", takes.take_detail, name="take_detail"),
     path("k/<str:code>/status/", takes.take_status, name="take_status"),
     path("k/<str:code>/cancel/", takes.take_cancel, name="take_cancel"),

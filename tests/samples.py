@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import struct
@@ -182,6 +183,31 @@ class Samples:
         "cut-silent.mp4": {"seconds": 6.0, "fps": 25, "width": 480, "height": 270, "audio": False},
     }
 
+    # Shots with hard cuts (make_shots), for the shot-cut detector and the cuts. The first is the
+    # issue's clip: 40 s, 25 fps, 1920x1080 with a tone, hard cuts at 12 s and 27 s (about 8 s
+    # to make on a 2-core machine, once per test session).
+    SHOT_RECIPES: dict[str, dict] = {
+        "shots-40s-1080p.mp4": {},
+        "shots-close-cuts.mp4": {
+            "seconds": 10.0,
+            "width": 320,
+            "height": 180,
+            "cuts": (2.0, 2.6, 5.04, 8.0),
+            "first": 1,
+            "speed": 3,
+        },
+        "shots-fade.mp4": {
+            "seconds": 8.0,
+            "width": 320,
+            "height": 180,
+            "cuts": (),
+            "fades": (4.0,),
+            "first": 1,
+            "speed": 2,
+            "audio": False,
+        },
+    }
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
@@ -191,6 +217,8 @@ class Samples:
             return path
         if name in self.RECIPES:
             return make_video(path, **self.RECIPES[name])
+        if name in self.SHOT_RECIPES:
+            return make_shots(path, **self.SHOT_RECIPES[name])
         makers = {
             "audio-only.mp4": lambda p: make_audio_only(p),
             "truncated.mp4": lambda p: truncate(self["long.mp4"], p),
@@ -202,3 +230,102 @@ class Samples:
             "bomb.png": lambda p: bomb_png(p),
         }
         return makers[name](path)
+
+
+# Shots for the shot-cut detector and the window proposals: each shot has its own picture and
+# colour and moves on every frame; a hard cut is the first frame of the next shot.
+SHOT_CHROMA = ((90, 200), (200, 80), (60, 60), (170, 170))
+
+
+def _shot_picture(width: int, height: int, shot: int, index: int, fade: float = 1.0) -> VideoFrame:
+    """Frame `index` of shot `shot`: a moving diagonal gradient, vertical bars sliding right,
+    horizontal stripes sliding down or a moving checkerboard, in the shot's colour; `fade`
+    scales the picture towards black (1.0: untouched)."""
+    frame = VideoFrame(width, height, "yuv420p")
+    kind = shot % 4
+    period = bytes(range(16, 236))
+    if kind == 0:  # the diagonal gradient, 3 px a frame
+        ramp = period * ((width + height + 3 * index) // 220 + 2)
+        luma = b"".join(ramp[y + 3 * index : y + 3 * index + width] for y in range(height))
+    elif kind == 1:  # bars 48 px wide, 8 px a frame
+        bars = (b"\x28" * 48 + b"\xd2" * 48) * (width // 96 + 2)
+        row = bars[96 - (8 * index) % 96 :][:width]
+        luma = row * height
+    elif kind == 2:  # stripes 40 px high, 6 px a frame
+        light, dark = b"\xe6" * width, b"\x3c" * width
+        luma = b"".join(light if ((y + 6 * index) // 40) % 2 else dark for y in range(height))
+    else:  # a checkerboard of 64 px squares drifting 4 px a frame both ways
+        shift = 4 * index
+        light, dark = b"\xb4" * 64, b"\x50" * 64
+        even = ((light + dark) * (width // 128 + 2))[shift % 128 :][:width]
+        odd = ((dark + light) * (width // 128 + 2))[shift % 128 :][:width]
+        luma = b"".join(even if ((y + shift) // 64) % 2 == 0 else odd for y in range(height))
+    if fade < 1.0:
+        table = bytes(16 + int((v - 16) * fade) if v >= 16 else v for v in range(256))
+        luma = luma.translate(table)
+    frame.planes[0].update(_pad(luma, frame.planes[0], width, height))
+    u, v = SHOT_CHROMA[shot % len(SHOT_CHROMA)]
+    u, v = 128 + int((u - 128) * fade), 128 + int((v - 128) * fade)
+    cw, ch = width // 2, height // 2
+    frame.planes[1].update(_pad(bytes([u]) * (cw * ch), frame.planes[1], cw, ch))
+    frame.planes[2].update(_pad(bytes([v]) * (cw * ch), frame.planes[2], cw, ch))
+    return frame
+
+
+def make_shots(
+    path: Path,
+    *,
+    seconds: float = 40.0,
+    fps: int = 25,
+    width: int = 1920,
+    height: int = 1080,
+    cuts: tuple[float, ...] = (12.0, 27.0),
+    fades: tuple[float, ...] = (),
+    audio: bool = True,
+    preset: str = "ultrafast",
+    first: int = 0,
+    speed: int = 1,
+) -> Path:
+    """Write an H.264 mp4 of shots that change at `cuts` (hard cuts: the shot's first frame is
+    the frame at that time) and at `fades` (1 s to black and 1 s back, centred on the time),
+    with a 440 Hz tone. `first` picks the first shot's picture, `speed` multiplies motion."""
+    changes = sorted([*cuts, *fades])
+    with av.open(str(path), "w", options=CONTAINER_OPTIONS) as out:
+        video = out.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.options = {"preset": preset}
+        sound = None
+        if audio:
+            sound = out.add_stream("aac", rate=48000)
+            sound.layout = "stereo"
+        for index in range(round(seconds * fps)):
+            at = index / fps
+            shot = first + sum(1 for change in changes if at >= change - 1e-9)
+            level = min([1.0, *(abs(at - fade) for fade in fades)])
+            picture = _shot_picture(width, height, shot, index * speed, fade=level)
+            picture.pts = index
+            out.mux(video.encode(picture))
+        out.mux(video.encode())
+        if sound is not None:
+            for index in range(math.ceil(seconds * 48000 / 1024)):
+                out.mux(sound.encode(_steady_tone(index)))
+            out.mux(sound.encode())
+    return path
+
+
+@functools.cache
+def _tone_period() -> bytes:
+    """1200 stereo samples of the 440 Hz tone at 48 kHz: 11 whole cycles, so it repeats."""
+    values = (int(8000 * math.sin(2 * math.pi * 440 * n / 48000)) for n in range(1200))
+    return b"".join(struct.pack("<hh", v, v) for v in values) * 3
+
+
+def _steady_tone(index: int) -> AudioFrame:
+    """_tone(index, 1024, 48000), cut from a repeating period (long clips are made quicker)."""
+    offset = (index * 1024) % 1200 * 4
+    frame = AudioFrame(format="s16", layout="stereo", samples=1024)
+    frame.planes[0].update(_tone_period()[offset : offset + 1024 * 4])
+    frame.sample_rate = 48000
+    frame.pts = index * 1024
+    frame.time_base = Fraction(1, 48000)
+    return frame

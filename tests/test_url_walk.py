@@ -16,6 +16,8 @@ from accounts.services import invitation_create
 from studio.models import (
     Clip,
     Comment,
+    Cut,
+    CutWindow,
     InputClip,
     MediaState,
     Reference,
@@ -127,11 +129,19 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "take_comments_xml": ("take", "view"),
     "for_you": (USER, None),
     "for_you_seen": (USER, None),
+    "cut_new": ("clip", "edit"),
+    "cut_detail": ("cut", "view"),
+    "cut_split": ("cut", "edit"),
+    "cut_edit": ("cut", "edit"),
+    "window_add": ("cut", "edit"),
+    "window_move": ("cut", "edit"),
+    "window_remove": ("cut", "edit"),
+    "window_choose": ("cut", "edit"),
 }
 # Views that send a member elsewhere when the query names nothing to show (here: back to the
 # clip page's version stack, saying why).
 REDIRECTS = {"clip_compare", "clip_grid"}
-SCOPED = {"team", "project", "clip", "reference", "media", "take", "share", "comment"}
+SCOPED = {"team", "project", "clip", "reference", "media", "take", "share", "comment", "cut"}
 
 
 def _patterns(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:
@@ -153,7 +163,9 @@ def test_every_route_is_classified():
 
 @pytest.fixture
 def world(alice, bob, carol, team, project, make_take) -> dict[str, Any]:
-    clip = Clip(project=project, original_name="beach.mp4", state=MediaState.READY)
+    clip = Clip(
+        project=project, original_name="beach.mp4", state=MediaState.READY, duration=12, fps=25
+    )
     clip.source.save("walk/source.mp4", ContentFile(b"not really a video"), save=False)
     clip.save()
     reference = Reference(project=project, original_name="style.png", state=MediaState.READY)
@@ -163,7 +175,11 @@ def world(alice, bob, carol, team, project, make_take) -> dict[str, Any]:
     share = ShareLink.objects.create(take=take, token_hash="x" * 64)
     comment = Comment.objects.create(take=take, author=alice, body="Too dark", frame=0, fps=25)
     invitation, token = invitation_create(team=team, role="editor", created_by=alice)
+    cut = Cut.objects.create(project=project, clip=clip, name="Clay", created_by=alice)
+    window = CutWindow.objects.create(cut=cut, start=0, end=4)
     return {
+        "cut": cut,
+        "window": window.pk,
         "take": take,
         "share": share,
         "comment": comment,
@@ -188,6 +204,8 @@ def _kwargs(name: str, route: str, world: dict[str, Any]) -> dict[str, Any]:
     for key in ("member", "invite", "token"):
         if f":{key}>" in route or f"<{key}>" in route:
             kwargs[key] = world[key]
+    if "<int:pk>" in route:
+        kwargs["pk"] = world["window"]
     if "<uidb64>" in route:
         kwargs.update(uidb64="MQ", token="set-password")
     return kwargs

@@ -66,6 +66,19 @@ def seconds(value: float | int | None) -> str:
     return f"{minutes} min {rest} s" if rest else f"{minutes} min"
 
 
+def timecode(value: float | int | None) -> str:
+    """A point on a clip's timeline to the hundredth: '0:04.00', '1:12.48', '1:02:03.50'."""
+    if value is None:
+        return ""
+    hundredths = round(max(float(value), 0.0) * 100)
+    seconds_, hundredth = divmod(hundredths, 100)
+    minutes, second = divmod(seconds_, 60)
+    hours, minute = divmod(minutes, 60)
+    if hours:
+        return f"{hours}:{minute:02d}:{second:02d}.{hundredth:02d}"
+    return f"{minute}:{second:02d}.{hundredth:02d}"
+
+
 def div1000(value: int | None) -> float | None:
     """Milliseconds to seconds."""
     return None if value is None else value / 1000

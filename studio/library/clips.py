@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from accounts.models import User
 from studio.library import processing as media
@@ -20,6 +23,7 @@ from studio.media.probe import (
     probe,
     sniff_container,
 )
+from studio.media.shots import shot_cuts
 from studio.media.transcode import fit, make_poster, make_thumbnail, transcode
 from studio.models import Clip, InputClip, MediaState, Project
 from studio.projects.history import activity_log
@@ -34,8 +38,10 @@ from studio.storage.files import (
     store_path,
 )
 
+log = logging.getLogger(__name__)
 VIDEO_EXTENSIONS = {"mp4", "mov", "m4v", "webm", "mkv"}
 PROXY_BOX = {"long_max": 1920, "short_max": 1080}
+SHOTS_SHARE = 0.2  # of the progress bar, when a proxy is made too (decoding only is quicker)
 
 
 def clip_receive(
@@ -104,13 +110,21 @@ def _prepare(clip: Clip) -> None:
         clip.report_progress(0.02)
         make_poster(path, tmp / "poster.jpg", info)
         thumb_width, thumb_height = make_thumbnail(tmp / "poster.jpg", tmp / "poster-thumb.jpg")
-        if not browser_can_play(info):
+        proxy = not browser_can_play(info)
+        share = 0.95 * (SHOTS_SHARE if proxy else 1.0)
+        cuts = _shots_or_none(
+            clip,
+            path,
+            info.duration,
+            progress=lambda done: clip.report_progress(0.05 + share * done),
+        )
+        if proxy:
             transcode(
                 path,
                 tmp / "proxy.mp4",
                 info=info,
                 size=fit(info.width, info.height, **PROXY_BOX),
-                progress=lambda done: clip.report_progress(0.05 + 0.95 * done),
+                progress=lambda done: clip.report_progress(0.05 + share + (0.95 - share) * done),
             )
             store_path(clip.proxy, f"{base}/proxy.mp4", tmp / "proxy.mp4")
         store_path(clip.poster, f"{base}/poster.jpg", tmp / "poster.jpg")
@@ -125,10 +139,45 @@ def _prepare(clip: Clip) -> None:
         poster_thumb_height=thumb_height,
         proxy=clip.proxy.name or "",
         sha256=sha,
+        shot_cuts=cuts,
         **fields,
     )
     if not saved:  # deleted, or another worker took over while this one was slow
         delete_files(clip.poster, clip.poster_thumb, clip.proxy)
+
+
+def _shots_or_none(
+    clip: Clip, path: Path, duration: float, *, progress: Callable[[float], None] | None = None
+) -> list[float] | None:
+    """The clip's hard shot cuts, or None when they cannot be found.
+
+    Shot cuts only suggest where windows start and end, so a clip whose cuts cannot be found
+    (a decoder error part-way, a bug) is still ready: it is logged, and the cut page proposes
+    windows without them.
+    """
+    try:
+        return shot_cuts(path, duration=duration, progress=progress)
+    except Exception:
+        log.exception("shot cuts of clip %s could not be found", clip.pk)
+        return None
+
+
+def clip_shots_detect(*, clip: Clip, again: bool = False) -> bool:
+    """Find and store the shot cuts of a ready clip that has none yet (any ready clip with
+    `again`). True when this call stored them."""
+    with local_copy(clip.source) as path:
+        cuts = _shots_or_none(clip, path, clip.duration or 0.0)
+    if cuts is None:
+        return False
+    rows = Clip.objects.filter(pk=clip.pk, state=MediaState.READY)
+    if not again:
+        rows = rows.filter(shot_cuts__isnull=True)
+    return bool(rows.update(shot_cuts=cuts))
+
+
+def clips_without_shots() -> QuerySet[Clip]:
+    """Ready clips whose shot cuts are not known (from before detection, or it failed)."""
+    return Clip.objects.filter(state=MediaState.READY, shot_cuts__isnull=True).order_by("pk")
 
 
 INFO_FIELDS = (

@@ -162,6 +162,9 @@ class Clip(ProcessedMedia):
     height = models.PositiveIntegerField(null=True, blank=True)
     rotation = models.PositiveSmallIntegerField(default=0)
     pix_fmt = models.CharField(max_length=24, blank=True)
+    # The hard cuts between shots: the time in seconds of each shot's first frame but the
+    # first's (studio.media.shots). None: not known (a clip from before, or detection failed).
+    shot_cuts = models.JSONField(null=True, blank=True, default=None)
 
     class Meta:
         ordering = ["-created_at"]

@@ -16,6 +16,7 @@ from studio.core.formatting import usd, usd_estimate
 from studio.governance import budgets
 from studio.models import AT_PROVIDER, Take, TakeState, Trigger
 from studio.ops import health
+from studio.providers.catalogue import about
 from studio.takes import common, estimates, queue
 from studio.takes.common import scaled
 from studio.takes.poll import deadline_reason
@@ -111,6 +112,15 @@ def takes_repair(now: datetime) -> None:
     """Steps whose worker died or whose task was lost; and takes past their deadline."""
     lost_send = Take.objects.filter(state=TakeState.SUBMITTING, lease_until__lt=now)
     for take in lost_send:
+        if not about(take.provider).bills:
+            # Nothing is paid: a send that went silent is simply made again.
+            take.fire(
+                Trigger.RETRY_LATER,
+                "The sending step went silent (its lease ran out); sent again, it costs nothing",
+                lease_until=None,
+                next_check_at=now,
+            )
+            continue
         # What is known: the step stopped renewing its hold. Not why: its worker may have died,
         # or lost the database (it then keeps a task id it got in its journal).
         take.fire(

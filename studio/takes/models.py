@@ -107,6 +107,11 @@ class Take(models.Model):
     )
     lineage = models.CharField(max_length=10, choices=Lineage.choices, blank=True)
     batch = models.CharField(max_length=16, blank=True, db_index=True)
+    # The window of a cut this take was made for (studio/cuts): its request is the window with
+    # up to a second of source on each side (start_ms, length_ms), the window's version stack.
+    window = models.ForeignKey(
+        "studio.CutWindow", on_delete=models.SET_NULL, null=True, blank=True, related_name="takes"
+    )
     export_state = models.CharField(max_length=10, blank=True)  # "", working, ready, failed
     export_file = models.FileField(max_length=255, blank=True)
     # Money and results.

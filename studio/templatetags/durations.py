@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import template
 
-from studio.core.formatting import div1000, seconds, seconds_total
+from studio.core.formatting import div1000, seconds, seconds_total, timecode
 
 register = template.Library()
-for _filter in (seconds, div1000, seconds_total):
+for _filter in (seconds, div1000, seconds_total, timecode):
     register.filter(_filter.__name__, _filter)

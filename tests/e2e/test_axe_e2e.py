@@ -24,11 +24,13 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from accounts.models import Membership, Team
 from accounts.services import invitation_create
+from studio.cuts import services as cuts
 from studio.library import references
 from studio.models import Clip, MediaState, Project, ReviewStatus, Take, TakeState
 from studio.ops import health
 from studio.review import comments, shares
 from studio.takes import create, gallery
+from studio.takes.parameters import EditParameters
 from tests.conftest import PASSWORD, client_for, last_link, make_user, upload_clip
 from tests.e2e.conftest import check_axe, finish_take, make_take, shot, sign_in, sign_out
 from tests.samples import make_image
@@ -310,6 +312,12 @@ def test_every_signed_out_page_passes_axe(
     assert len(pages.checked) == 35, pages.checked
 
 
+def alice_user() -> Any:
+    from accounts.models import User
+
+    return User.objects.get(email="alice@example.com")
+
+
 def test_every_page_of_the_teams_work_passes_axe(
     axe_context: BrowserContext, live_server, studio: Studio, subtests
 ) -> None:
@@ -347,6 +355,22 @@ def test_every_page_of_the_teams_work_passes_axe(
     page.get_by_role("button", name="Start the take").click()
     expect(page.locator(".field-errors").first).to_be_visible()
     pages.check("edit form with errors")
+    # A cut of the clip: its windows, one edited (the take waits), one crossing a shot cut.
+    cut = cuts.cut_create(clip=clip, author=alice_user(), name="Clay version")
+    cuts.window_add(cut=cut, start=0.0, end=4.0)
+    Clip.objects.filter(pk=clip.pk).update(shot_cuts=[6.0])
+    crossing = cuts.window_add(cut=cut, start=4.0, end=9.0)
+    cuts.cut_takes_create(
+        cut=cut, author=alice_user(), parameters=EditParameters(prompt="clay"), windows=[crossing]
+    )
+    pages.check("cut", f"/x/{cut.code}/", h1="Clay version")
+    expect(page.locator(".cut-window")).to_have_count(2)
+    expect(page.get_by_text("Crosses a shot cut at 0:06.00")).to_be_visible()
+    shot(page, "cut")
+    pages.phone("cut", f"/x/{cut.code}/", h1="Clay version")
+    page.get_by_role("button", name="Edit the ticked windows").click()
+    expect(page.locator(".field-errors").first).to_be_visible()
+    pages.check("cut edit form with errors")
     pages.check("take queued", f"/k/{studio.queued.code}/")
     expect(page.locator("#take-state")).to_have_text("Waiting for a free slot")
     pages.check("take running", f"/k/{studio.running.code}/")
@@ -383,7 +407,7 @@ def test_every_page_of_the_teams_work_passes_axe(
     expect(page.locator(".mention.is-unread")).to_have_count(1)
     pages.phone("for you", "/for-you/", h1="For you")
     pages.check("gallery", f"/t/{team.code}/gallery/")
-    expect(page.locator("li.gallery-card")).to_have_count(5)
+    expect(page.locator("li.gallery-card")).to_have_count(6)  # the cut's window take too
     pages.phone("gallery", f"/t/{team.code}/gallery/")
     page.set_viewport_size(PHONE)
     page.get_by_role("button", name="Menu").click()
@@ -392,7 +416,7 @@ def test_every_page_of_the_teams_work_passes_axe(
     page.set_viewport_size(DESKTOP)
     pages.check("history", f"/t/{team.code}/activity/")
 
-    assert len(pages.checked) == 35, pages.checked
+    assert len(pages.checked) == 38, pages.checked
 
 
 def test_budget_administration_and_role_pages_pass_axe(

@@ -24,7 +24,7 @@ def _quick_retries(settings):
 
 def sending(make_take, **fields) -> Take:
     return make_take(
-        TakeState.SUBMITTING, provider="modellix", provider_task_id="", submit_posts=1, **fields
+        TakeState.SUBMITTING, provider="modellix", provider_task_id=None, submit_posts=1, **fields
     )
 
 
@@ -116,3 +116,24 @@ def test_an_unreadable_entry_is_left_for_a_person(settings, logs):
     assert journal.journal_adopt() == 0
     assert (folder / "take-1-send-1.json").exists()
     assert "cannot be read" in logs.text
+
+
+def test_a_silent_send_of_the_free_engine_is_sent_again_not_parked(make_take):
+    """Nothing is paid on the local engine, so a send whose step went silent is simply made
+    again; a paid provider's is parked for a person (tests/takes/test_take_lifecycle.py)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from studio.takes import driver
+
+    past = timezone.now() - timedelta(seconds=1)
+    free = make_take(
+        TakeState.SUBMITTING, provider="local", provider_task_id=None, lease_until=past
+    )
+    paid = sending(make_take, lease_until=past)
+    driver.takes_repair(timezone.now())
+    free.refresh_from_db()
+    paid.refresh_from_db()
+    assert free.state == TakeState.PREPARING and free.reason == ""
+    assert paid.state == TakeState.UNCERTAIN and paid.reason == driver.SEND_SILENT

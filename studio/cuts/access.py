@@ -1,0 +1,32 @@
+"""The cuts' access helpers: a cut (or one of its windows) only through the person's membership."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from accounts.access import get_for_user
+from accounts.http import AuthenticatedHttpRequest
+from accounts.models import Membership
+from studio.cuts.models import Cut, CutWindow
+
+
+def cut_for(
+    request: AuthenticatedHttpRequest, code: str, need: str = "view"
+) -> tuple[Cut, Membership]:
+    return get_for_user(
+        request.user,
+        Cut.objects.select_related("project__team", "clip"),
+        need=need,
+        team_path="project__team",
+        code=code,
+    )
+
+
+def window_for(
+    request: AuthenticatedHttpRequest, code: str, pk: int, need: str = "edit"
+) -> tuple[CutWindow, Membership]:
+    cut, membership = cut_for(request, code, need=need)
+    window = cut.windows.filter(pk=pk).select_related("cut__clip", "cut__project").first()
+    if window is None:
+        raise Http404("No such window in this cut.")
+    return window, membership

@@ -1,0 +1,78 @@
+"""A cut: a clip's full timeline with windows edited by takes, put back together.
+
+A clip can have several cuts ("clay version", "winter version"). A cut's windows follow one
+another on the clip's timeline without overlapping; each is 2-10 s, its edges on the source's
+frame boundaries, and each has at most one chosen take among the takes made for it (its version
+stack: `Take.window`). Everything outside the windows is the source.
+"""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts.models import User
+from studio.core.codes import new_code
+from studio.library.models import Clip
+from studio.projects.models import Project
+
+CROSSFADE_FRAMES = 6  # the default blend at each join, in source frames
+MAX_CROSSFADE_FRAMES = 24
+HANDLE_SECONDS = 1.0  # source sent on each side of a window, for context and the blend
+
+
+class Cut(models.Model):
+    code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="cuts")
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="cuts")
+    name = models.CharField(max_length=80)
+    crossfade_frames = models.PositiveSmallIntegerField(
+        default=CROSSFADE_FRAMES, validators=[MaxValueValidator(MAX_CROSSFADE_FRAMES)]
+    )
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # "Winter" and "winter" would be two cuts nobody could tell apart.
+            models.UniqueConstraint("clip", Lower("name"), name="cut_name_once_per_clip"),
+            models.CheckConstraint(
+                condition=Q(crossfade_frames__lte=MAX_CROSSFADE_FRAMES), name="cut_crossfade_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class CutWindow(models.Model):
+    """[start, end) seconds on the clip's timeline, both on frame boundaries."""
+
+    cut = models.ForeignKey(Cut, on_delete=models.CASCADE, related_name="windows")
+    start = models.FloatField()
+    end = models.FloatField()
+    chosen = models.ForeignKey(
+        "studio.Take", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Per window: match the take's colour to the neighbouring source frames; use the take's own
+    # sound instead of the source's (when the take made its own, audio_setting auto).
+    colour_match = models.BooleanField(default=False)
+    take_sound = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["cut", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="window_ends_after_start"),
+            models.CheckConstraint(condition=Q(start__gte=0), name="window_starts_in_clip"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start:.3f}-{self.end:.3f} s of {self.cut}"
+
+    @property
+    def length(self) -> float:
+        return self.end - self.start
