@@ -5,7 +5,7 @@ The models live with their domain (studio/<domain>/models.py); this module holds
 
 from __future__ import annotations
 
-from studio.cuts.models import Cut, CutWindow
+from studio.cuts.models import Cut, CutRender, CutWindow, RenderState
 from studio.governance.models import BudgetAlert
 from studio.library.models import (
     MAX_PROCESSING_ATTEMPTS,
@@ -47,6 +47,7 @@ __all__ = [
     "BudgetAlert",
     "Clip",
     "Cut",
+    "CutRender",
     "CutWindow",
     "Comment",
     "InputClip",
@@ -60,6 +61,7 @@ __all__ = [
     "ProviderGate",
     "Reference",
     "RequestBudget",
+    "RenderState",
     "ReviewStatus",
     "ShareLink",
     "Side",

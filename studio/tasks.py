@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from accounts.models import User
+from studio.cuts import renders
 from studio.governance import budgets
 from studio.library import clips, references, thumbnails
 from studio.library import processing as media
@@ -29,6 +30,11 @@ def sweep() -> None:
     driver.takes_sweep()
     thumbnails.thumbnails_backfill(limit=thumbnails.SWEEP_BATCH)
     references.references_clean_backfill(limit=references.CLEAN_BATCH)
+    renders.renders_sweep()
+
+
+def render_cut(render_id: int) -> None:
+    renders.cut_render_run(render_id)
 
 
 def prepare_take(take_id: int) -> None:

@@ -17,6 +17,7 @@ from studio.models import (
     Clip,
     Comment,
     Cut,
+    CutRender,
     CutWindow,
     InputClip,
     MediaState,
@@ -137,6 +138,8 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "window_move": ("cut", "edit"),
     "window_remove": ("cut", "edit"),
     "window_choose": ("cut", "edit"),
+    "cut_renders": ("cut", "view"),
+    "cut_render_new": ("cut", "edit"),
 }
 # Views that send a member elsewhere when the query names nothing to show (here: back to the
 # clip page's version stack, saying why).
@@ -264,6 +267,8 @@ def _media_owner(kind: str, world: dict[str, Any]) -> Any:
             size=1,
             sha256="0" * 64,
         )
+    if kind == "render":
+        return CutRender.objects.create(cut=world["cut"], number=1, state="ready")
     return world[{"ref": "reference"}.get(kind, kind)]
 
 

@@ -1,6 +1,9 @@
-// The cut page: draws the timeline (windows, shot cuts and the ruler) from the data attributes
-// the page carries, placing each by its share of the clip's length. The windows table says the
-// same in words and holds every control, so the page works without this script.
+// The cut page: its renders refresh live while one is made (live.js), and the timeline
+// (windows, shot cuts and the ruler) is drawn from the data attributes the page carries, each
+// placed by its share of the clip's length. The windows table says the same in words and holds
+// every control, so the page works without this script.
+import "./live.js";
+
 function place(timeline) {
   const duration = Number(timeline.dataset.duration) || 1;
   const share = (seconds) => `${Math.min(100, Math.max(0, (Number(seconds) / duration) * 100))}%`;

@@ -8,15 +8,18 @@ stack: `Take.window`). Everything outside the windows is the source.
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.text import slugify
 
 from accounts.models import User
 from studio.core.codes import new_code
-from studio.library.models import Clip
+from studio.library.models import Clip, kind_of
 from studio.projects.models import Project
 
 CROSSFADE_FRAMES = 6  # the default blend at each join, in source frames
@@ -76,3 +79,58 @@ class CutWindow(models.Model):
     @property
     def length(self) -> float:
         return self.end - self.start
+
+
+class RenderState(models.TextChoices):
+    QUEUED = "queued", "Waiting for the worker"
+    RENDERING = "rendering", "Rendering"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class CutRender(models.Model):
+    """One render of a cut: the full-length video made from the windows and takes in `plan`,
+    kept with them, so an earlier render can still be played after the cut has changed."""
+
+    code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
+    cut = models.ForeignKey(Cut, on_delete=models.CASCADE, related_name="renders")
+    number = models.PositiveIntegerField()  # v1, v2, … within the cut
+    state = models.CharField(max_length=12, choices=RenderState, default=RenderState.QUEUED)
+    reason = models.TextField(blank=True)
+    progress = models.FloatField(default=0.0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # The windows as rendered: start, end, take (code), offset and handle after, sound, colour;
+    # and the crossfade. A window without a take is the source there, as the person chose.
+    plan = models.JSONField(default=dict)
+    file = models.FileField(max_length=255, blank=True)
+    poster = models.FileField(max_length=255, blank=True)
+    size = models.BigIntegerField(default=0)
+    duration = models.FloatField(null=True, blank=True)
+    frames = models.PositiveIntegerField(null=True, blank=True)
+    seams = models.JSONField(default=list)  # per join: window, edge, at, score, flagged
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["cut", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["cut", "number"], name="render_number_once_per_cut")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cut} v{self.number}"
+
+    @property
+    def download_stem(self) -> str:
+        """`<clip>-<cut>-v<n>`, as the file is named when downloaded."""
+        clip = PurePosixPath(self.cut.clip.original_name).stem or "clip"
+        return f"{clip}-{slugify(self.cut.name) or 'cut'}-v{self.number}"
+
+    @property
+    def flagged_seams(self) -> int:
+        return sum(1 for seam in self.seams if seam.get("flagged"))
+
+    def content_type(self, variant: str) -> str:
+        return kind_of(getattr(self, variant).name)

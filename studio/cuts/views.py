@@ -12,15 +12,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Membership
 from studio.core.errors import Refused
-from studio.cuts import services
+from studio.cuts import renders, services
 from studio.cuts.access import cut_for, window_for
 from studio.cuts.forms import CutEditForm, CutForm, SpanForm
-from studio.cuts.models import Cut, CutWindow
+from studio.cuts.models import Cut, CutWindow, RenderState
 from studio.governance import budgets
 from studio.library.access import clip_for
 from studio.providers.catalogue import about
@@ -103,6 +104,8 @@ def _page(
         "totals": {resolution: price * seconds for resolution, price in prices.items()},
         "engine": about(settings.STUDIO_PROVIDER),
         "other_cuts": clip.cuts.exclude(pk=cut.pk).order_by("name"),
+        "missing": [n for n, window in enumerate(windows, start=1) if window.chosen_id is None],
+        **_renders_context(cut),
         "split_form": forms.get("split_form") or SpanForm(clip=clip, optional=True),
         "add_form": forms.get("add_form") or SpanForm(clip=clip),
         "edit_form": forms.get("edit_form") or CutEditForm(clip=clip),
@@ -240,6 +243,39 @@ def cut_edit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "You can close this page; they keep going.",
     )
     return redirect("cut_detail", code=cut.code)
+
+
+@login_required
+@require_POST
+def cut_render_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """Render the cut as it is now; windows without a chosen take only as the person says."""
+    cut, _ = cut_for(request, code, need="edit")
+    try:
+        made = renders.cut_render_request(
+            cut=cut,
+            author=request.user,
+            source_where_missing=request.POST.get("source_where_missing") == "on",
+        )
+    except Refused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"Render v{made.number} is queued; this page shows its progress.")
+    return redirect(f"{reverse('cut_detail', args=[cut.code])}#renders-title")
+
+
+@login_required
+@require_GET
+def cut_renders(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """The cut's renders, refreshed live while one is being made."""
+    cut, membership = cut_for(request, code)
+    context = {"cut": cut, "membership": membership, **_renders_context(cut)}
+    return render(request, "cuts/cut_detail.html#renders", context)
+
+
+def _renders_context(cut: Cut) -> dict[str, Any]:
+    made = list(cut.renders.all()[:20])
+    pending = any(r.state in (RenderState.QUEUED, RenderState.RENDERING) for r in made)
+    return {"renders": made, "renders_pending": pending}
 
 
 def _errors(form: Any) -> str:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
-from studio.models import Clip, InputClip, Reference, Take
+from studio.models import Clip, CutRender, InputClip, Reference, Take
 from studio.storage.files import is_remote
 from studio.storage.serving import serve_file
 from studio.storage.signing import signed_media_spec
@@ -29,6 +29,11 @@ MEDIA = {
         Take.objects.select_related("project__team"),
         "project__team",
         ("result", "result_poster", "result_thumb", "export_file"),
+    ),
+    "render": (
+        CutRender.objects.select_related("cut__project__team", "cut__clip"),
+        "cut__project__team",
+        ("file", "poster"),
     ),
     "input": (
         InputClip.objects.select_related("clip__project__team"),
@@ -79,6 +84,8 @@ def _serve(
 
 def download_name(obj: object, variant: str, stored: str) -> str:
     """The original name for originals; '<name>-preview.mp4' and the like for derived files."""
+    if stem := getattr(obj, "download_stem", ""):  # a cut's render: <clip>-<cut>-v<n>
+        return f"{stem}{'-poster' if variant == 'poster' else ''}{PurePosixPath(stored).suffix}"
     owner = getattr(obj, "clip", None) or obj  # inputs and takes are named after their clip
     original = getattr(owner, "original_name", "") or "file"
     stem = PurePosixPath(original).stem or "file"

@@ -1,0 +1,189 @@
+"""Rendering a cut (studio/cuts/renders.py): every window edited on the local engine, the cut
+rendered by the worker's step and stored with its windows; and what goes wrong: a window with
+no take (never the source silently), a full disk, a worker that dies mid-render.
+
+The render's pictures and sound are checked frame by frame in tests/media/test_cut_render.py;
+here it is the step around it."""
+
+from __future__ import annotations
+
+import errno
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from studio.core.errors import Refused
+from studio.cuts import renders, services
+from studio.cuts.models import CutRender, RenderState
+from studio.media.cut import CutReport
+from studio.media.probe import probe
+from studio.models import Take, TakeState
+from studio.storage.files import local_copy
+from studio.takes.parameters import EditParameters
+from tests import pipeline
+from tests.conftest import clip_row, take_row, upload_clip
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def edited(as_bob, project, samples, bob, queue):
+    """A 9 s, 25 fps clip cut into two windows, both edited on the local engine and chosen."""
+    clip = upload_clip(as_bob, project, samples["cut-25.mp4"])
+    cut = services.cut_create(clip=clip, author=bob, name="Clay version")
+    first = services.window_add(cut=cut, start=1.0, end=3.0)
+    second = services.window_add(cut=cut, start=5.0, end=7.0)
+    takes = services.cut_takes_create(
+        cut=cut, author=bob, parameters=EditParameters(prompt="clay, warm", resolution="720P")
+    )
+    pipeline.run(*takes)
+    assert all(take.state == TakeState.SUCCEEDED for take in takes), [t.reason for t in takes]
+    services.window_choose(window=first, take=takes[0])
+    services.window_choose(window=second, take=takes[1])
+    return cut
+
+
+@pytest.fixture
+def planned(project, bob, samples, monkeypatch):
+    """A cut of two windows with finished takes, rendered by a stand-in that writes a real video
+    (the render itself is tests/media/test_cut_render.py's): for the step's faults."""
+    clip = clip_row(project, duration=9.0, fps=25.0)
+    cut = services.cut_create(clip=clip, author=bob, name="Clay version")
+    for start, end in ((1.0, 3.0), (5.0, 7.0)):
+        window = services.window_add(cut=cut, start=start, end=end)
+        sent = services.window_request(window)
+        take = take_row(
+            project,
+            state=TakeState.SUCCEEDED,
+            created_by=bob,
+            clip=clip,
+            start_ms=round(sent.start * 1000),
+            length_ms=round(sent.length * 1000),
+            window=window,
+        )
+        services.window_choose(window=window, take=take)
+
+    def stand_in(source, splices, out, *, crossfade_frames, progress):
+        shutil.copyfile(samples["cut-25.mp4"], out)
+        progress(0.5)
+        return CutReport(
+            frames=225,
+            duration=9.0,
+            width=480,
+            height=270,
+            fps=25.0,
+            has_audio=True,
+            size=out.stat().st_size,
+            stretch=(1.0, 1.0),
+            seams=(),
+        )
+
+    monkeypatch.setattr(renders, "cut_render", stand_in)
+    return cut
+
+
+def files_under(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+@pytest.mark.django_db(transaction=True)  # the local engine renders as the worker does
+def test_a_cut_renders_at_full_length_with_its_windows(edited, bob, as_bob, settings):
+    render = renders.cut_render_request(cut=edited, author=bob)
+    assert render.number == 1 and render.state == RenderState.QUEUED
+    renders.cut_render_run(render.pk)
+    render.refresh_from_db()
+    assert render.state == RenderState.READY, render.reason
+    with local_copy(edited.clip.source) as source, local_copy(render.file) as made:
+        clip, cut = probe(source, max_seconds=60), probe(made, max_seconds=60)
+    assert (cut.width, cut.height) == (clip.width, clip.height)
+    assert abs(cut.duration - clip.duration) <= 1 / 25 + 1e-3
+    assert render.frames == round(clip.duration * 25) and render.progress == 1.0
+    assert render.poster and len(render.seams) == 4  # in and out of two windows
+    # Kept with what it used: a later choice does not change what v1 was.
+    assert [w["take"] for w in render.plan["windows"]] == [
+        w.chosen.code for w in edited.windows.all()
+    ]
+    download = as_bob.get(
+        reverse("media_file", args=["render", render.code, "file"]) + "?download=1"
+    )
+    assert download.status_code == 200
+    assert "cut-25-clay-version-v1.mp4" in download["Content-Disposition"]
+    page = as_bob.get(reverse("cut_detail", args=[edited.code])).content.decode()
+    assert "v1" in page and "Download cut-25-clay-version-v1.mp4" in page
+    # Run twice (a task delivered again): nothing changes, one file.
+    renders.cut_render_run(render.pk)
+    assert (
+        len([n for n in files_under(settings.MEDIA_ROOT) if n.endswith(".mp4") and "/v1-" in n])
+        == 1
+    )
+
+
+def test_a_window_without_a_take_is_the_source_only_when_asked(planned, bob):
+    services.window_add(cut=planned, start=7.0, end=9.0)
+    with pytest.raises(Refused, match="Window 3 has no finished take chosen"):
+        renders.cut_render_request(cut=planned, author=bob)
+    assert not CutRender.objects.exists()
+    render = renders.cut_render_request(cut=planned, author=bob, source_where_missing=True)
+    assert render.plan["source_kept"] == [3] and len(render.plan["windows"]) == 2
+
+
+def test_a_full_disk_fails_the_render_with_the_folder_and_keeps_nothing(
+    planned, bob, monkeypatch, settings
+):
+    def full(field, name, path):
+        raise OSError(
+            errno.ENOSPC, "No space left on device", str(Path(settings.MEDIA_ROOT) / name)
+        )
+
+    monkeypatch.setattr(renders, "store_path", full)
+    render = renders.cut_render_request(cut=planned, author=bob)
+    renders.cut_render_run(render.pk)
+    render.refresh_from_db()
+    assert render.state == RenderState.FAILED
+    assert "media folder" in render.reason and "is full" in render.reason
+    assert "Render again" in render.reason
+    assert not render.file and not any(
+        "/cuts/" in f"/{n}" for n in files_under(settings.MEDIA_ROOT)
+    )
+
+
+def test_a_render_whose_worker_died_is_taken_up_again(planned, bob, monkeypatch):
+    render = renders.cut_render_request(cut=planned, author=bob)
+    # A worker claimed it, then died: its lease ran out with nothing stored.
+    CutRender.objects.filter(pk=render.pk).update(
+        state=RenderState.RENDERING, attempts=1, lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    queued = []
+    monkeypatch.setattr(renders, "_enqueue", queued.append)
+    assert renders.renders_sweep() == 1 and queued == [render.pk]
+    renders.cut_render_run(render.pk)
+    render.refresh_from_db()
+    assert render.state == RenderState.READY and render.attempts == 2
+
+
+def test_a_render_that_keeps_failing_stops_with_a_reason(planned, bob, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("decoder crashed")
+
+    monkeypatch.setattr(renders, "cut_render", broken)
+    render = renders.cut_render_request(cut=planned, author=bob)
+    for _ in range(renders.MAX_ATTEMPTS + 1):
+        renders.cut_render_run(render.pk)
+    render.refresh_from_db()
+    assert render.state == RenderState.FAILED
+    assert "internal error while rendering (RuntimeError)" in render.reason
+    assert "Render again" in render.reason and render.attempts == renders.MAX_ATTEMPTS
+
+
+def test_renders_are_numbered_and_a_take_that_went_is_a_reason(planned, bob):
+    first = renders.cut_render_request(cut=planned, author=bob)
+    second = renders.cut_render_request(cut=planned, author=bob)
+    assert (first.number, second.number) == (1, 2)
+    Take.objects.filter(window__cut=planned).first().result.delete()
+    renders.cut_render_run(second.pk)
+    second.refresh_from_db()
+    assert second.state == RenderState.FAILED and "is gone" in second.reason
