@@ -38,12 +38,13 @@ pytestmark = [
 
 @pytest.fixture
 def server():
-    server = PostgresServer().create()
+    server = PostgresServer()
     try:
+        server.create()
         with database_on(server):
             yield server
     finally:
-        server.remove()
+        server.remove()  # its folder too, also when it could not be made
 
 
 def outage_env(fake, data: Path) -> dict[str, str]:
