@@ -8,6 +8,7 @@ stack: `Take.window`). Everything outside the windows is the source.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import PurePosixPath
 
 from django.core.validators import MaxValueValidator
@@ -134,3 +135,47 @@ class CutRender(models.Model):
 
     def content_type(self, variant: str) -> str:
         return kind_of(getattr(self, variant).name)
+
+    # -- the only ways a render's state and lease change (compare-and-set, as a take's do) ----
+    @classmethod
+    def claim(cls, pk: int, lease: timedelta) -> CutRender | None:
+        """Take a queued render, or one whose worker's lease ran out; None when elsewhere."""
+        now = timezone.now()
+        claimed = (
+            cls.objects.filter(pk=pk)
+            .filter(
+                Q(state=RenderState.QUEUED) | Q(state=RenderState.RENDERING, lease_until__lt=now)
+            )
+            .update(
+                state=RenderState.RENDERING, lease_until=now + lease, attempts=F("attempts") + 1
+            )
+        )
+        if not claimed:
+            return None
+        return cls.objects.select_related("cut__clip", "cut__project").get(pk=pk)
+
+    def _held(self) -> models.QuerySet[CutRender]:
+        """This render while this claim (its attempt) still holds it."""
+        return CutRender.objects.filter(
+            pk=self.pk, state=RenderState.RENDERING, attempts=self.attempts
+        )
+
+    def renew_lease(self, lease: timedelta) -> bool:
+        return bool(self._held().update(lease_until=timezone.now() + lease))
+
+    def finish(self, state: str, reason: str = "", **fields: object) -> bool:
+        """The final state; False when another worker took it over meanwhile."""
+        return bool(
+            self._held().update(
+                state=state,
+                reason=reason,
+                lease_until=None,
+                finished_at=timezone.now(),
+                progress=1.0 if state == RenderState.READY else self.progress,
+                **fields,
+            )
+        )
+
+    def requeue(self) -> None:
+        """Give it back after an unexpected error: the sweep tries again (attempts counted)."""
+        self._held().update(state=RenderState.QUEUED, lease_until=None)

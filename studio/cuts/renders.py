@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -103,78 +103,40 @@ def _enqueue(pk: int) -> None:
     async_task(TASK, pk, task_name=f"{TASK}:{pk}")
 
 
-def _claim(pk: int) -> CutRender | None:
-    now = timezone.now()
-    claimed = (
-        CutRender.objects.filter(pk=pk)
-        .filter(Q(state=RenderState.QUEUED) | Q(state=RenderState.RENDERING, lease_until__lt=now))
-        .update(state=RenderState.RENDERING, lease_until=now + LEASE, attempts=F("attempts") + 1)
-    )
-    return (
-        CutRender.objects.select_related("cut__clip", "cut__project").get(pk=pk)
-        if claimed
-        else None
-    )
-
-
-def _finish(render: CutRender, state: str, reason: str = "", **fields: Any) -> bool:
-    return bool(
-        CutRender.objects.filter(
-            pk=render.pk, state=RenderState.RENDERING, attempts=render.attempts
-        ).update(
-            state=state,
-            reason=reason,
-            lease_until=None,
-            finished_at=timezone.now(),
-            progress=1.0 if state == RenderState.READY else render.progress,
-            **fields,
-        )
-    )
-
-
 def cut_render_run(render_id: int) -> None:
     """The worker's step: render, store, record. Safe to run twice."""
-    render = _claim(render_id)
+    render = CutRender.claim(render_id, LEASE)
     if render is None:
         return
     if render.attempts > MAX_ATTEMPTS:
-        _finish(
-            render,
+        render.finish(
             RenderState.FAILED,
             f"Rendering failed {MAX_ATTEMPTS} times, so Cutroom stopped trying; {RENDER_AGAIN}.",
         )
         return
 
     def renew() -> bool:
-        until = timezone.now() + LEASE
-        return bool(
-            CutRender.objects.filter(
-                pk=render.pk, state=RenderState.RENDERING, attempts=render.attempts
-            ).update(lease_until=until)
-        )
+        return render.renew_lease(LEASE)
 
     try:
         with beating(renew, every=LEASE.total_seconds() / 4, name=f"cutroom-render-{render.pk}"):
             report, names = _render(render)
     except (CutRefused, MediaRejected) as refused:
-        _finish(render, RenderState.FAILED, f"{refused.message} Nothing was stored.")
+        render.finish(RenderState.FAILED, f"{refused.message} Nothing was stored.")
         return
     except OSError as error:
-        _finish(render, RenderState.FAILED, storage_problem(error, RENDER_AGAIN))
+        render.finish(RenderState.FAILED, storage_problem(error, RENDER_AGAIN))
         return
     except Exception as error:
         log.exception("render %s of cut %s failed", render.pk, render.cut_id)
         if render.attempts >= MAX_ATTEMPTS:
-            _finish(
-                render,
+            render.finish(
                 RenderState.FAILED,
                 f"Cutroom hit an internal error while rendering ({type(error).__name__}); "
                 f"{RENDER_AGAIN}.",
             )
         else:  # the sweep gives it another go
-            CutRender.objects.filter(pk=render.pk, state=RenderState.RENDERING).update(
-                state=RenderState.QUEUED, lease_until=None
-            )
+            render.requeue()
         return
     seams = [
         {
@@ -186,8 +148,7 @@ def cut_render_run(render_id: int) -> None:
         }
         for seam in report.seams
     ]
-    _finish(
-        render,
+    render.finish(
         RenderState.READY,
         file=names["file"],
         poster=names["poster"],
