@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 
 from studio.cuts.models import CROSSFADE_FRAMES, MAX_CROSSFADE_FRAMES
-from studio.models import Clip, MediaState, Reference
-from studio.takes.forms import parameter_fields
+from studio.models import Clip
+from studio.takes.forms import ReferencesForm, parameter_fields
 from studio.takes.parameters import EditParameters
 
 # A window's take edits its whole request in the source's own shape (studio/cuts/services.py):
@@ -58,18 +58,11 @@ class SpanForm(forms.Form):
         return data
 
 
-class CutEditForm(forms.Form):
+class CutEditForm(ReferencesForm):
     """The prompt, references and parameters every window (or the windows chosen) is edited
     with; each window's take then edits that window with its handles."""
 
     FIELD_ORDER = ["prompt", "negative_prompt", "references"]
-
-    references: forms.ModelMultipleChoiceField[Reference] = forms.ModelMultipleChoiceField(
-        label="Reference images (up to 4)",
-        queryset=None,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
 
     def __init__(self, *args: Any, clip: Clip, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -79,8 +72,7 @@ class CutEditForm(forms.Form):
         fields["prompt"].error_messages["required"] = "Describe the change you want."
         self.fields.update(fields)
         self.order_fields(self.FIELD_ORDER)
-        references = cast("forms.ModelMultipleChoiceField[Reference]", self.fields["references"])
-        references.queryset = Reference.objects.filter(project=clip.project, state=MediaState.READY)
+        self.references_of(clip)
 
     @property
     def parameters(self) -> EditParameters:
@@ -91,11 +83,3 @@ class CutEditForm(forms.Form):
         if not prompt:
             raise forms.ValidationError("Describe the change you want.")
         return prompt
-
-    def clean_references(self) -> list[Reference]:
-        chosen = list(self.cleaned_data["references"] or [])
-        if len(chosen) > 4:
-            raise forms.ValidationError(
-                f"Choose at most 4 reference images; {len(chosen)} are selected."
-            )
-        return chosen

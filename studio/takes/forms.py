@@ -52,7 +52,35 @@ def parameter_fields() -> dict[str, forms.Field]:
     return made
 
 
-class TakeForm(forms.Form):
+class ReferencesForm(forms.Form):
+    """The reference images an edit is made with: up to four of the project's ready ones, in
+    the order they were ticked (the take form and the cut's edit form)."""
+
+    references: forms.ModelMultipleChoiceField[Reference] = forms.ModelMultipleChoiceField(
+        label="Reference images (up to 4)",
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def references_of(self, clip: Clip) -> None:
+        references = cast("forms.ModelMultipleChoiceField[Reference]", self.fields["references"])
+        references.queryset = Reference.objects.filter(project=clip.project, state=MediaState.READY)
+
+    def clean_references(self) -> list[Reference]:
+        data = self.data
+        sent = data.getlist("references") if isinstance(data, MultiValueDict) else []
+        order = [str(pk) for pk in sent or data.get("references") or []]
+        chosen = sorted(self.cleaned_data["references"] or [], key=lambda r: order.index(str(r.pk)))
+        if len(chosen) > 4:
+            raise forms.ValidationError(
+                f"Choose at most 4 reference images (the video plus images must be 5 or fewer); "
+                f"{len(chosen)} are selected."
+            )
+        return chosen
+
+
+class TakeForm(ReferencesForm):
     """Every parameter of wan2.7-videoedit, checked as the provider checks it: the part of the
     clip and the references here, the edit's parameters from their declarations."""
 
@@ -66,20 +94,13 @@ class TakeForm(forms.Form):
         decimal_places=2,
         help_text="The part of the clip to edit: 2 to 10 seconds.",
     )
-    references: forms.ModelMultipleChoiceField[Reference] = forms.ModelMultipleChoiceField(
-        label="Reference images (up to 4)",
-        queryset=None,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
 
     def __init__(self, *args: Any, clip: Clip, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields.update(parameter_fields())
         self.order_fields(self.FIELD_ORDER)
         self.clip = clip
-        references = cast("forms.ModelMultipleChoiceField[Reference]", self.fields["references"])
-        references.queryset = Reference.objects.filter(project=clip.project, state=MediaState.READY)
+        self.references_of(clip)
         self.fields["start"].widget.attrs.update(
             step="0.1", max=f"{max(0, (clip.duration or 0) - 2):.2f}"
         )
@@ -108,18 +129,6 @@ class TakeForm(forms.Form):
         if not prompt:
             raise forms.ValidationError("Describe the change you want.")
         return prompt
-
-    def clean_references(self) -> list[Reference]:
-        data = self.data
-        sent = data.getlist("references") if isinstance(data, MultiValueDict) else []
-        order = [str(pk) for pk in sent or data.get("references") or []]
-        chosen = sorted(self.cleaned_data["references"] or [], key=lambda r: order.index(str(r.pk)))
-        if len(chosen) > 4:
-            raise forms.ValidationError(
-                f"Choose at most 4 reference images (the video plus images must be 5 or fewer); "
-                f"{len(chosen)} are selected."
-            )
-        return chosen
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
