@@ -89,6 +89,14 @@ def uploads_ready(page: Page) -> None:
     expect(page.locator("form[data-upload][data-ready]").first).to_be_attached()
 
 
+# The compare's videos can all show a frame. An empty page is not ready: a check made before a
+# click's navigation lands would otherwise pass on the page being left.
+COMPARE_READY = """() => {
+  const videos = [...document.querySelectorAll('[data-compare] video')];
+  return videos.length > 0 && videos.every(v => v.readyState >= 2);
+}"""
+
+
 def wait_until(page: Page, predicate: str, timeout: float = 15.0) -> None:
     """Poll with page.evaluate: wait_for_function evaluates strings, which our CSP forbids."""
     deadline = time.monotonic() + timeout

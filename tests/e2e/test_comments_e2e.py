@@ -18,12 +18,12 @@ from playwright.sync_api import Browser, Page, expect
 
 from studio.models import Comment
 from studio.review import comments
-from tests.e2e.conftest import REVIEW_FPS, shot, sign_in, wait_until
+from tests.e2e.conftest import COMPARE_READY, REVIEW_FPS, shot, sign_in, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 FPS = REVIEW_FPS
-READY = "() => [...document.querySelectorAll('[data-compare] video')].every(v => v.readyState >= 2)"
+READY = COMPARE_READY
 TIMES = "() => [...document.querySelectorAll('[data-compare] video')].map(v => v.currentTime)"
 PAUSED = "() => [...document.querySelectorAll('[data-compare] video')].every(v => v.paused)"
 # Whether the drawing layer shows and has painted pixels.
@@ -315,6 +315,7 @@ def test_a_mention_shows_for_you_and_comments_arrive_live(
         expect(item.locator(".badge-new")).to_be_visible()
         shot(carols, "for-you")
         item.get_by_role("link", name=re.compile("at 00:00:00:10")).click()
+        carols.wait_for_url(re.compile(rf"/k/{take.code}/"))
         wait_until(carols, READY)
         at_frame(carols, 10)
         expect(carols.locator(".thread.is-current")).to_contain_text("can you check the sky?")

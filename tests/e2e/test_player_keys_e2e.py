@@ -12,11 +12,19 @@ from playwright.sync_api import Browser, Page, expect
 from studio.models import Project, TakeState
 from studio.review import shares
 from tests.conftest import client_for, upload_clip
-from tests.e2e.conftest import REVIEW_FPS, finish_take, make_take, shot, sign_in, wait_until
+from tests.e2e.conftest import (
+    COMPARE_READY,
+    REVIEW_FPS,
+    finish_take,
+    make_take,
+    shot,
+    sign_in,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-READY = "() => [...document.querySelectorAll('[data-compare] video')].every(v => v.readyState >= 2)"
+READY = COMPARE_READY
 TIMES = "() => [...document.querySelectorAll('[data-compare] video')].map(v => v.currentTime)"
 PLAYING = "() => [...document.querySelectorAll('[data-compare] video')].map(v => !v.paused)"
 # Both videos have finished seeking and show a frame.

@@ -14,12 +14,12 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from studio.models import Comment, ShareLink
 from studio.review import comments, shares
-from tests.e2e.conftest import shot, sign_in, wait_until
+from tests.e2e.conftest import COMPARE_READY, shot, sign_in, wait_until
 from tests.e2e.test_comments_e2e import DRAWN, at_frame, body_focus, open_take
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-READY = "() => [...document.querySelectorAll('[data-compare] video')].every(v => v.readyState >= 2)"
+READY = COMPARE_READY
 CLOSED = "This link no longer takes comments"
 POLL_MS = 4000  # the comment panel's time between looks (static/js/comments.js)
 
