@@ -57,6 +57,9 @@ def cut_render_request(*, cut: Cut, author: User, source_where_missing: bool = F
         raise Refused("No window has a finished take chosen: the render would be the source.")
     plan: dict[str, Any] = {
         "crossfade_frames": cut.crossfade_frames,
+        # Edges on these get no blend (the source cuts hard there): kept with the render, so
+        # it renders the same after the clip's shot cuts are detected again.
+        "shot_cuts": list(cut.clip.shot_cuts or []),
         "windows": [_planned(w) for w in windows if _usable(w)],
         "source_kept": missing,
     }
@@ -144,6 +147,7 @@ def cut_render_run(render_id: int) -> None:
             "edge": seam.edge,
             "at": round(seam.at, 6),
             "score": round(seam.score, 2),
+            "source_step": round(seam.source_step, 2),
             "flagged": seam.flagged,
         }
         for seam in report.seams
@@ -195,7 +199,12 @@ def _render(render: CutRender) -> tuple[CutReport, dict[str, str]]:
             )
         out = tmp / f"{render.download_stem}.mp4"
         report = cut_render(
-            source, splices, out, crossfade_frames=plan["crossfade_frames"], progress=progress
+            source,
+            splices,
+            out,
+            crossfade_frames=plan["crossfade_frames"],
+            shot_cuts=tuple(plan.get("shot_cuts", ())),
+            progress=progress,
         )
         poster = tmp / "poster.jpg"
         make_poster(out, poster, probe(out, max_seconds=report.duration + 60))

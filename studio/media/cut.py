@@ -14,10 +14,16 @@ has the source's frame count, frame rate (variable rates included), size and sam
   edit and both sides of each blend are real frames: the N source frames before the in-point
   fade from the source towards the take (its handle frames), weights 1/(N+1) ... N/(N+1); the N
   after the out-point fade back. A fade is shortened where the take has fewer handle frames (none
-  at the clip's ends) and where two windows share a gap shorter than 2N frames.
+  at the clip's ends) and where two windows share a gap shorter than 2N frames. Where two
+  windows meet with no source between them, the first N frames of the second blend from the
+  first take's handle after into the second take (take to take). An edge on one of the clip's
+  shot cuts (`shot_cuts`) has no blend: the source cuts hard there, and so does the cut.
 - Each join is scored: the largest mean absolute luma step (0-255) between consecutive output
   frames from the last pure frame on one side to the first pure frame on the other (with no
-  crossfade, the two frames either side of the edge); the report carries JPEGs of that pair.
+  crossfade, the two frames either side of the edge), beside the source's own step between the
+  same two instants (a shot cut, fast motion); a join is flagged when it steps more than the
+  source by SEAM_FLAG_LEVEL. The report carries JPEGs of that pair; two windows that meet
+  make one join.
 - Sound: the source's whole track, re-encoded to AAC; a window with `take_sound` has the take's
   own sound from its in-point to its out-point, with 50 ms fades inside those ends.
 """
@@ -80,6 +86,7 @@ def cut_render(
     out: Path,
     *,
     crossfade_frames: int = 6,
+    shot_cuts: tuple[float, ...] = (),
     progress: Callable[[float], None] | None = None,
 ) -> CutReport:
     """Write the cut to `out` (MP4, H.264 yuv420p + AAC, faststart) and describe it.
@@ -91,7 +98,7 @@ def cut_render(
     info = probe(source, max_seconds=math.inf)
     with open_video(source) as container:
         sar = container.streams.video[0].codec_context.sample_aspect_ratio or Fraction(1)
-    windows = plan(info, Fraction(sar), splices, crossfade_frames)
+    windows = plan(info, Fraction(sar), splices, crossfade_frames, shot_cuts)
     step = 1 / info.fps
     for window in windows:
         if window.splice.colour_match:

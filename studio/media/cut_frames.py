@@ -23,7 +23,8 @@ class Seam:
     edge: str  # "in" or "out"
     at: float  # the edge on the source's timeline (s)
     score: float  # the largest luma step at the join, 0-255
-    flagged: bool
+    source_step: float  # the source's own step between the same two instants
+    flagged: bool  # the join steps by more than the source does there, by SEAM_FLAG_LEVEL
     before: bytes  # JPEG of the output frame before the step
     after: bytes  # JPEG of the output frame after it
 
@@ -82,6 +83,7 @@ class Join:
     edge: str
     at: float
     score: float = -1.0
+    source_step: float = 0.0
     pair: tuple[VideoFrame, VideoFrame] | None = None
     pictures: tuple[bytes, bytes] = (b"", b"")
 
@@ -97,14 +99,16 @@ class Frames:
     joins: list[Join] = field(default_factory=list)
     _next: int = 0
     _take: TakeVideo | None = None
-    _previous: tuple[VideoFrame, tuple[int, str] | None] | None = None
+    # The window before's take, kept open while this window's first frames blend from it.
+    _prior: tuple[Window, TakeVideo] | None = None
+    _previous: tuple[VideoFrame, VideoFrame, tuple[int, str] | None] | None = None
     _open: dict[tuple[int, str], Join] = field(default_factory=dict)
 
     def picture(self, frame: VideoFrame, t: float) -> VideoFrame:
         if frame.format.name != "yuv420p":
             frame = frame.reformat(format="yuv420p")
         role, picture = self._choose(frame, t)
-        self._score(picture, role, t)
+        self._score(picture, frame, role)
         return picture
 
     def _region(self, window: Window) -> tuple[float, float]:
@@ -136,22 +140,44 @@ class Frames:
             weight = 1 - (t - splice.end + self.step) / ((window.fade_out + 1) * self.step)
         if take is None:
             return None, frame
+        under = frame
+        if kind == "take" and self._prior is not None:
+            made = round((t - splice.start) / self.step)  # frames of this window so far
+            before, video = self._prior
+            shown = None
+            if made < window.cross:
+                at = (t - before.splice.start + before.splice.take_offset) * before.stretch
+                shown = video.at(at)
+            if shown is None:
+                self._close_prior()
+            else:
+                kind, under, weight = "cross", shown, (made + 1) / (window.cross + 1)
         if weight >= 1.0:
             return (window.index, kind), take
-        return (window.index, kind), blend(frame, take, min(max(weight, 0.0), 1.0))
+        return (window.index, kind), blend(under, take, min(max(weight, 0.0), 1.0))
 
     def _leave(self) -> None:
+        self._close_prior()
+        following = self.windows[self._next + 1] if self._next + 1 < len(self.windows) else None
         if self._take is not None:
-            self._take.close()
+            if following is not None and following.cross:
+                self._prior = (self.windows[self._next], self._take)
+            else:
+                self._take.close()
             self._take = None
         self._next += 1
 
-    def _score(self, picture: VideoFrame, role: tuple[int, str] | None, t: float) -> None:
+    def _close_prior(self) -> None:
+        if self._prior is not None:
+            self._prior[1].close()
+            self._prior = None
+
+    def _score(self, picture: VideoFrame, source: VideoFrame, role: tuple[int, str] | None) -> None:
         previous = self._previous
-        self._previous = (picture, role)
+        self._previous = (picture, source, role)
         if previous is None:
             return
-        before, was = previous
+        before, source_before, was = previous
         for key in self._edges(was, role):
             join = self._open.get(key)
             if join is None:
@@ -162,6 +188,7 @@ class Frames:
             score = luma_step(before, picture)
             if score > join.score:
                 join.score, join.pair = score, (before, picture)
+                join.source_step = luma_step(source_before, source)
         for key, join in list(self._open.items()):
             if key not in self._edges(was, role):
                 self._close(join)
@@ -175,7 +202,7 @@ class Frames:
     def _edges(was: tuple[int, str] | None, now: tuple[int, str] | None) -> list[tuple[int, str]]:
         """The joins that the step from a frame of role `was` to one of role `now` belongs to."""
         edges = []
-        if now is not None and (now[1] == "in" or (now[1] == "take" and was != now)):
+        if now is not None and (now[1] in ("in", "cross") or (now[1] == "take" and was != now)):
             edges.append((now[0], "in"))
         leaving = now is None or now[0] != was[0] or now[1] == "out" if was else False
         if was is not None and was[1] in ("take", "out") and leaving:
@@ -191,18 +218,27 @@ class Frames:
         for join in self._open.values():
             self._close(join)
         self._open.clear()
+        self._close_prior()
         if self._take is not None:
             self._take.close()
             self._take = None
+        # Where two windows meet, the out of one and the in of the next are one join: its
+        # worst step stands for it.
+        joins: dict[float, Join] = {}
+        for join in sorted(self.joins, key=lambda join: (join.at, join.edge == "in")):
+            key = round(join.at, 6)
+            if key not in joins or join.score > joins[key].score:
+                joins[key] = join
         return tuple(
             Seam(
                 window=join.window,
                 edge=join.edge,
                 at=join.at,
                 score=round(join.score, 2),
-                flagged=join.score > SEAM_FLAG_LEVEL,
+                source_step=round(join.source_step, 2),
+                flagged=join.score - join.source_step > SEAM_FLAG_LEVEL,
                 before=join.pictures[0],
                 after=join.pictures[1],
             )
-            for join in sorted(self.joins, key=lambda join: (join.at, join.edge == "in"))
+            for join in joins.values()
         )

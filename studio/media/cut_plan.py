@@ -48,6 +48,10 @@ class Window:
     stretch: float
     fade_in: int  # frames blended before the in-point
     fade_out: int  # frames blended after the out-point
+    after: float = 0.0  # the take's handle after the window (source seconds)
+    # Frames at the start of the window blended from the window before's handle into this
+    # window's take, where two windows meet inside a shot (take to take, no source between).
+    cross: int = 0
     look: tuple[str, str] | None = None
 
 
@@ -80,8 +84,20 @@ def _check_take(splice: Splice, index: int, source: VideoInfo, sar: Fraction) ->
     return take
 
 
-def plan(source: VideoInfo, sar: Fraction, splices: list[Splice], crossfade: int) -> list[Window]:
+def plan(
+    source: VideoInfo,
+    sar: Fraction,
+    splices: list[Splice],
+    crossfade: int,
+    shot_cuts: tuple[float, ...] = (),
+) -> list[Window]:
     step = 1 / source.fps
+
+    def on_shot_cut(at: float) -> bool:
+        # The source changes picture there anyway: a hard join is what it shows; a blend
+        # would dissolve one shot into the next where the clip has a cut.
+        return any(abs(at - cut) < step / 2 for cut in shot_cuts)
+
     windows: list[Window] = []
     for index, splice in enumerate(splices):
         length = splice.end - splice.start
@@ -113,14 +129,22 @@ def plan(source: VideoInfo, sar: Fraction, splices: list[Splice], crossfade: int
                 "again or choose another."
             )
         stretch = take.duration / expected
-        fade_in = min(crossfade, int(splice.take_offset / step + 1e-3))
-        fade_out = min(crossfade, int(after / step + 1e-3))
-        windows.append(Window(index, splice, take, stretch, fade_in, fade_out))
+        fade_in = (
+            0
+            if on_shot_cut(splice.start)
+            else min(crossfade, int(splice.take_offset / step + 1e-3))
+        )
+        fade_out = 0 if on_shot_cut(splice.end) else min(crossfade, int(after / step + 1e-3))
+        windows.append(Window(index, splice, take, stretch, fade_in, fade_out, after))
     for before, after_window in zip(windows, windows[1:], strict=False):
         gap = round((after_window.splice.start - before.splice.end) / step)
         if before.fade_out + after_window.fade_in > gap:
             before.fade_out = min(before.fade_out, max(gap // 2, gap - after_window.fade_in))
             after_window.fade_in = min(after_window.fade_in, gap - before.fade_out)
+        if gap == 0 and not on_shot_cut(after_window.splice.start):
+            length = round((after_window.splice.end - after_window.splice.start) / step)
+            handle = int(before.after / step + 1e-3)
+            after_window.cross = min(crossfade, handle, length // 2)
     return windows
 
 

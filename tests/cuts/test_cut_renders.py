@@ -67,7 +67,7 @@ def planned(project, bob, samples, monkeypatch):
         )
         services.window_choose(window=window, take=take)
 
-    def stand_in(source, splices, out, *, crossfade_frames, progress):
+    def stand_in(source, splices, out, *, crossfade_frames, shot_cuts, progress):
         shutil.copyfile(samples["cut-25.mp4"], out)
         progress(0.5)
         return CutReport(

@@ -6,8 +6,6 @@ included): 30 fps, 1280x720, the input's motion with a plain "edit" on it.
 
 from __future__ import annotations
 
-import math
-import operator
 from array import array
 from fractions import Fraction
 from pathlib import Path
@@ -15,13 +13,13 @@ from pathlib import Path
 import av
 import pytest
 from av.video.frame import VideoFrame
-from PIL import Image, ImageChops
+from PIL import Image, ImageStat
 
 from studio.media.cut import CutRefused, Splice, cut_render
 from studio.media.inputs import make_input
 from studio.media.probe import probe
-from studio.media.transcode import open_video
 from tests.fake_results import make_result
+from tests.media_checks import correlation, pictures, psnr, sound
 
 HANDLE = 1.0
 
@@ -51,41 +49,6 @@ def take(
         body = {"resolution": "720P", "ratio": ratio, "audio_setting": audio}
         made.write_bytes(make_result(sent.read_bytes(), body, **result).data)  # type: ignore[arg-type]
     return Splice(start=start, end=end, take=made, take_offset=start - first)
-
-
-def pictures(path: Path) -> list[tuple[float, VideoFrame]]:
-    with open_video(path) as container:
-        stream = container.streams.video[0]
-        return [(float(frame.time), frame) for frame in container.decode(stream)]
-
-
-def psnr(a: VideoFrame, b: VideoFrame) -> float:
-    """PSNR of the luma planes (dB), from the histogram of absolute differences."""
-    first = a.reformat(format="gray").to_image().convert("L")
-    second = b.reformat(width=a.width, height=a.height, format="gray").to_image().convert("L")
-    histogram = ImageChops.difference(first, second).histogram()
-    mse = sum(count * value * value for value, count in enumerate(histogram)) / (a.width * a.height)
-    return math.inf if mse == 0 else 10 * math.log10(255 * 255 / mse)
-
-
-def sound(path: Path) -> array:
-    """The left channel as 48 kHz floats."""
-    left = array("f")
-    with open_video(path) as container:
-        if not container.streams.audio:
-            return left
-        resampler = av.AudioResampler(format="fltp", layout="stereo", rate=48000)
-        for frame in container.decode(container.streams.audio[0]):
-            for chunk in resampler.resample(frame):
-                left.frombytes(bytes(chunk.planes[0])[: chunk.samples * 4])
-    return left
-
-
-def correlation(a: array, b: array) -> float:
-    n = min(len(a), len(b))
-    a, b = a[:n], b[:n]
-    top = sum(map(operator.mul, a, b))
-    return top / math.sqrt(sum(map(operator.mul, a, a)) * sum(map(operator.mul, b, b)))
 
 
 def inside(t: float, spans: list[tuple[float, float]]) -> bool:
@@ -377,3 +340,45 @@ def test_overlapping_windows_are_refused(samples, work):
             work / "overlap.mp4",
         )
     assert not (work / "overlap.mp4").exists()
+
+
+def mean_luma(frame: VideoFrame) -> float:
+    return float(ImageStat.Stat(frame.reformat(format="gray").to_image()).mean[0])
+
+
+def test_two_windows_that_meet_blend_take_to_take_and_make_one_join(samples, work):
+    source = samples["cut-25.mp4"]
+    first, second = take(source, work, 2.0, 4.0), take(source, work, 4.0, 6.0, colour_shift=40)
+    report = cut_render(source, [first, second], work / "meet.mp4", crossfade_frames=6)
+    after = pictures(work / "meet.mp4")
+    assert report.frames == len(after) == 225
+    # Frames 100-105 (4.00-4.20 s) go from the first take's handle to the brighter second
+    # take step by step; 106 on are the second take alone.
+    lumas = [mean_luma(after[index][1]) for index in range(99, 108)]
+    assert all(a < b for a, b in zip(lumas[:7], lumas[1:7], strict=False)), lumas
+    assert lumas[7] - lumas[6] < (lumas[6] - lumas[0]) / 4, lumas
+    assert [round(seam.at, 2) for seam in report.seams] == [2.0, 4.0, 6.0]  # one join at 4 s
+    assert not report.seams[1].flagged
+
+
+def test_an_edge_on_a_shot_cut_is_a_hard_join_and_not_flagged(samples, work):
+    source = samples["shots-close-cuts.mp4"]  # hard cuts at 2.0, 2.6, 5.04 and 8.0 s
+    splice = take(source, work, 5.04, 8.0)
+    cut_render(source, [splice], work / "on-cut-blended.mp4", crossfade_frames=6)
+    hard = cut_render(
+        source, [splice], work / "on-cut.mp4", crossfade_frames=6, shot_cuts=(2.0, 5.04, 8.0)
+    )
+    before, blend, cut = (
+        pictures(source),
+        pictures(work / "on-cut-blended.mp4"),
+        pictures(work / "on-cut.mp4"),
+    )
+    # 5.04 s is frame 126: the six frames before it are the source's when the edge is on the cut,
+    # a dissolve into the next shot when it is not.
+    for index in range(120, 126):
+        assert psnr(before[index][1], cut[index][1]) >= 40
+    assert psnr(before[125][1], blend[125][1]) < 30
+    # The step at each edge is the source's own shot cut, not a seam to look at.
+    assert [round(seam.at, 2) for seam in hard.seams] == [5.04, 8.0]
+    assert all(seam.source_step > 15 for seam in hard.seams), hard.seams
+    assert not any(seam.flagged for seam in hard.seams), hard.seams
