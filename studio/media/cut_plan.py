@@ -4,6 +4,7 @@ frame is written (see cut.py for what a cut is)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -83,6 +84,7 @@ def _check_take(splice: Splice, index: int, source: VideoInfo, sar: Fraction) ->
 def plan(source: VideoInfo, sar: Fraction, splices: list[Splice], crossfade: int) -> list[Window]:
     step = 1 / source.fps
     windows: list[Window] = []
+    handles: list[tuple[float, float, float, float]] = []
     for index, splice in enumerate(splices):
         length = splice.end - splice.start
         if length < step / 2 or splice.start < -step / 2 or splice.end > source.duration + step:
@@ -113,15 +115,36 @@ def plan(source: VideoInfo, sar: Fraction, splices: list[Splice], crossfade: int
                 "again or choose another."
             )
         stretch = take.duration / expected
-        fade_in = min(crossfade, int(splice.take_offset / step + 1e-3))
-        fade_out = min(crossfade, int(after / step + 1e-3))
-        windows.append(Window(index, splice, take, stretch, fade_in, fade_out))
-    for before, after_window in zip(windows, windows[1:], strict=False):
-        gap = round((after_window.splice.start - before.splice.end) / step)
-        if before.fade_out + after_window.fade_in > gap:
-            before.fade_out = min(before.fade_out, max(gap // 2, gap - after_window.fade_in))
-            after_window.fade_in = min(after_window.fade_in, gap - before.fade_out)
+        windows.append(Window(index, splice, take, stretch, 0, 0))
+        handles.append((splice.start, splice.end, splice.take_offset, after))
+    for window, (fade_in, fade_out) in zip(
+        windows, crossfades(handles, step, crossfade), strict=True
+    ):
+        window.fade_in, window.fade_out = fade_in, fade_out
     return windows
+
+
+def crossfades(
+    windows: Sequence[tuple[float, float, float, float]], step: float, crossfade: int
+) -> list[tuple[int, int]]:
+    """The frames blended before each window's in-point and after its out-point.
+
+    `windows` are (start, end, handle before, handle after) in seconds. Each blend is
+    `crossfade` frames, shortened where the take has fewer handle frames (none at the clip's
+    ends) and where two windows share a gap shorter than both blends. The interchange exports
+    (studio/cuts/exports.py) place their dissolves with this too, so they match the render."""
+    fades = [
+        [min(crossfade, int(before / step + 1e-3)), min(crossfade, int(after / step + 1e-3))]
+        for _, _, before, after in windows
+    ]
+    for left, right, (_, end, _, _), (start, _, _, _) in zip(
+        fades, fades[1:], windows, windows[1:], strict=False
+    ):
+        gap = round((start - end) / step)
+        if left[1] + right[0] > gap:
+            left[1] = min(left[1], max(gap // 2, gap - right[0]))
+            right[0] = min(right[0], gap - left[1])
+    return [(fade_in, fade_out) for fade_in, fade_out in fades]
 
 
 def colour_look(source: Path, window: Window, step: float) -> tuple[str, str]:
