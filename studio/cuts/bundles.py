@@ -5,7 +5,8 @@ its media.
 cut as it stands now), the source and each take's stored file, named as they lie in the zip.
 A file that is gone is a refusal with the window it belongs to, before anything is sent.
 `export_zip` streams the zip (stored, not compressed: video does not shrink) straight from
-the storage, file by file, so a request never holds the media in memory or on disk.
+the storage, file by file and chunk by chunk (from a bucket too), so a request never holds the
+media in memory or on disk.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from studio.cuts.models import Cut, CutRender
 from studio.cuts.renders import cut_plan
 from studio.models import Take
 from studio.storage.files import STORAGE_ERRORS
+from studio.storage.services import bucket_of
 
 CHUNK = 1024 * 1024
 FORMATS = {
@@ -146,6 +148,17 @@ def export_zip(export: Export) -> ZipStream:
 
 
 def _read(field: FieldFile) -> Iterator[bytes]:
-    with field.storage.open(field.name or "", "rb") as handle:
+    """The file's bytes as they arrive. From a bucket, straight off the object's body: the
+    storage's own File would fetch the whole object into memory before the first byte."""
+    name = field.name or ""
+    bucket = bucket_of(field.storage)
+    if bucket is not None:
+        body = bucket.client.get_object(Bucket=bucket.name, Key=bucket.key(name))["Body"]
+        try:
+            yield from body.iter_chunks(CHUNK)
+        finally:
+            body.close()
+        return
+    with field.storage.open(name, "rb") as handle:
         while chunk := handle.read(CHUNK):
             yield chunk

@@ -495,7 +495,9 @@ def test_a_take_file_that_went_missing_is_refused_with_a_reason(forty, as_bob):
     assert "Choose another take for that window." in page
 
 
-def test_the_zip_streams_from_a_bucket(s3, project, bob, as_bob):
+def test_the_zip_streams_from_a_bucket(s3, project, bob, as_bob, monkeypatch):
+    from storages.backends.s3 import S3Storage
+
     from tests.conftest import clip_row
 
     clip = clip_row(project, original_name="Harbour Dawn.MOV", duration=6.0, fps=29.97)
@@ -505,6 +507,11 @@ def test_the_zip_streams_from_a_bucket(s3, project, bob, as_bob):
         project, clip=clip, window=window, start_ms=1000, length_ms=4000, created_by=bob
     )
     services.window_choose(window=window, take=take)
+
+    def whole(*args, **kwargs):
+        raise AssertionError("the storage's File fetches the whole object before reading")
+
+    monkeypatch.setattr(S3Storage, "_open", whole)
     response = export(as_bob, cut, "zip")
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     name = f"media/harbour-dawn-w1-{take.code}.mp4"
