@@ -270,14 +270,22 @@ def edl_text(line: Timeline) -> str:
                 held = before.source_in + (start - before.record_in)
                 lines.append(event(number, channel, "C", (held, held), (start, start)))
                 lines.append(event(number, channel, f"D    {length:03d}", source, (start, end)))
-                lines.append(f"* FROM CLIP NAME: {_edl_safe(_name(before))}")
-                lines.append(f"* TO CLIP NAME: {_edl_safe(_name(piece))}")
+                lines += _edl_clip("FROM", before) + _edl_clip("TO", piece)
             else:
                 lines.append(event(number, channel, "C", source, (start, end)))
-                lines.append(f"* FROM CLIP NAME: {_edl_safe(_name(piece))}")
+                lines += _edl_clip("FROM", piece)
             lines.append(f"* SOURCE FILE: {_edl_safe(piece.media.path)}")
             lines.append("")
     return "\n".join(lines)
+
+
+def _edl_clip(side: str, piece: Piece) -> list[str]:
+    """The comments that name an event's clip (Premiere conforms an AX event by it) and its file
+    (as Avid writes it: OpenTimelineIO's reader links media so; Resolve reads SOURCE FILE)."""
+    return [
+        f"* {side} CLIP NAME: {_edl_safe(_name(piece))}",
+        f"* {side} CLIP: {_edl_safe(piece.media.path)}",
+    ]
 
 
 def _edl_safe(text: str) -> str:

@@ -262,9 +262,12 @@ def test_the_edl_events_follow_each_other_and_cover_the_clip(forty, as_bob):
         ("D", 6, (19, 150)),
         ("D", 6, (425, 1000)),
     ]
-    assert video[1].notes[:2] == [
+    assert video[1].notes == [
         "FROM CLIP NAME: shots-40s-1080p.mp4",
+        "FROM CLIP: media/shots-40s-1080p.mp4",
         f"TO CLIP NAME: {first}",
+        f"TO CLIP: media/{first}",
+        f"SOURCE FILE: media/{first}",
     ]
     held = [e for e in events if e.kind == "C" and e.rec[0] == e.rec[1]]
     assert [(e.number, e.src, e.rec) for e in held] == [
