@@ -59,8 +59,6 @@ def cut_export(*, cut: Cut, render: CutRender | None = None) -> Export:
         raise Refused("This clip's frame rate and size are not known yet: it cannot be exported.")
     plan = render.plan if render is not None else cut_plan(cut)
     numbers = _numbers(plan)
-    where = f"render v{render.number}" if render is not None else "the cut"
-    version = f" v{render.number}" if render is not None else ""
     stem = PurePosixPath(clip.original_name).stem
     name = _file_name(clip.original_name)
     source = _stored(clip.source, exports.Media(name, clip.duration, clip.has_audio))
@@ -69,28 +67,14 @@ def cut_export(*, cut: Cut, render: CutRender | None = None) -> Export:
     takes = {t.code: t for t in Take.objects.filter(code__in=[w["take"] for w in plan["windows"]])}
     files, media = [source], {}
     for window, number in zip(plan["windows"], numbers, strict=True):
-        take = takes.get(window["take"])
-        stored = None
-        if take is not None and take.result:
-            seconds = take.result_duration or (
-                window["take_offset"] + window["end"] - window["start"] + window["handle_after"]
-            )
-            name = (
-                f"{slugify(stem) or 'clip'}-w{number}-{take.code}{_suffix(take.result.name or '')}"
-            )
-            stored = _stored(take.result, exports.Media(name, seconds, bool(window["take_sound"])))
+        stored = _take_file(
+            takes.get(window["take"]), window, f"{slugify(stem) or 'clip'}-w{number}"
+        )
         if stored is None:
-            raise Refused(
-                f"The take {where} uses for window {number} ({window['start']:.2f}–"
-                f"{window['end']:.2f} s) is no longer stored, so the export cannot point to it. "
-                + (
-                    "Export the cut as it stands, or choose another take and render again."
-                    if render is not None
-                    else "Choose another take for that window."
-                )
-            )
+            raise Refused(_gone(window, number, render))
         files.append(stored)
         media[window["take"]] = stored.media
+    version = f" v{render.number}" if render is not None else ""
     line = exports.timeline(
         name=f"{cut.name}{version} ({clip.original_name})",
         plan=plan,
@@ -107,6 +91,31 @@ def cut_export(*, cut: Cut, render: CutRender | None = None) -> Export:
         timeline=line,
         files=tuple(files),
     )
+
+
+def _gone(window: dict, number: int, render: CutRender | None) -> str:
+    where = f"render v{render.number}" if render is not None else "the cut"
+    then = (
+        "Export the cut as it stands, or choose another take and render again."
+        if render is not None
+        else "Choose another take for that window."
+    )
+    return (
+        f"The take {where} uses for window {number} ({window['start']:.2f}–{window['end']:.2f} s)"
+        f" is no longer stored, so the export cannot point to it. {then}"
+    )
+
+
+def _take_file(take: Take | None, window: dict, prefix: str) -> Stored | None:
+    """A planned window's take file, `<clip>-w<n>-<take>.mp4`; None when it is gone."""
+    if take is None or not take.result:
+        return None
+    # The take's whole length: the window with the handles it was sent with.
+    seconds = take.result_duration or (
+        window["take_offset"] + window["end"] - window["start"] + window["handle_after"]
+    )
+    name = f"{prefix}-{take.code}{_suffix(take.result.name or '')}"
+    return _stored(take.result, exports.Media(name, seconds, bool(window.get("take_sound"))))
 
 
 def _numbers(plan: dict) -> list[int]:

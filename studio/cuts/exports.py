@@ -255,7 +255,8 @@ def edl_text(line: Timeline) -> str:
             f"{tc(src[0])} {tc(src[1])} {tc(rec[0])} {tc(rec[1])}"
         )
 
-    lines = [f"TITLE: {_edl_safe(line.name)}", "FCM: NON-DROP FRAME", ""]
+    # CMX 3600 keeps titles short; a long one is cut rather than broken over lines.
+    lines = [f"TITLE: {_edl_safe(line.name)[:70]}", "FCM: NON-DROP FRAME", ""]
     number = 0
     for channel, pieces in (("V", line.video), ("AA", line.audio)):
         for index, piece in enumerate(pieces):

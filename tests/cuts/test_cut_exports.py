@@ -496,6 +496,14 @@ def test_a_take_file_that_went_missing_is_refused_with_a_reason(forty, as_bob):
     page = as_bob.get(response.url).content.decode()
     assert "The take the cut uses for window 2 (12.00–17.00 s) is no longer stored" in page
     assert "Choose another take for that window." in page
+    # A render that used it says so, and what can still be exported.
+    render = CutRender.objects.create(
+        cut=forty, number=1, state=RenderState.READY, plan=renders.cut_plan(forty)
+    )
+    assert export(as_bob, forty, "xml", render).status_code == 302
+    page = as_bob.get(reverse("cut_detail", args=[forty.code])).content.decode()
+    assert "The take render v1 uses for window 2 (12.00–17.00 s) is no longer stored" in page
+    assert "Export the cut as it stands, or choose another take and render again." in page
 
 
 def test_the_zip_streams_from_a_bucket(s3, project, bob, as_bob, monkeypatch):
@@ -589,6 +597,16 @@ def test_close_windows_share_their_gap_and_a_take_sound_cuts_the_source_sound():
         exports.otio_text(silent)).tracks) == 1  # fmt: skip
     sequence = ET.fromstring(exports.xml_text(silent)).find("sequence")  # noqa: S314
     assert sequence.find("media/audio") is None
+
+
+def test_a_long_name_makes_a_short_edl_title_on_one_line():
+    line = exports.timeline(
+        name="Winter\nversion " * 20, plan=plan_of(), source=exports.Media("clip.mp4", 4.0),
+        takes={}, fps=25, duration=4.0, width=640, height=360,
+    )  # fmt: skip
+    title, events = parse_edl(exports.edl_text(line), 25)
+    assert title.startswith("Winter version Winter") and len(title) == 70
+    assert [(e.src, e.rec) for e in edits(events, "V")] == [((0, 100), (0, 100))]
 
 
 def test_windows_out_of_order_are_a_problem_not_a_timeline():
