@@ -140,6 +140,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "window_choose": ("cut", "edit"),
     "cut_renders": ("cut", "view"),
     "cut_render_new": ("cut", "edit"),
+    "cut_export": ("cut", "view"),
 }
 # Views that send a member elsewhere when the query names nothing to show (here: back to the
 # clip page's version stack, saying why).
@@ -167,7 +168,13 @@ def test_every_route_is_classified():
 @pytest.fixture
 def world(alice, bob, carol, team, project, make_take) -> dict[str, Any]:
     clip = Clip(
-        project=project, original_name="beach.mp4", state=MediaState.READY, duration=12, fps=25
+        project=project,
+        original_name="beach.mp4",
+        state=MediaState.READY,
+        duration=12,
+        fps=25,
+        width=640,
+        height=360,
     )
     clip.source.save("walk/source.mp4", ContentFile(b"not really a video"), save=False)
     clip.save()
@@ -207,6 +214,8 @@ def _kwargs(name: str, route: str, world: dict[str, Any]) -> dict[str, Any]:
     for key in ("member", "invite", "token"):
         if f":{key}>" in route or f"<{key}>" in route:
             kwargs[key] = world[key]
+    if "<str:fmt>" in route:
+        kwargs["fmt"] = "otio"
     if "<int:pk>" in route:
         kwargs["pk"] = world["window"]
     if "<uidb64>" in route:

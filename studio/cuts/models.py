@@ -52,6 +52,12 @@ class Cut(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
+    @property
+    def download_stem(self) -> str:
+        """`<clip>-<cut>`, as the cut's files are named when downloaded."""
+        clip = PurePosixPath(self.clip.original_name).stem or "clip"
+        return f"{clip}-{slugify(self.name) or 'cut'}"
+
 
 class CutWindow(models.Model):
     """[start, end) seconds on the clip's timeline, both on frame boundaries."""
@@ -126,8 +132,7 @@ class CutRender(models.Model):
     @property
     def download_stem(self) -> str:
         """`<clip>-<cut>-v<n>`, as the file is named when downloaded."""
-        clip = PurePosixPath(self.cut.clip.original_name).stem or "clip"
-        return f"{clip}-{slugify(self.cut.name) or 'cut'}-v{self.number}"
+        return f"{self.cut.download_stem}-v{self.number}"
 
     @property
     def flagged_seams(self) -> int:

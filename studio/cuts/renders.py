@@ -45,7 +45,8 @@ def cut_render_request(*, cut: Cut, author: User, source_where_missing: bool = F
     windows = list(cut.windows.select_related("chosen"))
     if not windows:
         raise Refused("This cut has no windows yet: split the clip into windows first.")
-    missing = [n for n, w in enumerate(windows, start=1) if not _usable(w)]
+    plan = cut_plan(cut, windows)
+    missing = plan["source_kept"]
     if missing and not source_where_missing:
         which = ", ".join(str(n) for n in missing)
         raise Refused(
@@ -55,14 +56,6 @@ def cut_render_request(*, cut: Cut, author: User, source_where_missing: bool = F
         )
     if len(missing) == len(windows):
         raise Refused("No window has a finished take chosen: the render would be the source.")
-    plan: dict[str, Any] = {
-        "crossfade_frames": cut.crossfade_frames,
-        # Edges on these get no blend (the source cuts hard there): kept with the render, so
-        # it renders the same after the clip's shot cuts are detected again.
-        "shot_cuts": list(cut.clip.shot_cuts or []),
-        "windows": [_planned(w) for w in windows if _usable(w)],
-        "source_kept": missing,
-    }
     for _ in range(3):  # two requests at once may pick the same number: the second tries again
         number = (cut.renders.aggregate(top=Max("number"))["top"] or 0) + 1
         try:
@@ -75,6 +68,21 @@ def cut_render_request(*, cut: Cut, author: User, source_where_missing: bool = F
         except IntegrityError:
             continue
     raise Refused("Another render of this cut was asked for at the same moment; try again.")
+
+
+def cut_plan(cut: Cut, windows: list[CutWindow] | None = None) -> dict[str, Any]:
+    """The cut as it stands, as a render records it: each window with a finished chosen take
+    (where it falls in the take), the numbers of the windows that keep the source, the blend."""
+    if windows is None:
+        windows = list(cut.windows.select_related("chosen"))
+    return {
+        "crossfade_frames": cut.crossfade_frames,
+        # Edges on these get no blend (the source cuts hard there): kept with the render, so
+        # it renders the same after the clip's shot cuts are detected again.
+        "shot_cuts": list(cut.clip.shot_cuts or []),
+        "windows": [_planned(w) for w in windows if _usable(w)],
+        "source_kept": [n for n, w in enumerate(windows, start=1) if not _usable(w)],
+    }
 
 
 def _usable(window: CutWindow) -> bool:

@@ -4,6 +4,7 @@ frame is written (see cut.py for what a cut is)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -92,13 +93,8 @@ def plan(
     shot_cuts: tuple[float, ...] = (),
 ) -> list[Window]:
     step = 1 / source.fps
-
-    def on_shot_cut(at: float) -> bool:
-        # The source changes picture there anyway: a hard join is what it shows; a blend
-        # would dissolve one shot into the next where the clip has a cut.
-        return any(abs(at - cut) < step / 2 for cut in shot_cuts)
-
     windows: list[Window] = []
+    handles: list[tuple[float, float, float, float]] = []
     for index, splice in enumerate(splices):
         length = splice.end - splice.start
         if length < step / 2 or splice.start < -step / 2 or splice.end > source.duration + step:
@@ -129,23 +125,52 @@ def plan(
                 "again or choose another."
             )
         stretch = take.duration / expected
-        fade_in = (
-            0
-            if on_shot_cut(splice.start)
-            else min(crossfade, int(splice.take_offset / step + 1e-3))
-        )
-        fade_out = 0 if on_shot_cut(splice.end) else min(crossfade, int(after / step + 1e-3))
-        windows.append(Window(index, splice, take, stretch, fade_in, fade_out, after))
-    for before, after_window in zip(windows, windows[1:], strict=False):
-        gap = round((after_window.splice.start - before.splice.end) / step)
-        if before.fade_out + after_window.fade_in > gap:
-            before.fade_out = min(before.fade_out, max(gap // 2, gap - after_window.fade_in))
-            after_window.fade_in = min(after_window.fade_in, gap - before.fade_out)
-        if gap == 0 and not on_shot_cut(after_window.splice.start):
-            length = round((after_window.splice.end - after_window.splice.start) / step)
-            handle = int(before.after / step + 1e-3)
-            after_window.cross = min(crossfade, handle, length // 2)
+        windows.append(Window(index, splice, take, stretch, 0, 0, after))
+        handles.append((splice.start, splice.end, splice.take_offset, after))
+    for window, (fade_in, fade_out, cross) in zip(
+        windows, crossfades(handles, step, crossfade, shot_cuts), strict=True
+    ):
+        window.fade_in, window.fade_out, window.cross = fade_in, fade_out, cross
     return windows
+
+
+def crossfades(
+    windows: Sequence[tuple[float, float, float, float]],
+    step: float,
+    crossfade: int,
+    shot_cuts: Sequence[float] = (),
+) -> list[tuple[int, int, int]]:
+    """Per window, the frames blended before its in-point, after its out-point, and at its
+    start from the window before (where two windows meet with no source between them).
+
+    `windows` are (start, end, handle before, handle after) in seconds. Each blend is
+    `crossfade` frames, shortened where the take has fewer handle frames (none at the clip's
+    ends) and where two windows share a gap shorter than both blends. An edge on one of the
+    clip's shot cuts has none: the source cuts hard there, and a blend would dissolve one shot
+    into the next. The interchange exports (studio/cuts/exports.py) place their dissolves with
+    this too, so they match the render."""
+
+    def on_shot_cut(at: float) -> bool:
+        return any(abs(at - cut) < step / 2 for cut in shot_cuts)
+
+    fades = [
+        [
+            0 if on_shot_cut(start) else min(crossfade, int(before / step + 1e-3)),
+            0 if on_shot_cut(end) else min(crossfade, int(after / step + 1e-3)),
+            0,
+        ]
+        for start, end, before, after in windows
+    ]
+    for left, right, (_, end, _, after), (start, finish, _, _) in zip(
+        fades, fades[1:], windows, windows[1:], strict=False
+    ):
+        gap = round((start - end) / step)
+        if left[1] + right[0] > gap:
+            left[1] = min(left[1], max(gap // 2, gap - right[0]))
+            right[0] = min(right[0], gap - left[1])
+        if gap == 0 and not on_shot_cut(start):  # take to take, from the first's handle after
+            right[2] = min(crossfade, int(after / step + 1e-3), round((finish - start) / step) // 2)
+    return [(fade_in, fade_out, cross) for fade_in, fade_out, cross in fades]
 
 
 def colour_look(source: Path, window: Window, step: float) -> tuple[str, str]:

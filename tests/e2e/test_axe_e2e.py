@@ -366,6 +366,7 @@ def test_every_page_of_the_teams_work_passes_axe(
     pages.check("cut", f"/x/{cut.code}/", h1="Clay version")
     expect(page.locator(".cut-window")).to_have_count(2)
     expect(page.get_by_text("Crosses a shot cut at 0:06.00")).to_be_visible()
+    expect(page.get_by_role("link", name="Zip with the media")).to_be_visible()
     shot(page, "cut")
     pages.phone("cut", f"/x/{cut.code}/", h1="Clay version")
     page.get_by_role("button", name="Edit the ticked windows").click()
