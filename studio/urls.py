@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from studio.cuts import render_views
 from studio.cuts import views as cuts
 from studio.governance import admin_views, usage_views
 from studio.library import views as library
@@ -38,6 +39,7 @@ urlpatterns = [
     path("x/<str:code>/windows/", cuts.window_add, name="window_add"),
     path("x/<str:code>/renders/", cuts.cut_renders, name="cut_renders"),
     path("x/<str:code>/render/", cuts.cut_render_new, name="cut_render_new"),
+    path("x/<str:code>/v<int:number>/", render_views.render_detail, name="render_detail"),
     path("x/<str:code>/w/<int:pk>/", cuts.window_move, name="window_move"),
     path("x/<str:code>/w/<int:pk>/remove/", cuts.window_remove, name="window_remove"),
     path("x/<str:code>/w/<int:pk>/choose/", cuts.window_choose, name="window_choose"),

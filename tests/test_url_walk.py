@@ -140,11 +140,23 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "window_choose": ("cut", "edit"),
     "cut_renders": ("cut", "view"),
     "cut_render_new": ("cut", "edit"),
+    "render_detail": ("render", "view"),
 }
 # Views that send a member elsewhere when the query names nothing to show (here: back to the
 # clip page's version stack, saying why).
 REDIRECTS = {"clip_compare", "clip_grid"}
-SCOPED = {"team", "project", "clip", "reference", "media", "take", "share", "comment", "cut"}
+SCOPED = {
+    "team",
+    "project",
+    "clip",
+    "reference",
+    "media",
+    "take",
+    "share",
+    "comment",
+    "cut",
+    "render",
+}
 
 
 def _patterns(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:
@@ -180,8 +192,10 @@ def world(alice, bob, carol, team, project, make_take) -> dict[str, Any]:
     invitation, token = invitation_create(team=team, role="editor", created_by=alice)
     cut = Cut.objects.create(project=project, clip=clip, name="Clay", created_by=alice)
     window = CutWindow.objects.create(cut=cut, start=0, end=4)
+    render = CutRender.objects.create(cut=cut, number=1, state="ready")
     return {
         "cut": cut,
+        "render": render,
         "window": window.pk,
         "take": take,
         "share": share,
@@ -200,13 +214,15 @@ def _kwargs(name: str, route: str, world: dict[str, Any]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     if "<str:code>" in route:
         scope = ROUTES[name][0]
-        owner = {"media": "clip"}.get(scope, scope)
+        owner = {"media": "clip", "render": "cut"}.get(scope, scope)
         kwargs["code"] = world[owner].code
     if "<str:kind>" in route:
         kwargs.update(kind="clip", variant="source")
     for key in ("member", "invite", "token"):
         if f":{key}>" in route or f"<{key}>" in route:
             kwargs[key] = world[key]
+    if "<int:number>" in route:
+        kwargs["number"] = world["render"].number
     if "<int:pk>" in route:
         kwargs["pk"] = world["window"]
     if "<uidb64>" in route:
@@ -268,7 +284,7 @@ def _media_owner(kind: str, world: dict[str, Any]) -> Any:
             sha256="0" * 64,
         )
     if kind == "render":
-        return CutRender.objects.create(cut=world["cut"], number=1, state="ready")
+        return world["render"]
     return world[{"ref": "reference"}.get(kind, kind)]
 
 
