@@ -144,6 +144,25 @@ urlpatterns = [
         {"fmt": "xml"},
         name="take_comments_xml",
     ),
+    path(
+        "x/<str:code>/v<int:number>/comments/",
+        comment_views.render_comments,
+        name="render_comments",
+    ),
+    path(
+        "x/<str:code>/v<int:number>/comments/new/",
+        comment_views.render_comment_create,
+        name="render_comment_create",
+    ),
+    *(
+        path(
+            f"x/<str:code>/v<int:number>/comments.{fmt}",
+            comment_views.render_comments_export,
+            {"fmt": fmt},
+            name=f"render_comments_{fmt}",
+        )
+        for fmt in ("csv", "edl", "xml")
+    ),
     path("for-you/", comment_views.for_you, name="for_you"),
     path("for-you/seen/", comment_views.for_you_seen, name="for_you_seen"),
     path("", include("accounts.urls")),

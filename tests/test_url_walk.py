@@ -141,6 +141,11 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "cut_renders": ("cut", "view"),
     "cut_render_new": ("cut", "edit"),
     "render_detail": ("render", "view"),
+    "render_comments": ("render", "view"),
+    "render_comment_create": ("render", "view"),
+    "render_comments_csv": ("render", "view"),
+    "render_comments_edl": ("render", "view"),
+    "render_comments_xml": ("render", "view"),
 }
 # Views that send a member elsewhere when the query names nothing to show (here: back to the
 # clip page's version stack, saying why).

@@ -11,6 +11,7 @@ from accounts.models import Membership
 from studio.cuts.models import CutRender, RenderState
 from studio.review.comments import subject_fps
 from studio.review.forms import ShareLinkForm
+from studio.review.panels import comment_panel
 
 
 def render_facts(render: CutRender) -> dict[str, Any]:
@@ -63,5 +64,8 @@ def render_page_context(
         "fps": subject_fps(clip=clip),
         "duration": render.duration or clip.duration or 0,
         **render_facts(render),
+        "comment_panel": None,
     }
+    if context["ready"]:
+        context["comment_panel"] = comment_panel(request, render=render, membership=membership)
     return context

@@ -19,8 +19,9 @@ class Side(models.TextChoices):
 
 
 class Comment(models.Model):
-    """A note on a take (or a clip) at one frame, maybe with a drawing on that frame; or a
-    reply in its thread. Written by a member, or by a guest through a review link."""
+    """A note on a take (or a clip, or a cut's render) at one frame, maybe with a drawing on
+    that frame; or a reply in its thread. Written by a member, or by a guest through a review
+    link."""
 
     BODY_MAX = 2000
     GUEST_NAME_MAX = 60
@@ -31,6 +32,15 @@ class Comment(models.Model):
     )
     clip = models.ForeignKey(
         "studio.Clip", on_delete=models.CASCADE, null=True, blank=True, related_name="comments"
+    )
+    # A cut's render: frames are the source clip's, counted from the start of the cut (which
+    # is the clip's whole timeline).
+    render = models.ForeignKey(
+        "studio.CutRender",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="comments",
     )
     parent = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
@@ -76,11 +86,15 @@ class Comment(models.Model):
         indexes = [
             models.Index(fields=["take", "created_at"]),
             models.Index(fields=["clip", "created_at"]),
+            models.Index(fields=["render", "created_at"]),
         ]
         constraints = [
+            # Exactly one thing the comment is on (comment_create has always made it so).
             models.CheckConstraint(
-                condition=models.Q(take__isnull=False) | models.Q(clip__isnull=False),
-                name="comment_has_a_subject",
+                condition=models.Q(take__isnull=False, clip__isnull=True, render__isnull=True)
+                | models.Q(take__isnull=True, clip__isnull=False, render__isnull=True)
+                | models.Q(take__isnull=True, clip__isnull=True, render__isnull=False),
+                name="comment_has_one_subject",
             )
         ]
 
