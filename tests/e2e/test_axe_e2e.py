@@ -32,6 +32,7 @@ from studio.review import comments, shares
 from studio.takes import create, gallery
 from studio.takes.parameters import EditParameters
 from tests.conftest import PASSWORD, client_for, last_link, make_user, upload_clip
+from tests.cuts.rows import render_row
 from tests.e2e.conftest import check_axe, finish_take, make_take, shot, sign_in, sign_out
 from tests.samples import make_image
 
@@ -579,3 +580,36 @@ def test_review_pages_pass_axe(
     pages.check("take review status (viewer)", f"/k/{studio.other.code}/")
     expect(page.locator("#review")).to_contain_text("Changes requested")
     assert len(pages.checked) == 16, pages.checked
+
+
+# A cut's render (issue 22): its page with the compare, its comments and their drawings, and
+# the review control; the comment panel's poll is held back like the other live parts.
+def test_render_pages_pass_axe(
+    axe_context: BrowserContext, live_server, studio: Studio, bob, subtests, samples
+) -> None:
+    pages = axe_pages(axe_context, live_server.url, subtests, LIVE_PARTIALS)
+    page = pages.page
+    made = render_row(studio.project, bob, samples)
+    comments.comment_create(
+        render=made,
+        author=bob,
+        body="@Alice the second join jumps",
+        frame=76,
+        drawing=[{"kind": "arrow", "colour": "red", "points": [[0.9, 0.1], [0.62, 0.4]]}],
+    )
+    path = f"/x/{made.cut.code}/v{made.number}/"
+
+    sign_in(page, live_server.url, "alice@example.com")
+    pages.check("render", path, h1="Clay version v1")
+    page.get_by_role("button", name="Comment by Bob at 00:00:03:01").click()
+    expect(page.locator(".drawing-layer")).to_be_visible()
+    pages.check("render with a comment's drawing shown")
+    shot(page, "render-comment-drawing")
+    pages.phone("render", path, h1="Clay version v1")
+    page.set_viewport_size({"width": 820, "height": 1180})
+    page.goto(live_server.url + path)
+    shot(page, "render-tablet-axe")
+    page.set_viewport_size(DESKTOP)
+    pages.check("cut with a ready render", f"/x/{made.cut.code}/", h1="Clay version")
+    expect(page.get_by_role("link", name="v1", exact=True)).to_be_visible()
+    assert len(pages.checked) == 4, pages.checked
