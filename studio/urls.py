@@ -172,6 +172,7 @@ urlpatterns = [
 # Review: approvals, version stacks and the variation grid (studio/review/views.py).
 urlpatterns += [
     path("k/<str:code>/review/", review.take_review, name="take_review"),
+    path("x/<str:code>/v<int:number>/review/", review.render_review, name="render_review"),
     path("k/<str:code>/cell/", review.take_grid_cell, name="take_grid_cell"),
     path("c/<str:code>/compare/", review.clip_compare, name="clip_compare"),
     path("c/<str:code>/grid/", review.clip_grid, name="clip_grid"),

@@ -2,3 +2,4 @@
 // the review status and the comments, each its own module as on a take's page.
 import "./compare.js";
 import "./comments.js";
+import "./review.js";

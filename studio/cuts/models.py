@@ -22,6 +22,7 @@ from accounts.models import User
 from studio.core.codes import new_code
 from studio.library.models import Clip, kind_of
 from studio.projects.models import Project
+from studio.takes.models import ReviewStatus
 
 CROSSFADE_FRAMES = 6  # the default blend at each join, in source frames
 MAX_CROSSFADE_FRAMES = 24
@@ -113,6 +114,14 @@ class CutRender(models.Model):
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Review (docs/review.md), as a take's: where the team's decision on this render stands.
+    review_status = models.CharField(
+        max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.NONE
+    )
+    review_changed_at = models.DateTimeField(null=True, blank=True)
+    review_changed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["cut", "-number"]
@@ -128,6 +137,11 @@ class CutRender(models.Model):
         """`<clip>-<cut>-v<n>`, as the file is named when downloaded."""
         clip = PurePosixPath(self.cut.clip.original_name).stem or "clip"
         return f"{clip}-{slugify(self.cut.name) or 'cut'}-v{self.number}"
+
+    @property
+    def title(self) -> str:
+        """As the team history and the gallery name it: "Clay version v2 — cut of a.mp4"."""
+        return f"{self.cut.name} v{self.number} — cut of {self.cut.clip.original_name}"
 
     @property
     def flagged_seams(self) -> int:

@@ -49,7 +49,9 @@ def team_activity(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     membership = get_team_for_user(request.user, code)
     team = membership.team
     team_switch(user=request.user, team=team)
-    feed = Activity.objects.filter(team=team).select_related("actor", "project", "take")
+    feed = Activity.objects.filter(team=team).select_related(
+        "actor", "project", "take", "render__cut"
+    )
     member = request.GET.get("member", "")
     if member:
         feed = feed.filter(actor__email__iexact=member)

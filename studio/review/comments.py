@@ -292,6 +292,7 @@ def comment_create(
             + (f" (guest {guest_name})" if author is None else ""),
             project=subject_project(take=take, clip=clip, render=render),
             take=take,
+            render=render,
         )
     if mentioned:
         transaction.on_commit(lambda: mail_mentions(comment, mentioned))
@@ -497,3 +498,30 @@ def take_review_set(*, take: Take, status: str, user: User) -> Take:
             take=take,
         )
     return take
+
+
+def render_review_set(*, render: CutRender, status: str, user: User) -> CutRender:
+    """A render's review status, with the same choices and history as a take's."""
+    if status not in ReviewStatus.values:
+        raise Refused("Choose a review status from the list.")
+    if render.review_status == status:
+        return render
+    before = render.get_review_status_display()
+    render.review_status = status
+    render.review_changed_at = timezone.now()
+    render.review_changed_by = user
+    project = render.cut.project
+    after = render.get_review_status_display().lower()
+    with transaction.atomic():
+        render.save(update_fields=["review_status", "review_changed_at", "review_changed_by"])
+        activity_log(
+            team=project.team,
+            actor=user,
+            verb="approved" if status == ReviewStatus.APPROVED else "reviewed",
+            summary=f"approved {render.title}"
+            if status == ReviewStatus.APPROVED
+            else f"set {render.title} from {before.lower()} to {after}",
+            project=project,
+            render=render,
+        )
+    return render

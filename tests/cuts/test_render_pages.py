@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from studio.cuts.models import CutRender, RenderState
+from studio.models import Activity, ReviewStatus
 from tests.cuts.rows import render_row
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +68,53 @@ def test_a_failed_render_page_says_why_and_has_no_player(made, as_bob):
     made.save(update_fields=["state", "reason"])
     page = as_bob.get(page_url(made)).content.decode()
     assert "The media folder is full" in page and "data-compare" not in page
+
+
+# -- review status ------------------------------------------------------------------------------
+def review(client, render: CutRender, status: str, **extra):
+    url = reverse("render_review", args=[render.cut.code, render.number])
+    return client.post(url, {"status": status}, **extra)
+
+
+@pytest.mark.parametrize(("who", "name"), [("as_alice", "Alice"), ("as_bob", "Bob")])
+def test_an_editor_or_owner_approves_a_render_as_a_take(made, who, name, request):
+    client = request.getfixturevalue(who)
+    response = review(client, made, ReviewStatus.APPROVED)
+    assert response.status_code == 302 and response.url == page_url(made)
+    made.refresh_from_db()
+    assert made.review_status == ReviewStatus.APPROVED and made.review_changed_by.name == name
+    # Shown on the render's page (the same control as a take's) and on the cut's page.
+    page = client.get(page_url(made)).content.decode()
+    assert f'data-review-take="{made.code}" data-review="approved"' in page
+    assert 'aria-pressed="true">Approved</button>' in page
+    cut_page = client.get(reverse("cut_detail", args=[made.cut.code])).content.decode()
+    assert f'review-approved" data-review-badge="{made.code}">Approved' in cut_page
+    # The team history: who approved which cut.
+    entry = Activity.objects.get(verb="approved")
+    assert entry.summary == "approved Clay version v1 — cut of interview.mp4"
+    assert entry.render == made and entry.actor.name == name
+    history = client.get(reverse("team_activity", args=[made.cut.project.team.code]))
+    assert f'href="{page_url(made)}">cut v1</a>' in history.content.decode()
+
+
+def test_the_page_script_gets_the_new_status_as_json(made, as_bob):
+    response = review(as_bob, made, ReviewStatus.CHANGES_REQUESTED, HTTP_ACCEPT="application/json")
+    data = response.json()
+    assert data["ok"] and data["code"] == made.code and data["label"] == "Changes requested"
+    assert data["by"] == "Bob" and data["who"].startswith("Set by Bob")
+    bad = review(as_bob, made, "perfect", HTTP_ACCEPT="application/json")
+    assert bad.status_code == 400 and bad.json()["error"] == "Choose a review status from the list."
+
+
+def test_a_viewer_reads_the_status_but_cannot_set_it(made, as_carol, as_dave, bob):
+    from studio.review.comments import render_review_set
+
+    render_review_set(render=made, status=ReviewStatus.NEEDS_REVIEW, user=bob)
+    assert review(as_carol, made, ReviewStatus.APPROVED).status_code == 403
+    assert review(as_dave, made, ReviewStatus.APPROVED).status_code == 404
+    url = reverse("render_review", args=[made.cut.code, made.number])
+    assert as_carol.get(url).status_code == 405
+    made.refresh_from_db()
+    assert made.review_status == ReviewStatus.NEEDS_REVIEW
+    page = as_carol.get(page_url(made)).content.decode()
+    assert "Needs review" in page and "Set the review status" not in page

@@ -610,6 +610,13 @@ def test_render_pages_pass_axe(
     page.goto(live_server.url + path)
     shot(page, "render-tablet-axe")
     page.set_viewport_size(DESKTOP)
+    pages.check("render review control", path, h1="Clay version v1")
+    page.get_by_role("group", name="Set the review status").get_by_role(
+        "button", name="Approved"
+    ).click()
+    expect(page.locator("#review [data-review-badge]")).to_have_text("Approved")
+    pages.check("render review control, approved")
     pages.check("cut with a ready render", f"/x/{made.cut.code}/", h1="Clay version")
     expect(page.get_by_role("link", name="v1", exact=True)).to_be_visible()
-    assert len(pages.checked) == 4, pages.checked
+    expect(page.locator(f'[data-review-badge="{made.code}"]')).to_have_text("Approved")
+    assert len(pages.checked) == 6, pages.checked
