@@ -40,6 +40,11 @@ urlpatterns = [
     path("x/<str:code>/renders/", cuts.cut_renders, name="cut_renders"),
     path("x/<str:code>/render/", cuts.cut_render_new, name="cut_render_new"),
     path("x/<str:code>/v<int:number>/", render_views.render_detail, name="render_detail"),
+    path(
+        "x/<str:code>/v<int:number>/share/",
+        share_views.render_share_create,
+        name="render_share_create",
+    ),
     path("x/<str:code>/w/<int:pk>/", cuts.window_move, name="window_move"),
     path("x/<str:code>/w/<int:pk>/remove/", cuts.window_remove, name="window_remove"),
     path("x/<str:code>/w/<int:pk>/choose/", cuts.window_choose, name="window_choose"),

@@ -65,7 +65,14 @@ def render_page_context(
         "duration": render.duration or clip.duration or 0,
         **render_facts(render),
         "comment_panel": None,
+        "share_form": share_form or ShareLinkForm(),
     }
+    links = list(render.share_links.all()) if membership.can_edit else []
+    context["share_links"] = links
+    # A new link's address is shown once, just after it was made (render_share_create put it
+    # there), as on a take's page.
+    new = ((link.code, request.session.pop(f"share-{link.code}", "")) for link in links)
+    context["new_share_urls"] = [(code, url) for code, url in new if url]
     if context["ready"]:
         context["comment_panel"] = comment_panel(request, render=render, membership=membership)
     return context

@@ -599,6 +599,18 @@ def test_render_pages_pass_axe(
     )
     path = f"/x/{made.cut.code}/v{made.number}/"
 
+    # The render's review link, as a guest sees it: the cut beside the source, comments.
+    _, review = shares.share_create(
+        render=made, author=bob, days=7, allow_download=True, show_prompt=True, allow_comments=True
+    )
+    pages.check("shared render (guest)", f"/s/{review}/", h1="Clay version v1")
+    expect(page.locator("[data-compare] figcaption")).to_have_text(["Source", "Cut"])
+    page.get_by_role("button", name="Comment at this frame").first.click()
+    expect(page.locator("#comment-name")).to_be_visible()
+    pages.check("shared render with the guest's comment box open")
+    shot(page, "render-shared-desktop")
+    pages.phone("shared render (guest)", f"/s/{review}/", h1="Clay version v1")
+
     sign_in(page, live_server.url, "alice@example.com")
     pages.check("render", path, h1="Clay version v1")
     page.get_by_role("button", name="Comment by Bob at 00:00:03:01").click()
@@ -611,6 +623,10 @@ def test_render_pages_pass_axe(
     shot(page, "render-tablet-axe")
     page.set_viewport_size(DESKTOP)
     pages.check("render review control", path, h1="Clay version v1")
+    page.get_by_label("Password").fill("harbour lights")
+    page.get_by_role("button", name="Create share link").click()
+    expect(page.get_by_label("New share link (shown only now)")).to_be_visible()
+    pages.check("render with a new share link")
     page.get_by_role("group", name="Set the review status").get_by_role(
         "button", name="Approved"
     ).click()
@@ -619,4 +635,4 @@ def test_render_pages_pass_axe(
     pages.check("cut with a ready render", f"/x/{made.cut.code}/", h1="Clay version")
     expect(page.get_by_role("link", name="v1", exact=True)).to_be_visible()
     expect(page.locator(f'[data-review-badge="{made.code}"]')).to_have_text("Approved")
-    assert len(pages.checked) == 6, pages.checked
+    assert len(pages.checked) == 10, pages.checked

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from studio.cuts import renders, services
 from studio.cuts.models import CutRender, RenderState
 from studio.models import Comment, Project, TakeState
+from studio.review import shares
 from studio.takes.parameters import EditParameters
 from tests import pipeline
 from tests.conftest import client_for, upload_clip
@@ -148,3 +149,21 @@ def test_the_render_page_plays_in_sync_on_a_tablet_and_a_phone(
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     in_sync_while_playing(page)
     shot(page, f"render-{size}")
+
+
+def test_a_shared_render_plays_in_sync_for_a_guest_on_a_phone(
+    page: Page, live_server, bob, made, console_errors: list[str]
+) -> None:
+    _, token = shares.share_create(
+        render=made, author=bob, days=7, allow_download=True, show_prompt=True, allow_comments=True
+    )
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/s/{token}/")
+    wait_until(page, COMPARE_READY)
+    page.evaluate(
+        "() => document.querySelectorAll('[data-compare] video').forEach(v => v.muted = true)"
+    )
+    expect(page.locator("[data-compare] figcaption")).to_have_text(["Source", "Cut"])
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    in_sync_while_playing(page)
+    shot(page, "render-shared-phone")
