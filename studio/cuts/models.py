@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import PurePosixPath
+from typing import ClassVar
 
 from django.core.validators import MaxValueValidator
 from django.db import models
@@ -20,7 +21,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from studio.core.codes import new_code
-from studio.library.models import Clip, kind_of
+from studio.library.models import Clip, Poster, kind_of, media_url
 from studio.projects.models import Project
 from studio.takes.models import ReviewStatus
 
@@ -137,6 +138,17 @@ class CutRender(models.Model):
         """`<clip>-<cut>-v<n>`, as the file is named when downloaded."""
         clip = PurePosixPath(self.cut.clip.original_name).stem or "clip"
         return f"{clip}-{slugify(self.cut.name) or 'cut'}-v{self.number}"
+
+    # The gallery lists renders among takes; its cards ask which one they show.
+    is_render: ClassVar[bool] = True
+
+    @property
+    def grid_poster(self) -> Poster | None:
+        """The picture shown for this render in grids: its poster, at its clip's size."""
+        if not self.poster:
+            return None
+        clip = self.cut.clip
+        return Poster(media_url("render", self.code, "poster"), clip.width, clip.height)
 
     @property
     def title(self) -> str:

@@ -4,12 +4,17 @@ that never render (the render itself is tests/cuts/test_cut_renders.py's)."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from accounts.models import User
 from studio.cuts import services
 from studio.cuts.models import CutRender, RenderState
+from studio.media.probe import probe
+from studio.media.transcode import make_poster
 from studio.models import Project, TakeState
 from tests.conftest import clip_row, take_row
 from tests.samples import Samples
@@ -51,8 +56,14 @@ def render_row(project: Project, author: User, samples: Samples) -> CutRender:
         created_by=author,
         finished_at=timezone.now(),
     )
-    data = samples["cut-25.mp4"].read_bytes()
-    render.file.save(f"cuts/{project.code}/{cut.code}/v1/render.mp4", ContentFile(data))
+    video = samples["cut-25.mp4"]
+    data = video.read_bytes()
+    folder = f"cuts/{project.code}/{cut.code}/v1"
+    render.file.save(f"{folder}/render.mp4", ContentFile(data), save=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        poster = Path(tmp) / "poster.jpg"
+        make_poster(video, poster, probe(video, max_seconds=60))
+        render.poster.save(f"{folder}/poster.jpg", ContentFile(poster.read_bytes()), save=False)
     render.size = len(data)
-    render.save(update_fields=["file", "size"])
+    render.save(update_fields=["file", "poster", "size"])
     return render

@@ -635,4 +635,12 @@ def test_render_pages_pass_axe(
     pages.check("cut with a ready render", f"/x/{made.cut.code}/", h1="Clay version")
     expect(page.get_by_role("link", name="v1", exact=True)).to_be_visible()
     expect(page.locator(f'[data-review-badge="{made.code}"]')).to_have_text("Approved")
-    assert len(pages.checked) == 10, pages.checked
+    gallery_path = f"/t/{studio.team.code}/gallery/"
+    pages.check("gallery with a render", gallery_path)
+    expect(page.locator(f"#render-{made.code}")).to_contain_text("Clay version v1 — cut of")
+    shot(page, "gallery-render")
+    pages.phone("gallery with a render", gallery_path)
+    pages.check("team history with a render", f"/t/{studio.team.code}/activity/")
+    expect(page.locator('[data-verb="approved"]')).to_contain_text("approved Clay version v1")
+    expect(page.locator('[data-verb="shared"]').first).to_contain_text("shared Clay version v1")
+    assert len(pages.checked) == 13, pages.checked
