@@ -226,3 +226,11 @@ def test_the_gallery_pages_through_takes_and_renders_alike(made, bob, as_carol, 
     takes = list(Take.objects.order_by("pk"))
     # At the same moment, a render comes before a take.
     assert seen == [takes[1], made, second, takes[0]]
+
+
+def test_the_project_page_lists_its_ready_renders(made, as_carol, bob):
+    CutRender.objects.create(cut=made.cut, number=2, state=RenderState.FAILED, created_by=bob)
+    page = as_carol.get(reverse("project_detail", args=[made.cut.project.code])).content.decode()
+    assert "Cuts rendered" in page and f'href="{page_url(made)}"' in page
+    assert "Clay version v1 — cut of interview.mp4" in page
+    assert reverse("render_detail", args=[made.cut.code, 2]) not in page

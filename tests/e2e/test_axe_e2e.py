@@ -640,7 +640,9 @@ def test_render_pages_pass_axe(
     expect(page.locator(f"#render-{made.code}")).to_contain_text("Clay version v1 — cut of")
     shot(page, "gallery-render")
     pages.phone("gallery with a render", gallery_path)
+    pages.check("project with a render", f"/p/{studio.project.code}/", h1="Harbour film")
+    expect(page.locator("#render-list")).to_contain_text("Clay version v1 — cut of")
     pages.check("team history with a render", f"/t/{studio.team.code}/activity/")
     expect(page.locator('[data-verb="approved"]')).to_contain_text("approved Clay version v1")
     expect(page.locator('[data-verb="shared"]').first).to_contain_text("shared Clay version v1")
-    assert len(pages.checked) == 13, pages.checked
+    assert len(pages.checked) == 14, pages.checked
