@@ -627,6 +627,7 @@ def test_render_pages_pass_axe(
     page.get_by_role("button", name="Create share link").click()
     expect(page.get_by_label("New share link (shown only now)")).to_be_visible()
     pages.check("render with a new share link")
+    shot(page, "render-share-card")
     page.get_by_role("group", name="Set the review status").get_by_role(
         "button", name="Approved"
     ).click()

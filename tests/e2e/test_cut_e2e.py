@@ -97,6 +97,7 @@ def test_a_render_plays_beside_the_source_and_takes_a_comment_at_a_frame(
 
     # From the cut's page, the render's link.
     page.goto(live_server.url + reverse("cut_detail", args=[made.cut.code]))
+    shot(page, "cut-with-a-render")
     page.get_by_role("link", name="v1", exact=True).click()
     expect(page.get_by_role("heading", name="Clay version v1")).to_be_visible()
     open_render(page, url)
