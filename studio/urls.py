@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from studio.cuts import export_views
+from studio.cuts import export_views, render_views
 from studio.cuts import views as cuts
 from studio.governance import admin_views, usage_views
 from studio.library import views as library
@@ -40,6 +40,12 @@ urlpatterns = [
     path("x/<str:code>/renders/", cuts.cut_renders, name="cut_renders"),
     path("x/<str:code>/render/", cuts.cut_render_new, name="cut_render_new"),
     path("x/<str:code>/export/<str:fmt>/", export_views.cut_export, name="cut_export"),
+    path("x/<str:code>/v<int:number>/", render_views.render_detail, name="render_detail"),
+    path(
+        "x/<str:code>/v<int:number>/share/",
+        share_views.render_share_create,
+        name="render_share_create",
+    ),
     path("x/<str:code>/w/<int:pk>/", cuts.window_move, name="window_move"),
     path("x/<str:code>/w/<int:pk>/remove/", cuts.window_remove, name="window_remove"),
     path("x/<str:code>/w/<int:pk>/choose/", cuts.window_choose, name="window_choose"),
@@ -144,6 +150,25 @@ urlpatterns = [
         {"fmt": "xml"},
         name="take_comments_xml",
     ),
+    path(
+        "x/<str:code>/v<int:number>/comments/",
+        comment_views.render_comments,
+        name="render_comments",
+    ),
+    path(
+        "x/<str:code>/v<int:number>/comments/new/",
+        comment_views.render_comment_create,
+        name="render_comment_create",
+    ),
+    *(
+        path(
+            f"x/<str:code>/v<int:number>/comments.{fmt}",
+            comment_views.render_comments_export,
+            {"fmt": fmt},
+            name=f"render_comments_{fmt}",
+        )
+        for fmt in ("csv", "edl", "xml")
+    ),
     path("for-you/", comment_views.for_you, name="for_you"),
     path("for-you/seen/", comment_views.for_you_seen, name="for_you_seen"),
     path("", include("accounts.urls")),
@@ -153,6 +178,7 @@ urlpatterns = [
 # Review: approvals, version stacks and the variation grid (studio/review/views.py).
 urlpatterns += [
     path("k/<str:code>/review/", review.take_review, name="take_review"),
+    path("x/<str:code>/v<int:number>/review/", review.render_review, name="render_review"),
     path("k/<str:code>/cell/", review.take_grid_cell, name="take_grid_cell"),
     path("c/<str:code>/compare/", review.clip_compare, name="clip_compare"),
     path("c/<str:code>/grid/", review.clip_grid, name="clip_grid"),

@@ -141,11 +141,30 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "cut_renders": ("cut", "view"),
     "cut_render_new": ("cut", "edit"),
     "cut_export": ("cut", "view"),
+    "render_detail": ("render", "view"),
+    "render_comments": ("render", "view"),
+    "render_comment_create": ("render", "view"),
+    "render_comments_csv": ("render", "view"),
+    "render_comments_edl": ("render", "view"),
+    "render_comments_xml": ("render", "view"),
+    "render_review": ("render", "edit"),
+    "render_share_create": ("render", "edit"),
 }
 # Views that send a member elsewhere when the query names nothing to show (here: back to the
 # clip page's version stack, saying why).
 REDIRECTS = {"clip_compare", "clip_grid"}
-SCOPED = {"team", "project", "clip", "reference", "media", "take", "share", "comment", "cut"}
+SCOPED = {
+    "team",
+    "project",
+    "clip",
+    "reference",
+    "media",
+    "take",
+    "share",
+    "comment",
+    "cut",
+    "render",
+}
 
 
 def _patterns(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:
@@ -187,8 +206,10 @@ def world(alice, bob, carol, team, project, make_take) -> dict[str, Any]:
     invitation, token = invitation_create(team=team, role="editor", created_by=alice)
     cut = Cut.objects.create(project=project, clip=clip, name="Clay", created_by=alice)
     window = CutWindow.objects.create(cut=cut, start=0, end=4)
+    render = CutRender.objects.create(cut=cut, number=1, state="ready")
     return {
         "cut": cut,
+        "render": render,
         "window": window.pk,
         "take": take,
         "share": share,
@@ -207,7 +228,7 @@ def _kwargs(name: str, route: str, world: dict[str, Any]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     if "<str:code>" in route:
         scope = ROUTES[name][0]
-        owner = {"media": "clip"}.get(scope, scope)
+        owner = {"media": "clip", "render": "cut"}.get(scope, scope)
         kwargs["code"] = world[owner].code
     if "<str:kind>" in route:
         kwargs.update(kind="clip", variant="source")
@@ -216,6 +237,8 @@ def _kwargs(name: str, route: str, world: dict[str, Any]) -> dict[str, Any]:
             kwargs[key] = world[key]
     if "<str:fmt>" in route:
         kwargs["fmt"] = "otio"
+    if "<int:number>" in route:
+        kwargs["number"] = world["render"].number
     if "<int:pk>" in route:
         kwargs["pk"] = world["window"]
     if "<uidb64>" in route:
@@ -277,7 +300,7 @@ def _media_owner(kind: str, world: dict[str, Any]) -> Any:
             sha256="0" * 64,
         )
     if kind == "render":
-        return CutRender.objects.create(cut=world["cut"], number=1, state="ready")
+        return world["render"]
     return world[{"ref": "reference"}.get(kind, kind)]
 
 

@@ -7,7 +7,7 @@ from django.http import Http404
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Membership
-from studio.cuts.models import Cut, CutWindow
+from studio.cuts.models import Cut, CutRender, CutWindow
 
 
 def cut_for(
@@ -30,3 +30,18 @@ def window_for(
     if window is None:
         raise Http404("No such window in this cut.")
     return window, membership
+
+
+def render_for(
+    request: AuthenticatedHttpRequest, code: str, number: int, need: str = "view"
+) -> tuple[CutRender, Membership]:
+    """Render v`number` of the cut `code`, through the cut's access check."""
+    cut, membership = cut_for(request, code, need=need)
+    render = (
+        cut.renders.filter(number=number)
+        .select_related("cut__clip", "cut__project__team", "created_by")
+        .first()
+    )
+    if render is None:
+        raise Http404("No such render of this cut.")
+    return render, membership

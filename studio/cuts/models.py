@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import PurePosixPath
+from typing import ClassVar
 
 from django.core.validators import MaxValueValidator
 from django.db import models
@@ -20,8 +21,9 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from studio.core.codes import new_code
-from studio.library.models import Clip, kind_of
+from studio.library.models import Clip, Poster, kind_of, media_url
 from studio.projects.models import Project
+from studio.takes.models import ReviewStatus
 
 CROSSFADE_FRAMES = 6  # the default blend at each join, in source frames
 MAX_CROSSFADE_FRAMES = 24
@@ -119,6 +121,14 @@ class CutRender(models.Model):
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Review (docs/review.md), as a take's: where the team's decision on this render stands.
+    review_status = models.CharField(
+        max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.NONE
+    )
+    review_changed_at = models.DateTimeField(null=True, blank=True)
+    review_changed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["cut", "-number"]
@@ -133,6 +143,22 @@ class CutRender(models.Model):
     def download_stem(self) -> str:
         """`<clip>-<cut>-v<n>`, as the file is named when downloaded."""
         return f"{self.cut.download_stem}-v{self.number}"
+
+    # The gallery lists renders among takes; its cards ask which one they show.
+    is_render: ClassVar[bool] = True
+
+    @property
+    def grid_poster(self) -> Poster | None:
+        """The picture shown for this render in grids: its poster, at its clip's size."""
+        if not self.poster:
+            return None
+        clip = self.cut.clip
+        return Poster(media_url("render", self.code, "poster"), clip.width, clip.height)
+
+    @property
+    def title(self) -> str:
+        """As the team history and the gallery name it: "Clay version v2 — cut of a.mp4"."""
+        return f"{self.cut.name} v{self.number} — cut of {self.cut.clip.original_name}"
 
     @property
     def flagged_seams(self) -> int:

@@ -27,6 +27,7 @@ from studio.media.cut import CutRefused, CutReport, Splice, cut_render
 from studio.media.probe import MediaRejected, probe
 from studio.media.transcode import make_poster
 from studio.models import TakeState
+from studio.projects.history import activity_log
 from studio.storage.files import local_copy, scratch_dir, store_path
 from studio.takes.common import storage_problem
 
@@ -160,7 +161,7 @@ def cut_render_run(render_id: int) -> None:
         }
         for seam in report.seams
     ]
-    render.finish(
+    finished = render.finish(
         RenderState.READY,
         file=names["file"],
         poster=names["poster"],
@@ -169,6 +170,16 @@ def cut_render_run(render_id: int) -> None:
         frames=report.frames,
         seams=seams,
     )
+    if finished:  # once, by the worker that stored it: the team history says who rendered it
+        project = render.cut.project
+        activity_log(
+            team=project.team,
+            actor=render.created_by,
+            verb="rendered",
+            summary=f"rendered {render.title}",
+            project=project,
+            render=render,
+        )
 
 
 def _render(render: CutRender) -> tuple[CutReport, dict[str, str]]:

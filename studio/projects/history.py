@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from accounts.models import Team, User
-from studio.models import Activity, Project, Take
+from studio.models import Activity, CutRender, Project, Take
 
 
 def activity_log(
@@ -14,7 +14,14 @@ def activity_log(
     summary: str,
     project: Project | None = None,
     take: Take | None = None,
+    render: CutRender | None = None,
 ) -> Activity:
     return Activity.objects.create(
-        team=team, actor=actor, verb=verb, summary=summary[:300], project=project, take=take
+        team=team,
+        actor=actor,
+        verb=verb,
+        summary=summary[:300],
+        project=project,
+        take=take,
+        render=render,
     )

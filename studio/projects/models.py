@@ -46,6 +46,7 @@ class Activity(models.Model):
     summary = models.CharField(max_length=300)
     project = models.ForeignKey(Project, on_delete=models.SET_NULL, null=True, blank=True)
     take = models.ForeignKey("studio.Take", on_delete=models.SET_NULL, null=True, blank=True)
+    render = models.ForeignKey("studio.CutRender", on_delete=models.SET_NULL, null=True, blank=True)
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:

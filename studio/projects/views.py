@@ -17,7 +17,7 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.services import current_team_for, team_switch
 from studio.governance import budgets, usage
 from studio.media.probe import human_duration
-from studio.models import Activity, Project
+from studio.models import Activity, CutRender, Project, RenderState
 from studio.ops.health import scheduler_running, worker_running
 from studio.projects.forms import ProjectForm
 from studio.projects.pages import render_project_settings, render_team_page
@@ -49,7 +49,9 @@ def team_activity(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     membership = get_team_for_user(request.user, code)
     team = membership.team
     team_switch(user=request.user, team=team)
-    feed = Activity.objects.filter(team=team).select_related("actor", "project", "take")
+    feed = Activity.objects.filter(team=team).select_related(
+        "actor", "project", "take", "render__cut"
+    )
     member = request.GET.get("member", "")
     if member:
         feed = feed.filter(actor__email__iexact=member)
@@ -89,6 +91,9 @@ def _library(project: Project, membership: object) -> dict[str, object]:
     clips = project.clips.select_related("uploaded_by")
     references = project.references.select_related("uploaded_by")
     recent_takes = list(project.takes.select_related("clip", "created_by")[:50])
+    # The finished renders of the project's cuts, each its own kind of entry.
+    renders = CutRender.objects.filter(cut__project=project, state=RenderState.READY)
+    renders = renders.select_related("cut__clip").order_by("-created_at")[:20]
     takes_active = any(take.is_active for take in recent_takes)
     pending = takes_active or any(item.is_pending for item in (*clips, *references))
     # Uploads and takes wait for the worker; say so when none is alive rather than spin. Takes
@@ -100,6 +105,7 @@ def _library(project: Project, membership: object) -> dict[str, object]:
         "clips": clips,
         "references": references,
         "takes": recent_takes,
+        "renders": list(renders),
         "pending": pending,
         "worker_down": worker_down,
         "scheduler_down": takes_active and not worker_down and not scheduler_running(),

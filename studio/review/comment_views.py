@@ -1,4 +1,4 @@
-"""Comments at a frame on take and clip pages: the comment panel and its endpoints, the
+"""Comments at a frame on take, clip and render pages: the comment panel and its endpoints, the
 "For you" list of mentions, and the marker exports (docs/review.md "Comments").
 
 Every endpoint answers a page's script with JSON (Accept: application/json) and a plain form
@@ -23,8 +23,9 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Membership
 from studio.core.errors import Refused
 from studio.core.http import wants_json
+from studio.cuts.access import render_for
 from studio.library.access import clip_for
-from studio.models import Clip, Comment, Take
+from studio.models import Clip, Comment, CutRender, Take
 from studio.review import comments, exports, mentions
 from studio.review.panels import panel_changes, panel_thread, poll_since
 from studio.takes.access import take_for
@@ -33,12 +34,15 @@ DRAWING_MAX_CHARS = 100_000  # a drawing's JSON as posted; a full one is about 6
 FIELD_MAX_CHARS = 20_000  # any other posted field, far above what the service keeps
 
 
-def _page(take: Take | None, clip: Clip | None, code: str = "") -> str:
-    url = (
-        reverse("take_detail", args=[take.code])
-        if take is not None
-        else reverse("clip_detail", args=[clip.code])  # type: ignore[union-attr]
-    )
+def _page(
+    take: Take | None, clip: Clip | None, render: CutRender | None = None, code: str = ""
+) -> str:
+    if take is not None:
+        url = reverse("take_detail", args=[take.code])
+    elif render is not None:
+        url = reverse("render_detail", args=[render.cut.code, render.number])
+    else:
+        url = reverse("clip_detail", args=[clip.code])  # type: ignore[union-attr]
     return f"{url}?c={code}#c-{code}" if code else f"{url}#comments"
 
 
@@ -66,15 +70,18 @@ def _done(
     *,
     take: Take | None,
     clip: Clip | None,
+    render: CutRender | None = None,
     membership: Membership,
     note: str,
     status: int = 200,
 ) -> HttpResponse:
     if wants_json(request):
-        data = panel_thread(request, comment, take=take, clip=clip, membership=membership)
+        data = panel_thread(
+            request, comment, take=take, clip=clip, render=render, membership=membership
+        )
         return JsonResponse(data | {"note": note}, status=status)
     messages.success(request, note)
-    return redirect(_page(take, clip, comment.code if comment is not None else ""))
+    return redirect(_page(take, clip, render, comment.code if comment is not None else ""))
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -86,6 +93,18 @@ def take_comments(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     since = poll_since(request.GET.get("since", ""))
     return JsonResponse(
         panel_changes(request, take=take, clip=None, membership=membership, since=since)
+    )
+
+
+@login_required
+@require_GET
+def render_comments(request: AuthenticatedHttpRequest, code: str, number: int) -> HttpResponse:
+    render, membership = render_for(request, code, number)
+    since = poll_since(request.GET.get("since", ""))
+    return JsonResponse(
+        panel_changes(
+            request, take=None, clip=None, render=render, membership=membership, since=since
+        )
     )
 
 
@@ -114,17 +133,28 @@ def clip_comment_create(request: AuthenticatedHttpRequest, code: str) -> HttpRes
     return _create(request, take=None, clip=clip, membership=membership)
 
 
+@login_required
+@require_POST
+def render_comment_create(
+    request: AuthenticatedHttpRequest, code: str, number: int
+) -> HttpResponse:
+    render, membership = render_for(request, code, number)
+    return _create(request, take=None, clip=None, render=render, membership=membership)
+
+
 def _create(
     request: AuthenticatedHttpRequest,
     *,
     take: Take | None,
     clip: Clip | None,
+    render: CutRender | None = None,
     membership: Membership,
 ) -> HttpResponse:
     try:
         comment = comments.comment_create(
             take=take,
             clip=clip,
+            render=render,
             author=request.user,
             body=_field(request, "body"),
             frame=comments.frame_parse(_field(request, "frame")),
@@ -132,63 +162,71 @@ def _create(
             drawing=comments.drawing_parse(_field(request, "drawing", DRAWING_MAX_CHARS)),
         )
     except Refused as refused:
-        return _refuse(request, str(refused), 400, _page(take, clip))
+        return _refuse(request, str(refused), 400, _page(take, clip, render))
     return _done(
         request,
         comment,
         take=take,
         clip=clip,
+        render=render,
         membership=membership,
         note="Comment posted.",
         status=201,
     )
 
 
+SUBJECT_TEAMS = (
+    ("take", "take__project__team"),
+    ("clip", "clip__project__team"),
+    ("render", "render__cut__project__team"),
+)
+
+
 def comment_for(
     request: AuthenticatedHttpRequest, code: str, need: str = "view"
 ) -> tuple[Comment, Membership]:
-    """The comment with this code, through the access helper (it is on a take or a clip)."""
+    """The comment with this code, through the access helper (it is on a take, a clip or a
+    render)."""
     related = Comment.objects.select_related(
-        "take__project__team", "clip__project__team", "parent", "take__clip"
+        "take__project__team",
+        "clip__project__team",
+        "parent",
+        "take__clip",
+        "render__cut__project__team",
+        "render__cut__clip",
     )
-    try:
-        return get_for_user(
-            request.user,
-            related.filter(take__isnull=False),
-            need=need,
-            team_path="take__project__team",
-            code=code,
-        )
-    except Http404:
-        return get_for_user(
-            request.user,
-            related.filter(clip__isnull=False),
-            need=need,
-            team_path="clip__project__team",
-            code=code,
-        )
+    for subject, team_path in SUBJECT_TEAMS:
+        try:
+            return get_for_user(
+                request.user,
+                related.filter(**{f"{subject}__isnull": False}),
+                need=need,
+                team_path=team_path,
+                code=code,
+            )
+        except Http404:
+            continue
+    raise Http404("No such comment.")
 
 
 @login_required
 @require_POST
 def comment_reply(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     comment, membership = comment_for(request, code)
-    take, clip = comment.take, comment.clip
+    subject = comments.subject_of(comment)
     try:
         reply = comments.comment_create(
-            take=take,
-            clip=clip,
+            **subject,
             author=request.user,
             body=_field(request, "body"),
             parent=comment,
         )
     except Refused as refused:
-        return _refuse(request, str(refused), 400, _page(take, clip, comment.code))
+        return _refuse(request, str(refused), 400, _page(**subject, code=comment.code))
     return _done(
         request,
         reply,
-        take=take,
-        clip=clip,
+        **subject,
         membership=membership,
         note="Reply posted.",
         status=201,
@@ -199,54 +237,54 @@ def comment_reply(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 @require_POST
 def comment_edit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     comment, membership = comment_for(request, code)
-    take, clip = comment.take, comment.clip
+    subject = comments.subject_of(comment)
     if comment.author_id != request.user.pk:
-        return _refuse(request, "Only its author can edit a comment.", 403, _page(take, clip))
+        return _refuse(request, "Only its author can edit a comment.", 403, _page(**subject))
     try:
         comments.comment_edit(comment=comment, user=request.user, body=_field(request, "body"))
     except Refused as refused:
-        return _refuse(request, str(refused), 400, _page(take, clip, comment.code))
-    return _done(request, comment, take=take, clip=clip, membership=membership, note="Saved.")
+        return _refuse(request, str(refused), 400, _page(**subject, code=comment.code))
+    return _done(request, comment, **subject, membership=membership, note="Saved.")
 
 
 @login_required
 @require_POST
 def comment_delete(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     comment, membership = comment_for(request, code)
-    take, clip = comment.take, comment.clip
+    subject = comments.subject_of(comment)
     if comment.author_id != request.user.pk:
-        return _refuse(request, "Only its author can delete a comment.", 403, _page(take, clip))
+        return _refuse(request, "Only its author can delete a comment.", 403, _page(**subject))
     parent = comment.parent
     comments.comment_delete(comment=comment, user=request.user)
     # What is left to show: the thread (a reply went, or the comment stays as a placeholder
     # for its replies), or nothing.
     left = Comment.objects.filter(pk=(parent or comment).pk).first()
-    return _done(request, left, take=take, clip=clip, membership=membership, note="Deleted.")
+    return _done(request, left, **subject, membership=membership, note="Deleted.")
 
 
 @login_required
 @require_POST
 def comment_resolve(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     comment, membership = comment_for(request, code, need="edit")
-    take, clip = comment.take, comment.clip
+    subject = comments.subject_of(comment)
     resolved = request.POST.get("resolved", "1") != "0"
     try:
         comments.comment_resolve(comment=comment, user=request.user, resolved=resolved)
     except Refused as refused:
-        return _refuse(request, str(refused), 400, _page(take, clip, comment.code))
+        return _refuse(request, str(refused), 400, _page(**subject, code=comment.code))
     note = "Resolved." if resolved else "Reopened."
-    return _done(request, comment, take=take, clip=clip, membership=membership, note=note)
+    return _done(request, comment, **subject, membership=membership, note=note)
 
 
 @login_required
 @require_POST
 def comment_hide(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     comment, membership = comment_for(request, code, need="edit")
-    take, clip = comment.take, comment.clip
+    subject = comments.subject_of(comment)
     hidden = request.POST.get("hidden", "1") != "0"
     comments.comment_hide(comment=comment, user=request.user, hidden=hidden)
     note = "Hidden from the page." if hidden else "Shown again."
-    return _done(request, comment, take=take, clip=clip, membership=membership, note=note)
+    return _done(request, comment, **subject, membership=membership, note=note)
 
 
 # -- exports ----------------------------------------------------------------------------------
@@ -270,13 +308,31 @@ def take_comments_export(request: AuthenticatedHttpRequest, code: str, fmt: str)
     return response
 
 
+@login_required
+@require_GET
+def render_comments_export(
+    request: AuthenticatedHttpRequest, code: str, number: int, fmt: str
+) -> HttpResponse:
+    render, _ = render_for(request, code, number)
+    make, content_type = EXPORTS[fmt]
+    response = HttpResponse(make(render), content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"{render.download_stem}-comments.{fmt}"
+    )
+    return response
+
+
 # -- "For you" --------------------------------------------------------------------------------
 @login_required
 @require_GET
 def for_you(request: AuthenticatedHttpRequest) -> HttpResponse:
     found = list(
         mentions.mentions_for(request.user).select_related(
-            "comment__take__project", "comment__clip__project", "comment__parent"
+            "comment__take__project",
+            "comment__clip__project",
+            "comment__render__cut__project",
+            "comment__render__cut__clip",
+            "comment__parent",
         )[:100]
     )
     rows = []
@@ -288,9 +344,9 @@ def for_you(request: AuthenticatedHttpRequest) -> HttpResponse:
                 "mention": mention,
                 "comment": comment,
                 "timecode": comments.page_timecode(at),
-                "url": _page(comment.take, comment.clip, comment.code),
-                "where": comment.take or comment.clip,
-                "project": (comment.take or comment.clip).project,  # type: ignore[union-attr]
+                "url": _page(**comments.subject_of(comment), code=comment.code),
+                "where": comment.take or comment.render or comment.clip,
+                "project": comments.subject_project(**comments.subject_of(comment)),
             }
         )
     unread = sum(1 for m in found if m.seen_at is None)

@@ -27,7 +27,7 @@ from django.utils import timezone
 from accounts.models import User
 from studio.core.errors import Refused
 from studio.core.text import printable
-from studio.models import Clip, Comment, Mention, ReviewStatus, ShareLink, Side, Take
+from studio.models import Clip, Comment, CutRender, Mention, ReviewStatus, ShareLink, Side, Take
 from studio.projects.history import activity_log
 from studio.review.mentions import _mentioned, mail_mentions, mentions_add
 from studio.review.timecodes import timecode, timecode_rate
@@ -156,21 +156,66 @@ def _body_clean(body: str) -> str:
     return body
 
 
-def subject_fps(*, take: Take | None = None, clip: Clip | None = None) -> float:
-    """The frame rate comments on this take or clip are counted in: the source clip's."""
-    source = clip if clip is not None else (take.clip if take is not None else None)
+def subject_fps(
+    *, take: Take | None = None, clip: Clip | None = None, render: CutRender | None = None
+) -> float:
+    """The frame rate comments on this take, clip or render are counted in: the source
+    clip's (a render is made at its clip's rate)."""
+    source = clip
+    if take is not None:
+        source = take.clip
+    elif render is not None:
+        source = render.cut.clip
     return float(source.fps) if source is not None and source.fps else FALLBACK_FPS
 
 
-def subject_seconds(*, take: Take | None = None, clip: Clip | None = None) -> float:
+def subject_seconds(
+    *, take: Take | None = None, clip: Clip | None = None, render: CutRender | None = None
+) -> float:
     if take is not None:
         return float(take.result_duration or take.output_seconds)
+    if render is not None:
+        return float(render.duration or render.cut.clip.duration or 0)
     return float(clip.duration or 0) if clip is not None else 0.0
 
 
-def _team_of(take: Take | None, clip: Clip | None) -> Any:
-    project = take.project if take is not None else clip.project  # type: ignore[union-attr]
-    return project.team
+def subject_of(comment: Comment) -> dict[str, Any]:
+    """What a comment is on, as the keyword arguments the functions here take."""
+    return {"take": comment.take, "clip": comment.clip, "render": comment.render}
+
+
+def subject_project(
+    *, take: Take | None = None, clip: Clip | None = None, render: CutRender | None = None
+) -> Any:
+    if take is not None:
+        return take.project
+    if render is not None:
+        return render.cut.project
+    return clip.project  # type: ignore[union-attr]
+
+
+def subject_filter(
+    *, take: Take | None = None, clip: Clip | None = None, render: CutRender | None = None
+) -> Q:
+    """The comments on this one take, clip or render."""
+    if take is not None:
+        return Q(take=take)
+    if render is not None:
+        return Q(render=render)
+    return Q(clip=clip)
+
+
+def _team_of(take: Take | None, clip: Clip | None, render: CutRender | None = None) -> Any:
+    return subject_project(take=take, clip=clip, render=render).team
+
+
+def _where(take: Take | None, clip: Clip | None, render: CutRender | None) -> str:
+    """The subject as the team history names it."""
+    if take is not None:
+        return f"take “{take.prompt[:40]}”"
+    if render is not None:
+        return f"{render.cut.name} v{render.number} (a cut of {render.cut.clip.original_name})"
+    return f"clip {clip.original_name}"  # type: ignore[union-attr]
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -178,6 +223,7 @@ def comment_create(
     *,
     take: Take | None = None,
     clip: Clip | None = None,
+    render: CutRender | None = None,
     author: User | None = None,
     guest_name: str = "",
     share_link: ShareLink | None = None,
@@ -188,8 +234,8 @@ def comment_create(
     parent: Comment | None = None,
 ) -> Comment:
     """A comment at `frame` (or a reply to `parent`, which sits at its parent's frame)."""
-    if (take is None) == (clip is None):
-        raise ValueError("a comment is on a take or on a clip")
+    if sum(subject is not None for subject in (take, clip, render)) != 1:
+        raise ValueError("a comment is on one take, clip or render")
     body = _body_clean(body)
     if author is None:
         guest_name = " ".join(printable(guest_name or "").split())
@@ -197,7 +243,7 @@ def comment_create(
             raise Refused("Give your name, so the team knows who wrote this.")
         if len(guest_name) > Comment.GUEST_NAME_MAX:
             raise Refused(f"A name has at most {Comment.GUEST_NAME_MAX} characters.")
-    fps = subject_fps(take=take, clip=clip)
+    fps = subject_fps(take=take, clip=clip, render=render)
     if parent is not None:
         if parent.parent_id is not None:
             parent = parent.parent  # replies stay one level deep
@@ -205,6 +251,7 @@ def comment_create(
             parent is None
             or parent.take_id != (take.pk if take else None)
             or parent.clip_id != (clip.pk if clip else None)
+            or parent.render_id != (render.pk if render else None)
         ):
             raise Refused("That comment is not on this page.")
         frame, side, shapes = None, "", []
@@ -213,17 +260,18 @@ def comment_create(
             raise Refused("Pause the video where the comment belongs.")
         if frame > FRAME_MAX:
             raise Refused("That frame is past the end of the video.")
-        last = int(subject_seconds(take=take, clip=clip) * fps)
+        last = int(subject_seconds(take=take, clip=clip, render=render) * fps)
         if last and frame >= last:  # frames count from 0: the last starts before the end
             raise Refused("That frame is past the end of the video.")
         if side not in Side.values:
-            side = Side.AFTER if take is not None else Side.BEFORE
+            side = Side.AFTER if take is not None or render is not None else Side.BEFORE
         shapes = drawing_clean(drawing)
-    team = _team_of(take, clip)
+    team = _team_of(take, clip, render)
     with transaction.atomic():
         comment = Comment.objects.create(
             take=take,
             clip=clip,
+            render=render,
             parent=parent,
             author=author,
             guest_name="" if author else guest_name,
@@ -235,15 +283,16 @@ def comment_create(
             drawing=shapes,
         )
         mentioned = mentions_add(comment, team)
-        where = f"take “{take.prompt[:40]}”" if take else f"clip {clip.original_name}"  # type: ignore[union-attr]
+        where = _where(take, clip, render)
         activity_log(
             team=team,
             actor=author,
             verb="commented",
             summary=f"{'replied' if parent else 'commented'} on {where}"
             + (f" (guest {guest_name})" if author is None else ""),
-            project=take.project if take else clip.project,  # type: ignore[union-attr]
+            project=subject_project(take=take, clip=clip, render=render),
             take=take,
+            render=render,
         )
     if mentioned:
         transaction.on_commit(lambda: mail_mentions(comment, mentioned))
@@ -258,11 +307,11 @@ def comment_edit(*, comment: Comment, user: User, body: str) -> Comment:
     with transaction.atomic():
         comment.save(update_fields=["body", "edited_at", "changed_at"])
         Mention.objects.filter(comment=comment).exclude(
-            user__in=_mentioned(comment.body, _team_of(comment.take, comment.clip))
+            user__in=_mentioned(comment.body, _team_of(comment.take, comment.clip, comment.render))
         ).delete()
         added = [
             u
-            for u in mentions_add(comment, _team_of(comment.take, comment.clip))
+            for u in mentions_add(comment, _team_of(comment.take, comment.clip, comment.render))
             if not u.mentions.filter(comment=comment, seen_at__isnull=False).exists()
         ]
     if added:
@@ -313,13 +362,15 @@ def comment_hide(*, comment: Comment, user: User, hidden: bool) -> Comment:
 
 # -- reading ---------------------------------------------------------------------------------
 def comments_on(
-    *, take: Take | None = None, clip: Clip | None = None, guests: bool = False
+    *,
+    take: Take | None = None,
+    clip: Clip | None = None,
+    render: CutRender | None = None,
+    guests: bool = False,
 ) -> QuerySet[Comment]:
-    """The threads on a take or clip (top-level comments, replies prefetched), in frame order.
-    For a guest (`guests`), hidden comments are left out."""
-    rows = (
-        Comment.objects.filter(take=take) if take is not None else Comment.objects.filter(clip=clip)
-    )
+    """The threads on a take, clip or render (top-level comments, replies prefetched), in
+    frame order. For a guest (`guests`), hidden comments are left out."""
+    rows = Comment.objects.filter(subject_filter(take=take, clip=clip, render=render))
     replies = Comment.objects.select_related("author", "hidden_by", "parent")
     if guests:
         rows = rows.filter(hidden_at=None)
@@ -353,15 +404,16 @@ def comments_since(
     *,
     take: Take | None = None,
     clip: Clip | None = None,
+    render: CutRender | None = None,
     since: datetime | None,
     guests: bool = False,
 ) -> Changes:
     cursor = timezone.now()
-    threads = comments_on(take=take, clip=clip, guests=guests)
+    threads = comments_on(take=take, clip=clip, render=render, guests=guests)
     if since is None:
         changed = list(threads)
     else:
-        subject = Q(take=take) if take is not None else Q(clip=clip)
+        subject = subject_filter(take=take, clip=clip, render=render)
         touched = Comment.objects.filter(subject, changed_at__gte=since - CURSOR_OVERLAP)
         roots = {parent or pk for pk, parent in touched.values_list("pk", "parent_id")}
         changed = list(threads.filter(pk__in=roots)) if roots else []
@@ -371,10 +423,15 @@ def comments_since(
 
 
 def comment_on_page(
-    *, take: Take | None = None, clip: Clip | None = None, code: str
+    *,
+    take: Take | None = None,
+    clip: Clip | None = None,
+    render: CutRender | None = None,
+    code: str,
 ) -> Comment | None:
-    """The comment with this code if it is on this take or clip (a link to it from "For you")."""
-    subject = Q(take=take) if take is not None else Q(clip=clip)
+    """The comment with this code if it is on this take, clip or render (a link to it from
+    "For you")."""
+    subject = subject_filter(take=take, clip=clip, render=render)
     return Comment.objects.filter(subject, code=code).select_related("parent").first()
 
 
@@ -441,3 +498,30 @@ def take_review_set(*, take: Take, status: str, user: User) -> Take:
             take=take,
         )
     return take
+
+
+def render_review_set(*, render: CutRender, status: str, user: User) -> CutRender:
+    """A render's review status, with the same choices and history as a take's."""
+    if status not in ReviewStatus.values:
+        raise Refused("Choose a review status from the list.")
+    if render.review_status == status:
+        return render
+    before = render.get_review_status_display()
+    render.review_status = status
+    render.review_changed_at = timezone.now()
+    render.review_changed_by = user
+    project = render.cut.project
+    after = render.get_review_status_display().lower()
+    with transaction.atomic():
+        render.save(update_fields=["review_status", "review_changed_at", "review_changed_by"])
+        activity_log(
+            team=project.team,
+            actor=user,
+            verb="approved" if status == ReviewStatus.APPROVED else "reviewed",
+            summary=f"approved {render.title}"
+            if status == ReviewStatus.APPROVED
+            else f"set {render.title} from {before.lower()} to {after}",
+            project=project,
+            render=render,
+        )
+    return render

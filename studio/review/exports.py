@@ -1,4 +1,4 @@
-"""A take's comments as markers for editing software: CSV, EDL and FCPXML.
+"""A take's (or a cut render's) comments as markers for editing software: CSV, EDL and FCPXML.
 
 A guest's name is marked "(guest)" in every format (docs/review.md "How the team sees them").
 Every text goes through `printable` first: a control character that an old comment still holds
@@ -14,9 +14,31 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from studio.core.text import printable
-from studio.models import Side, Take
+from studio.models import Clip, CutRender, Side, Take
 from studio.review.comments import comments_on, subject_fps
 from studio.review.timecodes import timecode, timecode_rate
+
+# A take plays one part of its clip; a render plays the whole clip, so its frames are the
+# clip's own from 0.
+Subject = Take | CutRender
+
+
+def _subject(subject: Subject) -> dict[str, Any]:
+    return {"render": subject} if isinstance(subject, CutRender) else {"take": subject}
+
+
+def _offset(subject: Subject) -> float:
+    return subject.start_ms / 1000 if isinstance(subject, Take) else 0.0
+
+
+def _name(subject: Subject) -> str:
+    if isinstance(subject, CutRender):
+        return f"{subject.cut.name} v{subject.number}"
+    return subject.title or subject.prompt
+
+
+def _clip(subject: Subject) -> Clip | None:
+    return subject.cut.clip if isinstance(subject, CutRender) else subject.clip
 
 
 # -- exports ---------------------------------------------------------------------------------
@@ -38,14 +60,16 @@ class Marker:
     created_at: str
 
 
-def markers(take: Take) -> list[Marker]:
-    """A take's threads as markers on the source clip's timeline (hidden and deleted ones
-    left out), in time order."""
-    offset = take.start_ms / 1000
+def markers(subject: Subject) -> list[Marker]:
+    """A take's or render's threads as markers on the source clip's timeline (hidden and
+    deleted ones left out), in time order."""
+    offset = _offset(subject)
     found = []
-    threads = [c for c in comments_on(take=take) if c.hidden_at is None and c.deleted_at is None]
+    threads = [
+        c for c in comments_on(**_subject(subject)) if c.hidden_at is None and c.deleted_at is None
+    ]
     for number, comment in enumerate(threads, start=1):
-        fps = comment.fps or subject_fps(take=take)
+        fps = comment.fps or subject_fps(**_subject(subject))
         rate = timecode_rate(fps)
         seconds = offset + (comment.frame or 0) / fps
         frames = round(seconds * rate)
@@ -81,7 +105,7 @@ def _cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def comments_csv(take: Take) -> str:
+def comments_csv(subject: Subject) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -89,7 +113,7 @@ def comments_csv(take: Take) -> str:
             "number",
             "source timecode",
             "source seconds",
-            "take frame",
+            "take frame" if isinstance(subject, Take) else "cut frame",
             "side",
             "author",
             "guest",
@@ -100,7 +124,7 @@ def comments_csv(take: Take) -> str:
             "written at",
         ]
     )
-    for m in markers(take):
+    for m in markers(subject):
         writer.writerow(
             [
                 m.number,
@@ -124,11 +148,11 @@ def _one_line(text: str, limit: int = 200) -> str:
     return " ".join(printable(text).split())[:limit]
 
 
-def comments_edl(take: Take) -> str:
+def comments_edl(subject: Subject) -> str:
     """CMX 3600 with one marker event per thread, as DaVinci Resolve imports markers."""
-    title = _one_line(take.title or take.prompt, 60).replace("|", "/")
-    lines = [f"TITLE: {title or take.code}", "FCM: NON-DROP FRAME", ""]
-    for m in markers(take):
+    title = _one_line(_name(subject), 60).replace("|", "/")
+    lines = [f"TITLE: {title or subject.code}", "FCM: NON-DROP FRAME", ""]
+    for m in markers(subject):
         start, end = m.timecode, timecode(m.frames + 1, m.rate)
         lines.append(f"{m.number:03d}  001      V     C        {start} {end} {start} {end}  ")
         note = _one_line(f"{m.who}: {m.body}").replace("|", "/")
@@ -138,16 +162,17 @@ def comments_edl(take: Take) -> str:
     return "\r\n".join(lines)
 
 
-def comments_fcpxml(take: Take) -> str:
+def comments_fcpxml(subject: Subject) -> str:
     """Final Cut Pro 7 XML (xmeml): a sequence with one marker per thread, which Premiere Pro
     imports with File > Import."""
-    fps = subject_fps(take=take)
+    fps = subject_fps(**_subject(subject))
     rate = timecode_rate(fps)
     ntsc = "TRUE" if abs(fps - rate) > 0.01 else "FALSE"
-    clip_seconds = float(take.clip.duration) if take.clip and take.clip.duration else 0.0
-    all_markers = markers(take)
+    clip = _clip(subject)
+    clip_seconds = float(clip.duration) if clip and clip.duration else 0.0
+    all_markers = markers(subject)
     duration = max([round(clip_seconds * rate), *(m.frames + 1 for m in all_markers), 1])
-    name = escape(_one_line(take.title or take.prompt, 80) or take.code)
+    name = escape(_one_line(_name(subject), 80) or subject.code)
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         "<!DOCTYPE xmeml>",

@@ -64,7 +64,7 @@ def mentions_add(comment: Comment, team: Any) -> list[User]:
 def mail_mentions(comment: Comment, users: list[User]) -> None:
     if not can_send_mail() or comment.author_id is None:
         return
-    subject_of = comment.take or comment.clip
+    subject_of = comment.take or comment.render or comment.clip
     for user in users:
         try:
             send_mail(
@@ -87,8 +87,9 @@ def mentions_for(user: User) -> QuerySet[Mention]:
         .filter(
             Q(comment__take__project__team_id__in=teams)
             | Q(comment__clip__project__team_id__in=teams)
+            | Q(comment__render__cut__project__team_id__in=teams)
         )
-        .select_related("comment__author", "comment__take", "comment__clip")
+        .select_related("comment__author", "comment__take", "comment__clip", "comment__render")
     )
 
 

@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from studio.core.codes import new_code
+from studio.cuts.models import CutRender
+from studio.projects.models import Project
 from studio.takes.models import Take
 
 
@@ -19,8 +21,9 @@ class Side(models.TextChoices):
 
 
 class Comment(models.Model):
-    """A note on a take (or a clip) at one frame, maybe with a drawing on that frame; or a
-    reply in its thread. Written by a member, or by a guest through a review link."""
+    """A note on a take (or a clip, or a cut's render) at one frame, maybe with a drawing on
+    that frame; or a reply in its thread. Written by a member, or by a guest through a review
+    link."""
 
     BODY_MAX = 2000
     GUEST_NAME_MAX = 60
@@ -31,6 +34,15 @@ class Comment(models.Model):
     )
     clip = models.ForeignKey(
         "studio.Clip", on_delete=models.CASCADE, null=True, blank=True, related_name="comments"
+    )
+    # A cut's render: frames are the source clip's, counted from the start of the cut (which
+    # is the clip's whole timeline).
+    render = models.ForeignKey(
+        "studio.CutRender",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="comments",
     )
     parent = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
@@ -76,11 +88,15 @@ class Comment(models.Model):
         indexes = [
             models.Index(fields=["take", "created_at"]),
             models.Index(fields=["clip", "created_at"]),
+            models.Index(fields=["render", "created_at"]),
         ]
         constraints = [
+            # Exactly one thing the comment is on (comment_create has always made it so).
             models.CheckConstraint(
-                condition=models.Q(take__isnull=False) | models.Q(clip__isnull=False),
-                name="comment_has_a_subject",
+                condition=models.Q(take__isnull=False, clip__isnull=True, render__isnull=True)
+                | models.Q(take__isnull=True, clip__isnull=False, render__isnull=True)
+                | models.Q(take__isnull=True, clip__isnull=True, render__isnull=False),
+                name="comment_has_one_subject",
             )
         ]
 
@@ -129,7 +145,8 @@ class Mention(models.Model):
 
 
 class ShareLink(models.Model):
-    """A public, revocable link to one take and its source. The token is shown once, kept hashed."""
+    """A public, revocable link to one take (or one cut's render) and its source. The token is
+    shown once, kept hashed."""
 
     # A password is typed by people the owner tells it to; below 8 characters it guards little,
     # and above 200 it is a paste accident (it was once cut silently, locking the owner out).
@@ -137,7 +154,16 @@ class ShareLink(models.Model):
     PASSWORD_MAX = 200
 
     code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
-    take = models.ForeignKey(Take, on_delete=models.CASCADE, related_name="share_links")
+    take = models.ForeignKey(
+        Take, on_delete=models.CASCADE, null=True, blank=True, related_name="share_links"
+    )
+    render = models.ForeignKey(
+        CutRender,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="share_links",
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -152,9 +178,29 @@ class ShareLink(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(take__isnull=False, render__isnull=True)
+                | models.Q(take__isnull=True, render__isnull=False),
+                name="share_link_has_one_subject",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"share {self.code} of {self.take_id}"
+        return f"share {self.code} of {self.take_id or f'render {self.render_id}'}"
+
+    @property
+    def subject(self) -> Take | CutRender:
+        """What the link shows: its take, or its render (exactly one, by the constraint)."""
+        found = self.take or self.render
+        if found is None:
+            raise ValueError(f"share link {self.code} shows nothing")
+        return found
+
+    @property
+    def project(self) -> Project:
+        subject = self.subject
+        return subject.project if isinstance(subject, Take) else subject.cut.project
 
     @property
     def is_live(self) -> bool:

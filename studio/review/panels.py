@@ -1,5 +1,6 @@
-"""The comment panel on take and clip pages and on review links: its endpoints, the threads as
-HTML or JSON, and what changed since the page's last poll (docs/review.md "Comments")."""
+"""The comment panel on take, clip and render pages and on review links: its endpoints, the
+threads as HTML or JSON, and what changed since the page's last poll (docs/review.md
+"Comments")."""
 
 from __future__ import annotations
 
@@ -13,18 +14,31 @@ from django.utils import timezone
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Membership
-from studio.models import Clip, Comment, Side, Take
+from studio.models import Clip, Comment, CutRender, Side, Take
 from studio.review import comments, mentions, timecodes
 
 CODE = "__code__"  # where a comment's code goes in the panel's per-comment URLs
 
 
 # -- the panel --------------------------------------------------------------------------------
-def panel_urls(*, take: Take | None = None, clip: Clip | None = None) -> dict[str, str]:
+def _kind_args(
+    take: Take | None, clip: Clip | None, render: CutRender | None
+) -> tuple[str, list[Any]]:
+    """The subject's name in the URL names, and its URL arguments."""
+    if take is not None:
+        return "take", [take.code]
+    if render is not None:
+        return "render", [render.cut.code, render.number]
+    return "clip", [clip.code]  # type: ignore[union-attr]
+
+
+def panel_urls(
+    *, take: Take | None = None, clip: Clip | None = None, render: CutRender | None = None
+) -> dict[str, str]:
     """A member's endpoints. A review link for guests passes its own to `comment_panel`."""
-    kind, code = ("take", take.code) if take is not None else ("clip", clip.code)  # type: ignore[union-attr]
-    poll = reverse(f"{kind}_comments", args=[code])
-    create = reverse(f"{kind}_comment_create", args=[code])
+    kind, args = _kind_args(take, clip, render)
+    poll = reverse(f"{kind}_comments", args=args)
+    create = reverse(f"{kind}_comment_create", args=args)
     each = {
         name: reverse(f"comment_{name}", args=[CODE])
         for name in ("reply", "edit", "delete", "resolve", "hide")
@@ -37,6 +51,7 @@ def comment_panel(
     *,
     take: Take | None = None,
     clip: Clip | None = None,
+    render: CutRender | None = None,
     membership: Membership | None,
     urls: dict[str, str] | None = None,
     guest: bool = False,
@@ -46,12 +61,14 @@ def comment_panel(
     a live update renders single threads with the rest). A `guest` (a review link's visitor,
     studio/review/share_views.py) sees no hidden comment and has no account: the name they gave
     before is kept in their session."""
-    fps = comments.subject_fps(take=take, clip=clip)
-    seconds = comments.subject_seconds(take=take, clip=clip)
-    team = (take.project if take is not None else clip.project).team  # type: ignore[union-attr]
+    subject: dict[str, Any] = {"take": take, "clip": clip, "render": render}
+    fps = comments.subject_fps(**subject)
+    seconds = comments.subject_seconds(**subject)
+    team = comments.subject_project(**subject).team
+    kind, args = _kind_args(take, clip, render)
     panel: dict[str, Any] = {
-        "subject": "take" if take is not None else "clip",
-        "urls": urls or panel_urls(take=take, clip=clip),
+        "subject": kind,
+        "urls": urls or panel_urls(**subject),
         "guest": guest,
         "guest_name": request.session.get("guest-name", "") if guest else "",
         "user": None if guest else request.user,
@@ -60,8 +77,8 @@ def comment_panel(
         "rate": timecodes.timecode_rate(fps),
         "last_frame": max(0, int(seconds * fps) - 1),
         "duration": seconds,
-        # On a take, both sides of the compare; a clip page plays the source alone.
-        "sides": [Side.AFTER, Side.BEFORE] if take is not None else [Side.BEFORE],
+        # On a take or a render, both sides of the compare; a clip page plays the source alone.
+        "sides": [Side.AFTER, Side.BEFORE] if kind != "clip" else [Side.BEFORE],
         "colours": comments.COLOURS,
         "names": [],
         "cursor": timezone.now().isoformat(),
@@ -69,19 +86,18 @@ def comment_panel(
         "focus": "",
         "exports": None,
     }
-    if take is not None and not guest:
+    if kind != "clip" and not guest:
         panel["exports"] = {
-            name: reverse(f"take_comments_{name}", args=[take.code])
-            for name in ("csv", "edl", "xml")
+            name: reverse(f"{kind}_comments_{name}", args=args) for name in ("csv", "edl", "xml")
         }
     if threads:  # the whole panel: also who can be mentioned, and the comment to open
         if not guest:
             panel["names"] = [u.display_name for u in mentions.mention_candidates(team)]
-        found = list(comments.comments_on(take=take, clip=clip, guests=guest))
+        found = list(comments.comments_on(**subject, guests=guest))
         panel["threads"] = found
         panel["open_count"] = sum(1 for t in found if t.resolved_at is None)
         panel["resolved_count"] = len(found) - panel["open_count"]
-        focus = comments.comment_on_page(take=take, clip=clip, code=request.GET.get("c", ""))
+        focus = comments.comment_on_page(**subject, code=request.GET.get("c", ""))
         if focus is not None and not (guest and focus.hidden_at is not None):
             panel["focus"] = focus.code
             if not guest:  # opened from "For you": the mention has been seen
@@ -111,6 +127,7 @@ def panel_changes(
     *,
     take: Take | None,
     clip: Clip | None,
+    render: CutRender | None = None,
     membership: Membership | None,
     since: datetime | None,
     urls: dict[str, str] | None = None,
@@ -119,10 +136,11 @@ def panel_changes(
     """The panel's update: the threads changed since `since` (all of them without it), and the
     codes of every thread in their order. A `guest`'s leave hidden comments out, so a thread
     an editor hides goes from a review link's page at its next look."""
+    subject: dict[str, Any] = {"take": take, "clip": clip, "render": render}
     panel = comment_panel(
-        request, take=take, clip=clip, membership=membership, urls=urls, guest=guest, threads=False
+        request, **subject, membership=membership, urls=urls, guest=guest, threads=False
     )
-    changes = comments.comments_since(take=take, clip=clip, since=since, guests=guest)
+    changes = comments.comments_since(**subject, since=since, guests=guest)
     return {
         "ok": True,
         "cursor": changes.cursor.isoformat(),
@@ -137,16 +155,18 @@ def panel_thread(
     *,
     take: Take | None,
     clip: Clip | None,
+    render: CutRender | None = None,
     membership: Membership | None,
     urls: dict[str, str] | None = None,
     guest: bool = False,
 ) -> dict[str, Any]:
     """The panel's update after one change: `comment`'s thread as it is now (none when the
     change took the thread away), and the codes of every thread."""
+    subject: dict[str, Any] = {"take": take, "clip": clip, "render": render}
     panel = comment_panel(
-        request, take=take, clip=clip, membership=membership, urls=urls, guest=guest, threads=False
+        request, **subject, membership=membership, urls=urls, guest=guest, threads=False
     )
-    on_page = comments.comments_on(take=take, clip=clip, guests=guest)
+    on_page = comments.comments_on(**subject, guests=guest)
     threads = []
     if comment is not None:
         threads = list(on_page.filter(pk=comment.parent_id or comment.pk))

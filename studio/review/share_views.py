@@ -1,4 +1,5 @@
-"""Share links: create and revoke (editors), and the public page anyone with the link can open."""
+"""Share links to a take or a cut's render: create and revoke (editors), and the public page
+anyone with the link can open."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from PIL import Image, UnidentifiedImageError
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.limits import hit, peek
-from studio.models import Comment, ShareLink, Take, TakeState
+from studio.cuts.access import render_for
+from studio.cuts.pages import render_facts, render_page_context
+from studio.models import Comment, CutRender, RenderState, ShareLink, Take, TakeState
 from studio.review import comments, shares
 from studio.review.forms import ShareLinkForm
 from studio.review.panels import CODE, comment_panel, panel_changes, panel_thread, poll_since
@@ -89,17 +92,65 @@ def share_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def share_revoke(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    link, _ = get_for_user(
-        request.user,
-        ShareLink.objects.select_related("take__project__team"),
-        need="edit",
-        team_path="take__project__team",
-        code=code,
+def render_share_create(request: AuthenticatedHttpRequest, code: str, number: int) -> HttpResponse:
+    """A share link to a cut's render, as to a take (the same form, rules and page)."""
+    made, membership = render_for(request, code, number, need="edit")
+    if made.state != RenderState.READY or not made.file:
+        messages.error(request, "Only finished renders can be shared.")
+        return redirect("render_detail", code=code, number=number)
+    form = ShareLinkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The share link was not created; see the Share card.")
+        context = render_page_context(request, made, membership, share_form=form)
+        return render(request, "cuts/render_detail.html", context, status=400)
+    link, token = shares.share_create(
+        render=made,
+        author=request.user,
+        days=form.days,
+        allow_download=form.cleaned_data["allow_download"],
+        show_prompt=form.cleaned_data["show_prompt"],
+        password=form.cleaned_data["password"],
+        allow_comments=form.cleaned_data["allow_comments"],
     )
+    request.session[f"share-{link.code}"] = request.build_absolute_uri(
+        reverse("share_page", args=[token])
+    )
+    messages.success(request, "Share link created. Copy it now: it is shown only once.")
+    return redirect("render_detail", code=code, number=number)
+
+
+def _link_for(request: AuthenticatedHttpRequest, code: str) -> ShareLink:
+    """A share link of the person's team (to a take or a render), for an editor."""
+    related = ShareLink.objects.select_related("take__project__team", "render__cut__project__team")
+    try:
+        link, _ = get_for_user(
+            request.user,
+            related.filter(take__isnull=False),
+            need="edit",
+            team_path="take__project__team",
+            code=code,
+        )
+    except Http404:
+        link, _ = get_for_user(
+            request.user,
+            related.filter(render__isnull=False),
+            need="edit",
+            team_path="render__cut__project__team",
+            code=code,
+        )
+    return link
+
+
+@login_required
+@require_POST
+def share_revoke(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    link = _link_for(request, code)
     shares.share_revoke(link=link, actor=request.user)
     messages.success(request, "The share link no longer works.")
-    return redirect("take_detail", code=link.take.code)
+    subject = link.subject
+    if isinstance(subject, CutRender):
+        return redirect("render_detail", code=subject.cut.code, number=subject.number)
+    return redirect("take_detail", code=subject.code)
 
 
 def _public[R: HttpResponseBase](response: R) -> R:
@@ -128,23 +179,53 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
     if link.password_hash and not unlocked:
         return _password_page(request, link, token)
     shares.share_viewed(link)
-    take = link.take
     share_url = request.build_absolute_uri(reverse("share_page", args=[token]))
     context = {
         "link": link,
-        "take": take,
         "token": token,
-        "team": take.project.team,
-        "title": _title(link, take),
-        "description": _description(link, take),
+        "team": link.project.team,
         "share_url": share_url,
         "secure": request.is_secure(),
         "video_url": _media_url(request, token, "result"),
-        "fps": comments.subject_fps(take=take),  # the compare player's frame steps
         "comment_panel": guest_panel(request, link, token),
-        **_poster(request, token, take),
+        **_poster(request, token, link),
     }
+    # A link is to exactly one of them (the table's constraint).
+    if link.render is not None:
+        context |= _render_context(link, link.render)
+    elif link.take is not None:
+        context |= _take_context(link, link.take)
     return _public(render(request, "review/share.html", context))
+
+
+def _take_context(link: ShareLink, take: Take) -> dict[str, Any]:
+    return {
+        "take": take,
+        "title": _title(link, take),
+        "description": _description(link, take),
+        "fps": comments.subject_fps(take=take),  # the compare player's frame steps
+        "duration": take.result_duration,
+        "labels": ("Before", "After"),
+        "video_size": (take.result_width, take.result_height) if take.result_width else None,
+    }
+
+
+def _render_context(link: ShareLink, made: CutRender) -> dict[str, Any]:
+    """A render's shared page: the whole cut beside the whole source, at the source's frames;
+    the prompts of the takes it used when the link shows prompts."""
+    clip = made.cut.clip
+    team = made.cut.project.team
+    return {
+        "render": made,
+        "title": f"{made.cut.name} v{made.number}",
+        "description": f"A full-length cut of a video, edited window by window and shared by "
+        f"{team.name} on Cutroom.",
+        "fps": comments.subject_fps(render=made),
+        "duration": made.duration,
+        "labels": ("Source", "Cut"),
+        "video_size": (clip.width, clip.height) if clip.width else None,
+        "windows": render_facts(made)["windows"] if link.show_prompt else [],
+    }
 
 
 def _password_page(request: HttpRequest, link: ShareLink, token: str) -> HttpResponse:
@@ -195,13 +276,15 @@ def _media_url(request: HttpRequest, token: str, variant: str) -> str:
     return request.build_absolute_uri(reverse("share_media", args=[token, variant]))
 
 
-def _poster(request: HttpRequest, token: str, take: Take) -> dict[str, Any]:
+def _poster(request: HttpRequest, token: str, link: ShareLink) -> dict[str, Any]:
     """The poster's address and real size, for og:image (unfurls lay out by the size)."""
-    if not take.result_poster:
+    subject = link.subject
+    poster = subject.poster if isinstance(subject, CutRender) else subject.result_poster
+    if not poster:
         return {"poster_url": "", "poster_size": None}
     return {
         "poster_url": _media_url(request, token, "poster"),
-        "poster_size": _image_size(take.result_poster),
+        "poster_size": _image_size(poster),
     }
 
 
@@ -223,19 +306,12 @@ def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponseB
         raise _not_found()
     if link.password_hash and not request.session.get(f"share-ok-{link.code}", False):
         raise _not_found()
-    take = link.take
-    field = {
-        "result": take.result,
-        "poster": take.result_poster,
-        "source": take.input_clip.file if take.input_clip else None,
-    }[variant]
+    field, name = _shared_file(link, variant)
     if not field or (not is_remote(field.storage) and not field.storage.exists(field.name or "")):
         raise _not_found()  # a bucket is not asked first: see views/media.py
     # With download off, ?download=1 is served inline like any other request: never as an
     # attachment. Playing the video needs its bytes, so that is all "off" can refuse.
     download = request.GET.get("download") == "1" and link.allow_download
-    suffix = ".jpg" if variant == "poster" else ".mp4"
-    name = f"{(take.title or 'cutroom-take')[:60]}-{variant}{suffix}"
     response = serve_file(
         request,
         field,
@@ -246,6 +322,31 @@ def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponseB
         link_seconds=settings.S3_SHARE_URL_SECONDS,
     )
     return _public(response)
+
+
+def _shared_file(link: ShareLink, variant: str) -> tuple[FieldFile | None, str]:
+    """The file a share link's page plays (and its download name): a take's result, poster
+    and the part of the clip it edited; a render's file, poster and the whole clip."""
+    suffix = ".jpg" if variant == "poster" else ".mp4"
+    made = link.render
+    if made is not None:
+        clip = made.cut.clip
+        field = {
+            "result": made.file,
+            "poster": made.poster,
+            "source": getattr(clip, clip.playable),
+        }[variant]
+        label = {"result": "", "poster": "-poster", "source": "-source"}[variant]
+        return field, f"{made.download_stem}{label}{suffix}"
+    take = link.take
+    if take is None:
+        return None, ""
+    field = {
+        "result": take.result,
+        "poster": take.result_poster,
+        "source": take.input_clip.file if take.input_clip else None,
+    }[variant]
+    return field, f"{(take.title or 'cutroom-take')[:60]}-{variant}{suffix}"
 
 
 # -- review links: guests comment at a frame ---------------------------------------------------
@@ -284,7 +385,12 @@ def guest_panel(request: HttpRequest, link: ShareLink, token: str) -> dict[str, 
     if not link.allow_comments:
         return None
     return comment_panel(
-        request, take=link.take, membership=None, urls=guest_urls(token), guest=True
+        request,
+        take=link.take,
+        render=link.render,
+        membership=None,
+        urls=guest_urls(token),
+        guest=True,
     )
 
 
@@ -312,6 +418,7 @@ def share_comments(request: HttpRequest, token: str) -> HttpResponse:
             request,
             take=link.take,
             clip=None,
+            render=link.render,
             membership=None,
             since=poll_since(request.GET.get("since", "")),
             urls=guest_urls(token),
@@ -323,7 +430,7 @@ def share_comments(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def share_comment_reply(request: HttpRequest, token: str, code: str) -> HttpResponse:
-    """A guest's reply to the thread `code` on this link's take."""
+    """A guest's reply to the thread `code` on this link's take or render."""
     try:
         link = _review_link(request, token)
     except LinkClosed:
@@ -361,6 +468,7 @@ def _guest_post(
         comment,
         take=link.take,
         clip=None,
+        render=link.render,
         membership=None,
         urls=guest_urls(token),
         guest=True,
@@ -376,11 +484,16 @@ def _guest_comment(request: HttpRequest, link: ShareLink, parent_code: str) -> C
     drawing = comments.drawing_parse(raw_drawing)
     parent = None
     if parent_code:
-        parent = Comment.objects.filter(code=parent_code, take=link.take, hidden_at=None).first()
+        parent = Comment.objects.filter(
+            comments.subject_filter(take=link.take, render=link.render),
+            code=parent_code,
+            hidden_at=None,
+        ).first()
         if parent is None:
             raise comments.Refused("That comment is not on this page any more.")
     return comments.comment_create(
         take=link.take,
+        render=link.render,
         guest_name=request.POST.get("guest_name", "")[: Comment.GUEST_NAME_MAX * 4],
         share_link=link,
         body=request.POST.get("body", "")[: Comment.BODY_MAX * 4],

@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Team, User
-from studio.models import ShareLink, Take
+from studio.models import CutRender, ShareLink, Take
 from studio.projects.history import activity_log
 
 
@@ -23,7 +23,8 @@ def token_digest(token: str) -> str:
 
 def share_create(
     *,
-    take: Take,
+    take: Take | None = None,
+    render: CutRender | None = None,
     author: User,
     days: int | None,
     allow_download: bool,
@@ -31,12 +32,16 @@ def share_create(
     password: str = "",
     allow_comments: bool = False,
 ) -> tuple[ShareLink, str]:
-    """Returns the link and its token; the token is not stored and cannot be shown again."""
+    """A link to a take or a cut's render. Returns the link and its token; the token is not
+    stored and cannot be shown again."""
+    if (take is None) == (render is None):
+        raise ValueError("a share link is to a take or to a render")
     if password and not ShareLink.PASSWORD_MIN <= len(password) <= ShareLink.PASSWORD_MAX:
         raise ValueError("A share link password has 8 to 200 characters.")  # forms check first
     token = secrets.token_urlsafe(32)
     link = ShareLink.objects.create(
         take=take,
+        render=render,
         token_hash=token_digest(token),
         created_by=author,
         expires_at=timezone.now() + timedelta(days=days) if days else None,
@@ -45,14 +50,16 @@ def share_create(
         allow_comments=allow_comments,
         password_hash=make_password(password) if password else "",
     )
+    project = link.project
     activity_log(
-        team=take.project.team,
+        team=project.team,
         actor=author,
         verb="shared",
-        summary=f"shared a take of {take.project.name}"
+        summary=(f"shared {render.title}" if render else f"shared a take of {project.name}")
         + (" for review (guests may comment)" if allow_comments else ""),
-        project=take.project,
+        project=project,
         take=take,
+        render=render,
     )
     return link, token
 
@@ -62,7 +69,13 @@ def share_find(token: str) -> ShareLink | None:
     if not token or len(token) > 100:
         return None
     link = (
-        ShareLink.objects.select_related("take__project__team", "take__clip", "take__input_clip")
+        ShareLink.objects.select_related(
+            "take__project__team",
+            "take__clip",
+            "take__input_clip",
+            "render__cut__project__team",
+            "render__cut__clip",
+        )
         .filter(token_hash=token_digest(token))
         .first()
     )
@@ -84,35 +97,45 @@ def share_revoke(*, link: ShareLink, actor: User) -> None:
     if link.revoked_at is None:
         link.revoked_at = timezone.now()
         link.save(update_fields=["revoked_at"])
+        project = link.project
+        render = link.render
+        what = f"{render.cut.name} v{render.number}" if render else "a take"
         activity_log(
-            team=link.take.project.team,
+            team=project.team,
             actor=actor,
             verb="revoked",
-            summary=f"revoked a share link of a take in {link.take.project.name}",
-            project=link.take.project,
+            summary=f"revoked a share link of {what} in {project.name}",
+            project=project,
             take=link.take,
+            render=link.render,
         )
 
 
-def share_links_live(**lookup: Any) -> QuerySet[ShareLink]:
-    """Links that still open (neither revoked nor expired), newest first, with their takes."""
+def share_links_live(*conditions: Q, **lookup: Any) -> QuerySet[ShareLink]:
+    """Links that still open (neither revoked nor expired), newest first, with their takes
+    and renders."""
     return (
-        ShareLink.objects.filter(revoked_at__isnull=True, **lookup)
+        ShareLink.objects.filter(*conditions, revoked_at__isnull=True, **lookup)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-        .select_related("take__project", "created_by")
+        .select_related("take__project", "render__cut__project", "render__cut__clip", "created_by")
         .order_by("-created_at")
     )
 
 
+def _of_team(team: Team) -> Q:
+    return Q(take__project__team=team) | Q(render__cut__project__team=team)
+
+
 def share_links_of_member(*, team: Team, user: User) -> QuerySet[ShareLink]:
-    """The live links that `user` made of this team's takes."""
-    return share_links_live(take__project__team=team, created_by=user)
+    """The live links that `user` made of this team's takes and renders."""
+    return share_links_live(_of_team(team), created_by=user)
 
 
 def share_links_of_former_members(*, team: Team) -> QuerySet[ShareLink]:
-    """Live links of this team's takes made by people no longer in it (or deleted accounts)."""
+    """Live links of this team's takes and renders made by people no longer in it (or deleted
+    accounts)."""
     members = team.memberships.values("user_id")
-    return share_links_live(take__project__team=team).exclude(created_by__in=members)
+    return share_links_live(_of_team(team)).exclude(created_by__in=members)
 
 
 def share_links_revoke(*, links: QuerySet[ShareLink]) -> int:

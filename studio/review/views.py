@@ -18,9 +18,10 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
 from studio.core.errors import Refused
 from studio.core.http import wants_json
+from studio.cuts.access import render_for
 from studio.library.access import clip_for
-from studio.models import Clip, ReviewStatus, Take
-from studio.review.comments import subject_fps, take_review_set
+from studio.models import Clip, CutRender, ReviewStatus, Take
+from studio.review.comments import render_review_set, subject_fps, take_review_set
 from studio.review.versions import (
     Version,
     compare_pair,
@@ -30,7 +31,7 @@ from studio.review.versions import (
 from studio.takes.access import take_for
 
 
-def review_data(take: Take) -> dict[str, Any]:
+def review_data(take: Take | CutRender) -> dict[str, Any]:
     """What a page's script shows after the review status changed."""
     by = take.review_changed_by
     return {
@@ -44,7 +45,7 @@ def review_data(take: Take) -> dict[str, Any]:
     }
 
 
-def review_who(take: Take) -> str:
+def review_who(take: Take | CutRender) -> str:
     """Who set the review status and when, as the take page and the grid print it."""
     if take.review_changed_at is None:
         return ""
@@ -72,6 +73,28 @@ def take_review(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         return redirect(back)
     return redirect("take_detail", code=take.code)
+
+
+@login_required
+@require_POST
+def render_review(request: AuthenticatedHttpRequest, code: str, number: int) -> HttpResponse:
+    """Set a render's review status, as a take's (editors and owners)."""
+    made, _ = render_for(request, code, number, need="edit")
+    status = request.POST.get("status", "")
+    try:
+        render_review_set(render=made, status=status, user=request.user)
+    except Refused as refused:
+        if wants_json(request):
+            return JsonResponse({"ok": False, "error": str(refused)}, status=400)
+        messages.error(request, str(refused))
+    else:
+        if wants_json(request):
+            return JsonResponse(review_data(made))
+        messages.success(request, f"Review status: {made.get_review_status_display()}.")
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect("render_detail", code=code, number=number)
 
 
 @login_required

@@ -1,5 +1,5 @@
-"""The team's gallery of takes (filters, search, keyset pages), stars, descriptions and side-by-side
-exports (docs/review.md)."""
+"""The team's gallery of takes and cuts' renders (filters, search, keyset pages), stars,
+descriptions and side-by-side exports (docs/review.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Team, User
-from studio.models import Take, TakeStar
+from studio.models import CutRender, RenderState, Take, TakeStar, TakeState
 
 PAGE_SIZE = 24
 
@@ -28,13 +28,46 @@ class GalleryFilters:
     q: str = ""
 
 
+# A page is ordered by (created_at, kind, id), newest first; at the same moment a render comes
+# before a take. A cursor names the last entry: "<created_at>_<id>" for a take (as before
+# renders were in the gallery), "<created_at>_r<id>" for a render.
+TAKE, RENDER = 0, 1
+
+
 def gallery(
     *, team: Team, user: User, filters: GalleryFilters, before: str = ""
-) -> tuple[list[Take], str]:
-    """One page of the team's takes, newest first, and the cursor of the next page.
+) -> tuple[list[Take | CutRender], str]:
+    """One page of the team's takes and ready renders of its cuts, newest first, and the
+    cursor of the next page.
 
-    Keyset pagination on (created_at, id): every page costs the same, page 1 or page 400.
+    Keyset pagination on (created_at, kind, id): every page costs the same, page 1 or page 400.
     """
+    cursor = _parse_cursor(before)
+    takes = _takes(team=team, user=user, filters=filters, cursor=cursor)
+    renders = _renders(team=team, filters=filters, cursor=cursor)
+    found: list[Take | CutRender] = [*takes[: PAGE_SIZE + 1], *renders[: PAGE_SIZE + 1]]
+    found.sort(key=_key, reverse=True)
+    more = len(found) > PAGE_SIZE
+    page = found[:PAGE_SIZE]
+    nxt = ""
+    if more and page:
+        last = page[-1]
+        marker = "r" if isinstance(last, CutRender) else ""
+        nxt = f"{last.created_at.isoformat()}_{marker}{last.pk}"
+    return page, nxt
+
+
+def _key(entry: Take | CutRender) -> tuple[datetime, int, int]:
+    return (entry.created_at, RENDER if isinstance(entry, CutRender) else TAKE, entry.pk)
+
+
+def _takes(
+    *,
+    team: Team,
+    user: User,
+    filters: GalleryFilters,
+    cursor: tuple[datetime, int, int] | None,
+) -> QuerySet[Take]:
     takes: QuerySet[Take] = (
         Take.objects.filter(project__team=team)
         .select_related("project", "clip", "created_by")
@@ -63,22 +96,52 @@ def gallery(
             | Q(title__icontains=filters.q)
             | Q(negative_prompt__icontains=filters.q)
         )
-    cursor = _parse_cursor(before)
     if cursor:
-        at, pk = cursor
-        takes = takes.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=pk))
-    page = list(takes[: PAGE_SIZE + 1])
-    more = len(page) > PAGE_SIZE
-    page = page[:PAGE_SIZE]
-    nxt = f"{page[-1].created_at.isoformat()}_{page[-1].pk}" if more and page else ""
-    return page, nxt
+        at, kind, pk = cursor
+        same = Q(created_at=at) if kind == RENDER else Q(created_at=at, id__lt=pk)
+        takes = takes.filter(Q(created_at__lt=at) | same)
+    return takes
 
 
-def _parse_cursor(value: str) -> tuple[datetime, int] | None:
+def _renders(
+    *, team: Team, filters: GalleryFilters, cursor: tuple[datetime, int, int] | None
+) -> QuerySet[CutRender]:
+    """The ready renders of the team's cuts that the filters let through: a render has no
+    take's state (it shows under "Succeeded" too), resolution or star."""
+    renders = (
+        CutRender.objects.filter(cut__project__team=team, state=RenderState.READY)
+        .select_related("cut__project", "cut__clip", "created_by")
+        .order_by("-created_at", "-id")
+    )
+    if filters.resolution or filters.starred or filters.state not in ("", TakeState.SUCCEEDED):
+        return renders.none()
+    if filters.project:
+        renders = renders.filter(cut__project__code=filters.project)
+    if filters.member:
+        renders = renders.filter(created_by__email__iexact=filters.member)
+    if filters.review:
+        renders = renders.filter(review_status=filters.review)
+    if filters.since:
+        renders = renders.filter(created_at__date__gte=filters.since)
+    if filters.until:
+        renders = renders.filter(created_at__date__lte=filters.until)
+    if filters.q:
+        renders = renders.filter(
+            Q(cut__name__icontains=filters.q) | Q(cut__clip__original_name__icontains=filters.q)
+        )
+    if cursor:
+        at, kind, pk = cursor
+        same = Q(created_at=at, id__lt=pk) if kind == RENDER else Q(pk__in=[])
+        renders = renders.filter(Q(created_at__lt=at) | same)
+    return renders
+
+
+def _parse_cursor(value: str) -> tuple[datetime, int, int] | None:
     stamp, _, pk = value.rpartition("_")
+    kind = RENDER if pk.startswith("r") else TAKE
     try:
         at = datetime.fromisoformat(stamp)
-        return (at, int(pk)) if timezone.is_aware(at) else None
+        return (at, kind, int(pk.removeprefix("r"))) if timezone.is_aware(at) else None
     except ValueError:
         return None
 

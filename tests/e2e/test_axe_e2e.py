@@ -32,6 +32,7 @@ from studio.review import comments, shares
 from studio.takes import create, gallery
 from studio.takes.parameters import EditParameters
 from tests.conftest import PASSWORD, client_for, last_link, make_user, upload_clip
+from tests.cuts.rows import render_row
 from tests.e2e.conftest import check_axe, finish_take, make_take, shot, sign_in, sign_out
 from tests.samples import make_image
 
@@ -580,3 +581,70 @@ def test_review_pages_pass_axe(
     pages.check("take review status (viewer)", f"/k/{studio.other.code}/")
     expect(page.locator("#review")).to_contain_text("Changes requested")
     assert len(pages.checked) == 16, pages.checked
+
+
+# A cut's render (issue 22): its page with the compare, its comments and their drawings, and
+# the review control; the comment panel's poll is held back like the other live parts.
+def test_render_pages_pass_axe(
+    axe_context: BrowserContext, live_server, studio: Studio, bob, subtests, samples
+) -> None:
+    pages = axe_pages(axe_context, live_server.url, subtests, LIVE_PARTIALS)
+    page = pages.page
+    made = render_row(studio.project, bob, samples)
+    comments.comment_create(
+        render=made,
+        author=bob,
+        body="@Alice the second join jumps",
+        frame=76,
+        drawing=[{"kind": "arrow", "colour": "red", "points": [[0.9, 0.1], [0.62, 0.4]]}],
+    )
+    path = f"/x/{made.cut.code}/v{made.number}/"
+
+    # The render's review link, as a guest sees it: the cut beside the source, comments.
+    _, review = shares.share_create(
+        render=made, author=bob, days=7, allow_download=True, show_prompt=True, allow_comments=True
+    )
+    pages.check("shared render (guest)", f"/s/{review}/", h1="Clay version v1")
+    expect(page.locator("[data-compare] figcaption")).to_have_text(["Source", "Cut"])
+    page.get_by_role("button", name="Comment at this frame").first.click()
+    expect(page.locator("#comment-name")).to_be_visible()
+    pages.check("shared render with the guest's comment box open")
+    shot(page, "render-shared-desktop")
+    pages.phone("shared render (guest)", f"/s/{review}/", h1="Clay version v1")
+
+    sign_in(page, live_server.url, "alice@example.com")
+    pages.check("render", path, h1="Clay version v1")
+    page.get_by_role("button", name="Comment by Bob at 00:00:03:01").click()
+    expect(page.locator(".drawing-layer")).to_be_visible()
+    pages.check("render with a comment's drawing shown")
+    shot(page, "render-comment-drawing")
+    pages.phone("render", path, h1="Clay version v1")
+    page.set_viewport_size({"width": 820, "height": 1180})
+    page.goto(live_server.url + path)
+    shot(page, "render-tablet-axe")
+    page.set_viewport_size(DESKTOP)
+    pages.check("render review control", path, h1="Clay version v1")
+    page.get_by_label("Password").fill("harbour lights")
+    page.get_by_role("button", name="Create share link").click()
+    expect(page.get_by_label("New share link (shown only now)")).to_be_visible()
+    pages.check("render with a new share link")
+    shot(page, "render-share-card")
+    page.get_by_role("group", name="Set the review status").get_by_role(
+        "button", name="Approved"
+    ).click()
+    expect(page.locator("#review [data-review-badge]")).to_have_text("Approved")
+    pages.check("render review control, approved")
+    pages.check("cut with a ready render", f"/x/{made.cut.code}/", h1="Clay version")
+    expect(page.get_by_role("link", name="v1", exact=True)).to_be_visible()
+    expect(page.locator(f'[data-review-badge="{made.code}"]')).to_have_text("Approved")
+    gallery_path = f"/t/{studio.team.code}/gallery/"
+    pages.check("gallery with a render", gallery_path)
+    expect(page.locator(f"#render-{made.code}")).to_contain_text("Clay version v1 — cut of")
+    shot(page, "gallery-render")
+    pages.phone("gallery with a render", gallery_path)
+    pages.check("project with a render", f"/p/{studio.project.code}/", h1="Harbour film")
+    expect(page.locator("#render-list")).to_contain_text("Clay version v1 — cut of")
+    pages.check("team history with a render", f"/t/{studio.team.code}/activity/")
+    expect(page.locator('[data-verb="approved"]')).to_contain_text("approved Clay version v1")
+    expect(page.locator('[data-verb="shared"]').first).to_contain_text("shared Clay version v1")
+    assert len(pages.checked) == 14, pages.checked
