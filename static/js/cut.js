@@ -222,7 +222,8 @@ function say(text, { error = false, where = status } = {}) {
 }
 
 const token = () => csrfToken(document.querySelector("form[method='post']") || document.createElement("form"));
-const fields = (span) => ({ start: span.start.toFixed(6), end: span.end.toFixed(6) });
+// Three decimals, as the forms take them: well within half a frame at any rate.
+const fields = (span) => ({ start: span.start.toFixed(3), end: span.end.toFixed(3) });
 const same = (a, b) => Math.abs(a.start - b.start) < EPSILON && Math.abs(a.end - b.end) < EPSILON;
 
 async function send(url, span) {
@@ -241,24 +242,25 @@ async function commit(win) {
     paint(win, origin);
     return;
   }
-  busy = true;
+  setBusy(true);
   win.classList.add("is-saving");
   paint(win, span);
   const result = await send(win.dataset.move, span);
   win.classList.remove("is-saving");
   if (!result.ok) {
     paint(win, origin);
+    setBusy(false);
     say(`Window ${win.dataset.number} is back at ${timecode(origin.start)}–${timecode(origin.end)}: ${result.data.error || "the change was refused."}`, { error: true });
-    busy = false;
     return;
   }
   const saved = result.data.window;
   win.dataset.start = String(saved.start);
   win.dataset.end = String(saved.end);
-  paint(win, spanOf(win));
-  say(result.data.message);
+  // Its neighbours' free stretch changed too.
+  for (const other of windows()) paint(other, drafts.get(other) || spanOf(other));
   await refreshLists();
-  busy = false;
+  setBusy(false);
+  say(result.data.message);
 }
 
 function cancel(win) {
@@ -270,19 +272,25 @@ function cancel(win) {
 }
 
 async function add(draft, span) {
-  busy = true;
+  setBusy(true);
   const result = await send(timeline.dataset.add, span);
   if (!result.ok) {
     draft.remove();
+    setBusy(false);
     say(`No window added: ${result.data.error || "the server refused it."}`, { error: true });
-    busy = false;
     return;
   }
-  say(result.data.message);
   await refreshLists({ track: true });
   draft.remove();
+  setBusy(false);
   timeline.querySelector(`.cut-window[data-id='${result.data.window.id}'] [data-part='body']`)?.focus();
-  busy = false;
+  say(result.data.message);
+}
+
+// While a change is on its way, the track takes no other (and says so to assistive tech).
+function setBusy(value) {
+  busy = value;
+  track().setAttribute("aria-busy", String(value));
 }
 
 // The table, the tick list of the edit form and (after an add) the track, as the server now
@@ -290,7 +298,7 @@ async function add(draft, span) {
 async function refreshLists({ track: withTrack = false } = {}) {
   const page = await getHTML(window.location.pathname).catch(() => null);
   if (!page) return;
-  const ids = ["cut-windows-list", "cut-ticks", ...(withTrack ? ["cut-track"] : [])];
+  const ids = ["cut-windows-list", "cut-ticks", "cut-timeline-summary", ...(withTrack ? ["cut-track"] : [])];
   for (const id of ids) {
     const here = document.getElementById(id);
     const there = page.getElementById(id);
@@ -330,7 +338,11 @@ function pointerDown(event) {
   if (part === "draw" && !event.target.closest(".cut-track")) return;
   drag = { win, part, x: event.clientX, at: timeAt(event.clientX), moved: false, id: event.pointerId };
   drag.origin = win ? drafts.get(win) || spanOf(win) : null;
-  track().setPointerCapture(event.pointerId);
+  try {
+    track().setPointerCapture(event.pointerId);
+  } catch {
+    // A pointer the browser no longer tracks: the drag still follows it over the track.
+  }
   if (win) {
     event.preventDefault(); // no text selection; focus is moved by hand below
     win.querySelector(`[data-part='${part}']`)?.focus({ preventScroll: true });

@@ -292,8 +292,9 @@ def test_the_page_shows_each_windows_version_stack_and_its_settings(as_bob, cut,
     assert 'data-stack="2 takes, one chosen"' in text and 'data-stack="1 take, none chosen"' in text
     assert text.count("In the cut</strong>") == 1
     assert "Match colour to the source" in text and "Use the take's sound" in text
-    # The second window has no chosen take: its sound box is off, with the reason beside it.
-    assert "Choose a finished take for this window first" in text
+    # The second window has no chosen take: no boxes there, and why.
+    assert text.count("Save for window") == 1
+    assert "the take's sound apply to a take: choose one for this window first." in text
     assert 'role="slider"' in text and 'aria-hidden="true" data-' not in text
 
 
