@@ -13,7 +13,7 @@ from studio.cuts import services
 from studio.models import CutWindow, Project
 from studio.takes.parameters import EditParameters
 from tests.conftest import client_for, upload_clip
-from tests.e2e.conftest import shot, sign_in, wait_until
+from tests.e2e.conftest import check_axe, shot, sign_in, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 DURATION = 10.0  # samples' shots-close-cuts.mp4: 25 fps, hard cuts at 2.0, 2.6, 5.04, 8.0 s
@@ -215,3 +215,22 @@ def test_a_window_is_drawn_and_moved_with_a_finger_on_a_phone(live_server, cut, 
     expect(status).to_contain_text("Window moved to 0:07.00–0:10.00")
     wait_until(page, "() => !document.querySelector('.cut-window.is-saving')")
     shot(page, "cut-timeline-phone-edited")
+
+
+def test_the_timeline_passes_axe_while_a_window_is_edited(
+    axe_context: BrowserContext, live_server, cut
+) -> None:
+    page = axe_context.new_page()
+    page.set_viewport_size({"width": 1440, "height": 900})
+    sign_in(page, live_server.url, "bob@example.com")
+    page.goto(f"{live_server.url}/x/{cut.code}/")
+    body = page.get_by_role("slider", name="Window 1", exact=True)
+    body.focus()
+    page.keyboard.press("Shift+ArrowRight")  # a change not saved yet
+    expect(page.locator(".cut-window.is-editing")).to_have_count(1)
+    check_axe(page, "cut timeline, a window being moved")
+    page.keyboard.press("End")  # stops at window 2: a limit, said in the live region
+    expect(page.locator("#cut-timeline-status")).to_contain_text("next to a window")
+    page.keyboard.press("Enter")
+    expect(page.locator("#cut-timeline-status")).to_contain_text("Window moved to 0:03.00–0:06.00")
+    check_axe(page, "cut timeline, a window moved")
