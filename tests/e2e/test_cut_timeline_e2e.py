@@ -40,13 +40,17 @@ def x_of(page: Page, seconds: float) -> float:
     return track["x"] + track["width"] * seconds / DURATION
 
 
-def drag(page: Page, handle: Locator, by_seconds: float) -> None:
-    """Drag a handle by its middle, with the mouse, by `by_seconds` along the track."""
+def drag(page: Page, handle: Locator, by_seconds: float, *, label: str = "") -> None:
+    """Drag a handle by its middle, with the mouse, by `by_seconds` along the track; with
+    `label`, check the window's length label says it before letting go."""
     box = handle.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
     page.mouse.down()
     page.mouse.move(x + (x_of(page, by_seconds) - x_of(page, 0)), y, steps=10)
+    if label:
+        expect(page.locator(".cut-window.is-editing .cut-window-length")).to_have_text(label)
+        shot(page, "cut-timeline-dragging")
     page.mouse.up()
 
 
@@ -74,8 +78,18 @@ def test_windows_are_trimmed_moved_and_refused_with_the_mouse_and_keys(
     assert len(set(positions)) == 5  # every picture of the 10 s clip is shown
     shot(page, "cut-timeline-desktop")
 
-    # The end edge of window 1, dragged 1.5 s later: on a frame, and the table says so.
+    # The start edge of window 1 cannot make it shorter than 2 s.
     first_end = page.get_by_role("slider", name="End of window 1")
+    drag(
+        page,
+        page.get_by_role("slider", name="Start of window 1"),
+        2.5,
+        label="2.00 s · 2 s at least",
+    )
+    expect(status).to_contain_text("Window moved to 0:01.00–0:03.00")
+    drag(page, page.get_by_role("slider", name="Start of window 1"), -1.0)
+    expect(status).to_contain_text("Window moved to 0:00.00–0:03.00")
+    # The end edge of window 1, dragged 1.5 s later: on a frame, and the table says so.
     drag(page, first_end, 1.5)
     expect(status).to_contain_text("Window moved to 0:00.00–0:04.")
     start, end = span(1, cut)
@@ -86,8 +100,14 @@ def test_windows_are_trimmed_moved_and_refused_with_the_mouse_and_keys(
     expect(status).to_contain_text("Window moved to 0:00.00–0:05.04")
     assert span(1, cut) == (0.0, 5.04)
 
-    # Window 2's body dragged 2 s to the left stops at window 1's end, keeping its length.
-    drag(page, page.get_by_role("slider", name="Window 2", exact=True), -2.0)
+    # Window 2's body dragged 2 s to the left stops at window 1's end, keeping its length,
+    # and says so while it is dragged.
+    drag(
+        page,
+        page.get_by_role("slider", name="Window 2", exact=True),
+        -2.0,
+        label="3.00 s · next to a window",
+    )
     expect(status).to_contain_text("Window moved to 0:05.04–0:08.04")
     assert span(2, cut) == (5.04, 8.04)
 
