@@ -10,10 +10,10 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from studio.cuts import services
-from studio.models import CutWindow, Project
+from studio.models import CutWindow, Project, TakeState
 from studio.takes.parameters import EditParameters
 from tests.conftest import client_for, upload_clip
-from tests.e2e.conftest import check_axe, shot, sign_in, wait_until
+from tests.e2e.conftest import check_axe, make_take, shot, sign_in, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 DURATION = 10.0  # samples' shots-close-cuts.mp4: 25 fps, hard cuts at 2.0, 2.6, 5.04, 8.0 s
@@ -254,3 +254,55 @@ def test_the_timeline_passes_axe_while_a_window_is_edited(
     page.keyboard.press("Enter")
     expect(page.locator("#cut-timeline-status")).to_contain_text("Window moved to 0:03.00–0:06.00")
     check_axe(page, "cut timeline, a window moved")
+
+
+def test_a_windows_colour_and_sound_are_saved_in_place(
+    page: Page, live_server, cut, bob, console_errors
+) -> None:
+    first, second = cut.windows.order_by("start")
+    with_sound = make_take(
+        cut.project,
+        cut.clip,
+        bob,
+        state=TakeState.SUCCEEDED,
+        window=first,
+        start_ms=0,
+        length_ms=4000,
+        result_has_audio=True,
+    )
+    services.window_choose(window=first, take=with_sound)
+    kept_source = make_take(
+        cut.project,
+        cut.clip,
+        bob,
+        state=TakeState.SUCCEEDED,
+        window=second,
+        start_ms=5000,
+        length_ms=5000,
+        audio_setting="origin",
+        result_has_audio=True,
+    )
+    services.window_choose(window=second, take=kept_source)
+    sign_in(page, live_server.url, "bob@example.com")
+    page.goto(f"{live_server.url}/x/{cut.code}/")
+    page.evaluate("() => { window.cutroomMarker = 'same page'; }")
+    row = page.locator("#window-1")
+    row.get_by_label("Match colour to the source").check()
+    row.get_by_label("Use the take's sound").check()
+    row.get_by_role("button", name="Save for window 1").click()
+    expect(row.get_by_role("status")).to_contain_text(
+        "colour matched to the source, the take's sound"
+    )
+    assert page.evaluate("() => window.cutroomMarker") == "same page"
+    first.refresh_from_db()
+    assert first.colour_match and first.take_sound
+    # The second window's take kept the source's sound: its box is off, and says why.
+    other = page.locator("#window-2")
+    expect(other.get_by_label("Use the take's sound")).to_be_disabled()
+    expect(other).to_contain_text("kept the source's sound")
+    # The version stack on the timeline: one take each, chosen (green).
+    expect(page.locator(".cut-window.cut-stack-chosen")).to_have_count(2)
+    expect(page.get_by_role("slider", name="Window 1", exact=True)).to_have_attribute(
+        "aria-valuetext", "0:00.00 to 0:03.00, 3.00 s; 1 take, one chosen"
+    )
+    shot(page, "cut-timeline-chosen-takes")
