@@ -80,7 +80,9 @@ def instance(project, as_bob, bob, samples, make_take) -> dict[str, Any]:
     take.export_file.save(f"{base}/side-by-side.mp4", ContentFile(os.urandom(9000)), save=False)
     take.save()
     names = sorted({row.name for row in file_rows()})
-    assert len(names) == 11  # source, poster, thumbnail, filmstrip, cut; image, thumbnail; the take's four
+    # The clip's source, poster, thumbnail, filmstrip and cut; the image and its thumbnail; the
+    # take's four.
+    assert len(names) == 11
     return {"clip": clip, "take": take, "reference": reference, "cut": cut, "names": names}
 
 
