@@ -49,6 +49,7 @@ urlpatterns = [
     path("x/<str:code>/w/<int:pk>/", cuts.window_move, name="window_move"),
     path("x/<str:code>/w/<int:pk>/remove/", cuts.window_remove, name="window_remove"),
     path("x/<str:code>/w/<int:pk>/choose/", cuts.window_choose, name="window_choose"),
+    path("x/<str:code>/w/<int:pk>/settings/", cuts.window_settings, name="window_settings"),
     path("k/<str:code>/", takes.take_detail, name="take_detail"),
     path("k/<str:code>/status/", takes.take_status, name="take_status"),
     path("k/<str:code>/cancel/", takes.take_cancel, name="take_cancel"),

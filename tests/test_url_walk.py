@@ -138,6 +138,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "window_move": ("cut", "edit"),
     "window_remove": ("cut", "edit"),
     "window_choose": ("cut", "edit"),
+    "window_settings": ("cut", "edit"),
     "cut_renders": ("cut", "view"),
     "cut_render_new": ("cut", "edit"),
     "cut_export": ("cut", "view"),

@@ -27,6 +27,19 @@ export async function postForm(form, { body = new FormData(form) } = {}) {
   return answer(response);
 }
 
+// POST fields ({name: value}) to a URL with the page's CSRF token (any form's hidden field).
+export async function postFields(url, fields, token) {
+  const body = new FormData();
+  for (const [name, value] of Object.entries(fields)) body.append(name, value);
+  const response = await fetch(url, {
+    method: "POST",
+    body,
+    credentials: "same-origin",
+    headers: { Accept: "application/json", "X-CSRFToken": token },
+  });
+  return answer(response);
+}
+
 // GET JSON (a poll).
 export async function getJSON(url) {
   const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });

@@ -31,7 +31,7 @@ from studio.media.inputs import MAX_SECONDS, MIN_SECONDS
 from studio.media.probe import human_duration
 from studio.projects.services import ARCHIVED_NO_TAKES, project_is_archived
 from studio.takes import create
-from studio.takes.models import Take, TakeState
+from studio.takes.models import AudioSetting, Take, TakeState
 from studio.takes.parameters import EditParameters
 
 
@@ -65,6 +65,18 @@ def cut_create(
 
 def _grid(clip: Clip) -> FrameGrid:
     return FrameGrid(duration=float(clip.duration or 0), fps=clip.fps, frame_times=None)
+
+
+def frame_rate_of(clip: Clip) -> str:
+    """The clip's exact frame rate as "numerator/denominator" ("30000/1001"), for the page's
+    timeline to snap to the frames the server snaps to; "" when the clip has none."""
+    rate = _grid(clip).rate if clip.fps else None
+    return f"{rate.numerator}/{rate.denominator}" if rate else ""
+
+
+def span_text(window: CutWindow) -> str:
+    """Where a window is, as a person reads it: "0:04.00–0:10.00"."""
+    return _at(window)
 
 
 def cut_windows_split(*, cut: Cut, start: float = 0.0, end: float | None = None) -> list[CutWindow]:
@@ -252,8 +264,44 @@ def window_choose(*, window: CutWindow, take: Take) -> None:
     if take.state != TakeState.SUCCEEDED:
         raise Refused("Only a finished take can be chosen for a window.")
     with transaction.atomic():
-        CutWindow.objects.filter(pk=window.pk).update(chosen=take)
+        # The take's own sound stays only while the chosen take has one.
+        keep_sound = window.take_sound and not take_sound_problem(take)
+        CutWindow.objects.filter(pk=window.pk).update(chosen=take, take_sound=keep_sound)
         _touch(window.cut)
+
+
+def take_sound_problem(take: Take | None) -> str:
+    """Why a window cannot use this take's sound ('' when it can): the take made a sound of its
+    own only with audio_setting auto and when its result has a sound track."""
+    if take is None:
+        return "Choose a finished take for this window first: until then the source plays there."
+    if take.audio_setting != AudioSetting.AUTO:
+        return (
+            "The chosen take kept the source's sound (its audio setting was “origin”), so it "
+            "has no sound of its own; the cut uses the source's sound there."
+        )
+    if take.result_has_audio is False:
+        return "The chosen take came back without a sound track; the cut uses the source's there."
+    return ""
+
+
+def window_settings_set(*, window: CutWindow, colour_match: bool, take_sound: bool) -> CutWindow:
+    """A window's "match colour to the source" and "use the take's sound", which apply to its
+    chosen take: refused (with the reason) when it has none, or no sound of its own."""
+    chosen = window.chosen
+    if colour_match and chosen is None:
+        raise Refused(
+            "Colour matching adjusts a window's take: choose a finished take for this window first."
+        )
+    if take_sound and (problem := take_sound_problem(chosen)):
+        raise Refused(problem)
+    with transaction.atomic():
+        CutWindow.objects.filter(pk=window.pk).update(
+            colour_match=colour_match, take_sound=take_sound
+        )
+        _touch(window.cut)
+    window.colour_match, window.take_sound = colour_match, take_sound
+    return window
 
 
 def _touch(cut: Cut) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Membership
 from studio.core.errors import Refused
+from studio.core.http import wants_json
 from studio.cuts import renders, services
 from studio.cuts.access import cut_for, window_for
 from studio.cuts.forms import CutEditForm, CutForm, SpanForm
@@ -74,6 +75,7 @@ def _page(
     duration = float(clip.duration or 0) or 1.0
     windows = list(cut.windows.select_related("chosen").prefetch_related("takes"))
     shots = [at for at in clip.shot_cuts or () if 0 < at < duration]
+    edit_form = forms.get("edit_form") or CutEditForm(clip=clip, windows=windows)
     rows = []
     seconds = Decimal(0)
     for number, window in enumerate(windows, start=1):
@@ -88,6 +90,9 @@ def _page(
                 "takes": takes,
                 "finished": [t for t in takes if t.state == TakeState.SUCCEEDED],
                 "crosses": [at for at in shots if window.start < at < window.end],
+                "stack": _stack_state(window, takes),
+                "sound_problem": services.take_sound_problem(window.chosen),
+                "prompt_field": edit_form.window_prompt(window),
             }
         )
     prices = estimates.prices_per_second(settings.STUDIO_PROVIDER)
@@ -100,6 +105,7 @@ def _page(
         "shots": shots,
         "ticks": _ticks(duration),
         "duration": duration,
+        "rate": services.frame_rate_of(clip),
         "sent_seconds": seconds,
         "totals": {resolution: price * seconds for resolution, price in prices.items()},
         "engine": about(settings.STUDIO_PROVIDER),
@@ -108,13 +114,26 @@ def _page(
         **_renders_context(cut),
         "split_form": forms.get("split_form") or SpanForm(clip=clip, optional=True),
         "add_form": forms.get("add_form") or SpanForm(clip=clip),
-        "edit_form": forms.get("edit_form") or CutEditForm(clip=clip),
+        "edit_form": edit_form,
     }
     if membership.can_edit:
         context["budget_warnings"] = budgets.budgets_warnings_shown(
             project=cut.project, author=request.user
         )
     return render(request, "cuts/cut_detail.html", context, status=status)
+
+
+def _stack_state(window: CutWindow, takes: list[Take]) -> str:
+    """The one word the timeline colours a window by: its chosen take, else its newest take's
+    state ("" without takes)."""
+    if window.chosen_id is not None:
+        return "chosen"
+    if not takes:
+        return ""
+    newest = takes[0].state
+    if newest in (TakeState.SUCCEEDED, TakeState.FAILED, TakeState.UNCERTAIN):
+        return str(newest)
+    return "failed" if takes[0].is_final else "working"
 
 
 def _ticks(duration: float) -> list[tuple[float, str]]:
@@ -149,14 +168,20 @@ def window_add(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     cut, membership = cut_for(request, code, need="edit")
     form = SpanForm(request.POST, clip=cut.clip)
     if not form.is_valid():
+        if wants_json(request):
+            return _refusal(_errors(form))
         return _page(request, cut, membership, status=400, add_form=form)
     try:
-        services.window_add(
+        window = services.window_add(
             cut=cut, start=float(form.cleaned_data["start"]), end=float(form.cleaned_data["end"])
         )
     except Refused as refused:
+        if wants_json(request):
+            return _refusal(str(refused))
         form.add_error(None, str(refused))
         return _page(request, cut, membership, status=400, add_form=form)
+    if wants_json(request):
+        return _window_answer(window, f"Window added at {services.span_text(window)}.")
     messages.success(request, "Window added.")
     return redirect("cut_detail", code=cut.code)
 
@@ -167,6 +192,8 @@ def window_move(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpRe
     window, _ = window_for(request, code, pk)
     form = SpanForm(request.POST, clip=window.cut.clip)
     if not form.is_valid():
+        if wants_json(request):
+            return _refusal(_errors(form), window)
         messages.error(request, _errors(form))
         return redirect("cut_detail", code=code)
     try:
@@ -176,10 +203,64 @@ def window_move(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpRe
             end=float(form.cleaned_data["end"]),
         )
     except Refused as refused:
+        if wants_json(request):
+            return _refusal(str(refused), window)
         messages.error(request, str(refused))
     else:
+        if wants_json(request):
+            return _window_answer(window, f"Window moved to {services.span_text(window)}.")
         messages.success(request, "Window moved.")
     return redirect("cut_detail", code=code)
+
+
+@login_required
+@require_POST
+def window_settings(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
+    """A window's "match colour to the source" and "use the take's sound"."""
+    window, _ = window_for(request, code, pk)
+    try:
+        services.window_settings_set(
+            window=window,
+            colour_match=request.POST.get("colour_match") == "on",
+            take_sound=request.POST.get("take_sound") == "on",
+        )
+    except Refused as refused:
+        if wants_json(request):
+            return _refusal(str(refused), window)
+        messages.error(request, str(refused))
+    else:
+        said = (
+            f"Window at {services.span_text(window)}: colour "
+            f"{'matched to the source' if window.colour_match else 'as the take made it'}, "
+            f"{'the take' if window.take_sound else 'the source'}'s sound."
+        )
+        if wants_json(request):
+            return _window_answer(window, said)
+        messages.success(request, said)
+    return redirect(f"{reverse('cut_detail', args=[code])}#windows-title")
+
+
+def _window_answer(window: CutWindow, message: str) -> JsonResponse:
+    return JsonResponse({"ok": True, "message": message, "window": _window_data(window)})
+
+
+def _refusal(error: str, window: CutWindow | None = None) -> JsonResponse:
+    """A refusal the page's script shows as it is; with the window as it stays, to put back."""
+    body: dict[str, Any] = {"ok": False, "error": error}
+    if window is not None:
+        window.refresh_from_db()
+        body["window"] = _window_data(window)
+    return JsonResponse(body, status=400)
+
+
+def _window_data(window: CutWindow) -> dict[str, Any]:
+    return {
+        "id": window.pk,
+        "start": window.start,
+        "end": window.end,
+        "colour_match": window.colour_match,
+        "take_sound": window.take_sound,
+    }
 
 
 @login_required
@@ -218,11 +299,12 @@ def window_choose(request: AuthenticatedHttpRequest, code: str, pk: int) -> Http
 def cut_edit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """Edit every window (or those ticked) with one prompt and set of parameters."""
     cut, membership = cut_for(request, code, need="edit")
-    form = CutEditForm(request.POST, clip=cut.clip)
+    every = list(cut.windows.all())
+    form = CutEditForm(request.POST, clip=cut.clip, windows=every)
     if not form.is_valid():
         return _page(request, cut, membership, status=400, edit_form=form)
     ticked = {value for value in request.POST.getlist("windows") if value.isascii()}
-    windows: list[CutWindow] = [w for w in cut.windows.all() if str(w.pk) in ticked]
+    windows: list[CutWindow] = [w for w in every if str(w.pk) in ticked]
     if not windows:
         form.add_error(None, "Tick the windows to edit (all of them are ticked at first).")
         return _page(request, cut, membership, status=400, edit_form=form)
@@ -233,6 +315,7 @@ def cut_edit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             parameters=form.parameters,
             references=form.cleaned_data["references"],
             windows=windows,
+            overrides=form.overrides(windows),
         )
     except Refused as refused:  # over budget, archived, suspended: the form stays filled in
         form.add_error(None, str(refused))

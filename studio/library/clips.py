@@ -6,14 +6,16 @@ import logging
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from studio.library import processing as media
+from studio.media.filmstrip import Filmstrip
 from studio.media.inputs import check_window, make_input
 from studio.media.probe import (
     MediaRejected,
@@ -112,12 +114,15 @@ def _prepare(clip: Clip) -> None:
         thumb_width, thumb_height = make_thumbnail(tmp / "poster.jpg", tmp / "poster-thumb.jpg")
         proxy = not browser_can_play(info)
         share = 0.95 * (SHOTS_SHARE if proxy else 1.0)
+        strip = _filmstrip_for(info)
         cuts = _shots_or_none(
             clip,
             path,
             info.duration,
             progress=lambda done: clip.report_progress(0.05 + share * done),
+            filmstrip=strip,
         )
+        strip_fields = _store_filmstrip(clip, strip if cuts is not None else None, base, tmp)
         if proxy:
             transcode(
                 path,
@@ -140,14 +145,45 @@ def _prepare(clip: Clip) -> None:
         proxy=clip.proxy.name or "",
         sha256=sha,
         shot_cuts=cuts,
+        **strip_fields,
         **fields,
     )
     if not saved:  # deleted, or another worker took over while this one was slow
-        delete_files(clip.poster, clip.poster_thumb, clip.proxy)
+        delete_files(clip.poster, clip.poster_thumb, clip.proxy, clip.filmstrip)
+
+
+def _filmstrip_for(info: VideoInfo) -> Filmstrip:
+    return Filmstrip(
+        duration=info.duration, width=info.width, height=info.height, rotation=info.rotation
+    )
+
+
+def _store_filmstrip(clip: Clip, strip: Filmstrip | None, base: str, tmp: Path) -> dict[str, Any]:
+    """Store the filmstrip collected while the shot cuts were found: the Clip fields to save.
+
+    None (the decode failed part-way) or no picture at all stores nothing: the cut page then
+    shows a plain track, as for a clip from before filmstrips.
+    """
+    if strip is None or not strip.pictures:
+        return {}
+    layout = strip.save(tmp / "filmstrip.jpg")
+    store_path(clip.filmstrip, f"{base}/filmstrip.jpg", tmp / "filmstrip.jpg")
+    return {
+        "filmstrip": clip.filmstrip.name,
+        "filmstrip_every": layout.every,
+        "filmstrip_tiles": layout.tiles,
+        "filmstrip_tile_width": layout.width,
+        "filmstrip_tile_height": layout.height,
+    }
 
 
 def _shots_or_none(
-    clip: Clip, path: Path, duration: float, *, progress: Callable[[float], None] | None = None
+    clip: Clip,
+    path: Path,
+    duration: float,
+    *,
+    progress: Callable[[float], None] | None = None,
+    filmstrip: Filmstrip | None = None,
 ) -> list[float] | None:
     """The clip's hard shot cuts, or None when they cannot be found.
 
@@ -156,28 +192,41 @@ def _shots_or_none(
     windows without them.
     """
     try:
-        return shot_cuts(path, duration=duration, progress=progress)
+        return shot_cuts(path, duration=duration, progress=progress, filmstrip=filmstrip)
     except Exception:
         log.exception("shot cuts of clip %s could not be found", clip.pk)
         return None
 
 
 def clip_shots_detect(*, clip: Clip, again: bool = False) -> bool:
-    """Find and store the shot cuts of a ready clip that has none yet (any ready clip with
-    `again`). True when this call stored them."""
-    with local_copy(clip.source) as path:
-        cuts = _shots_or_none(clip, path, clip.duration or 0.0)
-    if cuts is None:
-        return False
+    """Find and store the shot cuts and the filmstrip of a ready clip that lacks either (any
+    ready clip with `again`), in one decode. True when this call stored them."""
+    base = f"clips/{clip.project.code}/{clip.code}"
+    strip = _filmstrip_for(video_info(clip))
+    with local_copy(clip.source) as path, scratch_dir() as tmp:
+        cuts = _shots_or_none(clip, path, clip.duration or 0.0, filmstrip=strip)
+        if cuts is None:
+            return False
+        old = clip.filmstrip.name
+        fields = _store_filmstrip(clip, strip, base, tmp)
     rows = Clip.objects.filter(pk=clip.pk, state=MediaState.READY)
     if not again:
-        rows = rows.filter(shot_cuts__isnull=True)
-    return bool(rows.update(shot_cuts=cuts))
+        rows = rows.filter(Q(shot_cuts__isnull=True) | Q(filmstrip=""))
+    if not rows.update(shot_cuts=cuts, **fields):  # not ready any more, or done meanwhile
+        if fields:
+            delete_files(clip.filmstrip)
+        return False
+    if old and fields and old != fields["filmstrip"]:  # --again: the strip made before goes
+        delete_files(Clip(filmstrip=old).filmstrip)
+    return True
 
 
 def clips_without_shots() -> QuerySet[Clip]:
-    """Ready clips whose shot cuts are not known (from before detection, or it failed)."""
-    return Clip.objects.filter(state=MediaState.READY, shot_cuts__isnull=True).order_by("pk")
+    """Ready clips whose shot cuts or filmstrip are not known (from before they were made when
+    a clip is prepared, or finding them failed)."""
+    return Clip.objects.filter(
+        Q(shot_cuts__isnull=True) | Q(filmstrip=""), state=MediaState.READY
+    ).order_by("pk")
 
 
 INFO_FIELDS = (

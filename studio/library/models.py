@@ -165,6 +165,13 @@ class Clip(ProcessedMedia):
     # The hard cuts between shots: the time in seconds of each shot's first frame but the
     # first's (studio.media.shots). None: not known (a clip from before, or detection failed).
     shot_cuts = models.JSONField(null=True, blank=True, default=None)
+    # Small pictures along the clip, side by side in one JPEG (studio.media.filmstrip): picture
+    # k shows the clip from k * filmstrip_every seconds. No file: not made (yet).
+    filmstrip = models.FileField(max_length=255, blank=True)
+    filmstrip_every = models.FloatField(null=True, blank=True)
+    filmstrip_tiles = models.PositiveIntegerField(default=0)
+    filmstrip_tile_width = models.PositiveSmallIntegerField(default=0)
+    filmstrip_tile_height = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]

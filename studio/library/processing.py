@@ -47,7 +47,7 @@ def enqueue(obj: ProcessedMedia) -> None:
 
 def files_of(obj: ProcessedMedia) -> list[FieldFile]:
     names = (
-        ("source", "poster", "poster_thumb", "proxy")
+        ("source", "poster", "poster_thumb", "proxy", "filmstrip")
         if isinstance(obj, Clip)
         else ("image", "thumb")
     )

@@ -14,6 +14,9 @@ the method of PySceneDetect's AdaptiveDetector, without OpenCV (which PySceneDet
 large binary wheel), on the frames PyAV decodes anyway. A cut in the first or last WINDOW frames
 of a clip is not reported (its shot would be a frame or two).
 
+The same pass can collect a clip's filmstrip (studio/media/filmstrip.py) from the frames it
+decodes, so a clip is decoded once for both.
+
 Times are the cut frame's presentation timestamp in seconds, on the same timeline as the rest of
 the studio (PyAV's frame.time, as trim and the poster use), so a cut is exactly on a frame.
 """
@@ -31,6 +34,7 @@ from typing import Any
 import av
 from PIL import Image, ImageChops, ImageStat
 
+from studio.media.filmstrip import Filmstrip
 from studio.media.transcode import open_video
 
 SIZE = (64, 36)
@@ -51,22 +55,31 @@ class _Frame:
 
 
 def shot_cuts(
-    path: Path, *, duration: float = 0.0, progress: Callable[[float], None] | None = None
+    path: Path,
+    *,
+    duration: float = 0.0,
+    progress: Callable[[float], None] | None = None,
+    filmstrip: Filmstrip | None = None,
 ) -> list[float]:
     """The times (seconds) of the first frame of every shot but the first, in order.
 
-    `progress` is called with the fraction done (of `duration`) at most once a second. Raises
-    MediaRejected for a file that is not a readable video, av.FFmpegError when decoding fails.
+    `progress` is called with the fraction done (of `duration`) at most once a second;
+    `filmstrip`, when given, gets its pictures from the same frames. Raises MediaRejected for a
+    file that is not a readable video, av.FFmpegError when decoding fails.
     """
     with open_video(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        frames = _thumbnails(container, stream, duration, progress)
+        frames = _thumbnails(container, stream, duration, progress, filmstrip)
         return [round(at, 6) for at in hard_cuts(frames)]
 
 
 def _thumbnails(
-    container: Any, stream: Any, duration: float, progress: Callable[[float], None] | None
+    container: Any,
+    stream: Any,
+    duration: float,
+    progress: Callable[[float], None] | None,
+    filmstrip: Filmstrip | None = None,
 ) -> Iterator[tuple[float, bytes]]:
     """(time, 64x36 YUV bytes) of every frame, in presentation order; damaged packets skipped."""
     rate = float(stream.average_rate or stream.guessed_rate or 25)
@@ -80,6 +93,8 @@ def _thumbnails(
         for frame in decoded:
             at = frame.time if frame.time is not None else last_time + 1 / rate
             last_time = at
+            if filmstrip is not None and filmstrip.wants(at):
+                filmstrip.add(frame)
             small = frame.reformat(
                 width=SIZE[0], height=SIZE[1], format="yuv420p", interpolation="AREA"
             )

@@ -22,7 +22,7 @@ MEDIA = {
     "clip": (
         Clip.objects.select_related("project__team"),
         "project__team",
-        ("source", "proxy", "poster", "poster_thumb"),
+        ("source", "proxy", "poster", "poster_thumb", "filmstrip"),
     ),
     "ref": (Reference.objects.select_related("project__team"), "project__team", ("image", "thumb")),
     "take": (
@@ -50,6 +50,7 @@ SUFFIXES = {
     "result_thumb": "edited-poster-small",
     "thumb": "thumbnail",
     "file": "input",
+    "filmstrip": "filmstrip",
 }
 
 

@@ -111,6 +111,7 @@ def _download_held(take: Take, lease: StepLease) -> None:
         result_width=info.width,
         result_height=info.height,
         result_duration=info.duration,
+        result_has_audio=info.has_audio,
     )
 
 

@@ -134,6 +134,8 @@ class Take(models.Model):
     result_width = models.PositiveIntegerField(null=True, blank=True)
     result_height = models.PositiveIntegerField(null=True, blank=True)
     result_duration = models.FloatField(null=True, blank=True)
+    # Whether the saved result has a sound track of its own (None: saved before this was kept).
+    result_has_audio = models.BooleanField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     admitted_at = models.DateTimeField(null=True, blank=True)  # let through to the provider
     submitted_at = models.DateTimeField(null=True, blank=True)

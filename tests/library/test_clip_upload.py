@@ -207,14 +207,14 @@ def test_processing_twice_is_harmless(as_bob, project, samples):
     process_all()
     clip.refresh_from_db()
     assert clip.attempts == 1 and clip.poster.name == poster
-    assert len(stored_files()) == 3  # the source, one poster and its thumbnail
+    assert len(stored_files()) == 4  # the source, one poster, its thumbnail, one filmstrip
 
 
 def test_delete_removes_every_file(as_bob, project, samples):
     upload(as_bob, project, samples["hevc-portrait.mov"])
     process_all()
     clip = Clip.objects.get()
-    assert len(stored_files()) == 4  # source, proxy, poster, thumbnail
+    assert len(stored_files()) == 5  # source, proxy, poster, thumbnail, filmstrip
     response = as_bob.post(reverse("clip_delete", args=[clip.code]))
     assert response.status_code == 302
     assert not Clip.objects.exists() and stored_files() == []

@@ -59,7 +59,7 @@ def test_the_command_finds_the_cuts_of_clips_without_them(as_bob, project, sampl
     assert known.shot_cuts == [1.0]  # left as it was
     assert unreadable.shot_cuts is None and unreadable.state == MediaState.READY
     out = capsys.readouterr().out
-    assert "Found the shot cuts of 1 clip(s); 1 could not be read; 1 clip(s) still" in out
+    assert "made the filmstrip of 1 clip(s); 1 could not be read; 1 clip(s) still" in out
     call_command("detect_shots", "--again")
     known.refresh_from_db()
     assert known.shot_cuts == CUTS

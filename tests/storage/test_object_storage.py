@@ -80,7 +80,8 @@ def files_under(folder) -> list[str]:
 
 
 def test_an_upload_and_its_derived_files_are_all_in_the_bucket(s3, uploaded, settings):
-    stored = [uploaded.source, uploaded.poster, uploaded.poster_thumb]
+    stored = [uploaded.source, uploaded.poster, uploaded.poster_thumb, uploaded.filmstrip]
+    assert uploaded.filmstrip.name.endswith("/filmstrip.jpg")
     assert s3.keys() == sorted(f"studio/{field.name}" for field in stored)
     # Nothing was written to the local media folder, and no scratch copy is left.
     assert not settings.MEDIA_ROOT.exists() or files_under(settings.MEDIA_ROOT) == []

@@ -80,7 +80,9 @@ def instance(project, as_bob, bob, samples, make_take) -> dict[str, Any]:
     take.export_file.save(f"{base}/side-by-side.mp4", ContentFile(os.urandom(9000)), save=False)
     take.save()
     names = sorted({row.name for row in file_rows()})
-    assert len(names) == 10  # source, poster, thumbnail, cut; image, thumbnail; the take's four
+    # The clip's source, poster, thumbnail, filmstrip and cut; the image and its thumbnail; the
+    # take's four.
+    assert len(names) == 11
     return {"clip": clip, "take": take, "reference": reference, "cut": cut, "names": names}
 
 
@@ -97,6 +99,7 @@ def test_file_fields_are_found_in_the_app_registry():
         "studio.Clip.poster",
         "studio.Clip.poster_thumb",
         "studio.Clip.proxy",
+        "studio.Clip.filmstrip",
         "studio.Reference.image",
         "studio.Reference.thumb",
         "studio.InputClip.file",
@@ -110,7 +113,7 @@ def test_file_fields_are_found_in_the_app_registry():
 def test_copy_puts_every_file_in_the_bucket_and_the_studio_serves_it(instance, bucket, as_bob):
     out, _ = run("storage_copy")
     names = instance["names"]
-    assert "10 file(s)" in out and "Uploaded 10" in out and "failed 0" in out
+    assert "11 file(s)" in out and "Uploaded 11" in out and "failed 0" in out
     assert bucket.keys() == sorted(f"studio/{name}" for name in names)
     client = bucket.client()
     for name in names:
@@ -127,7 +130,7 @@ def test_copy_puts_every_file_in_the_bucket_and_the_studio_serves_it(instance, b
     target = as_bob.get(reverse("media_file", args=["clip", clip.code, "source"]))["Location"]
     assert requests.get(target, timeout=10).content == local(clip.source.name).read_bytes()
     out, _ = run("storage_check")
-    assert "Checked 10 file(s) named by 10 row field(s): 0 problem(s)." in out
+    assert "Checked 11 file(s) named by 11 row field(s): 0 problem(s)." in out
 
 
 def modified_times(bucket) -> dict[str, Any]:
@@ -144,8 +147,8 @@ def test_a_second_run_skips_what_is_already_there(instance, bucket, monkeypatch)
     monkeypatch.setattr(moving.Bucket, "read_sha256", no_download)  # ETags match: no reading
     before = modified_times(bucket)
     out, _ = run("storage_copy", "--verbosity", "2")
-    assert "Uploaded 0 (0 bytes), already in the bucket 10" in out
-    assert out.count("skipped ") == 10 and "uploaded " not in out
+    assert "Uploaded 0 (0 bytes), already in the bucket 11" in out
+    assert out.count("skipped ") == 11 and "uploaded " not in out
     after = modified_times(bucket)
     assert after == before
 
@@ -168,7 +171,7 @@ def test_changed_objects_are_reported_and_uploaded_again(instance, bucket):
     out, _ = run("storage_copy", "-v", "2")
     assert f"uploaded     {clip.source.name}" in out
     assert f"uploaded     {take.result.name}" in out
-    assert "Uploaded 2" in out and "already in the bucket 8" in out
+    assert "Uploaded 2" in out and "already in the bucket 9" in out
     assert bucket.read(f"studio/{take.result.name}") == local(take.result.name).read_bytes()
     run("storage_check", "--checksums")
 
@@ -195,8 +198,8 @@ def test_an_interrupted_run_goes_on_where_it_stopped(instance, bucket, monkeypat
 
     monkeypatch.setattr(moving.Bucket, "upload", counted_upload)
     out, _ = run("storage_copy")
-    assert "Uploaded 8" in out and "already in the bucket 2" in out
-    assert len(uploaded) == 10 and not set(first_two) & set(uploaded[2:])
+    assert "Uploaded 9" in out and "already in the bucket 2" in out
+    assert len(uploaded) == 11 and not set(first_two) & set(uploaded[2:])
     assert bucket.keys() == sorted(f"studio/{name}" for name in instance["names"])
 
 
@@ -216,7 +219,7 @@ def test_a_large_file_goes_up_in_parts_and_a_killed_upload_is_cleaned_up(
     )
     assert bucket.keys() == []
     out, _ = run("storage_copy", "--part-size", "5")
-    assert "Uploaded 10" in out and "failed 0" in out
+    assert "Uploaded 11" in out and "failed 0" in out
     assert bucket.read(key) == big
     head = client.head_object(Bucket=bucket.name, Key=key)
     assert head["ETag"].strip('"').endswith("-3")  # three parts, checked against ours
@@ -227,7 +230,7 @@ def test_a_large_file_goes_up_in_parts_and_a_killed_upload_is_cleaned_up(
     assert "Uploaded 0" in out
     # Another part size gives another ETag: matched by the SHA-256 metadata instead.
     out, _ = run("storage_copy")
-    assert "Uploaded 0" in out and "already in the bucket 10" in out
+    assert "Uploaded 0" in out and "already in the bucket 11" in out
 
 
 def test_an_object_that_differs_after_upload_is_deleted_and_fails_the_run(
@@ -250,7 +253,7 @@ def test_an_object_that_differs_after_upload_is_deleted_and_fails_the_run(
     assert f"failed       {take.result.name}: the object's SHA-256 differs" in err
     assert "Not everything was copied: 1 failed." in err
     stored = bucket.keys()
-    assert f"studio/{take.result.name}" not in stored and len(stored) == 9
+    assert f"studio/{take.result.name}" not in stored and len(stored) == 10
 
 
 def test_files_missing_locally_are_listed_and_fail_the_run(instance, bucket):
@@ -258,7 +261,7 @@ def test_files_missing_locally_are_listed_and_fail_the_run(instance, bucket):
     local(clip.poster.name).unlink()
     local(reference.thumb.name).unlink()
     out, err = fails("storage_copy")
-    assert "8 file(s)" in out and "Uploaded 8" in out
+    assert "9 file(s)" in out and "Uploaded 9" in out
     assert "2 row(s) name files missing from" in err
     assert f"missing      studio.Clip {clip.code} poster {clip.poster.name}" in err
     assert f"missing      studio.Reference {reference.code} thumb {reference.thumb.name}" in err
@@ -363,8 +366,8 @@ def test_a_dry_run_writes_nothing(instance, bucket):
     key = f"studio/{take.result.name}"
     begun = bucket.client().create_multipart_upload(Bucket=bucket.name, Key=key)["UploadId"]
     out, _ = run("storage_copy", "--dry-run", "-v", "2")
-    assert out.count("would upload ") == 10
-    assert "Would upload 10" in out
+    assert out.count("would upload ") == 11
+    assert "Would upload 11" in out
     assert bucket.keys() == []
     uploads = bucket.client().list_multipart_uploads(Bucket=bucket.name)["Uploads"]
     assert [upload["UploadId"] for upload in uploads] == [begun]
@@ -385,7 +388,7 @@ def test_copy_from_another_folder(instance, bucket, tmp_path):
     moved = tmp_path / "old-media"
     Path(settings.MEDIA_ROOT).rename(moved)
     out, _ = run("storage_copy", "--from", str(moved))
-    assert "Uploaded 10" in out
+    assert "Uploaded 11" in out
     assert (
         bucket.read(f"studio/{instance['clip'].source.name}")
         == (moved / instance["clip"].source.name).read_bytes()

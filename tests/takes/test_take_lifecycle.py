@@ -295,6 +295,7 @@ def test_local_engine_renders_the_parameters(clip, bob, settings):
     assert take.state == TakeState.SUCCEEDED, take.reason
     assert (take.result_width, take.result_height) == (720, 1280)
     assert take.result_duration == pytest.approx(2.0, abs=0.1)
+    assert take.result_has_audio is True  # the engine keeps the clip's sound
     assert take.provider_task_id.startswith("local-")
     # Once the take stored its copy, the engine kept neither its record nor its file.
     assert not LocalJob.objects.exists() and not default_storage.listdir("local-engine")[1]

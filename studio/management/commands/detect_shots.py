@@ -11,8 +11,8 @@ from studio.models import Clip, MediaState
 
 class Command(BaseCommand):
     help = (
-        "Find the shot cuts of ready clips that have none: clips from before shot cuts were "
-        "found when a clip is prepared, and clips where finding them failed. Each clip is "
+        "Find the shot cuts and make the filmstrip of ready clips that lack either: clips from "
+        "before both were made when a clip is prepared, and clips where that failed. Each clip is "
         "decoded in full (a few seconds a minute of 1080p)."
     )
 
@@ -40,6 +40,6 @@ class Command(BaseCommand):
                 failed += 1
         left = clips_without_shots().count()
         self.stdout.write(
-            f"Found the shot cuts of {found} clip(s); {failed} could not be read; "
-            f"{left} clip(s) still without them."
+            f"Found the shot cuts and made the filmstrip of {found} clip(s); {failed} could not "
+            f"be read; {left} clip(s) still without them."
         )
