@@ -31,7 +31,8 @@ PYTEST_ARGS ?= -n 2 --dist worksteal --durations=25
 # The suite twice: on SQLite (the default install) with the browser tests, then on a throwaway
 # PostgreSQL server that scripts/test-postgres starts and removes, without them. The browser
 # tests drive the same views the fast tests check on both databases, so they run once, on the
-# database `make run` gives a newcomer. Both passes run even when the first fails.
+# database `make run` gives a newcomer; so do the heavy media tests marked `once`. Both passes
+# run even when the first fails.
 test: $(VENV)/.installed-test chromium postgresql axe
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -39,8 +40,8 @@ test: $(VENV)/.installed-test chromium postgresql axe
 	@status=0; \
 	echo "== pytest on SQLite, browser tests included"; \
 	$(VENV)/bin/pytest $(PYTEST_ARGS) || status=1; \
-	echo "== pytest on PostgreSQL, browser tests excluded"; \
-	VENV=$(VENV) scripts/test-postgres $(PYTEST_ARGS) -m "not e2e" || status=1; \
+	echo "== pytest on PostgreSQL, browser and once-only tests excluded"; \
+	VENV=$(VENV) scripts/test-postgres $(PYTEST_ARGS) -m "not e2e and not once" || status=1; \
 	exit $$status
 
 # The suite on PostgreSQL alone (pytest arguments: make test-postgres ARGS="-m 'not e2e'").

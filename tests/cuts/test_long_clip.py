@@ -1,14 +1,19 @@
 """The issue's clip end to end: 40 s of 1920x1080 at 25 fps with a tone and hard shot cuts at
-12 s and 27 s, uploaded and prepared, split into windows on its shot cuts, every window edited
-(on the local engine, and on the fake Modellix whose results are made from each window's own
-input at 30 fps and 1280x720), each window's take chosen, and the cut rendered by the worker's
-step. The render must be the clip again, whole: same length to the frame, the source's pictures
-outside the windows, edited ones inside, the source's sound, every join scored."""
+12 s and 27 s, uploaded and prepared, split into windows on its shot cuts; the windows of the
+middle shot edited (one on the local engine; the team then sets up Modellix, here the fake whose
+results are made from each window's own input at 30 fps and 1280x720, and edits the other), their
+takes chosen, the others removed, and the cut rendered by the worker's step. The render must be
+the clip again, whole: same length to the frame, the source's pictures outside the windows,
+edited ones inside, the source's sound, every join scored: two on the shot cuts (hard, as the
+source) and one take to take inside the shot.
+
+Decoding, editing and rendering 40 s of 1080p is the heaviest test of the suite, and the
+database plays no part in it beyond the other cut tests': it runs in the first pass only
+(marker `once`)."""
 
 from __future__ import annotations
 
 import statistics
-from typing import Any
 
 import pytest
 
@@ -24,38 +29,43 @@ from tests.media_checks import correlation, psnr, sound, stream_pictures
 
 FPS = 25
 SHOT_CUTS = (12.0, 27.0)
-PART = (4.0, 34.0)  # split this part: the clip's first 4 s and last 6 s stay the source
 
 
+@pytest.mark.once
 @pytest.mark.django_db(transaction=True)  # the steps run as the worker runs them
-@pytest.mark.parametrize("provider", ["local", "modellix"])
 def test_a_40_s_clip_edited_window_by_window_comes_back_whole(
-    provider: str, request: Any, as_bob, project, samples, bob, queue, tmp_path
+    fake, settings, as_bob, project, samples, bob, queue
 ):
-    if provider == "modellix":
-        request.getfixturevalue("fake").realistic = True
+    fake.realistic = True
+    settings.STUDIO_PROVIDER = "local"  # until the second window
     clip = upload_clip(as_bob, project, samples["shots-40s-1080p.mp4"])
     assert clip.shot_cuts == pytest.approx(SHOT_CUTS, abs=0.5 / FPS)
 
-    # Split: windows of 2-10 s, back to back over the part, with edges on both shot cuts.
+    # Split: windows of 2-10 s, back to back over the clip, with edges on both shot cuts.
     cut = services.cut_create(clip=clip, author=bob, name="Clay version")
-    windows = services.cut_windows_split(cut=cut, start=PART[0], end=PART[1])
-    spans = [(w.start, w.end) for w in windows]
-    assert spans[0][0] == PART[0] and spans[-1][1] == PART[1]
+    proposed = services.cut_windows_split(cut=cut)
+    spans = [(w.start, w.end) for w in proposed]
+    assert spans[0][0] == 0.0 and spans[-1][1] == pytest.approx(40.0)
     assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False)), spans
     assert all(2.0 <= end - start <= 10.0 for start, end in spans), spans
-    edges = {edge for span in spans for edge in span}
-    assert set(SHOT_CUTS) <= edges, spans
-    assert all(round(edge * FPS, 6) == round(edge * FPS) for edge in edges)  # on frames
+    assert set(SHOT_CUTS) <= {edge for span in spans for edge in span}, spans
+    assert all(round(edge * FPS, 6) == round(edge * FPS) for span in spans for edge in span)
 
-    # Edit every window at once, in the source's shape; each window gets its own take.
-    takes = services.cut_takes_create(
-        cut=cut,
-        author=bob,
-        parameters=EditParameters(prompt="Turn the scene into clay style", resolution="720P"),
-    )
-    assert len(takes) == len(windows)
+    # Keep the middle shot's windows (12-27 s, two of them) and edit them in the source's shape:
+    # the first on the local engine, the second on Modellix.
+    windows = [w for w in proposed if SHOT_CUTS[0] <= w.start and w.end <= SHOT_CUTS[1]]
+    assert len(windows) == 2, spans
+    for window in proposed:
+        if window not in windows:
+            services.window_remove(window=window)
+    spans = [(w.start, w.end) for w in windows]
+    edges = {edge for span in spans for edge in span}
+    asked = EditParameters(prompt="Turn the scene into clay style", resolution="720P")
+    takes = services.cut_takes_create(cut=cut, author=bob, parameters=asked, windows=windows[:1])
+    settings.STUDIO_PROVIDER = "modellix"
+    takes += services.cut_takes_create(cut=cut, author=bob, parameters=asked, windows=windows[1:])
     pipeline.run(*takes, seconds=900)
+    assert [t.provider for t in takes] == ["local", "modellix"]
     assert all(t.state == TakeState.SUCCEEDED for t in takes), [(t.state, t.reason) for t in takes]
     for window, take in zip(windows, takes, strict=True):
         services.window_choose(window=window, take=take)
@@ -84,7 +94,7 @@ def test_a_40_s_clip_edited_window_by_window_comes_back_whole(
     assert abs(cut_info.duration - source_info.duration) <= 1 / FPS + 1e-3
     assert len(times) == made.frames == 40 * FPS
     assert [round(t * FPS) for t in times] == list(range(40 * FPS))
-    assert len(outside) >= (PART[0] + 40 - PART[1]) * FPS - 2 * cut.crossfade_frames
+    assert len(outside) >= (40 - (SHOT_CUTS[1] - SHOT_CUTS[0])) * FPS - 2 * cut.crossfade_frames
     assert min(outside) >= 40.0, min(outside)
     assert statistics.median(inside) < 30.0, statistics.median(inside)
 
@@ -92,11 +102,13 @@ def test_a_40_s_clip_edited_window_by_window_comes_back_whole(
     assert abs(len(cut_sound) - len(source_sound)) <= 2048
     assert correlation(cut_sound, source_sound) >= 0.99
 
-    # Every join scored, with where it is; the clip's ends are no joins.
-    assert len(made.seams) == len(spans) + 1  # into the first window, between each, out of the last
-    assert all(isinstance(seam["score"], (int, float)) for seam in made.seams)
-    assert sorted(round(seam["at"], 3) for seam in made.seams) == sorted(
-        {round(e, 3) for e in edges}
-    )
+    # Every join scored: on the shot cuts the step is the source's own, not a flaw to look at;
+    # the one between the two takes inside the shot steps less than the source does at a cut.
+    assert sorted(round(seam["at"], 3) for seam in made.seams) == sorted(round(e, 3) for e in edges)
+    on_cuts = [s for s in made.seams if any(abs(s["at"] - at) < 0.5 / FPS for at in SHOT_CUTS)]
+    inside_shot = [s for s in made.seams if s not in on_cuts]
+    assert len(on_cuts) == 2 and len(inside_shot) == 1, made.seams
+    assert all(s["source_step"] > 40 and not s["flagged"] for s in on_cuts), made.seams
+    assert 0 < inside_shot[0]["score"] < min(s["source_step"] for s in on_cuts), made.seams
     # Kept with the takes it used.
     assert [w["take"] for w in made.plan["windows"]] == [t.code for t in takes]
