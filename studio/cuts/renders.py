@@ -86,6 +86,45 @@ def cut_plan(cut: Cut, windows: list[CutWindow] | None = None) -> dict[str, Any]
     }
 
 
+def plan_changes(before: dict[str, Any], now: dict[str, Any], step: float) -> list[str]:
+    """What differs between an earlier render's plan and the cut as it stands, in words a
+    person reads beside "Render again" (times as seconds, windows by their place now)."""
+    if not before:
+        return []
+
+    def span(window: dict[str, Any]) -> str:
+        return f"{float(window['start']):.2f}–{float(window['end']):.2f} s"
+
+    def same_place(a: dict[str, Any], b: dict[str, Any]) -> bool:
+        return abs(a["start"] - b["start"]) < step / 2 and abs(a["end"] - b["end"]) < step / 2
+
+    old = {w.get("window"): w for w in before.get("windows", ())}
+    changes: list[str] = []
+    for window in now.get("windows", ()):
+        earlier = old.pop(window.get("window"), None)
+        where = span(window)
+        if earlier is None:
+            changes.append(f"The window at {where} is new to the cut.")
+            continue
+        if not same_place(earlier, window):
+            changes.append(f"A window moved from {span(earlier)} to {where}.")
+        if earlier["take"] != window["take"]:
+            changes.append(f"The window at {where} uses another take.")
+        if bool(earlier.get("colour_match")) != bool(window.get("colour_match")):
+            state = "on" if window.get("colour_match") else "off"
+            changes.append(f"Colour matching is {state} for the window at {where}.")
+        if bool(earlier.get("take_sound")) != bool(window.get("take_sound")):
+            sound = "the take's" if window.get("take_sound") else "the clip's"
+            changes.append(f"The window at {where} now has {sound} sound.")
+    changes += [f"The window at {span(w)} is no longer edited." for w in old.values()]
+    if before.get("crossfade_frames") != now.get("crossfade_frames"):
+        changes.append(
+            f"Crossfades are {now.get('crossfade_frames')} frames "
+            f"(were {before.get('crossfade_frames')})."
+        )
+    return changes
+
+
 def _usable(window: CutWindow) -> bool:
     take = window.chosen
     return take is not None and take.state == TakeState.SUCCEEDED and bool(take.result)

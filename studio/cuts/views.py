@@ -358,7 +358,18 @@ def cut_renders(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 def _renders_context(cut: Cut) -> dict[str, Any]:
     made = list(cut.renders.all()[:20])
     pending = any(r.state in (RenderState.QUEUED, RenderState.RENDERING) for r in made)
-    return {"renders": made, "renders_pending": pending}
+    # Beside the Render button: what the next render would change against the latest ready one.
+    latest = next((r for r in made if r.state == RenderState.READY), None)
+    changes = None
+    if latest is not None:
+        step = 1 / (float(cut.clip.fps or 0) or 25.0)
+        changes = renders.plan_changes(latest.plan, renders.cut_plan(cut), step)
+    return {
+        "renders": made,
+        "renders_pending": pending,
+        "latest_ready": latest,
+        "changes": changes,
+    }
 
 
 def _errors(form: Any) -> str:

@@ -187,3 +187,35 @@ def test_renders_are_numbered_and_a_take_that_went_is_a_reason(planned, bob):
     renders.cut_render_run(second.pk)
     second.refresh_from_db()
     assert second.state == RenderState.FAILED and "is gone" in second.reason
+
+
+def test_after_a_render_the_page_says_what_a_new_one_would_change(planned, bob, as_bob, project):
+    render = renders.cut_render_request(cut=planned, author=bob)
+    renders.cut_render_run(render.pk)
+    page = as_bob.get(reverse("cut_detail", args=[planned.code])).content.decode()
+    assert "v1 is the cut as it stands" in page and "Render again" in page
+    # Another take for window 2, colour matching on window 1, window 1 moved, crossfades shorter.
+    first, second = planned.windows.all()
+    sent = services.window_request(second)
+    newer = take_row(
+        project,
+        state=TakeState.SUCCEEDED,
+        created_by=bob,
+        clip=planned.clip,
+        start_ms=round(sent.start * 1000),
+        length_ms=round(sent.length * 1000),
+        window=second,
+    )
+    services.window_choose(window=second, take=newer)
+    first.colour_match = True
+    first.save(update_fields=["colour_match"])
+    planned.crossfade_frames = 3
+    planned.save(update_fields=["crossfade_frames"])
+    page = as_bob.get(reverse("cut_detail", args=[planned.code])).content.decode()
+    assert "Changed since v1:" in page
+    assert "The window at 5.00–7.00 s uses another take." in page
+    assert "Colour matching is on for the window at 1.00–3.00 s." in page
+    assert "Crossfades are 3 frames (were 6)." in page
+    services.window_remove(window=second)
+    page = as_bob.get(reverse("cut_detail", args=[planned.code])).content.decode()
+    assert "The window at 5.00–7.00 s is no longer edited." in page
