@@ -134,8 +134,12 @@ def cut_render_run(render_id: int) -> None:
         return
     if render.attempts > 1:
         # Taken over from a worker that died (or gave up): what it was writing is in its
-        # scratch, removed now rather than by the next sweep when it died on this host.
-        scratch_remove_dead()
+        # scratch, removed now rather than by the next sweep when it died on this host. What
+        # cannot be removed is the sweep's to try again; it does not stop this render.
+        try:
+            scratch_remove_dead()
+        except OSError:
+            log.warning("render %s: dead workers' scratch not removed", render.pk, exc_info=True)
     if render.attempts > MAX_ATTEMPTS:
         render.finish(
             RenderState.FAILED,
