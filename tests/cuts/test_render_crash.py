@@ -1,8 +1,9 @@
 """A cut's render when things break (issue 22, "Faults"), with real processes and real storage:
 the worker killed mid-render (the render starts again on another cluster, one file stored, no
 partial file left anywhere) and the bucket gone during a render (a reason that names it, nothing
-half-stored, "Render again" works once it is back). The full disk is
-tests/cuts/test_cut_renders.py's, on a real tmpfs."""
+half-stored, "Render again" works once it is back) and the scratch disk full while the render
+is written (a real tmpfs). The media folder full when the render is stored is
+tests/cuts/test_cut_renders.py's."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from studio.storage.files import local_copy, store_path
 from tests.cluster import run_cluster, run_scheduler, wait_for
 from tests.conftest import take_row
 from tests.fake_results import make_result
+from tests.full_disk import FILLER
 from tests.s3 import FlakyProxy
 from tests.samples import make_shots
 
@@ -232,3 +234,36 @@ def test_a_bucket_gone_during_a_render_fails_it_with_a_reason_and_render_again_w
         assert frame_count(made) == second.frames == 225
     page = as_bob.get(reverse("cut_detail", args=[cut.code])).content.decode()
     assert ">Render again</button>" not in page  # the newest render is ready
+
+
+# -- the scratch disk full while the render is written ------------------------------------------
+@pytest.mark.django_db
+def test_a_scratch_disk_full_while_rendering_fails_it_naming_the_folder(
+    project, bob, as_bob, samples, short_take, settings, full_disks, tmp_path
+):
+    """The scratch folder the render is written in is a disk of its own, full: the encoder's
+    writes fail part-way. The reason names the folder; nothing is left there or stored."""
+    disk = tmp_path / "scratch-disk"
+    if not full_disks.mount(disk, megabytes=4):
+        pytest.skip("mounting a tmpfs needs root (the CI runs the tests as root)")
+    scratch = disk / "uploads-tmp"
+    scratch.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = scratch
+    cut = cut_of(project, bob, samples["cut-25.mp4"], short_take)
+    full_disks.fill(disk)
+    render = renders.cut_render_request(cut=cut, author=bob)
+    renders.cut_render_run(render.pk)
+    render.refresh_from_db()
+    assert render.state == RenderState.FAILED, render.reason
+    assert render.reason == (
+        f"The scratch folder ({scratch}) is full: free space there, then press Render again."
+    )
+    assert list(scratch.iterdir()) == []
+    assert not under(Path(django_settings.MEDIA_ROOT) / "cuts")
+    (disk / FILLER).unlink()  # space freed: Render again works
+    response = as_bob.post(reverse("cut_render_new", args=[cut.code]))
+    assert response.status_code == 302
+    again = CutRender.objects.get(cut=cut, number=2)
+    renders.cut_render_run(again.pk)
+    again.refresh_from_db()
+    assert again.state == RenderState.READY, again.reason
