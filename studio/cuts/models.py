@@ -230,9 +230,11 @@ class CutRender(models.Model):
         ran out: that one is waiting for a free worker, and another is sent only `lost_after`
         later."""
         sent_long_ago = Q(dispatched_at__lt=now - lost_after)
-        return Q(state=RenderState.QUEUED) & sent_long_ago | Q(
-            state=RenderState.RENDERING, lease_until__lt=now
-        ) & (Q(dispatched_at__lt=F("lease_until")) | sent_long_ago)
+        task_lost = Q(state=RenderState.QUEUED) & sent_long_ago
+        worker_died = Q(state=RenderState.RENDERING, lease_until__lt=now) & (
+            Q(dispatched_at__lt=F("lease_until")) | sent_long_ago
+        )
+        return task_lost | worker_died
 
     def requeue(self) -> None:
         """Give it back after an unexpected error: the repairs send it again once its last task

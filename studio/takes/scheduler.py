@@ -29,6 +29,7 @@ whose worker died is sent to the queue again within seconds of its lease running
 from __future__ import annotations
 
 import logging
+import math
 import os
 import secrets
 import socket
@@ -71,7 +72,7 @@ class Scheduler:
     ) -> None:
         self.owner = owner or owner_name()
         self.repairs = tuple(repairs)
-        self.repaired_at = -REPAIR_EVERY  # monotonic; the first active turn repairs at once
+        self.repaired_at = -math.inf  # monotonic; the first active turn repairs at once
         self.lease = (lease or settings.SCHEDULER_LEASE).total_seconds()
         self.renew_every = min(RENEW_EVERY, self.lease / 5)
         self.stopping = threading.Event()
