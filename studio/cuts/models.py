@@ -8,7 +8,7 @@ stack: `Take.window`). Everything outside the windows is the source.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import ClassVar
 
@@ -109,6 +109,9 @@ class CutRender(models.Model):
     progress = models.FloatField(default=0.0)
     attempts = models.PositiveSmallIntegerField(default=0)
     lease_until = models.DateTimeField(null=True, blank=True)
+    # When a task was last sent for it: a task sent after its worker's lease ran out is waiting
+    # in the queue, so the repairs do not send another before LOST_AFTER (studio/cuts/renders.py).
+    dispatched_at = models.DateTimeField(default=timezone.now)
     # The windows as rendered: start, end, take (code), offset and handle after, sound, colour;
     # and the crossfade. A window without a take is the source there, as the person chose.
     plan = models.JSONField(default=dict)
@@ -178,7 +181,10 @@ class CutRender(models.Model):
                 Q(state=RenderState.QUEUED) | Q(state=RenderState.RENDERING, lease_until__lt=now)
             )
             .update(
-                state=RenderState.RENDERING, lease_until=now + lease, attempts=F("attempts") + 1
+                state=RenderState.RENDERING,
+                lease_until=now + lease,
+                attempts=F("attempts") + 1,
+                progress=0.0,  # a render taken over starts again from its first frame
             )
         )
         if not claimed:
@@ -207,6 +213,30 @@ class CutRender(models.Model):
             )
         )
 
+    @classmethod
+    def redispatch(cls, pk: int, now: datetime, lost_after: timedelta) -> bool:
+        """Note that a task is being sent again for a render that needs one, unless one was
+        already (by the minute sweep or the scheduler meanwhile); whether to send it."""
+        return bool(
+            cls.objects.filter(cls.needing_task(now, lost_after), pk=pk).update(dispatched_at=now)
+        )
+
+    @staticmethod
+    def needing_task(now: datetime, lost_after: timedelta) -> Q:
+        """Renders whose task was lost or whose worker died, with no task sent for them since.
+
+        A queued render's task is taken to be lost once it has waited `lost_after`. A render
+        whose worker's lease ran out needs a task at once, unless one was sent after the lease
+        ran out: that one is waiting for a free worker, and another is sent only `lost_after`
+        later."""
+        sent_long_ago = Q(dispatched_at__lt=now - lost_after)
+        task_lost = Q(state=RenderState.QUEUED) & sent_long_ago
+        worker_died = Q(state=RenderState.RENDERING, lease_until__lt=now) & (
+            Q(dispatched_at__lt=F("lease_until")) | sent_long_ago
+        )
+        return task_lost | worker_died
+
     def requeue(self) -> None:
-        """Give it back after an unexpected error: the sweep tries again (attempts counted)."""
+        """Give it back after an unexpected error: the repairs send it again once its last task
+        was sent LOST_AFTER ago (attempts counted)."""
         self._held().update(state=RenderState.QUEUED, lease_until=None)

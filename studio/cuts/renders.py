@@ -1,9 +1,12 @@
 """Rendering a cut: ask for a render (what it will use is fixed then), and the worker's step.
 
-The step works as the clips' preparation does: a compare-and-set claim with a lease that a
-heartbeat renews while the render runs, counted attempts, the sweep re-queueing a render whose
-worker died, and a final state with a reason a person can act on. The file is written to
-scratch and stored in one go, so a render never leaves a partial file in the storage.
+The step works as every other step does: a compare-and-set claim with the steps' lease
+(STUDIO_TAKE_LEASE_SECONDS) that a heartbeat renews while the render runs, counted attempts, the
+repairs sending a render whose worker died to the queue again (the active scheduler within
+seconds of its lease running out, the minute sweep as well), and a final state with a reason a
+person can act on. The file is written to scratch and stored in one go, so a render never
+leaves a partial file in the storage; a render taken over removes the scratch its dead worker
+left on this host.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -28,14 +32,20 @@ from studio.media.probe import MediaRejected, probe
 from studio.media.transcode import make_poster
 from studio.models import TakeState
 from studio.projects.history import activity_log
-from studio.storage.files import local_copy, scratch_dir, store_path
+from studio.storage.files import (
+    STORAGE_ERRORS,
+    bucket_error,
+    local_copy,
+    scratch_dir,
+    scratch_remove_dead,
+    store_path,
+)
 from studio.takes.common import storage_problem
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 3
-LOST_AFTER = timedelta(minutes=3)  # a queued render this old has probably lost its task
+LOST_AFTER = timedelta(minutes=3)  # a task waiting this long has probably been lost
 TASK = "studio.tasks.render_cut"
 RENDER_AGAIN = "then press Render again"
 
@@ -156,9 +166,19 @@ def _enqueue(pk: int) -> None:
 
 def cut_render_run(render_id: int) -> None:
     """The worker's step: render, store, record. Safe to run twice."""
-    render = CutRender.claim(render_id, LEASE)
+    # Read now, not at import: the one lease of every step, which a deployment (or a test) sets.
+    lease = settings.TAKE_LEASE
+    render = CutRender.claim(render_id, lease)
     if render is None:
         return
+    if render.attempts > 1:
+        # Taken over from a worker that died (or gave up): what it was writing is in its
+        # scratch, removed now rather than by the next sweep when it died on this host. What
+        # cannot be removed is the sweep's to try again; it does not stop this render.
+        try:
+            scratch_remove_dead()
+        except OSError:
+            log.warning("render %s: dead workers' scratch not removed", render.pk, exc_info=True)
     if render.attempts > MAX_ATTEMPTS:
         render.finish(
             RenderState.FAILED,
@@ -167,16 +187,25 @@ def cut_render_run(render_id: int) -> None:
         return
 
     def renew() -> bool:
-        return render.renew_lease(LEASE)
+        return render.renew_lease(lease)
 
     try:
-        with beating(renew, every=LEASE.total_seconds() / 4, name=f"cutroom-render-{render.pk}"):
+        with beating(renew, every=lease.total_seconds() / 4, name=f"cutroom-render-{render.pk}"):
             report, names = _render(render)
     except (CutRefused, MediaRejected) as refused:
         render.finish(RenderState.FAILED, f"{refused.message} Nothing was stored.")
         return
     except OSError as error:
-        render.finish(RenderState.FAILED, storage_problem(error, RENDER_AGAIN))
+        render.finish(RenderState.FAILED, storage_problem(error, "press Render again"))
+        return
+    except STORAGE_ERRORS as error:  # the bucket: unreachable, gone, or refusing
+        log.warning("render %s of cut %s: the bucket failed: %r", render.pk, render.cut_id, error)
+        render.finish(
+            RenderState.FAILED,
+            f"Cutroom could not reach its storage bucket during the render "
+            f"({bucket_error(error)}), so nothing of it was stored. Check that the bucket "
+            f"can be reached (or ask an administrator to), {RENDER_AGAIN}.",
+        )
         return
     except Exception as error:
         log.exception("render %s of cut %s failed", render.pk, render.cut_id)
@@ -277,14 +306,15 @@ def _render(render: CutRender) -> tuple[CutReport, dict[str, str]]:
 
 
 def renders_sweep() -> int:
-    """Re-queue renders whose task was lost or whose worker died; how many."""
+    """Send renders whose task was lost or whose worker died to the queue again; how many.
+
+    Run by the active scheduler every few seconds and by the minute sweep: each render is sent
+    once however many of them look at it at the same moment (CutRender.redispatch)."""
     now = timezone.now()
-    lost = CutRender.objects.filter(
-        Q(state=RenderState.QUEUED, created_at__lt=now - LOST_AFTER)
-        | Q(state=RenderState.RENDERING, lease_until__lt=now)
-    )
+    lost = CutRender.objects.filter(CutRender.needing_task(now, LOST_AFTER))
     count = 0
     for pk in list(lost.values_list("pk", flat=True)):
-        _enqueue(pk)
-        count += 1
+        if CutRender.redispatch(pk, now, LOST_AFTER):
+            _enqueue(pk)
+            count += 1
     return count

@@ -25,7 +25,7 @@ from studio.library.forms import UploadForm
 from studio.media.probe import MediaRejected
 from studio.models import Project
 from studio.storage import disks
-from studio.storage.files import STORAGE_ERRORS, is_remote, safe_display_name
+from studio.storage.files import STORAGE_ERRORS, bucket_error, is_remote, safe_display_name
 
 log = logging.getLogger(__name__)
 
@@ -260,16 +260,7 @@ def upload_problem(error: BaseException, *, where: str, name: str) -> str:
             "again in a few minutes; if this keeps happening, tell an administrator."
         )
     return (
-        f"Cutroom could not store {name} in its storage bucket ({_bucket_error(error)}), so it "
+        f"Cutroom could not store {name} in its storage bucket ({bucket_error(error)}), so it "
         "was not kept. Upload it again in a few minutes; if this keeps happening, tell an "
         "administrator."
     )
-
-
-def _bucket_error(error: BaseException) -> str:
-    response = getattr(error, "response", None)
-    if isinstance(response, dict) and response.get("Error", {}).get("Code"):
-        return f"it answered {response['Error']['Code']}"
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror.lower()
-    return "it could not be reached"

@@ -37,6 +37,16 @@ NAME_LIMIT = 120
 STORAGE_ERRORS = (OSError, BotoCoreError, ClientError, S3UploadFailedError)
 
 
+def bucket_error(error: BaseException) -> str:
+    """What a bucket's failure was, in a few words for a reason a person reads."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict) and response.get("Error", {}).get("Code"):
+        return f"it answered {response['Error']['Code']}"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror.lower()
+    return "it could not be reached"
+
+
 def safe_display_name(name: str, fallback: str = "upload") -> str:
     """A file name fit to show and to offer as a download name; never used to store files.
 
@@ -128,13 +138,44 @@ def scratch_owner_gone(name: str) -> bool:
     match = SCRATCH_OWNER.match(name)
     if match is None:
         return False
+    pid = int(match.group(1))
     try:
-        os.kill(int(match.group(1)), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return True
     except PermissionError:
         return False  # alive, another user's
-    return False
+    return _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Whether the process has ended but not been reaped yet: a worker killed with its cluster
+    stays a zombie where nothing reaps orphans (a container whose first process does not), and
+    a zombie writes nothing more."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # not Linux, or gone this instant (the next look says so)
+    # "pid (command) state ...": the command may hold spaces and parentheses.
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
+
+
+def scratch_remove_dead() -> int:
+    """Remove the scratch copies and folders of processes no longer running on this host (a
+    worker killed mid-step); how many. Those of live processes are theirs."""
+    removed = 0
+    for entry in Path(settings.FILE_UPLOAD_TEMP_DIR).iterdir():
+        if not scratch_owner_gone(entry.name):
+            continue
+        try:
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        except FileNotFoundError:
+            continue  # removed by another worker meanwhile
+        removed += 1
+    return removed
 
 
 def store_path(field: FieldFile, name: str, path: Path) -> None:

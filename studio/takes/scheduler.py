@@ -19,16 +19,23 @@ due status checks to the Poller's threads (paid for from the request budget,
 studio.providers.request_budget) and handles the answers that have come in. A check that waits on a
 slow provider holds up neither the other takes nor admission. SIGTERM or SIGINT ends the loop within
 a second and gives the lease up at once, so a stand-by takes over without waiting for it to run out.
+
+Other domains' steps are repaired here too, by the callables given as `repairs` (the command
+passes the cuts' renders_sweep; studio.takes imports nothing of theirs): the active scheduler
+calls each at most every REPAIR_EVERY seconds, whether or not any take is active, so a render
+whose worker died is sent to the queue again within seconds of its lease running out.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import secrets
 import socket
 import threading
 import time
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -47,6 +54,7 @@ log = logging.getLogger(__name__)
 LEASE_NAME = health.SCHEDULER
 RENEW_EVERY = 2.0  # seconds, at most: renewals, and a stand-by's tries to take over
 LONGEST_TURN = 1.0  # seconds: how long a turn may wait for answers, or for work when idle
+REPAIR_EVERY = 2.0  # seconds, at least, between two calls of each of the other repairs
 
 
 def owner_name() -> str:
@@ -55,8 +63,16 @@ def owner_name() -> str:
 
 
 class Scheduler:
-    def __init__(self, *, owner: str = "", lease: timedelta | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        owner: str = "",
+        lease: timedelta | None = None,
+        repairs: Sequence[Callable[[], object]] = (),
+    ) -> None:
         self.owner = owner or owner_name()
+        self.repairs = tuple(repairs)
+        self.repaired_at = -math.inf  # monotonic; the first active turn repairs at once
         self.lease = (lease or settings.SCHEDULER_LEASE).total_seconds()
         self.renew_every = min(RENEW_EVERY, self.lease / 5)
         self.stopping = threading.Event()
@@ -121,7 +137,22 @@ class Scheduler:
         """Whether the lease we wrote surely outlasts a check started now."""
         return time.monotonic() < self.valid_until - self.renew_every
 
+    def repair_others(self) -> None:
+        """Call the other domains' repairs when REPAIR_EVERY has passed; one that fails is
+        logged and the others still run."""
+        started = time.monotonic()
+        if not self.repairs or started - self.repaired_at < REPAIR_EVERY:
+            return
+        self.repaired_at = started
+        for repair_other in self.repairs:
+            try:
+                repair_other()
+            except Exception:
+                log.exception("scheduler %s: repair %r failed", self.owner, repair_other)
+                close_old_connections()
+
     def turn(self, poller: Poller) -> None:
+        self.repair_others()
         active = Take.objects.filter(state__in=ACTIVE_TAKE_STATES)
         if not poller.asking and not active.exists():
             self.stopping.wait(min(LONGEST_TURN, self.renew_every))  # nothing to do

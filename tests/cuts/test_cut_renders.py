@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import errno
 import shutil
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.files.storage import FileSystemStorage
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from studio.core.errors import Refused
 from studio.cuts import renders, services
@@ -26,6 +29,7 @@ from studio.storage.files import local_copy
 from studio.takes.parameters import EditParameters
 from tests import pipeline
 from tests.conftest import clip_row, take_row, upload_clip
+from tests.full_disk import FILLER
 
 pytestmark = pytest.mark.django_db
 
@@ -132,37 +136,99 @@ def test_a_window_without_a_take_is_the_source_only_when_asked(planned, bob):
 
 
 def test_a_full_disk_fails_the_render_with_the_folder_and_keeps_nothing(
-    planned, bob, monkeypatch, settings
+    planned, bob, as_bob, monkeypatch, settings, full_disks
 ):
-    def full(field, name, path):
-        raise OSError(
-            errno.ENOSPC, "No space left on device", str(Path(settings.MEDIA_ROOT) / name)
-        )
+    """The renders' folder of the media folder is a disk of its own, full (a real tmpfs where
+    the tests run as root, as in CI; else the error a full disk raises, injected at the write)."""
+    cuts = Path(settings.MEDIA_ROOT) / "cuts"
+    if full_disks.mount(cuts):
+        full_disks.fill(cuts)
+    else:
+        original = FileSystemStorage._save
 
-    monkeypatch.setattr(renders, "store_path", full)
+        def save(self, name, content):
+            if name.startswith("cuts/"):
+                raise OSError(errno.ENOSPC, "No space left on device")  # part-way: no name
+            return original(self, name, content)
+
+        monkeypatch.setattr(FileSystemStorage, "_save", save)
     render = renders.cut_render_request(cut=planned, author=bob)
     renders.cut_render_run(render.pk)
     render.refresh_from_db()
     assert render.state == RenderState.FAILED
-    assert "media folder" in render.reason and "is full" in render.reason
-    assert "Render again" in render.reason
-    assert not render.file and not any(
-        "/cuts/" in f"/{n}" for n in files_under(settings.MEDIA_ROOT)
+    assert render.reason == (
+        f"The media folder ({settings.MEDIA_ROOT}) is full: free space there, then press "
+        "Render again."
     )
+    assert not render.file and not render.poster
+    assert [n for n in files_under(cuts) if n != FILLER] == []
+    assert not list(Path(settings.FILE_UPLOAD_TEMP_DIR).iterdir())  # no scratch left either
+    # The cut page says why, and offers to render again.
+    page = as_bob.get(reverse("cut_detail", args=[planned.code])).content.decode()
+    assert escape(render.reason) in page
+    assert ">Render again</button>" in page
 
 
-def test_a_render_whose_worker_died_is_taken_up_again(planned, bob, monkeypatch):
+def test_a_render_whose_worker_died_is_sent_again_once_and_starts_afresh(
+    planned, bob, monkeypatch, settings
+):
+    settings.TAKE_LEASE = timedelta(seconds=7)  # the steps' lease, read when the step runs
     render = renders.cut_render_request(cut=planned, author=bob)
-    # A worker claimed it, then died: its lease ran out with nothing stored.
+    # Its task went a minute ago; a worker claimed it, wrote some of it, then died: its lease
+    # ran out with nothing stored, its scratch left behind.
+    now = timezone.now()
     CutRender.objects.filter(pk=render.pk).update(
-        state=RenderState.RENDERING, attempts=1, lease_until=timezone.now() - timedelta(seconds=1)
+        state=RenderState.RENDERING,
+        attempts=1,
+        progress=0.4,
+        dispatched_at=now - timedelta(minutes=1),
+        lease_until=now - timedelta(seconds=1),
     )
+    dead = subprocess.Popen(["true"])  # noqa: S607
+    dead.wait()
+    left = Path(settings.FILE_UPLOAD_TEMP_DIR) / f"cutroom-{dead.pid}-render"
+    left.mkdir()
+    (left / ".cut.mp4-x.part").write_bytes(b"half a video")
     queued = []
     monkeypatch.setattr(renders, "_enqueue", queued.append)
     assert renders.renders_sweep() == 1 and queued == [render.pk]
+    # The scheduler and the minute sweep both look: the task just sent is waiting for a free
+    # worker, and is not sent twice.
+    assert renders.renders_sweep() == 0 and queued == [render.pk]
+
+    seen = {}
+    stand_in = renders.cut_render
+
+    def watched(*args, **kwargs):
+        row = CutRender.objects.get(pk=render.pk)
+        seen["lease"] = (row.lease_until - timezone.now()).total_seconds()
+        seen["progress"] = row.progress
+        seen["scratch left"] = left.exists()
+        return stand_in(*args, **kwargs)
+
+    monkeypatch.setattr(renders, "cut_render", watched)
     renders.cut_render_run(render.pk)
     render.refresh_from_db()
     assert render.state == RenderState.READY and render.attempts == 2
+    assert 5 < seen["lease"] <= 7 and seen["progress"] == 0.0
+    assert seen["scratch left"] is False  # removed by the worker that took it over
+
+
+def test_a_task_that_is_lost_is_sent_again_after_a_while(planned, bob, monkeypatch, clock):
+    queued = []
+    monkeypatch.setattr(renders, "_enqueue", queued.append)
+    render = renders.cut_render_request(cut=planned, author=bob)
+    assert renders.renders_sweep() == 0  # its task is on its way
+    clock.advance(renders.LOST_AFTER.total_seconds() + 1)
+    assert renders.renders_sweep() == 1 and queued == [render.pk]
+    assert renders.renders_sweep() == 0
+    # A worker died with it; the task sent for it then is lost too: sent once more later.
+    CutRender.objects.filter(pk=render.pk).update(
+        state=RenderState.RENDERING, attempts=1, lease_until=clock.now - timedelta(minutes=5)
+    )
+    assert renders.renders_sweep() == 0
+    clock.advance(renders.LOST_AFTER.total_seconds() + 1)
+    assert renders.renders_sweep() == 1 and queued == [render.pk, render.pk]
 
 
 def test_a_render_that_keeps_failing_stops_with_a_reason(planned, bob, monkeypatch):

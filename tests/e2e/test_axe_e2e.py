@@ -25,6 +25,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from accounts.models import Membership, Team
 from accounts.services import invitation_create
 from studio.cuts import services as cuts
+from studio.cuts.models import CutRender, RenderState
 from studio.library import references
 from studio.models import Clip, MediaState, Project, ReviewStatus, Take, TakeState
 from studio.ops import health
@@ -647,4 +648,26 @@ def test_render_pages_pass_axe(
     pages.check("team history with a render", f"/t/{studio.team.code}/activity/")
     expect(page.locator('[data-verb="approved"]')).to_contain_text("approved Clay version v1")
     expect(page.locator('[data-verb="shared"]').first).to_contain_text("shared Clay version v1")
-    assert len(pages.checked) == 14, pages.checked
+    # The newest render failed (the bucket went away while it rendered): why, and Render again.
+    CutRender.objects.create(
+        cut=made.cut,
+        number=2,
+        state=RenderState.FAILED,
+        plan=made.plan,
+        created_by=bob,
+        reason=(
+            "Cutroom could not reach its storage bucket during the render (it could not be "
+            "reached), so nothing of it was stored. Check that the bucket can be reached (or ask "
+            "an administrator to), then press Render again."
+        ),
+    )
+    cut_path = f"/x/{made.cut.code}/"
+    pages.check("cut with a failed render", cut_path, h1="Clay version")
+    expect(page.get_by_role("button", name="Render again")).to_be_visible()
+    shot(page, "cut-render-failed")
+    page.set_viewport_size({"width": 820, "height": 1180})
+    page.goto(live_server.url + cut_path)
+    shot(page, "cut-render-failed-tablet")
+    page.set_viewport_size(DESKTOP)
+    pages.phone("cut with a failed render", cut_path, h1="Clay version")
+    assert len(pages.checked) == 16, pages.checked

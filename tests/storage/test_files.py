@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,13 @@ from django.core.files.storage import FileSystemStorage
 from django.db.models.fields.files import FieldFile
 
 from studio.models import Clip
-from studio.storage.files import local_copy, safe_display_name
+from studio.storage.files import (
+    local_copy,
+    safe_display_name,
+    scratch_owner_gone,
+    scratch_remove_dead,
+)
+from tests.cluster import wait_for
 
 
 class RemoteStorage(FileSystemStorage):
@@ -89,3 +96,34 @@ def test_a_failed_store_leaves_no_partial_file(tmp_path, settings, monkeypatch):
     store_path(clip.source, "clips/p/c/source.mp4", source)
     assert clip.source.name == "clips/p/c/source.mp4"
     assert (tmp_path / "media" / clip.source.name).read_bytes() == source.read_bytes()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads Linux's /proc")
+def test_scratch_of_a_killed_process_not_yet_reaped_is_removed(settings, tmp_path):
+    """A worker killed with its cluster stays a zombie where nothing reaps orphans (a container
+    whose first process does not): its scratch is dead all the same. A live process's stays."""
+    settings.FILE_UPLOAD_TEMP_DIR = tmp_path
+    zombie = subprocess.Popen(["true"])  # noqa: S607 (ended, not waited for: a zombie)
+    try:
+        wait_for(lambda: _state(zombie.pid) == "Z", 60, "the child to end")
+        live = subprocess.Popen(["sleep", "60"])  # noqa: S607
+        try:
+            (tmp_path / f"cutroom-{zombie.pid}-render").mkdir()
+            (tmp_path / f"cutroom-{zombie.pid}-render" / ".cut.mp4-x.part").write_bytes(b"x")
+            (tmp_path / f"cutroom-{zombie.pid}-copy.mp4").write_bytes(b"y")
+            (tmp_path / f"cutroom-{live.pid}-render").mkdir()
+            (tmp_path / "tmpabc.upload.mp4").write_bytes(b"z")  # not scratch: the age rule's
+            assert scratch_owner_gone(f"cutroom-{zombie.pid}-render")
+            assert scratch_remove_dead() == 2
+            assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+                [f"cutroom-{live.pid}-render", "tmpabc.upload.mp4"]
+            )
+        finally:
+            live.kill()
+            live.wait()
+    finally:
+        zombie.wait()
+
+
+def _state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]

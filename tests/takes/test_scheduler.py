@@ -16,6 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from studio.models import Lease, MediaState, Take, TakeState
+from studio.takes import scheduler as scheduler_module
 from studio.takes.scheduler import LEASE_NAME, Scheduler
 from tests.cluster import run_cluster, run_scheduler, wait_for
 from tests.conftest import upload_clip
@@ -95,6 +96,44 @@ def run_and_close(scheduler: Scheduler) -> None:
         scheduler.run()
     finally:
         connections.close_all()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_active_scheduler_runs_the_other_repairs_every_few_seconds_with_no_take_active(
+    monkeypatch,
+):
+    """Other domains' repairs (the cuts' renders_sweep) run on the active scheduler only, at
+    most every REPAIR_EVERY, though no take is active; one that fails stops neither the loop
+    nor the others."""
+    monkeypatch.setattr(scheduler_module, "REPAIR_EVERY", 0.5)
+    monkeypatch.setattr(scheduler_module, "LONGEST_TURN", 0.05)  # idle turns, quickly
+    calls: dict[str, list[float]] = {"active": [], "standby": []}
+
+    def broken() -> None:
+        raise RuntimeError("a bug in one repair")
+
+    active = Scheduler(
+        owner="active", repairs=[broken, lambda: calls["active"].append(time.monotonic())]
+    )
+    standby = Scheduler(
+        owner="standby", repairs=[lambda: calls["standby"].append(time.monotonic())]
+    )
+    assert not Take.objects.exists()
+    assert Lease.acquire(LEASE_NAME, "active", 60)  # the first one is the active one
+    threads = [
+        threading.Thread(target=run_and_close, args=(s,), daemon=True) for s in (active, standby)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_for(lambda: len(calls["active"]) >= 3, 120, "three rounds of repairs")
+    finally:
+        active.stop()
+        standby.stop()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert calls["standby"] == []
+    assert all(b - a >= 0.5 for a, b in itertools.pairwise(calls["active"]))
 
 
 # -- real processes -------------------------------------------------------------------------------
