@@ -98,7 +98,8 @@ def cut_plan(cut: Cut, windows: list[CutWindow] | None = None) -> dict[str, Any]
 
 def plan_changes(before: dict[str, Any], now: dict[str, Any], step: float) -> list[str]:
     """What differs between an earlier render's plan and the cut as it stands, in words a
-    person reads beside "Render again" (times as seconds, windows by their place now)."""
+    person reads beside the button that renders again (times as seconds, windows by their
+    place now)."""
     if not before:
         return []
 

@@ -255,11 +255,11 @@ def test_renders_are_numbered_and_a_take_that_went_is_a_reason(planned, bob):
     assert second.state == RenderState.FAILED and "is gone" in second.reason
 
 
-def test_after_a_render_the_page_says_what_a_new_one_would_change(planned, bob, as_bob, project):
+def test_after_a_render_the_page_says_what_the_next_would_change(planned, bob, as_bob, project):
     render = renders.cut_render_request(cut=planned, author=bob)
     renders.cut_render_run(render.pk)
     page = as_bob.get(reverse("cut_detail", args=[planned.code])).content.decode()
-    assert "v1 is the cut as it stands" in page and "Render again" in page
+    assert "v1 is the cut as it stands" in page and ">Render v2</button>" in page
     # Another take for window 2, colour matching on window 1, window 1 moved, crossfades shorter.
     first, second = planned.windows.all()
     sent = services.window_request(second)
