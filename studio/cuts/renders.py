@@ -9,11 +9,15 @@ scratch and stored in one go, so a render never leaves a partial file in the sto
 from __future__ import annotations
 
 import logging
+import posixpath
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
+from django.core.files.storage import Storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -27,7 +31,15 @@ from studio.media.cut import CutRefused, CutReport, Splice, cut_render
 from studio.media.probe import MediaRejected, probe
 from studio.media.transcode import make_poster
 from studio.models import TakeState
-from studio.storage.files import local_copy, scratch_dir, store_path
+from studio.storage.files import (
+    STORAGE_ERRORS,
+    delete_files,
+    local_copy,
+    remove_empty_folder,
+    scratch_dir,
+    store_file,
+    store_path,
+)
 from studio.takes.common import storage_problem
 
 log = logging.getLogger(__name__)
@@ -120,7 +132,7 @@ def cut_render_run(render_id: int) -> None:
 
     try:
         with beating(renew, every=LEASE.total_seconds() / 4, name=f"cutroom-render-{render.pk}"):
-            report, names = _render(render)
+            report, stored = _render(render)
     except (CutRefused, MediaRejected) as refused:
         render.finish(RenderState.FAILED, f"{refused.message} Nothing was stored.")
         return
@@ -145,26 +157,38 @@ def cut_render_run(render_id: int) -> None:
             "at": round(seam.at, 6),
             "score": round(seam.score, 2),
             "flagged": seam.flagged,
+            **pictures,
         }
-        for seam in report.seams
+        for seam, pictures in zip(report.seams, stored.seams, strict=True)
     ]
-    render.finish(
+    done = render.finish(
         RenderState.READY,
-        file=names["file"],
-        poster=names["poster"],
+        file=stored.file,
+        poster=stored.poster,
         size=report.size,
         duration=report.duration,
         frames=report.frames,
         seams=seams,
     )
+    if not done:  # another worker took it over meanwhile: what this one stored is nobody's
+        _delete_names(stored.names, render.file.storage)
 
 
-def _render(render: CutRender) -> tuple[CutReport, dict[str, str]]:
+@dataclass
+class Stored:
+    """The names a render's files were stored under."""
+
+    file: str = ""
+    poster: str = ""
+    seams: list[dict[str, str]] = field(default_factory=list)  # per join: before, after
+    names: list[str] = field(default_factory=list)  # all of them, in the order stored
+
+
+def _render(render: CutRender) -> tuple[CutReport, Stored]:
     from studio.models import Take
 
     cut, plan = render.cut, render.plan
     takes = {t.code: t for t in Take.objects.filter(code__in=[w["take"] for w in plan["windows"]])}
-    folder = f"cuts/{cut.project.code}/{cut.code}/v{render.number}-{render.code}"
 
     def progress(fraction: float) -> None:
         CutRender.objects.filter(pk=render.pk, state=RenderState.RENDERING).update(
@@ -199,14 +223,66 @@ def _render(render: CutRender) -> tuple[CutReport, dict[str, str]]:
         )
         poster = tmp / "poster.jpg"
         make_poster(out, poster, probe(out, max_seconds=report.duration + 60))
-        names = {}
-        for field, name, path in (
-            (render.file, f"{folder}/{out.name}", out),
-            (render.poster, f"{folder}/poster.jpg", poster),
-        ):
-            store_path(field, name, path)
-            names[field.field.name] = field.name or ""
-    return report, names
+        return report, _store(render, out, poster, report, tmp)
+
+
+def _store(render: CutRender, out: Path, poster: Path, report: CutReport, tmp: Path) -> Stored:
+    """Store the video, its poster and each join's two pictures in the render's own folder,
+    all or nothing: a store that fails part-way removes what it had stored."""
+    cut = render.cut
+    folder = f"cuts/{cut.project.code}/{cut.code}/v{render.number}-{render.code}"
+    storage = render.file.storage
+    # The folder is this render's alone: what is in it was left by an attempt whose worker died
+    # while storing, and would otherwise stay beside this attempt's files for good.
+    _clear_folder(storage, folder)
+    stored = Stored()
+    try:
+        store_path(render.file, f"{folder}/{out.name}", out)
+        stored.file = render.file.name or ""
+        stored.names.append(stored.file)
+        store_path(render.poster, f"{folder}/poster.jpg", poster)
+        stored.poster = render.poster.name or ""
+        stored.names.append(stored.poster)
+        for number, seam in enumerate(report.seams, start=1):
+            pictures: dict[str, str] = {}
+            for side, data in (("before", seam.before), ("after", seam.after)):
+                if not data:
+                    continue
+                picture = tmp / f"join-{number}-{side}.jpg"
+                picture.write_bytes(data)
+                pictures[side] = store_file(storage, f"{folder}/{picture.name}", picture)
+                stored.names.append(pictures[side])
+            stored.seams.append(pictures)
+    except BaseException:
+        _delete_names(stored.names, storage)
+        raise
+    return stored
+
+
+def _clear_folder(storage: Storage, folder: str) -> None:
+    try:
+        _, names = storage.listdir(folder)
+    except (FileNotFoundError, NotImplementedError):
+        return
+    for name in names:
+        storage.delete(f"{folder}/{name}")
+
+
+def _delete_names(names: list[str], storage: Storage) -> None:
+    folders = {posixpath.dirname(name) for name in names}
+    for name in names:
+        try:
+            storage.delete(name)
+        except STORAGE_ERRORS:
+            log.warning("could not remove %s after a failed render", name)
+    for folder in folders:
+        remove_empty_folder(storage, folder)
+
+
+def cut_render_delete(*, render: CutRender) -> None:
+    """Delete a render: its row, and its video, poster and joins' pictures with their folder."""
+    delete_files(*render.files())
+    render.delete()
 
 
 def renders_sweep() -> int:
