@@ -161,7 +161,10 @@ def cut_render_run(render_id: int) -> None:
         }
         for seam, pictures in zip(report.seams, stored.seams, strict=True)
     ]
-    done = render.finish(
+    # When another worker took the render over meanwhile this finish changes nothing, and what
+    # this one stored is not deleted here: the other clears the render's folder before it
+    # stores, and a name this one used may by then be that worker's own file.
+    render.finish(
         RenderState.READY,
         file=stored.file,
         poster=stored.poster,
@@ -170,8 +173,6 @@ def cut_render_run(render_id: int) -> None:
         frames=report.frames,
         seams=seams,
     )
-    if not done:  # another worker took it over meanwhile: what this one stored is nobody's
-        _delete_names(stored.names, render.file.storage)
 
 
 @dataclass
