@@ -47,9 +47,12 @@ sys.path.insert(0, str(ROOT))
 
 HANDLE = 1.0
 ANCHORS = (
-    "anchors (issue 22, 2 cores shared, load 6-8; compare CPU s): 60 s clip: plain 46.8 CPU s,\n"
-    "render 72.2 (1.54x; 0.97x a plain transcode of the cut itself, 74.6: the fake's posterized\n"
-    "takes need 3x the source's bits); peak RSS 312 MB at 60 s, 311 MB at 300 s (plain: 222)"
+    "anchors (issue 22, 2 cores shared with other work, load 7-11; compare CPU s), 60 s clip,\n"
+    "natural takes (0.9-1.8 Mbit/s): plain 50.4 / 50.3 CPU s, render 73.8 / 70.3 (1.47x /\n"
+    "1.40x; 0.99x / 0.94x a plain transcode of the cut itself: at CRF 16 the cut is 26 MB,\n"
+    "the source 16 MB); posterized takes: plain 49.4, render 74.6 (1.51x; it was\n"
+    "1.54x before the picture arithmetic read planes in place). Peak RSS 318 MB at 60 s,\n"
+    "320 MB at 300 s (plain: 222)"
 )
 WINDOW = 5.0
 
