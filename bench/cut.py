@@ -47,12 +47,12 @@ sys.path.insert(0, str(ROOT))
 
 HANDLE = 1.0
 ANCHORS = (
-    "anchors (issue 22, 2 cores shared with other work, load 7-11; compare CPU s), 60 s clip,\n"
-    "natural takes (0.9-1.8 Mbit/s): plain 50.4 / 50.3 CPU s, render 73.8 / 70.3 (1.47x /\n"
-    "1.40x; 0.99x / 0.94x a plain transcode of the cut itself: at CRF 16 the cut is 26 MB,\n"
-    "the source 16 MB); posterized takes: plain 49.4, render 74.6 (1.51x; it was\n"
-    "1.54x before the picture arithmetic read planes in place). Peak RSS 318 MB at 60 s,\n"
-    "320 MB at 300 s (plain: 222)"
+    "anchors (issue 22, 2 cores shared with other work, load 5-11; compare CPU s), 60 s clip,\n"
+    "natural takes (0.9-1.8 Mbit/s), three runs: plain 50.4 / 48.2 / 44.9 CPU s, render\n"
+    "73.8 / 65.2 / 66.0 (1.47x / 1.35x / 1.47x; 0.99x / 1.01x / 1.00x a plain transcode of the\n"
+    "cut itself: at CRF 16 the cut is 26 MB, the source 16 MB); posterized takes: plain 49.4,\n"
+    "render 74.6 (1.51x; 1.54x before the picture arithmetic read planes in place). Peak RSS\n"
+    "318-320 MB at 60 s, 320 MB at 300 s (plain: 222)"
 )
 WINDOW = 5.0
 
