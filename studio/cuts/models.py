@@ -8,13 +8,15 @@ stack: `Take.window`). Everything outside the windows is the source.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
@@ -28,6 +30,9 @@ from studio.takes.models import ReviewStatus
 CROSSFADE_FRAMES = 6  # the default blend at each join, in source frames
 MAX_CROSSFADE_FRAMES = 24
 HANDLE_SECONDS = 1.0  # source sent on each side of a window, for context and the blend
+# A join's picture as a media variant of its render: seam-<join, from 1>-<side>.
+SEAM_VARIANT = re.compile(r"seam-([1-9][0-9]{0,4})-(before|after)")
+SEAM_SIDES = ("before", "after")
 
 
 class Cut(models.Model):
@@ -120,7 +125,9 @@ class CutRender(models.Model):
     size = models.BigIntegerField(default=0)
     duration = models.FloatField(null=True, blank=True)
     frames = models.PositiveIntegerField(null=True, blank=True)
-    seams = models.JSONField(default=list)  # per join: window, edge, at, score, flagged
+    # Per join: window, edge, at, score, flagged, and the stored names of its two pictures (the
+    # last frame before the step and the first after it) as "before" and "after".
+    seams = models.JSONField(default=list)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -168,7 +175,45 @@ class CutRender(models.Model):
         return sum(1 for seam in self.seams if seam.get("flagged"))
 
     def content_type(self, variant: str) -> str:
-        return kind_of(getattr(self, variant).name)
+        stored = self.stored(variant)
+        return kind_of(stored.name or "" if stored else "")
+
+    def stored(self, variant: str) -> FieldFile | None:
+        """A stored file by its media variant: "file", "poster" or a join's picture
+        (`seam-<join>-<side>`, joins numbered from 1 in the order of `seams`)."""
+        if variant in ("file", "poster"):
+            field: FieldFile = getattr(self, variant)
+            return field
+        match = SEAM_VARIANT.fullmatch(variant)
+        if match is None or int(match[1]) > len(self.seams):
+            return None
+        name = self.seams[int(match[1]) - 1].get(match[2]) or ""
+        return FieldFile(self, CutRender.poster.field, name) if name else None
+
+    def files(self) -> list[FieldFile]:
+        """Every file stored for this render: the video, its poster, the joins' pictures."""
+        sides = [
+            self.stored(f"seam-{number}-{side}")
+            for number in range(1, len(self.seams) + 1)
+            for side in SEAM_SIDES
+        ]
+        return [self.file, self.poster, *(side for side in sides if side)]
+
+    @property
+    def joins(self) -> list[dict[str, Any]]:
+        """The joins to look at on the page, flagged ones first (then in timeline order), each
+        with its number (its place in `seams`) and its pictures' media variants, if stored."""
+        listed = [
+            {
+                **seam,
+                "number": number,
+                "pictures": {
+                    side: f"seam-{number}-{side}" for side in SEAM_SIDES if seam.get(side)
+                },
+            }
+            for number, seam in enumerate(self.seams, start=1)
+        ]
+        return sorted(listed, key=lambda join: not join.get("flagged"))
 
     # -- the only ways a render's state and lease change (compare-and-set, as a take's do) ----
     @classmethod

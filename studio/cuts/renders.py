@@ -12,12 +12,16 @@ left on this host.
 from __future__ import annotations
 
 import logging
+import posixpath
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import Storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -35,9 +39,12 @@ from studio.projects.history import activity_log
 from studio.storage.files import (
     STORAGE_ERRORS,
     bucket_error,
+    delete_files,
     local_copy,
+    remove_empty_folder,
     scratch_dir,
     scratch_remove_dead,
+    store_file,
     store_path,
 )
 from studio.takes.common import storage_problem
@@ -192,7 +199,7 @@ def cut_render_run(render_id: int) -> None:
 
     try:
         with beating(renew, every=lease.total_seconds() / 4, name=f"cutroom-render-{render.pk}"):
-            report, names = _render(render)
+            report, stored = _render(render)
     except (CutRefused, MediaRejected) as refused:
         render.finish(RenderState.FAILED, f"{refused.message} Nothing was stored.")
         return
@@ -227,13 +234,17 @@ def cut_render_run(render_id: int) -> None:
             "score": round(seam.score, 2),
             "source_step": round(seam.source_step, 2),
             "flagged": seam.flagged,
+            **pictures,
         }
-        for seam in report.seams
+        for seam, pictures in zip(report.seams, stored.seams, strict=True)
     ]
+    # When another worker took the render over meanwhile this finish changes nothing, and what
+    # this one stored is not deleted here: the other clears the render's folder before it
+    # stores, and a name this one used may by then be that worker's own file.
     finished = render.finish(
         RenderState.READY,
-        file=names["file"],
-        poster=names["poster"],
+        file=stored.file,
+        poster=stored.poster,
         size=report.size,
         duration=report.duration,
         frames=report.frames,
@@ -251,12 +262,21 @@ def cut_render_run(render_id: int) -> None:
         )
 
 
-def _render(render: CutRender) -> tuple[CutReport, dict[str, str]]:
+@dataclass
+class Stored:
+    """The names a render's files were stored under."""
+
+    file: str = ""
+    poster: str = ""
+    seams: list[dict[str, str]] = field(default_factory=list)  # per join: before, after
+    names: list[str] = field(default_factory=list)  # all of them, in the order stored
+
+
+def _render(render: CutRender) -> tuple[CutReport, Stored]:
     from studio.models import Take
 
     cut, plan = render.cut, render.plan
     takes = {t.code: t for t in Take.objects.filter(code__in=[w["take"] for w in plan["windows"]])}
-    folder = f"cuts/{cut.project.code}/{cut.code}/v{render.number}-{render.code}"
 
     def progress(fraction: float) -> None:
         CutRender.objects.filter(pk=render.pk, state=RenderState.RENDERING).update(
@@ -296,14 +316,66 @@ def _render(render: CutRender) -> tuple[CutReport, dict[str, str]]:
         )
         poster = tmp / "poster.jpg"
         make_poster(out, poster, probe(out, max_seconds=report.duration + 60))
-        names = {}
-        for field, name, path in (
-            (render.file, f"{folder}/{out.name}", out),
-            (render.poster, f"{folder}/poster.jpg", poster),
-        ):
-            store_path(field, name, path)
-            names[field.field.name] = field.name or ""
-    return report, names
+        return report, _store(render, out, poster, report, tmp)
+
+
+def _store(render: CutRender, out: Path, poster: Path, report: CutReport, tmp: Path) -> Stored:
+    """Store the video, its poster and each join's two pictures in the render's own folder,
+    all or nothing: a store that fails part-way removes what it had stored."""
+    cut = render.cut
+    folder = f"cuts/{cut.project.code}/{cut.code}/v{render.number}-{render.code}"
+    storage = render.file.storage
+    # The folder is this render's alone: what is in it was left by an attempt whose worker died
+    # while storing, and would otherwise stay beside this attempt's files for good.
+    _clear_folder(storage, folder)
+    stored = Stored()
+    try:
+        store_path(render.file, f"{folder}/{out.name}", out)
+        stored.file = render.file.name or ""
+        stored.names.append(stored.file)
+        store_path(render.poster, f"{folder}/poster.jpg", poster)
+        stored.poster = render.poster.name or ""
+        stored.names.append(stored.poster)
+        for number, seam in enumerate(report.seams, start=1):
+            pictures: dict[str, str] = {}
+            for side, data in (("before", seam.before), ("after", seam.after)):
+                if not data:
+                    continue
+                picture = tmp / f"join-{number}-{side}.jpg"
+                picture.write_bytes(data)
+                pictures[side] = store_file(storage, f"{folder}/{picture.name}", picture)
+                stored.names.append(pictures[side])
+            stored.seams.append(pictures)
+    except BaseException:
+        _delete_names(stored.names, storage)
+        raise
+    return stored
+
+
+def _clear_folder(storage: Storage, folder: str) -> None:
+    try:
+        _, names = storage.listdir(folder)
+    except (FileNotFoundError, NotImplementedError):
+        return
+    for name in names:
+        storage.delete(f"{folder}/{name}")
+
+
+def _delete_names(names: list[str], storage: Storage) -> None:
+    folders = {posixpath.dirname(name) for name in names}
+    for name in names:
+        try:
+            storage.delete(name)
+        except STORAGE_ERRORS:
+            log.warning("could not remove %s after a failed render", name)
+    for folder in folders:
+        remove_empty_folder(storage, folder)
+
+
+def cut_render_delete(*, render: CutRender) -> None:
+    """Delete a render: its row, and its video, poster and joins' pictures with their folder."""
+    delete_files(*render.files())
+    render.delete()
 
 
 def renders_sweep() -> int:

@@ -1,7 +1,8 @@
 """Picture arithmetic for cuts, on yuv420p frames through Pillow's C code (no per-pixel Python).
 
-A plane is viewed as an "L" image as wide as its line size, so padding columns ride along and a
-blended plane goes back into a frame in one copy; measurements crop the padding off first.
+A plane is seen as an "L" image laid over the frame's own memory, its line size as the stride,
+so reading a plane copies nothing (nor blanks a new image first); a blend is written straight
+into the new frame's plane when the two line up, as they do for every even width.
 """
 
 from __future__ import annotations
@@ -16,23 +17,19 @@ PICTURE_WIDTH = 320  # the seam pictures: enough to see a jump, small enough to 
 STATS_WIDTH = 160  # colour statistics on a small copy: the means and spreads barely change
 
 
-def _plane_image(frame: VideoFrame, index: int) -> Image.Image:
-    plane = frame.planes[index]
-    size = (plane.line_size, plane.buffer_size // plane.line_size)
-    return Image.frombytes("L", size, bytes(plane))
-
-
 def _visible(frame: VideoFrame, index: int) -> Image.Image:
+    """The plane's visible pixels, read in place (the image keeps the frame's buffer alive)."""
     plane = frame.planes[index]
-    return _plane_image(frame, index).crop((0, 0, plane.width, plane.height))
+    size = (plane.width, plane.height)
+    # Pillow maps any object with the buffer protocol (its stubs name only a few of them).
+    return Image.frombuffer("L", size, plane, "raw", "L", plane.line_size, 1)  # type: ignore[arg-type]
 
 
 def blend(under: VideoFrame, over: VideoFrame, weight: float) -> VideoFrame:
     """(1 - weight) * under + weight * over, plane by plane; both yuv420p of one size."""
     mixed = VideoFrame(under.width, under.height, "yuv420p")
     for index in range(3):
-        a, b = _visible(under, index), _visible(over, index)
-        picture = Image.blend(a, b, weight)
+        picture = Image.blend(_visible(under, index), _visible(over, index), weight)
         target = mixed.planes[index]
         if target.line_size != target.width:
             padded = Image.new("L", (target.line_size, target.buffer_size // target.line_size))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -12,13 +13,33 @@ from django.views.decorators.http import require_safe
 
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
+from studio.cuts.models import SEAM_VARIANT
 from studio.models import Clip, CutRender, InputClip, Reference, Take
 from studio.storage.files import is_remote
 from studio.storage.serving import serve_file
 from studio.storage.signing import signed_media_spec
 
+
+class RenderVariants:
+    """A render's video and poster, and its joins' pictures (seam-<join>-<before|after>)."""
+
+    FIELDS = ("file", "poster")
+
+    def __contains__(self, variant: object) -> bool:
+        return variant in self.FIELDS or (
+            isinstance(variant, str) and SEAM_VARIANT.fullmatch(variant) is not None
+        )
+
+    def __iter__(self) -> Iterator[str]:
+        """The fields, and the first join's two pictures standing for every join's."""
+        return iter((*self.FIELDS, "seam-1-before", "seam-1-after"))
+
+    def __len__(self) -> int:
+        return len(tuple(iter(self)))
+
+
 # kind -> (queryset, path to the team, the variants one may fetch)
-MEDIA = {
+MEDIA: dict[str, tuple[Any, str, Collection[str]]] = {
     "clip": (
         Clip.objects.select_related("project__team"),
         "project__team",
@@ -33,7 +54,7 @@ MEDIA = {
     "render": (
         CutRender.objects.select_related("cut__project__team", "cut__clip"),
         "cut__project__team",
-        ("file", "poster"),
+        RenderVariants(),
     ),
     "input": (
         InputClip.objects.select_related("clip__project__team"),
@@ -69,7 +90,11 @@ def media_file(
 def _serve(
     request: HttpRequest, obj: Any, variant: str, *, as_attachment: bool
 ) -> HttpResponseBase:
-    field = getattr(obj, variant, None) if obj is not None else None
+    field: Any = None
+    if isinstance(obj, CutRender):  # its joins' pictures are named in its seams, not fields
+        field = obj.stored(variant)
+    elif obj is not None:
+        field = getattr(obj, variant, None)
     # A bucket is not asked first (a round trip per request): a missing object is the bucket's
     # 404 at the presigned address.
     if not field or (not is_remote(field.storage) and not field.storage.exists(field.name)):
@@ -86,7 +111,8 @@ def _serve(
 def download_name(obj: object, variant: str, stored: str) -> str:
     """The original name for originals; '<name>-preview.mp4' and the like for derived files."""
     if stem := getattr(obj, "download_stem", ""):  # a cut's render: <clip>-<cut>-v<n>
-        return f"{stem}{'-poster' if variant == 'poster' else ''}{PurePosixPath(stored).suffix}"
+        label = "" if variant == "file" else f"-{variant}"  # -poster, -seam-2-before
+        return f"{stem}{label}{PurePosixPath(stored).suffix}"
     owner = getattr(obj, "clip", None) or obj  # inputs and takes are named after their clip
     original = getattr(owner, "original_name", "") or "file"
     stem = PurePosixPath(original).stem or "file"

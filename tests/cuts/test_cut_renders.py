@@ -8,21 +8,24 @@ here it is the step around it."""
 from __future__ import annotations
 
 import errno
+import io
 import shutil
 import subprocess
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
+from PIL import Image
 
 from studio.core.errors import Refused
 from studio.cuts import renders, services
 from studio.cuts.models import CutRender, RenderState
-from studio.media.cut import CutReport
+from studio.library.clips import clip_delete
+from studio.media.cut import CutReport, Seam
 from studio.media.probe import probe
 from studio.models import Take, TakeState
 from studio.storage.files import local_copy
@@ -74,6 +77,10 @@ def planned(project, bob, samples, monkeypatch):
     def stand_in(source, splices, out, *, crossfade_frames, shot_cuts, progress):
         shutil.copyfile(samples["cut-25.mp4"], out)
         progress(0.5)
+        seams = (
+            Seam(0, "in", 1.0, 4.5, 1.0, False, picture((90, 90, 90)), picture((100, 90, 80))),
+            Seam(0, "out", 3.0, 31.0, 1.0, True, picture((100, 90, 80)), picture((200, 200, 200))),
+        )
         return CutReport(
             frames=225,
             duration=9.0,
@@ -83,11 +90,18 @@ def planned(project, bob, samples, monkeypatch):
             has_audio=True,
             size=out.stat().st_size,
             stretch=(1.0, 1.0),
-            seams=(),
+            seams=seams,
         )
 
     monkeypatch.setattr(renders, "cut_render", stand_in)
     return cut
+
+
+def picture(colour: tuple[int, int, int]) -> bytes:
+    """A small JPEG, as the render gives for each side of a join."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 18), colour).save(buffer, format="JPEG")
+    return buffer.getvalue()
 
 
 def files_under(root: Path) -> list[str]:
@@ -107,6 +121,10 @@ def test_a_cut_renders_at_full_length_with_its_windows(edited, bob, as_bob, sett
     assert abs(cut.duration - clip.duration) <= 1 / 25 + 1e-3
     assert render.frames == round(clip.duration * 25) and render.progress == 1.0
     assert render.poster and len(render.seams) == 4  # in and out of two windows
+    for seam in render.seams:  # each join's two sides, stored as JPEGs beside the video
+        for side in ("before", "after"):
+            with default_storage.open(seam[side]) as stored:
+                assert stored.read(3) == b"\xff\xd8\xff"
     # Kept with what it used: a later choice does not change what v1 was.
     assert [w["take"] for w in render.plan["windows"]] == [
         w.chosen.code for w in edited.windows.all()
@@ -285,3 +303,121 @@ def test_after_a_render_the_page_says_what_the_next_would_change(planned, bob, a
     services.window_remove(window=second)
     page = as_bob.get(reverse("cut_detail", args=[planned.code])).content.decode()
     assert "The window at 5.00–7.00 s is no longer edited." in page
+
+
+def seam_url(render: CutRender, variant: str) -> str:
+    return reverse("media_file", args=["render", render.code, variant])
+
+
+def test_the_joins_pictures_are_stored_with_the_render_and_served_like_it(
+    planned, bob, as_bob, as_carol, as_dave, settings
+):
+    render = renders.cut_render_request(cut=planned, author=bob)
+    renders.cut_render_run(render.pk)
+    render.refresh_from_db()
+    assert render.state == RenderState.READY, render.reason
+    folder = str(Path(render.file.name).parent)
+    # Each join names its two pictures, stored in the render's own folder.
+    assert [(s["edge"], s["flagged"]) for s in render.seams] == [("in", False), ("out", True)]
+    for seam, colours in zip(
+        render.seams, (((90,) * 3, (100, 90, 80)), ((100, 90, 80), (200,) * 3)), strict=True
+    ):
+        for side, colour in zip(("before", "after"), colours, strict=True):
+            assert str(Path(seam[side]).parent) == folder
+            with default_storage.open(seam[side]) as stored:
+                assert stored.read() == picture(colour)
+    assert len([n for n in files_under(settings.MEDIA_ROOT) if n.endswith(".jpg")]) == 5
+    # Served as the render's file is: to members (viewers too), never to outsiders.
+    for client in (as_bob, as_carol):
+        response = client.get(seam_url(render, "seam-2-after"))
+        assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+        assert b"".join(response.streaming_content) == picture((200, 200, 200))
+    assert as_dave.get(seam_url(render, "seam-2-after")).status_code == 404
+    assert as_dave.get(seam_url(render, "file")).status_code == 404
+    for missing in ("seam-3-before", "seam-0-after", "seam-1-middle", "seams"):
+        assert as_bob.get(seam_url(render, missing)).status_code == 404
+    download = as_bob.get(seam_url(render, "seam-1-before") + "?download=1")
+    assert f"{render.download_stem}-seam-1-before.jpg" in download["Content-Disposition"]
+
+
+def test_the_cut_page_shows_each_join_both_sides_flagged_first(planned, bob, as_bob):
+    render = renders.cut_render_request(cut=planned, author=bob)
+    renders.cut_render_run(render.pk)
+    render.refresh_from_db()
+    page = as_bob.get(reverse("cut_detail", args=[planned.code])).content.decode()
+    flagged, plain = page.index("Join 2: "), page.index("Join 1: ")
+    assert flagged < plain  # the join to look at comes first
+    assert page.count("look at this join") == 1
+    assert page.index("look at this join") < plain
+    for number, edge in ((1, "into"), (2, "out of")):
+        for side in ("before", "after"):
+            assert f'src="{seam_url(render, f"seam-{number}-{side}")}"' in page
+        assert f"Join {number} ({edge} window 1 at " in page
+        assert f"step {render.seams[number - 1]['score']}" in page
+    assert page.count("the last frame before it") == page.count("the first frame after it") == 2
+
+
+def test_a_render_that_fails_while_storing_leaves_no_pictures(planned, bob, monkeypatch, settings):
+    stored = []
+
+    def full_on_the_third(storage, name, path):
+        if len(stored) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        stored.append(name)
+        return real(storage, name, path)
+
+    real = renders.store_file
+    monkeypatch.setattr(renders, "store_file", full_on_the_third)
+    render = renders.cut_render_request(cut=planned, author=bob)
+    renders.cut_render_run(render.pk)
+    render.refresh_from_db()
+    assert render.state == RenderState.FAILED and "is full" in render.reason
+    assert len(stored) == 2 and render.seams == [] and not render.file
+    assert not any("/cuts/" in f"/{n}" for n in files_under(settings.MEDIA_ROOT))
+    folder = Path(settings.MEDIA_ROOT) / "cuts" / planned.project.code / planned.code
+    assert not (folder / f"v1-{render.code}").exists()
+
+
+def test_a_render_taken_up_again_clears_what_a_dead_attempt_stored(planned, bob, settings):
+    render = renders.cut_render_request(cut=planned, author=bob)
+    folder = f"cuts/{planned.project.code}/{planned.code}/v{render.number}-{render.code}"
+    # A worker died while storing: a video and a picture are in the render's folder.
+    default_storage.save(f"{folder}/join-1-before.jpg", io.BytesIO(picture((1, 2, 3))))
+    default_storage.save(f"{folder}/cut-25-clay-version-v1.mp4", io.BytesIO(b"partial"))
+    renders.cut_render_run(render.pk)
+    render.refresh_from_db()
+    assert render.state == RenderState.READY
+    kept = [n for n in files_under(settings.MEDIA_ROOT) if n.startswith(folder)]
+    assert sorted(kept) == sorted(f.name for f in render.files())
+    assert len(kept) == 6  # the video, its poster, two joins' two sides
+
+
+def test_deleting_a_render_or_its_clip_deletes_its_pictures(planned, bob, settings):
+    first = renders.cut_render_request(cut=planned, author=bob)
+    second = renders.cut_render_request(cut=planned, author=bob)
+    for render in (first, second):
+        renders.cut_render_run(render.pk)
+        render.refresh_from_db()
+    folder = Path(settings.MEDIA_ROOT) / Path(first.file.name).parent
+    assert len(list(folder.iterdir())) == 6
+    renders.cut_render_delete(render=first)
+    assert not folder.exists() and not CutRender.objects.filter(pk=first.pk).exists()
+    assert len([n for n in files_under(settings.MEDIA_ROOT) if "/cuts/" in f"/{n}"]) == 6
+    clip_delete(clip=planned.clip, actor=bob)
+    assert not [n for n in files_under(settings.MEDIA_ROOT) if "/cuts/" in f"/{n}"]
+
+
+def test_the_joins_pictures_go_to_the_bucket_and_are_served_from_it(s3, planned, bob, as_bob):
+    render = renders.cut_render_request(cut=planned, author=bob)
+    renders.cut_render_run(render.pk)
+    render.refresh_from_db()
+    assert render.state == RenderState.READY, render.reason
+    names = [render.seams[0]["before"], render.seams[1]["after"]]
+    keys = s3.keys()
+    assert all(f"{s3.prefix}/{name}" in keys for name in names)
+    assert s3.read(f"{s3.prefix}/{names[1]}") == picture((200, 200, 200))
+    response = as_bob.get(seam_url(render, "seam-2-after"))
+    assert response.status_code == 302 and names[1] in response["Location"]
+    renders.cut_render_delete(render=render)
+    left = s3.keys()
+    assert not [key for key in left if key.startswith(f"{s3.prefix}/cuts/")]

@@ -229,7 +229,8 @@ def test_a_bucket_gone_during_a_render_fails_it_with_a_reason_and_render_again_w
     assert second.state == RenderState.READY, second.reason
     stored = sorted(set(s3.keys()) - set(kept))
     folder = f"{s3.prefix}/cuts/{project.code}/{cut.code}/v2-{second.code}"
-    assert stored == [f"{folder}/cut-25-clay-version-v2.mp4", f"{folder}/poster.jpg"]
+    assert stored == sorted(f"{s3.prefix}/{f.name}" for f in second.files())  # all in one go
+    assert f"{folder}/cut-25-clay-version-v2.mp4" in stored and f"{folder}/poster.jpg" in stored
     with local_copy(second.file) as made:
         assert frame_count(made) == second.frames == 225
     page = as_bob.get(reverse("cut_detail", args=[cut.code])).content.decode()

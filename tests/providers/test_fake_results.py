@@ -255,3 +255,23 @@ def test_a_take_keeps_the_realistic_result(fake, clip, bob, settings, mode: str)
     assert task.video == take.input_clip.file.read() and task.result is not None
     assert take.result_sha256 == hashlib.sha256(task.result.data).hexdigest()
     assert take.result_sha256 != hashlib.sha256(task.video).hexdigest()
+
+
+def test_a_natural_result_is_a_smooth_grade_at_an_ordinary_bitrate(
+    samples: Samples, tmp_path: Path
+) -> None:
+    """For benchmarks: the input's picture cooled and lifted a little (no posterized steps),
+    with the posterized result's size, rate and length, in fewer bits."""
+    path = samples["fake-input-25.mp4"]
+    posterized = make_result(path.read_bytes(), BODY)
+    natural = make_result(path.read_bytes(), BODY, natural=True)
+    assert (natural.width, natural.height, natural.frames) == (1280, 720, 60)
+    assert len(natural.data) < len(posterized.data) / 2
+    result = write(tmp_path, "natural.mp4", natural.data)
+    source = next(pictures(path, None)).resize((1280, 720))
+    graded = next(pictures(result, None))
+    assert 1 < difference(source, graded) < 20  # edited, yet close to the input
+    assert len(graded.convert("L").getcolors(256) or []) > 40  # no 8-level posterizing
+    _, u, v = plane_means(result)
+    _, source_u, source_v = plane_means(path)
+    assert u > source_u + 5 and v < source_v - 3  # cooler: more blue, less red
