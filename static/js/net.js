@@ -27,8 +27,11 @@ export async function postForm(form, { body = new FormData(form) } = {}) {
   return answer(response);
 }
 
-// POST fields ({name: value}) to a URL with the page's CSRF token (any form's hidden field).
-export async function postFields(url, fields, token) {
+// POST fields ({name: value}) to a URL that has no form of its own (a drag on the cut's
+// timeline), with the page's CSRF token from its first form's hidden field.
+export async function postFields(url, fields) {
+  const form = document.querySelector("form[method='post']");
+  const token = form ? csrfToken(form) : "";
   const body = new FormData();
   for (const [name, value] of Object.entries(fields)) body.append(name, value);
   const response = await fetch(url, {

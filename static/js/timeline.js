@@ -10,7 +10,7 @@
 // the same endpoints the table's forms use, asking for JSON; a refusal is shown as the server
 // words it and the window goes back. The table below holds every control too, so the page
 // works without this script.
-import { csrfToken, getHTML, postFields } from "./net.js";
+import { getHTML, postFields } from "./net.js";
 
 let timeline = null; // the #cut-timeline element, once started
 let status = null; // its live region
@@ -220,14 +220,13 @@ export function say(text, { error = false, where = status } = {}) {
   });
 }
 
-const token = () => csrfToken(document.querySelector("form[method='post']") || document.createElement("form"));
 // Three decimals, as the forms take them: well within half a frame at any rate.
 const fields = (span) => ({ start: span.start.toFixed(3), end: span.end.toFixed(3) });
 const same = (a, b) => Math.abs(a.start - b.start) < EPSILON && Math.abs(a.end - b.end) < EPSILON;
 
 async function send(url, span) {
   try {
-    return await postFields(url, fields(span), token());
+    return await postFields(url, fields(span));
   } catch {
     return { ok: false, data: { error: "Cutroom could not be reached; nothing changed. Try again, or use the table below." } };
   }
