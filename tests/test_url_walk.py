@@ -151,6 +151,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "render_comments_xml": ("render", "view"),
     "render_review": ("render", "edit"),
     "render_share_create": ("render", "edit"),
+    "render_delete": ("render", "edit"),
 }
 # Views that send a member elsewhere when the query names nothing to show (here: back to the
 # clip page's version stack, saying why).

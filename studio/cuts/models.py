@@ -46,6 +46,9 @@ class Cut(models.Model):
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # The number of the last render asked for: renders are v1, v2, … and a number is never given
+    # twice, even after its render was deleted (the history and downloads name it).
+    renders_asked = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -64,6 +67,12 @@ class Cut(models.Model):
         """`<clip>-<cut>`, as the cut's files are named when downloaded."""
         clip = PurePosixPath(self.clip.original_name).stem or "clip"
         return f"{clip}-{slugify(self.name) or 'cut'}"
+
+    def render_number_take(self) -> int:
+        """The next render's number, taken at once (two requests at the same moment get two)."""
+        Cut.objects.filter(pk=self.pk).update(renders_asked=F("renders_asked") + 1)
+        self.refresh_from_db(fields=["renders_asked"])
+        return self.renders_asked
 
 
 class CutWindow(models.Model):

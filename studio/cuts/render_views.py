@@ -4,13 +4,18 @@ domain's, as a take's are)."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.shortcuts import render as render_page
-from django.views.decorators.http import require_GET
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
+from studio.core.errors import Refused
+from studio.cuts import renders
 from studio.cuts.access import render_for
 from studio.cuts.pages import render_page_context
 
@@ -22,3 +27,21 @@ def render_detail(request: AuthenticatedHttpRequest, code: str, number: int) -> 
     team_switch(user=request.user, team=render.cut.project.team)
     context = render_page_context(request, render, membership)
     return render_page(request, "cuts/render_detail.html", context)
+
+
+@login_required
+@require_POST
+def render_delete(request: AuthenticatedHttpRequest, code: str, number: int) -> HttpResponse:
+    """Delete a render and its files (editors); the cut, its windows and takes stay."""
+    render, _ = render_for(request, code, number, need="edit")
+    try:
+        renders.cut_render_delete(render=render)
+    except Refused as refused:
+        messages.error(request, str(refused))
+        return redirect("render_detail", code, number)
+    messages.success(
+        request,
+        f"v{number} and its files are deleted; its number is not given again. The cut, its "
+        "windows and their takes are unchanged.",
+    )
+    return redirect(f"{reverse('cut_detail', args=[code])}#renders-title")

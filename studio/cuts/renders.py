@@ -22,8 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import Storage
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -74,18 +73,11 @@ def cut_render_request(*, cut: Cut, author: User, source_where_missing: bool = F
         )
     if len(missing) == len(windows):
         raise Refused("No window has a finished take chosen: the render would be the source.")
-    for _ in range(3):  # two requests at once may pick the same number: the second tries again
-        number = (cut.renders.aggregate(top=Max("number"))["top"] or 0) + 1
-        try:
-            with transaction.atomic():
-                render = CutRender.objects.create(
-                    cut=cut, number=number, plan=plan, created_by=author
-                )
-                transaction.on_commit(partial(_enqueue, render.pk))
-            return render
-        except IntegrityError:
-            continue
-    raise Refused("Another render of this cut was asked for at the same moment; try again.")
+    with transaction.atomic():
+        number = cut.render_number_take()
+        render = CutRender.objects.create(cut=cut, number=number, plan=plan, created_by=author)
+        transaction.on_commit(partial(_enqueue, render.pk))
+    return render
 
 
 def cut_plan(cut: Cut, windows: list[CutWindow] | None = None) -> dict[str, Any]:
@@ -373,7 +365,12 @@ def _delete_names(names: list[str], storage: Storage) -> None:
 
 
 def cut_render_delete(*, render: CutRender) -> None:
-    """Delete a render: its row, and its video, poster and joins' pictures with their folder."""
+    """Delete a render: its row, and its video, poster and joins' pictures with their folder;
+    with it go its comments and share links. Not while a worker may still store its files."""
+    if render.state in (RenderState.QUEUED, RenderState.RENDERING):
+        raise Refused(
+            f"v{render.number} is still being rendered; delete it once it is ready or has failed."
+        )
     delete_files(*render.files())
     render.delete()
 

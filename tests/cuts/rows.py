@@ -42,7 +42,7 @@ def render_row(project: Project, author: User, samples: Samples) -> CutRender:
         plan.append({"window": window.pk, "start": start, "end": end, "take": take.code})
     render = CutRender.objects.create(
         cut=cut,
-        number=1,
+        number=cut.render_number_take(),
         state=RenderState.READY,
         plan={"crossfade_frames": 6, "windows": plan, "source_kept": []},
         duration=9.0,

@@ -421,3 +421,23 @@ def test_the_joins_pictures_go_to_the_bucket_and_are_served_from_it(s3, planned,
     renders.cut_render_delete(render=render)
     left = s3.keys()
     assert not [key for key in left if key.startswith(f"{s3.prefix}/cuts/")]
+
+
+def test_an_editor_deletes_a_render_and_its_number_is_not_given_again(
+    planned, bob, as_bob, as_carol, settings
+):
+    first = renders.cut_render_request(cut=planned, author=bob)
+    refused = as_bob.post(reverse("render_delete", args=[planned.code, 1]), follow=True)
+    assert "still being rendered" in refused.content.decode()  # queued: a worker may store it
+    renders.cut_render_run(first.pk)
+    second = renders.cut_render_request(cut=planned, author=bob)
+    renders.cut_render_run(second.pk)
+    second.refresh_from_db()
+    folder = Path(settings.MEDIA_ROOT) / Path(second.file.name).parent
+    page = as_bob.get(reverse("render_detail", args=[planned.code, 2])).content.decode()
+    assert "Delete v2</button>" in page
+    assert as_carol.post(reverse("render_delete", args=[planned.code, 2])).status_code == 403
+    response = as_bob.post(reverse("render_delete", args=[planned.code, 2]), follow=True)
+    assert "v2 and its files are deleted" in response.content.decode()
+    assert not folder.exists() and not CutRender.objects.filter(pk=second.pk).exists()
+    assert renders.cut_render_request(cut=planned, author=bob).number == 3
