@@ -40,7 +40,7 @@ test: $(VENV)/.installed-test chromium postgresql axe
 	@status=0; \
 	echo "== pytest on SQLite, browser tests included"; \
 	$(VENV)/bin/pytest $(PYTEST_ARGS) || status=1; \
-	echo "== pytest on PostgreSQL, browser and once-only tests excluded"; \
+	echo "== pytest on PostgreSQL: what reaches the database, browser and once-only tests excluded"; \
 	VENV=$(VENV) scripts/test-postgres $(PYTEST_ARGS) -m "not e2e and not once" || status=1; \
 	exit $$status
 

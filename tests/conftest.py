@@ -55,6 +55,28 @@ PASSWORD = "correct horse battery staple"
 ON_POSTGRESQL = connection.vendor == "postgresql"
 
 
+# Fixtures through which a test reaches the database (every other one that does asks for one).
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, leave out the tests that never touch the database: they ran in the SQLite
+    pass already (the same code, the same machine), and they are the suite's heaviest media
+    work. pytest-django refuses database access to a test without django_db or one of those
+    fixtures, so none of them can depend on which database is behind."""
+    if not ON_POSTGRESQL:
+        return
+    kept, left = [], []
+    for item in items:
+        uses = item.get_closest_marker("django_db") or DATABASE_FIXTURES & set(
+            getattr(item, "fixturenames", ())
+        )
+        (kept if uses else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+
+
 class _HeldClock:
     """django-ratelimit's view of the time during a test: still, unless the test moves time.time.
 
