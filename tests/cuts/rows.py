@@ -12,12 +12,54 @@ from django.utils import timezone
 
 from accounts.models import User
 from studio.cuts import services
-from studio.cuts.models import CutRender, RenderState
+from studio.cuts.models import Cut, CutRender, CutWindow, RenderState
 from studio.media.probe import probe
 from studio.media.transcode import make_poster
-from studio.models import Project, TakeState
+from studio.models import Clip, MediaState, Project, TakeState
+from studio.storage.files import store_path
 from tests.conftest import clip_row, take_row
 from tests.samples import Samples
+
+
+def stored_clip(project: Project, source: Path, **fields: object) -> Clip:
+    """A ready clip of the real file `source`, stored as the upload stores it (in the default
+    storage: a bucket or the media folder) without going through it; the upload is tested on
+    its own, and through it a 1080p clip costs many seconds a test."""
+    info = probe(source, max_seconds=60)
+    clip = Clip(
+        project=project,
+        state=MediaState.READY,
+        original_name=source.name,
+        duration=info.duration,
+        fps=info.fps,
+        width=info.width,
+        height=info.height,
+        has_audio=info.has_audio,
+        **fields,
+    )
+    store_path(clip.source, f"clips/{project.code}/{source.name}", source)
+    clip.save()
+    return clip
+
+
+def window_edited(cut: Cut, start: float, end: float, result: Path, author: User) -> CutWindow:
+    """Window [start, end) of `cut`, its take finished with the real file `result` (what the
+    provider returned for the window and its handles) and chosen."""
+    window = services.window_add(cut=cut, start=start, end=end)
+    sent = services.window_request(window)
+    take = take_row(
+        cut.project,
+        clip=cut.clip,
+        window=window,
+        start_ms=round(sent.start * 1000),
+        length_ms=round(sent.length * 1000),
+        result=result.read_bytes(),
+        created_by=author,
+    )
+    take.result_duration = probe(result, max_seconds=60).duration
+    take.save(update_fields=["result_duration"])
+    services.window_choose(window=window, take=take)
+    return window
 
 
 def render_row(project: Project, author: User, samples: Samples) -> CutRender:

@@ -28,9 +28,8 @@ from studio.cuts.models import Cut, CutRender, RenderState
 from studio.media.cut import CutReport
 from studio.media.inputs import make_input
 from studio.media.probe import probe
-from studio.models import Clip, MediaState
-from studio.storage.files import store_path
 from tests.conftest import take_row, upload_clip
+from tests.cuts.rows import stored_clip, window_edited
 from tests.fake_results import make_result
 
 pytestmark = pytest.mark.django_db
@@ -62,37 +61,10 @@ def forty(project, samples, bob, forty_takes):
     and 12-17 s, each with its take chosen, and 30-34 s without a take. The clip and its takes
     are real files, stored as the upload and the provider's download store them (both are
     tested on their own; through them a 1080p clip costs 45 s a test)."""
-    path = samples["shots-40s-1080p.mp4"]
-    info = probe(path, max_seconds=60)
-    clip = Clip(
-        project=project,
-        state=MediaState.READY,
-        original_name=path.name,
-        duration=info.duration,
-        fps=info.fps,
-        width=info.width,
-        height=info.height,
-        has_audio=info.has_audio,
-        shot_cuts=[12.0, 27.0],
-    )
-    store_path(clip.source, f"clips/{project.code}/{path.name}", path)
-    clip.save()
+    clip = stored_clip(project, samples["shots-40s-1080p.mp4"], shot_cuts=[12.0, 27.0])
     cut = services.cut_create(clip=clip, author=bob, name="Clay version")
     for (start, end), result in forty_takes.items():
-        window = services.window_add(cut=cut, start=start, end=end)
-        sent = services.window_request(window)
-        take = take_row(
-            project,
-            clip=clip,
-            window=window,
-            start_ms=round(sent.start * 1000),
-            length_ms=round(sent.length * 1000),
-            result=result.read_bytes(),
-            created_by=bob,
-        )
-        take.result_duration = probe(result, max_seconds=60).duration
-        take.save(update_fields=["result_duration"])
-        services.window_choose(window=window, take=take)
+        window_edited(cut, start, end, result, bob)
     services.window_add(cut=cut, start=30.0, end=34.0)
     return cut
 

@@ -21,10 +21,10 @@ from studio.cuts import renders, services
 from studio.cuts.models import Cut, CutRender, RenderState
 from studio.media.inputs import make_input
 from studio.media.probe import probe
-from studio.models import Clip, MediaState, Project
-from studio.storage.files import local_copy, store_path
+from studio.models import Project
+from studio.storage.files import local_copy
 from tests.cluster import run_cluster, run_scheduler, wait_for
-from tests.conftest import take_row
+from tests.cuts.rows import stored_clip, window_edited
 from tests.fake_results import make_result
 from tests.full_disk import FILLER
 from tests.s3 import FlakyProxy
@@ -49,34 +49,9 @@ def cut_of(project: Project, author: Any, source: Path, result: Path) -> Cut:
     """A cut of `source` with WINDOW edited by `result`. The clip and the take are stored as
     the upload and the provider's download store them (in the default storage, a bucket or
     the media folder), without going through them: both are tested on their own."""
-    info = probe(source, max_seconds=60)
-    clip = Clip(
-        project=project,
-        state=MediaState.READY,
-        original_name=source.name,
-        duration=info.duration,
-        fps=info.fps,
-        width=info.width,
-        height=info.height,
-        has_audio=info.has_audio,
-    )
-    store_path(clip.source, f"clips/{project.code}/{source.name}", source)
-    clip.save()
+    clip = stored_clip(project, source)
     cut = services.cut_create(clip=clip, author=author, name="Clay version")
-    window = services.window_add(cut=cut, start=WINDOW[0], end=WINDOW[1])
-    sent = services.window_request(window)
-    take = take_row(
-        project,
-        clip=clip,
-        window=window,
-        start_ms=round(sent.start * 1000),
-        length_ms=round(sent.length * 1000),
-        result=result.read_bytes(),
-        created_by=author,
-    )
-    take.result_duration = probe(result, max_seconds=60).duration
-    take.save(update_fields=["result_duration"])
-    services.window_choose(window=window, take=take)
+    window_edited(cut, *WINDOW, result, author)
     return cut
 
 
