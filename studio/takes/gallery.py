@@ -74,20 +74,11 @@ def _takes(
         .annotate(starred=Exists(TakeStar.objects.filter(take=OuterRef("pk"), user=user)))
         .order_by("-created_at", "-id")
     )
-    if filters.project:
-        takes = takes.filter(project__code=filters.project)
-    if filters.member:
-        takes = takes.filter(created_by__email__iexact=filters.member)
+    takes = takes.filter(_shared_filters(filters, project="project__code"))
     if filters.state:
         takes = takes.filter(state=filters.state)
-    if filters.review:
-        takes = takes.filter(review_status=filters.review)
     if filters.resolution:
         takes = takes.filter(resolution=filters.resolution)
-    if filters.since:
-        takes = takes.filter(created_at__date__gte=filters.since)
-    if filters.until:
-        takes = takes.filter(created_at__date__lte=filters.until)
     if filters.starred:
         takes = takes.filter(stars__user=user)
     if filters.q:
@@ -103,6 +94,23 @@ def _takes(
     return takes
 
 
+def _shared_filters(filters: GalleryFilters, *, project: str) -> Q:
+    """The filters takes and renders both have (project, member, review status, dates); `project`
+    is the lookup of the project's code from the row."""
+    where = Q()
+    if filters.project:
+        where &= Q(**{project: filters.project})
+    if filters.member:
+        where &= Q(created_by__email__iexact=filters.member)
+    if filters.review:
+        where &= Q(review_status=filters.review)
+    if filters.since:
+        where &= Q(created_at__date__gte=filters.since)
+    if filters.until:
+        where &= Q(created_at__date__lte=filters.until)
+    return where
+
+
 def _renders(
     *, team: Team, filters: GalleryFilters, cursor: tuple[datetime, int, int] | None
 ) -> QuerySet[CutRender]:
@@ -115,16 +123,7 @@ def _renders(
     )
     if filters.resolution or filters.starred or filters.state not in ("", TakeState.SUCCEEDED):
         return renders.none()
-    if filters.project:
-        renders = renders.filter(cut__project__code=filters.project)
-    if filters.member:
-        renders = renders.filter(created_by__email__iexact=filters.member)
-    if filters.review:
-        renders = renders.filter(review_status=filters.review)
-    if filters.since:
-        renders = renders.filter(created_at__date__gte=filters.since)
-    if filters.until:
-        renders = renders.filter(created_at__date__lte=filters.until)
+    renders = renders.filter(_shared_filters(filters, project="cut__project__code"))
     if filters.q:
         renders = renders.filter(
             Q(cut__name__icontains=filters.q) | Q(cut__clip__original_name__icontains=filters.q)
