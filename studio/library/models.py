@@ -172,6 +172,9 @@ class Clip(ProcessedMedia):
     filmstrip_tiles = models.PositiveIntegerField(default=0)
     filmstrip_tile_width = models.PositiveSmallIntegerField(default=0)
     filmstrip_tile_height = models.PositiveSmallIntegerField(default=0)
+    # How many takes of this clip have been numbered: a take's version ("v3") is never given
+    # twice, even after a take is deleted (Take.version).
+    takes_asked = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -179,6 +182,12 @@ class Clip(ProcessedMedia):
             models.UniqueConstraint(fields=["project", "upload_key"], name="clip_upload_once")
         ]
         indexes = [models.Index(fields=["state", "updated_at"])]
+
+    def take_number_take(self) -> int:
+        """The next take's version number, taken at once (two requests at once get two)."""
+        type(self).objects.filter(pk=self.pk).update(takes_asked=F("takes_asked") + 1)
+        self.refresh_from_db(fields=["takes_asked"])
+        return self.takes_asked
 
     def content_type(self, variant: str) -> str:
         if variant == "source":

@@ -95,6 +95,9 @@ class Take(models.Model):
     engine_looks = models.JSONField(default=list, blank=True)  # local engine: looks applied
     extended_prompt = models.TextField(blank=True)  # the rewritten prompt, when reported
     title = models.CharField(max_length=120, blank=True)
+    # The take's number among its clip's takes (1, 2, 3…; shown "v3"), given when it is first
+    # saved and never again to another take of the clip. 0: a take with no clip.
+    version = models.PositiveIntegerField(default=0)
     notes = models.TextField(blank=True, max_length=4000)
     # Review (docs/review.md): where the team's decision on this take stands, and how the take
     # came from `run_of`; takes made by one "Variations" share a `batch`.
@@ -151,6 +154,16 @@ class Take(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prompt[:40]} ({self.code})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding and not self.version and self.clip_id is not None:
+            self.version = Clip.objects.get(pk=self.clip_id).take_number_take()
+        super().save(*args, **kwargs)
+
+    @property
+    def version_label(self) -> str:
+        """ "v3", or "" for a take with no number."""
+        return f"v{self.version}" if self.version else ""
 
     @property
     def is_active(self) -> bool:
