@@ -167,6 +167,8 @@ class Samples:
         "tall.mp4": {"width": 32, "height": 384, "audio": False},
         "wide.mp4": {"width": 8320, "height": 32, "seconds": 0.25, "audio": False},
         "tiny.mp4": {"width": 160, "height": 120, "seconds": 3.0},
+        # A phone's vertical video (9:16), for the players that must fit it on every screen.
+        "vertical.mp4": {"seconds": 6.0, "fps": 12, "width": 144, "height": 256},
         # Comments count frames at the clip's own rate: 25 fps, so an assumed 1/30 s shows.
         "review.mp4": {"seconds": 8.0, "fps": 25, "width": 320, "height": 180},
         # An input for the fake Modellix's realistic results: 25 fps, so 30 fps results show.

@@ -16,7 +16,7 @@ const POLL_MS = 4000;
 
 // -- where the panel draws on the page's player (players.js moves it) ------------------------
 // The compare (take and review pages): its stage, its two sides and its timeline. The clip
-// page's lone video: its box, and a track for the markers under it.
+// page's lone video: its box, and its position bar (or, without one, a track under the video).
 function surface(player) {
   const root = player.root;
   if (root.matches("[data-compare]")) {
@@ -50,6 +50,8 @@ function surface(player) {
     videos: [video],
     video: () => video,
     timeline() {
+      const bar = root.querySelector("[data-timeline]");
+      if (bar && !bar.closest("[hidden]")) return bar;
       if (!track || !track.isConnected) {
         track = document.createElement("div");
         track.className = "comment-track";

@@ -1,6 +1,10 @@
 // The compare player: two videos on one shared timeline (players.js), side by side or as a
-// wipe, with the sound of one side. W switches wipe and side by side, F fills the screen.
-import { bindControls, Player } from "./players.js";
+// wipe, with the sound of one side. W switches wipe and side by side, F fills the screen. The
+// picture fits the window with its controls in sight (players.js fitToWindow); on a narrow
+// screen, where two pictures side by side would each be too small, it starts as a wipe.
+import { bindControls, fitToWindow, Player } from "./players.js";
+
+const NARROW = window.matchMedia("(max-width: 699.98px)");
 
 function setUp(root) {
   const a = root.querySelector("video[data-side=a]");
@@ -28,7 +32,11 @@ function setUp(root) {
     modeButton.textContent = mode === "wipe" ? "Side by side" : "Wipe";
   }
 
-  const toggleMode = () => setMode(root.dataset.mode === "wipe" ? "side" : "wipe");
+  let chosen = false; // the person picked a mode: a turned phone keeps it
+  const toggleMode = () => {
+    chosen = true;
+    setMode(root.dataset.mode === "wipe" ? "side" : "wipe");
+  };
   const fullscreen = () => root.requestFullscreen?.();
   const player = new Player(root, { extraKeys: { w: toggleMode, f: fullscreen } });
   bindControls(player);
@@ -57,7 +65,11 @@ function setUp(root) {
   root.tabIndex = 0;
   setAudio();
   setWipe(50);
-  setMode("side");
+  setMode(NARROW.matches ? "wipe" : "side");
+  NARROW.addEventListener("change", () => {
+    if (!chosen && root.isConnected) setMode(NARROW.matches ? "wipe" : "side");
+  });
+  fitToWindow(root, stage, b);
 }
 
 function setUpAll(scope) {

@@ -19,6 +19,7 @@ function setUp() {
     if (w && h) {
       root.style.setProperty("--cell-aspect", `${w} / ${h}`);
       root.style.setProperty("--cell-ratio", String(w / h));
+      if (w / h < 0.9) root.dataset.shape = "tall"; // a phone lays out two cells a row
     }
   }
   withoutOwnControls(root);

@@ -349,6 +349,49 @@ export function bindControls(player) {
   draw();
 }
 
+// -- fitting the window ----------------------------------------------------------------------
+// A player's picture is as large as the window allows with its controls still in sight: the
+// CSS bounds its height by 100svh less what stands above the picture (--above) and the controls
+// under it down to the position bar, Play and the frame steps (--below), and gives it the
+// clip's shape (--ratio, from data-width and data-height, so nothing jumps when the video
+// loads; the video's own size when they are missing). A picture that starts too far down the
+// page for a useful size on the first screen is fitted for when the page is scrolled to it,
+// under the sticky top bar.
+const FIRST_SCREEN = 0.6; // of the window's height: further down, fit it when scrolled to
+const MARGIN = 12; // px under the lowest control
+
+export function shapeOf(root, video = null) {
+  const width = Number(root.dataset.width) || video?.videoWidth || 0;
+  const height = Number(root.dataset.height) || video?.videoHeight || 0;
+  return width && height ? width / height : 0;
+}
+
+export function fitToWindow(root, stage, video = null) {
+  const shape = () => {
+    const ratio = shapeOf(root, video);
+    if (ratio) root.style.setProperty("--ratio", String(ratio));
+  };
+  const measure = () => {
+    const box = stage.getBoundingClientRect();
+    const lowest = [...root.querySelectorAll("[data-action=play], [data-action=back], [data-scrub]")]
+      .map((control) => control.getBoundingClientRect())
+      .filter((rect) => rect.height > 0)
+      .reduce((low, rect) => Math.max(low, rect.bottom), box.bottom);
+    const top = box.top + window.scrollY;
+    const bar = document.querySelector(".topbar")?.getBoundingClientRect().height || 0;
+    const above = top <= window.innerHeight * FIRST_SCREEN ? top : bar + MARGIN;
+    root.style.setProperty("--above", `${Math.round(above)}px`);
+    root.style.setProperty("--below", `${Math.round(lowest - box.bottom + MARGIN)}px`);
+  };
+  shape();
+  measure();
+  if (video && !shapeOf(root)) video.addEventListener("loadedmetadata", shape, { once: true });
+  // The controls wrap differently at another width; what stands above may grow (a live status).
+  new ResizeObserver(() => measure()).observe(root);
+  window.addEventListener("resize", measure);
+  return measure;
+}
+
 // The player `node` belongs to, or else the page's (each page has one).
 export function playerFor(node) {
   for (const player of registry) {

@@ -1,6 +1,9 @@
 // The edit form: pick the part of the clip on its timeline (draggable, keyboard-operable in/out
-// handles kept in step with the number fields), count prompt characters, and keep the cost
-// estimate in step with the choices. The form works without it.
+// handles kept in step with the number fields, over the clip's filmstrip with a ruler under
+// it), move on to the next window, count prompt characters, and keep the cost estimate in step
+// with the choices. The form works without it.
+import { drawFilmstrip, drawRuler } from "./filmstrip.js";
+
 const form = document.getElementById("take-form");
 const video = document.getElementById("window-video");
 // namedItem: form.elements.length is the number of fields, not the field called "length".
@@ -16,6 +19,9 @@ const track = document.getElementById("timeline");
 const handleIn = document.getElementById("handle-in");
 const handleOut = document.getElementById("handle-out");
 const playhead = document.getElementById("timeline-playhead");
+const scroller = document.getElementById("timeline-scroll");
+const ruler = document.getElementById("timeline-ruler");
+const nextButton = document.getElementById("window-next");
 
 // The provider's rules, as the form validates them: a part of 2 to 10 s inside the clip.
 const MIN_LENGTH = 2;
@@ -56,6 +62,7 @@ function drawWindow() {
     handleIn.style.left = percent(s);
     handleOut.style.left = percent(end);
   }
+  nextAvailable();
   setSlider(handleIn, s, 0, latestStart);
   setSlider(handleOut, end, Math.min(MIN_LENGTH, lastEnd), lastEnd);
   summary.textContent = startOutside()
@@ -92,6 +99,30 @@ function moveOut(value) {
   seek(Math.max(newStart, end - 0.05)); // the last frame of the part
 }
 
+// The scale: a tenth of a second must be a few pixels even on a phone, so a track narrower than
+// that at the clip's length grows and scrolls sideways (the ruler with it).
+const NARROW = window.matchMedia("(max-width: 699.98px), (pointer: coarse)");
+const PX_PER_SECOND = { narrow: 40, wide: 12 };
+
+function layout() {
+  const perSecond = NARROW.matches ? PX_PER_SECOND.narrow : PX_PER_SECOND.wide;
+  picker.style.setProperty("--track-width", `${Math.ceil(duration * perSecond)}px`);
+  drawFilmstrip(picker.querySelector(".timeline-film"), picker.dataset, duration);
+  drawRuler(ruler, duration);
+}
+
+// Keep the part in sight when it moves by a key or a button, not while a hand drags it.
+function reveal() {
+  if (scroller.scrollWidth <= scroller.clientWidth) return;
+  const { s, end } = windowValues();
+  const perSecond = track.clientWidth / duration;
+  const [left, right] = [s * perSecond, end * perSecond];
+  const view = scroller.clientWidth - 48; // less the padding that keeps the end handles whole
+  if (left < scroller.scrollLeft || right > scroller.scrollLeft + view) {
+    scroller.scrollLeft = Math.max(0, (left + right) / 2 - view / 2);
+  }
+}
+
 function timeAt(clientX) {
   const box = track.getBoundingClientRect();
   return clamp((clientX - box.left) / box.width, 0, 1) * duration;
@@ -116,9 +147,11 @@ function drag(handle, event, offset) {
 
 track.addEventListener("pointerdown", (event) => {
   if (event.button !== 0) return;
+  const grabbed = handles.find((handle) => handle.element === event.target);
+  // A finger on the strip between the handles scrolls it; only a handle is taken by touch.
+  if (!grabbed && event.pointerType === "touch") return;
   event.preventDefault();
   const at = timeAt(event.clientX);
-  const grabbed = handles.find((handle) => handle.element === event.target);
   if (grabbed) {
     drag(grabbed, event, at - grabbed.value()); // no jump by where on the handle it was caught
     return;
@@ -149,6 +182,7 @@ for (const handle of handles) {
     if (!(event.key in targets)) return;
     event.preventDefault();
     handle.move(targets[event.key]);
+    reveal();
   });
 }
 
@@ -194,6 +228,23 @@ document.getElementById("window-play").addEventListener("click", () => {
   video.addEventListener("timeupdate", stop);
 });
 
+// The part of the same length right after this one (shorter where the clip ends); the prompt
+// and every other choice of the form stay as they are.
+function nextWindow() {
+  const { s, end } = windowValues();
+  if (end >= lastEnd - 0.05) return;
+  const from = Math.min(end, latestStart);
+  setWindow(from, Math.min(lastEnd, from + (end - s)));
+  seek(from);
+  reveal();
+}
+
+function nextAvailable() {
+  nextButton.disabled = windowValues().end >= lastEnd - 0.05;
+}
+
+nextButton.addEventListener("click", nextWindow);
+
 document.getElementById("window-from-player").addEventListener("click", () => {
   const latest = Math.max(0, duration - 2);
   start.value = Math.min(latest, video.currentTime).toFixed(1);
@@ -209,6 +260,13 @@ video.addEventListener("seeked", drawPlayhead);
 field("prompt").addEventListener("input", countPrompt);
 // Handles only make sense on a clip long enough to edit; the number fields always work.
 picker.hidden = lastEnd < MIN_LENGTH;
+nextButton.hidden = lastEnd < MIN_LENGTH;
+if (!picker.hidden) {
+  layout();
+  new ResizeObserver(() => layout()).observe(scroller);
+  NARROW.addEventListener("change", layout);
+}
 drawWindow();
+reveal();
 drawPlayhead();
 countPrompt();

@@ -1,6 +1,6 @@
 // The cut page's timeline, drawn from the data attributes the page carries: the filmstrip behind
-// the track, the shot cuts, the ruler, and the windows, each placed by its share of the clip's
-// length.
+// the track (drawn by filmstrip.js), the shot cuts, the ruler, and the windows, each placed by
+// its share of the clip's length.
 //
 // For editors the windows are edited in place: drag a window to move it, an edge to trim it,
 // the empty track to draw a new one (mouse, pen or finger: pointer events); or Tab to a window
@@ -10,6 +10,7 @@
 // the same endpoints the table's forms use, asking for JSON; a refusal is shown as the server
 // words it and the window goes back. The table below holds every control too, so the page
 // works without this script.
+import { drawFilmstrip } from "./filmstrip.js";
 import { getHTML, postFields } from "./net.js";
 
 let timeline = null; // the #cut-timeline element, once started
@@ -96,37 +97,15 @@ function place() {
   for (const mark of timeline.querySelectorAll(".cut-shot, .cut-tick")) {
     mark.style.left = share(mark.dataset.at);
   }
-  drawFilmstrip();
+  drawTrackFilmstrip();
   timeline.classList.add("cut-timeline-drawn");
 }
 
-// The filmstrip's pictures at their own shape, side by side along the track: each slot shows the
-// picture of the time at its middle, found in the one sprite by its offset.
-function drawFilmstrip() {
-  const layer = timeline.querySelector(".cut-filmstrip");
-  const data = timeline.dataset;
-  if (!layer || !data.filmstrip) return;
-  const tiles = Number(data.filmstripTiles);
-  const every = Number(data.filmstripEvery);
-  const ratio = Number(data.filmstripWidth) / Number(data.filmstripHeight);
-  const width = layer.clientWidth;
-  const height = layer.clientHeight;
-  if (!tiles || !every || !ratio || !width || !height) return;
-  const tile = height * ratio;
-  const slots = [];
-  for (let left = 0; left < width; left += tile) {
-    const middle = ((left + tile / 2) / width) * duration();
-    const index = Math.min(tiles - 1, Math.max(0, Math.floor(middle / every)));
-    const slot = document.createElement("span");
-    slot.className = "cut-film-tile";
-    slot.style.left = `${left}px`;
-    slot.style.width = `${tile}px`;
-    slot.style.backgroundImage = `url("${data.filmstrip}")`;
-    slot.style.backgroundSize = `${tiles * tile}px ${height}px`;
-    slot.style.backgroundPosition = `${-index * tile}px 0`;
-    slots.push(slot);
-  }
-  layer.replaceChildren(...slots);
+// The filmstrip behind the track (filmstrip.js, shared with the edit form's window picker).
+function drawTrackFilmstrip() {
+  drawFilmstrip(timeline.querySelector(".cut-filmstrip"), timeline.dataset, duration(), {
+    className: "film-tile cut-film-tile",
+  });
 }
 
 // -- the rules an edited window keeps -----------------------------------------------------------
@@ -468,7 +447,7 @@ export function startTimeline(element, liveRegion) {
   timeline = element;
   status = liveRegion;
   place();
-  new ResizeObserver(() => drawFilmstrip()).observe(timeline);
+  new ResizeObserver(() => drawTrackFilmstrip()).observe(timeline);
   if (!timeline.hasAttribute("data-editable")) return;
   timeline.addEventListener("pointerdown", pointerDown);
   timeline.addEventListener("pointermove", pointerMove);
