@@ -98,6 +98,7 @@ def ago(value: datetime | None) -> str:
     else "5 minutes ago", "2 days, 3 hours ago"."""
     if value is None:
         return ""
-    if timezone.now() - value < timedelta(minutes=1):
+    now = timezone.now()
+    if now - value < timedelta(minutes=1):
         return "just now"
-    return f"{timesince(value)} ago"
+    return f"{timesince(value, now)} ago"

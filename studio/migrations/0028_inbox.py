@@ -86,6 +86,7 @@ class Migration(migrations.Migration):
                 ("day", models.DateField()),
                 ("sent_at", models.DateTimeField(default=django.utils.timezone.now)),
                 ("items", models.PositiveIntegerField(default=0)),
+                ("through", models.DateTimeField()),
                 (
                     "user",
                     models.ForeignKey(

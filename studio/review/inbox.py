@@ -430,13 +430,19 @@ def inbox_digests_send() -> int:
     ).exclude(recipient__in=InboxDigest.objects.filter(day=today).values("user_id"))
     sent = 0
     for user in User.objects.filter(pk__in=waiting.values("recipient_id"), is_active=True):
-        last = InboxDigest.objects.filter(user=user).order_by("-sent_at").first()
-        items = _digest_items(user, last.sent_at if last else now - DIGEST_LOOKBACK)
+        last = InboxDigest.objects.filter(user=user).order_by("-through").first()
+        items = _digest_items(user, last.through if last else now - DIGEST_LOOKBACK)
         if not items:
             continue
         try:
             with transaction.atomic():
-                InboxDigest.objects.create(user=user, day=today, sent_at=now, items=len(items))
+                InboxDigest.objects.create(
+                    user=user,
+                    day=today,
+                    sent_at=now,
+                    items=len(items),
+                    through=max(item.created_at for item in items),
+                )
         except IntegrityError:
             continue
         lines = [f"- {headline(i)}: {i.text[:120]}\n  {_absolute(target_url(i))}" for i in items]

@@ -317,6 +317,8 @@ class InboxDigest(models.Model):
     day = models.DateField()
     sent_at = models.DateTimeField(default=timezone.now)
     items = models.PositiveIntegerField(default=0)
+    # The newest item it listed: the next digest lists what came after.
+    through = models.DateTimeField()
 
     class Meta:
         constraints = [
