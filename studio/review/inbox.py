@@ -28,12 +28,14 @@ from accounts.mail import can_send_mail
 from accounts.models import Membership, Team, User
 from studio.models import (
     Comment,
+    Cut,
     CutRender,
     Email,
     InboxDigest,
     InboxSetting,
     Kind,
     Notification,
+    Project,
     Take,
     TakeState,
 )
@@ -217,11 +219,13 @@ def notify_take_ended(*, take: Take, event_id: int) -> None:
     kind = TAKE_ENDINGS.get(take.state)  # type: ignore[call-overload]
     if kind is None or take.created_by_id is None:
         return
+    # The team by id: loading take.project here would leave a stale copy on the caller's take.
+    team_id = Project.objects.filter(pk=take.project_id).values_list("team_id", flat=True)[0]
     _notify(
         {take.created_by_id: kind},
         event=f"take:{event_id}",
         actor_id=None,
-        team=take.project.team,
+        team_id=team_id,
         take=take,
         text=(take.reason or take.get_state_display())[:300],
     )
@@ -235,7 +239,7 @@ def notify_render_ended(*, render: CutRender, state: str, reason: str) -> None:
         {render.created_by_id: kind},
         event=f"render:{render.pk}:{render.attempts}:{state}",
         actor_id=None,
-        team=render.cut.project.team,
+        team_id=Cut.objects.filter(pk=render.cut_id).values_list("project__team_id", flat=True)[0],
         render=render,
         text=(reason or ("Ready" if state == "ready" else "Failed"))[:300],
     )
