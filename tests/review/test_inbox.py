@@ -298,3 +298,22 @@ def test_just_now_instead_of_0_minutes_ago(take, bob, carol, as_bob, clock):
     thread = as_bob.get(reverse("take_detail", args=[take.code])).content.decode()
     thread = thread.replace("\xa0", " ")
     assert "5 minutes ago" in thread and "0 minutes" not in thread
+
+
+def test_the_migration_brings_every_mention_into_the_inbox(take, alice, bob, carol, clock):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("studio.migrations.0028_inbox")
+    seen = comments.comment_create(take=take, author=bob, body="@Alice @Carol look", frame=3)
+    comments.comment_create(take=take, author=carol, body="@Alice again", frame=4)
+    Mention.objects.filter(comment=seen, user=carol).update(seen_at=clock.now)
+    Notification.objects.all().delete()  # as before the inbox: mentions only
+    migration.mentions_into_inbox(apps, None)
+    migration.mentions_into_inbox(apps, None)  # run twice: still one item per mention
+    made = Notification.objects.filter(kind=Kind.MENTION)
+    assert made.count() == Mention.objects.count() == 3
+    assert made.get(recipient=carol).read_at == clock.now
+    assert made.filter(recipient=alice, read_at=None).count() == 2
+    assert inbox.unread_count(alice) == 2
