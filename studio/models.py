@@ -20,7 +20,17 @@ from studio.ops.models import Lease, WorkerHeartbeat
 from studio.projects.models import Activity, Project
 from studio.providers.local.models import LocalJob
 from studio.providers.models import ProviderGate, RequestBudget
-from studio.review.models import Comment, Mention, ShareLink, Side
+from studio.review.models import (
+    Comment,
+    Email,
+    InboxDigest,
+    InboxSetting,
+    Kind,
+    Mention,
+    Notification,
+    ShareLink,
+    Side,
+)
 from studio.takes.lifecycle import (
     ACTIVE_TAKE_STATES,
     AT_PROVIDER,
@@ -50,12 +60,17 @@ __all__ = [
     "CutRender",
     "CutWindow",
     "Comment",
+    "Email",
+    "InboxDigest",
+    "InboxSetting",
+    "Kind",
     "InputClip",
     "Lease",
     "Lineage",
     "LocalJob",
     "MediaState",
     "Mention",
+    "Notification",
     "ProcessedMedia",
     "Project",
     "ProviderGate",

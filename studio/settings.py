@@ -171,7 +171,7 @@ TEMPLATES = [
                 "accounts.context_processors.teams",
                 "accounts.context_processors.signup",
                 "studio.takes.context_processors.provider_notice",
-                "studio.review.context_processors.for_you",
+                "studio.review.context_processors.inbox",
             ],
         },
     },

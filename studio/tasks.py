@@ -9,6 +9,7 @@ from studio.library import clips, references, thumbnails
 from studio.library import processing as media
 from studio.models import Project
 from studio.providers.local import engine as local
+from studio.review import inbox
 from studio.storage import multipart
 from studio.takes import download, driver, gallery, submit
 
@@ -59,3 +60,13 @@ def budget_alerts(project_id: int, author_id: int | None) -> None:
     if project is not None:
         author = User.objects.filter(pk=author_id).first() if author_id else None
         budgets.budgets_alert(project=project, author=author)
+
+
+def inbox_mail(keys: list[str]) -> None:
+    """The instant mails of new inbox items (each claimed before it is sent)."""
+    inbox.inbox_mail(keys)
+
+
+def inbox_digests() -> None:
+    """Hourly: the daily digests that are due (at most one a day per person)."""
+    inbox.inbox_digests_send()

@@ -11,7 +11,7 @@ from studio.governance import admin_views, usage_views
 from studio.library import views as library
 from studio.ops import views as ops
 from studio.projects import views as projects
-from studio.review import comment_views, share_views
+from studio.review import comment_views, inbox_views, share_views
 from studio.review import views as review
 from studio.storage import views as storage
 from studio.takes import views as takes
@@ -171,8 +171,12 @@ urlpatterns = [
         )
         for fmt in ("csv", "edl", "xml")
     ),
-    path("for-you/", comment_views.for_you, name="for_you"),
-    path("for-you/seen/", comment_views.for_you_seen, name="for_you_seen"),
+    path("for-you/", inbox_views.for_you, name="for_you"),
+    path("inbox/", inbox_views.inbox_page, name="inbox"),
+    path("inbox/read/", inbox_views.inbox_read_all, name="inbox_read_all"),
+    path("inbox/settings/", inbox_views.inbox_settings, name="inbox_settings"),
+    path("inbox/<str:code>/", inbox_views.inbox_open, name="inbox_open"),
+    path("inbox/<str:code>/read/", inbox_views.inbox_read, name="inbox_read"),
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -9,6 +9,7 @@
 // rate as the server's, so a comment lands on the frame it names.
 import { Layer } from "./drawing.js";
 import { every } from "./live.js";
+import { mentionBoxes } from "./mention_box.js";
 import { getJSON, postForm } from "./net.js";
 import { FALLBACK_FPS, frameTime, pageKey, playerFor, timecode } from "./players.js";
 
@@ -122,6 +123,8 @@ class Panel {
     this.attach();
     this.markers();
     this.guestNames();
+    // "@" in any comment or reply box of the panel lists the members to mention.
+    mentionBoxes(root, JSON.parse(root.dataset.names || "[]"));
     if (root.dataset.focus) this.openFocus(root.dataset.focus);
     // Every few seconds while the page is in sight (live.js's loop): what changed since.
     this.poller = every(POLL_MS, () => this.poll(), { whileHidden: false });

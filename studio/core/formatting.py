@@ -12,8 +12,12 @@ static/js/take_form.js writes its live estimate the same way; change the two tog
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
+
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 CENT = Decimal("0.01")
 HALF_CENT = Decimal("0.005")
@@ -87,3 +91,14 @@ def div1000(value: int | None) -> float | None:
 def seconds_total(value: float | int | None) -> str:
     """A sum of seconds, which may be none at all: '0 s', else as `seconds` writes it."""
     return "0 s" if not value else seconds(value)
+
+
+def ago(value: datetime | None) -> str:
+    """How long ago, as people say it: "just now" under a minute (never "0 minutes ago"),
+    else "5 minutes ago", "2 days, 3 hours ago"."""
+    if value is None:
+        return ""
+    now = timezone.now()
+    if now - value < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(value, now)} ago"

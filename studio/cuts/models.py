@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
 from django.core.validators import MaxValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Lower
@@ -255,17 +255,24 @@ class CutRender(models.Model):
         return bool(self._held().update(lease_until=timezone.now() + lease))
 
     def finish(self, state: str, reason: str = "", **fields: object) -> bool:
-        """The final state; False when another worker took it over meanwhile."""
-        return bool(
-            self._held().update(
-                state=state,
-                reason=reason,
-                lease_until=None,
-                finished_at=timezone.now(),
-                progress=1.0 if state == RenderState.READY else self.progress,
-                **fields,
+        """The final state, and its maker's inbox told in the same transaction; False when
+        another worker took it over meanwhile."""
+        from studio.review.inbox import notify_render_ended  # review's models import these
+
+        with transaction.atomic():
+            finished = bool(
+                self._held().update(
+                    state=state,
+                    reason=reason,
+                    lease_until=None,
+                    finished_at=timezone.now(),
+                    progress=1.0 if state == RenderState.READY else self.progress,
+                    **fields,
+                )
             )
-        )
+            if finished:
+                notify_render_ended(render=self, state=state, reason=reason)
+        return finished
 
     @classmethod
     def redispatch(cls, pk: int, now: datetime, lost_after: timedelta) -> bool:

@@ -29,7 +29,8 @@ no more than what the takes already at the provider are charged above their esti
 Owners change the team's, members' and projects' budgets (`team_budget_set`,
 `member_budget_set`, `project_budget_set`; each goes in the team's history). A submission that
 brings a budget to 80 % or 100 % mails the people who can raise it, once per budget, level and
-month (`budgets_alert`, run by the worker after the submission's commit).
+month (`budgets_alert`, run by the worker after the submission's commit), and puts it in the
+team owners' inbox (with or without mail).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ from studio.core.formatting import usd, usd_estimate
 from studio.models import BudgetAlert, Project, Take, TakeState
 from studio.projects.history import activity_log
 from studio.providers.catalogue import about
+from studio.review import inbox
 
 logger = logging.getLogger(__name__)
 
@@ -363,7 +365,7 @@ def budgets_reserve(
                 # The limit is above 0 here, or the check above refused.
                 alert = alert or (budget.spent + amount) / budget.limit >= WARN_AT
         yield
-        if alert and can_send_mail():
+        if alert:  # the owners' inbox hears of it, with or without mail
             author_id = author.pk if author else None
             transaction.on_commit(lambda: _alert_later(project.pk, author_id), robust=True)
 
@@ -486,15 +488,26 @@ def budgets_alert(*, project: Project, author: User | None) -> int:
 
     A mail that fails is logged and its claim given back, so a later take tries again; it never
     fails anything else."""
-    if not can_send_mail():
-        return 0
     month = month_start()
+    mail = can_send_mail()
     sent = 0
     for budget in budgets_covering(project=project, author=author, month=month):
         if not budget.level or not _alert_claim(budget, month, budget.level):
             continue
         if budget.level == 100:  # used up says more than 80 % would, later in the month
             _alert_claim(budget, month, 80)
+        if budget.scope not in ("instance", "cap"):  # the administrators' are mailed only
+            inbox.notify_budget(
+                team=project.team,
+                scope=budget.scope,
+                key=budget.key,
+                name=budget.name,
+                level=budget.level,
+                percent=budget.percent,
+                month=f"{month:%Y-%m}",
+            )
+        if not mail:
+            continue
         to = _alert_recipients(budget, project.team)
         try:
             if to:

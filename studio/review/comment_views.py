@@ -1,5 +1,5 @@
-"""Comments at a frame on take, clip and render pages: the comment panel and its endpoints, the
-"For you" list of mentions, and the marker exports (docs/review.md "Comments").
+"""Comments at a frame on take, clip and render pages: the comment panel, its endpoints and the
+marker exports (docs/review.md "Comments").
 
 Every endpoint answers a page's script with JSON (Accept: application/json) and a plain form
 post with a redirect back to the page, so the panel works with and without JavaScript. Who may
@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
@@ -26,7 +26,7 @@ from studio.core.http import wants_json
 from studio.cuts.access import render_for
 from studio.library.access import clip_for
 from studio.models import Clip, Comment, CutRender, Take
-from studio.review import comments, exports, mentions
+from studio.review import comments, exports
 from studio.review.panels import panel_changes, panel_thread, poll_since
 from studio.takes.access import take_for
 
@@ -320,41 +320,3 @@ def render_comments_export(
         as_attachment=True, filename=f"{render.download_stem}-comments.{fmt}"
     )
     return response
-
-
-# -- "For you" --------------------------------------------------------------------------------
-@login_required
-@require_GET
-def for_you(request: AuthenticatedHttpRequest) -> HttpResponse:
-    found = list(
-        mentions.mentions_for(request.user).select_related(
-            "comment__take__project",
-            "comment__clip__project",
-            "comment__render__cut__project",
-            "comment__render__cut__clip",
-            "comment__parent",
-        )[:100]
-    )
-    rows = []
-    for mention in found:
-        comment = mention.comment
-        at = comment.parent or comment
-        rows.append(
-            {
-                "mention": mention,
-                "comment": comment,
-                "timecode": comments.page_timecode(at),
-                "url": _page(**comments.subject_of(comment), code=comment.code),
-                "where": comment.take or comment.render or comment.clip,
-                "project": comments.subject_project(**comments.subject_of(comment)),
-            }
-        )
-    unread = sum(1 for m in found if m.seen_at is None)
-    return render(request, "review/for_you.html", {"rows": rows, "unread": unread})
-
-
-@login_required
-@require_POST
-def for_you_seen(request: AuthenticatedHttpRequest) -> HttpResponse:
-    mentions.mentions_seen(user=request.user)
-    return redirect("for_you")

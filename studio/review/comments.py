@@ -29,7 +29,8 @@ from studio.core.errors import Refused
 from studio.core.text import printable
 from studio.models import Clip, Comment, CutRender, Mention, ReviewStatus, ShareLink, Side, Take
 from studio.projects.history import activity_log
-from studio.review.mentions import _mentioned, mail_mentions, mentions_add
+from studio.review import inbox
+from studio.review.mentions import _mentioned, mentions_add
 from studio.review.timecodes import timecode, timecode_rate
 
 COLOURS = {
@@ -283,6 +284,7 @@ def comment_create(
             drawing=shapes,
         )
         mentioned = mentions_add(comment, team)
+        inbox.notify_comment(comment=comment, team=team, mentioned=mentioned)
         where = _where(take, clip, render)
         activity_log(
             team=team,
@@ -294,8 +296,6 @@ def comment_create(
             take=take,
             render=render,
         )
-    if mentioned:
-        transaction.on_commit(lambda: mail_mentions(comment, mentioned))
     return comment
 
 
@@ -304,18 +304,13 @@ def comment_edit(*, comment: Comment, user: User, body: str) -> Comment:
         raise Refused("Only its author can edit a comment.")
     comment.body = _body_clean(body)
     comment.edited_at = comment.changed_at = timezone.now()
+    team = _team_of(comment.take, comment.clip, comment.render)
     with transaction.atomic():
         comment.save(update_fields=["body", "edited_at", "changed_at"])
         Mention.objects.filter(comment=comment).exclude(
-            user__in=_mentioned(comment.body, _team_of(comment.take, comment.clip, comment.render))
+            user__in=_mentioned(comment.body, team)
         ).delete()
-        added = [
-            u
-            for u in mentions_add(comment, _team_of(comment.take, comment.clip, comment.render))
-            if not u.mentions.filter(comment=comment, seen_at__isnull=False).exists()
-        ]
-    if added:
-        transaction.on_commit(lambda: mail_mentions(comment, added))
+        inbox.notify_mentions(comment=comment, team=team, users=mentions_add(comment, team))
     return comment
 
 
@@ -488,6 +483,7 @@ def take_review_set(*, take: Take, status: str, user: User) -> Take:
     take.review_changed_by = user
     with transaction.atomic():
         take.save(update_fields=["review_status", "review_changed_at", "review_changed_by"])
+        inbox.notify_review(subject=take, user=user)
         activity_log(
             team=take.project.team,
             actor=user,
@@ -514,6 +510,7 @@ def render_review_set(*, render: CutRender, status: str, user: User) -> CutRende
     after = render.get_review_status_display().lower()
     with transaction.atomic():
         render.save(update_fields=["review_status", "review_changed_at", "review_changed_by"])
+        inbox.notify_review(subject=render, user=user)
         activity_log(
             team=project.team,
             actor=user,

@@ -1,4 +1,4 @@
-"""Page-wide review notices: how many mentions the person has not seen yet."""
+"""Page-wide review notices: how many items of the person's inbox are unread."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from functools import cache
 from django.http import HttpRequest
 
 
-def for_you(request: HttpRequest) -> dict[str, Callable[[], int]]:
-    """How many mentions the person has not seen yet (the top bar's "For you" link).
+def inbox(request: HttpRequest) -> dict[str, Callable[[], int]]:
+    """How many inbox items the person has not read (the top bar's "Inbox" link): one count.
 
     A callable, so the count is asked only by pages that show the top bar, not by the live
     fragments that share this context."""
@@ -19,8 +19,8 @@ def for_you(request: HttpRequest) -> dict[str, Callable[[], int]]:
 
     @cache
     def unread() -> int:
-        from studio.review.mentions import mentions_for
+        from studio.review.inbox import unread_count
 
-        return mentions_for(user).filter(seen_at=None).count()
+        return unread_count(user)
 
-    return {"for_you_unread": unread}
+    return {"inbox_unread": unread}

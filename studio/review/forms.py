@@ -1,4 +1,5 @@
-"""The share-link form: an expiry, a password, whether guests may comment."""
+"""The share-link form (an expiry, a password, whether guests may comment) and the inbox
+settings."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from studio.models import ShareLink
+from studio.models import Email, Kind, ShareLink
 
 
 class ShareLinkForm(forms.Form):
@@ -74,3 +75,44 @@ class ShareLinkForm(forms.Form):
     @property
     def days(self) -> int | None:
         return self.EXPIRY_DAYS[self.cleaned_data["expires"]]
+
+
+class InboxSettingsForm(forms.Form):
+    """Per kind of inbox item: shown in the inbox or not, and mailed at once, in a daily digest
+    or not at all. Fields are `<kind>-inbox` and `<kind>-email`."""
+
+    def __init__(self, *args: Any, initial_choices: dict[str, tuple[bool, str]], **kwargs: Any):
+        from studio.review.inbox import MAILED_ELSEWHERE
+
+        super().__init__(*args, **kwargs)
+        self.rows = []
+        for kind, label in Kind.choices:
+            in_inbox, email = initial_choices[kind]
+            self.fields[f"{kind}-inbox"] = forms.BooleanField(
+                label=f"{label}: show in the inbox", required=False, initial=in_inbox
+            )
+            if kind not in MAILED_ELSEWHERE:
+                self.fields[f"{kind}-email"] = forms.ChoiceField(
+                    label=f"{label}: e-mail",
+                    choices=Email.choices,
+                    initial=email,
+                    error_messages={
+                        "invalid_choice": "Choose no e-mail, e-mail at once or a daily digest."
+                    },
+                )
+            self.rows.append(
+                {
+                    "kind": kind,
+                    "label": label,
+                    "inbox": self[f"{kind}-inbox"],
+                    "email": self[f"{kind}-email"] if kind not in MAILED_ELSEWHERE else None,
+                    "mailed_elsewhere": MAILED_ELSEWHERE.get(kind, ""),
+                }
+            )
+
+    def choices(self) -> dict[str, tuple[bool, str]]:
+        data = self.cleaned_data
+        return {
+            kind: (bool(data[f"{kind}-inbox"]), data.get(f"{kind}-email") or Email.OFF)
+            for kind in Kind.values
+        }

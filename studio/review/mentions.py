@@ -1,20 +1,17 @@
-"""Mentions: who can be @named in a comment, the mentions made, mailed and seen ("For you")."""
+"""Mentions: who can be @named in a comment, and the mentions made and seen (the inbox tells
+and mails them: studio/review/inbox.py)."""
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
-from django.core.mail import send_mail
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.mail import can_send_mail
 from accounts.models import Membership, User
 from studio.models import Comment, Mention
-
-log = logging.getLogger(__name__)
+from studio.review import inbox
 
 
 def mention_candidates(team: Any) -> list[User]:
@@ -61,22 +58,6 @@ def mentions_add(comment: Comment, team: Any) -> list[User]:
     return users
 
 
-def mail_mentions(comment: Comment, users: list[User]) -> None:
-    if not can_send_mail() or comment.author_id is None:
-        return
-    subject_of = comment.take or comment.render or comment.clip
-    for user in users:
-        try:
-            send_mail(
-                f"{comment.who} mentioned you in Cutroom",
-                f"{comment.who} wrote on {subject_of}:\n\n{comment.body}\n",
-                None,
-                [user.email],
-            )
-        except Exception:  # a mail server that fails never loses the comment
-            log.exception("mention mail not sent")
-
-
 def mentions_for(user: User) -> QuerySet[Mention]:
     """The "For you" list: where `user` was mentioned, newest first, in teams they are in.
     Mentions a guest's comment made before guests stopped mentioning are left out."""
@@ -94,7 +75,10 @@ def mentions_for(user: User) -> QuerySet[Mention]:
 
 
 def mentions_seen(*, user: User, comment: Comment | None = None) -> int:
+    """Mark the person's mentions seen (in `comment`'s thread, or all), and what the inbox
+    said about that thread read."""
     rows = Mention.objects.filter(user=user, seen_at=None)
     if comment is not None:
         rows = rows.filter(comment__in=[comment, *comment.replies.all()])
+        inbox.mark_comment_read(user=user, comment=comment)
     return rows.update(seen_at=timezone.now())

@@ -206,3 +206,124 @@ class ShareLink(models.Model):
     def is_live(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class Kind(models.TextChoices):
+    """What a notification in the inbox is about (docs/review.md "Inbox")."""
+
+    MENTION = "mention", "Mentions of me"
+    COMMENT = "comment", "Comments on my work or where I commented"
+    GUEST_COMMENT = "guest_comment", "Guest comments on links I shared"
+    REVIEW = "review", "Review status of my takes and renders"
+    FINISHED = "finished", "My takes and renders finishing"
+    FAILED = "failed", "My takes and renders failing"
+    UNCERTAIN = "uncertain", "My takes whose submission is uncertain"
+    BUDGET = "budget", "Budget warnings (owners)"
+
+
+class Email(models.TextChoices):
+    OFF = "off", "No e-mail"
+    INSTANT = "instant", "E-mail at once"
+    DAILY = "daily", "Daily digest"
+
+
+class Notification(models.Model):
+    """One item of a person's inbox: something happened to their work, or someone named them.
+
+    `key` names the event and the recipient, so making the same notification twice (a task run
+    again, a retried request) inserts nothing the second time."""
+
+    code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    key = models.CharField(max_length=120, unique=True)
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    take = models.ForeignKey(
+        Take, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    render = models.ForeignKey(
+        CutRender, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    comment = models.ForeignKey(
+        Comment, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    share_link = models.ForeignKey(
+        ShareLink, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    budget = models.CharField(max_length=60, blank=True)  # "<scope>:<key>" of a budget warning
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    guest_name = models.CharField(max_length=Comment.GUEST_NAME_MAX, blank=True)
+    text = models.CharField(max_length=300)
+    # False when the person turned this kind off in the inbox but still wants it by e-mail.
+    in_inbox = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)  # claimed for the instant mail
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The top bar's count and the inbox's first page.
+            models.Index(fields=["recipient", "in_inbox", "read_at"]),
+            models.Index(fields=["recipient", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}: {self.text[:40]}"
+
+    @property
+    def who(self) -> str:
+        if self.actor is not None:
+            return self.actor.display_name
+        return f"{self.guest_name} (guest)" if self.guest_name else ""
+
+    @property
+    def quotes(self) -> bool:
+        """Whether `text` says more than the headline: a comment's words, a failure's reason."""
+        return self.kind in (
+            Kind.MENTION,
+            Kind.COMMENT,
+            Kind.GUEST_COMMENT,
+            Kind.FAILED,
+            Kind.UNCERTAIN,
+        )
+
+
+class InboxSetting(models.Model):
+    """A member's choice for one kind, where it differs from the default
+    (studio/review/inbox.py DEFAULTS)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="inbox_settings")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    in_inbox = models.BooleanField(default=True)
+    email = models.CharField(max_length=8, choices=Email.choices, default=Email.OFF)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="one_inbox_setting_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}: {self.in_inbox} {self.email}"
+
+
+class InboxDigest(models.Model):
+    """The daily digest mailed to one person on one day (UTC): claimed before it is sent, so a
+    retried task never mails it twice."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+    items = models.PositiveIntegerField(default=0)
+    # The newest item it listed: the next digest lists what came after.
+    through = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day"], name="one_inbox_digest_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"digest {self.user_id} {self.day}"

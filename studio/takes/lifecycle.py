@@ -41,6 +41,9 @@ FINAL_TAKE_STATES = (
 # Endings that go into the team's history (canceling and parking as uncertain are logged by
 # the person's own action, or not at all).
 LOGGED_ENDINGS = (TakeState.SUCCEEDED, TakeState.FAILED, TakeState.TIMED_OUT, TakeState.EXPIRED)
+# Endings the take's maker hears of in their inbox (studio/review/inbox.py): a cancel is
+# someone's own doing, an uncertain submission asks them to decide.
+NOTIFIED_ENDINGS = (*LOGGED_ENDINGS, TakeState.UNCERTAIN)
 
 
 class Trigger(StrEnum):

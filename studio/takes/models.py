@@ -24,6 +24,7 @@ from studio.takes.lifecycle import (
     ACTIVE_TAKE_STATES,
     FINAL_TAKE_STATES,
     LOGGED_ENDINGS,
+    NOTIFIED_ENDINGS,
     TAKE_TRANSITIONS,
     TakeState,
     Trigger,
@@ -215,10 +216,14 @@ class Take(models.Model):
             )
             if not changed:
                 return False
-            TakeEvent.objects.create(take_id=self.pk, state=move.target, at=now, note=note[:2000])
+            event = TakeEvent.objects.create(
+                take_id=self.pk, state=move.target, at=now, note=note[:2000]
+            )
             self.refresh_from_db()
             if move.target in LOGGED_ENDINGS:
                 self._log_ending()
+            if move.target in NOTIFIED_ENDINGS:
+                self._notify_ending(event.pk)
         return True
 
     def _log_ending(self) -> None:
@@ -235,6 +240,12 @@ class Take(models.Model):
             project=self.project,
             take=self,
         )
+
+    def _notify_ending(self, event_id: int) -> None:
+        # Imported here: the review domain's models import this module.
+        from studio.review.inbox import notify_take_ended
+
+        notify_take_ended(take=self, event_id=event_id)
 
     def note(self, text: str) -> None:
         """Add a line to the take's history without moving it."""

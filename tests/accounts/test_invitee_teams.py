@@ -95,4 +95,4 @@ def test_an_invitee_with_no_team_left_is_told_what_to_do(client, alice, team):
     assert home.url == reverse("team_list")
     page = text(client.get(home.url))
     assert "You are not in any team" in page and "invitation link" in page
-    assert client.get(reverse("for_you")).status_code == 200
+    assert client.get(reverse("inbox")).status_code == 200

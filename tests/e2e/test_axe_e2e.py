@@ -408,9 +408,15 @@ def test_every_page_of_the_teams_work_passes_axe(
     page.locator(".thread.is-hidden summary").first.click()
     pages.check("take with a hidden comment shown to the team")
     pages.phone("take with comments", f"/k/{studio.succeeded.code}/")
-    pages.check("for you (a new mention)", "/for-you/", h1="For you")
-    expect(page.locator(".mention.is-unread")).to_have_count(1)
-    pages.phone("for you", "/for-you/", h1="For you")
+    page.get_by_role("button", name="Comment at this frame").first.click()
+    page.locator("[data-comment-form] textarea[name=body]").press_sequentially("@")
+    expect(page.get_by_role("listbox", name="Members to mention")).to_be_visible()
+    pages.check("take with the @ suggestion list open")
+    pages.check("inbox (a new mention)", "/inbox/", h1="Inbox")
+    expect(page.locator(".inbox-item.is-unread")).to_have_count(1)
+    pages.phone("inbox", "/inbox/", h1="Inbox")
+    pages.check("inbox settings", "/inbox/settings/", h1="Inbox settings")
+    pages.phone("inbox settings", "/inbox/settings/", h1="Inbox settings")
     pages.check("gallery", f"/t/{team.code}/gallery/")
     expect(page.locator("li.gallery-card")).to_have_count(6)  # the cut's window take too
     pages.phone("gallery", f"/t/{team.code}/gallery/")
@@ -421,7 +427,7 @@ def test_every_page_of_the_teams_work_passes_axe(
     page.set_viewport_size(DESKTOP)
     pages.check("history", f"/t/{team.code}/activity/")
 
-    assert len(pages.checked) == 39, pages.checked
+    assert len(pages.checked) == 42, pages.checked
 
 
 def test_budget_administration_and_role_pages_pass_axe(

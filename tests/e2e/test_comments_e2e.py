@@ -1,6 +1,7 @@
 """Comments at a frame as people use them on the take page: comment where the player is paused
 with a drawing, find it again from its marker, reply and resolve, mention someone who sees it
-"For you", see a teammate's comment arrive live, and export the markers for Resolve and Premiere.
+in their inbox, see a teammate's comment arrive live, and export the markers for Resolve and
+Premiere.
 
 The clip runs at 25 fps, so a player or a server that assumed 1/30 s frames would land on the
 wrong frame and fail here."""
@@ -253,7 +254,7 @@ def test_a_viewer_comments_and_replies_but_does_not_resolve(
     expect(thread.locator(".reply")).to_contain_text("Seconded")
 
 
-def test_a_mention_shows_for_you_and_comments_arrive_live(
+def test_a_mention_reaches_the_inbox_and_comments_arrive_live(
     browser: Browser, page: Page, live_server, bob, carol, take
 ):
     # Carol has the take open and starts writing a comment of her own.
@@ -304,22 +305,22 @@ def test_a_mention_shows_for_you_and_comments_arrive_live(
         expect(arrived.locator(".badge-resolved")).to_have_text("Resolved by Bob")
         expect(arrived.locator(".reply")).to_contain_text("On it")
 
-        # "For you" in the top bar has one new mention; it links to the comment's frame.
+        # The inbox in the top bar has one unread mention; it links to the comment's frame.
         carols.reload()
-        for_you = carols.get_by_role("link", name=re.compile(r"^For you"))
-        expect(for_you).to_have_text(re.compile(r"For you\s*1\s*new"))
-        for_you.click()
-        expect(carols.get_by_role("heading", name="For you")).to_be_visible()
-        item = carols.locator(".mention").first
+        inbox = carols.get_by_role("link", name=re.compile(r"^Inbox"))
+        expect(inbox).to_have_text(re.compile(r"Inbox\s*1\s*unread"))
+        inbox.click()
+        expect(carols.get_by_role("heading", name="Inbox", level=1)).to_be_visible()
+        item = carols.locator(".inbox-item").first
         expect(item).to_contain_text("can you check the sky?")
-        expect(item.locator(".badge-new")).to_be_visible()
-        shot(carols, "for-you")
+        expect(item.locator(".badge-new")).to_have_text("Unread")
+        shot(carols, "inbox-mention")
         item.get_by_role("link", name=re.compile("at 00:00:00:10")).click()
         carols.wait_for_url(re.compile(rf"/k/{take.code}/"))
         wait_until(carols, READY)
         at_frame(carols, 10)
         expect(carols.locator(".thread.is-current")).to_contain_text("can you check the sky?")
-        expect(carols.get_by_role("link", name=re.compile(r"^For you"))).to_have_text("For you")
+        expect(carols.get_by_role("link", name=re.compile(r"^Inbox"))).to_have_text("Inbox")
     finally:
         other.close()
 

@@ -223,8 +223,8 @@ def test_guest_names_and_bodies_stay_text_everywhere(
         context.close()
     assert guest_errors == []
 
-    # The team: the take page (live, then loaded) and the history. A guest's @Bob mentions
-    # nobody, so For you stays empty.
+    # The team: the take page (live, then loaded), the history and bob's inbox (his link and
+    # his take: the guest's words reach him, as text; the guest's @Bob mentions nobody).
     expect(page.locator(".thread .comment-body")).to_have_text(body, timeout=15000)
     inert(page)
     for path in (f"/k/{take.code}/", reverse("team_activity", args=[take.project.team.code])):
@@ -232,8 +232,10 @@ def test_guest_names_and_bodies_stay_text_everywhere(
         expect(page.get_by_text(re.compile(re.escape(name))).first).to_be_visible()
         inert(page)
     expect(page.get_by_text(re.compile(r"\(guest <img src=x")).first).to_be_visible()
-    page.goto(live_server.url + "/for-you/")
-    expect(page.get_by_text("Nobody has mentioned you yet")).to_be_visible()
+    page.goto(live_server.url + "/inbox/")
+    expect(page.locator(".inbox-item").first).to_contain_text(name)
+    inert(page)
+    expect(page.locator(".inbox-item[data-kind=mention]")).to_have_count(0)
     assert dialogs == []
 
 

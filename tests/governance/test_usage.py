@@ -631,19 +631,24 @@ def test_crossing_80_percent_queues_one_alert_mail_to_the_owners(
     assert mailoutbox[1].subject == "Cutroom: Northwind Films's monthly budget is used up"
 
 
-def test_without_mail_nothing_is_queued_or_recorded(
-    team, project, clip, bob, settings, mailoutbox, django_capture_on_commit_callbacks
+def test_without_mail_the_owners_inbox_still_hears_of_it(
+    team, project, clip, alice, bob, settings, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from studio.models import BudgetAlert
+    from studio import tasks
+    from studio.models import Notification
 
     settings.MAILERS = {"default": {"BACKEND": "accounts.mail.NoMailBackend"}}
     team.budget_usd = Decimal("0.50")
     team.save()
     with django_capture_on_commit_callbacks(execute=True):
         submit(project, clip, bob)
-    assert queued_alerts() == []
-    assert budgets.budgets_alert(project=project, author=bob) == 0
-    assert not BudgetAlert.objects.exists() and mailoutbox == []
+    assert queued_alerts() == [(project.pk, bob.pk)]
+    tasks.budget_alerts(project.pk, bob.pk)
+    tasks.budget_alerts(project.pk, bob.pk)  # delivered twice: still one item
+    assert mailoutbox == []
+    [item] = Notification.objects.all()
+    assert (item.recipient, item.kind) == (alice, "budget")  # the owner only, not bob
+    assert item.text == "Northwind Films's monthly budget is at 93 %."
 
 
 def test_the_administrators_get_the_instance_budgets_alert(

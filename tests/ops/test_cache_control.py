@@ -29,7 +29,8 @@ def private_urls(team, take) -> list[str]:
         reverse("team_usage", args=[team.code]),
         reverse("team_usage_csv", args=[team.code]),
         reverse("administration"),
-        reverse("for_you"),
+        reverse("inbox"),
+        reverse("inbox_settings"),
         reverse("take_detail", args=[take.code]),
         reverse("take_comments", args=[take.code]),
         reverse("take_comments_csv", args=[take.code]),
@@ -51,9 +52,9 @@ def test_private_pages_and_exports_are_never_stored(as_alice, team, take):
 def test_refusals_redirects_and_posts_are_not_stored_either(as_alice, as_dave, team, take):
     answers = [
         as_dave.get(reverse("team_usage", args=[team.code])),  # 404 to an outsider
-        Client().get(reverse("for_you")),  # a redirect to sign in
+        Client().get(reverse("inbox")),  # a redirect to sign in
         as_alice.get(reverse("home")),  # a redirect to alice's team
-        as_alice.post(reverse("for_you_seen")),
+        as_alice.post(reverse("inbox_read_all")),
         as_alice.post(reverse("administration_signup"), {}),  # an administration form
         as_alice.post(reverse("administration_budget"), {"limit": "-0"}),
     ]

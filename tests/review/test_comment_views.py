@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from studio.models import Comment, InputClip, Mention, Take
+from studio.models import Comment, InputClip, Mention, Notification, Take
 from tests.conftest import clip_row
 
 pytestmark = pytest.mark.django_db
@@ -276,36 +276,41 @@ def test_a_bad_cursor_gets_everything(as_alice, take, bob):
 
 
 # -- mentions --------------------------------------------------------------------------------
-def test_a_mention_shows_for_you_with_a_count_until_opened(as_bob, as_carol, take, carol):
+def test_a_mention_shows_in_the_inbox_with_a_count_until_opened(as_bob, as_carol, take, carol):
     post_comment(as_bob, take, body="@Carol is this dark enough?")
     comment = Comment.objects.get()
     assert Mention.objects.filter(user=carol, comment=comment).exists()
     home = as_carol.get(reverse("team_list")).content.decode()
-    assert 'data-for-you>For you <span class="badge badge-count">1' in home
+    assert 'data-inbox>Inbox <span class="badge badge-count">1' in home
+    assert '<span class="visually-hidden"> unread</span>' in home
 
-    page = as_carol.get(reverse("for_you")).content.decode()
+    page = as_carol.get(reverse("inbox")).content.decode()
+    assert "Bob mentioned you on" in page and "is this dark enough?" in page
+    assert "Unread" in page
+    # The link on the page goes through the inbox (which marks it read) to the comment.
+    item = Notification.objects.get(recipient=carol)
+    assert reverse("inbox_open", args=[item.code]) in page
     link = f"/k/{take.code}/?c={comment.code}#c-{comment.code}"
-    assert link in page and "is this dark enough?" in page and "New" in page
-    assert "at 00:00:01:05" in page
 
     opened = as_carol.get(link.split("#")[0]).content.decode()
     assert f'data-focus="{comment.code}"' in opened
     assert Mention.objects.get(user=carol).seen_at is not None
+    assert Notification.objects.get(recipient=carol).read_at is not None
     assert "badge-count" not in as_carol.get(reverse("team_list")).content.decode()
 
 
-def test_mark_all_as_seen(as_bob, as_carol, take, carol):
+def test_mark_all_read(as_bob, as_carol, take, carol):
     post_comment(as_bob, take, body="@carol one")
     post_comment(as_bob, take, body="@carol@example.com two", frame="40")
-    assert Mention.objects.filter(user=carol, seen_at=None).count() == 2
-    assert as_carol.post(reverse("for_you_seen")).status_code == 302
-    assert not Mention.objects.filter(user=carol, seen_at=None).exists()
+    assert Notification.objects.filter(recipient=carol, read_at=None).count() == 2
+    assert as_carol.post(reverse("inbox_read_all")).status_code == 302
+    assert not Notification.objects.filter(recipient=carol, read_at=None).exists()
 
 
-def test_for_you_lists_only_the_persons_own_mentions(as_dave, as_bob, take):
+def test_the_inbox_lists_only_the_persons_own_items(as_dave, as_bob, take):
     post_comment(as_bob, take, body="@Carol look")
-    page = as_dave.get(reverse("for_you")).content.decode()
-    assert "Nobody has mentioned you yet" in page and "look" not in page
+    page = as_dave.get(reverse("inbox")).content.decode()
+    assert "Your inbox is empty" in page and "look" not in page
 
 
 # -- exports ---------------------------------------------------------------------------------

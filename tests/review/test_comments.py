@@ -15,6 +15,7 @@ from studio.core.errors import Refused
 from studio.models import Activity, Comment, Mention, ReviewStatus
 from studio.review import comments, exports, mentions
 from tests.conftest import clip_row
+from tests.review.mailq import run_inbox_mails
 
 pytestmark = pytest.mark.django_db
 
@@ -91,12 +92,14 @@ def test_mentions_reach_the_named_member_once_and_never_the_author(take, bob, al
     assert mentions.mentions_for(alice).get().seen_at is not None
 
 
-def test_mentions_are_mailed_when_mail_is_configured(
-    take, bob, alice, monkeypatch, django_capture_on_commit_callbacks
+def test_mentions_are_mailed_by_the_worker_when_mail_is_configured(
+    take, bob, alice, settings, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(mentions, "can_send_mail", lambda: True)
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     with django_capture_on_commit_callbacks(execute=True):
         comments.comment_create(take=take, author=bob, body="@alice look here", frame=3)
+    assert mail.outbox == []  # never from the web request
+    assert run_inbox_mails() == 1
     assert [m.to for m in mail.outbox] == [["alice@example.com"]]
     assert mail.outbox[0].subject == "Bob mentioned you in Cutroom"
     assert "@alice look here" in mail.outbox[0].body

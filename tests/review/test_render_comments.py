@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from studio.models import Comment, CutRender, Mention
+from studio.models import Comment, CutRender, Mention, Notification
 from studio.review import comments
 from tests.cuts.rows import render_row
 
@@ -97,10 +97,12 @@ def test_a_mention_on_a_render_opens_the_render_page_at_the_comment(made, as_bob
     as_bob.post(url, {"body": "@Carol look at this join", "frame": "75"}, **JSON)
     comment = Comment.objects.get()
     assert Mention.objects.filter(user=carol, comment=comment).exists()
-    page = as_carol.get(reverse("for_you")).content.decode()
+    page = as_carol.get(reverse("inbox")).content.decode()
     link = f"{reverse('render_detail', args=args(made))}?c={comment.code}#c-{comment.code}"
-    assert link in page and "Clay version v1, a cut of interview.mp4" in page
+    assert "Clay version v1 — cut of interview.mp4" in page
     assert "at 00:00:03:00" in page
+    item = Notification.objects.get(recipient=carol)
+    assert as_carol.get(reverse("inbox_open", args=[item.code]))["Location"] == link
     opened = as_carol.get(link.split("#")[0]).content.decode()
     assert f'data-focus="{comment.code}"' in opened
     assert Mention.objects.get(user=carol).seen_at is not None

@@ -77,7 +77,7 @@ def test_every_page_showing_the_take_answers(as_bob, bob, team, project, name):
         reverse("take_grid_cell", args=[take.code]),
         reverse("take_detail", args=[take.code]) + f"?with={local.code}",  # the compare
         reverse("clip_grid", args=[clip.code]) + pair,
-        reverse("for_you"),
+        reverse("inbox"),
     ]
     for url in pages:
         response = as_bob.get(url)
