@@ -93,7 +93,7 @@ def gallery(
     )
     more = len(found) > PAGE_SIZE
     page = found[:PAGE_SIZE]
-    nxt = _cursor_of(page[-1], sort) if more and page else ""
+    nxt = gallery_cursor(page[-1], sort) if more and page else ""
     return page, nxt
 
 
@@ -232,8 +232,9 @@ def _renders(
     return _ordered(renders, keys, cursor, RENDER)
 
 
-def _cursor_of(entry: Take | CutRender, sort: str) -> str:
-    """The entry's place in the order, as an opaque token for the next page's link."""
+def gallery_cursor(entry: Take | CutRender, sort: str = "newest") -> str:
+    """The entry's place in the order, as an opaque token for the next page's link (the
+    entry carries the order's sort_* annotations, except for the orders by time)."""
     values = [getattr(entry, name) for name, _ in SORTS[sort][1]]
     shown = [v.isoformat() if isinstance(v, datetime) else v for v in values]
     raw = json.dumps([sort, shown, _kind(entry), entry.pk], separators=(",", ":"))
