@@ -219,6 +219,10 @@ def test_bulk_review_status_is_refused_to_viewers_in_words(as_carol, carol, team
     ]
     assert not Take.objects.filter(review_status=ReviewStatus.APPROVED).exists()
     assert not Activity.objects.filter(verb="reviewed").exists()
+    # Viewers are not offered the control; the gallery still lets them download and star.
+    page = as_carol.get(gallery_url(team)).content.decode()
+    assert 'name="action" value="review"' not in page
+    assert 'name="action" value="download"' in page
 
 
 def test_bulk_stars_and_the_rules_of_the_endpoint(as_carol, as_dave, carol, team, pier, bob):
@@ -301,3 +305,12 @@ def test_the_take_page_compares_with_the_take_it_came_from(as_bob, bob, pier):
     page = as_bob.get(reverse("take_detail", args=[child.code])).content.decode()
     section = page.split('id="from-parent"', 1)[1].split("</section>", 1)[0]
     assert "The take this one came from has been deleted" in section
+
+
+def test_history_lines_name_the_take_by_version(as_bob, alice, team, pier, bob):
+    take = made(pier, bob, 0)
+    made(pier, bob, 0)
+    comments.take_review_set(take=take, status=ReviewStatus.APPROVED, user=alice)
+    page = as_bob.get(reverse("team_activity", args=[team.code])).content.decode()
+    link = f'<a href="{reverse("take_detail", args=[take.code])}">take v1</a>'
+    assert link in page
