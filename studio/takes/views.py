@@ -266,6 +266,12 @@ def team_gallery(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     query = get.copy()
     query.pop("before", None)
     query.pop("select", None)
+    # This very page (its order, filters and cursor), for the bulk form to come back to, and
+    # again with every box ticked for "Select all on this page" without JavaScript.
+    here = get.copy()
+    here.pop("select", None)
+    ticked = here.copy()
+    ticked["select"] = "all"
     context = {
         "team": team,
         "membership": membership,
@@ -282,6 +288,8 @@ def team_gallery(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "review_choices": ReviewStatus.choices,
         # Without JavaScript, "Select all on this page" is a link that ticks every box.
         "select_all": get.get("select") == "all",
+        "here": f"{request.path}?{here.urlencode()}" if here else request.path,
+        "select_all_query": ticked.urlencode(),
         "active_filters": _active_filters(filters),
     }
     return render(request, "takes/gallery.html", context)

@@ -314,3 +314,19 @@ def test_history_lines_name_the_take_by_version(as_bob, alice, team, pier, bob):
     page = as_bob.get(reverse("team_activity", args=[team.code])).content.decode()
     link = f'<a href="{reverse("take_detail", args=[take.code])}">take v1</a>'
     assert link in page
+
+
+def test_select_all_without_javascript_keeps_the_page(as_bob, bob, team, pier, monkeypatch):
+    monkeypatch.setattr(gallery, "PAGE_SIZE", 2)
+    takes = [made(pier, bob, n) for n in range(5)]
+    first = as_bob.get(gallery_url(team), {"sort": "oldest"})
+    cursor = first.context["next_cursor"]
+    second = as_bob.get(gallery_url(team), {"sort": "oldest", "before": cursor})
+    page = second.content.decode()
+    link = re.search(r'href="\?([^"]+)" data-select-all', page).group(1).replace("&amp;", "&")
+    ticked = as_bob.get(f"{gallery_url(team)}?{link}")
+    assert codes(ticked) == [t.code for t in takes[2:0:-1]]  # the same page, every box ticked
+    assert ticked.content.decode().count(" checked data-pick") == 2
+    form = ticked.content.decode().split('id="bulk"', 1)[1]
+    back = re.search(r'name="next" value="([^"]+)"', form).group(1)
+    assert "select=" not in back and "sort=oldest" in back and "before=" in back
