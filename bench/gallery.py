@@ -56,6 +56,7 @@ def main() -> None:
     from accounts.services import account_create
     from studio.models import Clip, MediaState, Take, TakeState
     from studio.projects.services import project_create
+    from studio.takes.gallery import gallery_cursor
 
     user = account_create(email="bench@example.com", password="bench-password-123", name="Bench")
     team = user.current_team
@@ -119,13 +120,13 @@ def main() -> None:
     measure("first page", [{}] * args.pages)
     measure(f"pages 1-{len(cursors)} (cursor)", cursors)
     deep = Take.objects.order_by("-created_at", "-id")[args.takes - 30]
-    measure(
-        "last page (deep cursor)", [{"before": f"{deep.created_at.isoformat()}_{deep.pk}"}] * 10
-    )
+    measure("last page (deep cursor)", [{"before": gallery_cursor(deep)}] * 10)
     measure("search 'neon'", [{"q": "neon"}] * args.pages)
     measure("search '水彩'", [{"q": "水彩"}] * args.pages)
     measure("state + resolution filter", [{"state": "failed", "resolution": "720P"}] * args.pages)
     measure("project filter", [{"project": projects[3].code}] * args.pages)
+    for sort in ("oldest", "clip", "version", "review", "starred"):
+        measure(f"sorted: {sort}", [{"sort": sort}] * args.pages)
     print(
         "anchor: p50 <= 60 ms a page (bench/scale.py's target, on PostgreSQL over 100,000 takes), "
         "and one query count for every page"

@@ -383,12 +383,13 @@ def gallery_scenarios(
     from django.test.utils import CaptureQueriesContext
 
     from studio.models import Take
+    from studio.takes.gallery import gallery_cursor
 
     url = f"/t/{team.code}/gallery/"
     project = team.projects.order_by("name")[7].code
     member = "m2@example.com"
     oldest = Take.objects.filter(project__team=team).order_by("created_at", "id")[40]
-    deep = f"{oldest.created_at.isoformat()}_{oldest.pk}"
+    deep = gallery_cursor(oldest)
     walked: list[dict[str, str]] = [{}]
     for _ in range(repeat - 1):  # follow "Older takes" page after page
         nxt = client.get(url, walked[-1]).context["next_cursor"]
@@ -414,6 +415,9 @@ def gallery_scenarios(
         ("search 'watermark' (negative)", [{"q": "watermark"}] * repeat),
         ("search 'no such words'", [{"q": "no such words"}] * repeat),
         ("search 'neon' + deep page", [{"q": "neon", "before": deep}] * repeat),
+        ("sorted by clip name", [{"sort": "clip"}] * repeat),
+        ("sorted by review status", [{"sort": "review"}] * repeat),
+        ("favourites first", [{"sort": "starred"}] * repeat),
     ]
     counts: dict[str, int] = {}
     for label, requests in scenarios:

@@ -65,6 +65,7 @@ urlpatterns = [
     path("k/<str:code>/export/", takes.take_export, name="take_export"),
     path("shares/<str:code>/revoke/", share_views.share_revoke, name="share_revoke"),
     path("t/<str:code>/gallery/", takes.team_gallery, name="team_gallery"),
+    path("t/<str:code>/gallery/bulk/", takes.gallery_bulk, name="gallery_bulk"),
     path("t/<str:code>/activity/", projects.team_activity, name="team_activity"),
     path("t/<str:code>/usage/", usage_views.team_usage, name="team_usage"),
     path("t/<str:code>/usage.csv", usage_views.team_usage_csv, name="team_usage_csv"),

@@ -91,6 +91,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "share_create": ("take", "edit"),
     "share_revoke": ("share", "edit"),
     "team_gallery": ("team", "view"),
+    "gallery_bulk": ("team", "view"),  # each action checks the role it needs (bulk.py)
     "team_activity": ("team", "view"),
     "team_usage": ("team", "view"),
     "team_usage_csv": ("team", "view"),

@@ -46,3 +46,40 @@ for (const form of document.querySelectorAll("form[data-star]")) {
     }
   });
 }
+
+// On a phone the filters fold behind "Filters (N)" (the CSS hides them while aria-expanded is
+// false), so the first card is on the first screen.
+const filtersToggle = document.querySelector("button[data-filters-toggle]");
+filtersToggle?.addEventListener("click", () => {
+  const open = filtersToggle.getAttribute("aria-expanded") !== "true";
+  filtersToggle.setAttribute("aria-expanded", String(open));
+  if (open) document.getElementById("gallery-filters")?.querySelector("select, input")?.focus();
+});
+
+// Bulk actions: count the ticked cards, keep the bar in view while some are ticked, and make
+// "Select all on this page" tick (and untick) the boxes in place instead of reloading.
+const bulk = document.querySelector("form[data-bulk]");
+if (bulk) {
+  const boxes = () => [...document.querySelectorAll("input[data-pick]")];
+  const said = bulk.querySelector("[data-bulk-count]");
+  const all = bulk.querySelector("[data-select-all]");
+  const actions = bulk.querySelectorAll("button[name=action]");
+  const update = () => {
+    const ticked = boxes().filter((box) => box.checked).length;
+    said.textContent = ticked ? `${ticked} selected` : "Tick takes to act on several at once.";
+    bulk.classList.toggle("is-active", ticked > 0);
+    for (const button of actions) button.disabled = ticked === 0;
+    const every = ticked > 0 && ticked === boxes().length;
+    all.textContent = every ? "Clear the selection" : "Select all on this page";
+  };
+  document.addEventListener("change", (event) => {
+    if (event.target.matches?.("input[data-pick]")) update();
+  });
+  all.addEventListener("click", (event) => {
+    event.preventDefault();
+    const every = boxes().every((box) => box.checked);
+    for (const box of boxes()) box.checked = !every;
+    update();
+  });
+  update();
+}

@@ -2,10 +2,12 @@
 variation grid").
 
 A clip's takes are its versions, numbered v1, v2, ... in the order they were made, whatever
-their state: the numbers never change when a newer take arrives. Each version says where it came
-from (its lineage: run again, remix or variation of which version, from Take.run_of) and which
-parameters differ from the version before it. A grid plays 2-4 versions of one clip side by
-side: the takes of one "Variations" (a batch), or takes chosen from the stack.
+their state (Take.version): the numbers never change and are never given twice. Each version
+says where it came from (its lineage: run again, remix or variation of which version, from
+Take.run_of) and which parameters differ from that parent: a take made from the form has none
+("New take: no parent"), and a parent that was deleted is said to be. A grid plays 2-4
+versions of one clip side by side: the takes of one "Variations" (a batch), or takes chosen
+from the stack.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ PROMPT_SHOWN = 80  # characters of a prompt shown in a difference
 
 @dataclass(frozen=True)
 class Change:
-    """One parameter that differs from the previous version, as people read it."""
+    """One parameter that differs from the parent version, as people read it."""
 
     label: str
     before: str
@@ -44,7 +46,10 @@ class Version:
     lineage: str = ""  # "variation of v1"; "" for a take made from the form
     came_from: str = ""  # the code of the take it came from, when that is a version here
     came_from_number: int = 0
-    first: bool = False
+    # What the changes are measured against: "parent" (the take it came from: `parent_label`),
+    # "none" (a new take), "deleted" (its parent was deleted) or "unavailable" (not listable).
+    parent: str = "none"
+    parent_label: str = ""
     changes: list[Change] = field(default_factory=list)
     comments_open: int = 0
     comments_all: int = 0
@@ -62,15 +67,25 @@ Index = dict[int, tuple[int, str]]
 
 
 def version_index(clip: Clip) -> Index:
-    """Every take of the clip, by primary key: its version number and its code."""
-    rows = Take.objects.filter(clip=clip).order_by("created_at", "pk").values_list("pk", "code")
-    return {pk: (number, code) for number, (pk, code) in enumerate(rows, start=1)}
+    """Every take of the clip, by primary key: its version number and its code. The number is
+    the one the take was given (Take.version); rows written without one (bulk inserts) count
+    in the order they were made."""
+    rows = (
+        Take.objects.filter(clip=clip)
+        .order_by("created_at", "pk")
+        .values_list("pk", "version", "code")
+    )
+    return {
+        pk: (version or counted, code) for counted, (pk, version, code) in enumerate(rows, start=1)
+    }
 
 
 def version_number(take: Take) -> int:
     """The take's version number among its clip's takes (0 without a clip)."""
     if take.clip_id is None:
         return 0
+    if take.version:
+        return take.version
     earlier = Take.objects.filter(clip_id=take.clip_id, created_at__lt=take.created_at).count()
     same_time = Take.objects.filter(
         clip_id=take.clip_id, created_at=take.created_at, pk__lte=take.pk
@@ -79,31 +94,58 @@ def version_number(take: Take) -> int:
 
 
 def version_stack(*, clip: Clip, limit: int = STACK_LIMIT) -> tuple[list[Version], int]:
-    """The clip's newest `limit` versions, oldest first, and how many versions it has."""
+    """The clip's newest `limit` versions, oldest first, each with what it changed from the
+    take it came from, and how many versions the clip has."""
     index = version_index(clip)
-    # One more than shown: the version before the first one shown, to say what it changed.
     newest = list(
         Take.objects.filter(clip=clip)
-        .select_related("created_by", "review_changed_by")
-        .order_by("-created_at", "-pk")[: limit + 1]
+        .select_related("clip", "created_by", "review_changed_by")
+        .order_by("-created_at", "-pk")[:limit]
     )
     takes = newest[::-1]
-    references = _references(takes)
+    parents = _parents(clip, takes)
+    references = _references([*takes, *parents.values()])
     counts = comment_counts(takes)
     versions = []
-    for position, take in enumerate(takes):
-        if position == 0 and len(takes) > limit:
-            continue  # only there to be compared with
-        previous = takes[position - 1] if position else None
+    for take in takes:
         version = _version(take, index)
-        version.first = previous is None
-        if previous is not None:
-            version.changes = parameter_changes(
-                previous, take, references.get(previous.pk, []), references.get(take.pk, [])
-            )
+        parent_diff(version, parents, references)
         version.comments_open, version.comments_all = counts.get(take.pk, (0, 0))
         versions.append(version)
     return versions, len(index)
+
+
+def _parents(clip: Clip, takes: list[Take]) -> dict[int, Take]:
+    """The takes these came from, by primary key: the ones listed, and in one more query the
+    others of the team (older than the stack shows, or of another clip)."""
+    found = {take.pk: take for take in takes}
+    wanted = {take.run_of_id for take in takes if take.run_of_id} - found.keys()
+    if wanted:
+        rows = Take.objects.filter(pk__in=wanted, project__team_id=clip.project.team_id)
+        found |= {take.pk: take for take in rows.select_related("clip")}
+    return found
+
+
+def parent_diff(
+    version: Version, parents: dict[int, Take], references: dict[int, list[str]]
+) -> None:
+    """Set what `version` changed from its parent, and which parent that is."""
+    take = version.take
+    if take.run_of_id is None:
+        version.parent = "deleted" if take.lineage else "none"
+        return
+    parent = parents.get(take.run_of_id)
+    if parent is None:
+        version.parent = "unavailable"
+        return
+    version.parent = "parent"
+    same_clip = parent.clip_id == take.clip_id
+    version.parent_label = (
+        parent.version_label if same_clip and parent.version else parent.list_name
+    )
+    version.changes = parameter_changes(
+        parent, take, references.get(parent.pk, []), references.get(take.pk, [])
+    )
 
 
 def _version(take: Take, index: Index) -> Version:
@@ -216,3 +258,22 @@ def compare_pair(*, clip: Clip, codes: list[str]) -> tuple[Take, Take]:
     if any(take.state != TakeState.SUCCEEDED for take in takes):
         raise Refused("Both takes must be done to be compared: choose two that are done.")
     return takes[0], takes[1]
+
+
+def take_parent_version(take: Take) -> Version:
+    """The take as a version with what it changed from its parent, for its own page."""
+    version = Version(take=take, number=version_number(take))
+    parents: dict[int, Take] = {}
+    if take.run_of_id is not None:
+        parent = (
+            Take.objects.filter(pk=take.run_of_id, project__team_id=take.project.team_id)
+            .select_related("clip")
+            .first()
+        )
+        if parent is not None:
+            parents[parent.pk] = parent
+            version.came_from = parent.code
+    parent_diff(version, parents, _references([take, *parents.values()]))
+    if take.lineage:
+        version.lineage = Lineage(take.lineage).label.lower()
+    return version

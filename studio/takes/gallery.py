@@ -1,16 +1,33 @@
-"""The team's gallery of takes and cuts' renders (filters, search, keyset pages), stars,
-descriptions and side-by-side exports (docs/review.md)."""
+"""The team's gallery of takes and cuts' renders (filters, search, sort orders, keyset pages),
+stars, descriptions and side-by-side exports (docs/review.md)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import attrgetter
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Collate, Lower
 from django.utils import timezone
 
 from accounts.models import Team, User
-from studio.models import CutRender, RenderState, Take, TakeStar, TakeState
+from studio.models import CutRender, RenderState, ReviewStatus, Take, TakeStar, TakeState
 
 PAGE_SIZE = 24
 
@@ -26,39 +43,117 @@ class GalleryFilters:
     until: date | None = None
     starred: bool = False
     q: str = ""
+    sort: str = "newest"  # a key of SORTS
 
 
-# A page is ordered by (created_at, kind, id), newest first; at the same moment a render comes
-# before a take. A cursor names the last entry: "<created_at>_<id>" for a take (as before
-# renders were in the gallery), "<created_at>_r<id>" for a render.
+# Each sort order: its label and its keys, most significant first, as (annotation, newest
+# first?). Every order ends with the entry's time, then its kind and id in that time's
+# direction, so no two entries tie and a cursor names one place. Takes and renders get the same
+# annotations (sort_*), so one page merges both and its cursor filters both.
+SORTS: dict[str, tuple[str, list[tuple[str, bool]]]] = {
+    "newest": ("Newest first", [("created_at", True)]),
+    "oldest": ("Oldest first", [("created_at", False)]),
+    "clip": ("Clip name (A to Z)", [("sort_clip", False), ("created_at", True)]),
+    "version": ("Version (highest first)", [("sort_version", True), ("created_at", True)]),
+    "review": ("Review status", [("sort_review", False), ("created_at", True)]),
+    "starred": ("My favourites first", [("sort_star", True), ("created_at", True)]),
+}
+SORT_CHOICES = [(key, label) for key, (label, _) in SORTS.items()]
+# Review status in the order a reviewer works through it: what waits for a look first.
+REVIEW_ORDER = [
+    ReviewStatus.NEEDS_REVIEW,
+    ReviewStatus.CHANGES_REQUESTED,
+    ReviewStatus.APPROVED,
+    ReviewStatus.NONE,
+]
+
+# At equal sort keys a render comes before a take in a newest-first order (as it always did)
+# and after it in an oldest-first one.
 TAKE, RENDER = 0, 1
+
+Cursor = tuple[list[Any], int, int]  # the sort keys' values, the kind and the id of an entry
 
 
 def gallery(
     *, team: Team, user: User, filters: GalleryFilters, before: str = ""
 ) -> tuple[list[Take | CutRender], str]:
-    """One page of the team's takes and ready renders of its cuts, newest first, and the
+    """One page of the team's takes and ready renders of its cuts in the chosen order, and the
     cursor of the next page.
 
-    Keyset pagination on (created_at, kind, id): every page costs the same, page 1 or page 400.
+    Keyset pagination on the order's keys, then kind and id: every page costs the same number
+    of queries, page 1 or page 400, whatever the order.
     """
-    cursor = _parse_cursor(before)
-    takes = _takes(team=team, user=user, filters=filters, cursor=cursor)
-    renders = _renders(team=team, filters=filters, cursor=cursor)
-    found: list[Take | CutRender] = [*takes[: PAGE_SIZE + 1], *renders[: PAGE_SIZE + 1]]
-    found.sort(key=_key, reverse=True)
+    sort = filters.sort if filters.sort in SORTS else "newest"
+    keys = SORTS[sort][1]
+    cursor = _parse_cursor(before, sort)
+    takes = _takes(team=team, user=user, filters=filters, keys=keys, cursor=cursor)
+    renders = _renders(team=team, filters=filters, keys=keys, cursor=cursor)
+    found: list[Take | CutRender] = _sorted(
+        [*takes[: PAGE_SIZE + 1], *renders[: PAGE_SIZE + 1]], keys
+    )
     more = len(found) > PAGE_SIZE
     page = found[:PAGE_SIZE]
-    nxt = ""
-    if more and page:
-        last = page[-1]
-        marker = "r" if isinstance(last, CutRender) else ""
-        nxt = f"{last.created_at.isoformat()}_{marker}{last.pk}"
+    nxt = gallery_cursor(page[-1], sort) if more and page else ""
     return page, nxt
 
 
-def _key(entry: Take | CutRender) -> tuple[datetime, int, int]:
-    return (entry.created_at, RENDER if isinstance(entry, CutRender) else TAKE, entry.pk)
+def _kind(entry: Take | CutRender) -> int:
+    return RENDER if isinstance(entry, CutRender) else TAKE
+
+
+def _sorted(entries: list[Take | CutRender], keys: list[tuple[str, bool]]) -> list[Any]:
+    """The entries in the order's sequence, compared on the values the database computed (so
+    text compares as the database compared it). Python's sort is stable: sorting by the least
+    significant key first gives each key its own direction."""
+    last = keys[-1][1]
+    entries = sorted(entries, key=lambda e: (_kind(e), e.pk), reverse=last)
+    for name, newest in reversed(keys):
+        entries.sort(key=attrgetter(name), reverse=newest)
+    return entries
+
+
+def _annotated[M: (Take, CutRender)](
+    rows: QuerySet[M], *, clip: str, version: str, star: Any
+) -> QuerySet[M]:
+    # Clip names compare lower-cased and code point by code point on both databases (SQLite's
+    # BINARY, PostgreSQL's "C"), as Python compares the strings when a page merges both kinds.
+    binary = "C" if connection.vendor == "postgresql" else "BINARY"
+    return rows.annotate(
+        sort_clip=Collate(Lower(Coalesce(F(clip), Value(""))), binary),
+        sort_version=F(version),
+        sort_review=Case(
+            *(When(review_status=status, then=Value(n)) for n, status in enumerate(REVIEW_ORDER)),
+            default=Value(len(REVIEW_ORDER)),
+            output_field=IntegerField(),
+        ),
+        sort_star=star,
+    )
+
+
+def _ordered[M: (Take, CutRender)](
+    rows: QuerySet[M], keys: list[tuple[str, bool]], cursor: Cursor | None, kind: int
+) -> QuerySet[M]:
+    last = keys[-1][1]
+    rows = rows.order_by(
+        *(f"-{name}" if newest else name for name, newest in keys), "-id" if last else "id"
+    )
+    return rows.filter(_after(keys, cursor, kind)) if cursor else rows
+
+
+def _after(keys: list[tuple[str, bool]], cursor: Cursor, kind: int) -> Q:
+    """The rows of this kind that come after the cursor's entry in the order."""
+    values, at_kind, at_pk = cursor
+    where = Q(pk__in=[])
+    equal = Q()
+    for (name, newest), value in zip(keys, values, strict=True):
+        where |= equal & Q(**{f"{name}__{'lt' if newest else 'gt'}": value})
+        equal &= Q(**{name: value})
+    newest = keys[-1][1]
+    if kind == at_kind:
+        where |= equal & Q(**{f"pk__{'lt' if newest else 'gt'}": at_pk})
+    elif (kind < at_kind) == newest:  # this kind comes after the cursor's at equal keys
+        where |= equal
+    return where
 
 
 def _takes(
@@ -66,13 +161,20 @@ def _takes(
     team: Team,
     user: User,
     filters: GalleryFilters,
-    cursor: tuple[datetime, int, int] | None,
+    keys: list[tuple[str, bool]],
+    cursor: Cursor | None,
 ) -> QuerySet[Take]:
+    mine = Exists(TakeStar.objects.filter(take=OuterRef("pk"), user=user))
     takes: QuerySet[Take] = (
         Take.objects.filter(project__team=team)
         .select_related("project", "clip", "created_by")
-        .annotate(starred=Exists(TakeStar.objects.filter(take=OuterRef("pk"), user=user)))
-        .order_by("-created_at", "-id")
+        .annotate(starred=mine)
+    )
+    takes = _annotated(
+        takes,
+        clip="clip__original_name",
+        version="version",
+        star=Case(When(mine, then=Value(1)), default=Value(0), output_field=IntegerField()),
     )
     takes = takes.filter(_shared_filters(filters, project="project__code"))
     if filters.state:
@@ -87,11 +189,7 @@ def _takes(
             | Q(title__icontains=filters.q)
             | Q(negative_prompt__icontains=filters.q)
         )
-    if cursor:
-        at, kind, pk = cursor
-        same = Q(created_at=at) if kind == RENDER else Q(created_at=at, id__lt=pk)
-        takes = takes.filter(Q(created_at__lt=at) | same)
-    return takes
+    return _ordered(takes, keys, cursor, TAKE)
 
 
 def _shared_filters(filters: GalleryFilters, *, project: str) -> Q:
@@ -112,37 +210,56 @@ def _shared_filters(filters: GalleryFilters, *, project: str) -> Q:
 
 
 def _renders(
-    *, team: Team, filters: GalleryFilters, cursor: tuple[datetime, int, int] | None
+    *,
+    team: Team,
+    filters: GalleryFilters,
+    keys: list[tuple[str, bool]],
+    cursor: Cursor | None,
 ) -> QuerySet[CutRender]:
     """The ready renders of the team's cuts that the filters let through: a render has no
     take's state (it shows under "Succeeded" too), resolution or star."""
-    renders = (
-        CutRender.objects.filter(cut__project__team=team, state=RenderState.READY)
-        .select_related("cut__project", "cut__clip", "created_by")
-        .order_by("-created_at", "-id")
-    )
+    renders = CutRender.objects.filter(
+        cut__project__team=team, state=RenderState.READY
+    ).select_related("cut__project", "cut__clip", "created_by")
     if filters.resolution or filters.starred or filters.state not in ("", TakeState.SUCCEEDED):
         return renders.none()
+    renders = _annotated(renders, clip="cut__clip__original_name", version="number", star=Value(0))
     renders = renders.filter(_shared_filters(filters, project="cut__project__code"))
     if filters.q:
         renders = renders.filter(
             Q(cut__name__icontains=filters.q) | Q(cut__clip__original_name__icontains=filters.q)
         )
-    if cursor:
-        at, kind, pk = cursor
-        same = Q(created_at=at, id__lt=pk) if kind == RENDER else Q(pk__in=[])
-        renders = renders.filter(Q(created_at__lt=at) | same)
-    return renders
+    return _ordered(renders, keys, cursor, RENDER)
 
 
-def _parse_cursor(value: str) -> tuple[datetime, int, int] | None:
-    stamp, _, pk = value.rpartition("_")
-    kind = RENDER if pk.startswith("r") else TAKE
-    try:
-        at = datetime.fromisoformat(stamp)
-        return (at, kind, int(pk.removeprefix("r"))) if timezone.is_aware(at) else None
-    except ValueError:
+def gallery_cursor(entry: Take | CutRender, sort: str = "newest") -> str:
+    """The entry's place in the order, as an opaque token for the next page's link (the
+    entry carries the order's sort_* annotations, except for the orders by time)."""
+    values = [getattr(entry, name) for name, _ in SORTS[sort][1]]
+    shown = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    raw = json.dumps([sort, shown, _kind(entry), entry.pk], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _parse_cursor(value: str, sort: str) -> Cursor | None:
+    """The cursor's values, or None for anything that is not a cursor of this order (a page
+    link from another order starts again at the first page)."""
+    if not value:
         return None
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        made_for, shown, kind, pk = json.loads(raw)
+        if made_for != sort or kind not in (TAKE, RENDER) or not isinstance(pk, int):
+            return None
+        if len(shown) != len(SORTS[sort][1]):
+            return None
+        *rest, at = shown
+        stamp = datetime.fromisoformat(at)
+    except (binascii.Error, ValueError, TypeError):
+        return None
+    if not timezone.is_aware(stamp) or not all(isinstance(v, (int, str)) for v in rest):
+        return None
+    return ([*rest, stamp], kind, pk)
 
 
 def take_star(*, take: Take, user: User, starred: bool | None = None) -> bool:

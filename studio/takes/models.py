@@ -167,6 +167,16 @@ class Take(models.Model):
         return f"v{self.version}" if self.version else ""
 
     @property
+    def list_name(self) -> str:
+        """How lists name the take: its title, else its clip and version ("pier.mp4 v3", so
+        four untitled takes of one clip read apart), else the start of its prompt."""
+        if self.title:
+            return self.title
+        if self.clip is not None and self.version:
+            return f"{self.clip.original_name} {self.version_label}"
+        return self.prompt[:60]
+
+    @property
     def is_active(self) -> bool:
         return self.state in ACTIVE_TAKE_STATES
 

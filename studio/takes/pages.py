@@ -14,6 +14,7 @@ from studio.models import Take, TakeStar, TakeState
 from studio.ops import health
 from studio.review.comments import subject_fps
 from studio.review.forms import ShareLinkForm
+from studio.review.versions import take_parent_version
 from studio.takes import estimates
 from studio.takes.parameters import EditParameters
 from studio.takes.queue import take_place
@@ -55,11 +56,16 @@ def take_page_context(
     """Everything the take page shows; share_create renders it again with its form's errors."""
     context = status_context(take, membership)
     context["references"] = take.references.order_by("takereference__position")
-    siblings = Take.objects.filter(clip=take.clip, state=TakeState.SUCCEEDED).exclude(pk=take.pk)
+    siblings = (
+        Take.objects.filter(clip=take.clip, state=TakeState.SUCCEEDED)
+        .exclude(pk=take.pk)
+        .select_related("clip")
+    )
     context["other_takes"] = list(siblings.order_by("-created_at")[:50]) if take.clip else []
     other = next((t for t in context["other_takes"] if t.code == request.GET.get("with")), None)
     context["with_take"] = other
     context["diff"] = parameter_diff(other, take) if other else []
+    context["from_parent"] = take_parent_version(take)
     context["starred"] = TakeStar.objects.filter(take=take, user=request.user).exists()
     links = list(take.share_links.all()) if membership.can_edit else []
     context["share_links"] = links

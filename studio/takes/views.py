@@ -10,10 +10,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils import timezone
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import get_for_user, get_team_for_user
@@ -25,7 +27,7 @@ from studio.governance import budgets
 from studio.models import Clip, Lineage, MediaState, ReviewStatus, Take, TakeState
 from studio.projects.services import ARCHIVED_NO_TAKES
 from studio.providers.catalogue import about
-from studio.takes import create, download, estimates, gallery
+from studio.takes import bulk, create, download, estimates, gallery
 from studio.takes.access import take_for
 from studio.takes.forms import AdoptTaskForm, TakeForm
 from studio.takes.pages import status_context, take_page_context
@@ -256,12 +258,20 @@ def team_gallery(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         until=_date(get.get("until", "")),
         starred=get.get("starred") == "1",
         q=get.get("q", "").strip()[:200],
+        sort=get.get("sort", "") if get.get("sort") in gallery.SORTS else "newest",
     )
     takes, next_cursor = gallery.gallery(
         team=team, user=request.user, filters=filters, before=get.get("before", "")
     )
     query = get.copy()
     query.pop("before", None)
+    query.pop("select", None)
+    # This very page (its order, filters and cursor), for the bulk form to come back to, and
+    # again with every box ticked for "Select all on this page" without JavaScript.
+    here = get.copy()
+    here.pop("select", None)
+    ticked = here.copy()
+    ticked["select"] = "all"
     context = {
         "team": team,
         "membership": membership,
@@ -274,8 +284,72 @@ def team_gallery(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "members": team.memberships.select_related("user").order_by("user__email"),
         "states": TakeState.choices,
         "resolutions": Resolution.choices,
+        "sorts": gallery.SORT_CHOICES,
+        "review_choices": ReviewStatus.choices,
+        # Without JavaScript, "Select all on this page" is a link that ticks every box.
+        "select_all": get.get("select") == "all",
+        "here": f"{request.path}?{here.urlencode()}" if here else request.path,
+        "select_all_query": ticked.urlencode(),
+        "active_filters": _active_filters(filters),
     }
     return render(request, "takes/gallery.html", context)
+
+
+def _active_filters(filters: gallery.GalleryFilters) -> int:
+    """How many filters narrow the gallery: the phone's "Filters (2)" button says it."""
+    shown = [filters.project, filters.member, filters.state, filters.review, filters.resolution]
+    return sum(map(bool, [*shown, filters.since, filters.until, filters.starred, filters.q]))
+
+
+BULK_DONE = {"star": "starred", "unstar": "unstarred"}
+
+
+@login_required
+@require_POST
+def gallery_bulk(request: AuthenticatedHttpRequest, code: str) -> HttpResponseBase:
+    """The gallery's bulk actions on the ticked takes: download a zip, set the review status,
+    star or unstar. Every outcome is said in words on the gallery it came from."""
+    membership = get_team_for_user(request.user, code)
+    post = request.POST
+    back = post.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("team_gallery", args=[membership.team.code])
+    action = post.get("action", "")
+    takes = bulk.bulk_takes(team=membership.team, codes=post.getlist("take"))
+    if not takes.done and not takes.refused:
+        messages.error(request, "Tick one or more takes first, then choose what to do.")
+        return redirect(back)
+    try:
+        if action == "download":
+            return _bulk_zip(takes)
+        if action == "review":
+            status = post.get("status", "")
+            outcome = bulk.takes_review_set(
+                takes=takes, status=status, user=request.user, membership=membership
+            )
+            done = f"set to {ReviewStatus(status).label}"
+        elif action in BULK_DONE:
+            outcome = bulk.takes_star(takes=takes, user=request.user, starred=action == "star")
+            done = BULK_DONE[action]
+        else:
+            raise errors.Refused("Choose what to do with the ticked takes.")
+    except errors.Refused as refused:
+        messages.error(request, str(refused))
+        return redirect(back)
+    say = messages.warning if outcome.refused else messages.success
+    say(request, outcome.summary(done))
+    return redirect(back)
+
+
+def _bulk_zip(takes: bulk.Outcome) -> HttpResponseBase:
+    stream, packed = bulk.takes_zip(takes=takes)
+    response = StreamingHttpResponse(stream, content_type="application/zip")
+    response["Content-Length"] = str(len(stream))
+    name = f"cutroom-{len(packed.done)}-takes-{timezone.localdate().isoformat()}.zip"
+    response["Content-Disposition"] = content_disposition_header(True, name) or ""
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required

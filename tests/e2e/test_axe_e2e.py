@@ -419,7 +419,17 @@ def test_every_page_of_the_teams_work_passes_axe(
     pages.phone("inbox settings", "/inbox/settings/", h1="Inbox settings")
     pages.check("gallery", f"/t/{team.code}/gallery/")
     expect(page.locator("li.gallery-card")).to_have_count(6)  # the cut's window take too
-    pages.phone("gallery", f"/t/{team.code}/gallery/")
+    # Bulk actions: two takes ticked, the action bar held at the bottom of the screen.
+    for box in page.locator("input[data-pick]").all()[:2]:
+        box.check()
+    expect(page.locator("[data-bulk-count]")).to_have_text("2 selected")
+    pages.check("gallery with two takes selected")
+    pages.phone("gallery", f"/t/{team.code}/gallery/?sort=clip&state=succeeded")
+    page.set_viewport_size(PHONE)
+    page.get_by_role("button", name="Filters (1) active").click()
+    expect(page.get_by_label("Sort by")).to_be_visible()
+    pages.check("gallery filters open (390 px)")
+    page.set_viewport_size(DESKTOP)
     page.set_viewport_size(PHONE)
     page.get_by_role("button", name="Menu").click()
     expect(page.get_by_role("link", name="History", exact=True)).to_be_visible()
@@ -427,7 +437,7 @@ def test_every_page_of_the_teams_work_passes_axe(
     page.set_viewport_size(DESKTOP)
     pages.check("history", f"/t/{team.code}/activity/")
 
-    assert len(pages.checked) == 42, pages.checked
+    assert len(pages.checked) == 44, pages.checked
 
 
 def test_budget_administration_and_role_pages_pass_axe(

@@ -190,14 +190,16 @@ def test_versions_are_numbered_in_creation_order_with_their_lineage(project, cli
     assert versions[3].came_from == v1.code and versions[3].came_from_number == 1
 
 
-def test_each_version_says_what_differs_from_the_one_before(project, clip, bob):
+def test_each_version_says_what_differs_from_the_take_it_came_from(project, clip, bob):
     palette = Reference.objects.create(project=project, original_name="palette.png")
     grain = Reference.objects.create(project=project, original_name="grain.png")
-    make(clip, bob)
-    make(clip, bob)
+    first = make(clip, bob)
+    make(clip, bob, run_of=first, lineage=Lineage.RUN_AGAIN)
     changed = make(
         clip,
         bob,
+        run_of=first,
+        lineage=Lineage.REMIX,
         prompt="Turn the ferry into wax",
         negative_prompt="blur",
         resolution="1080P",
@@ -212,8 +214,10 @@ def test_each_version_says_what_differs_from_the_one_before(project, clip, bob):
     for position, reference in enumerate([palette, grain]):
         TakeReference.objects.create(take=changed, reference=reference, position=position)
     versions, _ = version_stack(clip=clip)
-    assert versions[0].first and versions[0].changes == []
-    assert not versions[1].first and versions[1].changes == []  # run again: nothing differs
+    assert versions[0].parent == "none" and versions[0].changes == []
+    assert versions[1].parent == "parent" and versions[1].parent_label == "v1"
+    assert versions[1].changes == []  # run again: nothing differs
+    assert versions[2].parent_label == "v1"  # against its parent, not the row before it
     found = {c.label: (c.before, c.after) for c in versions[2].changes}
     assert found == {
         "Prompt": ("Turn the ferry into clay", "Turn the ferry into wax"),
@@ -244,15 +248,16 @@ def test_the_clip_page_is_the_version_stack(as_carol, alice, bob, clip):
     rows = re.findall(r'<tr id="v-([\w-]+)"', section)
     assert rows == [v1.code, v2.code, v3.code]
     row1 = section[section.index(f'id="v-{v1.code}"') : section.index(f'id="v-{v2.code}"')]
-    assert ">v1<" in row1 and "First version" in row1 and "clay harbour" in row1
+    assert ">v1<" in row1 and "New take: no parent" in row1 and "clay harbour" in row1
     assert "1 open</a>" in row1 and "of 2" in row1  # comment counts: open of all
     assert "Done" in row1 and "free (local engine)" in row1
     row2 = section[section.index(f'id="v-{v2.code}"') : section.index(f'id="v-{v3.code}"')]
     assert "Waiting for a free slot" in row2
-    assert "clay harbour" in row2 and "neon harbour" in row2 and ">7<" in row2
+    assert "New take: no parent" in row2 and "neon harbour" in row2 and ">99<" in row2
     row3 = section[section.index(f'id="v-{v3.code}"') :]
     assert f'<a href="#v-{v1.code}">variation of v1</a>' in row3
     assert 'data-review="approved"' in row3 and ">Approved</span>" in row3
+    assert "What v3 changed from v1, the take it came from" in row3 and "clay harbour" in row3
     assert reverse("clip_grid", args=[clip.code]) + "?batch=set1" in row3
     # The approved one stands out in words at the top of the stack.
     top = section[section.index('id="stack-approved"') :][:600]
@@ -275,13 +280,14 @@ def test_the_stack_of_a_clip_with_no_approved_version_says_so(as_bob, bob, clip)
 
 
 def test_a_long_stack_shows_the_newest_and_numbers_them_all(clip, bob):
-    made = [make(clip, bob, seed=n) for n in range(6)]
+    made = [make(clip, bob, seed=0)]
+    made += [make(clip, bob, seed=n, run_of=made[0], lineage=Lineage.REMIX) for n in range(1, 6)]
     versions, total = version_stack(clip=clip, limit=4)
     assert total == 6 and [v.label for v in versions] == ["v3", "v4", "v5", "v6"]
     assert [v.take for v in versions] == made[2:]
-    # The first one shown still says what it changed from the one before it.
-    assert not versions[0].first
-    assert [(c.label, c.before, c.after) for c in versions[0].changes] == [("Seed", "1", "2")]
+    # A parent older than the stack shows is still what the changes are measured against.
+    assert versions[0].parent == "parent" and versions[0].parent_label == "v1"
+    assert [(c.label, c.before, c.after) for c in versions[0].changes] == [("Seed", "0", "2")]
 
 
 # -- compare two from the stack --------------------------------------------------------------

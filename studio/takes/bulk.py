@@ -1,0 +1,162 @@
+"""The gallery's bulk actions on several takes at once: download them as one zip, set their
+review status, star or unstar them (docs/review.md "The gallery").
+
+Each action takes only the team's takes the person may see (codes of other teams' takes, or of
+takes that are gone, are refused like the ones that do not exist) and says in words what it
+did and what it could not do and why: "2 takes changed; 1 could not be: …".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from django.db.models.fields.files import FieldFile
+from zipstream import ZIP_STORED, ZipStream
+
+from accounts.models import Membership, Team, User
+from studio.core.errors import Refused
+from studio.models import ReviewStatus, Take, TakeState
+from studio.review.comments import take_review_set
+from studio.storage.files import STORAGE_ERRORS
+from studio.storage.services import bucket_of
+from studio.takes.gallery import take_star
+
+MOST = 100  # takes one bulk action handles: a few pages' worth
+CHUNK = 1024 * 1024
+NOT_FOUND = "not found (deleted, or not one of this team's takes)"
+VIEWERS_CANNOT = "viewers cannot set a review status"
+NO_VIDEO = "it has no finished video to download"
+GONE = "its video is no longer stored"
+
+
+@dataclass
+class Outcome:
+    """What a bulk action did: the takes it changed (or packed) and the ones it refused, each
+    named as the gallery names it, with the reason."""
+
+    done: list[Take] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self, did: str) -> str:
+        """ "3 takes set to Approved." or "2 takes changed; 1 could not be: pier.mp4 v3 (…)." """
+        n = len(self.done)
+        if not self.refused:
+            return f"{n} take{'s' if n != 1 else ''} {did}."
+        changed = f"{n} take{'s' if n != 1 else ''} changed" if n else "No take changed"
+        return f"{changed}; {len(self.refused)} could not be: {self.reasons()}."
+
+    def reasons(self) -> str:
+        """The refusals grouped by reason: "viewers cannot … (pier.mp4 v1, pier.mp4 v2)"."""
+        grouped: dict[str, list[str]] = {}
+        for name, reason in self.refused:
+            grouped.setdefault(reason, []).append(name)
+        return "; ".join(f"{reason} ({', '.join(names)})" for reason, names in grouped.items())
+
+
+def bulk_takes(*, team: Team, codes: list[str]) -> Outcome:
+    """The team's takes with these codes, in the order asked; unknown codes refused."""
+    wanted = list(dict.fromkeys(code for code in codes if code))[:MOST]
+    found = {
+        take.code: take
+        for take in Take.objects.filter(project__team=team, code__in=wanted).select_related(
+            "project__team", "clip"
+        )
+    }
+    outcome = Outcome()
+    for code in wanted:
+        if code in found:
+            outcome.done.append(found[code])
+        else:
+            outcome.refused.append((code, NOT_FOUND))
+    return outcome
+
+
+def takes_review_set(*, takes: Outcome, status: str, user: User, membership: Membership) -> Outcome:
+    """Set the review status of each take through the take's own review service (its rules,
+    its line in the team history); viewers may not."""
+    if status not in ReviewStatus.values:
+        raise Refused("Choose a review status from the list.")
+    outcome = Outcome(refused=list(takes.refused))
+    for take in takes.done:
+        if not membership.can_edit:
+            outcome.refused.append((take.list_name, VIEWERS_CANNOT))
+            continue
+        try:
+            take_review_set(take=take, status=status, user=user)
+        except Refused as refused:
+            outcome.refused.append((take.list_name, str(refused).rstrip(".")))
+        else:
+            outcome.done.append(take)
+    return outcome
+
+
+def takes_star(*, takes: Outcome, user: User, starred: bool) -> Outcome:
+    """Star (or unstar) each take for this person: anyone who may see a take may star it."""
+    for take in takes.done:
+        take_star(take=take, user=user, starred=starred)
+    return takes
+
+
+def take_zip_name(take: Take) -> str:
+    """The take's file in a bulk download: `<clip>_v3_<seed>.mp4`, the clip's name kept in any
+    script but without characters a file system refuses."""
+    stem = PurePosixPath(take.clip.original_name).stem if take.clip else "take"
+    safe = re.sub(r"[^\w.-]+", "-", stem).strip("-.") or "clip"
+    suffix = PurePosixPath(take.result.name or "").suffix.lower()
+    suffix = suffix if suffix[1:].isalnum() else ".mp4"
+    return f"{safe}_{take.version_label or take.code}_{take.seed}{suffix}"
+
+
+def takes_zip(*, takes: Outcome) -> tuple[ZipStream, Outcome]:
+    """The finished takes' videos as one zip (stored, not compressed: video does not shrink),
+    read from the storage file by file as the zip is sent, and what it packed and left out.
+    Refused when no take has a video; the ones left out are listed in `not-included.txt`."""
+    outcome = Outcome(refused=list(takes.refused))
+    files: list[tuple[str, FieldFile, int]] = []
+    used: set[str] = set()
+    for take in takes.done:
+        if take.state != TakeState.SUCCEEDED or not take.result.name:
+            outcome.refused.append((take.list_name, NO_VIDEO))
+            continue
+        try:
+            size = take.result.storage.size(take.result.name)
+        except (FileNotFoundError, *STORAGE_ERRORS):
+            outcome.refused.append((take.list_name, GONE))
+            continue
+        name = take_zip_name(take)
+        stem, suffix = name.rsplit(".", 1)
+        n = 1
+        while name in used:  # two clips of the same name in two projects
+            n += 1
+            name = f"{stem}-{n}.{suffix}"
+        used.add(name)
+        files.append((name, take.result, size))
+        outcome.done.append(take)
+    if not files:
+        raise Refused(f"Nothing to download: {outcome.reasons()}.")
+    stream = ZipStream(compress_type=ZIP_STORED, sized=True)
+    for name, stored, size in files:
+        stream.add(_read(stored), name, size=size)
+    if outcome.refused:
+        stream.add(f"Not included: {outcome.reasons()}.\n".encode(), "not-included.txt")
+    return stream, outcome
+
+
+def _read(stored: FieldFile) -> Iterator[bytes]:
+    """The file's bytes as they arrive; from a bucket straight off the object's body, as
+    studio.cuts.bundles reads a cut's media."""
+    name = stored.name or ""
+    bucket = bucket_of(stored.storage)
+    if bucket is not None:
+        body = bucket.client.get_object(Bucket=bucket.name, Key=bucket.key(name))["Body"]
+        try:
+            yield from body.iter_chunks(CHUNK)
+        finally:
+            body.close()
+        return
+    with stored.storage.open(name, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
