@@ -466,6 +466,8 @@ def test_budget_administration_and_role_pages_pass_axe(
     pages.check("project settings: budget form with an error")
     pages.check("edit form with a budget warning", f"/c/{clip.code}/edit/")
     expect(page.locator("#budget-warnings")).to_be_visible()
+    expect(page.locator("#budget-fit")).to_contain_text("Will not fit")
+    pages.check("edit form: the take will not fit its budget")
     pages.check("clip with a budget warning", f"/c/{clip.code}/")
     settings.STUDIO_PROVIDER = "local"
     # The administration page (alice is the first account, so she administers), and a
