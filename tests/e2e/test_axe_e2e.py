@@ -136,7 +136,7 @@ def studio(team, alice, bob, carol, samples, tmp_path) -> Studio:
         password="harbour lights",
     )
     _, invite_token = invitation_create(
-        team=team, role="editor", created_by=alice, note="Our colourist"
+        team=team, role="editor", created_by=alice, note="Our colourist", email="erin@example.com"
     )
     return Studio(
         team=team,
