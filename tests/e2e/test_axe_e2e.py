@@ -514,7 +514,7 @@ def test_budget_administration_and_role_pages_pass_axe(
     pages.check("invitation (signed in)", f"/invite/{studio.invite_token}/")
     expect(page.get_by_role("button", name="Join team")).to_be_visible()
 
-    assert len(pages.checked) == 23, pages.checked
+    assert len(pages.checked) == 24, pages.checked
 
 
 # Review (issue 15): the version stack, the variation grid and the review control. Cells and
