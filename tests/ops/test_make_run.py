@@ -88,16 +88,10 @@ def test_make_run_says_where_once_it_answers_in_a_few_lines_without_errors(tmp_p
     try:
         wait_for(lambda: answered_when_shown, 180, f"the address line:\n{text()}")
         url = next(found[1] for _, line in lines if (found := ADDRESS.match(line)))
-        # Until the worker and the scheduler report, /healthz says "starting", never an error.
-        wait_for(
-            lambda: (
-                (report := healthz(url)) is not None
-                and report["worker"].get("alive", 0) > 0
-                and not report["scheduler"].get("starting")
-            ),
-            180,
-            f"the worker and scheduler to report:\n{text()}",
-        )
+        # Asked before the worker and the scheduler have reported (as the announcer did, and as
+        # a person or a monitor may), /healthz says "starting": healthy, and no error logged.
+        report = healthz(url)
+        assert report is not None and report["ok"], report
     finally:
         with suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
