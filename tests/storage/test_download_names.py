@@ -7,6 +7,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from studio.core.filenames import content_disposition, safe_stem, window_timecode
+from studio.review import shares
 from tests.conftest import clip_row
 
 WINDOW = {"start_ms": 21_120, "length_ms": 8_880, "seed": 410388421}  # 21 s + 3 frames to 30 s
@@ -96,3 +97,15 @@ def test_names_are_length_limited_and_never_empty():
     assert window_timecode(29_999, 25, hours=False) == "00-30-00"  # rounds to the next second
     assert window_timecode(90_000, None, hours=False) == "01-30"  # no rate known: no frames
     assert content_disposition("a.mp4", as_attachment=False) == 'inline; filename="a.mp4"'
+
+
+def test_a_share_link_downloads_the_take_under_the_same_name(client, project, make_take, bob):
+    take = take_of(make_take, project, "Plage à Nice.mov")
+    _, token = shares.share_create(
+        take=take, author=bob, days=1, allow_download=True, show_prompt=False
+    )
+    disposition = client.get(f"/s/{token}/media/result?download=1")["Content-Disposition"]
+    assert disposition == (
+        'attachment; filename="Plage a Nice_v1_00-21-03_00-30-00_s410388421.mp4"; '
+        "filename*=utf-8''Plage%20%C3%A0%20Nice_v1_00-21-03_00-30-00_s410388421.mp4"
+    )
