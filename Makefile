@@ -15,13 +15,11 @@ AXE_STAMP := $(AXE_DIR)/.installed-$(AXE_VERSION)
 
 # umask 077: whatever these create in the data folder is this user's alone (supervisord sets
 # the same umask for web and worker; studio/settings.py also fixes the modes it knows).
+# `prepare` migrates (one line for all migrations), collects the static files and says where
+# the data is; `supervise` prints the address once the web server answers.
 run: $(VENV)/.installed-run
-	umask 077 && $(PY) manage.py migrate --noinput
-	umask 077 && $(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py studio_info
-	@echo ""
-	@echo "  Cutroom is running at http://$${HOST:-127.0.0.1}:$(PORT)  (Ctrl-C stops everything)"
-	umask 077 && exec $(PY) manage.py supervise
+	@umask 077 && $(PY) manage.py prepare
+	@umask 077 && exec $(PY) manage.py supervise
 
 # pytest's options for both passes: two worker processes (pytest-xdist; each has its own test
 # database, live server and browser), handed out test by test so that a long test does not

@@ -188,6 +188,12 @@ class TeamForm(forms.Form):
 
 
 class InviteForm(forms.Form):
+    email = forms.EmailField(
+        label="Their e-mail address",
+        required=False,
+        help_text="The invitation names it, and it is sent the link when this Cutroom sends "
+        "e-mail. Leave it empty to pass the link on yourself.",
+    )
     role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.EDITOR)
     note = forms.CharField(
         label="Note (who is it for?)",

@@ -103,7 +103,18 @@ class Role(models.TextChoices):
     VIEWER = "viewer", "Viewer"
 
 
-# What each role may do; a role includes everything below it.
+# What each role may do, for people (the members page, invitations); a role includes everything
+# below it. Viewers comment and reply at a frame, with drawings, and download (need "view");
+# review status, resolving and hiding comments and share links need "edit".
+ROLE_WORDS = {
+    Role.OWNER: "do everything editors do, and manage the team: members, invitations, roles, "
+    "budgets and the team's name.",
+    Role.EDITOR: "upload clips, make takes and cuts, set review status, resolve and hide "
+    "comments, and make share and review links; and everything viewers do.",
+    Role.VIEWER: "watch every project's clips, takes and cuts, comment at a frame (with "
+    "drawings), reply, and download files and comments. They cannot upload, make takes, set "
+    "review status or share links.",
+}
 ROLE_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.OWNER: 3}
 NEED_RANK = {"view": 1, "edit": 2, "own": 3}
 
@@ -196,6 +207,8 @@ class Invitation(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.EDITOR)
     token_hash = models.CharField(max_length=64, unique=True)
+    # Whom it is for: named on the page the link opens, and sent the link when mail works.
+    email = models.EmailField(blank=True)
     note = models.CharField(max_length=120, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -213,6 +226,11 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"Invitation to {self.team} as {self.role}"
+
+    @property
+    def role_words(self) -> str:
+        """What the role lets the invited person do, as a sentence starting with the role."""
+        return f"{Role(self.role).label}s {ROLE_WORDS[Role(self.role)]}"
 
     @property
     def state(self) -> str:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.addresses import email_lookup
 from accounts.history import links_phrase, member_share_links, revoke_share_links, team_history
+from accounts.mail import can_send_mail
 from accounts.models import (
     Instance,
     Invitation,
@@ -480,18 +481,38 @@ def current_team_for(user: User) -> Team | None:
 
 
 def invitation_create(
-    *, team: Team, role: str, created_by: User, note: str = ""
+    *, team: Team, role: str, created_by: User, note: str = "", email: str = ""
 ) -> tuple[Invitation, str]:
-    """Create an invitation and return it with its token; only the token's hash is stored."""
+    """Create an invitation (for `email`, when given) and return it with its token; only the
+    token's hash is stored."""
     token = secrets.token_urlsafe(24)
     invitation = Invitation.objects.create(
         team=team,
         role=Role(role),
         token_hash=hash_token(token),
         created_by=created_by,
+        email=email.strip(),
         note=note.strip(),
     )
     return invitation, token
+
+
+def invitation_mail(*, invitation: Invitation, url: str) -> bool:
+    """Send the invitation's link to the address it is for: whom it is from, for which team,
+    in which role and what that role does. False when it names no address or no mail can be
+    sent (the owner passes the link on)."""
+    if not invitation.email or not can_send_mail():
+        return False
+    context = {
+        "invitation": invitation,
+        "url": url,
+        "inviter": invitation.created_by.display_name if invitation.created_by else "An owner",
+        "days": max(1, (invitation.expires_at - timezone.now()).days),
+    }
+    subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
+    body = render_to_string("accounts/email/invitation.txt", context)
+    send_mail(subject, body, None, [invitation.email])
+    return True
 
 
 def invitation_find(token: str) -> Invitation | None:

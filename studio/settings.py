@@ -434,6 +434,9 @@ Q_CLUSTER = {
 }
 # The worker writes a heartbeat; /healthz reports the worker dead when it is older than this.
 WORKER_STALE_AFTER = timedelta(seconds=env_int("STUDIO_WORKER_STALE_SECONDS", 120, minimum=4))
+# For this long after the web server starts, a worker or scheduler not heard from since is
+# "starting" (/healthz 200), not missing: `make run` starts them side by side.
+START_GRACE = timedelta(seconds=env_int("STUDIO_START_GRACE_SECONDS", 60, minimum=0))
 
 # --- Edit provider (used by the edit features). ---
 STUDIO_PROVIDER = env_choice("STUDIO_PROVIDER", "local", ("local", "modellix"))

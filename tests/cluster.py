@@ -53,6 +53,8 @@ def cluster_env(**extra: str) -> dict[str, str]:
             "STUDIO_DATA_DIR": str(settings.DATA_DIR),
             "SECRET_KEY": settings.SECRET_KEY,  # django-q2 signs what it queues with it
             "STUDIO_WORKER_STALE_SECONDS": str(int(settings.WORKER_STALE_AFTER.total_seconds())),
+            # 0 unless a test gives one (tests/conftest.py): 200 means the worker has reported.
+            "STUDIO_START_GRACE_SECONDS": str(int(settings.START_GRACE.total_seconds())),
             "STUDIO_PROVIDER": settings.STUDIO_PROVIDER,
             "PYTHONUNBUFFERED": "1",
         }

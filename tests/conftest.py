@@ -115,6 +115,9 @@ def _isolated_settings(settings: Any, tmp_path: Path) -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The test process started long before most tests: no start-up grace for its /healthz
+    # (tests/ops/test_healthz.py sets one where it is the subject).
+    settings.START_GRACE = timedelta(0)
     # Each test gets empty caches (rate limits count per address). tests/review/test_rate_limits.py
     # checks the database cache the rate limits use outside tests.
     settings.CACHES = {

@@ -21,12 +21,13 @@ from accounts.history import (
     team_history,
 )
 from accounts.http import AuthenticatedHttpRequest
-from accounts.models import Invitation, Membership
+from accounts.models import ROLE_WORDS, Invitation, Membership
 from accounts.services import (
     SHARES_KEEP,
     SHARES_REVOKE,
     TeamRuleError,
     invitation_create,
+    invitation_mail,
     invitation_revoke,
     membership_change_role,
     membership_remove,
@@ -91,6 +92,7 @@ def team_members(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "membership": membership,
         "members": team.memberships.select_related("user").order_by("user__email"),
         "invite_form": InviteForm(),
+        "role_words": list(ROLE_WORDS.items()),
         "invitations": team.invitations.select_related("created_by", "used_by")[:50]
         if membership.is_owner
         else [],
@@ -131,16 +133,22 @@ def invite_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     membership = get_team_for_user(request.user, code, need="own")
     form = InviteForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a role for the invitation.")
+        if "email" in form.errors:
+            messages.error(request, "That e-mail address is not valid: no invitation was made.")
+        else:
+            messages.error(request, "Choose a role for the invitation.")
         return redirect("team_members", code=code)
-    _invitation, token = invitation_create(
+    invitation, token = invitation_create(
         team=membership.team,
         role=form.cleaned_data["role"],
         created_by=request.user,
         note=form.cleaned_data["note"],
+        email=form.cleaned_data["email"],
     )
     url = request.build_absolute_uri(reverse("invite_accept", args=[token]))
     request.session[f"new-invite-{code}"] = url
+    if invitation_mail(invitation=invitation, url=url):
+        messages.success(request, f"The invitation was sent to {invitation.email}.")
     return redirect("team_members", code=code)
 
 

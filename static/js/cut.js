@@ -2,6 +2,7 @@
 // and edited in place (timeline.js); a window's colour and sound are saved without leaving the
 // page. The windows table holds every control, so the page works without this script.
 import "./live.js";
+import { showBudgetFit } from "./budget_fit.js";
 import { postForm } from "./net.js";
 import { say, startTimeline } from "./timeline.js";
 
@@ -29,3 +30,18 @@ const timeline = document.getElementById("cut-timeline");
 const status = document.getElementById("cut-timeline-status");
 if (timeline && status) startTimeline(timeline, status);
 document.addEventListener("submit", saveSettings);
+
+// Whether the ticked windows, at the chosen resolution, fit the budgets left (budget_fit.js).
+const editForm = document.getElementById("cut-edit-form");
+function updateBudgetFit() {
+  const prices = JSON.parse(editForm.dataset.prices);
+  const resolution = editForm.elements.namedItem("resolution").value;
+  const ticked = [...editForm.querySelectorAll("input[name=windows]:checked")];
+  const seconds = ticked.reduce((sum, box) => sum + Number(box.dataset.seconds), 0);
+  const advice = resolution === "720P" ? "Tick fewer windows" : "Tick fewer windows or choose 720P";
+  showBudgetFit(seconds * Number(prices[resolution] || 0), { what: "the ticked windows' estimate", advice });
+}
+if (editForm) {
+  editForm.addEventListener("input", updateBudgetFit);
+  updateBudgetFit();
+}

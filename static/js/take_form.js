@@ -1,8 +1,9 @@
 // The edit form: pick the part of the clip on its timeline (draggable, keyboard-operable in/out
 // handles kept in step with the number fields, over the clip's filmstrip with a ruler under
-// it), move on to the next window, count prompt characters, and keep the cost estimate in step
+// it), move on to the next window, count prompt characters, and keep the cost estimate (and whether it fits the budgets) in step
 // with the choices. The form works without it.
 import { drawFilmstrip, drawRuler } from "./filmstrip.js";
+import { showBudgetFit } from "./budget_fit.js";
 
 const form = document.getElementById("take-form");
 const video = document.getElementById("window-video");
@@ -206,7 +207,10 @@ function updateCost() {
   const chosen = Number(field("duration").value) || 0;
   const seconds = chosen || l;
   const price = Number(prices[field("resolution").value] || 0);
-  document.getElementById("cost").textContent = `${usdEstimate(seconds * price)} for ${seconds.toFixed(1)} s at ${field("resolution").value}`;
+  const resolution = field("resolution").value;
+  document.getElementById("cost").textContent = `${usdEstimate(seconds * price)} for ${seconds.toFixed(1)} s at ${resolution}`;
+  const advice = resolution === "720P" ? "Choose a shorter part" : "Choose 720P or a shorter part";
+  showBudgetFit(seconds * price, { what: "this take's estimate", advice });
 }
 
 function countPrompt() {

@@ -107,14 +107,15 @@ def _gone(window: dict, number: int, render: CutRender | None) -> str:
 
 
 def _take_file(take: Take | None, window: dict, prefix: str) -> Stored | None:
-    """A planned window's take file, `<clip>-w<n>-<take>.mp4`; None when it is gone."""
+    """A planned window's take file, `<clip>-w<n>-v<version>.mp4`; None when it is gone."""
     if take is None or not take.result:
         return None
     # The take's whole length: the window with the handles it was sent with.
     seconds = take.result_duration or (
         window["take_offset"] + window["end"] - window["start"] + window["handle_after"]
     )
-    name = f"{prefix}-{take.code}{_suffix(take.result.name or '')}"
+    # Named like the take's own download (its version), in ASCII for the timelines' addresses.
+    name = f"{prefix}-{take.version_label or take.code}{_suffix(take.result.name or '')}"
     return _stored(take.result, exports.Media(name, seconds, bool(window.get("take_sound"))))
 
 

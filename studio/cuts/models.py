@@ -23,6 +23,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from studio.core.codes import new_code
+from studio.core.filenames import safe_stem
 from studio.library.models import Clip, Poster, kind_of, media_url
 from studio.projects.models import Project
 from studio.takes.models import ReviewStatus
@@ -65,7 +66,7 @@ class Cut(models.Model):
     @property
     def download_stem(self) -> str:
         """`<clip>-<cut>`, as the cut's files are named when downloaded."""
-        clip = PurePosixPath(self.clip.original_name).stem or "clip"
+        clip = safe_stem(PurePosixPath(self.clip.original_name).stem, fallback="clip")
         return f"{clip}-{slugify(self.name) or 'cut'}"
 
     def render_number_take(self) -> int:

@@ -108,6 +108,7 @@ def _page(
         "rate": services.frame_rate_of(clip),
         "sent_seconds": seconds,
         "totals": {resolution: price * seconds for resolution, price in prices.items()},
+        "prices": {resolution: str(price) for resolution, price in prices.items()},
         "engine": about(settings.STUDIO_PROVIDER),
         "other_cuts": clip.cuts.exclude(pk=cut.pk).order_by("name"),
         "missing": [n for n, window in enumerate(windows, start=1) if window.chosen_id is None],
@@ -120,6 +121,7 @@ def _page(
         context["budget_warnings"] = budgets.budgets_warnings_shown(
             project=cut.project, author=request.user
         )
+        context["budget_room"] = budgets.budgets_room(project=cut.project, author=request.user)
     return render(request, "cuts/cut_detail.html", context, status=status)
 
 

@@ -540,3 +540,16 @@ def budgets_warnings_shown(*, project: Project, author: User) -> list[Budget]:
     if not about(settings.STUDIO_PROVIDER).bills:
         return []
     return budgets_warnings(project=project, author=author)
+
+
+def budgets_room(*, project: Project, author: User) -> list[dict[str, str]]:
+    """What each budget covering `author`'s next take in `project` has left this month, for the
+    forms' line saying whether the estimate fits before anything is sent
+    (static/js/budget_fit.js); none when takes cost nothing here. budgets_reserve still decides
+    on submit."""
+    if not about(settings.STUDIO_PROVIDER).bills:
+        return []
+    return [
+        {"name": b.name, "left": str(b.left.quantize(Decimal("0.0001"))), "raise_by": b.raise_by}
+        for b in budgets_covering(project=project, author=author)
+    ]

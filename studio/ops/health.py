@@ -19,7 +19,7 @@ import shutil
 import socket
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ from studio.ops.models import Lease
 from studio.storage.disks import nearest_existing, written_folders
 
 log = logging.getLogger(__name__)
+# When this process started (the web server's, for /healthz): the start-up grace counts from it.
+STARTED_AT = timezone.now()
 SCHEDULER = "scheduler"  # the name of the scheduler's lease (studio.takes.scheduler.LEASE_NAME)
 
 
@@ -85,13 +87,16 @@ def scheduler_status() -> dict[str, Any]:
         row = Lease.objects.filter(name=SCHEDULER).first()
     except DatabaseError:
         return {"ok": False, "error": "database unavailable"}
-    if row is None or row.until is None:
+    until = row.until if row is not None else None
+    renewed = until - settings.SCHEDULER_LEASE if until is not None else None
+    if (until is None or until <= timezone.now()) and starting(renewed):
+        return {"ok": True, "starting": True}
+    if row is None or until is None or renewed is None:
         # None has ever run, or the last one stopped cleanly and gave its lease up.
         return {"ok": False, "error": "no scheduler is running"}
-    renewed = row.until - settings.SCHEDULER_LEASE
     age = (timezone.now() - renewed).total_seconds()
     status: dict[str, Any] = {
-        "ok": row.until > timezone.now(),
+        "ok": until > timezone.now(),
         "holder": row.owner,
         "last_renewal": renewed.isoformat(),
         "last_renewal_seconds_ago": round(age, 1),
@@ -143,6 +148,15 @@ def database_status() -> dict[str, Any]:
     return {"ok": True, "vendor": connection.vendor}
 
 
+def starting(last_seen: datetime | None) -> bool:
+    """Whether a process not heard from since `last_seen` may still be starting: this process
+    (the web server) started less than START_GRACE ago and has not heard from it since. A
+    worker that beat since and then stopped is not starting: it is missing."""
+    now = timezone.now()
+    fresh = last_seen is None or last_seen < STARTED_AT
+    return fresh and now - STARTED_AT < settings.START_GRACE
+
+
 def worker_status() -> dict[str, Any]:
     now = timezone.now()
     try:
@@ -152,6 +166,8 @@ def worker_status() -> dict[str, Any]:
         ).count()
     except DatabaseError:
         return {"ok": False, "error": "database unavailable"}
+    if not alive and starting(last.seen_at if last else None):
+        return {"ok": True, "starting": True, "alive": 0}
     if last is None:
         # No row at all: none has started, or every worker stopped cleanly and said so.
         return {"ok": False, "error": "no worker is running", "alive": 0}

@@ -18,10 +18,14 @@ This module also holds the small event listener that prints the "gave up" messag
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import socket
 import sys
+import time
+import urllib.error
+import urllib.request
 from contextlib import suppress
 from pathlib import Path
 from typing import TextIO
@@ -159,6 +163,43 @@ def gave_up_message(process: str, conf: str) -> str:
         f"again. Its output above says why. The other processes keep running. After fixing the "
         f"cause, start it with:\n  .venv/bin/supervisorctl -c {conf} start {process}\n\n"
     )
+
+
+def web_address(host: str, port: str) -> tuple[str, str]:
+    """Where people open Cutroom, and where to ask whether it answers (a server listening on
+    every address answers on this machine's loopback)."""
+    shown = f"http://{host}:{port}"
+    asked = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host == "::" else host  # noqa: S104
+    return shown, f"http://{asked}:{port}/healthz"
+
+
+def announce_when_answering(
+    shown: str, asked: str, out: TextIO, *, parent: int, timeout: float = 120.0
+) -> bool:
+    """Print where Cutroom runs once its web server answers `asked` (any HTTP status: it is
+    up), so the address is never shown before it works. Gives up quietly when `parent`
+    (supervisord) has gone, and says so when nothing answered within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.getppid() != parent:
+            return False
+        try:
+            with urllib.request.urlopen(asked, timeout=30):  # noqa: S310 (our own address)
+                pass
+        except urllib.error.HTTPError:
+            pass  # it answered
+        except OSError:
+            time.sleep(0.2)
+            continue
+        out.write(f"\n  Cutroom is running at {shown}  (Ctrl-C stops everything)\n\n")
+        out.flush()
+        return True
+    out.write(
+        f"\ncutroom: the web server has not answered at {shown} after {timeout:.0f} s; "
+        "its output above says why.\n"
+    )
+    out.flush()
+    return False
 
 
 def listen(conf: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:

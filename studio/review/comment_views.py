@@ -14,14 +14,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import content_disposition_header
-from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Membership
 from studio.core.errors import Refused
+from studio.core.filenames import content_disposition, file_name
 from studio.core.http import wants_json
 from studio.cuts.access import render_for
 from studio.library.access import clip_for
@@ -300,10 +299,9 @@ EXPORTS = {
 def take_comments_export(request: AuthenticatedHttpRequest, code: str, fmt: str) -> HttpResponse:
     take, _ = take_for(request, code)
     make, content_type = EXPORTS[fmt]
-    name = slugify(take.title or take.prompt)[:40].strip("-") or "take"
     response = HttpResponse(make(take), content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=f"{name}-{take.code}-comments.{fmt}"
+    response["Content-Disposition"] = content_disposition(
+        file_name(f"{take.download_stem}-comments", f".{fmt}"), as_attachment=True
     )
     return response
 
@@ -316,7 +314,7 @@ def render_comments_export(
     render, _ = render_for(request, code, number)
     make, content_type = EXPORTS[fmt]
     response = HttpResponse(make(render), content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=f"{render.download_stem}-comments.{fmt}"
+    response["Content-Disposition"] = content_disposition(
+        file_name(f"{render.download_stem}-comments", f".{fmt}"), as_attachment=True
     )
     return response

@@ -20,6 +20,7 @@ from PIL import Image, UnidentifiedImageError
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.limits import hit, peek
+from studio.core.filenames import file_name
 from studio.cuts.access import render_for
 from studio.cuts.pages import render_facts, render_page_context
 from studio.models import Comment, CutRender, RenderState, ShareLink, Take, TakeState
@@ -337,7 +338,7 @@ def _shared_file(link: ShareLink, variant: str) -> tuple[FieldFile | None, str]:
             "source": getattr(clip, clip.playable),
         }[variant]
         label = {"result": "", "poster": "-poster", "source": "-source"}[variant]
-        return field, f"{made.download_stem}{label}{suffix}"
+        return field, file_name(f"{made.download_stem}{label}", suffix)
     take = link.take
     if take is None:
         return None, ""
@@ -346,7 +347,8 @@ def _shared_file(link: ShareLink, variant: str) -> tuple[FieldFile | None, str]:
         "poster": take.result_poster,
         "source": take.input_clip.file if take.input_clip else None,
     }[variant]
-    return field, f"{(take.title or 'cutroom-take')[:60]}-{variant}{suffix}"
+    label = {"result": "", "poster": "-poster", "source": "-source"}[variant]
+    return field, file_name(f"{take.download_stem}{label}", suffix)
 
 
 # -- review links: guests comment at a frame ---------------------------------------------------

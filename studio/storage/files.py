@@ -26,8 +26,8 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage
 from django.db.models.fields.files import FieldFile
-from django.utils.http import content_disposition_header
 
+from studio.core.filenames import content_disposition
 from studio.storage.disks import SCRATCH_PREFIX, writing_to
 
 CHUNK = 1024 * 1024
@@ -302,8 +302,8 @@ def direct_url(
     if content_type:
         parameters["ResponseContentType"] = content_type
     if download_name:
-        parameters["ResponseContentDisposition"] = content_disposition_header(
-            as_attachment, download_name
+        parameters["ResponseContentDisposition"] = content_disposition(
+            download_name, as_attachment=as_attachment
         )
     if cache_control:
         parameters["ResponseCacheControl"] = cache_control

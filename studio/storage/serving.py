@@ -20,8 +20,9 @@ from django.conf import settings
 from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.http.response import HttpResponseBase
-from django.utils.http import content_disposition_header, http_date
+from django.utils.http import http_date
 
+from studio.core.filenames import content_disposition
 from studio.storage.files import direct_url
 
 CHUNK = 256 * 1024
@@ -103,7 +104,7 @@ def serve_file(
         "Cache-Control": cache_control,
         "X-Content-Type-Options": "nosniff",
         "Cross-Origin-Resource-Policy": "same-origin",
-        "Content-Disposition": content_disposition_header(as_attachment, download_name) or "",
+        "Content-Disposition": content_disposition(download_name, as_attachment=as_attachment),
     }
     if etag in request.headers.get("If-None-Match", ""):
         return HttpResponse(status=304, headers=headers)

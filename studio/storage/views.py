@@ -13,6 +13,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
+from studio.core.filenames import file_name, safe_stem
 from studio.cuts.models import SEAM_VARIANT
 from studio.models import Clip, CutRender, InputClip, Reference, Take
 from studio.storage.files import is_remote
@@ -62,16 +63,20 @@ MEDIA: dict[str, tuple[Any, str, Collection[str]]] = {
         ("file",),
     ),
 }
+# What each stored file is called after its owner's name: `<clip>-preview.mp4`,
+# `<take>-sbs.mp4` (the side-by-side export), `<take>-poster.jpg`. A take's result is its name
+# alone, a clip's source its original name.
 SUFFIXES = {
-    "result": "edited",
-    "result_poster": "edited-poster",
-    "proxy": "preview",
-    "poster": "poster",
-    "poster_thumb": "poster-small",
-    "result_thumb": "edited-poster-small",
-    "thumb": "thumbnail",
-    "file": "input",
-    "filmstrip": "filmstrip",
+    "result": "",
+    "export_file": "-sbs",
+    "result_poster": "-poster",
+    "result_thumb": "-poster-small",
+    "proxy": "-preview",
+    "poster": "-poster",
+    "poster_thumb": "-poster-small",
+    "thumb": "-thumbnail",
+    "file": "-input",
+    "filmstrip": "-filmstrip",
 }
 
 
@@ -109,18 +114,20 @@ def _serve(
 
 
 def download_name(obj: object, variant: str, stored: str) -> str:
-    """The original name for originals; '<name>-preview.mp4' and the like for derived files."""
-    if stem := getattr(obj, "download_stem", ""):  # a cut's render: <clip>-<cut>-v<n>
-        label = "" if variant == "file" else f"-{variant}"  # -poster, -seam-2-before
-        return f"{stem}{label}{PurePosixPath(stored).suffix}"
-    owner = getattr(obj, "clip", None) or obj  # inputs and takes are named after their clip
-    original = getattr(owner, "original_name", "") or "file"
-    stem = PurePosixPath(original).stem or "file"
+    """The name every download of a stored file gets (studio.core.filenames keeps it safe):
+    a take's files `<clip>_v3_00-21-03_00-30-00_s410388421[-sbs].mp4` (Take.download_stem),
+    a render's `<clip>-<cut>-v2[-poster].jpg`, a clip's source its original name and its other
+    files `<clip>-preview.mp4` and the like."""
     ext = PurePosixPath(stored).suffix
+    if stem := getattr(obj, "download_stem", ""):  # takes and renders
+        label = "" if variant in ("file", "result") else SUFFIXES.get(variant, f"-{variant}")
+        return file_name(f"{stem}{label}", ext)
+    owner = getattr(obj, "clip", None) or obj  # inputs are named after their clip
+    original = getattr(owner, "original_name", "") or "file"
+    stem = safe_stem(PurePosixPath(original).stem)
     if variant in ("source", "image") and PurePosixPath(original).suffix.lower() == ext.lower():
-        return original
-    label = SUFFIXES.get(variant, "original")
-    return f"{stem}-{label}{ext}"
+        return file_name(stem, ext)
+    return file_name(f"{stem}{SUFFIXES.get(variant, '-' + variant)}", ext)
 
 
 @require_safe

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from pathlib import PurePosixPath
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from studio.core.codes import new_code
+from studio.core.filenames import safe_stem, window_timecode
 from studio.library.models import Clip, InputClip, Poster, Reference, kind_of, media_url
 from studio.projects.models import Activity, Project
 from studio.providers.catalogue import About, about
@@ -175,6 +177,24 @@ class Take(models.Model):
         if self.clip is not None and self.version:
             return f"{self.clip.original_name} {self.version_label}"
         return self.prompt[:60]
+
+    @property
+    def download_stem(self) -> str:
+        """`<clip>_v3_00-21-03_00-30-00_s410388421`: the clip, the version, the window (start and
+        end at the clip's frame rate, hours in front for clips of an hour or more) and the seed,
+        so two takes of one clip never download under one name."""
+        clip = self.clip
+        end = self.start_ms + self.length_ms
+        fps = clip.fps if clip else None
+        hours = max(clip.duration or 0 if clip else 0, end / 1000) >= 3600
+        parts = (
+            safe_stem(PurePosixPath(clip.original_name).stem, fallback="clip") if clip else "take",
+            self.version_label,
+            window_timecode(self.start_ms, fps, hours=hours),
+            window_timecode(end, fps, hours=hours),
+            f"s{self.seed}",
+        )
+        return "_".join(part for part in parts if part)
 
     @property
     def is_active(self) -> bool:

@@ -90,6 +90,7 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "budget_warnings": budgets.budgets_warnings_shown(
             project=clip.project, author=request.user
         ),
+        "budget_room": budgets.budgets_room(project=clip.project, author=request.user),
     }
     return render(request, "takes/take_new.html", context, status=400 if form.errors else 200)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -170,3 +171,46 @@ def test_member_opening_link_does_not_consume_it(alice, bob, team):
     invitation.refresh_from_db()
     assert invitation.used_at is None
     assert Membership.objects.get(user=bob, team=team).role == Role.EDITOR
+
+
+def test_an_invitation_names_whom_it_is_for_in_which_role_by_whom(
+    as_alice, team, mailoutbox, settings
+):
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    as_alice.post(
+        reverse("invite_create", args=[team.code]),
+        {"email": "dave@example.com", "role": "viewer", "note": ""},
+    )
+    invitation = Invitation.objects.get(team=team)
+    assert invitation.email == "dave@example.com"
+    [mail] = mailoutbox
+    assert mail.to == ["dave@example.com"]
+    assert mail.subject == "Alice invites you to Northwind Films on Cutroom"
+    assert (
+        "Alice invites dave@example.com to join Northwind Films on Cutroom as viewer." in mail.body
+    )
+    assert "Viewers watch every project's clips, takes and cuts, comment at a frame" in mail.body
+    url = next(line for line in mail.body.splitlines() if "/invite/" in line)
+    page = Client().get(url.split("testserver", 1)[1]).content.decode()
+    assert (
+        "invites <strong>dave@example.com</strong> to join <strong>Northwind Films</strong>" in page
+    )
+    assert (
+        "Alice" in page and "badge-viewer" in page and "comment at a frame (with drawings)" in page
+    )
+    members = as_alice.get(reverse("team_members", args=[team.code])).content.decode()
+    assert "only look" not in members and "for dave@example.com" in members
+    assert "The invitation was sent to dave@example.com." in members
+
+
+def test_without_mail_the_link_is_shown_and_nothing_is_sent(as_alice, team, mailoutbox, settings):
+    settings.MAILERS = {"default": {"BACKEND": "accounts.mail.NoMailBackend"}}
+    as_alice.post(
+        reverse("invite_create", args=[team.code]), {"email": "dave@example.com", "role": "editor"}
+    )
+    members = as_alice.get(reverse("team_members", args=[team.code])).content.decode()
+    assert "/invite/" in members and "was sent" not in members and mailoutbox == []
+    bad = as_alice.post(
+        reverse("invite_create", args=[team.code]), {"email": "not an address", "role": "editor"}
+    )
+    assert Invitation.objects.count() == 1 and bad.status_code == 302

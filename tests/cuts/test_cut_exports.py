@@ -77,7 +77,7 @@ def export(client, cut: Cut, fmt: str, render: CutRender | None = None):
 def take_names(cut: Cut) -> list[str]:
     """The chosen takes' files as the export names them: media/<clip>-w<n>-<take>.mp4."""
     return [
-        f"shots-40s-1080p-w{n}-{w.chosen.code}.mp4"
+        f"shots-40s-1080p-w{n}-{w.chosen.version_label}.mp4"
         for n, w in enumerate(cut.windows.all(), start=1)
         if w.chosen
     ]
@@ -385,7 +385,7 @@ def test_a_render_exports_the_takes_it_used_and_the_cut_its_choices_now(
     now = otio.adapters.read_from_string(export(as_bob, forty, "otio").content.decode())
     assert [c.name for c in now.tracks[0].find_clips() if c.name != "shots-40s-1080p.mp4"] == [
         used[0],
-        f"shots-40s-1080p-w2-{newer.code}.mp4",
+        f"shots-40s-1080p-w2-{newer.version_label}.mp4",
     ]
     page = as_bob.get(reverse("cut_detail", args=[forty.code])).content.decode()
     assert reverse("cut_export", args=[forty.code, "zip"]) + f"?render={render.code}" in page
@@ -497,7 +497,7 @@ def test_the_zip_streams_from_a_bucket(s3, project, bob, as_bob, monkeypatch):
     monkeypatch.setattr(S3Storage, "_open", whole)
     response = export(as_bob, cut, "zip")
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-    name = f"media/harbour-dawn-w1-{take.code}.mp4"
+    name = f"media/harbour-dawn-w1-{take.version_label}.mp4"
     assert archive.read("media/harbour-dawn.mov") == b"not really a video"
     assert archive.read(name) == f"the result of take {take.code}".encode()
     timeline = otio.adapters.read_from_string(archive.read("Harbour Dawn-night.otio").decode())

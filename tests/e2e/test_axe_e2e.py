@@ -136,7 +136,7 @@ def studio(team, alice, bob, carol, samples, tmp_path) -> Studio:
         password="harbour lights",
     )
     _, invite_token = invitation_create(
-        team=team, role="editor", created_by=alice, note="Our colourist"
+        team=team, role="editor", created_by=alice, note="Our colourist", email="erin@example.com"
     )
     return Studio(
         team=team,
@@ -484,6 +484,8 @@ def test_budget_administration_and_role_pages_pass_axe(
     pages.check("project settings: budget form with an error")
     pages.check("edit form with a budget warning", f"/c/{clip.code}/edit/")
     expect(page.locator("#budget-warnings")).to_be_visible()
+    expect(page.locator("#budget-fit")).to_contain_text("Will not fit")
+    pages.check("edit form: the take will not fit its budget")
     pages.check("clip with a budget warning", f"/c/{clip.code}/")
     settings.STUDIO_PROVIDER = "local"
     # The administration page (alice is the first account, so she administers), and a
@@ -530,7 +532,7 @@ def test_budget_administration_and_role_pages_pass_axe(
     pages.check("invitation (signed in)", f"/invite/{studio.invite_token}/")
     expect(page.get_by_role("button", name="Join team")).to_be_visible()
 
-    assert len(pages.checked) == 23, pages.checked
+    assert len(pages.checked) == 24, pages.checked
 
 
 # Review (issue 15): the version stack, the variation grid and the review control. Cells and

@@ -270,3 +270,30 @@ def test_simultaneous_submissions_never_overspend(live_server, team, bob, alice,
     assert sorted(codes) == [302] * 5 + [400] * 7
     assert Take.objects.count() == 5
     assert spent() <= team.budget_usd
+
+
+def test_the_forms_are_told_what_every_budget_has_left(project, team, bob, clip, settings):
+    team.budget_usd = Decimal("2.00")
+    team.save()
+    Membership.objects.filter(team=team, user=bob).update(budget_usd=Decimal("1.00"))
+    make(project, bob, clip)  # holds 0.4658
+    page = client_for(bob).get(reverse("take_new", args=[clip.code])).content.decode()
+    room = [
+        {
+            "name": "Northwind Films's monthly budget",
+            "left": "1.5342",
+            "raise_by": "an owner of Northwind Films (Alice)",
+        },
+        {
+            "name": "Bob's monthly budget in Northwind Films",
+            "left": "0.5342",
+            "raise_by": "an owner of Northwind Films (Alice)",
+        },
+    ]
+    assert budgets.budgets_room(project=project, author=bob) == room
+    assert 'id="budget-room"' in page and "0.5342" in page and 'id="budget-fit"' in page
+    # With the local engine nothing is paid: no line.
+    settings.STUDIO_PROVIDER = "local"
+    assert budgets.budgets_room(project=project, author=bob) == []
+    page = client_for(bob).get(reverse("take_new", args=[clip.code])).content.decode()
+    assert 'id="budget-fit"' not in page

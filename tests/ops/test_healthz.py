@@ -246,3 +246,36 @@ def test_a_cleanly_stopped_scheduler_is_down_at_once(client):
     Lease.acquire("scheduler", "host-a:41:abc", 600)
     Lease.release("scheduler", "host-a:41:abc")
     assert client.get(reverse("healthz")).json()["scheduler"]["error"] == "no scheduler is running"
+
+
+def test_a_worker_not_heard_from_just_after_the_start_is_starting_not_an_error(
+    client, settings, monkeypatch, logs
+):
+    settings.START_GRACE = timedelta(seconds=60)
+    monkeypatch.setattr(health, "STARTED_AT", timezone.now() - timedelta(seconds=5))
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    data = response.json()
+    assert data["worker"] == {"ok": True, "starting": True, "alive": 0}
+    assert data["scheduler"] == {"ok": True, "starting": True}
+    assert "ERROR" not in logs.text
+    # Once the grace is over, a worker still not heard from is missing, and logged as such.
+    monkeypatch.setattr(health, "STARTED_AT", timezone.now() - timedelta(seconds=61))
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json()["worker"]["error"] == "no worker is running"
+    assert "ERROR" in logs.text and "/healthz" in logs.text
+
+
+def test_a_worker_that_beat_since_the_start_and_stopped_is_missing_even_in_the_grace(
+    client, settings, monkeypatch
+):
+    settings.START_GRACE = timedelta(seconds=60)
+    monkeypatch.setattr(health, "STARTED_AT", timezone.now() - timedelta(seconds=30))
+    health.beat()
+    scheduler_lease()
+    settings.WORKER_STALE_AFTER = timedelta(seconds=10)
+    WorkerHeartbeat.objects.update(seen_at=timezone.now() - timedelta(seconds=20))
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json()["worker"]["error"] == "no worker heartbeat for 20 s"

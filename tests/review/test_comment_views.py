@@ -329,7 +329,9 @@ def test_exports_download_with_a_safe_name(as_carol, take, bob, fmt, content_typ
     response = as_carol.get(reverse(f"take_comments_{fmt}", args=[take.code]))
     assert response.status_code == 200 and response["Content-Type"] == content_type
     disposition = response["Content-Disposition"]
-    assert disposition == f'attachment; filename="clay-ferry-v2x-{take.code}-comments.{fmt}"'
+    # Named after the take's clip, version, window and seed, like its video (not its title).
+    stem = f"ferry_v{take.version}_00-02-00_00-06-00_s{take.seed}"
+    assert disposition == f'attachment; filename="{stem}-comments.{fmt}"'
 
 
 def test_the_csv_and_edl_give_source_timecodes(as_carol, take, bob):

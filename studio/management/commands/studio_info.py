@@ -18,7 +18,10 @@ class Command(BaseCommand):
                 "Modellix selected but MODELLIX_API_KEY is empty: edits will fail until it is set"
             )
         else:
-            engine = "local engine (deterministic filters, not AI; set STUDIO_PROVIDER=modellix)"
+            engine = (
+                "local engine (deterministic filters, not AI). For the real model: "
+                "STUDIO_PROVIDER=modellix MODELLIX_API_KEY=<your key> make run"
+            )
         self.stdout.write(f"  Data directory: {settings.DATA_DIR}")
         self.stdout.write(
             f"  Database:       {connection.vendor} ({connection.settings_dict['NAME']})"

@@ -51,5 +51,16 @@ class Command(BaseCommand):
             f"  Restart or stop one process: .venv/bin/supervisorctl -c {shown} restart worker\n"
         )
         self.stdout.flush()
+        # A child waits for the web server to answer and only then prints the address; this
+        # process becomes supervisord, which starts the web server.
+        address, asked = supervision.web_address(
+            os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
+        )
+        parent = os.getpid()
+        if os.fork() == 0:
+            try:
+                supervision.announce_when_answering(address, asked, sys.stdout, parent=parent)
+            finally:
+                os._exit(0)
         argv = [sys.executable, "-m", "supervisor.supervisord", "-n", "-c", str(conf)]
         os.execv(sys.executable, argv)  # noqa: S606 (fixed argv)
