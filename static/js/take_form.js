@@ -1,7 +1,7 @@
 // The edit form: pick the part of the clip on its timeline (draggable, keyboard-operable in/out
 // handles kept in step with the number fields, over the clip's filmstrip with a ruler under
-// it), move on to the next window, count prompt characters, and keep the cost estimate (and whether it fits the budgets) in step
-// with the choices. The form works without it.
+// it), move on to the next window, count prompt characters, and keep the cost estimate and
+// whether it fits the budgets in step with the choices. The form works without it.
 import { drawFilmstrip, drawRuler } from "./filmstrip.js";
 import { showBudgetFit } from "./budget_fit.js";
 

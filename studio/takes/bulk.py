@@ -8,7 +8,6 @@ did and what it could not do and why: "2 takes changed; 1 could not be: …".
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -101,13 +100,11 @@ def takes_star(*, takes: Outcome, user: User, starred: bool) -> Outcome:
 
 
 def take_zip_name(take: Take) -> str:
-    """The take's file in a bulk download: `<clip>_v3_<seed>.mp4`, the clip's name kept in any
-    script but without characters a file system refuses."""
-    stem = PurePosixPath(take.clip.original_name).stem if take.clip else "take"
-    safe = re.sub(r"[^\w.-]+", "-", stem).strip("-.") or "clip"
+    """The take's file in a bulk download: the name it downloads under on its own
+    (`Take.download_stem`: clip, version, window and seed), with its file's extension."""
     suffix = PurePosixPath(take.result.name or "").suffix.lower()
     suffix = suffix if suffix[1:].isalnum() else ".mp4"
-    return f"{safe}_{take.version_label or take.code}_{take.seed}{suffix}"
+    return f"{take.download_stem}{suffix}"
 
 
 def takes_zip(*, takes: Outcome) -> tuple[ZipStream, Outcome]:

@@ -109,10 +109,7 @@ def test_select_three_set_review_status_and_download(
     assert saved.suggested_filename.startswith("cutroom-3-takes-")
     with zipfile.ZipFile(saved.path()) as packed:
         names = packed.namelist()
-        assert names == [
-            f"{t.clip.original_name.removesuffix('.mp4')}_{t.version_label}_{t.seed}.mp4"
-            for t in chosen
-        ]
+        assert names == [f"{t.download_stem}.mp4" for t in chosen]
         for name, take in zip(names, chosen, strict=True):
             assert packed.read(name) == take.result.open("rb").read()
     bar.get_by_label("Review status").select_option(label="Approved")

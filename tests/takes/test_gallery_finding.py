@@ -259,11 +259,13 @@ def test_bulk_download_is_a_zip_of_the_right_files(as_carol, team, pier, harbour
     assert int(response["Content-Length"]) == len(body)
     with zipfile.ZipFile(io.BytesIO(body)) as packed:
         assert packed.namelist() == [
-            f"pier_{one.version_label}_410388421.mp4",
-            f"Harbour-night_{two.version_label}_7.mp4",
-            f"pier_{three.version_label}_9.mp4",
+            f"{one.download_stem}.mp4",
+            f"{two.download_stem}.mp4",
+            f"{three.download_stem}.mp4",
             "not-included.txt",
         ]
+        assert packed.namelist()[0].startswith(f"pier_{one.version_label}_00-00_")
+        assert packed.namelist()[0].endswith("_s410388421.mp4")
         assert packed.read(packed.namelist()[0]) == b"first take bytes" * 100
         assert packed.read(packed.namelist()[1]) == b"second"
         assert packed.read(packed.namelist()[2]) == b"third take"
