@@ -81,7 +81,12 @@ def _page(
     for number, window in enumerate(windows, start=1):
         request_span = services.window_request(window)
         seconds += Decimal(str(request_span.length))
-        takes = sorted(window.takes.all(), key=lambda take: take.created_at, reverse=True)
+        # A trashed take leaves the window's stack (and its comments with it) until restored.
+        takes = sorted(
+            (take for take in window.takes.all() if not take.is_trashed),
+            key=lambda take: take.created_at,
+            reverse=True,
+        )
         rows.append(
             {
                 "number": number,
@@ -281,7 +286,7 @@ def window_remove(request: AuthenticatedHttpRequest, code: str, pk: int) -> Http
 @require_POST
 def window_choose(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     window, _ = window_for(request, code, pk)
-    take = Take.objects.filter(code=request.POST.get("take", ""), window=window).first()
+    take = Take.objects.kept().filter(code=request.POST.get("take", ""), window=window).first()
     if take is None:
         messages.error(request, "That take was not made for this window.")
         return redirect("cut_detail", code=code)

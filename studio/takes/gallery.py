@@ -69,7 +69,8 @@ def _takes(
     cursor: tuple[datetime, int, int] | None,
 ) -> QuerySet[Take]:
     takes: QuerySet[Take] = (
-        Take.objects.filter(project__team=team)
+        Take.objects.kept()
+        .filter(project__team=team)
         .select_related("project", "clip", "created_by")
         .annotate(starred=Exists(TakeStar.objects.filter(take=OuterRef("pk"), user=user)))
         .order_by("-created_at", "-id")
@@ -117,7 +118,9 @@ def _renders(
     """The ready renders of the team's cuts that the filters let through: a render has no
     take's state (it shows under "Succeeded" too), resolution or star."""
     renders = (
-        CutRender.objects.filter(cut__project__team=team, state=RenderState.READY)
+        CutRender.objects.filter(
+            cut__project__team=team, cut__clip__trashed_at__isnull=True, state=RenderState.READY
+        )
         .select_related("cut__project", "cut__clip", "created_by")
         .order_by("-created_at", "-id")
     )
