@@ -74,6 +74,9 @@ def _page(
     clip = cut.clip
     duration = float(clip.duration or 0) or 1.0
     windows = list(cut.windows.select_related("chosen").prefetch_related("takes"))
+    for window in windows:
+        if window.chosen is not None and window.chosen.is_trashed:
+            window.chosen = None  # shown as not chosen while it is in the trash (not saved)
     shots = [at for at in clip.shot_cuts or () if 0 < at < duration]
     edit_form = forms.get("edit_form") or CutEditForm(clip=clip, windows=windows)
     rows = []

@@ -15,6 +15,7 @@ from django.db import transaction
 
 from accounts.models import Membership, User
 from studio.core.errors import Refused
+from studio.models import CutWindow
 from studio.projects.history import activity_log
 from studio.storage.files import delete_files
 from studio.takes.models import Take
@@ -53,8 +54,6 @@ def _membership(take: Take, by: User) -> Membership | None:
 
 def take_impact(take: Take) -> dict[str, int]:
     """What deleting a take takes away with it, for the confirmation dialog."""
-    from studio.models import CutWindow  # the cuts' models import takes
-
     live = [link for link in take.share_links.filter(revoked_at__isnull=True) if link.is_live]
     return {
         "comments": take.comments.count(),
@@ -146,6 +145,7 @@ def take_purge(take: Take) -> None:
         with transaction.atomic():
             take.comments.all().delete()
             take.share_links.all().delete()
+            CutWindow.objects.filter(chosen=take).update(chosen=None, take_sound=False)
             Take.objects.filter(pk=take.pk).update(
                 purge_after=None,
                 result="",

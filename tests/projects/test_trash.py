@@ -11,6 +11,8 @@ from django.urls import reverse
 
 from accounts.models import Role
 from studio.core.errors import Refused
+from studio.cuts import services as cuts
+from studio.cuts.renders import cut_plan
 from studio.governance.budgets import month_start
 from studio.governance.usage import team_usage
 from studio.library.trash import clip_trash
@@ -235,3 +237,21 @@ def test_a_take_whose_source_is_gone_says_so_and_offers_nothing_that_cannot_work
     assert f"The source clip was deleted on {when} by Alice; the edited take is kept." in page
     assert "Run again" not in page
     assert not ShareLink.objects.filter(revoked_at__isnull=False).exists()
+
+
+def test_a_trashed_take_leaves_its_cut_window_until_it_is_back(project, make_take, bob, as_bob):
+    clip = clip_row(project, fps=25.0)
+    cut = cuts.cut_create(clip=clip, author=bob, name="Clay cut")
+    window = cuts.window_add(cut=cut, start=1.0, end=4.0)
+    chosen = make_take(clip=clip, window=window, prompt="clay boats")
+    cuts.window_choose(window=window, take=chosen)
+    assert cut_plan(cut)["source_kept"] == []
+
+    take_trash(chosen, bob)
+
+    page = as_bob.get(reverse("cut_detail", args=[cut.code])).content.decode()
+    assert "clay boats" not in page and 'data-stack="no takes"' in page
+    assert cut_plan(cut)["source_kept"] == [1]  # a render keeps the source there
+    as_bob.post(reverse("take_restore", args=[chosen.code]))
+    assert "clay boats" in as_bob.get(reverse("cut_detail", args=[cut.code])).content.decode()
+    assert cut_plan(cut)["source_kept"] == []
