@@ -34,7 +34,51 @@ function trapTab(event, dialog) {
   }
 }
 
+// A link with data-dialog-fetch (the version stack's "Delete…" of each take) has no dialog in
+// the page: its confirmation page is fetched and its .delete-page shown in a shared <dialog>,
+// its Cancel link turned into a close button. Any failure falls back to following the link.
+async function openFetched(opener) {
+  const response = await fetch(opener.href, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const page = new DOMParser().parseFromString(await response.text(), "text/html");
+  const body = page.querySelector(".delete-page");
+  if (!body) throw new Error("no confirmation in the page");
+  let dialog = document.getElementById("fetched-dialog");
+  if (!dialog) {
+    dialog = document.createElement("dialog");
+    dialog.id = "fetched-dialog";
+    dialog.className = "dialog";
+    document.body.append(dialog);
+  }
+  const heading = body.querySelector("h1");
+  if (heading) {
+    const h2 = document.createElement("h2");
+    h2.id = "fetched-dialog-title";
+    h2.className = heading.className;
+    h2.textContent = heading.textContent;
+    heading.replaceWith(h2);
+  }
+  const cancel = body.querySelector(".dialog-actions a.btn");
+  if (cancel) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn";
+    button.dataset.dialogClose = "";
+    button.textContent = cancel.textContent;
+    cancel.replaceWith(button);
+  }
+  dialog.replaceChildren(...body.childNodes);
+  dialog.setAttribute("aria-labelledby", "fetched-dialog-title");
+  open(dialog, opener);
+}
+
 document.addEventListener("click", (event) => {
+  const fetched = event.target.closest?.("a[data-dialog-fetch]");
+  if (fetched && typeof HTMLDialogElement === "function") {
+    event.preventDefault();
+    openFetched(fetched).catch(() => { window.location.href = fetched.href; });
+    return;
+  }
   const opener = event.target.closest?.("[data-dialog-open]");
   if (opener) {
     const dialog = document.getElementById(opener.dataset.dialogOpen);

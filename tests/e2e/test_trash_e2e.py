@@ -27,6 +27,17 @@ def test_a_deleted_clip_says_what_it_affects_and_comes_back_from_the_trash(
     sign_in(page, live_server.url, "bob@example.com")
     page.goto(f"{live_server.url}/c/{clip.code}/")
 
+    # A version on the stack: its own confirmation, fetched into a dialog.
+    stack_delete = page.get_by_role("link", name=re.compile(r"^Delete v2\s?…$"))
+    stack_delete.click()
+    take_dialog = page.get_by_role("dialog", name="Delete v2?")
+    expect(take_dialog).to_contain_text("0 comments are hidden with it")
+    expect(take_dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    shot(page, f"trash-stack-dialog-{name}")
+    page.keyboard.press("Escape")
+    expect(take_dialog).to_be_hidden()
+    expect(stack_delete).to_be_focused()
+
     opener = page.get_by_role("link", name="Delete clip…")
     opener.focus()
     page.keyboard.press("Enter")
