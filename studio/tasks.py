@@ -8,6 +8,7 @@ from studio.governance import budgets
 from studio.library import clips, references, thumbnails
 from studio.library import processing as media
 from studio.models import Project
+from studio.projects.trash import trash_sweep
 from studio.providers.local import engine as local
 from studio.review import inbox
 from studio.storage import multipart
@@ -32,6 +33,7 @@ def sweep() -> None:
     thumbnails.thumbnails_backfill(limit=thumbnails.SWEEP_BATCH)
     references.references_clean_backfill(limit=references.CLEAN_BATCH)
     renders.renders_sweep()
+    trash_sweep()
 
 
 def render_cut(render_id: int) -> None:

@@ -10,6 +10,7 @@ from studio.cuts import views as cuts
 from studio.governance import admin_views, usage_views
 from studio.library import views as library
 from studio.ops import views as ops
+from studio.projects import trash_views
 from studio.projects import views as projects
 from studio.review import comment_views, inbox_views, share_views
 from studio.review import views as review
@@ -31,6 +32,12 @@ urlpatterns = [
     path("c/<str:code>/player/", library.clip_player, name="clip_player"),
     path("c/<str:code>/takes/", library.clip_takes, name="clip_takes"),
     path("c/<str:code>/delete/", library.clip_remove, name="clip_delete"),
+    path("c/<str:code>/restore/", trash_views.clip_restore_view, name="clip_restore"),
+    path(
+        "c/<str:code>/delete-for-good/",
+        trash_views.clip_delete_for_good_view,
+        name="clip_delete_for_good",
+    ),
     path("c/<str:code>/edit/", takes.take_new, name="take_new"),
     path("c/<str:code>/cuts/", cuts.cut_new, name="cut_new"),
     path("x/<str:code>/", cuts.cut_detail, name="cut_detail"),
@@ -63,10 +70,19 @@ urlpatterns = [
     path("k/<str:code>/describe/", takes.take_describe, name="take_describe"),
     path("k/<str:code>/share/", share_views.share_create, name="share_create"),
     path("k/<str:code>/export/", takes.take_export, name="take_export"),
+    path("k/<str:code>/delete/", takes.take_delete, name="take_delete"),
+    path("k/<str:code>/restore/", trash_views.take_restore_view, name="take_restore"),
+    path(
+        "k/<str:code>/delete-for-good/",
+        trash_views.take_delete_for_good_view,
+        name="take_delete_for_good",
+    ),
     path("shares/<str:code>/revoke/", share_views.share_revoke, name="share_revoke"),
     path("t/<str:code>/gallery/", takes.team_gallery, name="team_gallery"),
     path("t/<str:code>/gallery/bulk/", takes.gallery_bulk, name="gallery_bulk"),
     path("t/<str:code>/activity/", projects.team_activity, name="team_activity"),
+    path("t/<str:code>/trash/", trash_views.team_trash, name="team_trash"),
+    path("t/<str:code>/trash/empty/", trash_views.team_trash_empty, name="team_trash_empty"),
     path("t/<str:code>/usage/", usage_views.team_usage, name="team_usage"),
     path("t/<str:code>/usage.csv", usage_views.team_usage_csv, name="team_usage_csv"),
     path("t/<str:code>/budget/", usage_views.team_budget, name="team_budget"),

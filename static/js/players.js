@@ -414,6 +414,8 @@ export function pageKey(event) {
   if (event.defaultPrevented || event.isComposing || event.ctrlKey || event.altKey || event.metaKey) return null;
   const target = event.target instanceof Element ? event.target : document.body;
   if (target.closest(TYPING)) return null;
+  // A modal dialog (dialog.js) is what the keys are for while it is open, not the player behind.
+  if (document.querySelector("dialog[open]")) return null;
   return event.key.length === 1 ? event.key.toLowerCase() : event.key;
 }
 

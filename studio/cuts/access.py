@@ -15,7 +15,8 @@ def cut_for(
 ) -> tuple[Cut, Membership]:
     return get_for_user(
         request.user,
-        Cut.objects.select_related("project__team", "clip"),
+        # A cut goes with its clip to the trash (studio.library.trash).
+        Cut.objects.filter(clip__trashed_at__isnull=True).select_related("project__team", "clip"),
         need=need,
         team_path="project__team",
         code=code,

@@ -137,7 +137,13 @@ def plan_changes(before: dict[str, Any], now: dict[str, Any], step: float) -> li
 
 def _usable(window: CutWindow) -> bool:
     take = window.chosen
-    return take is not None and take.state == TakeState.SUCCEEDED and bool(take.result)
+    # A chosen take in the trash is not rendered: the window keeps the source until it is back.
+    return (
+        take is not None
+        and take.state == TakeState.SUCCEEDED
+        and bool(take.result)
+        and not take.is_trashed
+    )
 
 
 def _planned(window: CutWindow) -> dict[str, Any]:

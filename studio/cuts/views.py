@@ -74,6 +74,9 @@ def _page(
     clip = cut.clip
     duration = float(clip.duration or 0) or 1.0
     windows = list(cut.windows.select_related("chosen").prefetch_related("takes"))
+    for window in windows:
+        if window.chosen is not None and window.chosen.is_trashed:
+            window.chosen = None  # shown as not chosen while it is in the trash (not saved)
     shots = [at for at in clip.shot_cuts or () if 0 < at < duration]
     edit_form = forms.get("edit_form") or CutEditForm(clip=clip, windows=windows)
     rows = []
@@ -81,7 +84,12 @@ def _page(
     for number, window in enumerate(windows, start=1):
         request_span = services.window_request(window)
         seconds += Decimal(str(request_span.length))
-        takes = sorted(window.takes.all(), key=lambda take: take.created_at, reverse=True)
+        # A trashed take leaves the window's stack (and its comments with it) until restored.
+        takes = sorted(
+            (take for take in window.takes.all() if not take.is_trashed),
+            key=lambda take: take.created_at,
+            reverse=True,
+        )
         rows.append(
             {
                 "number": number,
@@ -283,7 +291,7 @@ def window_remove(request: AuthenticatedHttpRequest, code: str, pk: int) -> Http
 @require_POST
 def window_choose(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     window, _ = window_for(request, code, pk)
-    take = Take.objects.filter(code=request.POST.get("take", ""), window=window).first()
+    take = Take.objects.kept().filter(code=request.POST.get("take", ""), window=window).first()
     if take is None:
         messages.error(request, "That take was not made for this window.")
         return redirect("cut_detail", code=code)

@@ -27,7 +27,7 @@ from studio.media.probe import (
 )
 from studio.media.shots import shot_cuts
 from studio.media.transcode import fit, make_poster, make_thumbnail, transcode
-from studio.models import Clip, CutRender, InputClip, MediaState, Project
+from studio.models import Clip, InputClip, MediaState, Project
 from studio.projects.history import activity_log
 from studio.storage.files import (
     delete_files,
@@ -261,21 +261,6 @@ def video_info(clip: Clip) -> VideoInfo:
         has_audio=clip.has_audio,
         bit_rate=0,
     )
-
-
-def clip_delete(*, clip: Clip, actor: User | None = None) -> None:
-    activity_log(
-        team=clip.project.team,
-        actor=actor,
-        verb="deleted",
-        summary=f"deleted {clip.original_name}",
-        project=clip.project,
-    )
-    inputs = list(clip.inputs.all())
-    # The clip's cuts go with it, and their renders' videos, posters and joins' pictures.
-    made = [f for render in CutRender.objects.filter(cut__clip=clip) for f in render.files()]
-    delete_files(*media.files_of(clip), *(item.file for item in inputs), *made)
-    clip.delete()
 
 
 def input_clip_prepare(

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from studio.core.codes import new_code
-from studio.projects.models import Project
+from studio.projects.models import Project, Trashable
 
 
 class MediaState(models.TextChoices):
@@ -133,7 +133,7 @@ def media_url(kind: str, code: str, variant: str) -> str:
     return reverse("media_file", args=[kind, code, variant])
 
 
-class Clip(ProcessedMedia):
+class Clip(ProcessedMedia, Trashable):
     """A source video uploaded to a project."""
 
     CONTENT_TYPES = {

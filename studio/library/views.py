@@ -9,17 +9,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
+from studio.core.errors import Refused
 from studio.governance import budgets
 from studio.library.access import clip_for
-from studio.library.clips import clip_delete, clip_receive
+from studio.library.clips import clip_receive
 from studio.library.references import reference_delete, reference_receive
+from studio.library.trash import clip_impact, clip_trash
 from studio.library.uploads import handle_upload
 from studio.models import Clip, Reference
+from studio.projects.models import TRASH_KEEP
 from studio.review.versions import GRID_MAX, GRID_MIN, version_stack
 
 
@@ -45,9 +48,14 @@ def _takes_context(request: AuthenticatedHttpRequest, clip: Clip) -> dict[str, A
 @login_required
 @require_GET
 def clip_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    clip, membership = clip_for(request, code)
+    clip, membership = clip_for(request, code, trashed=True)
     team_switch(user=request.user, team=clip.project.team)
+    if clip.is_trashed:  # an old link, or a comment's: say where it went
+        messages.info(request, f"{clip.original_name} is in the trash.")
+        return redirect("team_trash", code=clip.project.team.code)
     context = {"clip": clip, "project": clip.project, "membership": membership}
+    if membership.can_edit:
+        context |= _delete_context(clip)
     if membership.can_edit:
         context["budget_warnings"] = budgets.budgets_warnings_shown(
             project=clip.project, author=request.user
@@ -80,14 +88,29 @@ def clip_player(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def clip_remove(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    clip, _ = clip_for(request, code, need="edit")
-    project = clip.project
-    name = clip.original_name
-    clip_delete(clip=clip, actor=request.user)
-    messages.success(request, f"{name} was deleted.")
-    return redirect("project_detail", code=project.code)
+    """GET: what deleting the clip affects, asked on a page of its own (the clip page asks in a
+    dialog, studio/js/dialog.js). POST: the clip and its takes go to the team's trash."""
+    clip, membership = clip_for(request, code, need="edit")
+    if request.method == "GET":
+        context = {"clip": clip, "project": clip.project, "membership": membership}
+        return render(request, "library/clip_delete.html", context | _delete_context(clip))
+    try:
+        clip_trash(clip, request.user)
+    except Refused as refused:
+        messages.error(request, str(refused))
+        return redirect("clip_detail", code=clip.code)
+    messages.success(
+        request,
+        f"{clip.original_name} is in the trash with its takes. It can be restored from the "
+        f"trash for {TRASH_KEEP.days} days.",
+    )
+    return redirect("project_detail", code=clip.project.code)
+
+
+def _delete_context(clip: Clip) -> dict[str, Any]:
+    return {"impact": clip_impact(clip), "keep_days": TRASH_KEEP.days}
 
 
 @login_required

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from typing import Any, Self
+
 from django.db import models
 from django.utils import timezone
 
@@ -58,3 +61,75 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+
+# How long a deleted clip or take waits in its team's trash before the sweep removes it for good.
+TRASH_KEEP = timedelta(days=30)
+
+
+class TrashQuerySet(models.QuerySet):
+    def kept(self) -> Self:
+        """What the team sees: everything not in the trash."""
+        return self.filter(trashed_at__isnull=True)
+
+    def in_trash(self) -> Self:
+        """What the trash page lists: trashed, and not yet due to be removed for good."""
+        return self.filter(trashed_at__isnull=False, purge_after__gt=timezone.now())
+
+    def due(self, now: datetime | None = None) -> Self:
+        """What the sweep removes for good: expired, or emptied from the trash."""
+        return self.filter(trashed_at__isnull=False, purge_after__lte=now or timezone.now())
+
+
+class Trashable(models.Model):
+    """A clip or take that goes to its team's trash for TRASH_KEEP before it is removed.
+
+    `purge_after` is when the sweep removes it (studio.projects.trash); "Delete for good" and
+    "Empty trash" only bring that moment to now, so no file is removed in a web request.
+    """
+
+    trashed_at = models.DateTimeField(null=True, blank=True)
+    trashed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    purge_after = models.DateTimeField(null=True, blank=True)
+
+    objects = TrashQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_trashed(self) -> bool:
+        return self.trashed_at is not None
+
+    def _trash_rows(self) -> Any:
+        return type(self)._default_manager.filter(pk=self.pk)
+
+    def trash(self, by: User | None, **fields: Any) -> bool:
+        """Move to the trash (compare-and-set: False when it already is)."""
+        now = timezone.now()
+        values = {"trashed_at": now, "trashed_by": by, "purge_after": now + TRASH_KEEP, **fields}
+        if not self._trash_rows().filter(trashed_at__isnull=True).update(**values):
+            return False
+        for name, value in values.items():
+            setattr(self, name, value)
+        return True
+
+    def restore(self, **fields: Any) -> bool:
+        """Back out of the trash, unless the sweep is already due to remove it."""
+        values = {"trashed_at": None, "trashed_by": None, "purge_after": None, **fields}
+        rows = self._trash_rows().filter(trashed_at__isnull=False, purge_after__gt=timezone.now())
+        if not rows.update(**values):
+            return False
+        for name, value in values.items():
+            setattr(self, name, value)
+        return True
+
+    def purge_now(self) -> bool:
+        """Ask the sweep to remove it for good at its next pass (delete for good, empty)."""
+        return bool(
+            self._trash_rows()
+            .filter(trashed_at__isnull=False, purge_after__gt=timezone.now())
+            .update(purge_after=timezone.now())
+        )

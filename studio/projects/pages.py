@@ -21,10 +21,13 @@ def render_team_page(
     request: HttpRequest, membership: Membership, form: ProjectForm, status: int = 200
 ) -> HttpResponse:
     team = membership.team
-    ready = Clip.objects.filter(project=OuterRef("pk"), state=MediaState.READY)
+    ready = Clip.objects.kept().filter(project=OuterRef("pk"), state=MediaState.READY)
     projects: list[Any] = list(
         team.projects.select_related("created_by").annotate(
-            clip_count=Count("clips", filter=~Q(clips__state=MediaState.REJECTED)),
+            clip_count=Count(
+                "clips",
+                filter=~Q(clips__state=MediaState.REJECTED) & Q(clips__trashed_at__isnull=True),
+            ),
             poster_clip=Subquery(
                 ready.exclude(poster="").order_by("-created_at").values("code")[:1]
             ),

@@ -88,11 +88,13 @@ def project_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 
 
 def _library(project: Project, membership: object) -> dict[str, object]:
-    clips = project.clips.select_related("uploaded_by")
+    clips = project.clips.kept().select_related("uploaded_by")
     references = project.references.select_related("uploaded_by")
-    recent_takes = list(project.takes.select_related("clip", "created_by")[:50])
+    recent_takes = list(project.takes.kept().select_related("clip", "created_by")[:50])
     # The finished renders of the project's cuts, each its own kind of entry.
-    renders = CutRender.objects.filter(cut__project=project, state=RenderState.READY)
+    renders = CutRender.objects.filter(
+        cut__project=project, cut__clip__trashed_at__isnull=True, state=RenderState.READY
+    )
     renders = renders.select_related("cut__clip").order_by("-created_at")[:20]
     takes_active = any(take.is_active for take in recent_takes)
     pending = takes_active or any(item.is_pending for item in (*clips, *references))

@@ -87,8 +87,9 @@ def _done(
 @login_required
 @require_GET
 def take_comments(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    """An open take page asks for what changed since its cursor, every few seconds."""
-    take, membership = take_for(request, code)
+    """An open take page asks for what changed since its cursor, every few seconds (also once
+    the take went to the trash meanwhile: reading is harmless, writing is refused)."""
+    take, membership = take_for(request, code, trashed=True)
     since = poll_since(request.GET.get("since", ""))
     return JsonResponse(
         panel_changes(request, take=take, clip=None, membership=membership, since=since)
@@ -110,7 +111,7 @@ def render_comments(request: AuthenticatedHttpRequest, code: str, number: int) -
 @login_required
 @require_GET
 def clip_comments(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    clip, membership = clip_for(request, code)
+    clip, membership = clip_for(request, code, trashed=True)  # as take_comments
     since = poll_since(request.GET.get("since", ""))
     return JsonResponse(
         panel_changes(request, take=None, clip=clip, membership=membership, since=since)

@@ -175,6 +175,9 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
         )
     link = shares.share_find(token)
     if link is None:
+        if gone := shares.share_gone(token):
+            page = render(request, "review/share_gone.html", {"message": gone}, status=410)
+            return _public(page)
         raise _not_found()
     unlocked = request.session.get(f"share-ok-{link.code}", False)
     if link.password_hash and not unlocked:

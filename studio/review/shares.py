@@ -79,7 +79,39 @@ def share_find(token: str) -> ShareLink | None:
         .filter(token_hash=token_digest(token))
         .first()
     )
-    return link if link is not None and link.is_live else None
+    return link if link is not None and link.is_live and not trashed_subject(link) else None
+
+
+def trashed_subject(link: ShareLink) -> str:
+    """What of the link's subject is in the trash ('' when nothing): a link stops the moment
+    its take, or the clip of its take or render, goes there."""
+    if link.take is not None:
+        if link.take.is_trashed:
+            return "take"
+        return "clip" if link.take.clip is not None and link.take.clip.is_trashed else ""
+    if link.render is not None and link.render.cut.clip.is_trashed:
+        return "clip"
+    return ""
+
+
+def share_gone(token: str) -> str:
+    """For a link that would still work but for the trash, what guests are told; '' otherwise."""
+    if not token or len(token) > 100:
+        return ""
+    link = (
+        ShareLink.objects.select_related("take__clip", "render__cut__clip")
+        .filter(token_hash=token_digest(token))
+        .first()
+    )
+    if link is None or not link.is_live:
+        return ""
+    what = trashed_subject(link)
+    if not what:
+        return ""
+    shown = "take" if link.take is not None else "cut"
+    if what == "take":
+        return "This link no longer works: the take was deleted."
+    return f"This link no longer works: the {shown}'s source clip was deleted."
 
 
 def share_password_ok(link: ShareLink, password: str) -> bool:

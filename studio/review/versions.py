@@ -98,7 +98,8 @@ def version_stack(*, clip: Clip, limit: int = STACK_LIMIT) -> tuple[list[Version
     take it came from, and how many versions the clip has."""
     index = version_index(clip)
     newest = list(
-        Take.objects.filter(clip=clip)
+        Take.objects.kept()
+        .filter(clip=clip)
         .select_related("clip", "created_by", "review_changed_by")
         .order_by("-created_at", "-pk")[:limit]
     )
@@ -112,7 +113,8 @@ def version_stack(*, clip: Clip, limit: int = STACK_LIMIT) -> tuple[list[Version
         parent_diff(version, parents, references)
         version.comments_open, version.comments_all = counts.get(take.pk, (0, 0))
         versions.append(version)
-    return versions, len(index)
+    # Numbers stay as they were given (a trashed take keeps its own); the count is what shows.
+    return versions, Take.objects.kept().filter(clip=clip).count()
 
 
 def _parents(clip: Clip, takes: list[Take]) -> dict[int, Take]:
@@ -121,7 +123,7 @@ def _parents(clip: Clip, takes: list[Take]) -> dict[int, Take]:
     found = {take.pk: take for take in takes}
     wanted = {take.run_of_id for take in takes if take.run_of_id} - found.keys()
     if wanted:
-        rows = Take.objects.filter(pk__in=wanted, project__team_id=clip.project.team_id)
+        rows = Take.objects.kept().filter(pk__in=wanted, project__team_id=clip.project.team_id)
         found |= {take.pk: take for take in rows.select_related("clip")}
     return found
 
@@ -225,7 +227,7 @@ def grid_versions(*, clip: Clip, codes: list[str], batch: str = "") -> list[Vers
     if batch:
         if codes:
             raise Refused("Open one variation set, or choose takes from the stack, not both.")
-        takes = list(Take.objects.filter(clip=clip, batch=batch)[: GRID_MAX + 1])
+        takes = list(Take.objects.kept().filter(clip=clip, batch=batch)[: GRID_MAX + 1])
         if not takes:
             raise Refused("This variation set is not one of this clip's.")
         if len(takes) > GRID_MAX:
@@ -234,7 +236,7 @@ def grid_versions(*, clip: Clip, codes: list[str], batch: str = "") -> list[Vers
         wanted = list(dict.fromkeys(code for code in codes if code))
         if not GRID_MIN <= len(wanted) <= GRID_MAX:
             raise Refused(CHOOSE_FOR_GRID)
-        takes = list(Take.objects.filter(clip=clip, code__in=wanted))
+        takes = list(Take.objects.kept().filter(clip=clip, code__in=wanted))
         if len(takes) != len(wanted):
             raise Refused(NOT_OF_THIS_CLIP)
     return versions_of(clip, takes)
@@ -252,7 +254,9 @@ def compare_pair(*, clip: Clip, codes: list[str]) -> tuple[Take, Take]:
     wanted = list(dict.fromkeys(code for code in codes if code))
     if len(wanted) != 2:
         raise Refused("Choose exactly two takes of this clip to compare.")
-    takes = list(Take.objects.filter(clip=clip, code__in=wanted).order_by("created_at", "pk"))
+    takes = list(
+        Take.objects.kept().filter(clip=clip, code__in=wanted).order_by("created_at", "pk")
+    )
     if len(takes) != 2:
         raise Refused("Only takes of this clip can be compared here.")
     if any(take.state != TakeState.SUCCEEDED for take in takes):

@@ -60,9 +60,9 @@ def bulk_takes(*, team: Team, codes: list[str]) -> Outcome:
     wanted = list(dict.fromkeys(code for code in codes if code))[:MOST]
     found = {
         take.code: take
-        for take in Take.objects.filter(project__team=team, code__in=wanted).select_related(
-            "project__team", "clip"
-        )
+        for take in Take.objects.kept()
+        .filter(project__team=team, code__in=wanted)
+        .select_related("project__team", "clip")
     }
     outcome = Outcome()
     for code in wanted:

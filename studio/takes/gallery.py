@@ -166,7 +166,8 @@ def _takes(
 ) -> QuerySet[Take]:
     mine = Exists(TakeStar.objects.filter(take=OuterRef("pk"), user=user))
     takes: QuerySet[Take] = (
-        Take.objects.filter(project__team=team)
+        Take.objects.kept()
+        .filter(project__team=team)
         .select_related("project", "clip", "created_by")
         .annotate(starred=mine)
     )
@@ -219,7 +220,7 @@ def _renders(
     """The ready renders of the team's cuts that the filters let through: a render has no
     take's state (it shows under "Succeeded" too), resolution or star."""
     renders = CutRender.objects.filter(
-        cut__project__team=team, state=RenderState.READY
+        cut__project__team=team, cut__clip__trashed_at__isnull=True, state=RenderState.READY
     ).select_related("cut__project", "cut__clip", "created_by")
     if filters.resolution or filters.starred or filters.state not in ("", TakeState.SUCCEEDED):
         return renders.none()

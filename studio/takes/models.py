@@ -20,7 +20,7 @@ from accounts.models import User
 from studio.core.codes import new_code
 from studio.core.filenames import safe_stem, window_timecode
 from studio.library.models import Clip, InputClip, Poster, Reference, kind_of, media_url
-from studio.projects.models import Activity, Project
+from studio.projects.models import Activity, Project, Trashable
 from studio.providers.catalogue import About, about
 from studio.takes.lifecycle import (
     ACTIVE_TAKE_STATES,
@@ -57,7 +57,7 @@ class Lineage(models.TextChoices):
     VARIATION = "variation", "Variation"
 
 
-class Take(models.Model):
+class Take(Trashable):
     """One edit request: a clip window, parameters and references, sent to one provider."""
 
     code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
@@ -113,6 +113,8 @@ class Take(models.Model):
     )
     lineage = models.CharField(max_length=10, choices=Lineage.choices, blank=True)
     batch = models.CharField(max_length=16, blank=True, db_index=True)
+    # In the trash because its clip went there: it comes back when the clip is restored.
+    trashed_with_clip = models.BooleanField(default=False)
     # The window of a cut this take was made for (studio/cuts): its request is the window with
     # up to a second of source on each side (start_ms, length_ms), the window's version stack.
     window = models.ForeignKey(
@@ -195,6 +197,21 @@ class Take(models.Model):
             f"s{self.seed}",
         )
         return "_".join(part for part in parts if part)
+
+    @property
+    def source_gone(self) -> bool:
+        """Its source clip was deleted (for good, or to the trash): no Before, nothing to run."""
+        return self.clip is None or self.clip.is_trashed
+
+    @property
+    def source_gone_note(self) -> str:
+        """What the Before side says once the source is gone, with when and by whom if known."""
+        clip = self.clip
+        if clip is None or clip.trashed_at is None:
+            return "The source clip was deleted; the edited take is kept."
+        when = timezone.localtime(clip.trashed_at).strftime("%-d %b %Y")
+        by = clip.trashed_by.display_name if clip.trashed_by else "someone"
+        return f"The source clip was deleted on {when} by {by}; the edited take is kept."
 
     @property
     def is_active(self) -> bool:

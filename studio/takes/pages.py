@@ -12,10 +12,11 @@ from django.utils import timezone
 from accounts.http import AuthenticatedHttpRequest
 from studio.models import Take, TakeStar, TakeState
 from studio.ops import health
+from studio.projects.models import TRASH_KEEP
 from studio.review.comments import subject_fps
 from studio.review.forms import ShareLinkForm
 from studio.review.versions import take_parent_version
-from studio.takes import estimates
+from studio.takes import estimates, trash
 from studio.takes.parameters import EditParameters
 from studio.takes.queue import take_place
 
@@ -57,17 +58,19 @@ def take_page_context(
     context = status_context(take, membership)
     context["references"] = take.references.order_by("takereference__position")
     siblings = (
-        Take.objects.filter(clip=take.clip, state=TakeState.SUCCEEDED)
+        Take.objects.kept()
+        .filter(clip=take.clip, state=TakeState.SUCCEEDED)
         .exclude(pk=take.pk)
         .select_related("clip")
     )
-    context["other_takes"] = list(siblings.order_by("-created_at")[:50]) if take.clip else []
+    shown = take.clip is not None and not take.is_trashed
+    context["other_takes"] = list(siblings.order_by("-created_at")[:50]) if shown else []
     other = next((t for t in context["other_takes"] if t.code == request.GET.get("with")), None)
     context["with_take"] = other
     context["diff"] = parameter_diff(other, take) if other else []
     context["from_parent"] = take_parent_version(take)
     context["starred"] = TakeStar.objects.filter(take=take, user=request.user).exists()
-    links = list(take.share_links.all()) if membership.can_edit else []
+    links = list(take.share_links.all()) if membership.can_edit and not take.is_trashed else []
     context["share_links"] = links
     # A new link's address is shown once, just after it was made (share_create put it there).
     new = ((link.code, request.session.pop(f"share-{link.code}", "")) for link in links)
@@ -80,13 +83,29 @@ def take_page_context(
     context["variation_costs"] = [(n, each * n) for n in (2, 3, 4)]
     context["share_form"] = share_form or ShareLinkForm()
     context["comment_panel"] = None
-    if take.state == TakeState.SUCCEEDED:
+    context |= _trash_context(take, membership)
+    if take.state == TakeState.SUCCEEDED and not take.is_trashed:
         from studio.review.panels import comment_panel  # it reaches takes through this module
 
         context["comment_panel"] = comment_panel(request, take=take, membership=membership)
         if other is not None:  # the left video is another take: comments go on this one
             context["comment_panel"]["sides"] = ["after"]
     return context
+
+
+def _trash_context(take: Take, membership: Any) -> dict[str, Any]:
+    """A take in the trash shows when it goes for good and who may bring it back; one that is
+    not offers Delete to editors, with what that affects."""
+    if take.is_trashed:
+        return {"may_restore": trash.take_may_restore(take, membership.user, membership)}
+    if membership.can_edit and not take.is_active:
+        return delete_context(take)
+    return {}
+
+
+def delete_context(take: Take) -> dict[str, Any]:
+    """What the take's delete dialog (and its no-JavaScript page) says deleting it affects."""
+    return {"impact": trash.take_impact(take), "keep_days": TRASH_KEEP.days}
 
 
 def parameter_diff(a: Take, b: Take) -> list[dict[str, Any]]:

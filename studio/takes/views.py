@@ -25,12 +25,13 @@ from studio.core import errors
 from studio.core.http import wants_json
 from studio.governance import budgets
 from studio.models import Clip, Lineage, MediaState, ReviewStatus, Take, TakeState
+from studio.projects.models import TRASH_KEEP
 from studio.projects.services import ARCHIVED_NO_TAKES
 from studio.providers.catalogue import about
-from studio.takes import bulk, create, download, estimates, gallery
+from studio.takes import bulk, create, download, estimates, gallery, trash
 from studio.takes.access import take_for
 from studio.takes.forms import AdoptTaskForm, TakeForm
-from studio.takes.pages import status_context, take_page_context
+from studio.takes.pages import delete_context, status_context, take_page_context
 from studio.takes.parameters import Resolution
 
 
@@ -39,7 +40,7 @@ from studio.takes.parameters import Resolution
 def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     clip, membership = get_for_user(
         request.user,
-        Clip.objects.select_related("project__team"),
+        Clip.objects.kept().select_related("project__team"),
         need="edit",
         team_path="project__team",
         code=code,
@@ -54,7 +55,7 @@ def take_new(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         messages.error(request, clip.edit_problem)
         return redirect("clip_detail", code=clip.code)
     initial: dict[str, Any] = {"length": min(5.0, round(clip.duration or 0, 1)), "start": 0}
-    source = Take.objects.filter(clip=clip, code=request.GET.get("from", "")).first()
+    source = Take.objects.kept().filter(clip=clip, code=request.GET.get("from", "")).first()
     if source is not None:  # Remix: start from that take's parameters
         initial |= source.parameters.as_dict() | {
             "start": source.start_ms / 1000,
@@ -114,7 +115,7 @@ def _create_from_form(
 @login_required
 @require_GET
 def take_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    take, membership = take_for(request, code)
+    take, membership = take_for(request, code, trashed=True)
     team_switch(user=request.user, team=take.project.team)
     context = take_page_context(request, take, membership)
     return render(request, "takes/take_detail.html", context)
@@ -123,7 +124,7 @@ def take_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_GET
 def take_status(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    take, membership = take_for(request, code)
+    take, membership = take_for(request, code, trashed=True)
     return render(request, "takes/take_detail.html#status", status_context(take, membership))
 
 
@@ -150,7 +151,7 @@ def take_variations(request: AuthenticatedHttpRequest, code: str) -> HttpRespons
     take, _ = take_for(request, code, need="edit")
     # Looked up, not parsed: "²" and 5000-digit numbers pass str.isdigit() but not int().
     count = VARIATION_COUNTS.get(request.POST.get("count", ""), 0)
-    if not count or take.clip is None or take.clip.state != MediaState.READY:
+    if not count or take.source_gone or take.clip is None or take.clip.state != MediaState.READY:
         messages.error(request, "Choose 2 to 4 variations of a take whose clip still exists.")
         return redirect("take_detail", code=take.code)
     try:
@@ -171,7 +172,7 @@ def take_variations(request: AuthenticatedHttpRequest, code: str) -> HttpRespons
 @require_POST
 def take_again(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     take, _ = take_for(request, code, need="edit")
-    if take.clip is None or take.clip.state != MediaState.READY:
+    if take.source_gone or take.clip is None or take.clip.state != MediaState.READY:
         messages.error(request, "The source clip of this take is gone, so it cannot run again.")
         return redirect("take_detail", code=take.code)
     try:
@@ -378,6 +379,30 @@ def take_describe(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         notes=request.POST.get("notes", "")[:4000],
     )
     return redirect("take_detail", code=take.code)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def take_delete(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """GET: what deleting the take affects, on a page of its own (the take page and the version
+    stack ask in a dialog). POST: the take goes to the team's trash."""
+    take, membership = take_for(request, code, need="edit")
+    if request.method == "GET":
+        context = {"take": take, "project": take.project, "membership": membership}
+        return render(request, "takes/take_delete.html", context | delete_context(take))
+    try:
+        trash.take_trash(take, request.user)
+    except errors.Refused as refused:
+        messages.error(request, str(refused))
+        return redirect("take_detail", code=take.code)
+    messages.success(
+        request,
+        f"The take {trash.take_label(take)} is in the trash. It can be restored from the trash "
+        f"for {TRASH_KEEP.days} days.",
+    )
+    if take.clip is not None:
+        return redirect("clip_detail", code=take.clip.code)
+    return redirect("project_detail", code=take.project.code)
 
 
 @login_required

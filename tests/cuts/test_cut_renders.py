@@ -24,7 +24,7 @@ from PIL import Image
 from studio.core.errors import Refused
 from studio.cuts import renders, services
 from studio.cuts.models import CutRender, RenderState
-from studio.library.clips import clip_delete
+from studio.library.trash import clip_purge, clip_trash
 from studio.media.cut import CutReport, Seam
 from studio.media.probe import probe
 from studio.models import Take, TakeState
@@ -403,7 +403,9 @@ def test_deleting_a_render_or_its_clip_deletes_its_pictures(planned, bob, settin
     renders.cut_render_delete(render=first)
     assert not folder.exists() and not CutRender.objects.filter(pk=first.pk).exists()
     assert len([n for n in files_under(settings.MEDIA_ROOT) if "/cuts/" in f"/{n}"]) == 6
-    clip_delete(clip=planned.clip, actor=bob)
+    clip_trash(planned.clip, bob)
+    assert [n for n in files_under(settings.MEDIA_ROOT) if "/cuts/" in f"/{n}"]  # in the trash
+    clip_purge(planned.clip)
     assert not [n for n in files_under(settings.MEDIA_ROOT) if "/cuts/" in f"/{n}"]
 
 

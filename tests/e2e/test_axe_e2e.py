@@ -30,7 +30,7 @@ from studio.library import references
 from studio.models import Clip, MediaState, Project, ReviewStatus, Take, TakeState
 from studio.ops import health
 from studio.review import comments, shares
-from studio.takes import create, gallery
+from studio.takes import create, gallery, trash
 from studio.takes.parameters import EditParameters
 from tests.conftest import PASSWORD, client_for, last_link, make_user, upload_clip
 from tests.cuts.rows import render_row
@@ -310,8 +310,10 @@ def test_every_signed_out_page_passes_axe(
     expect(page.locator("[data-compare]")).to_be_visible()
     pages.check("protected share page, unlocked")
     pages.check("404 (signed out)", "/no-such-page/", h1="Not found")
+    trash.take_trash(studio.succeeded, alice)
+    pages.check("share page of a deleted take", studio.share_url, h1="no longer works")
 
-    assert len(pages.checked) == 35, pages.checked
+    assert len(pages.checked) == 36, pages.checked
 
 
 def alice_user() -> Any:
@@ -436,8 +438,27 @@ def test_every_page_of_the_teams_work_passes_axe(
     pages.check("navigation menu open (390 px)")
     page.set_viewport_size(DESKTOP)
     pages.check("history", f"/t/{team.code}/activity/")
+    # Deleting: the dialogs open, the no-JavaScript confirmation page, the trash.
+    pages.check("clip", f"/c/{clip.code}/")
+    page.get_by_role("link", name="Delete clip…").click()
+    expect(page.get_by_role("dialog", name="Delete harbour.mp4?")).to_be_visible()
+    pages.check("clip: delete dialog open")
+    delete_page = f"/c/{clip.code}/delete/"
+    pages.check("clip: delete confirmation page", delete_page, h1="Delete harbour.mp4?")
+    pages.check("take succeeded", f"/k/{studio.other.code}/")
+    page.get_by_role("link", name="Delete take…").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    pages.check("take: delete dialog open")
+    trash.take_trash(studio.other, alice_user())
+    pages.check("take in the trash", f"/k/{studio.other.code}/")
+    expect(page.locator("#take-trashed")).to_be_visible()
+    pages.check("trash", f"/t/{team.code}/trash/", h1="Trash")
+    expect(page.locator(f'[data-trash="take-{studio.other.code}"]')).to_be_visible()
+    page.get_by_role("button", name=re.compile("^Delete for good")).click()
+    pages.check("trash: delete for good dialog open")
+    pages.phone("trash", f"/t/{team.code}/trash/", h1="Trash")
 
-    assert len(pages.checked) == 44, pages.checked
+    assert len(pages.checked) == 53, pages.checked
 
 
 def test_budget_administration_and_role_pages_pass_axe(

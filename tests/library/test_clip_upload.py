@@ -11,10 +11,12 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from studio.library import clips
 from studio.models import Clip, MediaState
 from studio.projects import services
+from studio.projects.trash import trash_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -217,6 +219,9 @@ def test_delete_removes_every_file(as_bob, project, samples):
     assert len(stored_files()) == 5  # source, proxy, poster, thumbnail, filmstrip
     response = as_bob.post(reverse("clip_delete", args=[clip.code]))
     assert response.status_code == 302
+    assert len(stored_files()) == 5  # in the trash: nothing is removed yet
+    Clip.objects.filter(pk=clip.pk).update(purge_after=timezone.now())  # emptied
+    trash_sweep()
     assert not Clip.objects.exists() and stored_files() == []
 
 

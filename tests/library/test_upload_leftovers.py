@@ -18,10 +18,12 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from studio.library import clips, references
 from studio.library import processing as media
 from studio.models import Clip, MediaState, Reference
+from studio.projects.trash import trash_sweep
 from tests.cluster import ROOT, Cluster, cluster_env, wait_for
 from tests.conftest import client_for, upload_clip
 from tests.samples import make_image
@@ -65,6 +67,8 @@ def test_a_deleted_clip_leaves_no_folder(as_bob, project, samples):
     clips.input_clip_prepare(clip=clip, start=1.0, length=3.0)  # a provider input, too
     assert f"clips/{project.code}/{clip.code}" in folders()
     as_bob.post(reverse("clip_delete", args=[clip.code]))
+    Clip.objects.filter(pk=clip.pk).update(purge_after=timezone.now())  # the trash emptied
+    trash_sweep()
     assert f"clips/{project.code}/{clip.code}" not in folders()
 
 

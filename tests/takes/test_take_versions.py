@@ -40,6 +40,13 @@ def test_the_migration_numbers_existing_takes_in_the_order_they_were_made(make_t
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate([("studio", "0027_take_version")])
-    versions = dict(Take.objects.values_list("pk", "version"))
-    assert versions == {early.pk: 1, late.pk: 2}
-    assert Clip.objects.get().takes_asked == 2
+    # The models as of that migration: today's have fields that later migrations add.
+    apps = executor.loader.project_state(("studio", "0027_take_version")).apps
+    try:
+        versions = dict(apps.get_model("studio", "Take").objects.values_list("pk", "version"))
+        assert versions == {early.pk: 1, late.pk: 2}
+        assert apps.get_model("studio", "Clip").objects.get().takes_asked == 2
+    finally:  # the tests after this one need today's tables
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
