@@ -1,5 +1,5 @@
 """The gallery's bulk actions on several takes at once: download them as one zip, set their
-review status, star or unstar them (docs/review.md "The gallery").
+review status, star or unstar them, move them to the team trash (docs/review.md "The gallery").
 
 Each action takes only the team's takes the person may see (codes of other teams' takes, or of
 takes that are gone, are refused like the ones that do not exist) and says in words what it
@@ -22,6 +22,7 @@ from studio.review.comments import take_review_set
 from studio.storage.files import STORAGE_ERRORS
 from studio.storage.services import bucket_of
 from studio.takes.gallery import take_star
+from studio.takes.trash import take_trash
 
 MOST = 100  # takes one bulk action handles: a few pages' worth
 CHUNK = 1024 * 1024
@@ -29,6 +30,8 @@ NOT_FOUND = "not found (deleted, or not one of this team's takes)"
 VIEWERS_CANNOT = "viewers cannot set a review status"
 NO_VIDEO = "it has no finished video to download"
 GONE = "its video is no longer stored"
+STILL_MADE = "still being made: cancel it first, or wait until it finishes"
+VIEWERS_CANNOT_DELETE = "viewers cannot delete takes"
 
 
 @dataclass
@@ -97,6 +100,26 @@ def takes_star(*, takes: Outcome, user: User, starred: bool) -> Outcome:
     for take in takes.done:
         take_star(take=take, user=user, starred=starred)
     return takes
+
+
+def takes_to_trash(*, takes: Outcome, user: User, membership: Membership) -> Outcome:
+    """Move each take to the team trash (restorable for 30 days) through the trash's own
+    service; a take still being made, or a viewer's request, is refused with the reason."""
+    outcome = Outcome(refused=list(takes.refused))
+    for take in takes.done:
+        if not membership.can_edit:
+            outcome.refused.append((take.list_name, VIEWERS_CANNOT_DELETE))
+            continue
+        if take.is_active:
+            outcome.refused.append((take.list_name, STILL_MADE))
+            continue
+        try:
+            take_trash(take, user)
+        except Refused as refused:
+            outcome.refused.append((take.list_name, str(refused).rstrip(".")))
+        else:
+            outcome.done.append(take)
+    return outcome
 
 
 def take_zip_name(take: Take) -> str:

@@ -310,7 +310,7 @@ BULK_DONE = {"star": "starred", "unstar": "unstarred"}
 @require_POST
 def gallery_bulk(request: AuthenticatedHttpRequest, code: str) -> HttpResponseBase:
     """The gallery's bulk actions on the ticked takes: download a zip, set the review status,
-    star or unstar. Every outcome is said in words on the gallery it came from."""
+    star or unstar, move to the trash. Every outcome is said in words on the gallery."""
     membership = get_team_for_user(request.user, code)
     post = request.POST
     back = post.get("next", "")
@@ -330,6 +330,9 @@ def gallery_bulk(request: AuthenticatedHttpRequest, code: str) -> HttpResponseBa
                 takes=takes, status=status, user=request.user, membership=membership
             )
             done = f"set to {ReviewStatus(status).label}"
+        elif action == "trash":
+            outcome = bulk.takes_to_trash(takes=takes, user=request.user, membership=membership)
+            done = "moved to the trash (restorable there for 30 days)"
         elif action in BULK_DONE:
             outcome = bulk.takes_star(takes=takes, user=request.user, starred=action == "star")
             done = BULK_DONE[action]

@@ -126,6 +126,15 @@ def test_select_three_set_review_status_and_download(
     page.get_by_role("link", name="Clear the selection").click()
     expect(bar.locator("[data-bulk-count]")).to_have_text("Tick takes to act on several at once.")
     shot(page, "gallery-finding-approved-1024")
+    # Two go to the trash together: their cards leave the gallery, the others stay.
+    for take in chosen[:2]:
+        page.get_by_label(f"Select {take.list_name}").check()
+    bar.get_by_role("button", name="Move to trash").click()
+    expect(page.get_by_role("status").filter(has_text="2 takes moved to the trash")).to_be_visible()
+    expect(page.locator("li.gallery-card[data-take]")).to_have_count(4)
+    for take in chosen[:2]:
+        expect(page.locator(f"li.gallery-card[data-take='{take.code}']")).to_have_count(0)
+    assert set(Take.objects.in_trash()) == set(chosen[:2])
 
 
 def test_version_stack_and_take_page_compare_with_the_parent(

@@ -210,6 +210,33 @@ def test_bulk_review_status_by_an_editor(as_bob, bob, alice, team, pier):
     assert said(again) == ["3 takes set to Needs review."]
 
 
+def test_bulk_move_to_trash_moves_what_it_may_and_says_why_not_the_rest(
+    as_bob, as_carol, bob, team, pier
+):
+    done = [made(pier, bob, n) for n in range(2)]
+    running = made(pier, bob, 5, state=TakeState.RUNNING)
+    # A viewer is refused every take in words, and is not offered the button.
+    response = bulk(as_carol, team, "trash", done)
+    names = ", ".join(t.list_name for t in done)
+    assert said(response) == [
+        f"No take changed; 2 could not be: viewers cannot delete takes ({names})."
+    ]
+    assert 'value="trash"' not in as_carol.get(gallery_url(team)).content.decode()
+    assert not Take.objects.in_trash().exists()
+    response = bulk(as_bob, team, "trash", [*done, running])
+    assert said(response) == [
+        "2 takes changed; 1 could not be: still being made: cancel it first, or wait until it "
+        f"finishes ({running.list_name})."
+    ]
+    assert set(Take.objects.in_trash()) == set(done)
+    assert all(t.trashed_by == bob for t in Take.objects.in_trash())
+    assert codes(as_bob.get(gallery_url(team))) == [running.code]  # the trashed ones left
+    assert Activity.objects.filter(verb="trashed").count() == 2
+    # Ticked again from an old page: they are no longer the team's listable takes.
+    response = bulk(as_bob, team, "star", done)
+    assert said(response)[0].startswith("No take changed; 2 could not be: not found")
+
+
 def test_bulk_review_status_is_refused_to_viewers_in_words(as_carol, carol, team, pier, bob):
     takes = [made(pier, bob, n) for n in range(2)]
     response = bulk(as_carol, team, "review", takes, status="approved")
