@@ -29,8 +29,8 @@ PYTEST_ARGS ?= -n 2 --dist worksteal --durations=25
 # The suite twice: on SQLite (the default install) with the browser tests, then on a throwaway
 # PostgreSQL server that scripts/test-postgres starts and removes, without them. The browser
 # tests drive the same views the fast tests check on both databases, so they run once, on the
-# database `make run` gives a newcomer; so do the heavy media tests marked `once`. Both passes
-# run even when the first fails.
+# database `make run` gives a newcomer; so do the tests marked `once` (docs/development.md).
+# Both passes run even when the first fails.
 test: $(VENV)/.installed-test chromium postgresql axe
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -29,6 +29,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from pytest_django.plugin import validate_django_db  # noqa: E402
 
 from accounts.models import Membership, Role, Team, User  # noqa: E402
 from accounts.services import account_create  # noqa: E402
@@ -59,11 +60,39 @@ ON_POSTGRESQL = connection.vendor == "postgresql"
 DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
 
 
+# Test modules that run for a minute or more (the slowest of `make test`'s durations): they start
+# first among the tests of their kind, so that no worker is still in one when the other has run
+# out of work. pytest-xdist hands the second half of the run to the second worker, and
+# pytest-django puts the transactional tests, these among them, at the end of it.
+LONGEST_FIRST = ("tests/storage/test_multihost.py", "tests/cuts/test_long_clip.py")
+
+
+def _django_order(item: pytest.Item) -> int:
+    """pytest-django's order: database tests, then transactional ones, then the rest (it sorts
+    by this before this file's hook runs; a database test must not follow a transactional one,
+    which empties the tables)."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    transaction, reset_sequences, *_ = validate_django_db(marker) if marker else (False, False)
+    if transaction or reset_sequences or fixtures & {"transactional_db", "live_server"}:
+        return 1
+    return 0 if marker or "db" in fixtures else 2
+
+
+def _longest_first(item: pytest.Item) -> tuple[int, int]:
+    path = item.nodeid.split("::", 1)[0]
+    rank = LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+    return _django_order(item), rank
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On PostgreSQL, leave out the tests that never touch the database: they ran in the SQLite
-    pass already (the same code, the same machine), and they are the suite's heaviest media
-    work. pytest-django refuses database access to a test without django_db or one of those
-    fixtures, so none of them can depend on which database is behind."""
+    """Start the longest tests first in their group (LONGEST_FIRST; the sort is stable, so every
+    other test keeps its place). On PostgreSQL, leave out the tests that never touch the
+    database: they ran in the SQLite pass already (the same code, the same machine), and they
+    are the suite's heaviest media work. pytest-django refuses database access to a test
+    without django_db or one of those fixtures, so none of them can depend on which database
+    is behind."""
+    items.sort(key=_longest_first)
     if not ON_POSTGRESQL:
         return
     kept, left = [], []

@@ -32,7 +32,10 @@ from tests.conftest import take_row, upload_clip
 from tests.cuts.rows import stored_clip, window_edited
 from tests.fake_results import make_result
 
-pytestmark = pytest.mark.django_db
+# The exports read a cut's rows by plain lookups that the cut pages make on both databases; what
+# they prove is the files (timelines, media, zip) made from the 1080p clip, whose takes
+# cost 17 s to make: the SQLite pass only (docs/development.md, "Suites and markers").
+pytestmark = [pytest.mark.django_db, pytest.mark.once]
 
 RATE = 25
 WINDOWS = ((4.0, 8.0), (12.0, 17.0))

@@ -108,6 +108,9 @@ def files_under(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
+# The render's pictures and sound; its claims, retries and losses are the tests below, on both
+# databases.
+@pytest.mark.once
 @pytest.mark.django_db(transaction=True)  # the local engine renders as the worker does
 def test_a_cut_renders_at_full_length_with_its_windows(edited, bob, as_bob, settings):
     render = renders.cut_render_request(cut=edited, author=bob)

@@ -1,9 +1,12 @@
 """A cut's render in the browser: it plays in the compare beside the source (both full length,
 synced, frame-exact at the clip's 25 fps) at desktop, tablet and phone widths; a comment is
 posted at a frame and found again from its marker. The render is real: two windows edited on
-the local engine and rendered by the worker's step, on a 9 s sample."""
+the local engine (once per worker, see `made`) and rendered by the worker's step, on a 9 s
+sample."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -16,6 +19,7 @@ from studio.review import shares
 from studio.takes.parameters import EditParameters
 from tests import pipeline
 from tests.conftest import client_for, upload_clip
+from tests.cuts.rows import window_edited
 from tests.e2e.conftest import COMPARE_READY, shot, sign_in, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -27,21 +31,36 @@ PLAYING = "() => [...document.querySelectorAll('[data-compare] video')].every(v 
 SIZES = {"desktop": (1440, 900), "tablet": (820, 1180), "phone": (390, 844)}
 
 
+# What the local engine made of the two windows (with their handles), kept by the first test of
+# this module that a worker runs: the later ones store the same files as the windows' finished
+# takes (tests/cuts/rows.py) instead of rendering them again, and only the cut is rendered anew.
+# Taking the windows through the engine is tested on its own (tests/cuts/test_cut_renders.py).
+WINDOWS = ((1.0, 3.0), (5.0, 7.0))
+_TAKE_RESULTS: dict[tuple[float, float], Path] = {}
+
+
 @pytest.fixture
-def made(team, alice, bob, samples, queue, monkeypatch) -> CutRender:
+def made(team, alice, bob, samples, queue, monkeypatch, tmp_path_factory) -> CutRender:
     """A ready render of a 9 s 25 fps clip with two windows edited on the local engine."""
     project = Project.objects.create(team=team, name="Cuts", created_by=alice)
     clip = upload_clip(client_for(bob), project, samples["cut-25.mp4"], name="interview.mp4")
     cut = services.cut_create(clip=clip, author=bob, name="Clay version")
-    first = services.window_add(cut=cut, start=1.0, end=3.0)
-    second = services.window_add(cut=cut, start=5.0, end=7.0)
-    takes = services.cut_takes_create(
-        cut=cut, author=bob, parameters=EditParameters(prompt="clay, warm", resolution="720P")
-    )
-    pipeline.run(*takes)
-    assert all(take.state == TakeState.SUCCEEDED for take in takes), [t.reason for t in takes]
-    services.window_choose(window=first, take=takes[0])
-    services.window_choose(window=second, take=takes[1])
+    if _TAKE_RESULTS:
+        for (start, end), result in _TAKE_RESULTS.items():
+            window_edited(cut, start, end, result, bob)
+    else:
+        windows = [services.window_add(cut=cut, start=a, end=b) for a, b in WINDOWS]
+        takes = services.cut_takes_create(
+            cut=cut, author=bob, parameters=EditParameters(prompt="clay, warm", resolution="720P")
+        )
+        pipeline.run(*takes)
+        assert all(take.state == TakeState.SUCCEEDED for take in takes), [t.reason for t in takes]
+        kept = tmp_path_factory.mktemp("cut-takes")
+        for span, window, take in zip(WINDOWS, windows, takes, strict=True):
+            services.window_choose(window=window, take=take)
+            with take.result.open("rb") as stored:
+                _TAKE_RESULTS[span] = kept / f"{span[0]:g}.mp4"
+                _TAKE_RESULTS[span].write_bytes(stored.read())
     monkeypatch.setattr(renders, "_enqueue", lambda pk: None)  # run here, not by a worker
     render = renders.cut_render_request(cut=cut, author=bob)
     renders.cut_render_run(render.pk)

@@ -211,6 +211,8 @@ def beats_from_new_worker(old: set[int], since: datetime) -> bool:
     return bool(heartbeat_pids(since) - old)
 
 
+# Processes and signals: the database only keeps the heartbeats, as everywhere else.
+@pytest.mark.once
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_worker_dies_and_returns_while_web_keeps_answering(settings, tmp_path):
@@ -280,6 +282,7 @@ def kill_like_oom(wrapper: int, cluster_main: int) -> None:
     os.kill(wrapper, signal.SIGKILL)
 
 
+@pytest.mark.once
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("kill", [kill_wrapper, kill_wrapper_group, kill_like_oom])

@@ -34,8 +34,18 @@ def busiest_minute(times: list[float]) -> int:
 # Each acquire commits, as it does in the app: PostgreSQL cannot prune the row's old versions
 # while one transaction is still open, so 15,000 updates of one row inside the test's single
 # transaction make every later read walk all of them (minutes instead of seconds).
+# The bucket's arithmetic is the same on both databases: PostgreSQL checks it at 100 a minute
+# (the smallest entitlement); the other budgets run in the SQLite pass only.
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("rpm", [10, 20, 100, 1000])
+@pytest.mark.parametrize(
+    "rpm",
+    [
+        pytest.param(10, marks=pytest.mark.once),
+        pytest.param(20, marks=pytest.mark.once),
+        100,
+        pytest.param(1000, marks=pytest.mark.once),
+    ],
+)
 def test_no_minute_ever_holds_more_than_the_budget(clock, settings, rpm):
     """Greedy callers ask every 20 ms for five minutes, sends of up to six requests among them
     (uploads and the POST, paid at once): no minute, wherever it starts, goes over MODELLIX_RPM;

@@ -134,6 +134,9 @@ def run_on(clock, *items: Take, step: float = 0.02) -> None:
     raise AssertionError(f"not final: {[(t.code, t.state, t.reason) for t in items]}")
 
 
+# How often the schedule checks: the history it learns from is read by the query the two tests
+# above check on both databases.
+@pytest.mark.once
 @pytest.mark.django_db
 def test_the_learned_schedule_polls_a_real_take_less(fake, clip, bob, settings, monkeypatch, clock):
     """Against the fake, every edit of this configuration runs 120 provider seconds: the first
