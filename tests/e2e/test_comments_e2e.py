@@ -336,7 +336,7 @@ def test_exported_csv_and_edl_read_back_with_source_timecodes(
     with page.expect_download() as got:
         exports.get_by_role("link", name="CSV").click()
     download = got.value
-    assert download.suggested_filename == f"clay-harbour-{take.code}-comments.csv"
+    assert download.suggested_filename == f"{take.download_stem}-comments.csv"
     rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
     # The take edits the clip from 2 s: frame 30 at 25 fps is 2 + 1.2 s, frame 60 is 2 + 2.4 s.
     assert [(r["source timecode"], r["source seconds"], r["take frame"]) for r in rows] == [
