@@ -43,6 +43,17 @@ def status_context(take: Take, membership: Any) -> dict[str, Any]:
         "events": take.events.all(),
         "engine_label": take.engine.label,
         "fps": subject_fps(take=take),  # the compare player's frame steps
+        **export_context(take, membership),
+    }
+
+
+def export_context(take: Take, membership: Any) -> dict[str, Any]:
+    """The side-by-side export's part of the page (studio.takes.views.take_export_status)."""
+    working = take.export_state == "working"
+    return {
+        "take": take,
+        "membership": membership,
+        "export_worker_down": working and not health.worker_running(),
     }
 
 

@@ -45,7 +45,7 @@ PHONE = {"width": 390, "height": 844}
 # them while axe walks the page makes results flaky, so the test holds those requests back:
 # the first render is the same template partial the swap would bring.
 # The comment panel's poll (/comments/?since=...) is held back for the same reason.
-LIVE_PARTIALS = re.compile(r"/(status|library)/$|/comments/(\?.*)?$")
+LIVE_PARTIALS = re.compile(r"/(status|library|upload)/$|/comments/(\?.*)?$")
 
 
 @dataclass
