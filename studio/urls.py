@@ -66,6 +66,7 @@ urlpatterns = [
     path("k/<str:code>/export/", takes.take_export, name="take_export"),
     path("k/<str:code>/export/status/", takes.take_export_status, name="take_export_status"),
     path("shares/<str:code>/revoke/", share_views.share_revoke, name="share_revoke"),
+    path("shares/<str:code>/renew/", share_views.share_renew, name="share_renew"),
     path("t/<str:code>/gallery/", takes.team_gallery, name="team_gallery"),
     path("t/<str:code>/activity/", projects.team_activity, name="team_activity"),
     path("t/<str:code>/usage/", usage_views.team_usage, name="team_usage"),

@@ -93,6 +93,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "take_export_status": ("take", "view"),
     "share_create": ("take", "edit"),
     "share_revoke": ("share", "edit"),
+    "share_renew": ("share", "edit"),
     "team_gallery": ("team", "view"),
     "team_activity": ("team", "view"),
     "team_usage": ("team", "view"),

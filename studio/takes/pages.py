@@ -72,11 +72,7 @@ def take_page_context(
     context["with_take"] = other
     context["diff"] = parameter_diff(other, take) if other else []
     context["starred"] = TakeStar.objects.filter(take=take, user=request.user).exists()
-    links = list(take.share_links.all()) if membership.can_edit else []
-    context["share_links"] = links
-    # A new link's address is shown once, just after it was made (share_create put it there).
-    new = ((link.code, request.session.pop(f"share-{link.code}", "")) for link in links)
-    context["new_share_urls"] = [(code, url) for code, url in new if url]
+    context["share_rows"] = _share_rows(request, take, membership)
     context["provider"] = settings.STUDIO_PROVIDER  # variations go to today's provider
     # What take_variations reserves: today's estimate, learned from recent charges.
     each = estimates.take_estimate(
@@ -92,6 +88,18 @@ def take_page_context(
         if other is not None:  # the left video is another take: comments go on this one
             context["comment_panel"]["sides"] = ["after"]
     return context
+
+
+def _share_rows(request: AuthenticatedHttpRequest, take: Take, membership: Any) -> list[Any]:
+    """The Share card's links, for editors; the one just made (share_create noted it in the
+    session) is pointed out once."""
+    if not membership.can_edit:
+        return []
+    from studio.review.shares import share_rows  # it reaches takes through this module
+
+    links = list(take.share_links.select_related("created_by"))
+    new = request.session.pop("share-new", "")
+    return share_rows(request, links, membership=membership, new_code=new)
 
 
 def parameter_diff(a: Take, b: Take) -> list[dict[str, Any]]:
