@@ -157,8 +157,9 @@ def share_revoke(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def share_renew(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    """ "Make a new link like this one": for a link whose address cannot be shown again (made
-    before addresses were kept, or under an earlier SECRET_KEY). The old one stops at once."""
+    """The Share card's "Make a new link like this one", for a link whose address cannot be
+    shown again (made before addresses were kept, or under an earlier SECRET_KEY): the same
+    settings in a new link; the old one stops at once."""
     link, membership = _link_for(request, code)
     if not shares.share_may_see(link, user=request.user, membership=membership):
         raise PermissionDenied("Only the person who made this link and the team's owners can.")
