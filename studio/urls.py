@@ -43,6 +43,7 @@ urlpatterns = [
     path("x/<str:code>/export/<str:fmt>/", export_views.cut_export, name="cut_export"),
     path("x/<str:code>/v<int:number>/", render_views.render_detail, name="render_detail"),
     path("x/<str:code>/v<int:number>/delete/", render_views.render_delete, name="render_delete"),
+    path("x/<str:code>/v<int:number>/status/", render_views.render_status, name="render_status"),
     path(
         "x/<str:code>/v<int:number>/share/",
         share_views.render_share_create,

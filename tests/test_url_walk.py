@@ -91,6 +91,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "take_describe": ("take", "edit"),
     "take_export": ("take", "edit"),
     "take_export_status": ("take", "view"),
+    "render_status": ("render", "view"),
     "share_create": ("take", "edit"),
     "share_revoke": ("share", "edit"),
     "share_renew": ("share", "edit"),

@@ -92,3 +92,25 @@ def test_export_and_upload_update_without_a_reload(
         assert box is not None and box["x"] + box["width"] <= width
         row.scroll_into_view_if_needed()
         shot(each, f"upload-ready-{width}")
+
+
+def test_a_render_that_finishes_while_open_shows_itself(
+    page: Page, live_server, bob, project, samples, console_errors
+):
+    from studio.models import CutRender, RenderState
+    from tests.cuts.rows import render_row
+
+    made = render_row(project, bob, samples)
+    CutRender.objects.filter(pk=made.pk).update(state=RenderState.RENDERING)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server.url, bob.email)
+    page.goto(f"{live_server.url}{reverse('render_detail', args=[made.cut.code, made.number])}")
+    expect(page.get_by_text("This render is not finished yet")).to_be_visible()
+    expect(page.get_by_role("heading", name="Share")).to_have_count(0)
+    page.evaluate("window.stillTheSamePage = true")
+    CutRender.objects.filter(pk=made.pk).update(state=RenderState.READY)  # as the worker would
+    expect(page.locator("#render-status [data-compare]")).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("heading", name="Share")).to_be_visible()
+    expect(page.get_by_role("button", name="Create share link")).to_be_enabled()
+    assert page.evaluate(SAME_PAGE)
+    shot(page, "render-ready-live-390")
