@@ -14,20 +14,43 @@ document.addEventListener("submit", (event) => {
   }
 });
 
-// Copy buttons: data-copy names the input whose value is copied.
+// Copy buttons: data-copy names the input whose value is copied. The clipboard API first; where
+// it is refused (an http page other than localhost, an old browser), the input's text is
+// selected and the older copy command tried; failing both, the person is told to press the
+// keys. What happened is said in the [data-copy-note] live region beside it.
+async function copyText(input) {
+  try {
+    await navigator.clipboard.writeText(input.value);
+    return true;
+  } catch {
+    input.focus();
+    input.select();
+    try {
+      return document.execCommand("copy");
+    } catch {
+      return false;
+    }
+  }
+}
+
 document.addEventListener("click", async (event) => {
   const button = event.target.closest?.("button[data-copy]");
   if (!button) return;
   const input = document.querySelector(button.dataset.copy);
   if (!input) return;
   input.select();
-  try {
-    await navigator.clipboard.writeText(input.value);
-    button.textContent = "Copied";
-  } catch {
-    button.textContent = "Press Ctrl+C";
+  const copied = await copyText(input);
+  const mac = /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
+  const text = copied ? "Link copied." : `The link is selected: press ${mac ? "⌘C" : "Ctrl+C"} to copy it.`;
+  const note = document.querySelector(`[data-copy-note="${button.dataset.copy}"]`);
+  if (note) {
+    note.textContent = text;
+    clearTimeout(Number(note.dataset.timer));
+    note.dataset.timer = String(setTimeout(() => { note.textContent = ""; }, 5000));
+  } else {
+    button.firstChild.textContent = copied ? "Copied" : "Press Ctrl+C";
+    setTimeout(() => { button.firstChild.textContent = "Copy"; }, 2000);
   }
-  setTimeout(() => { button.textContent = "Copy"; }, 2000);
 });
 
 // On a phone the main menu folds behind its button (the CSS hides it while aria-expanded is

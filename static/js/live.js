@@ -79,8 +79,22 @@ document.addEventListener("visibilitychange", () => {
   plan();
 });
 
+// The same control in the fresh copy of a part: by id, else by its link or its text.
+function counterpart(fresh, active) {
+  if (active.id) return fresh.querySelector(`#${CSS.escape(active.id)}`);
+  const href = active.getAttribute("href");
+  if (href) return fresh.querySelector(`a[href="${CSS.escape(href)}"]`);
+  const text = active.textContent.trim();
+  return [...fresh.querySelectorAll("a, button, input, select, textarea")].find((c) => c.textContent.trim() === text) || null;
+}
+
+// Focus is never stolen: a control that had it keeps it in the fresh copy when it is still
+// there; otherwise focus goes nowhere new (the browser leaves it on the page).
 function swap(element, fresh) {
+  const active = document.activeElement;
+  const inside = active && active !== document.body && element.contains(active);
   element.replaceWith(fresh);
+  if (inside) counterpart(fresh, active)?.focus({ preventScroll: true });
   document.dispatchEvent(new CustomEvent("live:updated", { detail: fresh }));
 }
 
@@ -90,7 +104,8 @@ async function refreshPending() {
     try {
       const page = await getHTML(element.dataset.refresh);
       const fresh = page?.getElementById(element.id);
-      if (fresh && element.isConnected) swap(element, fresh);
+      // An unchanged part is left as it is: a live region around it would say it again.
+      if (fresh && element.isConnected && fresh.outerHTML !== element.outerHTML) swap(element, fresh);
     } catch {
       // Offline for a moment: try again on the next round.
     }

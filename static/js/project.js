@@ -48,6 +48,10 @@ function finish(view, text, kind) {
   view.status.textContent = text;
   view.status.className = `status small ${kind === "error" ? "error-text" : "muted"}`;
   if (kind === "error") view.status.setAttribute("role", "alert");
+  else {
+    const note = view.item.closest("form")?.querySelector("[data-upload-note]");
+    if (note) note.textContent = text;
+  }
   view.item.dataset.result = kind;
   view.cancel.remove();
   if (kind !== "uploading") view.bar.remove();
@@ -80,11 +84,36 @@ async function send(form, file, view) {
     finish(view, "Upload canceled. Nothing was saved.", "canceled");
   } else if (result.ok && result.data.ok) {
     finish(view, result.data.message, "ok");
+    follow(view.item, result.data);
     changed();
   } else {
     finish(view, result.data.error || `The upload failed (HTTP ${result.status}). Please try again.`, "error");
   }
 }
+
+// Once the file is in, the row follows it on the server (checking, preparing N %, ready, or
+// rejected with the reason): live.js swaps in the server's row (templates/library/_upload_row.html)
+// until nothing is pending. Changes of state, not every percent, are said in the form's note.
+function follow(item, data) {
+  if (!data.status || !data.code) return;
+  item.id = `upload-${data.code}`;
+  item.dataset.refresh = data.status;
+  item.setAttribute("data-pending", "");
+}
+
+const STATE_WORDS = { received: "checking", processing: "preparing", ready: "ready", rejected: "rejected", failed: "failed" };
+
+const said = new Map(); // row id -> the state last announced
+
+document.addEventListener("live:updated", (event) => {
+  const row = event.detail;
+  if (!row.matches?.("li.upload-row[data-state]")) return;
+  const note = row.closest("form")?.querySelector("[data-upload-note]");
+  if (!note || said.get(row.id) === row.dataset.state) return;
+  said.set(row.id, row.dataset.state);
+  const words = row.querySelector(".status")?.textContent.trim() || STATE_WORDS[row.dataset.state] || "";
+  note.textContent = `${row.dataset.upload}: ${words}`;
+});
 
 function setUp(form) {
   const input = form.querySelector("input[type=file]");

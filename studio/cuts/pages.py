@@ -12,6 +12,7 @@ from studio.cuts.models import CutRender, RenderState
 from studio.review.comments import subject_fps
 from studio.review.forms import ShareLinkForm
 from studio.review.panels import comment_panel
+from studio.review.shares import share_rows
 
 
 def render_facts(render: CutRender) -> dict[str, Any]:
@@ -67,12 +68,11 @@ def render_page_context(
         "comment_panel": None,
         "share_form": share_form or ShareLinkForm(),
     }
-    links = list(render.share_links.all()) if membership.can_edit else []
-    context["share_links"] = links
-    # A new link's address is shown once, just after it was made (render_share_create put it
-    # there), as on a take's page.
-    new = ((link.code, request.session.pop(f"share-{link.code}", "")) for link in links)
-    context["new_share_urls"] = [(code, url) for code, url in new if url]
+    context["share_rows"] = []
+    if membership.can_edit:  # as on a take's page (studio.takes.pages)
+        links = list(render.share_links.select_related("created_by"))
+        new = request.session.pop("share-new", "")
+        context["share_rows"] = share_rows(request, links, membership=membership, new_code=new)
     if context["ready"]:
         context["comment_panel"] = comment_panel(request, render=render, membership=membership)
     return context

@@ -30,6 +30,16 @@ def render_detail(request: AuthenticatedHttpRequest, code: str, number: int) -> 
 
 
 @login_required
+@require_GET
+def render_status(request: AuthenticatedHttpRequest, code: str, number: int) -> HttpResponse:
+    """The render page's status, polled while the render is being made: once it is ready, it
+    brings the compare player and the downloads (static/js/render.js then the share card)."""
+    render, membership = render_for(request, code, number)
+    context = render_page_context(request, render, membership)
+    return render_page(request, "cuts/render_detail.html#status", context)
+
+
+@login_required
 @require_POST
 def render_delete(request: AuthenticatedHttpRequest, code: str, number: int) -> HttpResponse:
     """Delete a render and its files (editors); the cut, its windows and takes stay."""

@@ -18,6 +18,7 @@ from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandl
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 
 from accounts.access import get_for_user
 from studio.core.http import wants_json
@@ -207,10 +208,11 @@ def handle_upload(request: HttpRequest, code: str, receive: Receive, noun: str) 
     if not created:
         note = f"{item.original_name} was already uploaded."
     if wants_json(request):
-        return JsonResponse(
-            {"ok": True, "code": item.code, "created": created, "message": note},
-            status=201 if created else 200,
-        )
+        # The page follows the upload from here (checking, preparing, ready) at `status`.
+        kind = "clip" if noun == "video" else "reference"
+        status = reverse(f"{kind}_upload_status", args=[item.code])
+        answer = {"ok": True, "code": item.code, "created": created, "message": note}
+        return JsonResponse(answer | {"status": status}, status=201 if created else 200)
     messages.success(request, note)
     return redirect("project_detail", code=project.code)
 

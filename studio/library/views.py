@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import get_for_user
@@ -85,6 +86,38 @@ def clip_player(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     clip, membership = clip_for(request, code)
     context = {"clip": clip, "project": clip.project, "membership": membership}
     return render(request, "library/clip_detail.html#player", context)
+
+
+@login_required
+@require_GET
+def clip_upload_status(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """An upload's row on the project page (checking, preparing, ready, rejected), polled by
+    live.js until the clip is no longer pending."""
+    clip, _ = clip_for(request, code)
+    return render(request, "library/_upload_row.html", _upload_row(clip, "clip_upload_status"))
+
+
+@login_required
+@require_GET
+def reference_upload_status(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """A reference image's upload row, as clip_upload_status."""
+    reference, _ = get_for_user(
+        request.user,
+        Reference.objects.select_related("project__team"),
+        team_path="project__team",
+        code=code,
+    )
+    context = _upload_row(reference, "reference_upload_status")
+    return render(request, "library/_upload_row.html", context)
+
+
+def _upload_row(item: Clip | Reference, view: str) -> dict[str, Any]:
+    return {
+        "item": item,
+        "is_clip": isinstance(item, Clip),
+        "status_url": reverse(view, args=[item.code]),
+        "percent": round(item.progress * 100),
+    }
 
 
 @login_required

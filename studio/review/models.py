@@ -146,7 +146,8 @@ class Mention(models.Model):
 
 class ShareLink(models.Model):
     """A public, revocable link to one take (or one cut's render) and its source. The token is
-    shown once, kept hashed."""
+    found by its hash; it is also kept sealed (encrypted with a key derived from SECRET_KEY), so
+    the person who made the link and the team's owners can copy it again (docs/review.md)."""
 
     # A password is typed by people the owner tells it to; below 8 characters it guards little,
     # and above 200 it is a paste accident (it was once cut silently, locking the owner out).
@@ -165,6 +166,8 @@ class ShareLink(models.Model):
         related_name="share_links",
     )
     token_hash = models.CharField(max_length=64, unique=True)
+    # The token sealed by studio.core.sealing; blank for links made before it was kept.
+    token_sealed = models.TextField(blank=True, default="")
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)

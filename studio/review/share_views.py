@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
@@ -20,6 +21,7 @@ from PIL import Image, UnidentifiedImageError
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.limits import hit, peek
+from accounts.models import Membership
 from studio.core.filenames import file_name
 from studio.cuts.access import render_for
 from studio.cuts.pages import render_facts, render_page_context
@@ -74,7 +76,7 @@ def share_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         messages.error(request, "The share link was not created; see the Share card.")
         context = take_page_context(request, take, membership, share_form=form)
         return render(request, "takes/take_detail.html", context, status=400)
-    link, token = shares.share_create(
+    link, _ = shares.share_create(
         take=take,
         author=request.user,
         days=form.days,
@@ -83,11 +85,8 @@ def share_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         password=form.cleaned_data["password"],
         allow_comments=form.cleaned_data["allow_comments"],
     )
-    # Shown once, on the next page only; only its hash is stored.
-    request.session[f"share-{link.code}"] = request.build_absolute_uri(
-        reverse("share_page", args=[token])
-    )
-    messages.success(request, "Share link created. Copy it now: it is shown only once.")
+    request.session["share-new"] = link.code  # the card points it out on the next page
+    messages.success(request, "Share link created. Copy it from the Share card.")
     return redirect("take_detail", code=take.code)
 
 
@@ -104,7 +103,7 @@ def render_share_create(request: AuthenticatedHttpRequest, code: str, number: in
         messages.error(request, "The share link was not created; see the Share card.")
         context = render_page_context(request, made, membership, share_form=form)
         return render(request, "cuts/render_detail.html", context, status=400)
-    link, token = shares.share_create(
+    link, _ = shares.share_create(
         render=made,
         author=request.user,
         days=form.days,
@@ -113,18 +112,16 @@ def render_share_create(request: AuthenticatedHttpRequest, code: str, number: in
         password=form.cleaned_data["password"],
         allow_comments=form.cleaned_data["allow_comments"],
     )
-    request.session[f"share-{link.code}"] = request.build_absolute_uri(
-        reverse("share_page", args=[token])
-    )
-    messages.success(request, "Share link created. Copy it now: it is shown only once.")
+    request.session["share-new"] = link.code
+    messages.success(request, "Share link created. Copy it from the Share card.")
     return redirect("render_detail", code=code, number=number)
 
 
-def _link_for(request: AuthenticatedHttpRequest, code: str) -> ShareLink:
+def _link_for(request: AuthenticatedHttpRequest, code: str) -> tuple[ShareLink, Membership]:
     """A share link of the person's team (to a take or a render), for an editor."""
     related = ShareLink.objects.select_related("take__project__team", "render__cut__project__team")
     try:
-        link, _ = get_for_user(
+        return get_for_user(
             request.user,
             related.filter(take__isnull=False),
             need="edit",
@@ -132,26 +129,48 @@ def _link_for(request: AuthenticatedHttpRequest, code: str) -> ShareLink:
             code=code,
         )
     except Http404:
-        link, _ = get_for_user(
+        return get_for_user(
             request.user,
             related.filter(render__isnull=False),
             need="edit",
             team_path="render__cut__project__team",
             code=code,
         )
-    return link
+
+
+def _back_to(link: ShareLink) -> HttpResponse:
+    """The page of what the link shows (its top, where the message about the link is)."""
+    subject = link.subject
+    if isinstance(subject, CutRender):
+        return redirect("render_detail", code=subject.cut.code, number=subject.number)
+    return redirect("take_detail", code=subject.code)
 
 
 @login_required
 @require_POST
 def share_revoke(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    link = _link_for(request, code)
+    link, _ = _link_for(request, code)
     shares.share_revoke(link=link, actor=request.user)
     messages.success(request, "The share link no longer works.")
-    subject = link.subject
-    if isinstance(subject, CutRender):
-        return redirect("render_detail", code=subject.cut.code, number=subject.number)
-    return redirect("take_detail", code=subject.code)
+    return _back_to(link)
+
+
+@login_required
+@require_POST
+def share_renew(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """The Share card's "Make a new link like this one", for a link whose address cannot be
+    shown again (made before addresses were kept, or under an earlier SECRET_KEY): the same
+    settings in a new link; the old one stops at once."""
+    link, membership = _link_for(request, code)
+    if not shares.share_may_see(link, user=request.user, membership=membership):
+        raise PermissionDenied("Only the person who made this link and the team's owners can.")
+    if not link.is_live:
+        messages.error(request, "That link no longer works; make a new one with the form.")
+        return _back_to(link)
+    made, _ = shares.share_renew(link=link, actor=request.user)
+    request.session["share-new"] = made.code
+    messages.success(request, "A new link like the old one was made; the old one no longer works.")
+    return _back_to(made)
 
 
 def _public[R: HttpResponseBase](response: R) -> R:

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Team, User
+from accounts.models import Membership, Team, User
+from studio.core.sealing import seal, unseal
 from studio.models import CutRender, ShareLink, Take
 from studio.projects.history import activity_log
+
+SEAL_PURPOSE = "share-link-token"
 
 
 # -- share links ----------------------------------------------------------------------------
@@ -32,23 +39,47 @@ def share_create(
     password: str = "",
     allow_comments: bool = False,
 ) -> tuple[ShareLink, str]:
-    """A link to a take or a cut's render. Returns the link and its token; the token is not
-    stored and cannot be shown again."""
-    if (take is None) == (render is None):
-        raise ValueError("a share link is to a take or to a render")
+    """A link to a take or a cut's render. Returns the link and its token: the token is found
+    by its hash and kept sealed, for `share_token` to give back to those who may see it."""
     if password and not ShareLink.PASSWORD_MIN <= len(password) <= ShareLink.PASSWORD_MAX:
         raise ValueError("A share link password has 8 to 200 characters.")  # forms check first
+    return _share_make(
+        take=take,
+        render=render,
+        author=author,
+        lifetime=timedelta(days=days) if days else None,
+        allow_download=allow_download,
+        show_prompt=show_prompt,
+        password_hash=make_password(password) if password else "",
+        allow_comments=allow_comments,
+    )
+
+
+def _share_make(
+    *,
+    take: Take | None,
+    render: CutRender | None,
+    author: User,
+    lifetime: timedelta | None,
+    allow_download: bool,
+    show_prompt: bool,
+    password_hash: str,
+    allow_comments: bool,
+) -> tuple[ShareLink, str]:
+    if (take is None) == (render is None):
+        raise ValueError("a share link is to a take or to a render")
     token = secrets.token_urlsafe(32)
     link = ShareLink.objects.create(
         take=take,
         render=render,
         token_hash=token_digest(token),
+        token_sealed=seal(token, purpose=SEAL_PURPOSE),
         created_by=author,
-        expires_at=timezone.now() + timedelta(days=days) if days else None,
+        expires_at=timezone.now() + lifetime if lifetime else None,
         allow_download=allow_download,
         show_prompt=show_prompt,
         allow_comments=allow_comments,
-        password_hash=make_password(password) if password else "",
+        password_hash=password_hash,
     )
     project = link.project
     activity_log(
@@ -62,6 +93,37 @@ def share_create(
         render=render,
     )
     return link, token
+
+
+def share_token(link: ShareLink) -> str | None:
+    """The link's token, or None: made before tokens were kept, or sealed under a SECRET_KEY
+    this server no longer has. It is the token only if it still hashes to the link's."""
+    token = unseal(link.token_sealed, purpose=SEAL_PURPOSE)
+    return token if token and token_digest(token) == link.token_hash else None
+
+
+def share_may_see(link: ShareLink, *, user: User, membership: Membership) -> bool:
+    """Who may see (and copy) a link's address: the editor who made it and the team's owners.
+    Other editors may still revoke it, as before; viewers see no share links at all."""
+    return membership.can_edit and (membership.is_owner or link.created_by_id == user.pk)
+
+
+def share_renew(*, link: ShareLink, actor: User) -> tuple[ShareLink, str]:
+    """A new link like `link` (the same take or render, expiry length, password, download,
+    prompt and comment settings) in its place: `link` stops working at once."""
+    lifetime = link.expires_at - link.created_at if link.expires_at else None
+    with transaction.atomic():
+        share_revoke(link=link, actor=actor)
+        return _share_make(
+            take=link.take,
+            render=link.render,
+            author=actor,
+            lifetime=lifetime,
+            allow_download=link.allow_download,
+            show_prompt=link.show_prompt,
+            password_hash=link.password_hash,
+            allow_comments=link.allow_comments,
+        )
 
 
 def share_find(token: str) -> ShareLink | None:
@@ -173,3 +235,33 @@ def share_links_of_former_members(*, team: Team) -> QuerySet[ShareLink]:
 def share_links_revoke(*, links: QuerySet[ShareLink]) -> int:
     """Revoke every link of `links` that is still live; how many were. The caller records it."""
     return links.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+# -- the share card ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ShareRow:
+    """One link in a take's or a render's Share card, as the person looking may see it."""
+
+    link: ShareLink
+    url: str  # its address, for those who may see it and when it can be shown; else ""
+    may_see: bool
+    # Why a live link the person may see cannot be shown: "before" (made before links were
+    # kept), "key" (sealed under an earlier SECRET_KEY), or "".
+    unshown: str
+    new: bool  # just made (or made again): the card points it out
+
+
+def share_rows(
+    request: HttpRequest, links: list[ShareLink], *, membership: Membership, new_code: str
+) -> list[ShareRow]:
+    user = cast(User, request.user)
+    rows = []
+    for link in links:
+        may_see = share_may_see(link, user=user, membership=membership)
+        token = share_token(link) if may_see and link.is_live else None
+        url = request.build_absolute_uri(reverse("share_page", args=[token])) if token else ""
+        unshown = ""
+        if may_see and link.is_live and not token:
+            unshown = "key" if link.token_sealed else "before"
+        rows.append(ShareRow(link, url, may_see, unshown, new=link.code == new_code))
+    return rows

@@ -292,7 +292,7 @@ def take_export_request(*, take: Take) -> bool:
 
     if take.state != "succeeded" or take.export_state == "working":
         return False
-    Take.objects.filter(pk=take.pk).update(export_state="working")
+    Take.objects.filter(pk=take.pk).update(export_state="working", export_reason="")
     pk = take.pk
     transaction.on_commit(
         lambda: async_task("studio.tasks.export_take", pk, task_name=f"export:{pk}")
@@ -306,7 +306,12 @@ def take_export(*, take_id: int) -> None:
     from studio.storage.files import local_copy, scratch_dir, store_path
 
     take = Take.objects.select_related("project", "input_clip").get(pk=take_id)
-    if take.export_state != "working" or not take.input_clip or not take.result:
+    if take.export_state != "working":
+        return
+    if not take.input_clip or not take.result:
+        # Left "working", the page would wait for it forever.
+        reason = "the part of the clip this take was made from, or its result, is gone."
+        Take.objects.filter(pk=take.pk).update(export_state="failed", export_reason=reason)
         return
     name = f"takes/{take.project.code}/{take.code}/side-by-side.mp4"
     try:
@@ -319,7 +324,27 @@ def take_export(*, take_id: int) -> None:
             if take.export_file.storage.exists(name):
                 take.export_file.storage.delete(name)
             store_path(take.export_file, name, tmp / "side-by-side.mp4")
-    except Exception:
-        Take.objects.filter(pk=take.pk).update(export_state="failed")
+    except Exception as error:
+        reason = export_failure(error)
+        Take.objects.filter(pk=take.pk).update(export_state="failed", export_reason=reason)
         raise
     Take.objects.filter(pk=take.pk).update(export_state="ready", export_file=take.export_file.name)
+
+
+def export_failure(error: BaseException) -> str:
+    """Why an export failed, in words for the take page (the error itself goes to the log)."""
+    import errno
+
+    import av
+
+    if isinstance(error, av.FFmpegError):
+        return (
+            "a video could not be decoded or encoded. Try again; if it fails again, tell an "
+            "administrator."
+        )
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the server's disk is full. Free space (or ask an administrator to), then try again."
+    if isinstance(error, OSError):
+        why = error.strerror or type(error).__name__
+        return f"a file could not be read or written ({why}). Try again."
+    return "something unexpected went wrong (it was logged). Try again."

@@ -121,6 +121,7 @@ class Take(Trashable):
         "studio.CutWindow", on_delete=models.SET_NULL, null=True, blank=True, related_name="takes"
     )
     export_state = models.CharField(max_length=10, blank=True)  # "", working, ready, failed
+    export_reason = models.TextField(blank=True, default="")  # why the last export failed
     export_file = models.FileField(max_length=255, blank=True)
     # Money and results.
     estimate_usd = models.DecimalField(max_digits=8, decimal_places=4, default=0)

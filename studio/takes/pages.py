@@ -45,6 +45,17 @@ def status_context(take: Take, membership: Any) -> dict[str, Any]:
         "events": take.events.all(),
         "engine_label": take.engine.label,
         "fps": subject_fps(take=take),  # the compare player's frame steps
+        **export_context(take, membership),
+    }
+
+
+def export_context(take: Take, membership: Any) -> dict[str, Any]:
+    """The side-by-side export's part of the page (studio.takes.views.take_export_status)."""
+    working = take.export_state == "working"
+    return {
+        "take": take,
+        "membership": membership,
+        "export_worker_down": working and not health.worker_running(),
     }
 
 
@@ -70,11 +81,7 @@ def take_page_context(
     context["diff"] = parameter_diff(other, take) if other else []
     context["from_parent"] = take_parent_version(take)
     context["starred"] = TakeStar.objects.filter(take=take, user=request.user).exists()
-    links = list(take.share_links.all()) if membership.can_edit and not take.is_trashed else []
-    context["share_links"] = links
-    # A new link's address is shown once, just after it was made (share_create put it there).
-    new = ((link.code, request.session.pop(f"share-{link.code}", "")) for link in links)
-    context["new_share_urls"] = [(code, url) for code, url in new if url]
+    context["share_rows"] = _share_rows(request, take, membership)
     context["provider"] = settings.STUDIO_PROVIDER  # variations go to today's provider
     # What take_variations reserves: today's estimate, learned from recent charges.
     each = estimates.take_estimate(
@@ -106,6 +113,18 @@ def _trash_context(take: Take, membership: Any) -> dict[str, Any]:
 def delete_context(take: Take) -> dict[str, Any]:
     """What the take's delete dialog (and its no-JavaScript page) says deleting it affects."""
     return {"impact": trash.take_impact(take), "keep_days": TRASH_KEEP.days}
+
+
+def _share_rows(request: AuthenticatedHttpRequest, take: Take, membership: Any) -> list[Any]:
+    """The Share card's links, for editors; the one just made (share_create noted it in the
+    session) is pointed out once."""
+    if not membership.can_edit or take.is_trashed:
+        return []
+    from studio.review.shares import share_rows  # it reaches takes through this module
+
+    links = list(take.share_links.select_related("created_by"))
+    new = request.session.pop("share-new", "")
+    return share_rows(request, links, membership=membership, new_code=new)
 
 
 def parameter_diff(a: Take, b: Take) -> list[dict[str, Any]]:

@@ -31,7 +31,12 @@ from studio.providers.catalogue import about
 from studio.takes import bulk, create, download, estimates, gallery, trash
 from studio.takes.access import take_for
 from studio.takes.forms import AdoptTaskForm, TakeForm
-from studio.takes.pages import delete_context, status_context, take_page_context
+from studio.takes.pages import (
+    delete_context,
+    export_context,
+    status_context,
+    take_page_context,
+)
 from studio.takes.parameters import Resolution
 
 
@@ -126,6 +131,14 @@ def take_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 def take_status(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     take, membership = take_for(request, code, trashed=True)
     return render(request, "takes/take_detail.html#status", status_context(take, membership))
+
+
+@login_required
+@require_GET
+def take_export_status(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """The side-by-side export's part of the take page, polled while it is being made."""
+    take, membership = take_for(request, code)
+    return render(request, "takes/take_detail.html#export", export_context(take, membership))
 
 
 @login_required
@@ -413,5 +426,7 @@ def take_delete(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 def take_export(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     take, _ = take_for(request, code, need="edit")
     if gallery.take_export_request(take=take):
-        messages.success(request, "The side-by-side video is being made; reload to get it.")
+        messages.success(
+            request, "The side-by-side video is being made; its download appears below."
+        )
     return redirect("take_detail", code=take.code)

@@ -136,7 +136,7 @@ def test_share_link_plays_without_login_and_dies_when_revoked(
     page.goto(f"{live_server.url}/k/{finished_take.code}/")
     page.get_by_label("Allow download").check()
     page.get_by_role("button", name="Create share link").click()
-    url = page.get_by_label("New share link (shown only now)").input_value()
+    url = page.get_by_label("New share link").input_value()
     assert "/s/" in url
     stranger = browser.new_context()
     try:
@@ -177,14 +177,14 @@ def test_password_link_opens_in_a_fresh_browser(
     expect(page.locator("#share-password_error")).to_have_text(
         "Use at least 8 characters (this one has 5), or leave the password empty."
     )
-    expect(page.get_by_label("New share link (shown only now)")).to_have_count(0)
+    expect(page.get_by_label("New share link")).to_have_count(0)
     assert not ShareLink.objects.exists()
     page.locator("section[aria-labelledby=share-title]").screenshot(
         path=str(SCREENSHOTS / "share-card-password-error.png")
     )
     page.get_by_label("Password (optional)").fill("open sesame")
     page.get_by_role("button", name="Create share link").click()
-    url = page.get_by_label("New share link (shown only now)").input_value()
+    url = page.get_by_label("New share link").input_value()
 
     stranger = browser.new_context()
     try:

@@ -82,7 +82,7 @@ def test_a_guest_comments_and_the_team_sees_it_live(
     open_take(page, live_server.url, take)
     page.get_by_label("Allow comments (a review link)").check()
     page.get_by_role("button", name="Create share link").click()
-    url = page.get_by_label("New share link (shown only now)").input_value()
+    url = page.get_by_label("New share link").input_value()
     assert ShareLink.objects.get().allow_comments
     open_take(page, live_server.url, take)
 

@@ -145,11 +145,13 @@ def test_the_same_form_sent_twice_makes_one_clip(as_bob, project, samples):
     first = upload(as_bob, project, samples["h264.mp4"], key=key)
     second = upload(as_bob, project, samples["h264.mp4"], key=key)
     assert first.status_code == 201 and second.status_code == 200
+    code = first.json()["code"]
     assert second.json() == {
         "ok": True,
-        "code": first.json()["code"],
+        "code": code,
         "created": False,
         "message": "h264.mp4 was already uploaded.",
+        "status": f"/c/{code}/upload/",  # where the page follows it (checking, ready)
     }
     assert Clip.objects.count() == 1
     assert len(stored_files()) == 1
