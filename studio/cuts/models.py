@@ -24,6 +24,7 @@ from django.utils.text import slugify
 from accounts.models import User
 from studio.core.codes import new_code
 from studio.core.filenames import safe_stem
+from studio.core.signals import render_ended
 from studio.library.models import Clip, Poster, kind_of, media_url
 from studio.projects.models import Project
 from studio.takes.models import ReviewStatus
@@ -258,8 +259,6 @@ class CutRender(models.Model):
     def finish(self, state: str, reason: str = "", **fields: object) -> bool:
         """The final state, and its maker's inbox told in the same transaction; False when
         another worker took it over meanwhile."""
-        from studio.review.inbox import notify_render_ended  # review's models import these
-
         with transaction.atomic():
             finished = bool(
                 self._held().update(
@@ -272,7 +271,8 @@ class CutRender(models.Model):
                 )
             )
             if finished:
-                notify_render_ended(render=self, state=state, reason=reason)
+                # The review domain's inbox listens (studio.apps).
+                render_ended.send(sender=CutRender, render=self, state=state, reason=reason)
         return finished
 
     @classmethod

@@ -214,7 +214,7 @@ def notify_review(*, subject: Take | CutRender, user: User) -> None:
     )
 
 
-def notify_take_ended(*, take: Take, event_id: int) -> None:
+def notify_take_ended(*, take: Take, event_id: int, **_: Any) -> None:
     """A take reached a last state that its maker should hear of (in fire()'s transaction)."""
     kind = TAKE_ENDINGS.get(take.state)  # type: ignore[call-overload]
     if kind is None or take.created_by_id is None:
@@ -231,7 +231,7 @@ def notify_take_ended(*, take: Take, event_id: int) -> None:
     )
 
 
-def notify_render_ended(*, render: CutRender, state: str, reason: str) -> None:
+def notify_render_ended(*, render: CutRender, state: str, reason: str, **_: Any) -> None:
     kind = Kind.FINISHED if state == "ready" else Kind.FAILED
     if render.created_by_id is None:
         return

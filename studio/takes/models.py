@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from studio.core.codes import new_code
 from studio.core.filenames import safe_stem, window_timecode
+from studio.core.signals import take_ended
 from studio.library.models import Clip, InputClip, Poster, Reference, kind_of, media_url
 from studio.projects.models import Activity, Project, Trashable
 from studio.providers.catalogue import About, about
@@ -290,10 +291,8 @@ class Take(Trashable):
         )
 
     def _notify_ending(self, event_id: int) -> None:
-        # Imported here: the review domain's models import this module.
-        from studio.review.inbox import notify_take_ended
-
-        notify_take_ended(take=self, event_id=event_id)
+        # The review domain's inbox listens (studio.apps); it imports this module, not the reverse.
+        take_ended.send(sender=Take, take=self, event_id=event_id)
 
     def note(self, text: str) -> None:
         """Add a line to the take's history without moving it."""
