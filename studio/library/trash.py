@@ -11,7 +11,7 @@ from django.db.models import Q
 from accounts.models import Membership, User
 from studio.core.errors import Refused
 from studio.library import processing as media
-from studio.models import Clip, Comment, CutRender, RenderState, ShareLink
+from studio.models import Clip, Comment, CutRender, MediaState, RenderState, ShareLink
 from studio.projects.history import activity_log
 from studio.storage.files import delete_files
 from studio.takes.trash import RESTORE_WHO, active_problem, take_purge
@@ -67,6 +67,18 @@ def clip_trash(clip: Clip, by: User) -> None:
             f"{'' if len(takes) == 1 else 's'} to the trash",
             project=clip.project,
         )
+
+
+def clip_dismiss(clip: Clip, by: User) -> bool:
+    """Remove an upload that never became a usable clip (rejected, or failed to prepare) at
+    once: it keeps only its row and the reason, so there is nothing to restore and the trash
+    would only hide it for 30 days. False for any other clip (it goes to the trash)."""
+    membership = Membership.objects.filter(team_id=clip.project.team_id, user=by).first()
+    if membership is None or not membership.can_edit:
+        raise Refused("Only the team's editors and owners can delete its clips.")
+    if clip.state not in (MediaState.REJECTED, MediaState.FAILED) or clip.takes.exists():
+        return False
+    return clip_purge(clip)
 
 
 def clip_may_restore(clip: Clip, user: User, membership: Membership) -> bool:

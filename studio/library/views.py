@@ -20,7 +20,7 @@ from studio.governance import budgets
 from studio.library.access import clip_for
 from studio.library.clips import clip_receive
 from studio.library.references import reference_delete, reference_receive
-from studio.library.trash import clip_impact, clip_trash
+from studio.library.trash import clip_dismiss, clip_impact, clip_trash
 from studio.library.uploads import handle_upload
 from studio.models import Clip, Reference
 from studio.projects.models import TRASH_KEEP
@@ -124,12 +124,16 @@ def _upload_row(item: Clip | Reference, view: str) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def clip_remove(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """GET: what deleting the clip affects, asked on a page of its own (the clip page asks in a
-    dialog, studio/js/dialog.js). POST: the clip and its takes go to the team's trash."""
+    dialog, studio/js/dialog.js). POST: the clip and its takes go to the team's trash; an
+    upload that was rejected or failed to prepare is dismissed, removed at once."""
     clip, membership = clip_for(request, code, need="edit")
     if request.method == "GET":
         context = {"clip": clip, "project": clip.project, "membership": membership}
         return render(request, "library/clip_delete.html", context | _delete_context(clip))
     try:
+        if clip_dismiss(clip, request.user):
+            messages.success(request, f"{clip.original_name} was dismissed.")
+            return redirect("project_detail", code=clip.project.code)
         clip_trash(clip, request.user)
     except Refused as refused:
         messages.error(request, str(refused))
