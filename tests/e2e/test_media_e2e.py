@@ -189,5 +189,5 @@ def test_a_clip_too_short_to_edit_is_said_so_at_upload(
     expect(page.locator("#clip-edit-problem")).to_contain_text("at least 2 seconds")
     expect(page.get_by_role("link", name="Edit this clip")).to_have_count(0)
     expect(page.locator("#clip-video")).to_be_visible()  # still watchable
-    expect(page.get_by_text("0.50 s")).to_be_visible()
+    expect(page.get_by_text("0.50 s", exact=True)).to_be_visible()
     shot(page, "clip-too-short")
