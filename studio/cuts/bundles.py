@@ -11,7 +11,6 @@ media in memory or on disk.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -25,9 +24,8 @@ from studio.cuts.models import Cut, CutRender
 from studio.cuts.renders import cut_plan
 from studio.models import Take
 from studio.storage.files import STORAGE_ERRORS
-from studio.storage.services import bucket_of
+from studio.storage.services import stored_chunks
 
-CHUNK = 1024 * 1024
 FORMATS = {
     "otio": ("application/json", exports.otio_text),
     "xml": ("application/xml", exports.xml_text),
@@ -153,22 +151,5 @@ def export_zip(export: Export) -> ZipStream:
     for fmt in FORMATS:
         stream.add(export.text(fmt), f"{export.stem}.{fmt}")
     for stored in export.files:
-        stream.add(_read(stored.field), stored.media.path, size=stored.size)
+        stream.add(stored_chunks(stored.field), stored.media.path, size=stored.size)
     return stream
-
-
-def _read(field: FieldFile) -> Iterator[bytes]:
-    """The file's bytes as they arrive. From a bucket, straight off the object's body: the
-    storage's own File would fetch the whole object into memory before the first byte."""
-    name = field.name or ""
-    bucket = bucket_of(field.storage)
-    if bucket is not None:
-        body = bucket.client.get_object(Bucket=bucket.name, Key=bucket.key(name))["Body"]
-        try:
-            yield from body.iter_chunks(CHUNK)
-        finally:
-            body.close()
-        return
-    with field.storage.open(name, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            yield chunk

@@ -35,6 +35,7 @@ from django.apps import apps
 from django.core.exceptions import SuspiciousOperation
 from django.core.files.storage import FileSystemStorage, Storage, default_storage
 from django.db import models
+from django.db.models.fields.files import FieldFile
 from s3transfer.utils import ChunksizeAdjuster
 from storages.utils import clean_name
 
@@ -267,6 +268,24 @@ def bucket_of(storage: Storage) -> Bucket | None:
     if is_remote(storage) and hasattr(storage, "bucket_name") and hasattr(storage, "connection"):
         return Bucket(storage)
     return None
+
+
+def stored_chunks(field: FieldFile) -> Iterator[bytes]:
+    """A stored file's bytes as they arrive, for streaming it out (zips of takes and of cuts).
+    From a bucket, straight off the object's body: the storage's own File would fetch the
+    whole object into memory before the first byte."""
+    name = field.name or ""
+    bucket = bucket_of(field.storage)
+    if bucket is not None:
+        body = bucket.client.get_object(Bucket=bucket.name, Key=bucket.key(name))["Body"]
+        try:
+            yield from body.iter_chunks(CHUNK)
+        finally:
+            body.close()
+        return
+    with field.storage.open(name, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
 
 
 # --- Copying ---------------------------------------------------------------------------------

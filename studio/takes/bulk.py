@@ -8,7 +8,6 @@ did and what it could not do and why: "2 takes changed; 1 could not be: …".
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -20,12 +19,11 @@ from studio.core.errors import Refused
 from studio.models import ReviewStatus, Take, TakeState
 from studio.review.comments import take_review_set
 from studio.storage.files import STORAGE_ERRORS
-from studio.storage.services import bucket_of
+from studio.storage.services import stored_chunks
 from studio.takes.gallery import take_star
 from studio.takes.trash import take_trash
 
 MOST = 100  # takes one bulk action handles: a few pages' worth
-CHUNK = 1024 * 1024
 NOT_FOUND = "not found (deleted, or not one of this team's takes)"
 VIEWERS_CANNOT = "viewers cannot set a review status"
 NO_VIDEO = "it has no finished video to download"
@@ -159,24 +157,7 @@ def takes_zip(*, takes: Outcome) -> tuple[ZipStream, Outcome]:
         raise Refused(f"Nothing to download: {outcome.reasons()}.")
     stream = ZipStream(compress_type=ZIP_STORED, sized=True)
     for name, stored, size in files:
-        stream.add(_read(stored), name, size=size)
+        stream.add(stored_chunks(stored), name, size=size)
     if outcome.refused:
         stream.add(f"Not included: {outcome.reasons()}.\n".encode(), "not-included.txt")
     return stream, outcome
-
-
-def _read(stored: FieldFile) -> Iterator[bytes]:
-    """The file's bytes as they arrive; from a bucket straight off the object's body, as
-    studio.cuts.bundles reads a cut's media."""
-    name = stored.name or ""
-    bucket = bucket_of(stored.storage)
-    if bucket is not None:
-        body = bucket.client.get_object(Bucket=bucket.name, Key=bucket.key(name))["Body"]
-        try:
-            yield from body.iter_chunks(CHUNK)
-        finally:
-            body.close()
-        return
-    with stored.storage.open(name, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            yield chunk
