@@ -296,6 +296,9 @@ def input_clip_prepare(
         with transaction.atomic():
             item.save()
     except IntegrityError:  # another worker made the same cut at the same time
-        delete_files(item.file)
-        return InputClip.objects.get(clip=clip, start_ms=start_ms, length_ms=length_ms)
+        winner = InputClip.objects.get(clip=clip, start_ms=start_ms, length_ms=length_ms)
+        # A bucket writes both under one key: that object is now the winner's, so it stays.
+        if item.file.name != winner.file.name:
+            delete_files(item.file)
+        return winner
     return item

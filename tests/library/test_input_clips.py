@@ -82,3 +82,29 @@ def test_input_clip_is_served_to_members_only(as_bob, as_dave, clip):
     assert response.status_code == 200 and response["Content-Type"] == "video/mp4"
     assert 'filename="long-input.mp4"' in response["Content-Disposition"]
     assert as_dave.get(url).status_code == 404
+
+
+def test_a_window_cut_by_two_workers_at_once_into_a_bucket_keeps_its_file(s3, clip, monkeypatch):
+    """Two workers preparing takes of one window both store the cut under one key (a bucket
+    overwrites): the one that loses the race for the row must not delete the winner's object,
+    or the provider is sent an address with nothing behind it."""
+    real_store = clips.store_path
+
+    def store_while_the_other_worker_commits(field, name, path):
+        real_store(field, name, path)
+        InputClip.objects.create(
+            clip=clip,
+            start_ms=1000,
+            length_ms=2000,
+            file=field.name,
+            width=426,
+            height=240,
+            duration=2.0,
+            size=path.stat().st_size,
+            sha256="the other worker's",
+        )
+
+    monkeypatch.setattr(clips, "store_path", store_while_the_other_worker_commits)
+    got = clips.input_clip_prepare(clip=clip, start=1.0, length=2.0)
+    assert got.sha256 == "the other worker's" and InputClip.objects.count() == 1
+    assert got.file.storage.exists(got.file.name)
