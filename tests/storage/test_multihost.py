@@ -285,7 +285,12 @@ def test_two_worker_hosts_share_only_postgresql_and_the_bucket(
             for take in Take.objects.filter(pk__in=cut_short_takes(cut)):
                 assert take.state == TakeState.SUCCEEDED or take.pk in sending, take.reason
             succeeded = Take.objects.filter(pk__in=[t.pk for t in items], state=TakeState.SUCCEEDED)
-            assert fake.counts["submit"] == sum(t.submit_posts for t in items_now(items))
+            # A POST is counted on the take before it leaves: a host killed between the two
+            # leaves a counted POST that never arrived, on a take being sent (uncertain, never
+            # sent again). No POST arrives that no take counted.
+            counted = sum(t.submit_posts for t in items_now(items))
+            unsent = sum(t.submit_posts for t in items_now(items) if t.pk in sending)
+            assert counted - unsent <= fake.counts["submit"] <= counted
             assert succeeded.count() >= TAKES - len(sending)
             assert {t.provider for t in items_now(items)} == {"modellix"}
             for url in {body["video_url"] for _, _, body in fake.requests if "video_url" in body}:
