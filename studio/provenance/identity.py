@@ -24,7 +24,7 @@ from django.conf import settings
 from django.utils import timezone
 
 OWN_IDENTITY_FILE = "c2pa_identity.pem"
-OWN_LEAF_NAME = "Cutroom instance (self-signed, not a trusted authority)"
+OWN_LEAF_NAME = "Cutroom instance (its own certificate, not a trusted authority)"
 OWN_ROOT_NAME = "Cutroom instance root"
 # Extended key usages the C2PA certificate profile accepts for a signer (see __init__).
 ACCEPTED_EKUS = (
