@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -255,11 +256,12 @@ def own_identity_make(*, now: dt.datetime | None = None) -> bytes:
 
 def own_identity_file(data_dir: Path) -> Path:
     """The instance's identity file, made once: web and worker may start together, so it is
-    written privately under a temporary name and linked into place; whichever process wins, all
-    read the same complete file."""
+    written privately (0600) under a temporary name and linked into place; whichever process
+    wins, all read the same complete file."""
     path = data_dir / OWN_IDENTITY_FILE
     if not path.exists():
-        temporary = data_dir / f".{OWN_IDENTITY_FILE}.{os.getpid()}"
+        # The process id and a random part: threads of one process may race here too.
+        temporary = data_dir / f".{OWN_IDENTITY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(own_identity_make())

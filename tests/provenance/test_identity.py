@@ -4,6 +4,7 @@ without them the instance makes its own once, privately, and reuses it."""
 from __future__ import annotations
 
 import stat
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from studio.provenance.identity import (
     IdentityError,
     identity_check,
     identity_load,
+    own_identity_file,
     signing_identity,
 )
 from tests.provenance.chains import make_chain, pem
@@ -108,3 +110,22 @@ def test_own_identity_is_made_once_privately_and_reused(settings: Any) -> None:
     assert first.common_name.startswith("Cutroom instance")
     assert list(Path(settings.DATA_DIR).iterdir()) == [kept]  # no temporary file left behind
     assert signing_identity().leaf == first.leaf
+
+
+def test_processes_starting_at_once_agree_on_one_own_identity(tmp_path: Path) -> None:
+    """Web and worker threads make the identity together: one file wins, every caller reads it."""
+    start = threading.Barrier(6)
+    made: list[bytes] = []
+
+    def make() -> None:
+        start.wait()
+        made.append(own_identity_file(tmp_path).read_bytes())
+
+    threads = [threading.Thread(target=make) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(made) == 6 and len(set(made)) == 1
+    assert list(tmp_path.iterdir()) == [tmp_path / OWN_IDENTITY_FILE]
+    assert identity_load(cert="", key="", data_dir=tmp_path).key_pem in made[0]
