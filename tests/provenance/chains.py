@@ -11,6 +11,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from studio.provenance.identity import SigningKey
+
 
 def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
@@ -32,9 +34,9 @@ def _usage(*, sign: bool, ca: bool) -> x509.KeyUsage:
 
 def _cert(
     name: str,
-    key: ec.EllipticCurvePrivateKey,
+    key: SigningKey,
     issuer: x509.Certificate | None,
-    issuer_key: ec.EllipticCurvePrivateKey,
+    issuer_key: SigningKey,
     *,
     ca: bool,
     start: dt.datetime,
@@ -72,7 +74,7 @@ class Chain:
     root: x509.Certificate
     intermediate: x509.Certificate
     leaf: x509.Certificate
-    leaf_key: ec.EllipticCurvePrivateKey
+    leaf_key: SigningKey
 
     @property
     def chain_pem(self) -> bytes:
@@ -87,10 +89,18 @@ class Chain:
         )
 
 
-def make_chain(*, leaf_days: tuple[int, int] = (-1, 365), leaf_usage: bool = True) -> Chain:
-    """Root -> intermediate -> leaf; the leaf valid from now+leaf_days[0] to now+leaf_days[1]."""
+def make_chain(
+    *,
+    leaf_days: tuple[int, int] = (-1, 365),
+    leaf_usage: bool = True,
+    leaf_key: SigningKey | None = None,
+) -> Chain:
+    """Root -> intermediate -> leaf; the leaf valid from now+leaf_days[0] to now+leaf_days[1],
+    with an EC P-256 key unless another is given."""
     now = dt.datetime.now(dt.UTC)
-    keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(3)]
+    keys: list[SigningKey] = [ec.generate_private_key(ec.SECP256R1()) for _ in range(3)]
+    if leaf_key is not None:
+        keys[2] = leaf_key
     long = {"start": now - dt.timedelta(days=2), "end": now + dt.timedelta(days=3650)}
     root = _cert("Test Root CA", keys[0], None, keys[0], ca=True, **long)
     intermediate = _cert("Test Intermediate CA", keys[1], root, keys[0], ca=True, **long)

@@ -9,6 +9,7 @@ from typing import Any
 
 import av
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from studio.provenance.identity import SigningIdentity, identity_load, signing_identity
 from studio.provenance.manifests import (
@@ -172,3 +173,26 @@ def test_a_container_c2pa_cannot_sign_is_refused_without_leaving_a_file(
     with pytest.raises(SigningError, match="Signing text.mp4 failed"):
         manifest_sign(source=samples["text.mp4"], dest=broken, manifest=a_take(samples["text.mp4"]))
     assert not broken.exists()
+
+
+@pytest.mark.parametrize(
+    ("make_key", "algorithm"),
+    [
+        (lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048), "ps256"),
+        (ed25519.Ed25519PrivateKey.generate, "ed25519"),
+    ],
+    ids=["rsa", "ed25519"],
+)
+def test_rsa_and_ed25519_operator_keys_sign_too(
+    samples: Samples, tmp_path: Path, make_key: Any, algorithm: str
+) -> None:
+    chain = make_chain(leaf_key=make_key())
+    identity = identity_load(
+        cert=chain.chain_pem.decode(), key=chain.key_pem.decode(), data_dir=tmp_path
+    )
+    assert identity.algorithm == algorithm
+    source = samples["half.mp4"]
+    dest = tmp_path / "take.mp4"
+    manifest_sign(source=source, dest=dest, manifest=a_take(source), identity=identity)
+    read = manifest_read(dest, identity=identity)
+    assert read is not None and (read.valid, read.trusted) == (True, True)
