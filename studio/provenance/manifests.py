@@ -8,16 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+import logging
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import c2pa
 from cryptography.hazmat.primitives.serialization import Encoding
+from django.conf import settings
 
 from studio.provenance.credentials import Credentials, credentials_from_store
-from studio.provenance.identity import SigningIdentity, signing_identity
+from studio.provenance.identity import IdentityError, SigningIdentity, signing_identity
+
+log = logging.getLogger(__name__)
 
 SOFTWARE = "Cutroom"
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
@@ -199,6 +206,7 @@ def manifest_sign(
     info = c2pa.C2paSignerInfo(identity.algorithm, identity.chain_pem, identity.key_pem, None)
     try:
         with (
+            _temporaries_in(Path(settings.FILE_UPLOAD_TEMP_DIR)),
             c2pa.Signer.from_info(info) as signer,
             c2pa.Builder(manifest, context=c2pa.Context.from_dict(STREAMING)) as builder,
             source.open("rb") as reading,
@@ -208,6 +216,51 @@ def manifest_sign(
     except (c2pa.C2paError, OSError) as error:
         dest.unlink(missing_ok=True)
         raise SigningError(f"Signing {source.name} failed: {error}") from error
+
+
+_TMPDIR_HELD = threading.Lock()
+
+
+@contextmanager
+def _temporaries_in(folder: Path) -> Iterator[None]:
+    """c2pa builds the signed copy in unnamed temporary files (up to the file's size each) in
+    TMPDIR, which it reads at each signing: in the scratch folder they count where scratch copies
+    count, and a full disk fails the signing there rather than filling /tmp. TMPDIR is the
+    process's, so signings in one process take turns and it is put back after each."""
+    with _TMPDIR_HELD:
+        before = os.environ.get("TMPDIR")
+        os.environ["TMPDIR"] = str(folder)
+        try:
+            yield
+        finally:
+            if before is None:
+                del os.environ["TMPDIR"]
+            else:
+                os.environ["TMPDIR"] = before
+
+
+@dataclass(frozen=True)
+class Signed:
+    path: Path  # the file to store: the signed copy, or the original when signing failed
+    error: str  # why the credentials are missing; empty when signed
+
+    @property
+    def signed(self) -> bool:
+        return not self.error
+
+
+def manifest_sign_or_keep(*, source: Path, scratch: Path, manifest: dict[str, Any]) -> Signed:
+    """Sign `source` into the scratch folder; when that fails for any reason (a bad or unreadable
+    key, a full disk, a container c2pa cannot sign), keep the result unsigned and say why, for
+    its page to show "credentials missing" and offer to sign again. Signing never loses a
+    result."""
+    dest = scratch / f"signed-{source.name}"
+    try:
+        manifest_sign(source=source, dest=dest, manifest=manifest)
+    except (SigningError, IdentityError) as error:
+        log.warning("content credentials not added to %s: %s", source.name, error)
+        return Signed(path=source, error=str(error))
+    return Signed(path=dest, error="")
 
 
 def _reader_context(identity: SigningIdentity) -> c2pa.Context:

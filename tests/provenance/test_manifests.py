@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,10 @@ from studio.provenance.manifests import (
     cut_manifest,
     manifest_read,
     manifest_sign,
+    manifest_sign_or_keep,
     take_manifest,
 )
+from tests.full_disk import FILLER, FullDisks
 from tests.provenance.chains import make_chain
 from tests.samples import Samples
 
@@ -196,3 +199,52 @@ def test_rsa_and_ed25519_operator_keys_sign_too(
     manifest_sign(source=source, dest=dest, manifest=a_take(source), identity=identity)
     read = manifest_read(dest, identity=identity)
     assert read is not None and (read.valid, read.trusted) == (True, True)
+
+
+def test_a_full_disk_while_signing_keeps_the_result_unsigned_and_says_why(
+    samples: Samples, settings: Any, full_disks: FullDisks, tmp_path: Path
+) -> None:
+    """c2pa writes its working copies into the scratch folder (not /tmp): when that disk is
+    full the signing fails, the original is kept for storing, and nothing is left behind."""
+    disk = Path(settings.FILE_UPLOAD_TEMP_DIR) / "disk"
+    if not full_disks.mount(disk):
+        pytest.skip("mounting a small disk needs root (the CI has it)")
+    settings.FILE_UPLOAD_TEMP_DIR = disk
+    full_disks.fill(disk)
+    # Over c2pa's 1 MB in-memory threshold (STREAMING): a video padded with a 2 MB free box.
+    source = tmp_path / "half.mp4"
+    padding = 2 * 1024 * 1024
+    source.write_bytes(
+        samples["half.mp4"].read_bytes() + (padding + 8).to_bytes(4) + b"free" + bytes(padding)
+    )
+    scratch = tmp_path / "scratch"  # on another disk: only c2pa's own copies meet the full one
+    scratch.mkdir()
+    tmpdir = os.environ.get("TMPDIR")
+    kept = manifest_sign_or_keep(source=source, scratch=scratch, manifest=a_take(source))
+    assert (kept.path, kept.signed) == (source, False)
+    assert kept.error.startswith("Signing half.mp4 failed"), kept.error
+    assert os.environ.get("TMPDIR") == tmpdir  # the process's own, put back
+    assert sorted(p.name for p in disk.iterdir()) == [FILLER]
+    assert list(scratch.iterdir()) == []
+    assert manifest_read(source) is None
+
+
+def test_an_unreadable_key_keeps_the_result_unsigned_then_signing_again_works(
+    samples: Samples, settings: Any, tmp_path: Path
+) -> None:
+    chain = make_chain()
+    key = tmp_path / "key.pem"
+    key.write_bytes(chain.key_pem)
+    settings.C2PA_CERT = chain.chain_pem.decode()
+    settings.C2PA_KEY = str(key.with_name("moved-away.pem"))
+    source = samples["half.mp4"]
+    kept = manifest_sign_or_keep(source=source, scratch=tmp_path, manifest=a_take(source))
+    assert (kept.path, kept.signed) == (source, False)
+    assert kept.error == (
+        f"STUDIO_C2PA_KEY: cannot read {tmp_path / 'moved-away.pem'}: No such file or directory."
+    )
+    settings.C2PA_KEY = str(key)
+    again = manifest_sign_or_keep(source=source, scratch=tmp_path, manifest=a_take(source))
+    assert (again.path, again.signed) == (tmp_path / "signed-half.mp4", True)
+    read = manifest_read(again.path)
+    assert read is not None and read.valid and read.signer == "Test Newsroom Signer"
