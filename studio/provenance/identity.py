@@ -288,13 +288,21 @@ def identity_load(*, cert: str, key: str, data_dir: Path) -> SigningIdentity:
     if cert:
         chain_pem = _pem_text(cert, "STUDIO_C2PA_CERT")
         key_pem = _pem_text(key, "STUDIO_C2PA_KEY")
+        chain = identity_check(chain_pem, key_pem)
         own = False
     else:
-        text = own_identity_file(data_dir).read_bytes()
-        start = text.index(b"-----BEGIN CERTIFICATE")
-        key_pem, chain_pem = text[:start], text[start:]
+        path = own_identity_file(data_dir)
+        text = path.read_bytes()
+        start = text.find(b"-----BEGIN CERTIFICATE")
+        key_pem, chain_pem = text[: max(start, 0)], text[max(start, 0) :]
+        try:
+            chain = identity_check(chain_pem, key_pem)
+        except IdentityError as error:
+            raise IdentityError(
+                f"This instance's own signing certificate in {path} is unusable ({error}) "
+                "Delete the file to make a new one, or set STUDIO_C2PA_CERT and STUDIO_C2PA_KEY."
+            ) from error
         own = True
-    chain = identity_check(chain_pem, key_pem)
     loaded = _load_key(key_pem, "STUDIO_C2PA_KEY")
     return SigningIdentity(
         chain_pem=b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain),

@@ -129,3 +129,19 @@ def test_processes_starting_at_once_agree_on_one_own_identity(tmp_path: Path) ->
     assert len(made) == 6 and len(set(made)) == 1
     assert list(tmp_path.iterdir()) == [tmp_path / OWN_IDENTITY_FILE]
     assert identity_load(cert="", key="", data_dir=tmp_path).key_pem in made[0]
+
+
+def test_a_damaged_own_identity_stops_start_up_saying_which_file(settings: Any) -> None:
+    settings.C2PA_CERT = settings.C2PA_KEY = ""
+    kept = Path(settings.DATA_DIR) / OWN_IDENTITY_FILE
+    own_identity_file(Path(settings.DATA_DIR))
+    kept.write_bytes(kept.read_bytes()[:300])  # cut short: the key and no certificate
+    with pytest.raises(SystemCheckError) as refused:
+        call_command("check", tags=["security"])
+    assert (
+        f"(studio.E031) This instance's own signing certificate in {kept} is unusable "
+        "(STUDIO_C2PA_CERT holds no readable PEM certificate.) Delete the file to make a new one"
+    ) in str(refused.value)
+    kept.unlink()
+    call_command("check", tags=["security"])
+    assert signing_identity().own is True
