@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.checks import CheckMessage, Error, register
+from django.core.exceptions import ImproperlyConfigured
 
 from studio.provenance.identity import IdentityError, signing_identity
 
@@ -26,3 +27,12 @@ def check_signing_identity(app_configs: Any = None, **kwargs: Any) -> list[Check
             )
         ]
     return []
+
+
+def identity_required() -> None:
+    """For gunicorn, which runs no system checks: refuse to serve with an identity that cannot
+    sign, with the same message."""
+    try:
+        signing_identity()
+    except IdentityError as error:
+        raise ImproperlyConfigured(f"{error} (studio.E031)") from error

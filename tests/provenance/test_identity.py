@@ -3,6 +3,7 @@ without them the instance makes its own once, privately, and reuses it."""
 
 from __future__ import annotations
 
+import importlib
 import stat
 import threading
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
@@ -145,3 +147,13 @@ def test_a_damaged_own_identity_stops_start_up_saying_which_file(settings: Any) 
     kept.unlink()
     call_command("check", tags=["security"])
     assert signing_identity().own is True
+
+
+def test_gunicorn_refuses_to_start_with_an_identity_that_cannot_sign(settings: Any) -> None:
+    import studio.wsgi
+
+    expired = make_chain(leaf_days=(-30, -1))
+    settings.C2PA_CERT = expired.chain_pem.decode()
+    settings.C2PA_KEY = expired.key_pem.decode()
+    with pytest.raises(ImproperlyConfigured, match=r"expired on .* renew it\. \(studio\.E031\)"):
+        importlib.reload(studio.wsgi)
