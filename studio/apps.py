@@ -12,6 +12,7 @@ class StudioConfig(AppConfig):
 
         from studio.core.signals import render_ended, take_ended
         from studio.ops import health
+        from studio.provenance import checks  # noqa: F401  (registers the signing-identity check)
         from studio.review import inbox
 
         # Every django-q2 worker process starts a heartbeat thread when it is spawned.

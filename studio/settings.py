@@ -117,6 +117,10 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Content credentials: the operator's signing chain (leaf first) and its key, each a file path or
+# the PEM text. Empty: the instance signs with its own certificate, made once in DATA_DIR.
+C2PA_CERT = env_str("STUDIO_C2PA_CERT", "")
+C2PA_KEY = env_str("STUDIO_C2PA_KEY", "")
 ALLOWED_HOSTS = env_list("STUDIO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("STUDIO_CSRF_TRUSTED_ORIGINS", [])
 

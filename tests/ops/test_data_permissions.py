@@ -61,6 +61,8 @@ def test_a_new_data_folder_and_its_database_are_private(tmp_path):
     assert mode(data) == 0o700
     assert mode(database) == 0o600
     assert mode(data / "secret_key") == 0o600
+    # Start-up's checks made the instance's content-credentials key, as private as the secret key.
+    assert mode(data / "c2pa_identity.pem") == 0o600
     # SQLite gives the write-ahead log and shared-memory files the database file's mode.
     with sqlite3.connect(database) as db:
         db.execute("PRAGMA journal_mode=WAL")
