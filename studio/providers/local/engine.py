@@ -60,6 +60,7 @@ class LocalEngine:
     label = "Local engine: filters, not AI"
     bills = False
     is_ai = False
+    model = ""  # filters, not a model
     can_cancel = True  # the render ends and its files go
 
     def prepare(self, request: EditRequest) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Provenance: how Cutroom says what made a video (disclosure, content credentials)."""
