@@ -47,7 +47,7 @@ def disclosure_for_provider(provider: str) -> Disclosure:
         named = f" ({provider})" if provider else ""
         return Disclosure(
             is_ai=True,
-            words=f"Made with a provider this Cutroom does not know{named}, so it may be AI",
+            words=f"Made with an unknown provider{named}, so it may be AI",
             short="May be AI",
             known=False,
         )

@@ -35,14 +35,14 @@ def test_the_local_engines_take_is_not_ai(make_take):
 
 @pytest.mark.parametrize(
     ("provider", "named"),
-    [("dashscope", "(dashscope)"), ("", "does not know, so")],
+    [("dashscope", "unknown provider (dashscope), so"), ("", "unknown provider, so")],
 )
 def test_an_unknown_provider_is_said_to_be_unknown_and_maybe_ai(make_take, provider, named):
     said = make_take(provider=provider).disclosure
     # Never "not AI": Cutroom cannot say what the provider was.
     assert said.is_ai and not said.known
     assert said.short == "May be AI"
-    assert "does not know" in said.words and named in said.words
+    assert said.words == f"Made with an {named} it may be AI"
     assert "not AI" not in said.words
 
 

@@ -57,7 +57,8 @@ def queue_render(task_id: str) -> None:
 
 class LocalEngine:
     name = "local"
-    label = "Local engine: filters, not AI"
+    # A name only: whether its work is AI is said by studio.provenance.disclosure, everywhere.
+    label = "Cutroom's local engine"
     bills = False
     is_ai = False
     model = ""  # filters, not a model
