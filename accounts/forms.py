@@ -187,6 +187,23 @@ class TeamForm(forms.Form):
         return name
 
 
+class TeamProvenanceForm(forms.Form):
+    credentials_prompts = forms.BooleanField(
+        label="Include prompts in content credentials",
+        required=False,
+        help_text="Off by default. Prompts can be private: with this on, anyone who has a file "
+        "Cutroom made for this team can read the prompts that made it in its content "
+        "credentials. Off, the credentials still say which model and sources made it.",
+    )
+    ai_label_downloads = forms.BooleanField(
+        label="Burn a visible AI-generated label into downloads and exports",
+        required=False,
+        help_text="Off by default. A small “AI-generated” label in a corner of every video "
+        "made with AI that is downloaded or exported, readable on a phone and clear of "
+        "faces. The pages always say whether AI made a video.",
+    )
+
+
 class InviteForm(forms.Form):
     email = forms.EmailField(
         label="Their e-mail address",

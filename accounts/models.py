@@ -139,6 +139,10 @@ class Team(models.Model):
     suspended_reason = models.CharField(max_length=300, blank=True)
     # Fair turns: when a take of this team was last let through to the provider.
     last_admitted_at = models.DateTimeField(null=True, blank=True)
+    # Provenance (docs/accounts.md "Content credentials and AI labels"), set by the owners. Both
+    # are off until they choose: a prompt can be private, and a label changes the picture.
+    credentials_prompts = models.BooleanField(default=False)  # prompts in the C2PA manifests
+    ai_label_downloads = models.BooleanField(default=False)  # "AI-generated" burnt into files
     members = models.ManyToManyField(User, through="Membership", related_name="teams")
 
     class Meta:

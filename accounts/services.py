@@ -462,6 +462,14 @@ def team_rename(*, team: Team, name: str) -> Team:
     return team
 
 
+def team_provenance_set(*, team: Team, credentials_prompts: bool, ai_label_downloads: bool) -> Team:
+    """The owners' provenance options (accounts.forms.TeamProvenanceForm says what they do)."""
+    team.credentials_prompts = credentials_prompts
+    team.ai_label_downloads = ai_label_downloads
+    team.save(update_fields=["credentials_prompts", "ai_label_downloads"])
+    return team
+
+
 def team_switch(*, user: User, team: Team) -> None:
     if user.current_team_id == team.pk:
         return

@@ -48,6 +48,7 @@ urlpatterns = [
     path("teams/", teams.team_list, name="team_list"),
     path("teams/switch/", teams.team_switch_view, name="team_switch"),
     path("t/<str:code>/settings/", teams.team_settings, name="team_settings"),
+    path("t/<str:code>/settings/provenance/", teams.team_provenance, name="team_provenance"),
     path("t/<str:code>/members/", teams.team_members, name="team_members"),
     path("t/<str:code>/members/<uuid:member>/role/", teams.member_role, name="member_role"),
     path("t/<str:code>/members/<uuid:member>/remove/", teams.member_remove, name="member_remove"),

@@ -57,6 +57,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "team_members": ("team", "view"),
     "team_leave": ("team", "view"),
     "team_settings": ("team", "own"),
+    "team_provenance": ("team", "own"),
     "member_role": ("team", "own"),
     "member_remove": ("team", "own"),
     "team_former_shares_revoke": ("team", "own"),

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import get_for_user, get_team_for_user
-from accounts.forms import InviteForm, RoleForm, TeamForm
+from accounts.forms import InviteForm, RoleForm, TeamForm, TeamProvenanceForm
 from accounts.history import (
     former_member_share_links,
     links_phrase,
@@ -33,6 +33,7 @@ from accounts.services import (
     membership_remove,
     team_create,
     team_create_refusal,
+    team_provenance_set,
     team_rename,
     team_switch,
 )
@@ -75,11 +76,31 @@ def team_settings(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         team_rename(team=team, name=form.cleaned_data["name"])
         messages.success(request, "Team renamed.")
         return redirect("team_settings", code=team.code)
-    return render(
-        request,
-        "accounts/team_settings.html",
-        {"team": team, "membership": membership, "form": form},
+    provenance = TeamProvenanceForm(
+        initial={
+            "credentials_prompts": team.credentials_prompts,
+            "ai_label_downloads": team.ai_label_downloads,
+        }
     )
+    context = {"team": team, "membership": membership, "form": form, "provenance": provenance}
+    return render(request, "accounts/team_settings.html", context)
+
+
+@login_required
+@require_POST
+def team_provenance(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """The owners' content-credential options: two boxes, so every post is valid (an unticked
+    box is off)."""
+    membership = get_team_for_user(request.user, code, need="own")
+    form = TeamProvenanceForm(request.POST)
+    form.is_valid()
+    team_provenance_set(
+        team=membership.team,
+        credentials_prompts=form.cleaned_data["credentials_prompts"],
+        ai_label_downloads=form.cleaned_data["ai_label_downloads"],
+    )
+    messages.success(request, "Content credential settings saved.")
+    return redirect("team_settings", code=membership.team.code)
 
 
 @login_required

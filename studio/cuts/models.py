@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.text import slugify
 
 from accounts.models import User
@@ -27,6 +28,7 @@ from studio.core.filenames import safe_stem
 from studio.core.signals import render_ended
 from studio.library.models import Clip, Poster, kind_of, media_url
 from studio.projects.models import Project
+from studio.provenance.disclosure import Disclosure, disclosure_for_render
 from studio.takes.models import ReviewStatus
 
 CROSSFADE_FRAMES = 6  # the default blend at each join, in source frames
@@ -180,6 +182,11 @@ class CutRender(models.Model):
     def title(self) -> str:
         """As the team history and the gallery name it: "Clay version v2 — cut of a.mp4"."""
         return f"{self.cut.name} v{self.number} — cut of {self.cut.clip.original_name}"
+
+    @cached_property
+    def disclosure(self) -> Disclosure:
+        """Whether AI made it (any window's take made by a model), in words."""
+        return disclosure_for_render(self)
 
     @property
     def flagged_seams(self) -> int:

@@ -1,4 +1,7 @@
-"""Content credentials (C2PA): the signing identity, manifests, signing and reading back.
+"""Provenance: how Cutroom says what made a video.
+
+The disclosure in words (disclosure.py) and content credentials (C2PA): the signing identity,
+manifests, signing and reading back.
 
 What c2pa-python 0.38 (c2pa-rs 0.91) accepts, found by trying:
 

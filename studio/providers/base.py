@@ -85,6 +85,7 @@ class Provider(Protocol):
     bills: bool  # its work costs money (estimates are shown, budgets count it)
     is_ai: bool  # False: every take says it is not AI (the local engine's filters)
     can_cancel: bool  # a running task can be stopped (`cancel`)
+    model: str  # the AI model that makes its results ("" when it is not AI)
 
     def prepare(self, request: EditRequest) -> dict[str, object]:
         """Everything before the paid call (e.g. uploading inputs); safe to repeat."""

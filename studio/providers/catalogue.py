@@ -60,6 +60,7 @@ class About:
     is_ai: bool
     can_cancel: bool
     known: bool = True  # False: a name this Cutroom has no provider for (see `about`)
+    model: str = ""  # the AI model its takes are made with, e.g. "wan2.7-videoedit"
 
 
 def about(name: str) -> About:
@@ -75,4 +76,4 @@ def about(name: str) -> About:
         # engine's filters.
         label = f"Unknown provider ({name})" if name else "Unknown provider"
         return About(name, label, bills=True, is_ai=True, can_cancel=False, known=False)
-    return About(kind.name, kind.label, kind.bills, kind.is_ai, kind.can_cancel)
+    return About(kind.name, kind.label, kind.bills, kind.is_ai, kind.can_cancel, model=kind.model)

@@ -301,6 +301,7 @@ class Modellix:
     label = "Modellix wan2.7-videoedit"
     bills = True
     is_ai = True
+    model = "wan2.7-videoedit"  # what the disclosure names (studio.provenance.disclosure)
     can_cancel = False  # the API has no cancel: a person can only stop waiting
     budget = "modellix"  # the request budget it spends from (studio.providers.request_budget)
 

@@ -218,12 +218,15 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
         context |= _render_context(link, link.render)
     elif link.take is not None:
         context |= _take_context(link, link.take)
+    # Whether AI made it, in the page's title and its unfurl too (studio.provenance.disclosure).
+    context["page_title"] = f"{context['title']} · {context['disclosure'].short}"
     return _public(render(request, "review/share.html", context))
 
 
 def _take_context(link: ShareLink, take: Take) -> dict[str, Any]:
     return {
         "take": take,
+        "disclosure": take.disclosure,
         "title": _title(link, take),
         "description": _description(link, take),
         "fps": comments.subject_fps(take=take),  # the compare player's frame steps
@@ -240,9 +243,10 @@ def _render_context(link: ShareLink, made: CutRender) -> dict[str, Any]:
     team = made.cut.project.team
     return {
         "render": made,
+        "disclosure": made.disclosure,
         "title": f"{made.cut.name} v{made.number}",
-        "description": f"A full-length cut of a video, edited window by window and shared by "
-        f"{team.name} on Cutroom.",
+        "description": f"{made.disclosure.words}. A full-length cut of a video, edited window by "
+        f"window and shared by {team.name} on Cutroom.",
         "fps": comments.subject_fps(render=made),
         "duration": made.duration,
         "labels": ("Source", "Cut"),
@@ -287,9 +291,10 @@ def _title(link: ShareLink, take: Take) -> str:
 
 def _description(link: ShareLink, take: Take) -> str:
     """What an unfurl says under the title: who shared what; the prompt only when shown."""
-    text = f"A before-and-after video edit shared by {take.project.team.name} on Cutroom."
-    if not take.engine.is_ai:
-        text += " Made with the local engine (filters, not AI)."
+    text = (
+        f"{take.disclosure.words}. A before-and-after video edit shared by "
+        f"{take.project.team.name} on Cutroom."
+    )
     if link.show_prompt:
         text += f" Prompt: {Truncator(take.prompt).chars(200)}"
     return text

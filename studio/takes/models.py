@@ -22,6 +22,7 @@ from studio.core.filenames import safe_stem, window_timecode
 from studio.core.signals import take_ended
 from studio.library.models import Clip, InputClip, Poster, Reference, kind_of, media_url
 from studio.projects.models import Activity, Project, Trashable
+from studio.provenance.disclosure import Disclosure, disclosure_for_take
 from studio.providers.catalogue import About, about
 from studio.takes.lifecycle import (
     ACTIVE_TAKE_STATES,
@@ -359,6 +360,11 @@ class Take(Trashable):
     def engine(self) -> About:
         """What pages may know of this take's provider: its label, whether it bills, is AI."""
         return about(self.provider)
+
+    @property
+    def disclosure(self) -> Disclosure:
+        """Whether AI made it, in the words every page and label uses."""
+        return disclosure_for_take(self)
 
     @property
     def output_seconds(self) -> float:

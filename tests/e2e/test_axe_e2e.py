@@ -292,6 +292,19 @@ def test_every_signed_out_page_passes_axe(
     pages.check("invitation not valid", "/invite/not-a-real-token/", h1="Invitation unavailable")
     pages.check("share page", studio.share_url, h1="Clay harbour")
     pages.phone("share page", studio.share_url, h1="Clay harbour")
+    # A model's take on a review link: the disclosure says so above the player.
+    Take.objects.filter(pk=studio.other.pk).update(provider="modellix", title="Winter harbour")
+    _, model_review = shares.share_create(
+        take=studio.other,
+        author=studio.other.created_by,
+        days=7,
+        allow_download=False,
+        show_prompt=False,
+        allow_comments=True,
+    )
+    pages.check("review link of a model's take", f"/s/{model_review}/", h1="Winter harbour")
+    expect(page.locator("#disclosure")).to_have_text("Made with AI (wan2.7-videoedit)")
+    pages.phone("review link of a model's take", f"/s/{model_review}/", h1="Winter harbour")
     pages.check("share password page", studio.protected_share_url, h1="protected")
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Watch").click()
@@ -313,7 +326,7 @@ def test_every_signed_out_page_passes_axe(
     trash.take_trash(studio.succeeded, alice)
     pages.check("share page of a deleted take", studio.share_url, h1="no longer works")
 
-    assert len(pages.checked) == 36, pages.checked
+    assert len(pages.checked) == 38, pages.checked
 
 
 def alice_user() -> Any:
@@ -334,6 +347,13 @@ def test_every_page_of_the_teams_work_passes_axe(
     pages.check("team list", "/teams/")
     pages.check("team home (projects)", f"/t/{team.code}/")
     pages.check("team settings", f"/t/{team.code}/settings/")
+    page.get_by_label("Include prompts in content credentials").check()
+    page.get_by_label("Burn a visible AI-generated label").check()
+    page.get_by_role("button", name="Save content credential settings").click()
+    expect(page.locator(".messages")).to_contain_text("Content credential settings saved.")
+    pages.check("team settings, content credential options saved")
+    shot(page, "team-settings-provenance-desktop")
+    pages.phone("team settings", f"/t/{team.code}/settings/")
     pages.check("members", f"/t/{team.code}/members/")
     page.get_by_role("button", name="Create invitation link").click()
     expect(page.get_by_label("Invitation link")).to_be_visible()
@@ -474,7 +494,7 @@ def test_every_page_of_the_teams_work_passes_axe(
     pages.check("trash: delete for good dialog open")
     pages.phone("trash", f"/t/{team.code}/trash/", h1="Trash")
 
-    assert len(pages.checked) == 55, pages.checked
+    assert len(pages.checked) == 57, pages.checked
 
 
 def test_budget_administration_and_role_pages_pass_axe(

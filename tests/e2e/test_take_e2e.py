@@ -88,7 +88,7 @@ def test_fresh_start_upload_edit_and_watch_the_take_play(
     page.get_by_label("Resolution").select_option("720P")
     page.get_by_role("button", name="Start the take").click()
     expect(page.locator("#take-state")).to_have_text("Done", timeout=90_000)
-    expect(page.get_by_text("Local engine: filters, not AI").first).to_be_visible()
+    expect(page.locator("#disclosure")).to_have_text("Edited with Cutroom's local engine, not AI")
     expect(page.locator("#take-status")).to_contain_text("watercolor")
     expect(page.locator("#take-status")).to_contain_text("Extended prompt")
     page.locator("video[data-side=b]").evaluate("(v) => { v.muted = true; v.play(); }")

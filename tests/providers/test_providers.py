@@ -42,7 +42,8 @@ def test_every_provider_has_the_whole_interface():
 def test_what_pages_may_know_of_each_provider():
     local, modellix = about("local"), about("modellix")
     assert (local.bills, local.is_ai, local.can_cancel) == (False, False, True)
-    assert local.label == "Local engine: filters, not AI"
+    assert local.label == "Cutroom's local engine"
+    assert (local.model, modellix.model) == ("", "wan2.7-videoedit")  # named by disclosures
     assert (modellix.bills, modellix.is_ai, modellix.can_cancel) == (True, True, False)
     assert [name for name in NAMES if not about(name).bills] == ["local"]  # only the engine is free
     # A take may name a provider this Cutroom does not have (tests/takes/test_unknown_provider.py):

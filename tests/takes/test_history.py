@@ -439,11 +439,12 @@ def test_link_previews_show_poster_title_and_team(client, bob, team, previewed):
     tags = HeadTags(client.get(f"/s/{token}/").content.decode()).tags
     url = f"http://testserver/s/{token}/"
     assert tags["og:url"] == url and tags["og:site_name"] == "Cutroom"
-    assert tags["og:title"] == tags["twitter:title"] == "Harbour at dusk"
+    # The take is the local engine's: the title and description say so first.
+    assert tags["og:title"] == tags["twitter:title"] == "Harbour at dusk · Not AI"
     assert tags["og:description"].startswith(
-        "A before-and-after video edit shared by Northwind Films on Cutroom."
+        "Edited with Cutroom's local engine, not AI. A before-and-after video edit shared by "
+        "Northwind Films on Cutroom."
     )
-    assert "(filters, not AI)" in tags["og:description"]  # the take is the local engine's
     assert tags["og:description"].endswith(f"Prompt: {previewed.prompt}")
     assert tags["og:image"] == tags["twitter:image"] == f"{url}media/poster"
     assert (tags["og:image:width"], tags["og:image:height"]) == ("960", "540")
@@ -468,7 +469,9 @@ def test_link_previews_leave_the_prompt_out_when_it_is_hidden(client, bob, previ
     )
     page = client.get(f"/s/{token}/").content.decode()
     tags = HeadTags(page).tags
-    assert tags["og:title"] == "A video edit" and "Northwind Films" in tags["og:description"]
+    assert (
+        tags["og:title"] == "A video edit · Not AI" and "Northwind Films" in tags["og:description"]
+    )
     assert previewed.prompt not in page
 
 

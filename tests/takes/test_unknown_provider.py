@@ -84,7 +84,7 @@ def test_every_page_showing_the_take_answers(as_bob, bob, team, project, name):
         assert response.status_code == 200, url
     shared = as_bob.get(reverse("share_page", args=[token]))
     assert shared.status_code == 200
-    assert "Unknown provider" in shared.content.decode()
+    assert "Made with an unknown provider" in shared.content.decode()  # and so maybe AI
     detail = as_bob.get(reverse("take_detail", args=[take.code])).content.decode()
     assert "Unknown provider" in detail
     gallery = as_bob.get(reverse("team_gallery", args=[team.code])).content.decode()

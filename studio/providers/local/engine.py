@@ -57,9 +57,11 @@ def queue_render(task_id: str) -> None:
 
 class LocalEngine:
     name = "local"
-    label = "Local engine: filters, not AI"
+    # A name only: whether its work is AI is said by studio.provenance.disclosure, everywhere.
+    label = "Cutroom's local engine"
     bills = False
     is_ai = False
+    model = ""  # filters, not a model
     can_cancel = True  # the render ends and its files go
 
     def prepare(self, request: EditRequest) -> dict[str, Any]:
