@@ -17,6 +17,8 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import connection
 
+from studio.provenance.identity import signing_identity
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -41,6 +43,17 @@ class Cluster:
             with suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=15)
         self.kill()  # whatever is left of the group
+
+
+def shared_signing() -> dict[str, str]:
+    """The test process's content-credentials identity, for processes on hosts of their own (a
+    data folder each), as a deployment of several hosts gives them one (STUDIO_C2PA_CERT and
+    _KEY): every host signs alike and none makes an identity in its data folder."""
+    identity = signing_identity()
+    return {
+        "STUDIO_C2PA_CERT": identity.chain_pem.decode(),
+        "STUDIO_C2PA_KEY": identity.key_pem.decode(),
+    }
 
 
 def cluster_env(**extra: str) -> dict[str, str]:

@@ -23,7 +23,7 @@ import requests
 from django.conf import settings
 
 from studio.ops import supervision
-from tests.cluster import ROOT, cluster_env, wait_for
+from tests.cluster import ROOT, cluster_env, shared_signing, wait_for
 
 PROCFILE = supervision.procfile_entries((ROOT / "Procfile").read_text())
 # Files a host may keep in its data folder that hold no media: its cache entries (django-q2's
@@ -44,6 +44,7 @@ class Host:
             STUDIO_DATA_DIR=str(self.data),
             STUDIO_MEDIA_DIR=str(self.data / "media"),
             SECRET_KEY=settings.SECRET_KEY,
+            **shared_signing(),
             **env,
         )
         self.env.pop("STUDIO_DATABASE_FILE", None)

@@ -16,7 +16,7 @@ from django.core.files.storage import default_storage
 from studio.models import LocalJob, Take, TakeState
 from studio.takes import common, create, driver, submit
 from studio.takes.parameters import EditParameters
-from tests.cluster import run_cluster, run_scheduler, wait_for
+from tests.cluster import run_cluster, run_scheduler, shared_signing, wait_for
 from tests.conftest import upload_clip
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -37,9 +37,11 @@ def new_take(project, author, samples, client) -> Take:
 
 def host_env(tmp_path: Path, name: str, **extra: str) -> dict[str, str]:
     """A child process on a host of its own: its data folder is nobody else's. Hosts share the
-    secret key, as a deployment sets it (django-q2 signs the queued tasks with it)."""
+    secret key, as a deployment sets it (django-q2 signs the queued tasks with it), and the
+    content-credentials identity."""
     return {
         "SECRET_KEY": settings.SECRET_KEY,
+        **shared_signing(),
         "STUDIO_DATA_DIR": str(tmp_path / name),
         "STUDIO_PROVIDER": "local",
         "STUDIO_TIME_SCALE": "0.1",
