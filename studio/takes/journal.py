@@ -98,6 +98,17 @@ def journal_entries() -> list[tuple[Path, HeldId]]:
             entries.append((path, HeldId(**json.loads(path.read_text(encoding="utf-8")))))
         except (OSError, ValueError, TypeError) as error:
             log.error("journal file %s cannot be read (%s); left for a person", path, error)
+    # A process killed between writing an entry and renaming it into place leaves its partial
+    # file. Written whole, it holds the id like any entry; cut short, the id never reached the
+    # disk (the take is uncertain, for a person), and the scrap goes.
+    for path in sorted(folder.glob(".take-*.json.*")):
+        try:
+            entries.append((path, HeldId(**json.loads(path.read_text(encoding="utf-8")))))
+        except (ValueError, TypeError):
+            log.warning("journal: removing %s, a write cut short by a crash", path.name)
+            path.unlink(missing_ok=True)
+        except OSError as error:
+            log.error("journal file %s cannot be read (%s); left for a person", path, error)
     return entries
 
 

@@ -137,3 +137,19 @@ def test_a_silent_send_of_the_free_engine_is_sent_again_not_parked(make_take):
     paid.refresh_from_db()
     assert free.state == TakeState.PREPARING and free.reason == ""
     assert paid.state == TakeState.UNCERTAIN and paid.reason == driver.SEND_SILENT
+
+
+def test_a_crash_before_the_rename_keeps_a_whole_entry_and_drops_a_scrap(make_take, monkeypatch):
+    """A process killed between writing an entry and renaming it into place: written whole, the
+    partial file still holds the paid id; cut short, nothing of it reached the disk."""
+    take = sending(make_take)
+    path, _ = journal.journal_hold(take, "task-8")
+    whole = path.with_name(f".{path.name}.4242")
+    path.replace(whole)
+    scrap = path.with_name(".take-99-send-1.json.4243")
+    scrap.write_text('{"take": 99, "co')
+    Take.objects.filter(pk=take.pk).update(state=TakeState.UNCERTAIN, reason="parked")
+    assert journal.journal_adopt() == 1
+    take.refresh_from_db()
+    assert take.state == TakeState.RUNNING and take.provider_task_id == "task-8"
+    assert list(journal.journal_dir().iterdir()) == []
