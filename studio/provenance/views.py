@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from accounts.access import get_team_for_user
 from accounts.http import AuthenticatedHttpRequest
 from accounts.limits import hit
+from accounts.services import team_switch
 from studio.cuts.access import render_for
 from studio.library.uploads import too_large_message, upload_problem
 from studio.models import RenderState, TakeState
@@ -140,6 +141,7 @@ def team_verify(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """Any member drops a video and reads its credentials back, with links to the team's
     takes and renders that are this very file."""
     membership = get_team_for_user(request.user, code)
+    team_switch(user=request.user, team=membership.team)  # the navigation follows the page
     context: dict[str, Any] = {"team": membership.team, "public": False}
     if request.method != "POST":
         return _page(request, context)
