@@ -86,6 +86,13 @@ class Source:
     start: float | None
     end: float | None
 
+    @property
+    def span(self) -> str:
+        """Where a cut's window sits in the cut, e.g. "0.5 s to 1.75 s"; empty for others."""
+        if self.start is None or self.end is None:
+            return ""
+        return f"{self.start:g} s to {self.end:g} s"
+
 
 @dataclass(frozen=True)
 class Reading:

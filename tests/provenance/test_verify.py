@@ -3,22 +3,24 @@ and to the public /verify/, and the Content credentials panel of take and render
 
 from __future__ import annotations
 
-import hashlib
+import datetime as dt
 import html
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.core.files import File
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from studio.models import CutRender
+from studio.models import Cut, CutRender
 from studio.provenance import reading, views
 from studio.provenance.identity import identity_load
-from studio.provenance.manifests import manifest_sign
+from studio.provenance.manifests import Source, Window, cut_manifest, manifest_sign
 from tests.library.test_upload_disk_full import full_disk
 from tests.provenance.chains import make_chain
 from tests.provenance.test_manifests import a_take, sha256
@@ -44,7 +46,9 @@ def scratch() -> list[str]:
 
 
 def text(response: Any) -> str:
-    return html.unescape(" ".join(response.content.decode().split()))
+    """What the page says: its words without the tags, spaces collapsed."""
+    words = re.sub(r"<[^>]*>", "", response.content.decode())
+    return html.unescape(" ".join(words.split()))
 
 
 def test_the_team_page_reads_a_signed_take_and_links_the_take_it_is(
@@ -159,7 +163,8 @@ def test_the_public_page_reads_without_sign_in_names_no_team_and_keeps_nothing(
     assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
     page = text(response)
     assert "Valid" in page and "Made with AI (wan2.7-videoedit)" in page
-    assert take.code not in page and "/k/" not in page and "/t/" not in page
+    markup = response.content.decode()
+    assert take.code not in markup and "/k/" not in markup and "/t/" not in markup
     assert scratch() == []  # after a success
     refused = post(client, "/verify/", samples["text.mp4"], "notes.mp4")
     assert refused.status_code == 415 and scratch() == []  # after a rejected file
@@ -196,9 +201,9 @@ def test_the_take_panel_reads_the_stored_result_once_and_outsiders_get_nothing(
 ) -> None:
     cache.clear()
     take = make_take(provider="modellix", result=signed.read_bytes())
-    page = text(as_carol.get(reverse("take_detail", args=[take.code])))
+    page = as_carol.get(reverse("take_detail", args=[take.code])).content.decode()
     credentials_url = reverse("take_credentials", args=[take.code])
-    assert "Content credentials" in page and credentials_url in page
+    assert "Content credentials" in page and f'data-credentials="{credentials_url}"' in page
     panel = text(as_carol.get(credentials_url))
     assert "Valid" in panel and "Made with AI (wan2.7-videoedit)" in panel
     # Seen again, it comes from the cache: the file is not read again.
@@ -209,23 +214,48 @@ def test_the_take_panel_reads_the_stored_result_once_and_outsiders_get_nothing(
     assert as_dave.post(reverse("team_verify", args=[team.code])).status_code == 404
 
 
-def test_a_result_made_before_signing_says_so_and_a_render_has_its_panel(
-    as_bob: Client, make_take: Any, project: Any, samples: Samples, signed: Path
+def test_a_result_made_before_signing_says_so_and_a_render_names_its_windows(
+    as_bob: Client, make_take: Any, project: Any, samples: Samples, tmp_path: Path
 ) -> None:
     cache.clear()
     old = make_take(result=samples["half.mp4"].read_bytes())
     panel = text(as_bob.get(reverse("take_credentials", args=[old.code])))
     assert "No content credentials (made before Cutroom signed its results)." in panel
-    from studio.models import Cut
-
+    source = samples["half.mp4"]
+    window = Window(Source("take 2 (window 1).mp4", "a" * 64), 0.5, 1.75, "wan2.7-videoedit", True)
+    manifest = cut_manifest(
+        title="Rain.mp4",
+        clip=Source("street.mp4", sha256(source)),
+        windows=[window],
+        version="0.1.0",
+        when=dt.datetime(2026, 12, 7, 21, 30, tzinfo=dt.UTC),
+    )
+    signed = tmp_path / "cut.mp4"
+    manifest_sign(source=source, dest=signed, manifest=manifest)
     cut = Cut.objects.create(project=project, clip=old.clip, name="Rain", created_by=None)
     made = CutRender.objects.create(cut=cut, number=1, state="ready", size=signed.stat().st_size)
-    made.file.save(f"cuts/{cut.code}/v1.mp4", open(signed, "rb"), save=True)  # noqa: SIM115
-    page = text(as_bob.get(reverse("render_detail", args=[cut.code, 1])))
+    with signed.open("rb") as video:
+        made.file.save(f"cuts/{cut.code}/v1.mp4", File(video), save=True)
     url = reverse("render_credentials", args=[cut.code, 1])
-    assert url in page
-    assert "Made with AI (wan2.7-videoedit)" in text(as_bob.get(url))
-    # The team page links the render that is this very file (found by size, then hash).
+    page = as_bob.get(reverse("render_detail", args=[cut.code, 1])).content.decode()
+    assert f'data-credentials="{url}"' in page
+    panel = text(as_bob.get(url))
+    assert "Valid" in panel and "Made with AI (wan2.7-videoedit)" in panel
+    assert "take 2 (window 1).mp4 (window of the cut, 0.5 s to 1.75 s)" in panel
+    assert "Cut of street.mp4 with 1 replaced window(s)." in panel
+    # The team page links the render that is this very file (found by its size, then hash).
     found = post(as_bob, reverse("team_verify", args=[project.team.code]), signed)
     assert reverse("render_detail", args=[cut.code, 1]) in found.content.decode()
-    assert hashlib.sha256(signed.read_bytes()).hexdigest() != sha256(samples["half.mp4"])
+    assert "Cut Rain v1" in text(found)
+
+
+def test_the_panel_reads_a_result_stored_in_a_bucket_through_the_scratch_folder(
+    s3: Any, as_bob: Client, make_take: Any, signed: Path
+) -> None:
+    cache.clear()
+    take = make_take(provider="modellix", result=signed.read_bytes())
+    assert take.result.storage.__class__.__name__ == "S3Storage"
+    panel = text(as_bob.get(reverse("take_credentials", args=[take.code])))
+    assert "Valid: the file is exactly as it was signed." in panel
+    assert "Made with AI (wan2.7-videoedit)" in panel
+    assert scratch() == []  # the copy from the bucket is gone
