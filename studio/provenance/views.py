@@ -12,6 +12,7 @@ import hashlib
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,16 +48,16 @@ PUBLIC_RATE = (10, 10 * 60)
 PUBLIC_HEADERS = {"X-Robots-Tag": "noindex, nofollow", "Cache-Control": "private, no-store"}
 
 
+@dataclass
 class Outcome:
     """What reading an upload came to: a reading, or a refusal in words with its status."""
 
-    def __init__(self) -> None:
-        self.reading: Reading | None = None
-        self.error = ""
-        self.status = 200
-        self.name = ""
-        self.sha256 = ""
-        self.size = 0
+    reading: Reading | None = None
+    error: str = ""
+    status: int = 200
+    name: str = ""
+    sha256: str = ""
+    size: int = 0
 
 
 @contextmanager
