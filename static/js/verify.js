@@ -15,17 +15,20 @@ if (form) {
     form.submit();
   };
 
+  // The page has one purpose: a video dropped anywhere on it is read (the browser would
+  // otherwise open the file in place of the page). The form shows where it lands.
   for (const name of ["dragenter", "dragover"]) {
-    form.addEventListener(name, (event) => {
+    document.addEventListener(name, (event) => {
       event.preventDefault();
       form.classList.add("dragging");
     });
   }
-  for (const name of ["dragleave", "drop"]) {
-    form.addEventListener(name, () => form.classList.remove("dragging"));
-  }
-  form.addEventListener("drop", (event) => {
+  document.addEventListener("dragleave", (event) => {
+    if (!event.relatedTarget) form.classList.remove("dragging"); // left the window
+  });
+  document.addEventListener("drop", (event) => {
     event.preventDefault();
+    form.classList.remove("dragging");
     const files = event.dataTransfer?.files;
     if (!files?.length) return;
     if (files.length > 1) {
