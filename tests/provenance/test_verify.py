@@ -157,6 +157,7 @@ def test_the_public_page_reads_without_sign_in_names_no_team_and_keeps_nothing(
     client: Client, make_take: Any, signed: Path, samples: Samples, monkeypatch: Any
 ) -> None:
     take = make_take(provider="modellix", result=signed.read_bytes())
+    assert 'href="/verify/"' in client.get("/").content.decode()  # the landing page says where
     page = text(client.get("/verify/"))
     assert "Your file is read and deleted at once; nothing is kept." in page
     response = post(client, "/verify/", signed)
