@@ -52,8 +52,9 @@ def read_back(page: Page, width: int) -> None:
     expect(result).to_contain_text("Signed by this Cutroom instance, not by a trusted authority.")
     expect(result).to_contain_text("street.mp4")
     expect(result).to_be_focused()  # the page continues at the result
-    box = result.bounding_box()
-    assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, box
+    box, bar = result.bounding_box(), page.locator(".topbar").bounding_box()
+    assert box and bar and box["x"] >= 0 and box["x"] + box["width"] <= width, box
+    assert box["y"] >= bar["y"] + bar["height"], (box, bar)  # not under the sticky top bar
     overflow = page.evaluate("() => document.documentElement.scrollWidth")
     assert overflow <= width, overflow
 
