@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 # Valid for a week: a stored file never changes under its name and size (signing it again
 # stores a file of another size), so the entry only has to outlive repeated visits.
 CACHE_SECONDS = 7 * 24 * 60 * 60
+# Part of the cache key: a change to Reading or Credentials bumps it, so entries pickled by the
+# code before are never read back into the new classes.
+CACHE_VERSION = 1
 BEFORE_CREDENTIALS = "No content credentials (made before Cutroom signed its results)."
 NO_CREDENTIALS = "No content credentials: nothing in this file says who made it or how."
 
@@ -233,7 +236,7 @@ def _cache_key(name: str, size: int) -> str:
     except IdentityError:
         serial = 0
     digest = hashlib.sha256(f"{name}\0{size}\0{serial}".encode()).hexdigest()
-    return f"credentials:{digest}"
+    return f"credentials:v{CACHE_VERSION}:{digest}"
 
 
 def reading_of_stored(field: FieldFile) -> Reading:
