@@ -12,6 +12,7 @@ from studio.library import views as library
 from studio.ops import views as ops
 from studio.projects import trash_views
 from studio.projects import views as projects
+from studio.provenance import views as provenance
 from studio.review import comment_views, inbox_views, share_views
 from studio.review import views as review
 from studio.storage import views as storage
@@ -20,6 +21,14 @@ from studio.takes import views as takes
 urlpatterns = [
     path("", projects.home, name="home"),
     path("healthz", ops.healthz, name="healthz"),
+    path("verify/", provenance.public_verify, name="verify"),
+    path("t/<str:code>/verify/", provenance.team_verify, name="team_verify"),
+    path("k/<str:code>/credentials/", provenance.take_credentials, name="take_credentials"),
+    path(
+        "x/<str:code>/v<int:number>/credentials/",
+        provenance.render_credentials,
+        name="render_credentials",
+    ),
     path("t/<str:code>/", projects.team_detail, name="team_detail"),
     path("t/<str:code>/projects/", projects.project_new, name="project_new"),
     path("p/<str:code>/", projects.project_detail, name="project_detail"),

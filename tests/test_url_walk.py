@@ -38,6 +38,10 @@ ADMINISTRATOR = "administrator"  # the instance's administrators only: 404 for e
 ROUTES: dict[str, tuple[str, str | None]] = {
     "home": (PUBLIC, None),
     "healthz": (PUBLIC, None),
+    "verify": (PUBLIC, None),
+    "team_verify": ("team", "view"),
+    "take_credentials": ("take", "view"),
+    "render_credentials": ("render", "view"),
     "signup": (PUBLIC, None),
     "signup_sent": (PUBLIC, None),
     "signup_finish": (PUBLIC, None),

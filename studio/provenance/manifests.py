@@ -269,10 +269,13 @@ def _reader_context(identity: SigningIdentity) -> c2pa.Context:
     return c2pa.Context.from_dict({"trust": {"trust_anchors": anchor}})
 
 
-def manifest_read(path: Path, *, identity: SigningIdentity | None = None) -> Credentials | None:
-    """The credentials in `path`, checked against its bytes; None when it has no manifest."""
+def manifest_read(
+    path: Path, *, identity: SigningIdentity | None = None, mime: str | None = None
+) -> Credentials | None:
+    """The credentials in `path`, checked against its bytes; None when it has no manifest.
+    `mime` says what the file is when its name does not (an upload of any name)."""
     identity = identity or signing_identity()
-    mime = MIME_TYPES.get(path.suffix.lower(), "")
+    mime = mime or MIME_TYPES.get(path.suffix.lower(), "")
     try:
         with path.open("rb") as reading:
             reader = c2pa.Reader.try_create(

@@ -29,12 +29,14 @@ from studio.cuts.models import CutRender, RenderState
 from studio.library import references
 from studio.models import Clip, MediaState, Project, ReviewStatus, ShareLink, Take, TakeState
 from studio.ops import health
+from studio.provenance.manifests import manifest_sign
 from studio.review import comments, shares
 from studio.takes import create, gallery, trash
 from studio.takes.parameters import EditParameters
-from tests.conftest import PASSWORD, client_for, last_link, make_user, upload_clip
+from tests.conftest import PASSWORD, client_for, last_link, make_user, take_row, upload_clip
 from tests.cuts.rows import render_row
 from tests.e2e.conftest import check_axe, finish_take, make_take, shot, sign_in, sign_out
+from tests.provenance.test_manifests import a_take
 from tests.samples import make_image
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -45,7 +47,10 @@ PHONE = {"width": 390, "height": 844}
 # them while axe walks the page makes results flaky, so the test holds those requests back:
 # the first render is the same template partial the swap would bring.
 # The comment panel's poll (/comments/?since=...) is held back for the same reason.
-LIVE_PARTIALS = re.compile(r"/(status|library|upload)/$|/comments/(\?.*)?$")
+# The Content credentials panel, read once after the page, is held back too, except where it is
+# the subject (test_verify_pages_and_the_credentials_panel_pass_axe waits for it).
+LIVE_PARTIALS = re.compile(r"/(status|library|upload|credentials)/$|/comments/(\?.*)?$")
+LIVE_PARTIALS_BUT_CREDENTIALS = re.compile(r"/(status|library|upload)/$|/comments/(\?.*)?$")
 
 
 @dataclass
@@ -748,3 +753,46 @@ def test_render_pages_pass_axe(
     page.set_viewport_size(DESKTOP)
     pages.phone("cut with a failed render", cut_path, h1="Clay version")
     assert len(pages.checked) == 16, pages.checked
+
+
+# Verify anything (issue 24): the public and the team's verify pages with a result shown and
+# with a refusal, and a take page whose Content credentials panel has been read.
+def test_verify_pages_and_the_credentials_panel_pass_axe(
+    axe_context: BrowserContext, live_server, project, bob, carol, subtests, samples, tmp_path
+) -> None:
+    pages = axe_pages(axe_context, live_server.url, subtests, LIVE_PARTIALS_BUT_CREDENTIALS)
+    page = pages.page
+    signed = tmp_path / "harbour-take.mp4"
+    manifest_sign(source=samples["half.mp4"], dest=signed, manifest=a_take(samples["half.mp4"]))
+    take = take_row(project, provider="modellix", result=signed.read_bytes(), created_by=bob)
+
+    def read(path: str, file: Any) -> None:
+        page.goto(live_server.url + path)
+        page.get_by_label("Drop a video here or choose one").set_input_files(str(file))
+        page.get_by_role("button", name="Read its credentials").click()
+        expect(page.locator("#verify-result")).to_be_visible()
+
+    pages.check("public verify", "/verify/", h1="Verify a video")
+    read("/verify/", signed)
+    expect(page.locator("#verify-result")).to_contain_text("Valid")
+    pages.check("public verify with a result")
+    page.set_viewport_size(PHONE)
+    try:
+        read("/verify/", signed)
+        pages.check("public verify with a result (390 px)")
+    finally:
+        page.set_viewport_size(DESKTOP)
+    sign_in(page, live_server.url, "carol@example.com")
+    team_path = f"/t/{project.team.code}/verify/"
+    read(team_path, signed)
+    expect(page.locator("#verify-result")).to_contain_text("This very file in")
+    pages.check("team verify with a result and the take it is")
+    read(team_path, samples["text.mp4"])
+    expect(page.locator("#verify-result")).to_contain_text("This file is not a video")
+    pages.check("team verify refusing a file")
+    page.goto(f"{live_server.url}/k/{take.code}/")
+    expect(page.locator('#credentials-panel [data-credentials-state="valid"]')).to_be_visible()
+    pages.check("take with its content credentials panel read")
+    own_page = f"/k/{take.code}/credentials/"  # the panel's page, for readers without JavaScript
+    pages.check("content credentials page", own_page, h1="Content credentials")
+    assert len(pages.checked) == 7, pages.checked
