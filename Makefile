@@ -26,20 +26,29 @@ run: $(VENV)/.installed-run
 # hold back a queue of short ones; the 25 slowest tests are listed at the end of each pass.
 PYTEST_ARGS ?= -n 2 --dist worksteal --durations=25
 
-# The suite twice: on SQLite (the default install) with the browser tests, then on a throwaway
-# PostgreSQL server that scripts/test-postgres starts and removes, without them. The browser
-# tests drive the same views the fast tests check on both databases, so they run once, on the
-# database `make run` gives a newcomer; so do the tests marked `once` (docs/development.md).
-# Both passes run even when the first fails.
+# The suite twice, both passes at once: on SQLite (the default install) with the browser tests,
+# and on a throwaway PostgreSQL server that scripts/test-postgres starts and removes, without
+# them. Many tests wait on child processes, servers and browsers, so one pass alone keeps about
+# one core of two busy; side by side the two fill the machine. The PostgreSQL pass's report is
+# printed after the SQLite pass's. The browser tests drive the same views the fast tests check on
+# both databases, so they run once, on the database `make run` gives a newcomer; so do the tests
+# marked `once` (docs/development.md).
+# Either failing fails the command.
 test: $(VENV)/.installed-test chromium postgresql axe
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	@status=0; \
+	@status=0; postgres_log=$$(mktemp); \
+	echo "== pytest on PostgreSQL started beside SQLite; its report follows SQLite's"; \
+	( VENV=$(VENV) scripts/test-postgres $(PYTEST_ARGS) -m "not e2e and not once" \
+		>$$postgres_log 2>&1; echo $$? >$$postgres_log.status ) & \
 	echo "== pytest on SQLite, browser tests included"; \
 	$(VENV)/bin/pytest $(PYTEST_ARGS) || status=1; \
+	wait; \
 	echo "== pytest on PostgreSQL: what reaches the database, browser and once-only tests excluded"; \
-	VENV=$(VENV) scripts/test-postgres $(PYTEST_ARGS) -m "not e2e and not once" || status=1; \
+	cat $$postgres_log; \
+	test "$$(cat $$postgres_log.status)" = 0 || status=1; \
+	rm -f $$postgres_log $$postgres_log.status; \
 	exit $$status
 
 # The suite on PostgreSQL alone (pytest arguments: make test-postgres ARGS="-m 'not e2e'").
