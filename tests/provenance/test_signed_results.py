@@ -371,3 +371,40 @@ def test_the_migration_marks_results_made_before_content_credentials(make_take, 
     )
     assert made.export_credentials_reason == BEFORE_CREDENTIALS
     assert (running.credentials, running.credentials_reason) == ("", "")
+
+
+def test_a_result_stored_in_a_bucket_is_signed_and_signed_again_there(
+    s3, fake, project, samples, bob, as_bob, settings, make_take
+):
+    source = samples["tiny.mp4"]
+    clip = stored_clip(project, source, sha256=hashlib.sha256(source.read_bytes()).hexdigest())
+    take = take_of(clip, bob)
+    run(take)
+    assert take.state == TakeState.SUCCEEDED, take.reason
+    assert f"studio/{take.result.name}" in set(s3.keys())
+    signed = read_stored(take.result)
+    assert signed is not None and signed.valid and take.credentials == CredentialsState.SIGNED
+    assert take.result_sha256 == hashlib.sha256(s3.read(f"studio/{take.result.name}")).hexdigest()
+    # A result stored before Cutroom signed anything: Sign again works in the bucket too.
+    unsigned_take = make_take(
+        clip=clip,
+        result=source.read_bytes(),
+        credentials=CredentialsState.MISSING,
+        credentials_reason=BEFORE_CREDENTIALS,
+    )
+    assert unsigned(unsigned_take.result)
+    old = unsigned_take.result.name
+    as_bob.post(reverse("take_sign_again", args=[unsigned_take.code]))
+    tasks.sign_take(unsigned_take.pk)
+    unsigned_take.refresh_from_db()
+    assert unsigned_take.credentials == CredentialsState.SIGNED
+    assert f"studio/{old}" not in set(s3.keys())
+    stored = s3.read(f"studio/{unsigned_take.result.name}")
+    assert hashlib.sha256(stored).hexdigest() == unsigned_take.result_sha256
+    read = read_stored(unsigned_take.result)
+    assert read is not None and read.valid and read.own_signer
+    assert files_under(Path(settings.FILE_UPLOAD_TEMP_DIR)) == []
+
+
+def files_under(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
