@@ -45,7 +45,7 @@ PHONE = {"width": 390, "height": 844}
 # them while axe walks the page makes results flaky, so the test holds those requests back:
 # the first render is the same template partial the swap would bring.
 # The comment panel's poll (/comments/?since=...) is held back for the same reason.
-LIVE_PARTIALS = re.compile(r"/(status|library|upload)/$|/comments/(\?.*)?$")
+LIVE_PARTIALS = re.compile(r"/(status|library|upload|credentials)/$|/comments/(\?.*)?$")
 
 
 @dataclass
@@ -427,7 +427,12 @@ def test_every_page_of_the_teams_work_passes_axe(
     Take.objects.filter(pk=studio.succeeded.pk).update(export_state="working", export_reason="")
     pages.check("take succeeded, export being made", f"/k/{studio.succeeded.code}/")
     expect(page.get_by_text("Making the side-by-side video")).to_be_visible()
-    Take.objects.filter(pk=studio.succeeded.pk).update(export_state="")
+    Take.objects.filter(pk=studio.succeeded.pk).update(
+        export_state="", credentials="missing", credentials_reason="Signing result.mp4 failed."
+    )
+    pages.check("take succeeded, content credentials missing", f"/k/{studio.succeeded.code}/")
+    expect(page.get_by_role("button", name="Sign again")).to_be_visible()
+    Take.objects.filter(pk=studio.succeeded.pk).update(credentials="signed")
     pages.phone("take succeeded", f"/k/{studio.succeeded.code}/")
     pages.check(
         "take compared with another take",
@@ -691,6 +696,12 @@ def test_render_pages_pass_axe(
     pages.phone("shared render (guest)", f"/s/{review}/", h1="Clay version v1")
 
     sign_in(page, live_server.url, "alice@example.com")
+    CutRender.objects.filter(pk=made.pk).update(
+        credentials="missing", credentials_reason="Not signed (made before content credentials)."
+    )
+    pages.check("render, content credentials missing", path, h1="Clay version v1")
+    expect(page.get_by_role("button", name="Sign again")).to_be_visible()
+    CutRender.objects.filter(pk=made.pk).update(credentials="signed")
     pages.check("render", path, h1="Clay version v1")
     page.get_by_role("button", name="Comment by Bob at 00:00:03:01").click()
     expect(page.locator(".drawing-layer")).to_be_visible()
