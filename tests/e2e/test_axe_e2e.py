@@ -499,7 +499,7 @@ def test_every_page_of_the_teams_work_passes_axe(
     pages.check("trash: delete for good dialog open")
     pages.phone("trash", f"/t/{team.code}/trash/", h1="Trash")
 
-    assert len(pages.checked) == 57, pages.checked
+    assert len(pages.checked) == 58, pages.checked
 
 
 def test_budget_administration_and_role_pages_pass_axe(
@@ -663,7 +663,7 @@ def test_review_pages_pass_axe(
     pages.check("variation grid (viewer)", grid, h1="Variations of v1")
     pages.check("take review status (viewer)", f"/k/{studio.other.code}/")
     expect(page.locator("#review")).to_contain_text("Changes requested")
-    assert len(pages.checked) == 16, pages.checked
+    assert len(pages.checked) == 17, pages.checked
 
 
 # A cut's render (issue 22): its page with the compare, its comments and their drawings, and
@@ -758,4 +758,4 @@ def test_render_pages_pass_axe(
     shot(page, "cut-render-failed-tablet")
     page.set_viewport_size(DESKTOP)
     pages.phone("cut with a failed render", cut_path, h1="Clay version")
-    assert len(pages.checked) == 16, pages.checked
+    assert len(pages.checked) == 17, pages.checked
