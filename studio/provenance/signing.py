@@ -8,8 +8,10 @@ copy under a new name; the caller switches its row to that name and deletes the 
 
 from __future__ import annotations
 
+import errno
 import importlib.metadata
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -19,6 +21,7 @@ from typing import Any
 from django.db.models.fields.files import FieldFile
 
 from studio.provenance.manifests import Signed, manifest_sign_or_keep
+from studio.storage.disks import disk_full_reason
 from studio.storage.files import scratch_dir, sha256_of, store_file, stored_copy
 
 log = logging.getLogger(__name__)
@@ -33,17 +36,26 @@ def software_version() -> str:
         return "unknown"
 
 
+# How c2pa (Rust) words a full disk or quota in the error it raises from a write.
+FULL_DISK_WORDS = ("No space left on device", "Disk quota exceeded")
+
+
 def sign_or_keep(*, source: Path, scratch: Path, manifest: Callable[[], dict[str, Any]]) -> Signed:
     """manifest_sign_or_keep, also when describing the file fails (a row gone meanwhile, a
-    bug): the result is stored unsigned with the reason, never lost."""
+    bug): the result is stored unsigned with the reason, never lost. A full disk is said as
+    every other full disk is, naming the folder and what to do."""
     try:
-        return manifest_sign_or_keep(source=source, scratch=scratch, manifest=manifest())
+        signed = manifest_sign_or_keep(source=source, scratch=scratch, manifest=manifest())
     except Exception as error:
         log.exception("content credentials not added to %s", source.name)
         return Signed(
             path=source,
             error=f"Cutroom hit an internal error while signing ({type(error).__name__}).",
         )
+    if not signed.signed and any(words in signed.error for words in FULL_DISK_WORDS):
+        full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(scratch))
+        return Signed(path=signed.path, error=disk_full_reason(full, "press “Sign again”"))
+    return signed
 
 
 @dataclass(frozen=True)

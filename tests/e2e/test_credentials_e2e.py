@@ -24,7 +24,10 @@ from tests.e2e.conftest import shot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-REASON = "Signing result.mp4 failed: No space left on device (os error 28)"
+REASON = (
+    "The scratch folder (/var/cutroom/uploads-tmp) is full: free space there, then press "
+    "“Sign again”."
+)
 
 
 @pytest.fixture
