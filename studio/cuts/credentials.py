@@ -50,7 +50,7 @@ def render_sign_again_request(*, render: CutRender) -> None:
     """Queue signing a render whose credentials are missing; nothing while one is under way."""
     if render.state != RenderState.READY or not render.file:
         raise Refused("Only a finished render can be signed.")
-    if render.credentials == CredentialsState.SIGNING:
+    if render.credentials_signing:
         return
     if not render.credentials_sign_start():
         raise Refused("This render already has its content credentials.")

@@ -76,7 +76,14 @@ class Credentialed(models.Model):
 
     @property
     def credentials_signing(self) -> bool:
-        return self.credentials == CredentialsState.SIGNING
+        """A "Sign again" is under way (one whose worker died long ago no longer counts: the
+        page offers the button again)."""
+        asked = self.credentials_asked_at
+        return (
+            self.credentials == CredentialsState.SIGNING
+            and asked is not None
+            and asked >= timezone.now() - SIGNING_STALE
+        )
 
     def _rows(self) -> models.QuerySet[Any]:
         return type(self)._default_manager.filter(pk=self.pk)

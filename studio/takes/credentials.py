@@ -67,7 +67,7 @@ def take_sign_again_request(*, take: Take, author: User) -> None:
     request). Asking while a signing is under way changes nothing."""
     if take.state != TakeState.SUCCEEDED or not take.result or take.is_trashed:
         raise Refused("Only a finished take's result, outside the trash, can be signed.")
-    if take.credentials == CredentialsState.SIGNING:
+    if take.credentials_signing:
         return
     if not take.credentials_sign_start():
         raise Refused("This take's result already has its content credentials.")

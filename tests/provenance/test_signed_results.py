@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from studio.provenance import signing
 from studio.provenance.credentials import Credentials
 from studio.provenance.identity import identity_load
 from studio.provenance.manifests import AI_MEDIA, manifest_read, manifest_sign_or_keep
-from studio.provenance.state import BEFORE_CREDENTIALS, CredentialsState
+from studio.provenance.state import BEFORE_CREDENTIALS, SIGNING_STALE, CredentialsState
 from studio.review import shares
 from studio.storage.files import local_copy
 from studio.takes import create, gallery
@@ -410,3 +411,27 @@ def test_a_result_stored_in_a_bucket_is_signed_and_signed_again_there(
 
 def files_under(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def test_a_sign_again_whose_worker_died_is_offered_again(make_take, as_bob):
+    """A signing that never reported back (its worker died) holds the button only a while."""
+    from django.utils import timezone
+
+    long_ago = timezone.now() - SIGNING_STALE - timedelta(minutes=1)
+    take = make_take(
+        credentials=CredentialsState.SIGNING,
+        credentials_reason=BEFORE_CREDENTIALS,
+        credentials_asked_at=long_ago,
+    )
+    status = reverse("take_credentials_status", args=[take.code])
+    page = as_bob.get(status).content.decode()
+    assert ">Sign again</button>" in page and "data-pending" not in page
+    assert as_bob.post(reverse("take_sign_again", args=[take.code])).status_code == 302
+    take.refresh_from_db()
+    assert take.credentials_signing and take.credentials_asked_at > long_ago
+    page = as_bob.get(status).content.decode()
+    assert "data-pending" in page and ">Sign again</button>" not in page
+    tasks.sign_take(take.pk)
+    take.refresh_from_db()
+    assert take.credentials == CredentialsState.MISSING  # not a video: kept, with the reason
+    assert take.credentials_reason.startswith("Signing result.mp4 failed")
