@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from accounts.models import User
+from studio.cuts import credentials as render_credentials
 from studio.cuts import renders
 from studio.governance import budgets
 from studio.library import clips, references, thumbnails
@@ -12,6 +13,7 @@ from studio.projects.trash import trash_sweep
 from studio.providers.local import engine as local
 from studio.review import inbox
 from studio.storage import multipart
+from studio.takes import credentials as take_credentials
 from studio.takes import download, driver, gallery, submit
 
 
@@ -50,6 +52,16 @@ def download_take(take_id: int) -> None:
 
 def export_take(take_id: int) -> None:
     gallery.take_export(take_id=take_id)
+
+
+def sign_take(take_id: int) -> None:
+    """Sign a take's stored result again after signing it failed ("Sign again")."""
+    take_credentials.take_sign_again(take_id)
+
+
+def sign_render(render_id: int) -> None:
+    """Sign a render's stored file again after signing it failed ("Sign again")."""
+    render_credentials.render_sign_again(render_id)
 
 
 def render_local(task_id: str) -> None:

@@ -16,6 +16,7 @@ from studio.provenance import views as provenance
 from studio.review import comment_views, inbox_views, share_views
 from studio.review import views as review
 from studio.storage import views as storage
+from studio.takes import credential_views
 from studio.takes import views as takes
 
 urlpatterns = [
@@ -61,6 +62,14 @@ urlpatterns = [
     path("x/<str:code>/v<int:number>/delete/", render_views.render_delete, name="render_delete"),
     path("x/<str:code>/v<int:number>/status/", render_views.render_status, name="render_status"),
     path(
+        "x/<str:code>/v<int:number>/sign/", render_views.render_sign_again, name="render_sign_again"
+    ),
+    path(
+        "x/<str:code>/v<int:number>/credentials/status/",
+        render_views.render_credentials_status,
+        name="render_credentials_status",
+    ),
+    path(
         "x/<str:code>/v<int:number>/share/",
         share_views.render_share_create,
         name="render_share_create",
@@ -81,6 +90,12 @@ urlpatterns = [
     path("k/<str:code>/describe/", takes.take_describe, name="take_describe"),
     path("k/<str:code>/share/", share_views.share_create, name="share_create"),
     path("k/<str:code>/export/", takes.take_export, name="take_export"),
+    path("k/<str:code>/sign/", credential_views.take_sign_again, name="take_sign_again"),
+    path(
+        "k/<str:code>/credentials/status/",
+        credential_views.take_credentials_status,
+        name="take_credentials_status",
+    ),
     path("k/<str:code>/delete/", takes.take_delete, name="take_delete"),
     path("k/<str:code>/restore/", trash_views.take_restore_view, name="take_restore"),
     path(

@@ -99,6 +99,8 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "take_send_again": ("take", "edit"),
     "take_adopt": ("take", "edit"),
     "take_save_again": ("take", "edit"),
+    "take_sign_again": ("take", "edit"),
+    "take_credentials_status": ("take", "view"),
     "take_star": ("take", "view"),
     "take_describe": ("take", "edit"),
     "take_export": ("take", "edit"),
@@ -174,6 +176,8 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "render_review": ("render", "edit"),
     "render_share_create": ("render", "edit"),
     "render_delete": ("render", "edit"),
+    "render_sign_again": ("render", "edit"),
+    "render_credentials_status": ("render", "view"),
 }
 # Views that send a member elsewhere when the query names nothing to show (here: back to the
 # clip page's version stack, saying why).

@@ -29,6 +29,7 @@ from studio.core.signals import render_ended
 from studio.library.models import Clip, Poster, kind_of, media_url
 from studio.projects.models import Project
 from studio.provenance.disclosure import Disclosure, disclosure_for_render
+from studio.provenance.state import Credentialed
 from studio.takes.models import ReviewStatus
 
 CROSSFADE_FRAMES = 6  # the default blend at each join, in source frames
@@ -115,7 +116,7 @@ class RenderState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class CutRender(models.Model):
+class CutRender(Credentialed):
     """One render of a cut: the full-length video made from the windows and takes in `plan`,
     kept with them, so an earlier render can still be played after the cut has changed."""
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import team_switch
 from studio.core.errors import Refused
-from studio.cuts import renders
+from studio.cuts import credentials, renders
 from studio.cuts.access import render_for
 from studio.cuts.pages import render_page_context
 
@@ -55,3 +55,30 @@ def render_delete(request: AuthenticatedHttpRequest, code: str, number: int) -> 
         "windows and their takes are unchanged.",
     )
     return redirect(f"{reverse('cut_detail', args=[code])}#renders-title")
+
+
+@login_required
+@require_POST
+def render_sign_again(request: AuthenticatedHttpRequest, code: str, number: int) -> HttpResponse:
+    """Queue signing the render's file again when its content credentials are missing."""
+    render, _ = render_for(request, code, number, need="edit")
+    try:
+        credentials.render_sign_again_request(render=render)
+    except Refused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(
+            request, "Cutroom is signing the render again; this page says when it is done."
+        )
+    return redirect("render_detail", code, number)
+
+
+@login_required
+@require_GET
+def render_credentials_status(
+    request: AuthenticatedHttpRequest, code: str, number: int
+) -> HttpResponse:
+    """The credentials notice of the render page, polled while the file is being signed."""
+    render, membership = render_for(request, code, number)
+    context = {"render": render, "cut": render.cut, "membership": membership}
+    return render_page(request, "cuts/render_detail.html#credentials", context)

@@ -29,12 +29,15 @@ from django_q.tasks import async_task
 from accounts.models import User
 from studio.core.errors import Refused
 from studio.core.heartbeat import beating
+from studio.cuts.credentials import render_manifest_for
 from studio.cuts.models import Cut, CutRender, CutWindow, RenderState
 from studio.media.cut import CutRefused, CutReport, Splice, cut_render
 from studio.media.probe import MediaRejected, probe
 from studio.media.transcode import make_poster
 from studio.models import TakeState
 from studio.projects.history import activity_log
+from studio.provenance.signing import sign_or_keep
+from studio.provenance.state import credentials_fields
 from studio.storage.files import (
     STORAGE_ERRORS,
     bucket_error,
@@ -243,10 +246,11 @@ def cut_render_run(render_id: int) -> None:
         RenderState.READY,
         file=stored.file,
         poster=stored.poster,
-        size=report.size,
+        size=stored.size,
         duration=report.duration,
         frames=report.frames,
         seams=seams,
+        **stored.credentials,
     )
     if finished:  # once, by the worker that stored it: the team history says who rendered it
         project = render.cut.project
@@ -268,6 +272,8 @@ class Stored:
     poster: str = ""
     seams: list[dict[str, str]] = field(default_factory=list)  # per join: before, after
     names: list[str] = field(default_factory=list)  # all of them, in the order stored
+    size: int = 0  # the stored video's, signed or not
+    credentials: dict[str, Any] = field(default_factory=dict)  # how signing it went
 
 
 def _render(render: CutRender) -> tuple[CutReport, Stored]:
@@ -314,7 +320,14 @@ def _render(render: CutRender) -> tuple[CutReport, Stored]:
         )
         poster = tmp / "poster.jpg"
         make_poster(out, poster, probe(out, max_seconds=report.duration + 60))
-        return report, _store(render, out, poster, report, tmp)
+        # Signed after encoding, before storing, in scratch: the signed copy takes the file's
+        # place, or it is stored unsigned with the reason (signing never loses a render).
+        signed = sign_or_keep(source=out, scratch=tmp, manifest=lambda: render_manifest_for(render))
+        if signed.signed:
+            signed.path.replace(out)
+        stored = _store(render, out, poster, report, tmp)
+        stored.size, stored.credentials = out.stat().st_size, credentials_fields(signed)
+        return report, stored
 
 
 def _store(render: CutRender, out: Path, poster: Path, report: CutReport, tmp: Path) -> Stored:

@@ -19,11 +19,14 @@ from studio.core.errors import Refused
 from studio.media.probe import MediaRejected, probe
 from studio.media.transcode import make_poster, make_thumbnail
 from studio.models import Take, TakeState, Trigger
+from studio.provenance.signing import sign_or_keep
+from studio.provenance.state import credentials_fields
 from studio.providers.base import Failure, Provider, ProviderError
 from studio.providers.catalogue import get_provider
 from studio.storage.files import scratch_dir, sha256_of, store_path
 from studio.takes import common
 from studio.takes.common import StepProblem, backoff, scaled, step_problem
+from studio.takes.credentials import take_manifest_for
 from studio.takes.leases import StepLease, holding_lease
 
 log = logging.getLogger(__name__)
@@ -62,17 +65,25 @@ def _download_held(take: Take, lease: StepLease) -> None:
             info = probe(result, max_seconds=120)
             make_poster(result, tmp / "poster.jpg", info)
             thumb_size = make_thumbnail(tmp / "poster.jpg", tmp / "poster-thumb.jpg")
-            sha = sha256_of(result)
+            # Signed in scratch, then stored once: the signed copy, or the original with the
+            # reason its credentials are missing (signing never loses a result). The hash and
+            # size are those of the file stored and handed out.
+            fetched_sha = sha256_of(result)
+            signed = sign_or_keep(
+                source=result, scratch=tmp, manifest=lambda: take_manifest_for(take)
+            )
+            sha = sha256_of(signed.path) if signed.signed else fetched_sha
+            size = signed.path.stat().st_size
             if lease.lost:
                 # Another worker took this download over (ours looked dead): it stores the file.
                 log.warning("take %s: lease lost while downloading; leaving it", take.pk)
                 return
-            for field, path in (
-                (take.result, result),
-                (take.result_poster, tmp / "poster.jpg"),
-                (take.result_thumb, tmp / "poster-thumb.jpg"),
+            for field, path, stored_as in (
+                (take.result, signed.path, result.name),
+                (take.result_poster, tmp / "poster.jpg", "poster.jpg"),
+                (take.result_thumb, tmp / "poster-thumb.jpg", "poster-thumb.jpg"),
             ):
-                target = f"{name}/{path.name}"
+                target = f"{name}/{stored_as}"
                 if field.storage.exists(target):
                     field.storage.delete(target)  # a crashed earlier attempt; keep exactly one
                 store_path(field, target, path)
@@ -107,11 +118,13 @@ def _download_held(take: Take, lease: StepLease) -> None:
         result_thumb_width=thumb_size[0],
         result_thumb_height=thumb_size[1],
         result_sha256=sha,
+        result_fetched_sha256=fetched_sha,
         result_size=size,
         result_width=info.width,
         result_height=info.height,
         result_duration=info.duration,
         result_has_audio=info.has_audio,
+        **credentials_fields(signed),
     )
 
 

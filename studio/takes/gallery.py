@@ -303,7 +303,9 @@ def take_export_request(*, take: Take) -> bool:
 def take_export(*, take_id: int) -> None:
     """Render the before/after MP4 in the worker (safe to run twice)."""
     from studio.media.export import side_by_side
+    from studio.provenance.signing import sign_or_keep
     from studio.storage.files import local_copy, scratch_dir, store_path
+    from studio.takes.credentials import take_manifest_for
 
     take = Take.objects.select_related("project", "input_clip").get(pk=take_id)
     if take.export_state != "working":
@@ -321,14 +323,24 @@ def take_export(*, take_id: int) -> None:
             scratch_dir() as tmp,
         ):
             side_by_side(before, after, tmp / "side-by-side.mp4")
+            # Signed after encoding, before storing; stored unsigned with the reason on failure.
+            signed = sign_or_keep(
+                source=tmp / "side-by-side.mp4",
+                scratch=tmp,
+                manifest=lambda: take_manifest_for(take, title=f"{take.download_stem}-sbs.mp4"),
+            )
             if take.export_file.storage.exists(name):
                 take.export_file.storage.delete(name)
-            store_path(take.export_file, name, tmp / "side-by-side.mp4")
+            store_path(take.export_file, name, signed.path)
     except Exception as error:
         reason = export_failure(error)
         Take.objects.filter(pk=take.pk).update(export_state="failed", export_reason=reason)
         raise
-    Take.objects.filter(pk=take.pk).update(export_state="ready", export_file=take.export_file.name)
+    Take.objects.filter(pk=take.pk).update(
+        export_state="ready",
+        export_file=take.export_file.name,
+        export_credentials_reason=signed.error[:2000],
+    )
 
 
 def export_failure(error: BaseException) -> str:

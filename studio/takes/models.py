@@ -23,6 +23,7 @@ from studio.core.signals import take_ended
 from studio.library.models import Clip, InputClip, Poster, Reference, kind_of, media_url
 from studio.projects.models import Activity, Project, Trashable
 from studio.provenance.disclosure import Disclosure, disclosure_for_take
+from studio.provenance.state import Credentialed
 from studio.providers.catalogue import About, about
 from studio.takes.lifecycle import (
     ACTIVE_TAKE_STATES,
@@ -59,7 +60,7 @@ class Lineage(models.TextChoices):
     VARIATION = "variation", "Variation"
 
 
-class Take(Trashable):
+class Take(Trashable, Credentialed):
     """One edit request: a clip window, parameters and references, sent to one provider."""
 
     code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
@@ -125,6 +126,8 @@ class Take(Trashable):
     export_state = models.CharField(max_length=10, blank=True)  # "", working, ready, failed
     export_reason = models.TextField(blank=True, default="")  # why the last export failed
     export_file = models.FileField(max_length=255, blank=True)
+    # Why the ready export has no content credentials; empty when it was signed.
+    export_credentials_reason = models.TextField(blank=True, default="")
     # Money and results.
     estimate_usd = models.DecimalField(max_digits=8, decimal_places=4, default=0)
     # Held against the budgets that cover this take until the provider reports its charge
@@ -140,7 +143,12 @@ class Take(Trashable):
     result_thumb = models.FileField(max_length=255, blank=True)  # grid-sized result_poster
     result_thumb_width = models.PositiveIntegerField(null=True, blank=True)
     result_thumb_height = models.PositiveIntegerField(null=True, blank=True)
+    # The SHA-256 of the file stored and handed out: the signed copy once signed (storage
+    # checks compare it with what is stored), never the provider's download before signing.
     result_sha256 = models.CharField(max_length=64, blank=True)
+    # The SHA-256 of the result as the provider delivered it, before it was signed: what was
+    # paid for, checked against the provider's file (empty for results saved before signing).
+    result_fetched_sha256 = models.CharField(max_length=64, blank=True)
     result_size = models.BigIntegerField(null=True, blank=True)
     result_width = models.PositiveIntegerField(null=True, blank=True)
     result_height = models.PositiveIntegerField(null=True, blank=True)

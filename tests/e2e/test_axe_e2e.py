@@ -432,7 +432,12 @@ def test_every_page_of_the_teams_work_passes_axe(
     Take.objects.filter(pk=studio.succeeded.pk).update(export_state="working", export_reason="")
     pages.check("take succeeded, export being made", f"/k/{studio.succeeded.code}/")
     expect(page.get_by_text("Making the side-by-side video")).to_be_visible()
-    Take.objects.filter(pk=studio.succeeded.pk).update(export_state="")
+    Take.objects.filter(pk=studio.succeeded.pk).update(
+        export_state="", credentials="missing", credentials_reason="Signing result.mp4 failed."
+    )
+    pages.check("take succeeded, content credentials missing", f"/k/{studio.succeeded.code}/")
+    expect(page.get_by_role("button", name="Sign again")).to_be_visible()
+    Take.objects.filter(pk=studio.succeeded.pk).update(credentials="signed")
     pages.phone("take succeeded", f"/k/{studio.succeeded.code}/")
     pages.check(
         "take compared with another take",
@@ -499,7 +504,7 @@ def test_every_page_of_the_teams_work_passes_axe(
     pages.check("trash: delete for good dialog open")
     pages.phone("trash", f"/t/{team.code}/trash/", h1="Trash")
 
-    assert len(pages.checked) == 57, pages.checked
+    assert len(pages.checked) == 58, pages.checked
 
 
 def test_budget_administration_and_role_pages_pass_axe(
@@ -663,7 +668,7 @@ def test_review_pages_pass_axe(
     pages.check("variation grid (viewer)", grid, h1="Variations of v1")
     pages.check("take review status (viewer)", f"/k/{studio.other.code}/")
     expect(page.locator("#review")).to_contain_text("Changes requested")
-    assert len(pages.checked) == 16, pages.checked
+    assert len(pages.checked) == 17, pages.checked
 
 
 # A cut's render (issue 22): its page with the compare, its comments and their drawings, and
@@ -696,6 +701,12 @@ def test_render_pages_pass_axe(
     pages.phone("shared render (guest)", f"/s/{review}/", h1="Clay version v1")
 
     sign_in(page, live_server.url, "alice@example.com")
+    CutRender.objects.filter(pk=made.pk).update(
+        credentials="missing", credentials_reason="Not signed (made before content credentials)."
+    )
+    pages.check("render, content credentials missing", path, h1="Clay version v1")
+    expect(page.get_by_role("button", name="Sign again")).to_be_visible()
+    CutRender.objects.filter(pk=made.pk).update(credentials="signed")
     pages.check("render", path, h1="Clay version v1")
     page.get_by_role("button", name="Comment by Bob at 00:00:03:01").click()
     expect(page.locator(".drawing-layer")).to_be_visible()
@@ -752,7 +763,7 @@ def test_render_pages_pass_axe(
     shot(page, "cut-render-failed-tablet")
     page.set_viewport_size(DESKTOP)
     pages.phone("cut with a failed render", cut_path, h1="Clay version")
-    assert len(pages.checked) == 16, pages.checked
+    assert len(pages.checked) == 17, pages.checked
 
 
 # Verify anything (issue 24): the public and the team's verify pages with a result shown and

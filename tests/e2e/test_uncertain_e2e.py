@@ -70,7 +70,7 @@ def test_adopt_the_task_found_at_the_provider(
     shot(page, f"uncertain-adopted-{width}")
     assert fake.counts["submit"] == 1
     paid = fake.tasks[task_id].video
-    assert uncertain.result_sha256 == hashlib.sha256(paid).hexdigest()
+    assert uncertain.result_fetched_sha256 == hashlib.sha256(paid).hexdigest()
 
 
 def test_send_it_again_asks_for_confirmation(

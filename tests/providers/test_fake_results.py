@@ -253,8 +253,8 @@ def test_a_take_keeps_the_realistic_result(fake, clip, bob, settings, mode: str)
     assert take.result_duration == pytest.approx(2.0, abs=0.01)
     task = fake.tasks[take.provider_task_id]
     assert task.video == take.input_clip.file.read() and task.result is not None
-    assert take.result_sha256 == hashlib.sha256(task.result.data).hexdigest()
-    assert take.result_sha256 != hashlib.sha256(task.video).hexdigest()
+    assert take.result_fetched_sha256 == hashlib.sha256(task.result.data).hexdigest()
+    assert take.result_fetched_sha256 != hashlib.sha256(task.video).hexdigest()
 
 
 def test_a_natural_result_is_a_smooth_grade_at_an_ordinary_bitrate(

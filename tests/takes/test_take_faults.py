@@ -64,8 +64,11 @@ def check(take: Take, fake, scratch: Path, *, posts: int = 1) -> None:
     if take.state == TakeState.SUCCEEDED:
         assert take_files(take) == ["poster-thumb.jpg", "poster.jpg", "result.mp4"]
         paid = fake.tasks[take.provider_task_id].video
-        assert take.result_sha256 == hashlib.sha256(paid).hexdigest()
-        assert take.result.read() == paid
+        # What was paid for was stored, signed: the provider's bytes by their hash, the
+        # stored (signed) file by its own.
+        assert take.result_fetched_sha256 == hashlib.sha256(paid).hexdigest()
+        assert take.result_sha256 == hashlib.sha256(take.result.read()).hexdigest()
+        assert take.credentials == "signed"
     else:
         assert take.reason and len(take.reason) > 40, take.reason
         assert take_files(take) == []
