@@ -3,10 +3,10 @@
 // panel's own page (the link the panel shows without JavaScript).
 import { getHTML } from "./net.js";
 
-for (const slot of document.querySelectorAll("[data-credentials]")) {
+for (const slot of document.querySelectorAll("[data-credentials-from]")) {
   let page = null;
   try {
-    page = await getHTML(slot.dataset.credentials);
+    page = await getHTML(slot.dataset.credentialsFrom);
   } catch {
     page = null; // offline for a moment: the link stays
   }

@@ -204,7 +204,7 @@ def test_the_take_panel_reads_the_stored_result_once_and_outsiders_get_nothing(
     take = make_take(provider="modellix", result=signed.read_bytes())
     page = as_carol.get(reverse("take_detail", args=[take.code])).content.decode()
     credentials_url = reverse("take_credentials", args=[take.code])
-    assert "Content credentials" in page and f'data-credentials="{credentials_url}"' in page
+    assert "Content credentials" in page and f'data-credentials-from="{credentials_url}"' in page
     panel = text(as_carol.get(credentials_url))
     assert "Valid" in panel and "Made with AI (wan2.7-videoedit)" in panel
     # Seen again, it comes from the cache: the file is not read again.
@@ -239,7 +239,7 @@ def test_a_result_made_before_signing_says_so_and_a_render_names_its_windows(
         made.file.save(f"cuts/{cut.code}/v1.mp4", File(video), save=True)
     url = reverse("render_credentials", args=[cut.code, 1])
     page = as_bob.get(reverse("render_detail", args=[cut.code, 1])).content.decode()
-    assert f'data-credentials="{url}"' in page
+    assert f'data-credentials-from="{url}"' in page
     panel = text(as_bob.get(url))
     assert "Valid" in panel and "Made with AI (wan2.7-videoedit)" in panel
     assert "take 2 (window 1).mp4 (window of the cut, 0.5 s to 1.75 s)" in panel
