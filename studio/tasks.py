@@ -12,7 +12,7 @@ from studio.projects.trash import trash_sweep
 from studio.providers.local import engine as local
 from studio.review import inbox
 from studio.storage import multipart
-from studio.takes import download, driver, gallery, submit
+from studio.takes import download, driver, gallery, labelled, submit
 
 
 def process_clip(clip_id: int) -> None:
@@ -50,6 +50,10 @@ def download_take(take_id: int) -> None:
 
 def export_take(take_id: int) -> None:
     gallery.take_export(take_id=take_id)
+
+
+def label_take(take_id: int) -> None:
+    labelled.take_label(take_id=take_id)
 
 
 def render_local(task_id: str) -> None:

@@ -72,6 +72,8 @@ urlpatterns = [
     path("k/<str:code>/describe/", takes.take_describe, name="take_describe"),
     path("k/<str:code>/share/", share_views.share_create, name="share_create"),
     path("k/<str:code>/export/", takes.take_export, name="take_export"),
+    path("k/<str:code>/label/", takes.take_label, name="take_label"),
+    path("k/<str:code>/label/status/", takes.take_label_status, name="take_label_status"),
     path("k/<str:code>/delete/", takes.take_delete, name="take_delete"),
     path("k/<str:code>/restore/", trash_views.take_restore_view, name="take_restore"),
     path(

@@ -274,7 +274,12 @@ def _render(render: CutRender) -> tuple[CutReport, Stored]:
     from studio.models import Take
 
     cut, plan = render.cut, render.plan
-    takes = {t.code: t for t in Take.objects.filter(code__in=[w["take"] for w in plan["windows"]])}
+    takes = {
+        t.code: t
+        for t in Take.objects.select_related("project__team").filter(
+            code__in=[w["take"] for w in plan["windows"]]
+        )
+    }
 
     def progress(fraction: float) -> None:
         CutRender.objects.filter(pk=render.pk, state=RenderState.RENDERING).update(
@@ -301,6 +306,7 @@ def _render(render: CutRender) -> tuple[CutReport, Stored]:
                     take_sound=planned["take_sound"],
                     colour_match=planned["colour_match"],
                     handle_after=planned["handle_after"],
+                    ai_label=take.needs_ai_label,  # only over AI windows (studio.media.cut)
                 )
             )
         out = tmp / f"{render.download_stem}.mp4"

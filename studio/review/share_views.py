@@ -32,6 +32,7 @@ from studio.review.panels import CODE, comment_panel, panel_changes, panel_threa
 from studio.storage.files import is_remote
 from studio.storage.serving import serve_file
 from studio.takes.access import take_for
+from studio.takes.labelled import labelled_download, take_label_request
 from studio.takes.pages import take_page_context
 
 # Fixed windows of (requests, seconds), counted by accounts.limits (django-ratelimit).
@@ -218,6 +219,8 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
         context |= _render_context(link, link.render)
     elif link.take is not None:
         context |= _take_context(link, link.take)
+        if link.allow_download:
+            context["download_why"] = _labelled_or_why(link.take)[1]
     # Whether AI made it, in the page's title and its unfurl too (studio.provenance.disclosure).
     context["page_title"] = f"{context['title']} · {context['disclosure'].short}"
     return _public(render(request, "review/share.html", context))
@@ -335,6 +338,13 @@ def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponseB
     if link.password_hash and not request.session.get(f"share-ok-{link.code}", False):
         raise _not_found()
     field, name = _shared_file(link, variant)
+    if link.take is not None and variant == "result" and request.GET.get("download") == "1":
+        chosen, why = _labelled_or_why(link.take) if link.allow_download else ("result", "")
+        if why:
+            return _public(
+                HttpResponse(f"{why}\n", status=409, content_type="text/plain; charset=utf-8")
+            )
+        field = getattr(link.take, chosen)  # the labelled copy while the team asks for one
     if not field or (not is_remote(field.storage) and not field.storage.exists(field.name or "")):
         raise _not_found()  # a bucket is not asked first: see views/media.py
     # With download off, ?download=1 is served inline like any other request: never as an
@@ -350,6 +360,13 @@ def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponseB
         link_seconds=settings.S3_SHARE_URL_SECONDS,
     )
     return _public(response)
+
+
+def _labelled_or_why(take: Take) -> tuple[str, str]:
+    """A shared take's download is its labelled copy while its team asks for labels (asked
+    for here when it has none: the worker makes it), never the provider's bytes."""
+    take_label_request(take=take)
+    return labelled_download(take)
 
 
 def _shared_file(link: ShareLink, variant: str) -> tuple[FieldFile | None, str]:

@@ -305,7 +305,7 @@ def take_export(*, take_id: int) -> None:
     from studio.media.export import side_by_side
     from studio.storage.files import local_copy, scratch_dir, store_path
 
-    take = Take.objects.select_related("project", "input_clip").get(pk=take_id)
+    take = Take.objects.select_related("project__team", "input_clip").get(pk=take_id)
     if take.export_state != "working":
         return
     if not take.input_clip or not take.result:
@@ -320,7 +320,7 @@ def take_export(*, take_id: int) -> None:
             local_copy(take.result) as after,
             scratch_dir() as tmp,
         ):
-            side_by_side(before, after, tmp / "side-by-side.mp4")
+            side_by_side(before, after, tmp / "side-by-side.mp4", ai_label=take.needs_ai_label)
             if take.export_file.storage.exists(name):
                 take.export_file.storage.delete(name)
             store_path(take.export_file, name, tmp / "side-by-side.mp4")

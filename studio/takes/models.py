@@ -75,6 +75,7 @@ class Take(Trashable):
     duration = models.PositiveSmallIntegerField(default=0)  # 0 = keep the window's length
     audio_setting = models.CharField(max_length=6, choices=AudioSetting, default=AudioSetting.AUTO)
     prompt_extend = models.BooleanField(default=True)
+    watermark = models.BooleanField(default=False)  # the provider's own AI mark was asked for
     seed = models.PositiveBigIntegerField()
     seed_was_chosen = models.BooleanField(default=False)
     start_ms = models.PositiveIntegerField(default=0)
@@ -125,6 +126,13 @@ class Take(Trashable):
     export_state = models.CharField(max_length=10, blank=True)  # "", working, ready, failed
     export_reason = models.TextField(blank=True, default="")  # why the last export failed
     export_file = models.FileField(max_length=255, blank=True)
+    # The result with the visible "AI-generated" label burned in (studio.takes.labelled), what
+    # downloads hand out while the team asks for labels: "", working, ready, failed. The
+    # provider's bytes (`result`) stay untouched for playback and comparison.
+    labelled_state = models.CharField(max_length=10, blank=True)
+    labelled_reason = models.TextField(blank=True, default="")  # why the last one failed
+    labelled_file = models.FileField(max_length=255, blank=True)
+    labelled_unsigned = models.TextField(blank=True, default="")  # why it has no credentials
     # Money and results.
     estimate_usd = models.DecimalField(max_digits=8, decimal_places=4, default=0)
     # Held against the budgets that cover this take until the provider reports its charge
@@ -365,6 +373,12 @@ class Take(Trashable):
     def disclosure(self) -> Disclosure:
         """Whether AI made it, in the words every page and label uses."""
         return disclosure_for_take(self)
+
+    @property
+    def needs_ai_label(self) -> bool:
+        """Its downloads carry the visible "AI-generated" label: its team asks for labels and
+        AI made it (or may have: a provider Cutroom cannot name). The local engine's never."""
+        return self.project.team.ai_label_downloads and self.disclosure.is_ai
 
     @property
     def output_seconds(self) -> float:
