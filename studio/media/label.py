@@ -129,7 +129,9 @@ def _own_copy(frame: VideoFrame) -> VideoFrame:
         for row in range(source.height):
             at, to = row * source.line_size, row * target.line_size
             writing[to : to + width] = reading[at : at + width]
-    copy.pts, copy.time_base = frame.pts, frame.time_base
+    copy.pts = frame.pts
+    if frame.time_base is not None:
+        copy.time_base = frame.time_base
     return copy
 
 
