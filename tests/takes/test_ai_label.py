@@ -211,3 +211,19 @@ def test_a_provider_with_the_mark_is_asked_for_it_and_the_take_keeps_it(
     pipeline.run(take)
     submitted = [body for kind, _, body in fake.requests if kind == "submit"]
     assert submitted and submitted[-1] is not None and submitted[-1]["watermark"] is True
+
+
+def test_a_zip_of_takes_packs_the_labelled_copy_or_says_why_not(ai_take, make_take, result_bytes):
+    import io
+    import zipfile
+
+    from studio.takes.bulk import LABELLING, Outcome, takes_zip
+
+    plain = make_take(provider="local", result=result_bytes)  # not AI: packed as it is
+    stream, outcome = takes_zip(takes=Outcome(done=[ai_take, plain]))
+    assert outcome.refused == [(ai_take.list_name, LABELLING)]
+    labelled.take_label(take_id=ai_take.pk)
+    ai_take.refresh_from_db()
+    stream, outcome = takes_zip(takes=Outcome(done=[ai_take]))
+    packed = zipfile.ZipFile(io.BytesIO(b"".join(stream)))
+    assert packed.read(packed.namelist()[0]) == Path(ai_take.labelled_file.path).read_bytes()
