@@ -429,6 +429,20 @@ def test_every_page_of_the_teams_work_passes_axe(
     expect(page.get_by_text("Making the side-by-side video")).to_be_visible()
     Take.objects.filter(pk=studio.succeeded.pk).update(export_state="")
     pages.phone("take succeeded", f"/k/{studio.succeeded.code}/")
+    # An AI take while the team asks for labels (turned on above): its labelled download being
+    # made, then failed with Try again (issue 24).
+    Take.objects.filter(pk=studio.other.pk).update(provider="modellix", labelled_state="working")
+    pages.check("AI take, labelled download being made", f"/k/{studio.other.code}/")
+    expect(page.get_by_text("Making the download with the “AI-generated” label")).to_be_visible()
+    Take.objects.filter(pk=studio.other.pk).update(
+        labelled_state="failed", labelled_reason="the server's disk is full."
+    )
+    pages.check("AI take, labelled download failed", f"/k/{studio.other.code}/")
+    expect(
+        page.get_by_role("button", name="Try again to make the labelled download")
+    ).to_be_visible()
+    pages.phone("AI take, labelled download failed", f"/k/{studio.other.code}/")
+    Take.objects.filter(pk=studio.other.pk).update(provider="local", labelled_state="")
     pages.check(
         "take compared with another take",
         f"/k/{studio.succeeded.code}/?with={studio.other.code}",
@@ -494,7 +508,7 @@ def test_every_page_of_the_teams_work_passes_axe(
     pages.check("trash: delete for good dialog open")
     pages.phone("trash", f"/t/{team.code}/trash/", h1="Trash")
 
-    assert len(pages.checked) == 57, pages.checked
+    assert len(pages.checked) == 60, pages.checked
 
 
 def test_budget_administration_and_role_pages_pass_axe(
