@@ -247,6 +247,7 @@ def cut_render_run(render_id: int) -> None:
         duration=report.duration,
         frames=report.frames,
         seams=seams,
+        ai_labelled=stored.labelled,
     )
     if finished:  # once, by the worker that stored it: the team history says who rendered it
         project = render.cut.project
@@ -268,6 +269,7 @@ class Stored:
     poster: str = ""
     seams: list[dict[str, str]] = field(default_factory=list)  # per join: before, after
     names: list[str] = field(default_factory=list)  # all of them, in the order stored
+    labelled: bool = False  # its AI windows carry the visible label
 
 
 def _render(render: CutRender) -> tuple[CutReport, Stored]:
@@ -320,7 +322,9 @@ def _render(render: CutRender) -> tuple[CutReport, Stored]:
         )
         poster = tmp / "poster.jpg"
         make_poster(out, poster, probe(out, max_seconds=report.duration + 60))
-        return report, _store(render, out, poster, report, tmp)
+        stored = _store(render, out, poster, report, tmp)
+        stored.labelled = any(splice.ai_label for splice in splices)
+        return report, stored
 
 
 def _store(render: CutRender, out: Path, poster: Path, report: CutReport, tmp: Path) -> Stored:

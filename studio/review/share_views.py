@@ -217,6 +217,8 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
     # A link is to exactly one of them (the table's constraint).
     if link.render is not None:
         context |= _render_context(link, link.render)
+        if link.allow_download and link.render.label_missing:
+            context["download_why"] = GUEST_RENDER_UNLABELLED
     elif link.take is not None:
         context |= _take_context(link, link.take)
         if link.allow_download:
@@ -345,6 +347,13 @@ def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponseB
                 HttpResponse(f"{why}\n", status=409, content_type="text/plain; charset=utf-8")
             )
         field = getattr(link.take, chosen)  # the labelled copy while the team asks for one
+    made = link.render
+    download_asked = request.GET.get("download") == "1" and link.allow_download
+    if made is not None and variant == "result" and download_asked and made.label_missing:
+        why = GUEST_RENDER_UNLABELLED
+        return _public(
+            HttpResponse(f"{why}\n", status=409, content_type="text/plain; charset=utf-8")
+        )
     if not field or (not is_remote(field.storage) and not field.storage.exists(field.name or "")):
         raise _not_found()  # a bucket is not asked first: see views/media.py
     # With download off, ?download=1 is served inline like any other request: never as an
@@ -360,6 +369,12 @@ def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponseB
         link_seconds=settings.S3_SHARE_URL_SECONDS,
     )
     return _public(response)
+
+
+GUEST_RENDER_UNLABELLED = (
+    "This video was made before its team asked for an “AI-generated” label on downloads, so it "
+    "can be downloaded once they have rendered it again."
+)
 
 
 def _labelled_or_why(take: Take) -> tuple[str, str]:

@@ -20,7 +20,7 @@ from studio.models import Clip, CutRender, InputClip, Reference, Take
 from studio.storage.files import is_remote
 from studio.storage.serving import serve_file
 from studio.storage.signing import signed_media_spec
-from studio.takes.labelled import labelled_download, take_label_request
+from studio.takes.labelled import labelled_download, take_label_request, unlabelled_made_file
 
 
 class RenderVariants:
@@ -99,6 +99,8 @@ def media_file(
         variant, why = _labelled_or_why(obj)
         if why:
             return _not_labelled_yet(why)
+    if as_attachment and (why := unlabelled_made_file(obj, variant)):
+        return _not_labelled_yet(why)
     return _serve(request, obj, variant, as_attachment=as_attachment)
 
 

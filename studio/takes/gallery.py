@@ -328,7 +328,11 @@ def take_export(*, take_id: int) -> None:
         reason = export_failure(error)
         Take.objects.filter(pk=take.pk).update(export_state="failed", export_reason=reason)
         raise
-    Take.objects.filter(pk=take.pk).update(export_state="ready", export_file=take.export_file.name)
+    Take.objects.filter(pk=take.pk).update(
+        export_state="ready",
+        export_file=take.export_file.name,
+        export_labelled=take.needs_ai_label,
+    )
 
 
 def export_failure(error: BaseException) -> str:

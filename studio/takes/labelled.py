@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from studio.media.label import burn_label
 from studio.media.probe import probe
-from studio.models import Take, TakeState
+from studio.models import CutRender, Take, TakeState
 from studio.provenance.manifests import Source, label_manifest, manifest_sign_or_keep
 from studio.storage.files import local_copy, scratch_dir, sha256_of, store_path
 from studio.takes.gallery import export_failure
@@ -130,3 +130,20 @@ def labelled_download(take: Take) -> tuple[str, str]:
     if take.labelled_state == FAILED:
         return "", f"The labelled copy could not be made: {take.labelled_reason}"
     return "", "The copy with the “AI-generated” label is being made; try again in a moment."
+
+
+def unlabelled_made_file(obj: object, variant: str) -> str:
+    """Why a side-by-side export or a render made before the team asked for labels is not
+    handed out as a download (they are labelled while they are encoded: made again, they are);
+    "" when it may be."""
+    if isinstance(obj, Take) and variant == "export_file" and obj.export_label_missing:
+        return (
+            "This side-by-side video was made before your team asked for the “AI-generated” "
+            "label. Export it again from the take's page to download it with the label."
+        )
+    if isinstance(obj, CutRender) and variant == "file" and obj.label_missing:
+        return (
+            "This render was made before your team asked for the “AI-generated” label. Render "
+            "the cut again to download it with the label over its AI windows."
+        )
+    return ""

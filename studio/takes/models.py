@@ -126,6 +126,7 @@ class Take(Trashable):
     export_state = models.CharField(max_length=10, blank=True)  # "", working, ready, failed
     export_reason = models.TextField(blank=True, default="")  # why the last export failed
     export_file = models.FileField(max_length=255, blank=True)
+    export_labelled = models.BooleanField(default=False)  # made with the AI label burned in
     # The result with the visible "AI-generated" label burned in (studio.takes.labelled), what
     # downloads hand out while the team asks for labels: "", working, ready, failed. The
     # provider's bytes (`result`) stay untouched for playback and comparison.
@@ -379,6 +380,12 @@ class Take(Trashable):
         """Its downloads carry the visible "AI-generated" label: its team asks for labels and
         AI made it (or may have: a provider Cutroom cannot name). The local engine's never."""
         return self.project.team.ai_label_downloads and self.disclosure.is_ai
+
+    @property
+    def export_label_missing(self) -> bool:
+        """Its side-by-side export was made before the team asked for labels: it is not handed
+        out until it is made again (with the label)."""
+        return self.export_state == "ready" and self.needs_ai_label and not self.export_labelled
 
     @property
     def output_seconds(self) -> float:

@@ -227,3 +227,51 @@ def test_a_zip_of_takes_packs_the_labelled_copy_or_says_why_not(ai_take, make_ta
     stream, outcome = takes_zip(takes=Outcome(done=[ai_take]))
     packed = zipfile.ZipFile(io.BytesIO(b"".join(stream)))
     assert packed.read(packed.namelist()[0]) == Path(ai_take.labelled_file.path).read_bytes()
+
+
+def test_an_export_or_render_made_before_labels_is_not_handed_out_unlabelled(
+    ai_take, as_bob, alice, bob, client, project, samples
+):
+    from django.core.files.base import ContentFile
+
+    from studio.models import CutRender
+    from tests.cuts.rows import render_row
+
+    ai_take.export_file.save("takes/x/side-by-side.mp4", ContentFile(b"old export"), save=False)
+    Take.objects.filter(pk=ai_take.pk).update(
+        export_state="ready", export_file=ai_take.export_file.name
+    )
+    export = as_bob.get(
+        reverse("media_file", args=["take", ai_take.code, "export_file"]), {"download": "1"}
+    )
+    assert export.status_code == 409 and "Export it again" in export.content.decode()
+    page = as_bob.get(reverse("take_export_status", args=[ai_take.code])).content.decode()
+    assert "Export side-by-side again, with the label" in page
+    Take.objects.filter(pk=ai_take.pk).update(export_labelled=True)
+    assert (
+        body(
+            as_bob.get(
+                reverse("media_file", args=["take", ai_take.code, "export_file"]), {"download": "1"}
+            )
+        )
+        == b"old export"
+    )
+
+    render = render_row(project, alice, samples)
+    render.cut.project.takes.update(provider="modellix")
+    render = CutRender.objects.get(pk=render.pk)
+    url = reverse("media_file", args=["render", render.code, "file"])
+    refused = as_bob.get(url, {"download": "1"})
+    assert refused.status_code == 409 and "Render the cut again" in refused.content.decode()
+    assert as_bob.get(url).status_code == 200  # playing it is not a download
+    detail = as_bob.get(reverse("render_detail", args=[render.cut.code, render.number]))
+    assert "render the cut again to download it with the label" in detail.content.decode()
+    _, token = shares.share_create(
+        render=render, author=bob, days=1, allow_download=True, show_prompt=False
+    )
+    shared = client.get(reverse("share_page", args=[token])).content.decode()
+    assert "can be downloaded once they have rendered it again" in shared
+    media = reverse("share_media", args=[token, "result"])
+    assert client.get(media, {"download": "1"}).status_code == 409
+    CutRender.objects.filter(pk=render.pk).update(ai_labelled=True)
+    assert as_bob.get(url, {"download": "1"}).status_code == 200
