@@ -275,3 +275,33 @@ def test_an_export_or_render_made_before_labels_is_not_handed_out_unlabelled(
     assert client.get(media, {"download": "1"}).status_code == 409
     CutRender.objects.filter(pk=render.pk).update(ai_labelled=True)
     assert as_bob.get(url, {"download": "1"}).status_code == 200
+
+
+def test_a_cut_zip_with_media_packs_labelled_takes_or_says_why_not(
+    team, alice, as_bob, project, samples
+):
+    import io
+    import zipfile
+
+    from django.core.files.base import ContentFile
+
+    from tests.cuts.rows import render_row
+
+    team.ai_label_downloads = True
+    team.save(update_fields=["ai_label_downloads"])
+    render = render_row(project, alice, samples)
+    takes = list(render.cut.project.takes.all())
+    render.cut.project.takes.update(provider="modellix")
+    url = reverse("cut_export", args=[render.cut.code, "zip"])
+    refused = as_bob.get(url, follow=True).content.decode()
+    assert "being made" in refused and "Download the zip again in a moment" in refused
+    # The timelines alone hand out no video: they are not held back.
+    assert as_bob.get(reverse("cut_export", args=[render.cut.code, "edl"])).status_code == 200
+    for take in takes:
+        take.labelled_file.save(f"l/{take.code}.mp4", ContentFile(b"labelled"), save=False)
+        Take.objects.filter(pk=take.pk).update(
+            labelled_state="ready", labelled_file=take.labelled_file.name
+        )
+    packed = zipfile.ZipFile(io.BytesIO(b"".join(as_bob.get(url).streaming_content)))
+    videos = [n for n in packed.namelist() if "-w" in n and n.endswith(".mp4")]
+    assert len(videos) == 2 and all(packed.read(n) == b"labelled" for n in videos)
