@@ -13,7 +13,6 @@ from django.views.decorators.http import require_safe
 
 from accounts.access import get_for_user
 from accounts.http import AuthenticatedHttpRequest
-from accounts.models import Role
 from studio.core.filenames import file_name, safe_stem
 from studio.cuts.models import SEAM_VARIANT
 from studio.models import Clip, CutRender, InputClip, Reference, Take
@@ -94,7 +93,7 @@ def media_file(
     obj, membership = get_for_user(request.user, queryset, team_path=team_path, code=code)
     as_attachment = request.GET.get("download") == "1"
     if isinstance(obj, Take) and as_attachment and variant == "result":
-        if request.GET.get("original") == "1" and membership.role == Role.OWNER:
+        if request.GET.get("original") == "1" and membership.is_owner and obj.needs_ai_label:
             return _serve(request, obj, "result", as_attachment=True, suffix="-original")
         variant, why = _labelled_or_why(obj)
         if why:

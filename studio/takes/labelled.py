@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from studio.media.label import burn_label
-from studio.media.probe import probe
+from studio.media.probe import MediaRejected, probe
 from studio.models import CutRender, Take, TakeState
 from studio.provenance.manifests import Source, label_manifest, manifest_sign_or_keep
 from studio.storage.files import local_copy, scratch_dir, sha256_of, store_path
@@ -102,6 +102,11 @@ def take_label(*, take_id: int) -> None:
                 if storage.exists(stale):
                     storage.delete(stale)
             store_path(take.labelled_file, name, signed.path)
+    except MediaRejected as rejected:
+        # The result cannot be decoded: trying again will not help, and nothing is to be logged
+        # as a crash; the page says why.
+        _fail(take, rejected.message)
+        return
     except Exception as error:
         _fail(take, export_failure(error))
         raise
