@@ -112,6 +112,8 @@ def _labelled_or_why(take: Take) -> tuple[str, str]:
 
 def _not_labelled_yet(why: str) -> HttpResponse:
     # 409: the file exists but cannot be handed out in its present state; the words say why.
+    if why.endswith("being made."):
+        why += " Try again in a moment."
     return HttpResponse(f"{why}\n", status=409, content_type="text/plain; charset=utf-8")
 
 

@@ -134,7 +134,7 @@ def labelled_download(take: Take) -> tuple[str, str]:
         return "labelled_file", ""
     if take.labelled_state == FAILED:
         return "", f"The labelled copy could not be made: {take.labelled_reason}"
-    return "", "The copy with the “AI-generated” label is being made; try again in a moment."
+    return "", "The copy with the “AI-generated” label is being made."
 
 
 def unlabelled_made_file(obj: object, variant: str) -> str:
