@@ -305,6 +305,18 @@ def test_every_signed_out_page_passes_axe(
     pages.check("review link of a model's take", f"/s/{model_review}/", h1="Winter harbour")
     expect(page.locator("#disclosure")).to_have_text("Made with AI (wan2.7-videoedit)")
     pages.phone("review link of a model's take", f"/s/{model_review}/", h1="Winter harbour")
+    # Its team asks for labels on downloads: the share page says the labelled copy is being made.
+    Team.objects.filter(pk=studio.team.pk).update(ai_label_downloads=True)
+    _, model_share = shares.share_create(
+        take=studio.other,
+        author=studio.other.created_by,
+        days=7,
+        allow_download=True,
+        show_prompt=False,
+    )
+    pages.check("share page, labelled download being made", f"/s/{model_share}/")
+    expect(page.locator("#share-download-state")).to_contain_text("being made")
+    Team.objects.filter(pk=studio.team.pk).update(ai_label_downloads=False)
     pages.check("share password page", studio.protected_share_url, h1="protected")
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Watch").click()
@@ -326,7 +338,7 @@ def test_every_signed_out_page_passes_axe(
     trash.take_trash(studio.succeeded, alice)
     pages.check("share page of a deleted take", studio.share_url, h1="no longer works")
 
-    assert len(pages.checked) == 38, pages.checked
+    assert len(pages.checked) == 39, pages.checked
 
 
 def alice_user() -> Any:
