@@ -305,3 +305,16 @@ def test_a_cut_zip_with_media_packs_labelled_takes_or_says_why_not(
     packed = zipfile.ZipFile(io.BytesIO(b"".join(as_bob.get(url).streaming_content)))
     videos = [n for n in packed.namelist() if "-w" in n and n.endswith(".mp4")]
     assert len(videos) == 2 and all(packed.read(n) == b"labelled" for n in videos)
+
+
+def test_run_again_of_a_take_that_asked_for_the_mark_is_refused_where_none_is_offered(
+    make_take, clip, bob
+):
+    from studio.core.errors import Refused
+    from studio.takes import create
+
+    asked = make_take(clip=clip, watermark=True)  # made where the mark was offered
+    assert asked.parameters.watermark
+    with pytest.raises(Refused, match="cannot add its own AI mark"):
+        create.take_run_again(take=asked, author=bob)
+    assert Take.objects.count() == 1
