@@ -318,3 +318,25 @@ def test_run_again_of_a_take_that_asked_for_the_mark_is_refused_where_none_is_of
     with pytest.raises(Refused, match="cannot add its own AI mark"):
         create.take_run_again(take=asked, author=bob)
     assert Take.objects.count() == 1
+
+
+def test_the_labelled_copy_is_made_and_served_from_a_bucket(
+    s3, make_take, team, as_bob, result_bytes, tmp_path
+):
+    import requests
+
+    team.ai_label_downloads = True
+    team.save(update_fields=["ai_label_downloads"])
+    take = make_take(provider="modellix", result=result_bytes)
+    labelled_part(as_bob, take)
+    labelled.take_label(take_id=take.pk)
+    take.refresh_from_db()
+    objects = s3.keys()  # a list of the bucket's keys
+    assert take.labelled_state == "ready" and f"studio/{take.labelled_file.name}" in objects
+    target = download(as_bob, take)["Location"]  # a presigned address, named as the result
+    got = requests.get(target, timeout=10)
+    assert got.content == s3.read(f"studio/{take.labelled_file.name}") != result_bytes
+    assert "attachment;" in got.headers["Content-Disposition"]
+    (tmp_path / "copy.mp4").write_bytes(got.content)
+    credentials = manifest_read(tmp_path / "copy.mp4")
+    assert credentials is not None and credentials.valid
