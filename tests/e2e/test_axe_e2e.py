@@ -454,7 +454,14 @@ def test_every_page_of_the_teams_work_passes_axe(
         page.get_by_role("button", name="Try again to make the labelled download")
     ).to_be_visible()
     pages.phone("AI take, labelled download failed", f"/k/{studio.other.code}/")
-    Take.objects.filter(pk=studio.other.pk).update(provider="local", labelled_state="")
+    Take.objects.filter(pk=studio.other.pk).update(
+        labelled_state="ready", labelled_file=studio.other.result.name
+    )
+    pages.check("AI take, labelled download ready", f"/k/{studio.other.code}/")
+    expect(page.get_by_text("Download the original, without the label")).to_be_visible()
+    Take.objects.filter(pk=studio.other.pk).update(
+        provider="local", labelled_state="", labelled_file=""
+    )
     pages.check(
         "take compared with another take",
         f"/k/{studio.succeeded.code}/?with={studio.other.code}",
@@ -520,7 +527,7 @@ def test_every_page_of_the_teams_work_passes_axe(
     pages.check("trash: delete for good dialog open")
     pages.phone("trash", f"/t/{team.code}/trash/", h1="Trash")
 
-    assert len(pages.checked) == 60, pages.checked
+    assert len(pages.checked) == 61, pages.checked
 
 
 def test_budget_administration_and_role_pages_pass_axe(
