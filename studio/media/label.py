@@ -112,10 +112,11 @@ class Stamp:
         the picture later frames are predicted from."""
         frame = _own_copy(frame.reformat(format="yuv420p"))
         for index in range(3):
-            _blend_into(frame, index, self.planes[index], self.masks[index], self.scale(index))
+            _blend_into(frame, index, self.planes[index], self.masks[index], self.at(index))
         return frame
 
-    def scale(self, index: int) -> tuple[int, int]:
+    def at(self, index: int) -> tuple[int, int]:
+        """Where the patch of plane `index` goes (the chroma planes are half size)."""
         return (self.x, self.y) if index == 0 else (self.x // 2, self.y // 2)
 
 
