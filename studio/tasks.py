@@ -14,7 +14,7 @@ from studio.providers.local import engine as local
 from studio.review import inbox
 from studio.storage import multipart
 from studio.takes import credentials as take_credentials
-from studio.takes import download, driver, gallery, submit
+from studio.takes import download, driver, gallery, labelled, submit
 
 
 def process_clip(clip_id: int) -> None:
@@ -62,6 +62,10 @@ def sign_take(take_id: int) -> None:
 def sign_render(render_id: int) -> None:
     """Sign a render's stored file again after signing it failed ("Sign again")."""
     render_credentials.render_sign_again(render_id)
+
+
+def label_take(take_id: int) -> None:
+    labelled.take_label(take_id=take_id)
 
 
 def render_local(task_id: str) -> None:

@@ -96,6 +96,8 @@ urlpatterns = [
         credential_views.take_credentials_status,
         name="take_credentials_status",
     ),
+    path("k/<str:code>/label/", takes.take_label, name="take_label"),
+    path("k/<str:code>/label/status/", takes.take_label_status, name="take_label_status"),
     path("k/<str:code>/delete/", takes.take_delete, name="take_delete"),
     path("k/<str:code>/restore/", trash_views.take_restore_view, name="take_restore"),
     path(

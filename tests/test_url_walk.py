@@ -105,6 +105,8 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "take_describe": ("take", "edit"),
     "take_export": ("take", "edit"),
     "take_export_status": ("take", "view"),
+    "take_label": ("take", "view"),
+    "take_label_status": ("take", "view"),
     "render_status": ("render", "view"),
     "share_create": ("take", "edit"),
     "share_revoke": ("share", "edit"),

@@ -11,6 +11,7 @@ media in memory or on disk.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -25,6 +26,7 @@ from studio.cuts.renders import cut_plan
 from studio.models import Take
 from studio.storage.files import STORAGE_ERRORS
 from studio.storage.services import stored_chunks
+from studio.takes.labelled import labelled_download, take_label_request
 
 FORMATS = {
     "otio": ("application/json", exports.otio_text),
@@ -50,8 +52,10 @@ class Export:
         return FORMATS[fmt][1](self.timeline)
 
 
-def cut_export(*, cut: Cut, render: CutRender | None = None) -> Export:
-    """The export of a ready render (the takes it used) or, without one, of the cut now."""
+def cut_export(*, cut: Cut, render: CutRender | None = None, with_media: bool = False) -> Export:
+    """The export of a ready render (the takes it used) or, without one, of the cut now.
+    `with_media`: its files are handed out (the zip), so an AI take whose team asks for labels is
+    its labelled copy (studio.takes.labelled), refused while that is not made yet."""
     clip = cut.clip
     if not clip.fps or not clip.duration or not clip.width or not clip.height:
         raise Refused("This clip's frame rate and size are not known yet: it cannot be exported.")
@@ -62,7 +66,14 @@ def cut_export(*, cut: Cut, render: CutRender | None = None) -> Export:
     source = _stored(clip.source, exports.Media(name, clip.duration, clip.has_audio))
     if source is None:
         raise Refused("The clip's source file is no longer stored, so the cut cannot be exported.")
-    takes = {t.code: t for t in Take.objects.filter(code__in=[w["take"] for w in plan["windows"]])}
+    takes = {
+        t.code: t
+        for t in Take.objects.select_related("project__team").filter(
+            code__in=[w["take"] for w in plan["windows"]]
+        )
+    }
+    if with_media and (why := _labels_waiting(takes.values())):
+        raise Refused(why)
     files, media = [source], {}
     for window, number in zip(plan["windows"], numbers, strict=True):
         stored = _take_file(
@@ -104,17 +115,34 @@ def _gone(window: dict, number: int, render: CutRender | None) -> str:
     )
 
 
+def _labels_waiting(takes: Iterable[Take]) -> str:
+    """Why the zip cannot hand out every take labelled yet ("" when it can); asks for the
+    labelled copies that are missing (the worker makes them)."""
+    for take in takes:
+        take_label_request(take=take)
+        _, why = labelled_download(take)
+        if why:
+            return (
+                f"{why.rstrip('.')} for {take.version_label or take.code} (your team asks for "
+                "the “AI-generated” label on downloads). Download the zip again in a moment."
+            )
+    return ""
+
+
 def _take_file(take: Take | None, window: dict, prefix: str) -> Stored | None:
-    """A planned window's take file, `<clip>-w<n>-v<version>.mp4`; None when it is gone."""
+    """A planned window's take file, `<clip>-w<n>-v<version>.mp4`; None when it is gone. An AI
+    take whose team asks for labels is its labelled copy once made (same frames and times)."""
     if take is None or not take.result:
         return None
+    variant, _ = labelled_download(take)
+    field: FieldFile = getattr(take, variant or "result")
     # The take's whole length: the window with the handles it was sent with.
     seconds = take.result_duration or (
         window["take_offset"] + window["end"] - window["start"] + window["handle_after"]
     )
     # Named like the take's own download (its version), in ASCII for the timelines' addresses.
     name = f"{prefix}-{take.version_label or take.code}{_suffix(take.result.name or '')}"
-    return _stored(take.result, exports.Media(name, seconds, bool(window.get("take_sound"))))
+    return _stored(field, exports.Media(name, seconds, bool(window.get("take_sound"))))
 
 
 def _numbers(plan: dict) -> list[int]:

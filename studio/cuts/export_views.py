@@ -33,7 +33,7 @@ def cut_export(request: AuthenticatedHttpRequest, code: str, fmt: str) -> HttpRe
         if render is None:
             raise Http404("No such ready render of this cut.")
     try:
-        export = bundles.cut_export(cut=cut, render=render)
+        export = bundles.cut_export(cut=cut, render=render, with_media=fmt == "zip")
     except Refused as refused:
         messages.error(request, str(refused))  # shown at the top of the page
         return redirect("cut_detail", code=cut.code)

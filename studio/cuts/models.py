@@ -142,6 +142,8 @@ class CutRender(Credentialed):
     # Per join: window, edge, at, score, flagged, and the stored names of its two pictures (the
     # last frame before the step and the first after it) as "before" and "after".
     seams = models.JSONField(default=list)
+    # Its AI windows carry the visible "AI-generated" label (the team asked for it when made).
+    ai_labelled = models.BooleanField(default=False)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -188,6 +190,13 @@ class CutRender(Credentialed):
     def disclosure(self) -> Disclosure:
         """Whether AI made it (any window's take made by a model), in words."""
         return disclosure_for_render(self)
+
+    @property
+    def label_missing(self) -> bool:
+        """Made with AI before its team asked for labels: not handed out as a download until the
+        cut is rendered again (with the label over its AI windows)."""
+        team = self.cut.project.team
+        return team.ai_label_downloads and self.disclosure.is_ai and not self.ai_labelled
 
     @property
     def flagged_seams(self) -> int:

@@ -251,6 +251,7 @@ def cut_render_run(render_id: int) -> None:
         frames=report.frames,
         seams=seams,
         **stored.credentials,
+        ai_labelled=stored.labelled,
     )
     if finished:  # once, by the worker that stored it: the team history says who rendered it
         project = render.cut.project
@@ -274,13 +275,19 @@ class Stored:
     names: list[str] = field(default_factory=list)  # all of them, in the order stored
     size: int = 0  # the stored video's, signed or not
     credentials: dict[str, Any] = field(default_factory=dict)  # how signing it went
+    labelled: bool = False  # its AI windows carry the visible label
 
 
 def _render(render: CutRender) -> tuple[CutReport, Stored]:
     from studio.models import Take
 
     cut, plan = render.cut, render.plan
-    takes = {t.code: t for t in Take.objects.filter(code__in=[w["take"] for w in plan["windows"]])}
+    takes = {
+        t.code: t
+        for t in Take.objects.select_related("project__team").filter(
+            code__in=[w["take"] for w in plan["windows"]]
+        )
+    }
 
     def progress(fraction: float) -> None:
         CutRender.objects.filter(pk=render.pk, state=RenderState.RENDERING).update(
@@ -307,6 +314,7 @@ def _render(render: CutRender) -> tuple[CutReport, Stored]:
                     take_sound=planned["take_sound"],
                     colour_match=planned["colour_match"],
                     handle_after=planned["handle_after"],
+                    ai_label=take.needs_ai_label,  # only over AI windows (studio.media.cut)
                 )
             )
         out = tmp / f"{render.download_stem}.mp4"
@@ -327,6 +335,7 @@ def _render(render: CutRender) -> tuple[CutReport, Stored]:
             signed.path.replace(out)
         stored = _store(render, out, poster, report, tmp)
         stored.size, stored.credentials = out.stat().st_size, credentials_fields(signed)
+        stored.labelled = any(splice.ai_label for splice in splices)
         return report, stored
 
 

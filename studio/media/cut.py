@@ -24,6 +24,9 @@ has the source's frame count, frame rate (variable rates included), size and sam
   same two instants (a shot cut, fast motion); a join is flagged when it steps more than the
   source by SEAM_FLAG_LEVEL. The report carries JPEGs of that pair; two windows that meet
   make one join.
+- A window whose splice asks for `ai_label` has the visible "AI-generated" label over it and
+  its crossfades (every frame with some of the take in it), and nowhere else: the rest of the
+  cut is the source, and the label says which seconds are AI.
 - Sound: the source's whole track, re-encoded to AAC; a window with `take_sound` has the take's
   own sound from its in-point to its out-point, with 50 ms fades inside those ends.
 """
@@ -39,11 +42,12 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-from av.video.frame import PictureType
+from av.video.frame import PictureType, VideoFrame
 
 from studio.media.cut_frames import SEAM_FLAG_LEVEL, Frames, Seam
 from studio.media.cut_plan import CutRefused, Splice, Window, colour_look, plan
 from studio.media.cut_sound import SoundMixer, SoundWindow, sound_graph
+from studio.media.label import Stamp, stamp_for
 from studio.media.probe import MediaRejected, VideoInfo, probe
 from studio.media.transcode import AUDIO_RATE, _drain, _push, open_video, x264_options
 
@@ -146,11 +150,12 @@ def _render(
             agraph = sound_graph(ain)
             mixer = SoundMixer(_sound_windows(windows))
         frames = Frames(windows, (context.width, context.height), info.rotation, 1 / info.fps)
+        frames_label = _Label(windows, context.width, context.height, info.rotation, info.fps)
         tick = float(vin.time_base or 0) or 1 / info.fps
         width, height = context.width, context.height
         try:
             count, last, samples = _pump(
-                container, vin, ain, vout, aout, agraph, mixer, out, frames, report
+                container, vin, ain, vout, aout, agraph, mixer, out, frames, report, frames_label
             )
         finally:
             seams = frames.finish()
@@ -183,8 +188,42 @@ def _sound_windows(windows: list[Window]) -> list[SoundWindow]:
     ]
 
 
+class _Label:
+    """Which frames get the label: those of AI windows, from the first crossfade frame to the
+    last (a quarter frame early, as Frames places them)."""
+
+    def __init__(
+        self, windows: list[Window], width: int, height: int, rotation: int, fps: float
+    ) -> None:
+        step = 1 / fps
+        self.ranges = [
+            (
+                w.splice.start - (w.fade_in + 0.25) * step,
+                w.splice.end + (w.fade_out - 0.25) * step,
+            )
+            for w in windows
+            if w.splice.ai_label
+        ]
+        self.stamp: Stamp | None = stamp_for(width, height, rotation) if self.ranges else None
+
+    def __call__(self, picture: VideoFrame, t: float) -> VideoFrame:
+        if self.stamp is not None and any(a <= t < b for a, b in self.ranges):
+            return self.stamp.burn(picture)
+        return picture
+
+
 def _pump(
-    container, vin, ain, vout, aout, agraph, mixer, out, frames: Frames, report: _Progress
+    container,
+    vin,
+    ain,
+    vout,
+    aout,
+    agraph,
+    mixer,
+    out,
+    frames: Frames,
+    report: _Progress,
+    label: _Label,
 ) -> tuple[int, int, int]:
     """Decode both streams in file order (so the muxer interleaves without buffering) and encode
     each frame as it comes; returns (video frames, last output pts, audio samples)."""
@@ -206,7 +245,7 @@ def _pump(
                 continue
             first = frame.pts if first is None else first
             t = float(frame.time)
-            picture = frames.picture(frame, t)
+            picture = label(frames.picture(frame, t), t)
             # Timestamps are the source's, from zero; a repeated one would stop the muxer.
             pts = max(frame.pts - first, last + 1)
             picture.pts, picture.time_base = pts, vin.time_base

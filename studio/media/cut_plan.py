@@ -39,6 +39,8 @@ class Splice:
     # The take's handle after the window, in source seconds. None: how requests for a cut's
     # windows are made, HANDLE_SECONDS cut short by the clip's end and the provider's 10 s.
     handle_after: float | None = None
+    # Burn the "AI-generated" label (studio.media.label) over the window and its crossfades.
+    ai_label: bool = False
 
 
 @dataclass

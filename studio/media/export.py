@@ -8,6 +8,7 @@ import av
 from av.video.frame import VideoFrame
 from PIL import Image, ImageDraw, ImageFont
 
+from studio.media.label import label_rgb
 from studio.media.transcode import (
     AAC_FRAME,
     AUDIO_RATE,
@@ -39,8 +40,10 @@ def side_by_side(
     *,
     labels: tuple[str, str] = ("Before", "After"),
     height: int = 720,
+    ai_label: bool = False,
 ) -> int:
-    """Write the comparison at the after-video's frame rate; returns the number of frames."""
+    """Write the comparison at the after-video's frame rate; returns the number of frames.
+    With `ai_label`, the after-video carries the visible "AI-generated" label in its corner."""
     font = ImageFont.load_default(size=26)
     frames = 0
     with open_video(before) as a_in, open_video(after) as b_in:
@@ -66,7 +69,10 @@ def side_by_side(
                 canvas = Image.new("RGB", (width, height + LABEL_HEIGHT), (12, 14, 19))
                 if current_a is not None:
                     canvas.paste(_fit(current_a, height, left_w), (0, LABEL_HEIGHT))
-                canvas.paste(_fit(b_frame, height, right_w), (left_w + GAP, LABEL_HEIGHT))
+                after_picture = _fit(b_frame, height, right_w)
+                if ai_label:
+                    label_rgb(after_picture)
+                canvas.paste(after_picture, (left_w + GAP, LABEL_HEIGHT))
                 draw = ImageDraw.Draw(canvas)
                 draw.text((12, 8), labels[0], fill=(231, 233, 238), font=font)
                 draw.text((left_w + GAP + 12, 8), labels[1], fill=(231, 233, 238), font=font)

@@ -179,6 +179,38 @@ def cut_manifest(
     return _manifest(title=title, version=version, actions=actions, ingredients=ingredients)
 
 
+LABEL_WORDS = "Burned a visible AI-generated label"
+
+
+def label_manifest(
+    *, title: str, parent: Source, version: str, when: dt.datetime, model: str = ""
+) -> dict[str, Any]:
+    """A visible label burned into `parent` (a take's result): the parent opened, then edited by
+    Cutroom. The picture is still the model's, so the edit keeps trainedAlgorithmicMedia."""
+    opened = {
+        "action": "c2pa.opened",
+        "when": when.isoformat(),
+        "parameters": {"ingredientIds": ["parent"]},
+    }
+    parameters: dict[str, Any] = {"ingredientIds": ["parent"]}
+    if model:
+        parameters["model"] = model
+    edited = {
+        "action": "c2pa.edited",
+        "when": when.isoformat(),
+        "softwareAgent": {"name": SOFTWARE, "version": version},
+        "digitalSourceType": AI_MEDIA,
+        "description": LABEL_WORDS,
+        "parameters": parameters,
+    }
+    return _manifest(
+        title=title,
+        version=version,
+        actions=[opened, edited],
+        ingredients=[_ingredient(parent, "parent", "parentOf")],
+    )
+
+
 def _mime_type(path: Path) -> str:
     try:
         return MIME_TYPES[path.suffix.lower()]

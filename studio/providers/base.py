@@ -86,6 +86,10 @@ class Provider(Protocol):
     is_ai: bool  # False: every take says it is not AI (the local engine's filters)
     can_cancel: bool  # a running task can be stopped (`cancel`)
     model: str  # the AI model that makes its results ("" when it is not AI)
+    # It can add its own visible AI mark to a result when asked (`watermark: true`, DashScope's
+    # "AI生成" bottom-right); watermark_note says in words why not, when it cannot.
+    watermark: bool
+    watermark_note: str
 
     def prepare(self, request: EditRequest) -> dict[str, object]:
         """Everything before the paid call (e.g. uploading inputs); safe to repeat."""

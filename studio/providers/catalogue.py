@@ -61,6 +61,8 @@ class About:
     can_cancel: bool
     known: bool = True  # False: a name this Cutroom has no provider for (see `about`)
     model: str = ""  # the AI model its takes are made with, e.g. "wan2.7-videoedit"
+    watermark: bool = False  # it adds its own AI mark when a take asks (EditParameters.watermark)
+    watermark_note: str = ""  # why it cannot, in words, for the take form
 
 
 def about(name: str) -> About:
@@ -76,4 +78,13 @@ def about(name: str) -> About:
         # engine's filters.
         label = f"Unknown provider ({name})" if name else "Unknown provider"
         return About(name, label, bills=True, is_ai=True, can_cancel=False, known=False)
-    return About(kind.name, kind.label, kind.bills, kind.is_ai, kind.can_cancel, model=kind.model)
+    return About(
+        kind.name,
+        kind.label,
+        kind.bills,
+        kind.is_ai,
+        kind.can_cancel,
+        model=kind.model,
+        watermark=kind.watermark,
+        watermark_note=kind.watermark_note,
+    )

@@ -303,6 +303,14 @@ class Modellix:
     is_ai = True
     model = "wan2.7-videoedit"  # what the disclosure names (studio.provenance.disclosure)
     can_cancel = False  # the API has no cancel: a person can only stop waiting
+    # DashScope's wan2.7-videoedit takes `watermark` ("AI生成" bottom-right); Modellix's schema
+    # for the model (provider notes, the seed file) does not list it, so it is never sent here.
+    watermark = False
+    watermark_note = (
+        "Modellix does not offer the model's own AI mark, so it cannot be asked for here. "
+        "Your team's owners can have Cutroom burn an “AI-generated” label into downloads "
+        "instead (team settings)."
+    )
     budget = "modellix"  # the request budget it spends from (studio.providers.request_budget)
 
     def __init__(
@@ -400,6 +408,8 @@ class Modellix:
             "video_url": self.media_url(request.video),
             **request.parameters.sent(),
         }
+        if not self.watermark:
+            body.pop("watermark", None)  # take_create refuses such a take; never sent anyway
         if request.references:
             body["reference_images"] = [self.media_url(ref) for ref in request.references]
         return body

@@ -32,6 +32,7 @@ from studio.review.panels import CODE, comment_panel, panel_changes, panel_threa
 from studio.storage.files import is_remote
 from studio.storage.serving import serve_file
 from studio.takes.access import take_for
+from studio.takes.labelled import labelled_download, take_label_request
 from studio.takes.pages import take_page_context
 
 # Fixed windows of (requests, seconds), counted by accounts.limits (django-ratelimit).
@@ -216,8 +217,12 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
     # A link is to exactly one of them (the table's constraint).
     if link.render is not None:
         context |= _render_context(link, link.render)
+        if link.allow_download and link.render.label_missing:
+            context["download_why"] = GUEST_RENDER_UNLABELLED
     elif link.take is not None:
         context |= _take_context(link, link.take)
+        if link.allow_download:
+            context["download_why"] = _labelled_or_why(link.take)[1]
     # Whether AI made it, in the page's title and its unfurl too (studio.provenance.disclosure).
     context["page_title"] = f"{context['title']} · {context['disclosure'].short}"
     return _public(render(request, "review/share.html", context))
@@ -335,6 +340,20 @@ def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponseB
     if link.password_hash and not request.session.get(f"share-ok-{link.code}", False):
         raise _not_found()
     field, name = _shared_file(link, variant)
+    if link.take is not None and variant == "result" and request.GET.get("download") == "1":
+        chosen, why = _labelled_or_why(link.take) if link.allow_download else ("result", "")
+        if why:
+            return _public(
+                HttpResponse(f"{why}\n", status=409, content_type="text/plain; charset=utf-8")
+            )
+        field = getattr(link.take, chosen)  # the labelled copy while the team asks for one
+    made = link.render
+    download_asked = request.GET.get("download") == "1" and link.allow_download
+    if made is not None and variant == "result" and download_asked and made.label_missing:
+        why = GUEST_RENDER_UNLABELLED
+        return _public(
+            HttpResponse(f"{why}\n", status=409, content_type="text/plain; charset=utf-8")
+        )
     if not field or (not is_remote(field.storage) and not field.storage.exists(field.name or "")):
         raise _not_found()  # a bucket is not asked first: see views/media.py
     # With download off, ?download=1 is served inline like any other request: never as an
@@ -350,6 +369,19 @@ def share_media(request: HttpRequest, token: str, variant: str) -> HttpResponseB
         link_seconds=settings.S3_SHARE_URL_SECONDS,
     )
     return _public(response)
+
+
+GUEST_RENDER_UNLABELLED = (
+    "This video was made before its team asked for an “AI-generated” label on downloads, so it "
+    "can be downloaded once they have rendered it again."
+)
+
+
+def _labelled_or_why(take: Take) -> tuple[str, str]:
+    """A shared take's download is its labelled copy while its team asks for labels (asked
+    for here when it has none: the worker makes it), never the provider's bytes."""
+    take_label_request(take=take)
+    return labelled_download(take)
 
 
 def _shared_file(link: ShareLink, variant: str) -> tuple[FieldFile | None, str]:

@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_safe
 
@@ -19,6 +19,7 @@ from studio.models import Clip, CutRender, InputClip, Reference, Take
 from studio.storage.files import is_remote
 from studio.storage.serving import serve_file
 from studio.storage.signing import signed_media_spec
+from studio.takes.labelled import labelled_download, take_label_request, unlabelled_made_file
 
 
 class RenderVariants:
@@ -50,7 +51,7 @@ MEDIA: dict[str, tuple[Any, str, Collection[str]]] = {
     "take": (
         Take.objects.select_related("project__team"),
         "project__team",
-        ("result", "result_poster", "result_thumb", "export_file"),
+        ("result", "result_poster", "result_thumb", "export_file", "labelled_file"),
     ),
     "render": (
         CutRender.objects.select_related("cut__project__team", "cut__clip"),
@@ -68,6 +69,7 @@ MEDIA: dict[str, tuple[Any, str, Collection[str]]] = {
 # alone, a clip's source its original name.
 SUFFIXES = {
     "result": "",
+    "labelled_file": "",  # the result with the AI label: what its downloads are
     "export_file": "-sbs",
     "result_poster": "-poster",
     "result_thumb": "-poster-small",
@@ -88,12 +90,35 @@ def media_file(
     if kind not in MEDIA or variant not in MEDIA[kind][2]:
         raise Http404("No such file.")
     queryset, team_path, _ = MEDIA[kind]
-    obj, _ = get_for_user(request.user, queryset, team_path=team_path, code=code)
-    return _serve(request, obj, variant, as_attachment=request.GET.get("download") == "1")
+    obj, membership = get_for_user(request.user, queryset, team_path=team_path, code=code)
+    as_attachment = request.GET.get("download") == "1"
+    if isinstance(obj, Take) and as_attachment and variant == "result":
+        if request.GET.get("original") == "1" and membership.is_owner and obj.needs_ai_label:
+            return _serve(request, obj, "result", as_attachment=True, suffix="-original")
+        variant, why = _labelled_or_why(obj)
+        if why:
+            return _not_labelled_yet(why)
+    if as_attachment and (why := unlabelled_made_file(obj, variant)):
+        return _not_labelled_yet(why)
+    return _serve(request, obj, variant, as_attachment=as_attachment)
+
+
+def _labelled_or_why(take: Take) -> tuple[str, str]:
+    """While the team asks for labels, a download of an AI take's result is its labelled copy,
+    never the provider's bytes; a copy not made yet is asked for (the worker makes it)."""
+    take_label_request(take=take)
+    return labelled_download(take)
+
+
+def _not_labelled_yet(why: str) -> HttpResponse:
+    # 409: the file exists but cannot be handed out in its present state; the words say why.
+    if why.endswith("being made."):
+        why += " Try again in a moment."
+    return HttpResponse(f"{why}\n", status=409, content_type="text/plain; charset=utf-8")
 
 
 def _serve(
-    request: HttpRequest, obj: Any, variant: str, *, as_attachment: bool
+    request: HttpRequest, obj: Any, variant: str, *, as_attachment: bool, suffix: str = ""
 ) -> HttpResponseBase:
     field: Any = None
     if isinstance(obj, CutRender):  # its joins' pictures are named in its seams, not fields
@@ -108,12 +133,12 @@ def _serve(
         request,
         field,
         content_type=obj.content_type(variant),
-        download_name=download_name(obj, variant, field.name),
+        download_name=download_name(obj, variant, field.name, suffix=suffix),
         as_attachment=as_attachment,
     )
 
 
-def download_name(obj: object, variant: str, stored: str) -> str:
+def download_name(obj: object, variant: str, stored: str, *, suffix: str = "") -> str:
     """The name every download of a stored file gets (studio.core.filenames keeps it safe):
     a take's files `<clip>_v3_00-21-03_00-30-00_s410388421[-sbs].mp4` (Take.download_stem),
     a render's `<clip>-<cut>-v2[-poster].jpg`, a clip's source its original name and its other
@@ -121,7 +146,7 @@ def download_name(obj: object, variant: str, stored: str) -> str:
     ext = PurePosixPath(stored).suffix
     if stem := getattr(obj, "download_stem", ""):  # takes and renders
         label = "" if variant in ("file", "result") else SUFFIXES.get(variant, f"-{variant}")
-        return file_name(f"{stem}{label}", ext)
+        return file_name(f"{stem}{label}{suffix}", ext)
     owner = getattr(obj, "clip", None) or obj  # inputs are named after their clip
     original = getattr(owner, "original_name", "") or "file"
     stem = safe_stem(PurePosixPath(original).stem)

@@ -21,6 +21,7 @@ from studio.review.comments import take_review_set
 from studio.storage.files import STORAGE_ERRORS
 from studio.storage.services import stored_chunks
 from studio.takes.gallery import take_star
+from studio.takes.labelled import labelled_download, take_label_request
 from studio.takes.trash import take_trash
 
 MOST = 100  # takes one bulk action handles: a few pages' worth
@@ -28,6 +29,7 @@ NOT_FOUND = "not found (deleted, or not one of this team's takes)"
 VIEWERS_CANNOT = "viewers cannot set a review status"
 NO_VIDEO = "it has no finished video to download"
 GONE = "its video is no longer stored"
+LABELLING = "its copy with the “AI-generated” label is not ready yet (download it again shortly)"
 STILL_MADE = "still being made: cancel it first, or wait until it finishes"
 VIEWERS_CANNOT_DELETE = "viewers cannot delete takes"
 
@@ -139,8 +141,17 @@ def takes_zip(*, takes: Outcome) -> tuple[ZipStream, Outcome]:
         if take.state != TakeState.SUCCEEDED or not take.result.name:
             outcome.refused.append((take.list_name, NO_VIDEO))
             continue
+        # While the team asks for labels, an AI take is packed as its labelled copy, never the
+        # provider's bytes; one not made yet is asked for and left out, saying why.
+        take_label_request(take=take)
+        variant, why = labelled_download(take)
+        if why:
+            failed = take.labelled_state == "failed"
+            outcome.refused.append((take.list_name, why.rstrip(".") if failed else LABELLING))
+            continue
+        stored: FieldFile = getattr(take, variant)
         try:
-            size = take.result.storage.size(take.result.name)
+            size = stored.storage.size(stored.name or "")
         except (FileNotFoundError, *STORAGE_ERRORS):
             outcome.refused.append((take.list_name, GONE))
             continue
@@ -151,7 +162,7 @@ def takes_zip(*, takes: Outcome) -> tuple[ZipStream, Outcome]:
             n += 1
             name = f"{stem}-{n}.{suffix}"
         used.add(name)
-        files.append((name, take.result, size))
+        files.append((name, stored, size))
         outcome.done.append(take)
     if not files:
         raise Refused(f"Nothing to download: {outcome.reasons()}.")

@@ -19,7 +19,7 @@ from studio.governance import budgets
 from studio.models import Clip, Lineage, Project, Reference, Take, TakeReference, TakeState, Trigger
 from studio.projects.history import activity_log
 from studio.projects.services import ARCHIVED_NO_TAKES, project_is_archived
-from studio.providers.catalogue import get_provider
+from studio.providers.catalogue import about, get_provider
 from studio.takes import common, estimates
 from studio.takes.common import ADOPTED
 from studio.takes.parameters import MAX_SEED, EditParameters
@@ -101,6 +101,14 @@ def _take_make(
         raise Refused(ARCHIVED_NO_TAKES)
     if problem := team_suspended_problem(project.team):
         raise Refused(problem)
+    engine = about(settings.STUDIO_PROVIDER)
+    if parameters.watermark and not engine.watermark:
+        # Run again or Remix of a take made where the mark was offered: refused in words,
+        # never sent to a provider that does not know the parameter.
+        raise Refused(
+            f"{engine.label} cannot add its own AI mark, which this take asks for. "
+            f"{engine.watermark_note}"
+        )
     chosen = parameters.seed is not None
     if not chosen:
         parameters = replace(parameters, seed=secrets.randbelow(MAX_SEED + 1))

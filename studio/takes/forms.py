@@ -8,11 +8,13 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.utils.datastructures import MultiValueDict
 
 from studio.media.inputs import MIN_SECONDS, check_window
 from studio.media.probe import MediaRejected
 from studio.models import Clip, MediaState, Reference
+from studio.providers.catalogue import About, about
 from studio.takes.parameters import Declared, EditParameters
 
 
@@ -100,6 +102,13 @@ class TakeForm(ReferencesForm):
         self.fields.update(parameter_fields())
         self.order_fields(self.FIELD_ORDER)
         self.clip = clip
+        self.engine = about(settings.STUDIO_PROVIDER)
+        watermark = self.fields["watermark"]
+        if self.engine.watermark:
+            watermark.label = f"Ask {self.engine.label} to add its own AI mark"
+        else:
+            # Shown in words where the box would be (take_new.html), not silently left out.
+            watermark.help_text = self.engine.watermark_note
         self.references_of(clip)
         self.fields["start"].widget.attrs.update(
             step="0.1", max=f"{max(0, (clip.duration or 0) - 2):.2f}"
@@ -130,6 +139,12 @@ class TakeForm(ReferencesForm):
             raise forms.ValidationError("Describe the change you want.")
         return prompt
 
+    def clean_watermark(self) -> bool:
+        asked = bool(self.cleaned_data.get("watermark"))
+        if asked and not self.engine.watermark:
+            raise forms.ValidationError(watermark_refusal(self.engine))
+        return asked
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, length = data.get("start"), data.get("length")
@@ -145,6 +160,13 @@ class TakeForm(ReferencesForm):
                 f"The output cannot be longer than the part chosen ({float(length):g} s).",
             )
         return data
+
+
+def watermark_refusal(engine: About) -> str:
+    return (
+        f"{engine.label} cannot add its own AI mark, so this take cannot ask for one. "
+        f"{engine.watermark_note}"
+    )
 
 
 def window_problem(clip: Clip, start: float, length: float) -> str | None:

@@ -307,7 +307,7 @@ def take_export(*, take_id: int) -> None:
     from studio.storage.files import local_copy, scratch_dir, store_path
     from studio.takes.credentials import take_manifest_for
 
-    take = Take.objects.select_related("project", "input_clip").get(pk=take_id)
+    take = Take.objects.select_related("project__team", "input_clip").get(pk=take_id)
     if take.export_state != "working":
         return
     if not take.input_clip or not take.result:
@@ -322,7 +322,7 @@ def take_export(*, take_id: int) -> None:
             local_copy(take.result) as after,
             scratch_dir() as tmp,
         ):
-            side_by_side(before, after, tmp / "side-by-side.mp4")
+            side_by_side(before, after, tmp / "side-by-side.mp4", ai_label=take.needs_ai_label)
             # Signed after encoding, before storing; stored unsigned with the reason on failure.
             signed = sign_or_keep(
                 source=tmp / "side-by-side.mp4",
@@ -340,6 +340,7 @@ def take_export(*, take_id: int) -> None:
         export_state="ready",
         export_file=take.export_file.name,
         export_credentials_reason=signed.error[:2000],
+        export_labelled=take.needs_ai_label,
     )
 
 

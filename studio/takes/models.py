@@ -76,6 +76,7 @@ class Take(Trashable, Credentialed):
     duration = models.PositiveSmallIntegerField(default=0)  # 0 = keep the window's length
     audio_setting = models.CharField(max_length=6, choices=AudioSetting, default=AudioSetting.AUTO)
     prompt_extend = models.BooleanField(default=True)
+    watermark = models.BooleanField(default=False)  # the provider's own AI mark was asked for
     seed = models.PositiveBigIntegerField()
     seed_was_chosen = models.BooleanField(default=False)
     start_ms = models.PositiveIntegerField(default=0)
@@ -128,6 +129,14 @@ class Take(Trashable, Credentialed):
     export_file = models.FileField(max_length=255, blank=True)
     # Why the ready export has no content credentials; empty when it was signed.
     export_credentials_reason = models.TextField(blank=True, default="")
+    export_labelled = models.BooleanField(default=False)  # made with the AI label burned in
+    # The result with the visible "AI-generated" label burned in (studio.takes.labelled), what
+    # downloads hand out while the team asks for labels: "", working, ready, failed. The
+    # provider's bytes (`result`) stay untouched for playback and comparison.
+    labelled_state = models.CharField(max_length=10, blank=True)
+    labelled_reason = models.TextField(blank=True, default="")  # why the last one failed
+    labelled_file = models.FileField(max_length=255, blank=True)
+    labelled_unsigned = models.TextField(blank=True, default="")  # why it has no credentials
     # Money and results.
     estimate_usd = models.DecimalField(max_digits=8, decimal_places=4, default=0)
     # Held against the budgets that cover this take until the provider reports its charge
@@ -373,6 +382,18 @@ class Take(Trashable, Credentialed):
     def disclosure(self) -> Disclosure:
         """Whether AI made it, in the words every page and label uses."""
         return disclosure_for_take(self)
+
+    @property
+    def needs_ai_label(self) -> bool:
+        """Its downloads carry the visible "AI-generated" label: its team asks for labels and
+        AI made it (or may have: a provider Cutroom cannot name). The local engine's never."""
+        return self.project.team.ai_label_downloads and self.disclosure.is_ai
+
+    @property
+    def export_label_missing(self) -> bool:
+        """Its side-by-side export was made before the team asked for labels: it is not handed
+        out until it is made again (with the label)."""
+        return self.export_state == "ready" and self.needs_ai_label and not self.export_labelled
 
     @property
     def output_seconds(self) -> float:

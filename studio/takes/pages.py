@@ -17,6 +17,7 @@ from studio.review.comments import subject_fps
 from studio.review.forms import ShareLinkForm
 from studio.review.versions import take_parent_version
 from studio.takes import estimates, trash
+from studio.takes.labelled import take_label_request
 from studio.takes.parameters import EditParameters
 from studio.takes.queue import take_place
 
@@ -46,6 +47,7 @@ def status_context(take: Take, membership: Any) -> dict[str, Any]:
         "engine_label": take.engine.label,
         "fps": subject_fps(take=take),  # the compare player's frame steps
         **export_context(take, membership),
+        **(labelled_context(take, membership) if take.state == TakeState.SUCCEEDED else {}),
     }
 
 
@@ -56,6 +58,18 @@ def export_context(take: Take, membership: Any) -> dict[str, Any]:
         "take": take,
         "membership": membership,
         "export_worker_down": working and not health.worker_running(),
+    }
+
+
+def labelled_context(take: Take, membership: Any) -> dict[str, Any]:
+    """The result's download (studio.takes.views.take_label_status): while the team asks for
+    labels, the labelled copy, asked for here when an older take has none yet."""
+    take_label_request(take=take)
+    labelling = take.needs_ai_label and take.labelled_state == "working"
+    return {
+        "take": take,
+        "membership": membership,
+        "label_worker_down": labelling and not health.worker_running(),
     }
 
 

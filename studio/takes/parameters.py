@@ -104,6 +104,12 @@ class EditParameters:
         short="Prompt expansion",
         help="Improves short prompts; takes a little longer.",
     )
+    watermark: bool = declare(
+        False,
+        label="Ask the provider to add its own AI mark",
+        short="Provider's AI mark",
+        help="The provider writes its own small “AI生成” mark into the picture, bottom-right.",
+    )
     seed: int | None = declare(
         None,
         label="Seed (optional)",
@@ -141,8 +147,13 @@ class EditParameters:
         return asdict(self)
 
     def sent(self) -> dict[str, Any]:
-        """The values a request carries: every parameter but the empty ones."""
-        return {name: value for name, value in asdict(self).items() if value not in ("", None)}
+        """The values a request carries: every parameter but the empty ones, and the provider's
+        own AI mark only when asked (providers without it never see the name)."""
+        return {
+            name: value
+            for name, value in asdict(self).items()
+            if value not in ("", None) and not (name == "watermark" and not value)
+        }
 
     def problems(self) -> list[str]:
         """What breaks a declared limit (the form says the same next to each field)."""

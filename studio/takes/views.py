@@ -28,12 +28,13 @@ from studio.models import Clip, Lineage, MediaState, ReviewStatus, Take, TakeSta
 from studio.projects.models import TRASH_KEEP
 from studio.projects.services import ARCHIVED_NO_TAKES
 from studio.providers.catalogue import about
-from studio.takes import bulk, create, download, estimates, gallery, trash
+from studio.takes import bulk, create, download, estimates, gallery, labelled, trash
 from studio.takes.access import take_for
 from studio.takes.forms import AdoptTaskForm, TakeForm
 from studio.takes.pages import (
     delete_context,
     export_context,
+    labelled_context,
     status_context,
     take_page_context,
 )
@@ -131,6 +132,25 @@ def take_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 def take_status(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     take, membership = take_for(request, code, trashed=True)
     return render(request, "takes/take_detail.html#status", status_context(take, membership))
+
+
+@login_required
+@require_GET
+def take_label_status(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """The result's download on the take page, polled while its labelled copy is being made."""
+    take, membership = take_for(request, code)
+    return render(request, "takes/take_detail.html#labelled", labelled_context(take, membership))
+
+
+@login_required
+@require_POST
+def take_label(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """Try again to make the labelled copy. Any member may: it is the only download of the
+    result they are allowed while the team asks for labels, and making it costs no money."""
+    take, _ = take_for(request, code)
+    if labelled.take_label_request(take=take, again=True):
+        messages.success(request, "The download with the “AI-generated” label is being made.")
+    return redirect("take_detail", code=take.code)
 
 
 @login_required

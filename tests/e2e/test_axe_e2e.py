@@ -310,6 +310,18 @@ def test_every_signed_out_page_passes_axe(
     pages.check("review link of a model's take", f"/s/{model_review}/", h1="Winter harbour")
     expect(page.locator("#disclosure")).to_have_text("Made with AI (wan2.7-videoedit)")
     pages.phone("review link of a model's take", f"/s/{model_review}/", h1="Winter harbour")
+    # Its team asks for labels on downloads: the share page says the labelled copy is being made.
+    Team.objects.filter(pk=studio.team.pk).update(ai_label_downloads=True)
+    _, model_share = shares.share_create(
+        take=studio.other,
+        author=studio.other.created_by,
+        days=7,
+        allow_download=True,
+        show_prompt=False,
+    )
+    pages.check("share page, labelled download being made", f"/s/{model_share}/")
+    expect(page.locator("#share-download-state")).to_contain_text("being made")
+    Team.objects.filter(pk=studio.team.pk).update(ai_label_downloads=False)
     pages.check("share password page", studio.protected_share_url, h1="protected")
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Watch").click()
@@ -331,7 +343,7 @@ def test_every_signed_out_page_passes_axe(
     trash.take_trash(studio.succeeded, alice)
     pages.check("share page of a deleted take", studio.share_url, h1="no longer works")
 
-    assert len(pages.checked) == 38, pages.checked
+    assert len(pages.checked) == 39, pages.checked
 
 
 def alice_user() -> Any:
@@ -439,6 +451,27 @@ def test_every_page_of_the_teams_work_passes_axe(
     expect(page.get_by_role("button", name="Sign again")).to_be_visible()
     Take.objects.filter(pk=studio.succeeded.pk).update(credentials="signed")
     pages.phone("take succeeded", f"/k/{studio.succeeded.code}/")
+    # An AI take while the team asks for labels (turned on above): its labelled download being
+    # made, then failed with Try again (issue 24).
+    Take.objects.filter(pk=studio.other.pk).update(provider="modellix", labelled_state="working")
+    pages.check("AI take, labelled download being made", f"/k/{studio.other.code}/")
+    expect(page.get_by_text("Making the download with the “AI-generated” label")).to_be_visible()
+    Take.objects.filter(pk=studio.other.pk).update(
+        labelled_state="failed", labelled_reason="the server's disk is full."
+    )
+    pages.check("AI take, labelled download failed", f"/k/{studio.other.code}/")
+    expect(
+        page.get_by_role("button", name="Try again to make the labelled download")
+    ).to_be_visible()
+    pages.phone("AI take, labelled download failed", f"/k/{studio.other.code}/")
+    Take.objects.filter(pk=studio.other.pk).update(
+        labelled_state="ready", labelled_file=studio.other.result.name
+    )
+    pages.check("AI take, labelled download ready", f"/k/{studio.other.code}/")
+    expect(page.get_by_text("Download the original, without the label")).to_be_visible()
+    Take.objects.filter(pk=studio.other.pk).update(
+        provider="local", labelled_state="", labelled_file=""
+    )
     pages.check(
         "take compared with another take",
         f"/k/{studio.succeeded.code}/?with={studio.other.code}",
@@ -504,7 +537,7 @@ def test_every_page_of_the_teams_work_passes_axe(
     pages.check("trash: delete for good dialog open")
     pages.phone("trash", f"/t/{team.code}/trash/", h1="Trash")
 
-    assert len(pages.checked) == 58, pages.checked
+    assert len(pages.checked) == 62, pages.checked
 
 
 def test_budget_administration_and_role_pages_pass_axe(

@@ -63,6 +63,8 @@ class LocalEngine:
     is_ai = False
     model = ""  # filters, not a model
     can_cancel = True  # the render ends and its files go
+    watermark = False
+    watermark_note = "The local engine is not AI, so it adds no AI mark."
 
     def prepare(self, request: EditRequest) -> dict[str, Any]:
         # Storage names, not the paths in the request: those may be copies that are gone once
