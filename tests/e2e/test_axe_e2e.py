@@ -701,7 +701,7 @@ def test_review_pages_pass_axe(
     pages.check("variation grid (viewer)", grid, h1="Variations of v1")
     pages.check("take review status (viewer)", f"/k/{studio.other.code}/")
     expect(page.locator("#review")).to_contain_text("Changes requested")
-    assert len(pages.checked) == 17, pages.checked
+    assert len(pages.checked) == 16, pages.checked
 
 
 # A cut's render (issue 22): its page with the compare, its comments and their drawings, and

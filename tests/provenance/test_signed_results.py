@@ -258,7 +258,7 @@ def test_the_side_by_side_export_and_a_share_download_are_signed(fake, clip, bob
     from studio.media import export
 
     # The comparison's encode is tests/media's; here a real video stands in for it, fast.
-    monkeypatch.setattr(export, "side_by_side", lambda a, b, dest: shutil.copyfile(b, dest))
+    monkeypatch.setattr(export, "side_by_side", lambda a, b, dest, **_: shutil.copyfile(b, dest))
     take = take_of(clip, bob)
     run(take)
     assert gallery.take_export_request(take=take)
