@@ -197,7 +197,7 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
-def _key_usage(*, sign: bool, ca: bool) -> x509.KeyUsage:
+def key_usage(*, sign: bool, ca: bool) -> x509.KeyUsage:
     return x509.KeyUsage(
         digital_signature=sign,
         content_commitment=False,
@@ -225,7 +225,7 @@ def own_identity_make(*, now: dt.datetime | None = None) -> bytes:
         .not_valid_before(moment - dt.timedelta(hours=1))
         .not_valid_after(moment + dt.timedelta(days=365 * 30))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_key_usage(sign=False, ca=True), critical=True)
+        .add_extension(key_usage(sign=False, ca=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), False)
         .sign(root_key, hashes.SHA256())
     )
@@ -239,7 +239,7 @@ def own_identity_make(*, now: dt.datetime | None = None) -> bytes:
         .not_valid_before(moment - dt.timedelta(hours=1))
         .not_valid_after(moment + dt.timedelta(days=365 * 25))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(sign=True, ca=False), critical=True)
+        .add_extension(key_usage(sign=True, ca=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), False)
         .add_extension(
