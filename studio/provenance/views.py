@@ -29,7 +29,7 @@ from accounts.limits import hit
 from accounts.services import team_switch
 from studio.cuts.access import render_for
 from studio.library.uploads import too_large_message, upload_problem
-from studio.models import RenderState, TakeState
+from studio.models import CutRender, RenderState, Take, TakeState
 from studio.provenance.identity import IdentityError, signing_identity
 from studio.provenance.matches import team_files_matching
 from studio.provenance.reading import (
@@ -39,6 +39,7 @@ from studio.provenance.reading import (
     reading_of_file,
     reading_of_stored,
 )
+from studio.provenance.state import CredentialsState
 from studio.storage.files import CHUNK, safe_display_name, scratch_dir
 from studio.takes.access import take_for
 
@@ -178,11 +179,18 @@ def public_verify(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _panel(request: HttpRequest, reading: Reading, context: dict[str, Any]) -> HttpResponse:
+def _panel(
+    request: HttpRequest, reading: Reading, made: Take | CutRender, context: dict[str, Any]
+) -> HttpResponse:
+    """A stored file without credentials says why: signing failed (the reason its page shows
+    beside "Sign again"), else it was made before Cutroom signed its results."""
+    none_words = BEFORE_CREDENTIALS
+    if made.credentials == CredentialsState.MISSING and made.credentials_reason:
+        none_words = f"No content credentials: {made.credentials_reason}"
     return render(
         request,
         "provenance/credentials_page.html",
-        {"reading": reading, "none_words": BEFORE_CREDENTIALS, **context},
+        {"reading": reading, "none_words": none_words, **context},
     )
 
 
@@ -196,7 +204,7 @@ def take_credentials(request: AuthenticatedHttpRequest, code: str) -> HttpRespon
         reading = Reading("unreadable", problem="This take has no result yet: nothing to read.")
     else:
         reading = reading_of_stored(take.result)
-    return _panel(request, reading, {"take": take, "project": take.project})
+    return _panel(request, reading, take, {"take": take, "project": take.project})
 
 
 @login_required
@@ -207,4 +215,4 @@ def render_credentials(request: AuthenticatedHttpRequest, code: str, number: int
         reading = Reading("unreadable", problem="This render has no file yet: nothing to read.")
     else:
         reading = reading_of_stored(made.file)
-    return _panel(request, reading, {"render": made, "project": made.cut.project})
+    return _panel(request, reading, made, {"render": made, "project": made.cut.project})

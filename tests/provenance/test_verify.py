@@ -249,6 +249,13 @@ def test_a_result_made_before_signing_says_so_and_a_render_names_its_windows(
     old = make_take(result=samples["half.mp4"].read_bytes())
     panel = text(as_bob.get(reverse("take_credentials", args=[old.code])))
     assert "No content credentials (made before Cutroom signed its results)." in panel
+    # Signing that failed says so, in the words its page shows beside "Sign again".
+    failed = make_take(result=samples["half.mp4"].read_bytes())
+    failed.credentials, failed.credentials_reason = "missing", "The scratch folder is full."
+    failed.save(update_fields=["credentials", "credentials_reason"])
+    panel = text(as_bob.get(reverse("take_credentials", args=[failed.code])))
+    assert "No content credentials: The scratch folder is full." in panel
+    assert "made before" not in panel
     source = samples["half.mp4"]
     window = Window(Source("take 2 (window 1).mp4", "a" * 64), 0.5, 1.75, "wan2.7-videoedit", True)
     manifest = cut_manifest(
