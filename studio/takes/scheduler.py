@@ -81,6 +81,7 @@ class Scheduler:
         self.renewed_at = 0.0
         self.said_standby = False
         self.checks = 0  # status checks asked while active, for the logs and the tests
+        self.failed_at = -math.inf  # monotonic time of the last turn that failed
 
     def stop(self, *args: object) -> None:
         """Ask the loop to end (also a signal handler); it gives the lease up on its way out."""
@@ -100,6 +101,7 @@ class Scheduler:
                     poller = poller or Poller()
                     self.turn(poller)
                 except Exception:  # a database hiccup or a bug: log it, keep the loop alive
+                    self.failed_at = time.monotonic()
                     log.exception("scheduler %s: turn failed", self.owner)
                     close_old_connections()
                     self.stopping.wait(LONGEST_TURN)
@@ -133,6 +135,14 @@ class Scheduler:
         self.active = held
         return held
 
+    def leases_tell(self) -> bool:
+        """Whether a take's lease that ran out says its worker stopped. Not within one take
+        lease after a turn of ours failed (the database was unreachable, as a rule): the
+        workers could not renew their leases either, and a living one renews within that time
+        once the database is back. Repairing at once would call a living send silent and park
+        its take as uncertain."""
+        return time.monotonic() - self.failed_at >= settings.TAKE_LEASE.total_seconds()
+
     def may_ask(self) -> bool:
         """Whether the lease we wrote surely outlasts a check started now."""
         return time.monotonic() < self.valid_until - self.renew_every
@@ -159,7 +169,8 @@ class Scheduler:
             return
         now = timezone.now()
         admit()
-        repair(now)
+        if self.leases_tell():
+            repair(now)
         asked = poller.ask_due(now) if self.may_ask() else 0
         self.checks += asked
         nxt = (

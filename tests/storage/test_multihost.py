@@ -232,11 +232,14 @@ def check_round(cluster: Cluster, s3: Bucket, items: list[Take], kills: list[dat
         for field in (take.result, take.result_poster):
             assert f"studio/{field.name}" in keys, field.name
     # No host keeps a media file, a scratch copy or an engine file. The killed host may have
-    # left scratch copies of the steps it was in: when it comes back, its worker removes them.
+    # left scratch copies of the steps it was in, and the journal entry of a task id the
+    # provider answered just before the kill: when it comes back, its worker removes the
+    # copies and hands the id to the database.
     killed = cluster.workers[0]
-    assert all(name.startswith("uploads-tmp/cutroom-") for name in killed.media_files()), (
-        killed.media_files()
-    )
+    assert all(
+        name.startswith(("uploads-tmp/cutroom-", "journal/take-", "journal/.take-"))
+        for name in killed.media_files()
+    ), killed.media_files()
     killed.start("worker")
     wait_for(lambda: killed.media_files() == [], 120, "the killed host's scratch to go", cluster)
     for host in cluster.hosts():

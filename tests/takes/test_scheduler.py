@@ -293,3 +293,36 @@ def test_sigterm_gives_the_lease_up_and_a_stand_by_takes_over_at_once(slow_fake,
         standby.process.send_signal(signal.SIGINT)
         assert standby.process.wait(timeout=60) == 0, standby.output()
     assert Lease.holder(LEASE_NAME) is None
+
+
+class NotAsking:
+    """A poller with nothing in flight: the turn below only admits and repairs."""
+
+    asking = False
+
+
+@pytest.mark.django_db
+def test_a_lease_that_ran_out_during_a_database_outage_is_not_called_silent_at_once(
+    make_take, settings
+):
+    """The scheduler's own turn failed (the database was gone): the workers could not renew
+    their leases either. For one take lease after, a send whose lease ran out is left to its
+    living worker; after that it is parked as uncertain, as ever."""
+    settings.TAKE_LEASE = timedelta(seconds=4)
+    take = make_take(
+        TakeState.SUBMITTING,
+        provider="modellix",
+        provider_task_id=None,
+        submit_posts=1,
+        lease_until=timezone.now() - timedelta(seconds=1),
+    )
+    scheduler = Scheduler(owner="back")
+    scheduler.stopping.set()  # no waiting between turns
+    scheduler.failed_at = time.monotonic()
+    scheduler.turn(NotAsking())
+    take.refresh_from_db()
+    assert take.state == TakeState.SUBMITTING
+    scheduler.failed_at = time.monotonic() - 5
+    scheduler.turn(NotAsking())
+    take.refresh_from_db()
+    assert take.state == TakeState.UNCERTAIN
